@@ -1,0 +1,110 @@
+# pipemail — one plain Makefile. Every cmd/NAME/ folder becomes bin/NAME;
+# every lib/*.c goes into one static library; tests/unit/NAME.c becomes a
+# TAP executable. Override CC CFLAGS LDFLAGS PREFIX DESTDIR as usual.
+
+CC      = gcc
+CFLAGS  = -O2 -g
+WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wstrict-prototypes \
+          -Wmissing-prototypes -Wshadow -Werror
+CPPFLAGS = -Ilib $(shell pkg-config --cflags libtls 2>/dev/null)
+LDFLAGS =
+LDLIBS  = -Wl,--as-needed $(shell pkg-config --libs libtls 2>/dev/null || echo -ltls) \
+          -lcdb -lcrypt -lresolv -lz -lm
+PREFIX  = /usr/local
+DESTDIR =
+BIN     = bin
+OBJ     = obj
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+ALLCFLAGS = $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+
+CMDS     := $(notdir $(patsubst %/,%,$(wildcard cmd/*/)))
+LIBSRC   := $(wildcard lib/*.c)
+LIBOBJ   := $(LIBSRC:%.c=$(OBJ)/%.o)
+LIBA     := $(OBJ)/libpipemail.a
+UNITSRC  := $(wildcard tests/unit/*.c)
+UNITS    := $(UNITSRC:tests/unit/%.c=$(OBJ)/unit/%.t)
+FUZZSRC  := $(wildcard tests/fuzz/*.c)
+PROGS    := $(CMDS:%=$(BIN)/%)
+MAN      := $(wildcard man/*.[1-8])
+
+.PHONY: all units test test-plain test-asan run install uninstall clean bench fuzz lint deps
+.SECONDARY:
+
+all: $(PROGS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+# A command is every .c in its folder over the library.
+.SECONDEXPANSION:
+$(BIN)/%: $$(patsubst %.c,$(OBJ)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
+
+$(OBJ)/unit/%.t: $(OBJ)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+units: $(UNITS)
+
+deps:
+	@scripts/deps
+
+# The test suite runs twice: the plain build, then the same tests over a
+# build with AddressSanitizer and UndefinedBehaviorSanitizer.
+test: deps
+	@$(MAKE) --no-print-directory test-plain
+	@$(MAKE) --no-print-directory test-asan
+
+test-plain: all units
+	PIPEMAIL_BIN=$(CURDIR)/$(BIN) PIPEMAIL_UNIT=$(CURDIR)/$(OBJ)/unit \
+	  prove --exec '' --timer $(UNITS) $(sort $(wildcard tests/*.t))
+
+test-asan:
+	@$(MAKE) --no-print-directory CC=clang BIN=asan/bin OBJ=asan/obj \
+	  EXTRA_CFLAGS='$(SANFLAGS)' LDFLAGS='$(SANFLAGS)' all units
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	PIPEMAIL_SANITIZED=1 PIPEMAIL_BIN=$(CURDIR)/asan/bin PIPEMAIL_UNIT=$(CURDIR)/asan/obj/unit \
+	  prove --exec '' --timer $(patsubst $(OBJ)/%,asan/obj/%,$(UNITS)) $(sort $(wildcard tests/*.t))
+
+# libFuzzer targets, one per parser: make fuzz FUZZTIME=60
+FUZZTIME = 30
+fuzz:
+	@mkdir -p fuzz/bin
+	@for f in $(FUZZSRC); do n=$$(basename $$f .c); \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -D_GNU_SOURCE -Ilib \
+	    -o fuzz/bin/$$n $$f $(LIBSRC) $(LDLIBS) || exit 1; \
+	  mkdir -p fuzz/corpus/$$n; \
+	  fuzz/bin/$$n -max_total_time=$(FUZZTIME) fuzz/corpus/$$n || exit 1; done
+
+lint:
+	mandoc -Tlint -W warning $(MAN)
+
+run: deps all
+	@scripts/run
+
+bench: deps all
+	@scripts/bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MAN); do s=$${m##*.}; \
+	  install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+uninstall:
+	for p in $(CMDS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for m in $(MAN); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$$(basename $$m); done
+
+clean:
+	rm -rf $(BIN) $(OBJ) asan fuzz/bin
+
+-include $(shell find $(OBJ) asan/obj -name '*.d' 2>/dev/null)

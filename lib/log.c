@@ -1,0 +1,92 @@
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "die.h"
+#include "log.h"
+
+static void
+cat(struct logline *l, const char *s, size_t n)
+{
+	if (!l->failed && str_catb(&l->s, s, n) < 0)
+		l->failed = 1;
+}
+
+void
+log_begin(struct logline *l, const char *event)
+{
+	const char *prog = die_prog();
+	l->s = (struct str)STR_INIT;
+	l->failed = 0;
+	cat(l, prog, strlen(prog));
+	cat(l, ": event=", 8);
+	cat(l, event, strlen(event));
+}
+
+static int
+needs_quote(unsigned char c)
+{
+	return c <= ' ' || c >= 0x7f || c == '"' || c == '=' || c == '\\';
+}
+
+void
+log_kvb(struct logline *l, const char *key, const char *val, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = len > LOG_VALUE_MAX ? LOG_VALUE_MAX : len;
+	int quote = n == 0;
+	for (i = 0; i < n && !quote; i++)
+		quote = needs_quote((unsigned char)val[i]);
+	cat(l, " ", 1);
+	cat(l, key, strlen(key));
+	cat(l, "=", 1);
+	if (quote)
+		cat(l, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)val[i];
+		if (c < ' ' || c == 0x7f || c == '"' || c == '\\') {
+			char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			cat(l, esc, 4);
+		} else {
+			cat(l, (const char *)&val[i], 1);
+		}
+	}
+	if (n < len)
+		cat(l, "...", 3);
+	if (quote)
+		cat(l, "\"", 1);
+}
+
+void
+log_kv(struct logline *l, const char *key, const char *val)
+{
+	if (val)
+		log_kvb(l, key, val, strlen(val));
+}
+
+void
+log_kvu(struct logline *l, const char *key, unsigned long long val)
+{
+	struct str t = STR_INIT;
+	if (str_catu(&t, val) == 0)
+		log_kvb(l, key, t.s, t.len);
+	str_free(&t);
+}
+
+void
+log_end(struct logline *l)
+{
+	cat(l, "\n", 1);
+	if (!l->failed) {
+		size_t off = 0;
+		while (off < l->s.len) {
+			ssize_t w = write(2, l->s.s + off, l->s.len - off);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			off += (size_t)w;
+		}
+	}
+	str_free(&l->s);
+}

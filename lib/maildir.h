@@ -1,0 +1,61 @@
+/* Maildir and Maildir++: the one delivery routine every writer uses,
+ * unique names, folder paths, and parsing of file names.
+ *
+ * Delivery: maildir_tmp_open() creates tmp/NAME exclusively; the caller
+ * writes to t.fd; maildir_tmp_commit() fsyncs the file, link(2)s it into
+ * new/ (or cur/) — never renaming onto an existing name — unlinks the tmp
+ * name and fsyncs the target directory. Only after it returns 0 is the
+ * message on stable storage. Any failure leaves nothing in new/ or cur/
+ * and removes the tmp file. */
+#ifndef MAILDIR_H
+#define MAILDIR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "str.h"
+
+struct maildir_tmp {
+	int fd;               /* open for writing, or -1 */
+	struct str dir;       /* the maildir */
+	struct str uniq;      /* unique part of the name */
+	struct str tmppath;   /* dir/tmp/uniq */
+};
+
+/* Create dir and its tmp, new, cur (mode for each; existing ones are fine).
+ * 0 ok, -1 errno. */
+int maildir_make(const char *dir, mode_t mode);
+
+/* Maildir++ folder: out = maildir "/." name, where name is a folder name
+ * such as "Junk" or "Lists.Work" (IMAP hierarchy separator '.').
+ * Refuses (-1, EINVAL) empty names, '/', a leading '.', "..", control bytes. */
+int maildir_folder_path(struct str *out, const char *maildir, const char *folder);
+
+/* A new unique name: SECONDS.M<usec>P<pid>Q<counter>.<host>, host with
+ * '/' and ':' made safe. Unique across hosts, pids, and clock jumps
+ * (the counter and the exclusive create in tmp/ guard the rest). */
+int maildir_uniq(struct str *out);
+
+int maildir_tmp_open(struct maildir_tmp *, const char *dir);
+/* subdir "new" or "cur"; info e.g. "2,S" (appended as ":2,S") or NULL.
+ * size: adds ",S=<size>" (file size) to the name; vsize (size with CRLF
+ * line ends) adds ",W=<vsize>" when not (size_t)-1.
+ * final_name (optional) receives the file name within subdir. */
+int maildir_tmp_commit(struct maildir_tmp *, const char *subdir, const char *info,
+    size_t vsize, struct str *final_name);
+void maildir_tmp_abort(struct maildir_tmp *);   /* close, unlink tmp, free */
+void maildir_tmp_free(struct maildir_tmp *);
+
+struct maildir_name {
+	const char *uniq;     /* unique part: up to the first ',' or ':' */
+	size_t uniqlen;
+	const char *flags;    /* after ":2,", or NULL */
+	size_t flagslen;
+	unsigned long long size;   /* from ",S=", valid if has_size */
+	unsigned long long vsize;  /* from ",W=", valid if has_vsize */
+	int has_size, has_vsize;
+};
+
+/* Parse a file name from new/ or cur/. 0 ok, -1 malformed (e.g. starts with '.'). */
+int maildir_name_parse(const char *name, struct maildir_name *out);
+
+#endif

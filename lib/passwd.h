@@ -1,0 +1,16 @@
+/* Password hashes with crypt(3) from libcrypt: new hashes are yescrypt
+ * (SHA-512-crypt where yescrypt is unavailable); verification accepts any
+ * hash crypt(3) knows and compares in constant time. */
+#ifndef PASSWD_H
+#define PASSWD_H
+
+#include <stddef.h>
+#include "str.h"
+
+enum { PASSWD_MAX = 1024 };
+
+int passwd_hash(const char *password, struct str *out);          /* 0 ok, -1 errno */
+/* 1 match, 0 no match (also for a malformed or locked hash), -1 error */
+int passwd_verify(const char *password, const char *hash);
+
+#endif

@@ -1,0 +1,172 @@
+"""Test helpers for python tests (standard library only).
+
+    import pmtest
+    t = pmtest.TAP()
+    t.ok(cond, "name"); t.eq(got, want, "name")
+    env = pmtest.Env()            # throwaway dir + control dir (PIPEMAIL_CONF)
+    env.add_user("demo@example.test", "demo")
+    with env.server(["smtp-recv"], extra_env) as port: ...
+    t.done()
+"""
+import os, shutil, signal, socket, subprocess, sys, tempfile, time, atexit
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("PIPEMAIL_BIN", os.path.join(TOP, "bin"))
+SANITIZED = bool(os.environ.get("PIPEMAIL_SANITIZED"))
+if os.getuid() == 0:
+    MAILUID, MAILGID = 65534, 65534
+else:
+    MAILUID, MAILGID = os.getuid(), os.getgid()
+
+
+def bin(name):
+    return os.path.join(BIN, name)
+
+
+def corpus_dir():
+    for d in (os.path.join(TOP, "..", "shared", "corpus", "train"), os.environ.get("PIPEMAIL_CORPUS", "")):
+        if d and os.path.isdir(os.path.join(d, "ham")):
+            return os.path.abspath(d)
+    return None
+
+
+def corpus_sample(n, seed=1):
+    """A deterministic sample of n corpus files (sorted names, stride)."""
+    d = corpus_dir()
+    if not d:
+        return []
+    files = sorted(os.path.join(d, k, f) for k in ("ham", "spam") for f in os.listdir(os.path.join(d, k)))
+    if n >= len(files):
+        return files
+    step = len(files) / n
+    return [files[int(i * step + seed) % len(files)] for i in range(n)]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+class TAP:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        print(("ok" if cond else "not ok") + " %d - %s" % (self.n, name), flush=True)
+        if not cond:
+            self.failed += 1
+            if diag is not None:
+                for line in str(diag).splitlines()[:40]:
+                    print("#   " + line, flush=True)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line, flush=True)
+
+    def skip_all(self, why):
+        print("1..0 # SKIP " + why, flush=True)
+        sys.exit(0)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+class Env:
+    """A throwaway directory with a control directory in it; stops every
+    process it started at exit."""
+
+    def __init__(self, domains=("example.test",)):
+        self.dir = tempfile.mkdtemp(prefix="pmtest.")
+        os.chmod(self.dir, 0o755)
+        self.conf = os.path.join(self.dir, "conf")
+        self.queue = os.path.join(self.dir, "queue")
+        os.mkdir(self.conf)
+        self.procs = []
+        self.env = dict(os.environ)
+        self.env["PIPEMAIL_CONF"] = self.conf
+        self.env["PIPEMAIL_QUEUE"] = self.queue
+        self.env["PATH"] = BIN + ":" + self.env.get("PATH", "/usr/bin:/bin")
+        with open(os.path.join(self.conf, "me"), "w") as f:
+            f.write("mx.example.test\n")
+        for d in domains:
+            self.run(["mailuser", "domain", "add", d])
+        atexit.register(self.close)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def run(self, argv, input=None, env=None, check=True, timeout=60):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        argv = [bin(argv[0])] + list(argv[1:])
+        r = subprocess.run(argv, input=input, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError("%s exited %d: %s" % (argv, r.returncode, r.stderr.decode(errors="replace")))
+        return r
+
+    def add_user(self, addr, password, maildir=None, quota=None):
+        """Create a user whose Maildir lives in this directory."""
+        if maildir is None:
+            maildir = self.path("mail", addr)
+        argv = ["mailuser", "add", "-u", str(MAILUID), "-g", str(MAILGID), "-d", maildir]
+        if quota is not None:
+            argv += ["-q", str(quota)]
+        self.run(argv + [addr], input=(password + "\n").encode())
+        return maildir
+
+    def start(self, argv, env=None, **kw):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        p = subprocess.Popen(argv, env=e, **kw)
+        self.procs.append(p)
+        return p
+
+    def server(self, argv, env=None, port=None, tcpserver_opts=("-R", "-H", "-l", "localhost")):
+        """Run argv under tcpserver on 127.0.0.1:port. Returns the port."""
+        port = port or free_port()
+        cmd = ["tcpserver", *tcpserver_opts, "127.0.0.1", str(port)]
+        cmd += [argv[0] if os.path.isabs(argv[0]) else bin(argv[0])] + list(argv[1:])
+        self.start(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(self.path("server-%d.log" % port), "wb"))
+        if not wait_port(port):
+            raise RuntimeError("server on port %d did not start" % port)
+        return port
+
+    def log(self, port):
+        with open(self.path("server-%d.log" % port), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+        shutil.rmtree(self.dir, ignore_errors=True)
