@@ -136,6 +136,22 @@ class Env:
         self.run(argv + [addr], input=(password + "\n").encode())
         return maildir
 
+    def make_cert(self):
+        """A self-signed EC certificate for localhost / 127.0.0.1 in
+        conf/tls/{cert,key}.pem, where tls-serve looks by default.
+        Returns the certificate path (use it as the client's CA)."""
+        d = os.path.join(self.conf, "tls")
+        os.makedirs(d, exist_ok=True)
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        if not os.path.exists(cert):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                            "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                            "-keyout", key, "-out", cert], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.chmod(key, 0o600)
+        return cert
+
     def start(self, argv, env=None, **kw):
         e = dict(self.env)
         if env:
