@@ -238,13 +238,9 @@ log_conn(const struct conn *c, const char *mode, int status, int code)
 	log_begin(&l, "conn");
 	log_kv(&l, "ip", getenv("TCPREMOTEIP"));
 	log_kv(&l, "mode", mode);
-	if (c->tls && !strcmp(c->result, "ok")) {
+	if (c->handshaken) {
 		log_kv(&l, "tls", tls_conn_version(c->tls));
 		log_kv(&l, "cipher", tls_conn_cipher(c->tls));
-	} else if (c->tls) {
-		const char *v = tls_conn_version(c->tls);
-		if (v)
-			log_kv(&l, "tls", v);
 	}
 	log_kvu(&l, "in", c->bytes_in);
 	log_kvu(&l, "out", c->bytes_out);

@@ -84,8 +84,10 @@ conn_accept(struct conn *c, struct tls *server, int timeout_ms)
 	}
 	for (;;) {
 		int r = tls_handshake(c->tls), w;
-		if (r == 0)
+		if (r == 0) {
+			c->handshaken = 1;
 			return 0;
+		}
 		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
 			c->result = "handshake";
 			c->reason = tls_error(c->tls);

@@ -16,6 +16,7 @@ struct conn {
 	int to_prog, from_prog;         /* cleartext pipes to and from prog */
 	unsigned long long bytes_in;    /* cleartext client -> prog */
 	unsigned long long bytes_out;   /* cleartext prog -> client */
+	int handshaken;                 /* the handshake completed */
 	const char *result;             /* "ok", or why the session ended */
 	const char *reason;             /* libtls's error text, or NULL */
 };
