@@ -323,7 +323,8 @@ change_password(const char *arg)
 	load(&users, "users");
 	if (!find(&users, a.s, &off, &len))
 		refuse("user", a.s, "no such user");
-	if (conf_parse_user(users.text.s + off, len, &u) <= 0)
+	/* len covers the line's '\n' */
+	if (conf_parse_user(users.text.s + off, len - (users.text.s[off + len - 1] == '\n'), &u) <= 0)
 		die_msg(EXIT_TEMP, "users changed under the lock");
 	str_free(&u.hash);
 	u.hash = hash;
