@@ -1,0 +1,857 @@
+/* RFC 5322 / MIME parsing over a message in memory. Byte-level scanning
+ * only; every index is checked against the caller's length, and the walk
+ * is bounded in depth and entity count (see mime.h). */
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+#include "base64.h"
+#include "mime.h"
+
+enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096 };
+
+static int
+lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int
+is_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int
+casecmpn(const char *a, size_t alen, const char *b)
+{
+	size_t i, blen = strlen(b);
+	if (alen != blen)
+		return 1;
+	for (i = 0; i < alen; i++)
+		if (lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
+			return 1;
+	return 0;
+}
+
+void
+mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff)
+{
+	size_t i = 0;
+	while (i < len) {
+		const char *nl;
+		if (msg[i] == '\n') {
+			*hdrlen = i;
+			*bodyoff = i + 1;
+			return;
+		}
+		if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n') {
+			*hdrlen = i;
+			*bodyoff = i + 2;
+			return;
+		}
+		nl = memchr(msg + i, '\n', len - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - msg) + 1;
+	}
+	*hdrlen = len;
+	*bodyoff = len;
+}
+
+static size_t
+line_end(const char *p, size_t len, size_t pos)
+{
+	const char *nl = memchr(p + pos, '\n', len - pos);
+	return nl ? (size_t)(nl - p) + 1 : len;
+}
+
+int
+mime_field_next(const char *hdr, size_t hdrlen, size_t *pos, struct mime_field *f)
+{
+	while (*pos < hdrlen) {
+		size_t start = *pos, end = line_end(hdr, hdrlen, start), i, nameend;
+		*pos = end;
+		if (is_wsp((unsigned char)hdr[start]))
+			continue;   /* a continuation without a field */
+		for (i = start; i < end; i++) {
+			unsigned char c = (unsigned char)hdr[i];
+			if (c == ':' || c <= 32 || c >= 127)
+				break;
+		}
+		nameend = i;
+		while (i < end && is_wsp((unsigned char)hdr[i]))
+			i++;   /* obsolete "Name :" */
+		if (nameend == start || i >= end || hdr[i] != ':')
+			continue;
+		while (*pos < hdrlen && is_wsp((unsigned char)hdr[*pos]))
+			*pos = line_end(hdr, hdrlen, *pos);
+		f->name = hdr + start;
+		f->namelen = nameend - start;
+		f->value = hdr + i + 1;
+		f->valuelen = *pos - (i + 1);
+		while (f->valuelen && (f->value[f->valuelen - 1] == '\n' || f->value[f->valuelen - 1] == '\r'))
+			f->valuelen--;
+		return 1;
+	}
+	return 0;
+}
+
+int
+mime_name_is(const struct mime_field *f, const char *name)
+{
+	return casecmpn(f->name, f->namelen, name) == 0;
+}
+
+int
+mime_field_find(const char *hdr, size_t hdrlen, const char *name, struct mime_field *f)
+{
+	size_t pos = 0;
+	while (mime_field_next(hdr, hdrlen, &pos, f))
+		if (mime_name_is(f, name))
+			return 1;
+	return 0;
+}
+
+int
+mime_unfold(struct str *out, const char *v, size_t len)
+{
+	size_t i = 0, start;
+	while (len && (is_wsp((unsigned char)v[len - 1]) || v[len - 1] == '\r' || v[len - 1] == '\n'))
+		len--;
+	while (i < len && (is_wsp((unsigned char)v[i]) || v[i] == '\r' || v[i] == '\n'))
+		i++;
+	if (str_readyplus(out, len - i) < 0)
+		return -1;
+	for (start = i; i < len; i++) {
+		if (v[i] == '\r' || v[i] == '\n') {
+			if (str_catb(out, v + start, i - start) < 0)
+				return -1;
+			start = i + 1;
+		}
+	}
+	return str_catb(out, v + start, len - start);
+}
+
+/* ---- charset conversion ---- */
+
+static const unsigned short cp1252_hi[32] = {
+	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
+	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0xfffd
+};
+
+static int
+put_cp(struct str *out, unsigned cp)
+{
+	char b[3];
+	if (cp < 0x80)
+		return str_catc(out, (char)cp);
+	if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		return str_catb(out, b, 2);
+	}
+	b[0] = (char)(0xe0 | (cp >> 12));
+	b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	b[2] = (char)(0x80 | (cp & 0x3f));
+	return str_catb(out, b, 3);
+}
+
+/* Length of a valid UTF-8 sequence at p (n bytes available), 0 if none. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
+			return 0;   /* overlong, surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* Valid UTF-8 kept; any other byte read as windows-1252. */
+static int
+utf8_or_1252(struct str *out, const char *in, size_t len)
+{
+	size_t i = 0, start = 0;
+	if (str_readyplus(out, len) < 0)
+		return -1;
+	while (i < len) {
+		size_t k = utf8_len((const unsigned char *)in + i, len - i);
+		unsigned c;
+		if (k) {
+			i += k;
+			continue;
+		}
+		if (str_catb(out, in + start, i - start) < 0)
+			return -1;
+		c = (unsigned char)in[i];
+		if (put_cp(out, c >= 0x80 && c < 0xa0 ? cp1252_hi[c - 0x80] : c) < 0)
+			return -1;
+		start = ++i;
+	}
+	return str_catb(out, in + start, len - start);
+}
+
+static struct {
+	char name[MIME_TYPE_MAX];
+	iconv_t cd;        /* (iconv_t)-1: unknown to iconv */
+	int used;
+} icache[ICONV_CACHE];
+static unsigned icache_next;
+
+static iconv_t
+iconv_for(const char *cs)
+{
+	unsigned i;
+	for (i = 0; i < ICONV_CACHE; i++)
+		if (icache[i].used && strcmp(icache[i].name, cs) == 0)
+			return icache[i].cd;
+	i = icache_next++ % ICONV_CACHE;
+	if (icache[i].used && icache[i].cd != (iconv_t)-1)
+		iconv_close(icache[i].cd);
+	memcpy(icache[i].name, cs, strlen(cs) + 1);
+	icache[i].cd = iconv_open("UTF-8", cs);
+	icache[i].used = 1;
+	return icache[i].cd;
+}
+
+static int
+via_iconv(struct str *out, iconv_t cd, const char *in, size_t len)
+{
+	char *ip = (char *)in;
+	size_t il = len;
+	iconv(cd, NULL, NULL, NULL, NULL);
+	while (il) {
+		char *op;
+		size_t ol, room = il * 2 + 16, r;
+		if (str_readyplus(out, room) < 0)
+			return -1;
+		op = out->s + out->len;
+		ol = room;
+		r = iconv(cd, &ip, &il, &op, &ol);
+		out->len = (size_t)(op - out->s);
+		if (r != (size_t)-1)
+			break;
+		if (errno == E2BIG)
+			continue;
+		/* EILSEQ or EINVAL (truncated): one replacement, skip a byte */
+		if (put_cp(out, 0xfffd) < 0)
+			return -1;
+		ip++;
+		il--;
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	out->s[out->len] = 0;
+	return 0;
+}
+
+int
+mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
+{
+	char cs[MIME_TYPE_MAX];
+	size_t i, n = charset ? strlen(charset) : 0;
+	iconv_t cd;
+	if (n == 0 || n >= sizeof cs)
+		return utf8_or_1252(out, in, len);
+	for (i = 0; i < n; i++) {
+		int c = lc((unsigned char)charset[i]);
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == ':'))
+			return utf8_or_1252(out, in, len);
+		cs[i] = (char)c;
+	}
+	cs[n] = 0;
+	if (!strcmp(cs, "us-ascii") || !strcmp(cs, "ascii") || !strcmp(cs, "utf-8") || !strcmp(cs, "utf8")
+	    || !strcmp(cs, "iso-8859-1") || !strcmp(cs, "latin1") || !strcmp(cs, "windows-1252")
+	    || !strcmp(cs, "unknown-8bit") || !strcmp(cs, "x-unknown"))
+		return utf8_or_1252(out, in, len);   /* mislabelled 8-bit is usually 1252 */
+	cd = iconv_for(cs);
+	if (cd == (iconv_t)-1)
+		return utf8_or_1252(out, in, len);
+	return via_iconv(out, cd, in, len);
+}
+
+/* ---- transfer encodings ---- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lc(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+mime_qp_decode(struct str *out, const char *in, size_t len, int header)
+{
+	size_t i = 0, start = 0;
+	if (str_readyplus(out, len) < 0)
+		return -1;
+	while (i < len) {
+		char c = in[i];
+		if (c == '=') {
+			size_t j;
+			int h, l;
+			if (str_catb(out, in + start, i - start) < 0)
+				return -1;
+			if (i + 2 < len && (h = hexval((unsigned char)in[i + 1])) >= 0
+			    && (l = hexval((unsigned char)in[i + 2])) >= 0) {
+				if (str_catc(out, (char)(h * 16 + l)) < 0)
+					return -1;
+				start = i += 3;
+				continue;
+			}
+			for (j = i + 1; j < len && (is_wsp((unsigned char)in[j]) || in[j] == '\r'); j++)
+				;
+			if (j < len && in[j] == '\n') {   /* soft line break */
+				start = i = j + 1;
+				continue;
+			}
+			if (j == len) {                   /* "=" at the very end */
+				start = i = len;
+				continue;
+			}
+			start = i;
+			i++;
+			continue;
+		}
+		if (header && c == '_') {
+			if (str_catb(out, in + start, i - start) < 0 || str_catc(out, ' ') < 0)
+				return -1;
+			start = ++i;
+			continue;
+		}
+		i++;
+	}
+	return str_catb(out, in + start, len - start);
+}
+
+int
+mime_cte(const char *v, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (is_wsp((unsigned char)v[i]) || v[i] == '\r' || v[i] == '\n'))
+		i++;
+	v += i;
+	len -= i;
+	for (i = 0; i < len && v[i] != ';' && v[i] != '(' && (unsigned char)v[i] > 32; i++)
+		;
+	len = i;
+	if (!casecmpn(v, len, "7bit"))
+		return MIME_CTE_7BIT;
+	if (!casecmpn(v, len, "8bit"))
+		return MIME_CTE_8BIT;
+	if (!casecmpn(v, len, "binary"))
+		return MIME_CTE_BINARY;
+	if (!casecmpn(v, len, "quoted-printable"))
+		return MIME_CTE_QP;
+	if (!casecmpn(v, len, "base64"))
+		return MIME_CTE_BASE64;
+	return len ? MIME_CTE_OTHER : MIME_CTE_7BIT;
+}
+
+/* ---- encoded words ---- */
+
+/* "=?charset?E?text?=" at p: its length, or 0. */
+static size_t
+parse_ew(const char *p, size_t n, char *cs, int *enc, const char **txt, size_t *txtlen)
+{
+	size_t i = 2, c0, k;
+	if (n < 8 || p[0] != '=' || p[1] != '?')
+		return 0;
+	for (c0 = i; i < n && p[i] != '?'; i++)
+		if ((unsigned char)p[i] <= 32 || i - c0 >= MIME_TYPE_MAX - 1)
+			return 0;
+	if (i == c0 || i + 3 >= n || p[i + 2] != '?')
+		return 0;
+	*enc = lc((unsigned char)p[i + 1]);
+	if (*enc != 'b' && *enc != 'q')
+		return 0;
+	memcpy(cs, p + c0, i - c0);
+	cs[i - c0] = 0;
+	for (k = 0; cs[k]; k++)
+		if (cs[k] == '*')
+			cs[k] = 0;   /* RFC 2231 language suffix */
+	i += 3;
+	*txt = p + i;
+	for (; i + 1 < n; i++) {
+		if (p[i] == '?' && p[i + 1] == '=') {
+			*txtlen = (size_t)(p + i - *txt);
+			return *txtlen <= EW_TEXT_MAX ? i + 2 : 0;
+		}
+		if ((unsigned char)p[i] <= 32)
+			return 0;
+	}
+	return 0;
+}
+
+static int
+all_wsp(const char *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!is_wsp((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+int
+mime_decode_header(struct str *out, const char *v, size_t len)
+{
+	struct str u = STR_INIT, t = STR_INIT;
+	size_t i = 0, plain = 0, start = out->len;
+	int prev_ew = 0, rc = -1;
+	if (mime_unfold(&u, v, len) < 0)
+		goto done;
+	while (i < u.len) {
+		char cs[MIME_TYPE_MAX];
+		const char *txt;
+		size_t txtlen, n;
+		int enc;
+		if (u.s[i] != '=' || (n = parse_ew(u.s + i, u.len - i, cs, &enc, &txt, &txtlen)) == 0) {
+			i++;
+			continue;
+		}
+		if (!(prev_ew && all_wsp(u.s + plain, i - plain)))
+			if (mime_utf8(out, NULL, u.s + plain, i - plain) < 0)
+				goto done;
+		t.len = 0;
+		if ((enc == 'b' ? base64_decode_lenient(&t, txt, txtlen) : mime_qp_decode(&t, txt, txtlen, 1)) < 0)
+			goto done;
+		if (mime_utf8(out, cs, t.s ? t.s : "", t.len) < 0)
+			goto done;
+		i += n;
+		plain = i;
+		prev_ew = 1;
+	}
+	if (mime_utf8(out, NULL, u.s ? u.s + plain : "", u.len - plain) < 0)
+		goto done;
+	for (i = start; i < out->len; i++)
+		if ((unsigned char)out->s[i] < 32 || out->s[i] == 127)
+			out->s[i] = ' ';
+	rc = 0;
+done:
+	str_free(&u);
+	str_free(&t);
+	return rc;
+}
+
+/* ---- Content-Type ---- */
+
+static int
+is_tspecial(int c)
+{
+	return c <= 32 || c >= 127 || strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+}
+
+static size_t
+skip_cfws(const char *v, size_t len, size_t i)
+{
+	for (;;) {
+		while (i < len && ((unsigned char)v[i] <= 32))
+			i++;
+		if (i < len && v[i] == '(') {   /* comment, nested, bounded by len */
+			int depth = 0;
+			for (; i < len; i++) {
+				if (v[i] == '\\' && i + 1 < len)
+					i++;
+				else if (v[i] == '(')
+					depth++;
+				else if (v[i] == ')' && --depth == 0) {
+					i++;
+					break;
+				}
+			}
+			continue;
+		}
+		return i;
+	}
+}
+
+static size_t
+token(const char *v, size_t len, size_t i, char *out, size_t cap, int *ok)
+{
+	size_t n = 0;
+	*ok = 1;
+	for (; i < len && !is_tspecial((unsigned char)v[i]); i++) {
+		if (n + 1 >= cap)
+			*ok = 0;
+		else
+			out[n++] = (char)lc((unsigned char)v[i]);
+	}
+	out[n] = 0;
+	if (n == 0)
+		*ok = 0;
+	return i;
+}
+
+int
+mime_ctype(const char *v, size_t len, char *type, char *subtype)
+{
+	size_t i = skip_cfws(v, len, 0);
+	int ok1, ok2;
+	i = token(v, len, i, type, MIME_TYPE_MAX, &ok1);
+	i = skip_cfws(v, len, i);
+	if (!ok1 || i >= len || v[i] != '/') {
+		type[0] = subtype[0] = 0;
+		return -1;
+	}
+	i = skip_cfws(v, len, i + 1);
+	token(v, len, i, subtype, MIME_TYPE_MAX, &ok2);
+	if (!ok2) {
+		type[0] = subtype[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pct_decode(struct str *out, const char *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		int h, l;
+		if (p[i] == '%' && i + 2 < n && (h = hexval((unsigned char)p[i + 1])) >= 0
+		    && (l = hexval((unsigned char)p[i + 2])) >= 0) {
+			if (str_catc(out, (char)(h * 16 + l)) < 0)
+				return -1;
+			i += 2;
+		} else if (str_catc(out, p[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+mime_param(const char *v, size_t len, const char *attr, struct str *out)
+{
+	size_t i = 0, alen = strlen(attr);
+	struct str val = STR_INIT;
+	int found = 0, ext_found = 0;
+	unsigned next_seg = 0;
+	/* skip the type/subtype (or disposition) up to the first ';' outside quotes */
+	while (i < len && v[i] != ';') {
+		if (v[i] == '"')
+			for (i++; i < len && v[i] != '"'; i++)
+				if (v[i] == '\\')
+					i++;
+		i++;
+	}
+	out->len = 0;
+	while (i < len) {
+		size_t ns, ne, vs, ve;
+		int quoted = 0;
+		i = skip_cfws(v, len, i);
+		if (i < len && v[i] == ';') {
+			i++;
+			continue;
+		}
+		for (ns = i; i < len && v[i] != '=' && v[i] != ';' && (unsigned char)v[i] > 32; i++)
+			;
+		ne = i;
+		i = skip_cfws(v, len, i);
+		if (i >= len || v[i] != '=') {
+			while (i < len && v[i] != ';')
+				i++;
+			continue;
+		}
+		i = skip_cfws(v, len, i + 1);
+		val.len = 0;
+		if (i < len && v[i] == '"') {
+			quoted = 1;
+			for (i++; i < len && v[i] != '"'; i++) {
+				if (v[i] == '\\' && i + 1 < len)
+					i++;
+				if (v[i] == '\r' || v[i] == '\n')
+					continue;
+				if (str_catc(&val, v[i]) < 0)
+					goto nomem;
+			}
+			if (i < len)
+				i++;
+		} else {
+			for (vs = i; i < len && v[i] != ';' && (unsigned char)v[i] > 32; i++)
+				;
+			ve = i;
+			if (str_catb(&val, v + vs, ve - vs) < 0)
+				goto nomem;
+		}
+		(void)quoted;
+		if (ne - ns == alen && !casecmpn(v + ns, alen, attr)) {
+			if (!found && !ext_found) {
+				if (str_copyb(out, val.s ? val.s : "", val.len) < 0)
+					goto nomem;
+				found = 1;
+			}
+		} else if (ne - ns > alen && !casecmpn(v + ns, alen, attr) && v[ns + alen] == '*') {
+			/* RFC 2231: attr*  attr*N  attr*N*  attr*0* */
+			const char *s = v + ns + alen + 1, *e = v + ne;
+			unsigned seg = 0;
+			int extended = 0, hasnum = 0;
+			while (s < e && *s >= '0' && *s <= '9' && seg < 1000) {
+				seg = seg * 10 + (unsigned)(*s++ - '0');
+				hasnum = 1;
+			}
+			if (s < e && *s == '*') {
+				extended = 1;
+				s++;
+			}
+			if (!hasnum)
+				extended = 1;
+			if (s != e || seg != next_seg)
+				continue;
+			if (!ext_found)
+				out->len = 0;
+			ext_found = found = 1;
+			next_seg++;
+			if (extended) {
+				const char *p = val.s ? val.s : "";
+				size_t n = val.len, q1, q2;
+				if (seg == 0) {   /* charset'lang'value */
+					const char *a = memchr(p, '\'', n), *b;
+					if (a && (b = memchr(a + 1, '\'', n - (size_t)(a + 1 - p))) != NULL) {
+						q1 = (size_t)(b + 1 - p);
+						q2 = n - q1;
+						p += q1;
+						n = q2;
+					}
+				}
+				if (pct_decode(out, p, n) < 0)
+					goto nomem;
+			} else if (str_catb(out, val.s ? val.s : "", val.len) < 0)
+				goto nomem;
+			if (!hasnum)
+				next_seg = 1000000;   /* a single attr* ends it */
+		}
+	}
+	str_free(&val);
+	if (found && str_0(out) < 0)
+		return -1;
+	return found;
+nomem:
+	str_free(&val);
+	return -1;
+}
+
+/* ---- the walk ---- */
+
+struct walk {
+	struct mime_limits lim;
+	mime_fn fn;
+	void *arg;
+	unsigned count;
+	int flags;
+};
+
+/* Next delimiter line "--boundary[--]" at a line start at or after pos:
+ * its offset, the offset after its line, and whether it closes. */
+static int
+find_delim(const char *b, size_t n, size_t pos, const char *delim, size_t dlen,
+    size_t *at, size_t *after, int *close)
+{
+	while (pos + dlen <= n) {
+		const char *d = memmem(b + pos, n - pos, delim, dlen);
+		size_t k, e;
+		if (!d)
+			return 0;
+		k = (size_t)(d - b);
+		pos = k + 1;
+		if (k > 0 && b[k - 1] != '\n')
+			continue;
+		e = k + dlen;
+		*close = 0;
+		if (e + 1 < n && b[e] == '-' && b[e + 1] == '-') {
+			*close = 1;
+			e += 2;
+		}
+		while (e < n && (is_wsp((unsigned char)b[e]) || b[e] == '\r'))
+			e++;
+		if (e < n && b[e] != '\n')
+			continue;   /* a longer boundary that merely starts the same */
+		*at = k;
+		*after = e < n ? e + 1 : n;
+		return 1;
+	}
+	return 0;
+}
+
+static void entity(struct walk *, const char *, size_t, unsigned, int);
+
+static void
+children(struct walk *w, const char *b, size_t n, const char *delim, size_t dlen,
+    size_t first_after, unsigned depth, int digest)
+{
+	size_t start = first_after, at, after;
+	int close;
+	for (;;) {
+		size_t end;
+		if (w->flags & (MIME_E_STOPPED | MIME_E_PARTS))
+			return;
+		if (!find_delim(b, n, start, delim, dlen, &at, &after, &close)) {
+			w->flags |= MIME_E_UNTERMINATED;
+			entity(w, b + start, n - start, depth, digest);
+			return;
+		}
+		end = at;   /* the line break before the delimiter belongs to it */
+		if (end > start && b[end - 1] == '\n')
+			end--;
+		if (end > start && b[end - 1] == '\r')
+			end--;
+		entity(w, b + start, end - start, depth, digest);
+		if (close)
+			return;
+		start = after;
+	}
+}
+
+static void
+entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
+{
+	struct mime_part part;
+	struct mime_field f;
+	struct str bnd = STR_INIT;
+	char delim[MIME_BOUNDARY_MAX + 3];
+	size_t hl, bo, dlen = 0, first_at = 0, first_after = 0;
+	int close = 0;
+	if (w->flags & MIME_E_STOPPED)
+		return;
+	if (w->count >= w->lim.parts) {
+		w->flags |= MIME_E_PARTS;
+		return;
+	}
+	memset(&part, 0, sizeof part);
+	part.depth = depth;
+	part.index = w->count++;
+	mime_split(p, len, &hl, &bo);
+	part.header = p;
+	part.headerlen = hl;
+	part.body = p + bo;
+	part.bodylen = len - bo;
+	strcpy(part.type, digest ? "message" : "text");
+	strcpy(part.subtype, digest ? "rfc822" : "plain");
+	if (mime_field_find(p, hl, "content-type", &f)) {
+		char t[MIME_TYPE_MAX], s[MIME_TYPE_MAX];
+		if (mime_ctype(f.value, f.valuelen, t, s) == 0) {
+			memcpy(part.type, t, sizeof t);
+			memcpy(part.subtype, s, sizeof s);
+		}
+		if (mime_param(f.value, f.valuelen, "charset", &bnd) == 1 && bnd.len < MIME_TYPE_MAX) {
+			size_t k;
+			for (k = 0; k < bnd.len; k++)
+				part.charset[k] = (char)lc((unsigned char)bnd.s[k]);
+			part.charset[bnd.len] = 0;
+		}
+		if (!strcmp(part.type, "multipart")) {
+			int r = mime_param(f.value, f.valuelen, "boundary", &bnd);
+			if (r == 1 && bnd.len >= 1 && bnd.len <= MIME_BOUNDARY_MAX && !memchr(bnd.s, '\n', bnd.len)) {
+				delim[0] = delim[1] = '-';
+				memcpy(delim + 2, bnd.s, bnd.len);
+				dlen = bnd.len + 2;
+			}
+		}
+	}
+	str_free(&bnd);
+	if (mime_field_find(p, hl, "content-transfer-encoding", &f))
+		part.cte = mime_cte(f.value, f.valuelen);
+	if (!strcmp(part.type, "multipart")) {
+		if (!dlen || !find_delim(part.body, part.bodylen, 0, delim, dlen, &first_at, &first_after, &close)) {
+			w->flags |= MIME_E_NOBOUNDARY;
+			dlen = 0;
+		} else if (depth + 1 >= w->lim.depth) {
+			w->flags |= MIME_E_DEPTH;
+			dlen = 0;
+		}
+		part.multipart = dlen != 0;
+	}
+	if (w->fn(w->arg, &part)) {
+		w->flags |= MIME_E_STOPPED;
+		return;
+	}
+	if (part.multipart) {
+		if (close)
+			return;   /* "--b--" first: no parts */
+		children(w, part.body, part.bodylen, delim, dlen, first_after, depth + 1,
+		    !strcmp(part.subtype, "digest"));
+	} else if (!strcmp(part.type, "message") && (!strcmp(part.subtype, "rfc822") || !strcmp(part.subtype, "global"))
+	    && part.cte != MIME_CTE_BASE64 && part.cte != MIME_CTE_QP) {
+		if (depth + 1 >= w->lim.depth)
+			w->flags |= MIME_E_DEPTH;
+		else
+			entity(w, part.body, part.bodylen, depth + 1, 0);
+	}
+}
+
+int
+mime_walk(const char *msg, size_t len, const struct mime_limits *lim, mime_fn fn, void *arg)
+{
+	struct walk w;
+	memset(&w, 0, sizeof w);
+	w.lim.depth = lim ? lim->depth : MIME_DEPTH_MAX;
+	w.lim.parts = lim ? lim->parts : MIME_PARTS_MAX;
+	w.lim.bytes = lim ? lim->bytes : 0;
+	if (w.lim.depth > MIME_DEPTH_HARD)
+		w.lim.depth = MIME_DEPTH_HARD;   /* keeps the recursion's stack bounded */
+	w.fn = fn;
+	w.arg = arg;
+	entity(&w, msg, len, 0, 0);
+	return w.flags;
+}
+
+int
+mime_body(struct str *out, const struct mime_part *part, int utf8, size_t max)
+{
+	struct str t = STR_INIT;
+	const char *in = part->body;
+	size_t n = part->bodylen;
+	int rc = -1;
+	switch (part->cte) {
+	case MIME_CTE_BASE64:
+		{
+			size_t cap = (max / 3 + 2) * 4;
+			cap += cap / 38 + 8;   /* room for line ends every 76 */
+			if (n > cap)
+				n = cap;
+		}
+		if (base64_decode_lenient(&t, in, n) < 0)
+			goto done;
+		break;
+	case MIME_CTE_QP:
+		if (n / 3 > max)
+			n = max * 3;
+		if (mime_qp_decode(&t, in, n, 0) < 0)
+			goto done;
+		break;
+	default:
+		if (n > max)
+			n = max;
+		if (str_catb(&t, in, n) < 0)
+			goto done;
+	}
+	if (t.len > max)
+		t.len = max;
+	if (utf8 && (!strcmp(part->type, "text") || part->type[0] == 0))
+		rc = mime_utf8(out, part->charset, t.s ? t.s : "", t.len);
+	else
+		rc = str_catb(out, t.s ? t.s : "", t.len);
+done:
+	str_free(&t);
+	return rc;
+}

@@ -1,0 +1,56 @@
+/* Fuzz lib/mime: the walk over any bytes stays within the input and its
+ * bounds, every field and parameter parser terminates, decoded headers are
+ * valid UTF-8 without control bytes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mime.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct ctx {
+	const char *base;
+	size_t len;
+	struct str out;
+};
+
+static int
+visit(void *arg, const struct mime_part *p)
+{
+	struct ctx *c = arg;
+	if (p->depth >= MIME_DEPTH_MAX || p->index >= MIME_PARTS_MAX)
+		abort();
+	if (p->header < c->base || p->header + p->headerlen > c->base + c->len
+	    || p->body < c->base || p->body + p->bodylen > c->base + c->len)
+		abort();
+	c->out.len = 0;
+	if (!p->multipart && mime_body(&c->out, p, 1, 4096) < 0)
+		abort();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ctx c = { (const char *)data, size, STR_INIT };
+	struct mime_field f;
+	struct str s = STR_INIT;
+	size_t hl, bo, pos = 0, i;
+	char t[MIME_TYPE_MAX], st[MIME_TYPE_MAX];
+	mime_walk(c.base, size, NULL, visit, &c);
+	mime_split(c.base, size, &hl, &bo);
+	while (mime_field_next(c.base, hl, &pos, &f)) {
+		s.len = 0;
+		if (mime_decode_header(&s, f.value, f.valuelen) < 0)
+			abort();
+		for (i = 0; i < s.len; i++)
+			if ((unsigned char)s.s[i] < 32)
+				abort();
+		mime_ctype(f.value, f.valuelen, t, st);
+		if (mime_param(f.value, f.valuelen, "boundary", &s) < 0)
+			abort();
+	}
+	str_free(&s);
+	str_free(&c.out);
+	return 0;
+}

@@ -1,0 +1,241 @@
+/* Unit tests for lib/mime: header fields, encoded words, parameters,
+ * transfer decodings, charsets, and the bounded walk over hostile trees. */
+#include <stdlib.h>
+#include <string.h>
+#include "mime.h"
+#include "str.h"
+#include "tap.h"
+
+struct seen {
+	unsigned n, leaves, maxdepth;
+	struct str text;   /* decoded text of the leaves, concatenated */
+};
+
+static int
+collect(void *arg, const struct mime_part *p)
+{
+	struct seen *s = arg;
+	s->n++;
+	if (p->depth > s->maxdepth)
+		s->maxdepth = p->depth;
+	if (!p->multipart) {
+		s->leaves++;
+		if (mime_body(&s->text, p, 1, 1 << 20) < 0)
+			return 1;
+		str_catc(&s->text, '|');
+	}
+	return 0;
+}
+
+static int
+walk(const char *m, size_t len, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	return mime_walk(m, len, NULL, collect, s);
+}
+
+static void
+test_fields(void)
+{
+	const char *h = "From: a@b\r\nSubject: one\r\n two\r\n\tthree\r\nbogus line\r\n"
+	    " stray\r\nX-Empty:\r\nSubject : second\r\n\r\nbody";
+	size_t hl, bo, pos = 0;
+	struct mime_field f;
+	struct str s = STR_INIT;
+	int n = 0;
+	mime_split(h, strlen(h), &hl, &bo);
+	is_str(h + bo, "body", "split finds the body after CRLF CRLF");
+	while (mime_field_next(h, hl, &pos, &f))
+		n++;
+	is_int(n, 4, "four fields, junk lines skipped");
+	ok(mime_field_find(h, hl, "SUBJECT", &f), "find is case-insensitive");
+	mime_unfold(&s, f.value, f.valuelen);
+	str_0(&s);
+	is_str(s.s, "one two\tthree", "unfolding keeps the whitespace, drops line ends");
+	mime_split("no body at all", 14, &hl, &bo);
+	is_int(bo, 14, "no separator: all header");
+	mime_split("\nbody", 5, &hl, &bo);
+	ok(hl == 0 && bo == 1, "empty header");
+	str_free(&s);
+}
+
+static void
+test_words(void)
+{
+	struct str s = STR_INIT;
+	const char *v = "=?UTF-8?B?SGVsbG8=?= =?ISO-8859-1?Q?W=F6rld_x?= plain =?bogus?X?zz?= \x01z";
+	mime_decode_header(&s, v, strlen(v));
+	str_0(&s);
+	is_str(s.s, "HelloW\xc3\xb6rld x plain =?bogus?X?zz?=  z", "encoded words, adjacent space dropped, controls blanked");
+	s.len = 0;
+	v = "=?x-no-such-charset?Q?caf=E9?= =?utf-8?B?!!!?=";
+	ok(mime_decode_header(&s, v, strlen(v)) == 0, "unknown charset and bad base64 are not errors");
+	str_0(&s);
+	is_str(s.s, "caf\xc3\xa9", "unknown charset falls back to windows-1252");
+	s.len = 0;
+	v = "=?iso-2022-jp?B?GyRCJEgbKEI=?=";
+	mime_decode_header(&s, v, strlen(v));
+	str_0(&s);
+	is_str(s.s, "\xe3\x81\xa8", "iso-2022-jp through iconv");
+	str_free(&s);
+}
+
+static void
+test_params(void)
+{
+	char t[MIME_TYPE_MAX], st[MIME_TYPE_MAX];
+	struct str s = STR_INIT;
+	const char *v = " Multipart/Mixed (c) ; charset=\"utf\\\"8\"; boundary=\"=_a b\"; name*0*=utf-8''x%41; name*1=y";
+	ok(mime_ctype(v, strlen(v), t, st) == 0, "ctype parses");
+	is_str(t, "multipart", "type lowercased");
+	is_str(st, "mixed", "subtype lowercased");
+	is_int(mime_param(v, strlen(v), "BOUNDARY", &s), 1, "boundary found");
+	is_str(s.s, "=_a b", "quoted boundary");
+	mime_param(v, strlen(v), "charset", &s);
+	is_str(s.s, "utf\"8", "quoted-pair");
+	is_int(mime_param(v, strlen(v), "name", &s), 1, "RFC 2231 continuation found");
+	is_str(s.s, "xAy", "RFC 2231 joined and decoded");
+	is_int(mime_param(v, strlen(v), "nope", &s), 0, "absent parameter");
+	ok(mime_ctype("text", 4, t, st) < 0, "type without subtype is malformed");
+	is_int(mime_cte(" Base64 ", 8), MIME_CTE_BASE64, "cte base64");
+	is_int(mime_cte("x-uue", 5), MIME_CTE_OTHER, "cte other");
+	str_free(&s);
+}
+
+static void
+test_decoding(void)
+{
+	struct str s = STR_INIT;
+	const char *q = "a=3Db=\r\nc=\nd =ZZ=4";
+	mime_qp_decode(&s, q, strlen(q), 0);
+	str_0(&s);
+	is_str(s.s, "a=bcd =ZZ=4", "qp: escapes, soft breaks, bad escapes kept");
+	s.len = 0;
+	mime_utf8(&s, "utf-8", "ok\xff\xc3\xa9\xc3", 6);
+	str_0(&s);
+	is_str(s.s, "ok\xc3\xbf\xc3\xa9\xc3\x83", "invalid UTF-8 bytes read as 1252");
+	s.len = 0;
+	mime_utf8(&s, "koi8-r", "\xc1", 1);
+	str_0(&s);
+	is_str(s.s, "\xd0\xb0", "koi8-r via iconv");
+	s.len = 0;
+	mime_utf8(&s, "shift_jis", "\x82", 1);
+	str_0(&s);
+	is_str(s.s, "\xef\xbf\xbd", "truncated multibyte becomes U+FFFD");
+	s.len = 0;
+	mime_utf8(&s, "bad charset\"", "x", 1);
+	ok(s.len == 1, "hostile charset name is not passed to iconv");
+	str_free(&s);
+}
+
+static void
+test_walk(void)
+{
+	struct seen s;
+	int r;
+	const char *m =
+	    "Content-Type: multipart/mixed; boundary=\"b1\"\n\npreamble\n--b1\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\ncaf=E9\n"
+	    "--b1\nContent-Type: multipart/alternative; boundary=b1x\n\n--b1x\nContent-Type: text/html\n"
+	    "Content-Transfer-Encoding: base64\n\nPGI+aGk8L2I+\n--b1x--\n"
+	    "--b1\nContent-Type: message/rfc822\n\nSubject: inner\n\ninner body\n--b1--\nepilogue\n";
+	r = walk(m, strlen(m), &s);
+	is_int(r, 0, "clean tree, no anomalies");
+	is_int(s.n, 6, "six entities");
+	is_int(s.leaves, 4, "four leaves (rfc822 counted as leaf and entered)");
+	str_0(&s.text);
+	ok(strstr(s.text.s, "caf\xc3\xa9|") && strstr(s.text.s, "<b>hi</b>|") && strstr(s.text.s, "inner body|"),
+	    "leaves decoded and converted");
+	ok(!strstr(s.text.s, "preamble") && !strstr(s.text.s, "epilogue"), "preamble and epilogue skipped");
+	str_free(&s.text);
+
+	m = "Content-Type: multipart/mixed; boundary=z\n\n--z\n\nfirst\n--z\n\nsecond, never closed";
+	r = walk(m, strlen(m), &s);
+	ok(r & MIME_E_UNTERMINATED, "unterminated multipart reported");
+	str_0(&s.text);
+	ok(strstr(s.text.s, "second, never closed|") != NULL, "its last part still visited");
+	str_free(&s.text);
+
+	m = "Content-Type: multipart/mixed\n\nno boundary";
+	r = walk(m, strlen(m), &s);
+	ok((r & MIME_E_NOBOUNDARY) && s.leaves == 1, "multipart without boundary is a leaf");
+	str_free(&s.text);
+
+	m = "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\nQUJD\n!!\nREVG====junk";
+	walk(m, strlen(m), &s);
+	str_0(&s.text);
+	ok(strncmp(s.text.s, "ABCDEF", 6) == 0, "malformed base64 decoded leniently");
+	str_free(&s.text);
+
+	{
+		char nul[] = "Subject: a\0b\n\nbody\0with NUL";
+		walk(nul, sizeof nul - 1, &s);
+		ok(s.leaves == 1 && s.text.len == 14, "NUL bytes pass through");
+		str_free(&s.text);
+	}
+}
+
+static void
+test_hostile(void)
+{
+	struct str m = STR_INIT;
+	struct seen s;
+	size_t i, hl, bo, pos = 0;
+	struct mime_field f;
+	int r, n = 0;
+	/* 1,000-deep nesting */
+	for (i = 0; i < 1000; i++) {
+		str_cats(&m, "Content-Type: multipart/mixed; boundary=\"d");
+		str_catu(&m, i);
+		str_cats(&m, "\"\n\n--d");
+		str_catu(&m, i);
+		str_cats(&m, "\n");
+	}
+	str_cats(&m, "\ndeep text\n");
+	r = walk(m.s, m.len, &s);
+	ok(r & MIME_E_DEPTH, "1000-deep nesting stops at the depth bound");
+	ok(s.maxdepth < MIME_DEPTH_MAX, "depth stayed bounded");
+	str_free(&s.text);
+	/* message/rfc822 nesting too */
+	m.len = 0;
+	for (i = 0; i < 1000; i++)
+		str_cats(&m, "Content-Type: message/rfc822\n\n");
+	r = walk(m.s, m.len, &s);
+	ok((r & MIME_E_DEPTH) && s.maxdepth < MIME_DEPTH_MAX, "1000-deep rfc822 nesting bounded");
+	str_free(&s.text);
+	/* many parts */
+	m.len = 0;
+	str_cats(&m, "Content-Type: multipart/mixed; boundary=p\n\n");
+	for (i = 0; i < 5000; i++)
+		str_cats(&m, "--p\n\nx\n");
+	r = walk(m.s, m.len, &s);
+	ok((r & MIME_E_PARTS) && s.n == MIME_PARTS_MAX, "entity count bounded");
+	str_free(&s.text);
+	/* huge header: one 4 MB folded field and 100,000 fields */
+	m.len = 0;
+	str_cats(&m, "Subject: ");
+	for (i = 0; i < 100000; i++)
+		str_cats(&m, "word word word word word word word word\n ");
+	str_cats(&m, "end\n");
+	for (i = 0; i < 100000; i++)
+		str_cats(&m, "X-A: b\n");
+	str_cats(&m, "\nbody\n");
+	mime_split(m.s, m.len, &hl, &bo);
+	while (mime_field_next(m.s, hl, &pos, &f))
+		n++;
+	is_int(n, 100001, "huge header: every field found");
+	ok(mime_field_find(m.s, hl, "subject", &f) && f.valuelen > 4000000, "huge folded field whole");
+	str_free(&m);
+}
+
+int
+main(void)
+{
+	test_fields();
+	test_words();
+	test_params();
+	test_decoding();
+	test_walk();
+	test_hostile();
+	return done();
+}
