@@ -44,7 +44,7 @@ $(LIBA): $(LIBOBJ)
 
 # A command is every .c in its folder over the library.
 .SECONDEXPANSION:
-$(BIN)/%: $$(patsubst %.c,$(OBJ)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
+$(BIN)/%: $$(addprefix $(OBJ)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*.c)))) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
 

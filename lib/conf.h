@@ -10,7 +10,9 @@
  *   routes      DOMAIN:[HOST]:PORT  ('*' is the default)  (smtp-send)
  * '#' starts a comment line. Addresses and domains are compared in lower
  * case. Compilation writes NAME.cdb.tmp and renames it over NAME.cdb, so a
- * reader never sees a half-written database.
+ * reader never sees a half-written database. Modes: users.cdb 0640 with
+ * the control directory's group (it holds password hashes), domains.cdb
+ * and aliases.cdb 0644. Callers that compile hold conf_lock().
  *
  * Lookup functions return 1 found, 0 not found, -1 temporary error
  * (missing or corrupt cdb, I/O) with errno set; "corrupt" is never
@@ -40,10 +42,12 @@ struct conf_user {
 	struct str maildir;
 	unsigned long long quota;
 };
+#define CONF_USER_INIT { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 }
 void conf_user_free(struct conf_user *);
 int conf_user_get(const char *addr, struct conf_user *);
 
-/* targets: the raw comma-separated target list, whitespace trimmed */
+/* targets: the comma-separated target list, each target whitespace
+ * trimmed, joined by "," */
 int conf_alias_get(const char *addr, struct str *targets);
 
 /* Is addr a local recipient? Checks users, aliases, then user+detail
@@ -56,5 +60,41 @@ int conf_rcpt_local(const char *addr, struct str *canonical);
  * 0 ok, -1 error with errno; a syntax error sets errno EINVAL and, when
  * lineno is not NULL, the offending line number. */
 int conf_compile(const char *name, unsigned long *lineno);
+
+/* --- extensions (helper B), backwards compatible --- */
+
+/* Line parsers for the text files, shared by conf_compile, mailuser and the
+ * fuzz target. One line without its newline; surrounding blanks and a CR
+ * are ignored. 1 an entry (addresses and domains lower-cased; alias targets
+ * kept as written), 0 a blank or '#' comment line, -1 a syntax error
+ * (errno EINVAL). */
+int conf_parse_domain(const char *line, size_t len, struct str *domain);
+int conf_parse_user(const char *line, size_t len, struct conf_user *);
+int conf_parse_alias(const char *line, size_t len, struct str *addr, struct str *targets);
+
+/* What the files accept. A domain: letters, digits, '-', dot-separated
+ * labels of 1..63, at most 253 bytes. An address: LOCAL@DOMAIN, LOCAL
+ * 1..64 bytes of letters, digits and .!#%&*+-=?^_{}~ (no leading, trailing
+ * or double dot, no leading '#'), at most CONF_ADDR_MAX bytes; catchall
+ * also allows "@DOMAIN". A Maildir: an absolute path of at most
+ * CONF_PATH_MAX printable bytes, no ':', no blanks, no "." or ".."
+ * component. 1 valid, 0 not. */
+enum { CONF_LOCAL_MAX = 64, CONF_DOMAIN_MAX = 253, CONF_PATH_MAX = 1024,
+       CONF_HASH_MAX = 512 };
+int conf_valid_domain(const char *d, size_t len);
+int conf_valid_addr(const char *a, size_t len, int catchall);
+int conf_valid_maildir(const char *p, size_t len);
+
+/* conf_compile reading the text from the control file srcname instead of
+ * name (mailuser compiles "users.tmp" before renaming it to "users"). */
+int conf_compile_src(const char *name, const char *srcname, unsigned long *lineno);
+
+/* The users-file line for u, without a newline. 0 ok, -1 errno. */
+int conf_user_line(const struct conf_user *u, struct str *out);
+
+/* Writers (mailuser) serialise on an flock(2) of the control directory's
+ * "lock" file. Waits at most timeout_ms; the fd (keep it open to hold the
+ * lock) or -1 (ETIMEDOUT when another writer holds it). */
+int conf_lock(int timeout_ms);
 
 #endif

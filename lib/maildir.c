@@ -2,19 +2,26 @@
  * The order in maildir_tmp_commit is the durability promise:
  * fsync(file), close, link into new/ (never rename over a name),
  * fsync(new/), then unlink the tmp name. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include "maildir.h"
+#include "buf.h"
 #include "scan.h"
 
 enum {
 	UNIQ_TRIES = 32,     /* exclusive-create / link attempts before giving up */
-	HOST_MAX = 255       /* host name bytes kept in a unique name */
+	HOST_MAX = 255,      /* host name bytes kept in a unique name */
+	QUOTA_FILE_MAX = 5120,   /* Maildir++: a bigger maildirsize is recalculated */
+	QUOTA_READ_MAX = 65536,  /* never read more of maildirsize than this */
+	QUOTA_STALE = 15 * 60    /* Maildir++: over quota and older than this: recount */
 };
 
 static unsigned long long uniq_counter;
@@ -308,4 +315,312 @@ maildir_name_parse(const char *name, struct maildir_name *out)
 		out->flagslen = strlen(colon + 3);
 	}
 	return 0;
+}
+
+int
+maildir_quota_parse(const char *spec, struct maildir_quota *q)
+{
+	const char *p = spec;
+	memset(q, 0, sizeof *q);
+	if (scan_ulongz(spec, ~0ULL, &q->max_bytes) == 0) {
+		q->active = q->max_bytes != 0;
+		return 0;
+	}
+	while (*p) {
+		size_t n = strspn(p, "0123456789");
+		unsigned long long v;
+		if (scan_ulong(p, n, ~0ULL, &v) < 0 || (p[n] != 'S' && p[n] != 'C'))
+			goto bad;
+		if (p[n] == 'S')
+			q->max_bytes = v;
+		else
+			q->max_count = v;
+		p += n + 1;
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	q->active = q->max_bytes || q->max_count;
+	return 0;
+bad:
+	memset(q, 0, sizeof *q);
+	errno = EINVAL;
+	return -1;
+}
+
+static int
+quota_line(struct str *out, const struct maildir_quota *q)
+{
+	str_trunc(out, 0);
+	if (q->max_bytes && (str_catu(out, q->max_bytes) < 0 || str_catc(out, 'S') < 0))
+		return -1;
+	if (q->max_count && ((out->len && str_catc(out, ',') < 0) || str_catu(out, q->max_count) < 0
+	    || str_catc(out, 'C') < 0))
+		return -1;
+	return str_0(out);
+}
+
+/* one signed decimal at *p, spaces before it skipped; -1 if none */
+static int
+scan_delta(const char **pp, const char *end, long long *out)
+{
+	const char *p = *pp;
+	unsigned long long v;
+	int neg = 0;
+	size_t n = 0;
+	while (p < end && *p == ' ')
+		p++;
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	while (p + n < end && p[n] >= '0' && p[n] <= '9')
+		n++;
+	if (scan_ulong(p, n, (unsigned long long)1 << 46, &v) < 0)
+		return -1;
+	*out = neg ? -(long long)v : (long long)v;
+	*pp = p + n;
+	return 0;
+}
+
+/* Parse the deltas after line 1: 0 ok, -1 corrupt (incl. a torn last line). */
+static int
+quota_sum(const char *p, const char *end, struct maildir_quota *q)
+{
+	q->bytes = q->count = 0;
+	while (p < end) {
+		long long b, c;
+		if (scan_delta(&p, end, &b) < 0 || scan_delta(&p, end, &c) < 0)
+			return -1;
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end || *p != '\n')
+			return -1;
+		p++;
+		/* bounded: each term is at most 2^46 and a file holds under 2^16 lines */
+		q->bytes += b;
+		q->count += c;
+	}
+	return 0;
+}
+
+static int
+size_path(struct str *p, const char *maildir)
+{
+	return str_copys(p, maildir) < 0 || str_cats(p, "/maildirsize") < 0 ? -1 : 0;
+}
+
+/* count new/ and cur/ of one maildir (dirfd) into q */
+static void
+count_dir(int dirfd, struct maildir_quota *q)
+{
+	static const char *const subs[] = { "new", "cur" };
+	size_t i;
+	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		int fd = openat(dirfd, subs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d;
+		struct dirent *e;
+		if (fd < 0)
+			continue;
+		if (!(d = fdopendir(fd))) {
+			close(fd);
+			continue;
+		}
+		while ((e = readdir(d))) {
+			struct maildir_name n;
+			struct stat st;
+			if (maildir_name_parse(e->d_name, &n) < 0)
+				continue;
+			if (!n.has_size) {
+				if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+					continue;
+				n.size = (unsigned long long)st.st_size;
+			}
+			if (n.size < (unsigned long long)1 << 62 && q->bytes < (long long)1 << 62)
+				q->bytes += (long long)n.size;
+			q->count++;
+		}
+		closedir(d);
+	}
+}
+
+int
+maildir_quota_recalc(const char *maildir, struct maildir_quota *q)
+{
+	struct maildir_tmp t;
+	struct str line = STR_INIT, path = STR_INIT;
+	int top, e;
+	DIR *d;
+	struct dirent *ent;
+
+	q->bytes = q->count = 0;
+	if ((top = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	count_dir(top, q);
+	if ((d = fdopendir(dup(top)))) {
+		while ((ent = readdir(d))) {
+			int fd;
+			if (ent->d_name[0] != '.' || !strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
+				continue;
+			if ((fd = openat(top, ent->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+				continue;
+			count_dir(fd, q);
+			close(fd);
+		}
+		closedir(d);
+	}
+	close(top);
+	if (maildir_tmp_open(&t, maildir) < 0)
+		return -1;
+	if (quota_line(&line, q) < 0 || str_catc(&line, '\n') < 0 || str_catu(&line, (unsigned long long)q->bytes) < 0
+	    || str_catc(&line, ' ') < 0 || str_catu(&line, (unsigned long long)q->count) < 0 || str_catc(&line, '\n') < 0
+	    || buf_writeall(t.fd, line.s, line.len, 0, 0) < 0 || fsync(t.fd) < 0 || size_path(&path, maildir) < 0
+	    || rename(t.tmppath.s, path.s) < 0)
+		goto fail;
+	str_free(&line);
+	str_free(&path);
+	maildir_tmp_free(&t);
+	return 0;
+fail:
+	e = errno;
+	str_free(&line);
+	str_free(&path);
+	maildir_tmp_abort(&t);
+	errno = e;
+	return -1;
+}
+
+int
+maildir_quota_get(const char *maildir, const char *spec, struct maildir_quota *q)
+{
+	struct maildir_quota want;
+	struct str path = STR_INIT, line = STR_INIT;
+	char *data = NULL;
+	size_t len = 0;
+	ssize_t r;
+	struct stat st;
+	int fd = -1, e, recount = 0;
+	const char *nl;
+
+	memset(q, 0, sizeof *q);
+	if (spec) {
+		if (maildir_quota_parse(spec, &want) < 0)
+			return -1;
+		if (!want.active)
+			return 0;   /* the admin says: no quota, whatever the file holds */
+	}
+	if (size_path(&path, maildir) < 0)
+		return -1;
+	fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	str_free(&path);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -1;
+		if (!spec)
+			return 0;
+		*q = want;
+		return maildir_quota_recalc(maildir, q);
+	}
+	if (fstat(fd, &st) < 0 || !(data = malloc(QUOTA_READ_MAX)))
+		goto fail;
+	while (len < QUOTA_READ_MAX && (r = read(fd, data + len, QUOTA_READ_MAX - len)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	fd = -1;
+	nl = memchr(data, '\n', len);
+	if (nl) {
+		/* line 1 copied so the parser sees a C string */
+		if (str_copyb(&line, data, (size_t)(nl - data)) < 0)
+			goto fail;
+		if (maildir_quota_parse(line.s, q) < 0)
+			memset(q, 0, sizeof *q);
+	}
+	if (spec) {
+		struct str a = STR_INIT, b = STR_INIT;
+		int differ = quota_line(&a, q) < 0 || quota_line(&b, &want) < 0 || strcmp(a.s, b.s) != 0;
+		str_free(&a);
+		str_free(&b);
+		if (differ) {
+			*q = want;
+			recount = 1;
+		}
+	} else if (!q->active) {
+		/* no usable line 1 and nothing from the admin: no quota we could enforce */
+		goto none;
+	}
+	if (!recount)
+		recount = st.st_size > QUOTA_FILE_MAX || !nl || quota_sum(nl + 1, data + len, q) < 0
+		    || (maildir_quota_over(q, 0, 0) && st.st_mtime + QUOTA_STALE < time(NULL));
+	free(data);
+	str_free(&line);
+	return recount ? maildir_quota_recalc(maildir, q) : 0;
+none:
+	free(data);
+	str_free(&line);
+	memset(q, 0, sizeof *q);
+	return 0;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	str_free(&line);
+	errno = e;
+	return -1;
+}
+
+int
+maildir_quota_over(const struct maildir_quota *q, unsigned long long bytes, unsigned long long count)
+{
+	unsigned long long b = q->bytes > 0 ? (unsigned long long)q->bytes : 0;
+	unsigned long long c = q->count > 0 ? (unsigned long long)q->count : 0;
+	if (!q->active)
+		return 0;
+	if (q->max_bytes && (bytes > q->max_bytes || b > q->max_bytes - bytes))
+		return 1;
+	if (q->max_count && (count > q->max_count || c > q->max_count - count))
+		return 1;
+	return 0;
+}
+
+int
+maildir_quota_add(const char *maildir, long long bytes, long long count)
+{
+	struct str path = STR_INIT, line = STR_INIT;
+	int fd, e, r = -1;
+	if (size_path(&path, maildir) < 0)
+		return -1;
+	fd = open(path.s, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		e = errno;
+		str_free(&path);
+		if (e == ENOENT)
+			return 0;
+		errno = e;
+		return -1;
+	}
+	if ((bytes >= 0 || str_catc(&line, '-') == 0)
+	    && str_catu(&line, bytes < 0 ? -(unsigned long long)bytes : (unsigned long long)bytes) == 0
+	    && str_catc(&line, ' ') == 0 && (count >= 0 || str_catc(&line, '-') == 0)
+	    && str_catu(&line, count < 0 ? -(unsigned long long)count : (unsigned long long)count) == 0
+	    && str_catc(&line, '\n') == 0) {
+		/* one write, so concurrent writers' lines never interleave */
+		ssize_t w = write(fd, line.s, line.len);
+		r = w == (ssize_t)line.len ? 0 : -1;
+		if (w >= 0 && r < 0)
+			errno = EIO;
+	}
+	e = errno;
+	close(fd);
+	str_free(&path);
+	str_free(&line);
+	errno = e;
+	return r;
 }

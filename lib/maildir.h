@@ -58,4 +58,36 @@ struct maildir_name {
 /* Parse a file name from new/ or cur/. 0 ok, -1 malformed (e.g. starts with '.'). */
 int maildir_name_parse(const char *name, struct maildir_name *out);
 
+/* Maildir++ quota (the maildirsize file). Line 1 is the quota, e.g.
+ * "1000000S,1000C"; every further line is "BYTES COUNT", a delta appended
+ * by each writer. The file is a cache: a corrupt, oversized (> 5120 bytes)
+ * or stale one is recalculated from the Maildir and its folders, written
+ * in tmp/ and renamed into place. */
+struct maildir_quota {
+	unsigned long long max_bytes, max_count;   /* 0: no limit of that kind */
+	long long bytes, count;                     /* current usage */
+	int active;                                 /* a quota is in force */
+};
+
+/* Parse a quota: plain bytes ("1000000") or Maildir++ ("1000000S,1000C").
+ * 0 ok, -1 malformed (EINVAL). "0" or "" means no quota. */
+int maildir_quota_parse(const char *spec, struct maildir_quota *q);
+
+/* Load the quota of maildir (the top Maildir, not a folder). spec, when
+ * not NULL, is the admin's quota and replaces the file's line 1 (the file
+ * is rewritten when they differ). Without spec and without maildirsize,
+ * q->active is 0. 0 ok, -1 errno. */
+int maildir_quota_get(const char *maildir, const char *spec, struct maildir_quota *q);
+
+/* 1 when adding bytes/count would exceed the quota, else 0. */
+int maildir_quota_over(const struct maildir_quota *q, unsigned long long bytes, unsigned long long count);
+
+/* Record a delivery (or a removal with negative values): one O_APPEND
+ * write to maildirsize when the file exists. 0 ok, -1 errno. */
+int maildir_quota_add(const char *maildir, long long bytes, long long count);
+
+/* Recount the Maildir and every folder and rewrite maildirsize with
+ * q's limits; q's usage is updated. 0 ok, -1 errno. */
+int maildir_quota_recalc(const char *maildir, struct maildir_quota *q);
+
 #endif

@@ -1,0 +1,601 @@
+/* mailuser: the admin's tool for virtual users, local domains and aliases
+ * in the control directory. Every change takes the control directory's
+ * lock, rewrites the text file atomically and recompiles its cdb, so a
+ * running server sees either the old or the new table, never half of one.
+ * Bad input: 100 and nothing changed. System trouble: 111. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+#include "buf.h"
+#include "conf.h"
+#include "die.h"
+#include "exitcode.h"
+#include "mkmaildir.h"
+#include "passwd.h"
+#include "scan.h"
+#include "table.h"
+
+#define USAGE "mailuser add [-u UID] [-g GID] [-d MAILDIR] [-q QUOTA] ADDRESS\n" \
+	"       mailuser passwd ADDRESS | del ADDRESS | list\n" \
+	"       mailuser domain add|del DOMAIN | domain list\n" \
+	"       mailuser alias add ALIAS TARGET... | alias del ALIAS | alias list\n" \
+	"       mailuser rebuild | check ADDRESS"
+
+enum { LOCK_WAIT_MS = 30000, SHOW_MAX = 80 };
+
+static char outspace[BUF_SIZE];
+static struct buf out;
+
+/* Refuse input, quoting it with unprintable bytes made visible. */
+static _Noreturn void
+refuse(const char *what, const char *arg, const char *why)
+{
+	struct str m = STR_INIT;
+	size_t i;
+	if (str_copys(&m, what) < 0 || str_cats(&m, " '") < 0)
+		die_nomem(EXIT_TEMP);
+	for (i = 0; arg[i] && i < SHOW_MAX; i++)
+		if (str_catc(&m, arg[i] > ' ' && arg[i] < 0x7f ? arg[i] : '?') < 0)
+			die_nomem(EXIT_TEMP);
+	if ((arg[i] && str_cats(&m, "...") < 0) || str_cats(&m, "': ") < 0 ||
+	    str_cats(&m, why) < 0 || str_0(&m) < 0)
+		die_nomem(EXIT_TEMP);
+	die_msg(EXIT_PERM, m.s);
+}
+
+static _Noreturn void
+syntax(const char *name, unsigned long line)
+{
+	struct str m = STR_INIT;
+	if (str_copys(&m, "syntax error in ") < 0 || str_cats(&m, conf_dir()) < 0 ||
+	    str_catc(&m, '/') < 0 || str_cats(&m, name) < 0 || str_cats(&m, " line ") < 0 ||
+	    str_catu(&m, line) < 0 || str_cats(&m, "; fix it, then run mailuser rebuild") < 0 ||
+	    str_0(&m) < 0)
+		die_nomem(EXIT_TEMP);
+	die_msg(EXIT_PERM, m.s);
+}
+
+static int
+lock(void)
+{
+	int fd = conf_lock(LOCK_WAIT_MS);
+	if (fd < 0) {
+		if (errno == ETIMEDOUT)
+			die_msg(EXIT_TEMP, "another mailuser holds the control directory's lock; try again");
+		die_sys(EXIT_TEMP, "lock", conf_dir());
+	}
+	return fd;
+}
+
+static void
+load(struct table *t, const char *name)
+{
+	if (table_load(t, name) < 0)
+		die_sys(EXIT_TEMP, "read", name);
+}
+
+/* 1 found, 0 not; syntax errors in the file stop here */
+static int
+find(struct table *t, const char *key, size_t *off, size_t *len)
+{
+	int r = table_find(t, key, off, len);
+	if (r < 0) {
+		if (errno == EINVAL)
+			syntax(t->name, t->badline);
+		die_sys(EXIT_TEMP, "read", t->name);
+	}
+	return r;
+}
+
+static void
+commit(struct table *t)
+{
+	unsigned long line;
+	if (table_commit(t, &line) < 0) {
+		if (errno == EINVAL)
+			syntax(t->name, line);
+		die_sys(EXIT_TEMP, "update", t->name);
+	}
+}
+
+/* lower-cased, checked address (catchall: "@domain" allowed) */
+static void
+address(struct str *a, const char *arg, int catchall)
+{
+	size_t n = strlen(arg);
+	if (!strchr(arg, '@'))
+		refuse("address", arg, "no domain (use user@domain)");
+	if (n > CONF_ADDR_MAX)
+		refuse("address", arg, "too long");
+	if (!conf_valid_addr(arg, n, catchall))
+		refuse("address", arg, "malformed or forbidden character");
+	if (str_copys(a, arg) < 0 || str_0(a) < 0)
+		die_nomem(EXIT_TEMP);
+	str_lower(a);
+}
+
+static void
+must_be_local(const char *domain)
+{
+	int r = conf_domain_local(domain);
+	if (r < 0)
+		die_sys(EXIT_TEMP, "look up domain in", "domains.cdb");
+	if (r == 0)
+		refuse("domain", domain, "not a local domain (add it: mailuser domain add)");
+}
+
+static void
+read_password(struct str *pw)
+{
+	char space[PASSWD_MAX + 64];
+	struct termios old, quiet;
+	struct buf in;
+	int tty = isatty(0) && tcgetattr(0, &old) == 0, r;
+
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &quiet);
+		buf_writeall(2, "Password: ", 10, 0, 0);
+	}
+	buf_init(&in, 0, space, sizeof space);
+	r = buf_getline(&in, pw, PASSWD_MAX, '\n');
+	if (tty) {
+		tcsetattr(0, TCSAFLUSH, &old);
+		buf_writeall(2, "\n", 1, 0, 0);
+	}
+	explicit_bzero(space, sizeof space);
+	if (r == BUF_ERR)
+		die_sys(EXIT_TEMP, "read password from", "stdin");
+	if (r == BUF_EOF)
+		die_msg(EXIT_PERM, "no password on stdin");
+	if (r == BUF_TOOLONG)
+		die_msg(EXIT_PERM, "password too long");
+	if (pw->len && pw->s[pw->len - 1] == '\r')
+		str_trunc(pw, pw->len - 1);
+	if (pw->len == 0)
+		die_msg(EXIT_PERM, "empty password");
+	if (memchr(pw->s, 0, pw->len))
+		die_msg(EXIT_PERM, "password contains a NUL byte");
+	if (str_0(pw) < 0)
+		die_nomem(EXIT_TEMP);
+}
+
+static void
+hash_password(struct str *hash)
+{
+	struct str pw = STR_INIT;
+	read_password(&pw);
+	if (passwd_hash(pw.s, hash) < 0)
+		die_sys(EXIT_TEMP, "hash", "password");
+	explicit_bzero(pw.s, pw.cap);
+	str_free(&pw);
+}
+
+/* NAME or number; *defgid gets a named user's primary group */
+static uid_t
+user_id(const char *arg, gid_t *defgid, int *havegid)
+{
+	unsigned int v;
+	struct passwd *pw;
+	if (scan_uint(arg, (uid_t)-2, &v) == 0) {
+		pw = getpwuid(v);
+		if (pw) {
+			*defgid = pw->pw_gid;
+			*havegid = 1;
+		}
+		return v;
+	}
+	pw = getpwnam(arg);
+	if (!pw)
+		refuse("user", arg, "no such user");
+	*defgid = pw->pw_gid;
+	*havegid = 1;
+	return pw->pw_uid;
+}
+
+static gid_t
+group_id(const char *arg)
+{
+	unsigned int v;
+	struct group *gr;
+	if (scan_uint(arg, (gid_t)-2, &v) == 0)
+		return v;
+	gr = getgrnam(arg);
+	if (!gr)
+		refuse("group", arg, "no such group");
+	return gr->gr_gid;
+}
+
+/* bytes, with an optional K, M, G or T suffix (powers of 1024) */
+static unsigned long long
+quota(const char *arg)
+{
+	static const char units[] = "KMGT";
+	size_t n = strlen(arg);
+	const char *u;
+	unsigned long long v, mul = 1;
+	if (n && (u = strchr(units, arg[n - 1] & ~0x20)) && *u) {
+		for (; u >= units; u--)
+			mul *= 1024;
+		n--;
+	}
+	if (scan_ulong(arg, n, ~0ULL / mul, &v) < 0)
+		refuse("quota", arg, "not a size in bytes (K, M, G, T suffixes allowed)");
+	return v * mul;
+}
+
+static void
+add(int argc, char **argv)
+{
+	struct conf_user u = CONF_USER_INIT;
+	struct table users = { 0 }, aliases = { 0 };
+	struct str line = STR_INIT;
+	const char *uarg = NULL, *garg = NULL, *darg = NULL, *at;
+	gid_t defgid = 0;
+	int havegid = 0, opt;
+	size_t off, len;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+u:g:d:q:")) != -1) {
+		switch (opt) {
+		case 'u': uarg = optarg; break;
+		case 'g': garg = optarg; break;
+		case 'd': darg = optarg; break;
+		case 'q': u.quota = quota(optarg); break;
+		default: die_usage(USAGE);
+		}
+	}
+	if (argc - optind != 1)
+		die_usage(USAGE);
+	address(&u.addr, argv[optind], 0);
+	at = strchr(u.addr.s, '@');
+
+	if (uarg) {
+		u.uid = user_id(uarg, &defgid, &havegid);
+	} else {
+		struct passwd *pw = getpwnam("vmail");
+		if (!pw)
+			die_msg(EXIT_PERM, "no vmail user: create one or give -u and -g");
+		u.uid = pw->pw_uid;
+		defgid = pw->pw_gid;
+		havegid = 1;
+	}
+	if (garg)
+		u.gid = group_id(garg);
+	else if (havegid)
+		u.gid = defgid;
+	else
+		die_msg(EXIT_PERM, "no group for that uid: give -g");
+	if (u.uid == 0 || u.gid == 0)
+		die_msg(EXIT_PERM, "refusing to give a mailbox to root (uid or gid 0)");
+
+	if (darg) {
+		if (str_copys(&u.maildir, darg) < 0)
+			die_nomem(EXIT_TEMP);
+	} else {
+		const char *root = getenv("PIPEMAIL_MAILROOT");
+		if (!root || !*root)
+			root = "/var/mail/vhosts";
+		if (str_copys(&u.maildir, root) < 0 || str_catc(&u.maildir, '/') < 0 ||
+		    str_cats(&u.maildir, at + 1) < 0 || str_catc(&u.maildir, '/') < 0 ||
+		    str_catb(&u.maildir, u.addr.s, (size_t)(at - u.addr.s)) < 0 ||
+		    str_cats(&u.maildir, "/Maildir") < 0)
+			die_nomem(EXIT_TEMP);
+	}
+	if (str_0(&u.maildir) < 0)
+		die_nomem(EXIT_TEMP);
+	if (!conf_valid_maildir(u.maildir.s, u.maildir.len))
+		refuse("maildir", u.maildir.s, "not an absolute path of printable bytes without ':' or '..'");
+
+	hash_password(&u.hash);
+	lock();
+	must_be_local(at + 1);
+	load(&users, "users");
+	if (find(&users, u.addr.s, &off, &len))
+		refuse("user", u.addr.s, "already exists");
+	load(&aliases, "aliases");
+	if (find(&aliases, u.addr.s, &off, &len))
+		refuse("user", u.addr.s, "an alias with that address exists");
+	if (conf_user_line(&u, &line) < 0 || table_append(&users, line.s) < 0)
+		die_nomem(EXIT_TEMP);
+	if (mkmaildir(u.maildir.s, u.uid, u.gid) < 0)
+		die_sys(EXIT_TEMP, "create maildir", u.maildir.s);
+	commit(&users);
+}
+
+static void
+change_password(const char *arg)
+{
+	struct conf_user u = CONF_USER_INIT;
+	struct table users = { 0 };
+	struct str a = STR_INIT, hash = STR_INIT, line = STR_INIT;
+	size_t off, len;
+
+	address(&a, arg, 0);
+	hash_password(&hash);
+	lock();
+	load(&users, "users");
+	if (!find(&users, a.s, &off, &len))
+		refuse("user", a.s, "no such user");
+	/* len covers the line's '\n' */
+	if (conf_parse_user(users.text.s + off, len - (users.text.s[off + len - 1] == '\n'), &u) <= 0)
+		die_msg(EXIT_TEMP, "users changed under the lock");
+	str_free(&u.hash);
+	u.hash = hash;
+	if (conf_user_line(&u, &line) < 0 || table_splice(&users, off, len, line.s) < 0)
+		die_nomem(EXIT_TEMP);
+	commit(&users);
+}
+
+static void
+delete(const char *name, const char *arg, int catchall, const char *what)
+{
+	struct table t = { 0 };
+	struct str a = STR_INIT;
+	size_t off, len;
+
+	if (catchall < 0) {
+		if (!conf_valid_domain(arg, strlen(arg)))
+			refuse("domain", arg, "malformed");
+		if (str_copys(&a, arg) < 0 || str_0(&a) < 0)
+			die_nomem(EXIT_TEMP);
+		str_lower(&a);
+	} else {
+		address(&a, arg, catchall);
+	}
+	lock();
+	load(&t, name);
+	if (!find(&t, a.s, &off, &len))
+		refuse(what, a.s, "not found");
+	if (table_splice(&t, off, len, NULL) < 0)
+		die_nomem(EXIT_TEMP);
+	commit(&t);
+}
+
+static int
+print_user(void *ctx, const struct str *key, const char *line, size_t len, size_t off)
+{
+	struct conf_user u = CONF_USER_INIT;
+	(void)ctx; (void)key; (void)off;
+	if (conf_parse_user(line, len, &u) <= 0)
+		return -1;
+	if (buf_put(&out, u.addr.s, u.addr.len) < 0 || buf_puts(&out, " ") < 0 ||
+	    buf_putu(&out, u.uid) < 0 || buf_puts(&out, " ") < 0 ||
+	    buf_putu(&out, u.gid) < 0 || buf_puts(&out, " ") < 0 ||
+	    buf_putu(&out, u.quota) < 0 || buf_puts(&out, " ") < 0 ||
+	    buf_put(&out, u.maildir.s, u.maildir.len) < 0 || buf_puts(&out, "\n") < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+	conf_user_free(&u);
+	return 0;
+}
+
+static int
+print_key(void *ctx, const struct str *key, const char *line, size_t len, size_t off)
+{
+	struct str k = STR_INIT, targets = STR_INIT;
+	(void)ctx; (void)off;
+	if (buf_put(&out, key->s, key->len) < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+	if (conf_parse_alias(line, len, &k, &targets) > 0) {
+		if (buf_puts(&out, ": ") < 0 || buf_put(&out, targets.s, targets.len) < 0)
+			die_sys(EXIT_TEMP, "write", "stdout");
+	}
+	if (buf_puts(&out, "\n") < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+	str_free(&k);
+	str_free(&targets);
+	return 0;
+}
+
+static void
+list(const char *name, table_fn *fn)
+{
+	struct table t = { 0 };
+	load(&t, name);
+	if (table_each(&t, fn, NULL) < 0) {
+		if (errno == EINVAL)
+			syntax(name, t.badline);
+		die_sys(EXIT_TEMP, "read", name);
+	}
+	if (buf_flush(&out) < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+}
+
+static int
+in_domain(void *ctx, const struct str *key, const char *line, size_t len, size_t off)
+{
+	const char *at = strrchr(key->s, '@');
+	(void)line; (void)len; (void)off;
+	return at && !strcmp(at + 1, ctx);
+}
+
+static void
+domain(int argc, char **argv)
+{
+	struct table t = { 0 }, other = { 0 };
+	struct str d = STR_INIT;
+	size_t off, len;
+	static const char *const users_aliases[] = { "users", "aliases" };
+
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		list("domains", print_key);
+		return;
+	}
+	if (argc != 3)
+		die_usage(USAGE);
+	if (!conf_valid_domain(argv[2], strlen(argv[2])))
+		refuse("domain", argv[2], "malformed (letters, digits, '-', dot-separated labels)");
+	if (str_copys(&d, argv[2]) < 0 || str_0(&d) < 0)
+		die_nomem(EXIT_TEMP);
+	str_lower(&d);
+	if (!strcmp(argv[1], "add")) {
+		lock();
+		load(&t, "domains");
+		if (find(&t, d.s, &off, &len))
+			refuse("domain", d.s, "already local");
+		if (table_append(&t, d.s) < 0)
+			die_nomem(EXIT_TEMP);
+		commit(&t);
+	} else if (!strcmp(argv[1], "del")) {
+		size_t i;
+		lock();
+		load(&t, "domains");
+		if (!find(&t, d.s, &off, &len))
+			refuse("domain", d.s, "not a local domain");
+		for (i = 0; i < 2; i++) {
+			int r;
+			load(&other, users_aliases[i]);
+			r = table_each(&other, in_domain, d.s);
+			if (r < 0) {
+				if (errno == EINVAL)
+					syntax(users_aliases[i], other.badline);
+				die_sys(EXIT_TEMP, "read", users_aliases[i]);
+			}
+			if (r > 0)
+				refuse("domain", d.s, i ? "still has aliases; delete them first"
+				    : "still has users; delete them first");
+		}
+		if (table_splice(&t, off, len, NULL) < 0)
+			die_nomem(EXIT_TEMP);
+		commit(&t);
+	} else {
+		die_usage(USAGE);
+	}
+}
+
+static void
+alias(int argc, char **argv)
+{
+	struct table t = { 0 }, users = { 0 };
+	struct str a = STR_INIT, line = STR_INIT;
+	size_t off, len;
+	int i;
+
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		list("aliases", print_key);
+		return;
+	}
+	if (argc == 3 && !strcmp(argv[1], "del")) {
+		delete("aliases", argv[2], 1, "alias");
+		return;
+	}
+	if (argc < 4 || strcmp(argv[1], "add"))
+		die_usage(USAGE);
+	address(&a, argv[2], 1);
+	if (str_copyb(&line, a.s, a.len) < 0 || str_cats(&line, ":") < 0)
+		die_nomem(EXIT_TEMP);
+	for (i = 3; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (!strchr(argv[i], '@'))
+			refuse("target", argv[i], "no domain (use user@domain)");
+		if (!conf_valid_addr(argv[i], n, 0))
+			refuse("target", argv[i], "malformed or forbidden character");
+		if (str_cats(&line, i > 3 ? ", " : " ") < 0 || str_catb(&line, argv[i], n) < 0)
+			die_nomem(EXIT_TEMP);
+	}
+	if (str_0(&line) < 0)
+		die_nomem(EXIT_TEMP);
+	if (line.len > CONF_LINE_MAX)
+		refuse("alias", a.s, "too many targets for one line");
+	lock();
+	must_be_local(strchr(a.s, '@') + 1);
+	load(&t, "aliases");
+	if (find(&t, a.s, &off, &len))
+		refuse("alias", a.s, "already exists (delete it first)");
+	load(&users, "users");
+	if (find(&users, a.s, &off, &len))
+		refuse("alias", a.s, "a user with that address exists");
+	if (table_append(&t, line.s) < 0)
+		die_nomem(EXIT_TEMP);
+	commit(&t);
+}
+
+static void
+rebuild(void)
+{
+	static const char *const names[] = { "domains", "users", "aliases" };
+	unsigned long line;
+	size_t i;
+	lock();
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (conf_compile(names[i], &line) < 0) {
+			if (errno == EINVAL)
+				syntax(names[i], line);
+			die_sys(EXIT_TEMP, "compile", names[i]);
+		}
+}
+
+/* What a server sees: the recipient lookup through the cdb files. */
+static void
+check(const char *arg)
+{
+	struct conf_user u = CONF_USER_INIT;
+	struct str canon = STR_INIT, targets = STR_INIT;
+	int r = conf_rcpt_local(arg, &canon);
+
+	if (r < 0)
+		die_sys(EXIT_TEMP, "look up", arg);
+	if (r == 0)
+		refuse("address", arg, "not a local recipient");
+	r = conf_user_get(canon.s, &u);
+	if (r < 0)
+		die_sys(EXIT_TEMP, "look up", canon.s);
+	if (r > 0) {
+		if (buf_puts(&out, "user ") < 0 || buf_put(&out, u.addr.s, u.addr.len) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_putu(&out, u.uid) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_putu(&out, u.gid) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_putu(&out, u.quota) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_put(&out, u.maildir.s, u.maildir.len) < 0)
+			die_sys(EXIT_TEMP, "write", "stdout");
+	} else {
+		r = conf_alias_get(canon.s, &targets);
+		if (r < 0)
+			die_sys(EXIT_TEMP, "look up", canon.s);
+		if (buf_puts(&out, "alias ") < 0 || buf_put(&out, canon.s, canon.len) < 0 ||
+		    buf_puts(&out, ": ") < 0 || buf_put(&out, targets.s, targets.len) < 0)
+			die_sys(EXIT_TEMP, "write", "stdout");
+	}
+	if (buf_puts(&out, "\n") < 0 || buf_flush(&out) < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+	conf_user_free(&u);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	die_init("mailuser");
+	umask(022);
+	buf_init(&out, 1, outspace, sizeof outspace);
+	if (argc < 2)
+		die_usage(USAGE);
+	cmd = argv[1];
+	argc--;
+	argv++;
+	if (!strcmp(cmd, "add"))
+		add(argc, argv);
+	else if (!strcmp(cmd, "passwd") && argc == 2)
+		change_password(argv[1]);
+	else if (!strcmp(cmd, "del") && argc == 2)
+		delete("users", argv[1], 0, "user");
+	else if (!strcmp(cmd, "list") && argc == 1)
+		list("users", print_user);
+	else if (!strcmp(cmd, "domain") && argc >= 2)
+		domain(argc, argv);
+	else if (!strcmp(cmd, "alias") && argc >= 2)
+		alias(argc, argv);
+	else if (!strcmp(cmd, "rebuild") && argc == 1)
+		rebuild();
+	else if (!strcmp(cmd, "check") && argc == 2)
+		check(argv[1]);
+	else
+		die_usage(USAGE);
+	return EXIT_OK;
+}

@@ -1,0 +1,429 @@
+/* tls-serve: TLS for a protocol server under tcpserver, UCSPI-TLS style.
+ *
+ *   root:   load certificate and key (libtls keeps them in this process)
+ *   drop:   setgroups, setresgid, setresuid to -u or $UID/$GID; not dumpable
+ *   -i:     handshake on fds 0/1, then run prog on cleartext pipes
+ *   else:   run prog on the plain network fds with SSLCTLFD/SSLREADFD/
+ *           SSLWRITEFD; on "Y" handshake and relay to those fds
+ *
+ * prog never holds the key; the key never leaves this process. Before
+ * STARTTLS this process does not read the network at all, so bytes a
+ * client pipelines after STARTTLS either sit in prog's buffer (prog
+ * discards them) or reach libtls as handshake garbage: never cleartext. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "buf.h"
+#include "die.h"
+#include "exitcode.h"
+#include "log.h"
+#include "scan.h"
+#include "str.h"
+#include "tls-serve.h"
+
+#define USAGE "tls-serve [-i] [-r] [-c cert] [-k key] [-u uid:gid|user] [-t handshake[:idle]] prog..."
+
+enum {
+	HANDSHAKE_S = 30,
+	IDLE_S = 3600,         /* above IMAP's 30-minute autologout; servers time out first */
+	TIMEOUT_MAX_S = 86400,
+	ID_MAX = 4294967294U
+};
+
+struct opts {
+	int implicit, required;
+	const char *cert, *key, *user;
+	int handshake_ms, idle_ms;
+};
+
+static int sigchld_pipe[2] = { -1, -1 };
+
+static void
+on_sigchld(int sig)
+{
+	int e = errno;
+	(void)sig;
+	if (write(sigchld_pipe[1], "", 1) < 0) {
+		/* full pipe: a wakeup is already pending */
+	}
+	errno = e;
+}
+
+static const char *
+conf_path(struct str *s, const char *file)
+{
+	const char *conf = getenv("PIPEMAIL_CONF");
+	if (!conf || !*conf)
+		conf = "/etc/pipemail";
+	if (str_copys(s, conf) < 0 || str_cats(s, "/tls/") < 0 || str_cats(s, file) < 0 || str_0(s) < 0)
+		die_nomem(EXIT_TEMP);
+	return s->s;
+}
+
+static void
+parse_timeouts(struct opts *o, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	unsigned long long hs, idle;
+	size_t hlen = colon ? (size_t)(colon - arg) : strlen(arg);
+	if (scan_ulong(arg, hlen, TIMEOUT_MAX_S, &hs) < 0 || hs == 0)
+		die_usage(USAGE);
+	o->handshake_ms = (int)hs * 1000;
+	if (colon) {
+		if (scan_ulongz(colon + 1, TIMEOUT_MAX_S, &idle) < 0 || idle == 0)
+			die_usage(USAGE);
+		o->idle_ms = (int)idle * 1000;
+	}
+}
+
+/* uid:gid numerically, or a user name; NULL falls back to $UID/$GID the
+ * way ucspi-tcp's envuidgid hands them on. 1 if an identity was named. */
+static int
+target_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+	unsigned long long u, g;
+	const char *colon;
+	if (!user) {
+		const char *eu = getenv("UID"), *eg = getenv("GID");
+		if (!eu && !eg)
+			return 0;
+		if (!eu || !eg || scan_ulongz(eu, ID_MAX, &u) < 0 || scan_ulongz(eg, ID_MAX, &g) < 0)
+			die_x(EXIT_TEMP, "use", "$UID and $GID", "both must be numbers");
+	} else if ((colon = strchr(user, ':'))) {
+		if (scan_ulong(user, (size_t)(colon - user), ID_MAX, &u) < 0 ||
+		    scan_ulongz(colon + 1, ID_MAX, &g) < 0)
+			die_usage(USAGE);
+	} else {
+		struct passwd *pw;
+		errno = 0;
+		pw = getpwnam(user);
+		if (!pw)
+			die_x(EXIT_TEMP, "find user", user, errno ? strerror(errno) : "no such user");
+		u = pw->pw_uid;
+		g = pw->pw_gid;
+	}
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 1;
+}
+
+static void
+drop_privileges(const char *user)
+{
+	uid_t uid, ru, eu, su;
+	gid_t gid, rg, eg, sg;
+	if (target_ids(user, &uid, &gid)) {
+		if (geteuid() == 0) {
+			if (setgroups(1, &gid) < 0)
+				die_sys(EXIT_TEMP, "setgroups", NULL);
+		} else if (uid != geteuid() || gid != getegid()) {
+			die_x(EXIT_TEMP, "change", "uid/gid", "not running as root");
+		}
+		if (setresgid(gid, gid, gid) < 0)
+			die_sys(EXIT_TEMP, "setresgid", NULL);
+		if (setresuid(uid, uid, uid) < 0)
+			die_sys(EXIT_TEMP, "setresuid", NULL);
+		if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+		    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+			die_x(EXIT_TEMP, "drop", "privileges", "ids did not change");
+	}
+	/* Same uid as prog now: keep prog from ptrace-ing the key out of us. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_sys(EXIT_TEMP, "prctl", "PR_SET_DUMPABLE");
+}
+
+static struct tls *
+server_new(const struct opts *o)
+{
+	struct tls_config *cfg;
+	struct tls *srv;
+	if (tls_init() < 0)
+		die_msg(EXIT_TEMP, "unable to initialise libtls");
+	if (!(cfg = tls_config_new()) || !(srv = tls_server()))
+		die_nomem(EXIT_TEMP);
+	if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0 ||
+	    tls_config_set_ciphers(cfg, "secure") < 0)
+		die_x(EXIT_TEMP, "configure", "TLS", tls_config_error(cfg));
+	if (tls_config_set_cert_file(cfg, o->cert) < 0)
+		die_x(EXIT_TEMP, "load", o->cert, tls_config_error(cfg));
+	if (tls_config_set_key_file(cfg, o->key) < 0)
+		die_x(EXIT_TEMP, "load", o->key, tls_config_error(cfg));
+	if (tls_configure(srv, cfg) < 0)
+		die_x(EXIT_TEMP, "configure", "TLS", tls_error(srv));
+	tls_config_clear_keys(cfg);
+	tls_config_free(cfg);
+	return srv;
+}
+
+static void
+setenv_or_die(const char *k, const char *v)
+{
+	if (setenv(k, v, 1) < 0)
+		die_nomem(EXIT_TEMP);
+}
+
+static void
+setenv_fd(const char *k, int fd)
+{
+	struct str s = STR_INIT;
+	if (str_catu(&s, (unsigned long long)fd) < 0 || str_0(&s) < 0)
+		die_nomem(EXIT_TEMP);
+	setenv_or_die(k, s.s);
+	str_free(&s);
+}
+
+static void
+cloexec(int fd)
+{
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		die_sys(EXIT_TEMP, "set", "close-on-exec");
+}
+
+static void
+pipe_or_die(int p[2])
+{
+	if (pipe(p) < 0)
+		die_sys(EXIT_TEMP, "create", "pipe");
+}
+
+/* Child: fds are in place; exec prog. */
+static pid_t
+spawn(char **argv, int in, int out)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		die_sys(EXIT_TEMP, "fork", NULL);
+	if (pid > 0)
+		return pid;
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	if (in >= 0) {
+		if (dup2(in, 0) < 0 || dup2(out, 1) < 0)
+			die_sys(EXIT_TEMP, "set up", "prog fds");
+		close(in);
+		close(out);
+	}
+	execvp(argv[0], argv);
+	die_sys(EXIT_TEMP, "run", argv[0]);
+}
+
+static int
+wait_prog(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR) {
+			*status = 0;
+			return EXIT_TEMP;
+		}
+	}
+	if (WIFEXITED(*status))
+		return WEXITSTATUS(*status);
+	return EXIT_TEMP;
+}
+
+static void
+log_conn(const struct conn *c, const char *mode, int status, int code)
+{
+	struct logline l;
+	log_begin(&l, "conn");
+	log_kv(&l, "ip", getenv("TCPREMOTEIP"));
+	log_kv(&l, "mode", mode);
+	if (c->handshaken) {
+		log_kv(&l, "tls", tls_conn_version(c->tls));
+		log_kv(&l, "cipher", tls_conn_cipher(c->tls));
+	}
+	log_kvu(&l, "in", c->bytes_in);
+	log_kvu(&l, "out", c->bytes_out);
+	log_kv(&l, "result", c->result);
+	if (c->reason[0])
+		log_kv(&l, "reason", c->reason);
+	if (status >= 0) {
+		if (WIFSIGNALED(status))
+			log_kvu(&l, "signal", (unsigned long long)WTERMSIG(status));
+		else
+			log_kvu(&l, "status", (unsigned long long)code);
+	}
+	log_end(&l);
+}
+
+/* Facts for the server's logs and Received: line, before any cleartext. */
+static void
+send_facts(int ctl, struct tls *t)
+{
+	struct str s = STR_INIT;
+	const char *v = tls_conn_version(t), *ci = tls_conn_cipher(t);
+	if (str_cats(&s, "SSL_PROTOCOL=") < 0 || str_cats(&s, v ? v : "") < 0 || str_catc(&s, '\0') < 0 ||
+	    str_cats(&s, "SSL_CIPHER=") < 0 || str_cats(&s, ci ? ci : "") < 0 || str_catc(&s, '\0') < 0 ||
+	    str_catc(&s, '\0') < 0)
+		die_nomem(EXIT_TEMP);
+	if (buf_writeall(ctl, s.s, s.len, CLOSE_MS, 0) < 0)
+		warn_sys("send", "TLS facts");
+	str_free(&s);
+}
+
+static int
+run_implicit(const struct opts *o, struct tls *srv, char **argv)
+{
+	struct conn c = { .netr = 0, .netw = 1, .result = "ok" };
+	int in[2], out[2], status = -1, code;
+	pid_t pid;
+	if (conn_accept(&c, srv, o->handshake_ms) < 0) {
+		conn_close(&c);
+		log_conn(&c, "implicit", -1, 0);
+		return EXIT_TEMP;
+	}
+	unsetenv("UCSPITLS");
+	unsetenv("SSLCTLFD");
+	unsetenv("SSLREADFD");
+	unsetenv("SSLWRITEFD");
+	setenv_or_die("SSL_PROTOCOL", tls_conn_version(c.tls));
+	setenv_or_die("SSL_CIPHER", tls_conn_cipher(c.tls));
+	pipe_or_die(in);
+	pipe_or_die(out);
+	cloexec(in[1]);
+	cloexec(out[0]);
+	pid = spawn(argv, in[0], out[1]);
+	close(in[0]);
+	close(out[1]);
+	c.to_prog = in[1];
+	c.from_prog = out[0];
+	conn_relay(&c, o->idle_ms);
+	conn_close(&c);
+	if (c.to_prog >= 0)
+		close(c.to_prog);
+	close(c.from_prog);
+	code = wait_prog(pid, &status);
+	log_conn(&c, "implicit", status, code);
+	return code;
+}
+
+/* Before STARTTLS: wait for "Y" from prog, or for prog to end. 1 on "Y"
+ * (send the facts), 2 on "y" (s6-ucspitlsd's "no facts, please"), 0 when
+ * prog ended without TLS. */
+static int
+await_start(int ctl, pid_t pid, int *status, int *code)
+{
+	struct pollfd p[2] = { { .fd = ctl, .events = POLLIN }, { .fd = sigchld_pipe[0], .events = POLLIN } };
+	for (;;) {
+		char ch;
+		ssize_t n;
+		pid_t w;
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			die_sys(EXIT_TEMP, "poll", NULL);
+		if (p[0].revents) {
+			n = read(ctl, &ch, 1);
+			if (n == 1 && (ch == 'Y' || ch == 'y'))
+				return ch == 'Y' ? 1 : 2;
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				p[0].fd = -1;     /* prog closed it; wait for its exit */
+		}
+		if (p[1].revents) {
+			char drain[64];
+			if (read(sigchld_pipe[0], drain, sizeof drain) < 0) {
+				/* nonblocking: nothing left */
+			}
+		}
+		w = waitpid(pid, status, WNOHANG);
+		if (w == pid) {
+			*code = WIFEXITED(*status) ? WEXITSTATUS(*status) : EXIT_TEMP;
+			return 0;
+		}
+	}
+}
+
+static int
+run_starttls(const struct opts *o, struct tls *srv, char **argv)
+{
+	struct conn c = { .netr = 0, .netw = 1, .result = "ok" };
+	int ctl[2], in[2], out[2], status = -1, code = 0, start;
+	pid_t pid;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) < 0)
+		die_sys(EXIT_TEMP, "create", "control socket");
+	pipe_or_die(in);
+	pipe_or_die(out);
+	pipe_or_die(sigchld_pipe);
+	cloexec(ctl[0]);
+	cloexec(in[1]);
+	cloexec(out[0]);
+	cloexec(sigchld_pipe[0]);
+	cloexec(sigchld_pipe[1]);
+	(void)fcntl(sigchld_pipe[0], F_SETFL, O_NONBLOCK);
+	(void)fcntl(sigchld_pipe[1], F_SETFL, O_NONBLOCK);
+	signal(SIGCHLD, on_sigchld);
+	setenv_fd("SSLCTLFD", ctl[1]);
+	setenv_fd("SSLREADFD", in[0]);
+	setenv_fd("SSLWRITEFD", out[1]);
+	setenv_or_die("UCSPITLS", o->required ? "!" : "");
+	unsetenv("SSL_PROTOCOL");
+	unsetenv("SSL_CIPHER");
+	pid = spawn(argv, -1, -1);
+	close(ctl[1]);
+	close(in[0]);
+	close(out[1]);
+	c.to_prog = in[1];
+	c.from_prog = out[0];
+	start = await_start(ctl[0], pid, &status, &code);
+	if (!start) {
+		c.result = "plain";
+		log_conn(&c, "starttls", status, code);
+		return code;
+	}
+	if (conn_accept(&c, srv, o->handshake_ms) == 0) {
+		if (start == 1)
+			send_facts(ctl[0], c.tls);
+		conn_relay(&c, o->idle_ms);
+	}
+	conn_close(&c);
+	if (c.to_prog >= 0)
+		close(c.to_prog);
+	close(c.from_prog);
+	close(ctl[0]);
+	code = wait_prog(pid, &status);
+	log_conn(&c, "starttls", status, code);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { .handshake_ms = HANDSHAKE_S * 1000, .idle_ms = IDLE_S * 1000 };
+	struct str cert = STR_INIT, key = STR_INIT;
+	struct tls *srv;
+	int opt;
+
+	die_init("tls-serve");
+	while ((opt = getopt(argc, argv, "+irc:k:u:t:")) != -1) {
+		switch (opt) {
+		case 'i': o.implicit = 1; break;
+		case 'r': o.required = 1; break;
+		case 'c': o.cert = optarg; break;
+		case 'k': o.key = optarg; break;
+		case 'u': o.user = optarg; break;
+		case 't': parse_timeouts(&o, optarg); break;
+		default: die_usage(USAGE);
+		}
+	}
+	argv += optind;
+	if (!*argv)
+		die_usage(USAGE);
+	if (!o.cert)
+		o.cert = conf_path(&cert, "cert.pem");
+	if (!o.key)
+		o.key = conf_path(&key, "key.pem");
+	signal(SIGPIPE, SIG_IGN);
+
+	srv = server_new(&o);          /* as root: the key is read here, once */
+	drop_privileges(o.user);
+
+	return o.implicit ? run_implicit(&o, srv, argv) : run_starttls(&o, srv, argv);
+}

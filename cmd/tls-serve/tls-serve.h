@@ -1,0 +1,32 @@
+/* tls-serve internals: the TLS side of one connection. */
+#ifndef TLS_SERVE_H
+#define TLS_SERVE_H
+
+#include <tls.h>
+
+enum {
+	RELAY_BUF = 16384,              /* one TLS record of cleartext */
+	CLOSE_MS = 2000,                /* close_notify and lingering drain */
+	DRAIN_MAX = 65536,              /* bytes read and dropped while lingering */
+	REASON_MAX = 200
+};
+
+struct conn {
+	struct tls *tls;
+	int netr, netw;                 /* the network: tcpserver's fds 0 and 1 */
+	int to_prog, from_prog;         /* cleartext pipes to and from prog */
+	unsigned long long bytes_in;    /* cleartext client -> prog */
+	unsigned long long bytes_out;   /* cleartext prog -> client */
+	int handshaken;                 /* the handshake completed */
+	const char *result;             /* "ok", or why the session ended */
+	char reason[REASON_MAX];        /* libtls's error text, or empty */
+};
+
+/* 0 handshake done; -1 failed (c->result, c->reason say why). */
+int conn_accept(struct conn *c, struct tls *server, int timeout_ms);
+/* Relays until prog closes its output or an error or idle timeout. */
+void conn_relay(struct conn *c, int idle_ms);
+/* close_notify, FIN, and a short bounded drain so the peer gets our last bytes. */
+void conn_close(struct conn *c);
+
+#endif

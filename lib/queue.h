@@ -1,0 +1,92 @@
+/* The mail queue: PIPEMAIL_QUEUE, default /var/spool/pipemail.
+ *
+ *   mess/ID    one file per message, written once by queue-add:
+ *                offset 0     header, QUEUE_HDR_LEN bytes:
+ *                             "PMQ1 MSGOFF MSGLEN ENVOFF ENVLEN\n" padded with spaces
+ *                ENVOFF       the envelope (below), ENVLEN bytes
+ *                MSGOFF       the message exactly as received, MSGLEN bytes
+ *              The envelope sits in the first page (ENVOFF QUEUE_HDR_LEN,
+ *              MSGOFF QUEUE_MSG_OFF) when it fits, else after the message.
+ *              The header is written last: a file whose header does not
+ *              parse, or whose size differs from what it announces, is
+ *              incomplete (queue-add died) and is not mail.
+ *   new/ID     a hard link queue-add makes once mess/ID is complete: the
+ *              notice that tells queue-run about new mail
+ *   state/ID   queue-run's per-recipient delivery state, replaced by rename
+ *   tmp/       scratch for state files
+ *   trigger    a FIFO queue-run reads; queue-add writes one byte to it
+ *
+ * ID is digits and dots only (SECONDS.USEC.PID), so it is safe in a path.
+ *
+ * The envelope is a list of NUL-terminated fields ending with an empty
+ * field:  A<arrival seconds> U<uid> D<PIPEMAIL_DSN> F<sender> T<rcpt>...
+ * (A, U, D optional and before F; at least one T). */
+#ifndef QUEUE_H
+#define QUEUE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "str.h"
+
+enum {
+	QUEUE_HDR_LEN = 64,
+	QUEUE_MSG_OFF = 4096,
+	QUEUE_ADDR_MAX = 1000,          /* one address in the envelope */
+	QUEUE_RCPT_MAX = 100000,        /* recipients in one envelope */
+	QUEUE_DSN_MAX = 1 << 20,        /* PIPEMAIL_DSN text */
+	QUEUE_ID_MAX = 64
+};
+
+const char *queue_dir(void);
+/* out = queue_dir "/" sub ["/" id] */
+int queue_path(struct str *out, const char *sub, const char *id);
+/* Create the queue directory, its subdirectories and the trigger FIFO
+ * where missing (mode: directories 0750). 0 ok, -1 errno. */
+int queue_init(void);
+/* 1 if id is a well-formed queue id (digits and dots, bounded) */
+int queue_id_ok(const char *id);
+
+struct queue_hdr {
+	unsigned long long msgoff, msglen, envoff, envlen;
+};
+/* header bytes -> fields; 0 ok, -1 malformed */
+int queue_hdr_parse(const char *b, size_t n, struct queue_hdr *);
+/* fields -> exactly QUEUE_HDR_LEN bytes in out */
+void queue_hdr_fmt(char *out, const struct queue_hdr *);
+
+struct queue_env {
+	unsigned long long arrival;
+	unsigned long long uid;
+	struct str raw;       /* the envelope bytes; the pointers below point into it */
+	const char *dsn;      /* "" when none */
+	const char *sender;
+	const char **rcpt;
+	size_t nrcpt;
+};
+#define QUEUE_ENV_INIT { 0, 0, STR_INIT, "", NULL, NULL, 0 }
+
+/* Parse a stored envelope (copied into env->raw). 0 ok, -1 malformed
+ * (errno EINVAL) or no memory (ENOMEM). */
+int queue_env_parse(struct queue_env *, const char *b, size_t n);
+void queue_env_free(struct queue_env *);
+/* Serialise: arrival, uid, dsn (may be NULL), sender, rcpts as NUL-separated
+ * list of nrcpt strings.  0 ok, -1 ENOMEM. */
+int queue_env_fmt(struct str *out, unsigned long long arrival, unsigned long long uid,
+    const char *dsn, const char *sender, const char *rcpts, size_t rcptslen);
+
+/* An open queue file. */
+struct queue_msg {
+	int fd;
+	struct queue_hdr hdr;
+	struct queue_env env;
+	unsigned long long size;  /* file size */
+};
+/* 1 ok, 0 incomplete or malformed (not mail), -1 error (errno) */
+int queue_msg_open(struct queue_msg *, const char *path);
+void queue_msg_close(struct queue_msg *);
+
+/* Wake queue-run: one byte into the trigger FIFO, never blocking.
+ * Silent when nobody listens. */
+void queue_trigger(void);
+
+#endif
