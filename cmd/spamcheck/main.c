@@ -55,8 +55,12 @@ tune(struct model *m, const char *kv)
 		m->s = number(eq + 1, 100);
 	else if (nl == 1 && kv[0] == 'x')
 		m->x = number(eq + 1, 1);
+	else if (nl == 5 && !memcmp(kv, "scale", 5) && number(eq + 1, 1000) > 0)
+		m->scale = number(eq + 1, 1000);
 	else if (nl == 6 && !memcmp(kv, "mindev", 6))
 		m->mindev = number(eq + 1, 0.5);
+	else if (nl == 4 && !memcmp(kv, "comb", 4) && scan_uint(eq + 1, 1, &u) == 0)
+		m->comb = u;
 	else if (nl == 6 && !memcmp(kv, "maxtok", 6) && scan_uint(eq + 1, TOK_MAX, &u) == 0 && u)
 		m->maxtok = u;
 	else

@@ -14,6 +14,8 @@ struct model {
 	double s, x;             /* prior strength and prior probability */
 	double mindev;           /* tokens with |f - 0.5| below this are ignored */
 	unsigned maxtok;         /* most extreme tokens used */
+	unsigned comb;           /* 0 Fisher (1 + S - H) / 2, 1 ratio of the two chi-square tails */
+	double scale;            /* score = 1 / (1 + exp(-logit / scale)) for comb 1 */
 	double ham_cut, spam_cut, reject_cut;
 };
 
@@ -21,6 +23,7 @@ enum verdict { V_HAM, V_UNSURE, V_SPAM };
 
 struct result {
 	double score;            /* 0 ham .. 1 spam */
+	double logit;            /* ln(score / (1 - score)), unsaturated where the combination allows */
 	enum verdict v;
 	unsigned used;           /* tokens that counted */
 	int gtube;

@@ -365,7 +365,7 @@ count_caps(struct msgstat *ms, const char *s, size_t n)
 static int
 header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, struct str *v)
 {
-	char name[32], pfx[40];
+	char name[32], pfx[MIME_TYPE_MAX + 8];   /* fits every prefix made below */
 	size_t nl = f->namelen < sizeof name - 1 ? f->namelen : sizeof name - 1, k;
 	size_t rawlen = f->valuelen < HDR_VALUE_MAX ? f->valuelen : HDR_VALUE_MAX;
 	for (k = 0; k < nl; k++)
