@@ -281,3 +281,52 @@ def log_event(text, event):
                 d[k] = v
         out.append(d)
     return out
+
+
+# --- SMTP helpers (smtp-recv tests) ---
+def smtp_replies(raw):
+    """Split a server transcript into replies: a list of (code, [lines])."""
+    out, cur = [], []
+    for line in raw.decode("utf-8", "replace").split("\r\n"):
+        if len(line) < 4 or not line[:3].isdigit():
+            continue
+        cur.append(line[4:])
+        if line[3] == " ":
+            out.append((int(line[:3]), cur))
+            cur = []
+    return out
+
+
+def smtp_codes(raw):
+    return [c for c, _ in smtp_replies(raw)]
+
+
+def smtp_raw(port, chunks, timeout=10.0):
+    """Connect, send each chunk (bytes) after the previous replies, return
+    everything the server wrote until it closed or went quiet."""
+    s = socket.create_connection(("127.0.0.1", port), timeout)
+    s.settimeout(timeout)
+    got = b""
+    try:
+        for c in chunks:
+            if c:
+                s.sendall(c)
+        s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    return got + smtp_read_all(s)
+
+
+def smtp_read_all(s):
+    """Everything until the peer closes (or the socket times out); closes s."""
+    got = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    s.close()
+    return got
