@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,6 +83,7 @@ main(int argc, char **argv)
 
 	die_init("deliver-maildir");
 	umask(077);
+	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead process */
 	while ((opt = getopt(argc, argv, "+cf:q:Qu:")) != -1) {
 		switch (opt) {
 		case 'c': create = 1; break;
