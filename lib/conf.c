@@ -629,7 +629,8 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 	in = open(src.s, O_RDONLY | O_CLOEXEC);
 	if (in < 0 && errno != ENOENT)   /* a missing file compiles to an empty table */
 		goto done;
-	out = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* read-write: cdb_make_put reads back earlier keys to find duplicates */
+	out = open(tmp.s, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0)
 		goto done;
 	if (cdb_make_start(&cm, out) < 0)

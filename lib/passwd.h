@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include "str.h"
 
-enum { PASSWD_MAX = 1024 };
+/* longest password in bytes: libcrypt refuses CRYPT_MAX_PASSPHRASE_SIZE (512) and more */
+enum { PASSWD_MAX = 511 };
 
 int passwd_hash(const char *password, struct str *out);          /* 0 ok, -1 errno */
 /* 1 match, 0 no match (also for a malformed or locked hash), -1 error */

@@ -24,7 +24,7 @@
 	"       mailuser passwd ADDRESS | del ADDRESS | list\n" \
 	"       mailuser domain add|del DOMAIN | domain list\n" \
 	"       mailuser alias add ALIAS TARGET... | alias del ALIAS | alias list\n" \
-	"       mailuser rebuild"
+	"       mailuser rebuild | check ADDRESS"
 
 enum { LOCK_WAIT_MS = 30000, SHOW_MAX = 80 };
 
@@ -531,6 +531,41 @@ rebuild(void)
 		}
 }
 
+/* What a server sees: the recipient lookup through the cdb files. */
+static void
+check(const char *arg)
+{
+	struct conf_user u = CONF_USER_INIT;
+	struct str canon = STR_INIT, targets = STR_INIT;
+	int r = conf_rcpt_local(arg, &canon);
+
+	if (r < 0)
+		die_sys(EXIT_TEMP, "look up", arg);
+	if (r == 0)
+		refuse("address", arg, "not a local recipient");
+	r = conf_user_get(canon.s, &u);
+	if (r < 0)
+		die_sys(EXIT_TEMP, "look up", canon.s);
+	if (r > 0) {
+		if (buf_puts(&out, "user ") < 0 || buf_put(&out, u.addr.s, u.addr.len) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_putu(&out, u.uid) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_putu(&out, u.gid) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_putu(&out, u.quota) < 0 ||
+		    buf_puts(&out, " ") < 0 || buf_put(&out, u.maildir.s, u.maildir.len) < 0)
+			die_sys(EXIT_TEMP, "write", "stdout");
+	} else {
+		r = conf_alias_get(canon.s, &targets);
+		if (r < 0)
+			die_sys(EXIT_TEMP, "look up", canon.s);
+		if (buf_puts(&out, "alias ") < 0 || buf_put(&out, canon.s, canon.len) < 0 ||
+		    buf_puts(&out, ": ") < 0 || buf_put(&out, targets.s, targets.len) < 0)
+			die_sys(EXIT_TEMP, "write", "stdout");
+	}
+	if (buf_puts(&out, "\n") < 0 || buf_flush(&out) < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+	conf_user_free(&u);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -558,6 +593,8 @@ main(int argc, char **argv)
 		alias(argc, argv);
 	else if (!strcmp(cmd, "rebuild") && argc == 1)
 		rebuild();
+	else if (!strcmp(cmd, "check") && argc == 2)
+		check(argv[1]);
 	else
 		die_usage(USAGE);
 	return EXIT_OK;

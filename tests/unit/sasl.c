@@ -1,11 +1,16 @@
 /* Unit tests for SASL PLAIN decoding and the login helpers that need no
  * users database (delay, privilege drop). */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "base64.h"
+#include "conf.h"
+#include "login.h"
+#include "passwd.h"
 #include "sasl.h"
 #include "tap.h"
 
@@ -73,9 +78,117 @@ test_plain(void)
 	str_free(&p);
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+test_delay(void)
+{
+	long long t;
+	setenv("PIPEMAIL_LOGIN_DELAY_MS", "10", 1);
+	t = now_ms();
+	login_fail_delay(1);
+	ok(now_ms() - t >= 10, "first failure delays the base");
+	t = now_ms();
+	login_fail_delay(3);
+	ok(now_ms() - t >= 40, "third failure delays 4x");
+	t = now_ms();
+	login_fail_delay(1000);
+	ok(now_ms() - t >= 80 && now_ms() - t < 2000, "delay is capped (8x base)");
+	setenv("PIPEMAIL_LOGIN_DELAY_MS", "0", 1);
+	t = now_ms();
+	login_fail_delay(5);
+	ok(now_ms() - t < 1000, "zero base: no delay");
+}
+
+static void
+test_drop(void)
+{
+	pid_t pid;
+	int st;
+	ok(login_drop(0, 0) < 0, "dropping to root refused");
+	pid = fork();
+	if (pid == 0) {
+		if (geteuid() == 0) {
+			if (login_drop(65534, 65534) < 0)
+				_exit(1);
+			if (getuid() != 65534 || geteuid() != 65534 || getgid() != 65534 || getegid() != 65534)
+				_exit(2);
+			if (setuid(0) == 0)
+				_exit(3);
+			_exit(0);
+		}
+		if (login_drop(getuid() + 1, getgid()) == 0)
+			_exit(4);
+		if (login_drop(getuid(), getgid()) < 0 && getuid() != 0 && getgid() != 0)
+			_exit(5);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "login_drop becomes the user for good (or refuses when not root)");
+}
+
+static void
+test_check(void)
+{
+	char dir[] = "/tmp/sasl-unit.XXXXXX";
+	struct str hash = STR_INIT, line = STR_INIT, path = STR_INIT;
+	struct conf_user u;
+	long long t0, tk, tu;
+	int fd;
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	setenv("PIPEMAIL_CONF", dir, 1);
+	ok(passwd_hash("right pw", &hash) == 0, "hash a password");
+	str_copys(&line, "u@example.test:");
+	str_catb(&line, hash.s, hash.len);
+	str_cats(&line, ":65534:65534:/nonexistent/Maildir:0\n");
+	conf_path(&path, "users");
+	fd = open(path.s, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd >= 0 && write(fd, line.s, line.len) == (ssize_t)line.len && close(fd) == 0, "write users");
+	ok(conf_compile("users", NULL) == 0, "compile users.cdb");
+	is_int(login_check("u@example.test", "right pw", &u), LOGIN_OK, "right password");
+	ok(u.uid == 65534 && u.gid == 65534 && str_eq(&u.maildir, "/nonexistent/Maildir"), "user record filled");
+	conf_user_free(&u);
+	is_int(login_check("U@Example.TEST", "right pw", &u), LOGIN_OK, "address compared in lower case");
+	conf_user_free(&u);
+	t0 = now_ms();
+	is_int(login_check("u@example.test", "wrong", &u), LOGIN_BAD, "wrong password");
+	tk = now_ms() - t0;
+	t0 = now_ms();
+	is_int(login_check("nobody@example.test", "right pw", &u), LOGIN_BAD, "unknown user: same answer");
+	tu = now_ms() - t0;
+	printf("# wrong password %lld ms, unknown user %lld ms\n", tk, tu);
+	is_int(login_check("u@example.test", "", &u), LOGIN_BAD, "empty password");
+	is_int(login_check("", "right pw", &u), LOGIN_BAD, "empty user");
+	is_int(login_check("u@example.test\r\n", "right pw", &u), LOGIN_BAD, "CRLF in user");
+	conf_path(&path, "users.cdb");
+	fd = open(path.s, O_WRONLY | O_TRUNC);
+	ok(fd >= 0 && write(fd, "garbage", 7) == 7 && close(fd) == 0, "corrupt users.cdb");
+	is_int(login_check("u@example.test", "right pw", &u), LOGIN_TEMP, "corrupt database: temporary, not bad");
+	unlink(path.s);
+	is_int(login_check("u@example.test", "right pw", &u), LOGIN_TEMP, "missing database: temporary");
+	conf_path(&path, "users");
+	unlink(path.s);
+	rmdir(dir);
+	str_free(&hash);
+	str_free(&line);
+	str_free(&path);
+}
+
 int
 main(void)
 {
 	test_plain();
+	test_delay();
+	test_drop();
+	test_check();
 	return done();
 }

@@ -1,0 +1,454 @@
+/* A POP3 view of one Maildir. Sizes come from ",W=" in the file name
+ * when deliver-maildir wrote one, else the file is read once and
+ * counted; messages are streamed from disk in fixed-size chunks, so a
+ * session's memory does not grow with message size. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "maildir.h"
+#include "mbox.h"
+
+enum { CHUNK = 65536 };
+static const char lockname[] = "pipemail-pop3.lock";
+
+struct ent {
+	unsigned long long t;   /* leading seconds of the name: delivery order */
+	struct mbox_msg m;
+};
+
+/* Size with CRLF line ends: every LF not already preceded by CR gains one. */
+static int
+count_size(int fd, unsigned long long *out)
+{
+	static char b[CHUNK];
+	unsigned long long n = 0;
+	int prevcr = 0;
+	for (;;) {
+		ssize_t r = read(fd, b, sizeof b);
+		char *p, *e;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (unsigned long long)r;
+		e = b + r;
+		for (p = b; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
+			int cr = p > b ? p[-1] == '\r' : prevcr;
+			if (!cr)
+				n++;
+		}
+		prevcr = b[r - 1] == '\r';
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+uid_ok(const char *u, size_t len)
+{
+	size_t i;
+	if (len == 0 || len > MBOX_UIDL_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A unique part that cannot be a UIDL as it is becomes a 128-bit hash
+ * of itself: still derived from the name only, so still stable. */
+static int
+add_uid(struct str *names, const char *u, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t h1 = 14695981039346656037ULL, h2 = 0x84222325cbf29ce4ULL;
+	char out[34];
+	size_t i;
+	if (uid_ok(u, len))
+		return str_catb(names, u, len) < 0 || str_catc(names, 0) < 0 ? -1 : 0;
+	for (i = 0; i < len; i++) {
+		h1 = (h1 ^ (unsigned char)u[i]) * 1099511628211ULL;
+		h2 = (h2 ^ (unsigned char)u[i]) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+	}
+	out[0] = 'h';
+	for (i = 0; i < 16; i++) {
+		out[1 + i] = hex[(h1 >> (60 - 4 * i)) & 15];
+		out[17 + i] = hex[(h2 >> (60 - 4 * i)) & 15];
+	}
+	out[33] = 0;
+	return str_catb(names, out, 34);
+}
+
+static int
+scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *cap)
+{
+	int fd = openat(mb->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		struct maildir_name mn;
+		struct ent *e;
+		unsigned long long t = 0;
+		const char *p;
+		if (de->d_name[0] == '.' || maildir_name_parse(de->d_name, &mn) < 0)
+			continue;
+		if (mn.flags && memchr(mn.flags, 'T', mn.flagslen))
+			continue;   /* trashed: on its way out, not offered */
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 256;
+			struct ent *nv;
+			if (nc > SIZE_MAX / sizeof **v || !(nv = realloc(*v, nc * sizeof **v)))
+				goto fail;
+			*v = nv;
+			*cap = nc;
+		}
+		e = *v + *n;
+		memset(e, 0, sizeof *e);
+		for (p = de->d_name; *p >= '0' && *p <= '9' && t < 100000000000ULL; p++)
+			t = t * 10 + (unsigned long long)(*p - '0');
+		e->t = t;
+		if (mn.has_vsize) {
+			e->m.size = mn.vsize;
+		} else {
+			int mfd = openat(fd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (mfd < 0) {
+				if (errno == ENOENT)
+					continue;   /* moved away by another reader meanwhile */
+				goto fail;
+			}
+			if (count_size(mfd, &e->m.size) < 0) {
+				close(mfd);
+				goto fail;
+			}
+			close(mfd);
+		}
+		e->m.name = mb->names.len;
+		if (str_cats(&mb->names, sub) < 0 || str_catc(&mb->names, '/') < 0
+		    || str_catb(&mb->names, de->d_name, strlen(de->d_name) + 1) < 0)
+			goto fail;
+		e->m.uid = mb->names.len;
+		if (add_uid(&mb->names, mn.uniq, mn.uniqlen) < 0)
+			goto fail;
+		(*n)++;
+	}
+	if (errno) {
+fail:
+		{
+			int e = errno;
+			closedir(d);
+			errno = e;
+		}
+		return -1;
+	}
+	closedir(d);
+	return 0;
+}
+
+static const char *sortnames;
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	/* same second: by unique part, so the order is the same every session */
+	return strcmp(sortnames + x->m.uid, sortnames + y->m.uid);
+}
+
+int
+mbox_open(struct mbox *mb, const char *maildir)
+{
+	struct ent *v = NULL;
+	size_t n = 0, cap = 0, i;
+	int e;
+	memset(mb, 0, sizeof *mb);
+	mb->lockfd = -1;
+	mb->dirfd = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mb->dirfd < 0)
+		return MBOX_ERR;
+	/* flock: the kernel drops it when the session dies, however it dies */
+	mb->lockfd = openat(mb->dirfd, lockname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (mb->lockfd < 0)
+		goto err;
+	if (flock(mb->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			mbox_close(mb);
+			return MBOX_INUSE;
+		}
+		goto err;
+	}
+	if (scan_dir(mb, "new", &v, &n, &cap) < 0 || scan_dir(mb, "cur", &v, &n, &cap) < 0)
+		goto err;
+	sortnames = mb->names.s;
+	if (n)
+		qsort(v, n, sizeof *v, cmp_ent);
+	if (n && !(mb->msg = malloc(n * sizeof *mb->msg)))
+		goto err;
+	for (i = 0; i < n; i++) {
+		mb->msg[i] = v[i].m;
+		mb->total += v[i].m.size;
+	}
+	mb->count = n;
+	free(v);
+	return MBOX_OK;
+err:
+	e = errno;
+	free(v);
+	mbox_close(mb);
+	errno = e;
+	return MBOX_ERR;
+}
+
+void
+mbox_close(struct mbox *mb)
+{
+	if (mb->lockfd >= 0)
+		close(mb->lockfd);
+	if (mb->dirfd >= 0)
+		close(mb->dirfd);
+	mb->lockfd = mb->dirfd = -1;
+	free(mb->msg);
+	mb->msg = NULL;
+	str_free(&mb->names);
+	mb->count = 0;
+}
+
+const char *
+mbox_uid(const struct mbox *mb, unsigned long i)
+{
+	return mb->names.s + mb->msg[i].uid;
+}
+
+void
+mbox_dele(struct mbox *mb, unsigned long i)
+{
+	if (mb->msg[i].deleted)
+		return;
+	mb->msg[i].deleted = 1;
+	mb->ndeleted++;
+	mb->total -= mb->msg[i].size;
+}
+
+void
+mbox_rset(struct mbox *mb)
+{
+	unsigned long i;
+	for (i = 0; i < mb->count; i++)
+		if (mb->msg[i].deleted) {
+			mb->msg[i].deleted = 0;
+			mb->total += mb->msg[i].size;
+		}
+	mb->ndeleted = 0;
+}
+
+/* Another reader (IMAP) may have renamed the file for new flags or moved
+ * it to cur/ since the snapshot: find it again by its unique part. */
+static int
+refind(struct mbox *mb, unsigned long i, struct str *path)
+{
+	const char *old = mb->names.s + mb->msg[i].name + 4;
+	size_t ulen = strcspn(old, ":");
+	static const char *subs[] = { "cur", "new" };
+	size_t k;
+	for (k = 0; k < 2; k++) {
+		int fd = openat(mb->dirfd, subs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d;
+		struct dirent *de;
+		if (fd < 0)
+			continue;
+		if (!(d = fdopendir(fd))) {
+			close(fd);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, old, ulen) == 0 && (de->d_name[ulen] == ':' || de->d_name[ulen] == 0)) {
+				int r = str_copys(path, subs[k]) < 0 || str_catc(path, '/') < 0
+				    || str_cats(path, de->d_name) < 0 ? -1 : 0;
+				closedir(d);
+				return r < 0 ? -1 : 1;
+			}
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+static int
+open_msg(struct mbox *mb, unsigned long i)
+{
+	struct str path = STR_INIT;
+	int fd = openat(mb->dirfd, mb->names.s + mb->msg[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (refind(mb, i, &path) == 1)
+		fd = openat(mb->dirfd, path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	else
+		errno = ENOENT;
+	str_free(&path);
+	return fd;
+}
+
+int
+mbox_send(struct mbox *mb, unsigned long i, struct buf *out, const struct str *first, unsigned long long lines)
+{
+	static char b[CHUNK];
+	int fd = open_msg(mb, i);
+	int bol = 1, prevcr = 0, inhdr = 1, done = 0;
+	size_t linelen = 0;
+	unsigned long long body = 0;
+	if (fd < 0)
+		return MBOX_SEND_NOFILE;
+	if (buf_put(out, first->s, first->len) < 0)
+		goto werr;
+	while (!done) {
+		ssize_t r = read(fd, b, sizeof b);
+		size_t pos = 0, n;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;   /* read error: end the listing where it is, terminated */
+		}
+		if (r == 0)
+			break;
+		n = (size_t)r;
+		while (pos < n) {
+			char *nl;
+			size_t seg;
+			if (bol && b[pos] == '.' && buf_put(out, ".", 1) < 0)
+				goto werr;
+			nl = memchr(b + pos, '\n', n - pos);
+			seg = nl ? (size_t)(nl - (b + pos)) : n - pos;
+			if (seg) {
+				if (buf_put(out, b + pos, seg) < 0)
+					goto werr;
+				prevcr = b[pos + seg - 1] == '\r';
+				linelen += seg;
+				bol = 0;
+			}
+			pos += seg;
+			if (!nl)
+				break;
+			if (buf_put(out, prevcr ? "\n" : "\r\n", prevcr ? 1 : 2) < 0)
+				goto werr;
+			pos++;
+			/* a line just ended: the empty one (bare or CR) ends the header */
+			if (lines != (unsigned long long)-1) {
+				if (inhdr) {
+					if (linelen == 0 || (linelen == 1 && prevcr)) {
+						inhdr = 0;
+						if (lines == 0)
+							done = 1;
+					}
+				} else if (++body >= lines) {
+					done = 1;
+				}
+			}
+			bol = 1;
+			prevcr = 0;
+			linelen = 0;
+			if (done)
+				break;
+		}
+	}
+	close(fd);
+	if (!bol && buf_put(out, "\r\n", 2) < 0)
+		return MBOX_SEND_WRITE;
+	if (buf_put(out, ".\r\n", 3) < 0)
+		return MBOX_SEND_WRITE;
+	return 0;
+werr:
+	close(fd);
+	return MBOX_SEND_WRITE;
+}
+
+/* new/NAME -> cur/NAME:2,S ; cur/NAME:2,FL -> cur/NAME:2,FLS (flags sorted) */
+static int
+seen_name(const char *name, struct str *to)
+{
+	const char *base = name + 4, *colon = strchr(base, ':');
+	size_t blen = colon ? (size_t)(colon - base) : strlen(base);
+	const char *fl = colon && colon[1] == '2' && colon[2] == ',' ? colon + 3 : "";
+	int added = 0;
+	if (colon && !(colon[1] == '2' && colon[2] == ','))
+		return 0;   /* an info we do not understand: leave it alone */
+	if (strchr(fl, 'S') && strncmp(name, "cur/", 4) == 0)
+		return 0;
+	if (str_copys(to, "cur/") < 0 || str_catb(to, base, blen) < 0 || str_cats(to, ":2,") < 0)
+		return -1;
+	for (; *fl; fl++) {
+		if (!added && *fl > 'S') {
+			if (str_catc(to, 'S') < 0)
+				return -1;
+			added = 1;
+		}
+		if (*fl == 'S')
+			added = 1;
+		if (str_catc(to, *fl) < 0)
+			return -1;
+	}
+	if (!added && str_catc(to, 'S') < 0)
+		return -1;
+	return 1;
+}
+
+unsigned long
+mbox_commit(struct mbox *mb, int mark_seen, unsigned long *deleted, unsigned long *moved)
+{
+	struct str path = STR_INIT, to = STR_INIT;
+	unsigned long i, failed = 0;
+	*deleted = *moved = 0;
+	for (i = 0; i < mb->count; i++) {
+		struct mbox_msg *m = mb->msg + i;
+		const char *name = mb->names.s + m->name;
+		if (m->deleted) {
+			int r;
+			if (unlinkat(mb->dirfd, name, 0) == 0)
+				(*deleted)++;
+			else if (errno != ENOENT)
+				failed++;
+			else if ((r = refind(mb, i, &path)) == 0)
+				(*deleted)++;   /* already gone: another session expunged it */
+			else if (r == 1 && (unlinkat(mb->dirfd, path.s, 0) == 0 || errno == ENOENT))
+				(*deleted)++;
+			else
+				failed++;
+		} else if (m->retrieved && mark_seen) {
+			int r = seen_name(name, &to);
+			if (r == 1 && renameat(mb->dirfd, name, mb->dirfd, to.s) == 0)
+				(*moved)++;
+		}
+	}
+	if (*deleted || *moved) {
+		/* the unlinks and renames are durable before +OK */
+		static const char *subs[] = { "new", "cur" };
+		size_t k;
+		for (k = 0; k < 2; k++) {
+			int fd = openat(mb->dirfd, subs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0) {
+				fsync(fd);
+				close(fd);
+			}
+		}
+	}
+	str_free(&path);
+	str_free(&to);
+	return failed;
+}

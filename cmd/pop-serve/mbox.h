@@ -1,0 +1,54 @@
+/* The mailbox a POP3 session sees: a snapshot of new/ and cur/ taken at
+ * login (T-flagged files left out), numbered in delivery order. DELE
+ * and the retrieved mark only take effect in mbox_commit (QUIT). */
+#ifndef MBOX_H
+#define MBOX_H
+
+#include "buf.h"
+#include "str.h"
+
+enum { MBOX_UIDL_MAX = 70 };   /* RFC 1939 7: 1 to 70 characters 0x21..0x7E */
+
+struct mbox_msg {
+	size_t name;              /* offset into names: "new/NAME" or "cur/NAME" */
+	size_t uid;               /* offset into names: the unique-id listing */
+	unsigned long long size;  /* with CRLF line ends, before dot-stuffing */
+	unsigned char deleted, retrieved;
+};
+
+struct mbox {
+	int dirfd;
+	int lockfd;
+	struct mbox_msg *msg;
+	unsigned long count;
+	unsigned long ndeleted;
+	unsigned long long total;   /* sizes of the messages not deleted */
+	struct str names;           /* NUL-separated name and uid strings */
+};
+
+enum { MBOX_OK = 0, MBOX_INUSE = -2, MBOX_ERR = -1 };
+
+/* Open and lock the Maildir and take the snapshot. MBOX_INUSE when
+ * another session holds the lock; MBOX_ERR with errno otherwise. */
+int mbox_open(struct mbox *, const char *maildir);
+void mbox_close(struct mbox *);   /* releases the lock; commits nothing */
+
+const char *mbox_uid(const struct mbox *, unsigned long i);   /* i from 0 */
+void mbox_dele(struct mbox *, unsigned long i);
+void mbox_rset(struct mbox *);
+
+enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2 };
+/* Write first (the "+OK" line), then message i dot-stuffed with CRLF
+ * ends and the final ".\r\n". lines: body lines for TOP, or
+ * (unsigned long long)-1 for the whole message. 0 ok; MBOX_SEND_NOFILE
+ * when the file is gone (nothing written); MBOX_SEND_WRITE on a write
+ * error (the session cannot go on). */
+int mbox_send(struct mbox *, unsigned long i, struct buf *out, const struct str *first,
+    unsigned long long lines);
+
+/* QUIT: unlink the deleted messages; move the retrieved ones to cur/
+ * with the S flag when mark_seen. Returns the number of deletions that
+ * failed (0 = all done). */
+unsigned long mbox_commit(struct mbox *, int mark_seen, unsigned long *deleted, unsigned long *moved);
+
+#endif
