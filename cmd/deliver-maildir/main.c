@@ -12,6 +12,7 @@
 #include "die.h"
 #include "exitcode.h"
 #include "log.h"
+#include "login.h"
 #include "maildir.h"
 #include "scan.h"
 #include "str.h"
@@ -50,7 +51,7 @@ become(const char *who)
 	}
 	if (uid == 0)
 		die_x(EXIT_TEMP, "become", who, "refusing to deliver as root");
-	if (priv_become(uid, gid) < 0)
+	if (login_drop(uid, gid) < 0)
 		die_sys(EXIT_TEMP, "become", who);
 }
 
