@@ -4,6 +4,8 @@
  * the same open socket, and O_NONBLOCK there would surprise it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -94,6 +96,10 @@ int
 conn_accept(struct conn *c, struct tls *server, int timeout_ms)
 {
 	long long deadline = buf_now_ms() + timeout_ms;
+	int one = 1;
+	/* whole records go out in one send each: Nagle would only hold the
+	 * handshake's later flights back for a delayed ACK */
+	(void)setsockopt(c->netw, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (tls_accept_cbs(server, &c->tls, net_read, net_write, c) < 0) {
 		c->result = "accept";
 		conn_fail(c, server);
