@@ -151,9 +151,11 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			else if (str_cats(&path, e[i].arg) < 0)
 				code = EXIT_TEMP;
 			else {
+				/* -c: a folder named in the file is made on first use */
 				argv[0] = (char *)j->cfg->deliver;
-				argv[1] = path.s;
-				argv[2] = NULL;
+				argv[1] = (char *)"-c";
+				argv[2] = path.s;
+				argv[3] = NULL;
 				code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
 			}
 			break;
