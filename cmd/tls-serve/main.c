@@ -245,7 +245,8 @@ log_conn(const struct conn *c, const char *mode, int status, int code)
 	log_kvu(&l, "in", c->bytes_in);
 	log_kvu(&l, "out", c->bytes_out);
 	log_kv(&l, "result", c->result);
-	log_kv(&l, "reason", c->reason);
+	if (c->reason[0])
+		log_kv(&l, "reason", c->reason);
 	if (status >= 0) {
 		if (WIFSIGNALED(status))
 			log_kvu(&l, "signal", (unsigned long long)WTERMSIG(status));
@@ -306,7 +307,9 @@ run_implicit(const struct opts *o, struct tls *srv, char **argv)
 	return code;
 }
 
-/* Before STARTTLS: wait for "Y" from prog, or for prog to end. 1 on "Y". */
+/* Before STARTTLS: wait for "Y" from prog, or for prog to end. 1 on "Y"
+ * (send the facts), 2 on "y" (s6-ucspitlsd's "no facts, please"), 0 when
+ * prog ended without TLS. */
 static int
 await_start(int ctl, pid_t pid, int *status, int *code)
 {
@@ -320,7 +323,7 @@ await_start(int ctl, pid_t pid, int *status, int *code)
 		if (p[0].revents) {
 			n = read(ctl, &ch, 1);
 			if (n == 1 && (ch == 'Y' || ch == 'y'))
-				return 1;
+				return ch == 'Y' ? 1 : 2;
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 				p[0].fd = -1;     /* prog closed it; wait for its exit */
 		}
@@ -342,7 +345,7 @@ static int
 run_starttls(const struct opts *o, struct tls *srv, char **argv)
 {
 	struct conn c = { .netr = 0, .netw = 1, .result = "ok" };
-	int ctl[2], in[2], out[2], status = -1, code = 0;
+	int ctl[2], in[2], out[2], status = -1, code = 0, start;
 	pid_t pid;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) < 0)
 		die_sys(EXIT_TEMP, "create", "control socket");
@@ -369,13 +372,15 @@ run_starttls(const struct opts *o, struct tls *srv, char **argv)
 	close(out[1]);
 	c.to_prog = in[1];
 	c.from_prog = out[0];
-	if (!await_start(ctl[0], pid, &status, &code)) {
+	start = await_start(ctl[0], pid, &status, &code);
+	if (!start) {
 		c.result = "plain";
 		log_conn(&c, "starttls", status, code);
 		return code;
 	}
 	if (conn_accept(&c, srv, o->handshake_ms) == 0) {
-		send_facts(ctl[0], c.tls);
+		if (start == 1)
+			send_facts(ctl[0], c.tls);
 		conn_relay(&c, o->idle_ms);
 	}
 	conn_close(&c);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "buf.h"
@@ -73,13 +74,29 @@ net_wait(const struct conn *c, ssize_t want, long long deadline)
 	}
 }
 
+/* libtls's message lives in the context and changes on the next call:
+ * keep a copy of the first one. */
+static void
+conn_fail(struct conn *c, struct tls *t)
+{
+	const char *e = tls_error(t);
+	size_t n;
+	if (c->reason[0] || !e)
+		return;
+	n = strlen(e);
+	if (n >= sizeof c->reason)
+		n = sizeof c->reason - 1;
+	memcpy(c->reason, e, n);
+	c->reason[n] = '\0';
+}
+
 int
 conn_accept(struct conn *c, struct tls *server, int timeout_ms)
 {
 	long long deadline = buf_now_ms() + timeout_ms;
 	if (tls_accept_cbs(server, &c->tls, net_read, net_write, c) < 0) {
 		c->result = "accept";
-		c->reason = tls_error(server);
+		conn_fail(c, server);
 		return -1;
 	}
 	for (;;) {
@@ -90,7 +107,7 @@ conn_accept(struct conn *c, struct tls *server, int timeout_ms)
 		}
 		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
 			c->result = "handshake";
-			c->reason = tls_error(c->tls);
+			conn_fail(c, c->tls);
 			return -1;
 		}
 		w = net_wait(c, r, deadline);
@@ -129,7 +146,7 @@ step_tls_read(struct relay *r)
 	}
 	if (n < 0) {       /* truncation or a bad record: the client is gone */
 		r->c->result = "read";
-		r->c->reason = tls_error(r->c->tls);
+		conn_fail(r->c, r->c->tls);
 		r->net_eof = 1;
 		return 1;
 	}
@@ -209,7 +226,7 @@ step_tls_write(struct relay *r)
 	}
 	if (n < 0) {
 		r->c->result = "write";
-		r->c->reason = tls_error(r->c->tls);
+		conn_fail(r->c, r->c->tls);
 		r->failed = 1;
 		return 1;
 	}
@@ -306,6 +323,10 @@ conn_close(struct conn *c)
 		}
 	}
 	(void)shutdown(c->netw, SHUT_WR);
+	if (!c->handshaken) {
+		(void)shutdown(c->netr, SHUT_RDWR);
+		return;
+	}
 	/* Unread input at close makes the kernel send RST, which can destroy
 	 * our last bytes in flight: read and drop what the client still sends. */
 	while (dropped < DRAIN_MAX) {

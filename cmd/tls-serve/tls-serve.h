@@ -7,7 +7,8 @@
 enum {
 	RELAY_BUF = 16384,              /* one TLS record of cleartext */
 	CLOSE_MS = 2000,                /* close_notify and lingering drain */
-	DRAIN_MAX = 65536               /* bytes read and dropped while lingering */
+	DRAIN_MAX = 65536,              /* bytes read and dropped while lingering */
+	REASON_MAX = 200
 };
 
 struct conn {
@@ -18,7 +19,7 @@ struct conn {
 	unsigned long long bytes_out;   /* cleartext prog -> client */
 	int handshaken;                 /* the handshake completed */
 	const char *result;             /* "ok", or why the session ended */
-	const char *reason;             /* libtls's error text, or NULL */
+	char reason[REASON_MAX];        /* libtls's error text, or empty */
 };
 
 /* 0 handshake done; -1 failed (c->result, c->reason say why). */

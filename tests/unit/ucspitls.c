@@ -1,10 +1,20 @@
-/* ucspitls: the server side of UCSPI-TLS over real socketpairs. */
+/* ucspitls: the server side of UCSPI-TLS over real socketpairs.
+ * With the argument "serve" (or "serve1": reads one byte at a time, so
+ * pipelined input stays in the socket) it is instead a tiny SMTP-like
+ * server for tests/3x-tls-*.t, run as tls-serve's prog over lib/ucspitls. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "buf.h"
+#include "die.h"
+#include "log.h"
 #include "tap.h"
 #include "ucspitls.h"
+
+static int serve(int bytewise);
 
 static void
 setfd(const char *name, int fd)
@@ -15,12 +25,14 @@ setfd(const char *name, int fd)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	int ctl[2], data[2], r = -1, w = -1;
 	char y = 0;
 	struct str p = STR_INIT, c = STR_INIT;
 
+	if (argc > 1)
+		return serve(strcmp(argv[1], "serve1") == 0);
 	unsetenv("SSLCTLFD"); unsetenv("SSLREADFD"); unsetenv("SSLWRITEFD");
 	unsetenv("UCSPITLS"); unsetenv("SSL_PROTOCOL"); unsetenv("SSL_CIPHER");
 	ok(!ucspitls_available(), "nothing set: not available");
@@ -67,4 +79,99 @@ main(void)
 	str_free(&p);
 	str_free(&c);
 	return done();
+}
+
+/* Test server. Commands: EHLO, STARTTLS, INFO, BIG n, EXIT n, QUIT;
+ * anything else is answered "250 got LINE" so smuggled lines show. */
+static char inspace[BUF_SIZE], outspace[BUF_SIZE];
+
+static void
+reply(struct buf *out, const char *a, const char *b)
+{
+	if (buf_puts(out, a) < 0 || (b && buf_puts(out, b) < 0) || buf_puts(out, "\r\n") < 0 ||
+	    buf_flush(out) < 0)
+		die_sys(111, "write", "reply");
+}
+
+static void
+event(const char *what, int tls, const char *line)
+{
+	struct logline l;
+	log_begin(&l, what);
+	log_kvu(&l, "tls", (unsigned long long)tls);
+	log_kv(&l, "line", line);
+	log_end(&l);
+}
+
+static int
+serve(int bytewise)
+{
+	struct buf in, out;
+	struct str line = STR_INIT, p = STR_INIT, c = STR_INIT, t = STR_INIT;
+	int tls = 0, rfd, wfd;
+	die_init("testprog");
+	buf_init(&in, 0, inspace, bytewise ? 1 : sizeof inspace);
+	buf_init(&out, 1, outspace, sizeof outspace);
+	reply(&out, "220 test ready", NULL);
+	for (;;) {
+		int r = buf_getline(&in, &line, 1000, '\n');
+		if (r != BUF_LINE) {
+			event("eof", tls, NULL);
+			return 0;
+		}
+		if (line.len && line.s[line.len - 1] == '\r')
+			line.len--;
+		if (str_0(&line) < 0)
+			return 111;
+		event("line", tls, line.s);
+		if (!strncasecmp(line.s, "EHLO", 4)) {
+			reply(&out, "250-test", NULL);
+			if (!tls && ucspitls_available())
+				reply(&out, "250-STARTTLS", NULL);
+			reply(&out, "250 HELP", NULL);
+		} else if (!strcasecmp(line.s, "STARTTLS")) {
+			if (tls || !ucspitls_available()) {
+				reply(&out, "454 TLS not available", NULL);
+				continue;
+			}
+			reply(&out, "220 go ahead", NULL);
+			str_trunc(&t, 0);
+			if (str_catu(&t, buf_pending(&in)) < 0 || str_0(&t) < 0)
+				return 111;
+			event("discard", tls, t.s);
+			buf_discard(&in);
+			if (ucspitls_start(&rfd, &wfd) < 0)
+				die_sys(111, "start", "TLS");
+			buf_init(&in, rfd, inspace, bytewise ? 1 : sizeof inspace);
+			buf_init(&out, wfd, outspace, sizeof outspace);
+			tls = 1;
+		} else if (!strcasecmp(line.s, "INFO")) {
+			const char *u = getenv("UCSPITLS");
+			str_trunc(&t, 0);
+			if (ucspitls_info(&p, &c)) {
+				if (str_catb(&t, p.s, p.len) < 0 || str_catc(&t, ':') < 0 || str_catb(&t, c.s, c.len) < 0)
+					return 111;
+			} else if (str_cats(&t, "unknown") < 0) {
+				return 111;
+			}
+			if (str_cats(&t, " ucspitls=") < 0 || str_cats(&t, u ? (*u ? u : "empty") : "unset") < 0 ||
+			    str_cats(&t, ucspitls_required() ? " required" : " optional") < 0 ||
+			    str_cats(&t, " uid=") < 0 || str_catu(&t, getuid()) < 0 || str_0(&t) < 0)
+				return 111;
+			reply(&out, "250 ", t.s);
+		} else if (!strncasecmp(line.s, "BIG ", 4)) {
+			unsigned long n = strtoul(line.s + 4, NULL, 10), i;
+			for (i = 0; i < n; i++)
+				if (buf_put(&out, "x", 1) < 0)
+					return 111;
+			reply(&out, "", NULL);
+		} else if (!strncasecmp(line.s, "EXIT ", 5)) {
+			return atoi(line.s + 5);
+		} else if (!strcasecmp(line.s, "QUIT")) {
+			reply(&out, "221 bye", NULL);
+			return 0;
+		} else {
+			reply(&out, "250 got ", line.s);
+		}
+	}
 }
