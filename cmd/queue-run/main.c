@@ -985,6 +985,79 @@ settle_all(void)
 		}
 }
 
+/* --- admin requests from queue-list: "R ID\n" retry, "D ID\n" delete, "B ID\n" bounce --- */
+
+static struct str fifo_buf = STR_INIT;
+
+static void
+fifo_input(const char *b, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (b[i] == 0 && fifo_buf.len == 0)
+			continue;   /* a plain wakeup from queue-add */
+		if (fifo_buf.len < 4096)
+			str_catc(&fifo_buf, b[i]);
+	}
+}
+
+static void
+admin(char a, struct msg *m)
+{
+	size_t i;
+	struct logline l;
+	log_begin(&l, "admin");
+	log_kv(&l, "id", m->id);
+	log_kv(&l, "action", a == 'R' ? "retry" : a == 'D' ? "delete" : "bounce");
+	log_end(&l);
+	for (i = 0; i < m->env.nrcpt; i++) {
+		struct queue_rstate *r = &m->st.r[i];
+		if (r->status != QS_PENDING && !(a == 'D' && r->status == QS_FAILED))
+			continue;
+		r->next = 0;
+		if (a == 'D' && !m->busy[i])
+			r->status = QS_REPORTED;   /* dropped without a report */
+		else if (a == 'B' && !m->busy[i]) {
+			r->status = QS_FAILED;
+			queue_rstate_set(r, "5.0.0", r->host.s, "bounced by the administrator", 28);
+		}
+	}
+	m->report_next = 0;
+	m->dirty = 1;
+	if (!m->jobs)
+		check_msg(m);
+}
+
+static void
+fifo_commands(void)
+{
+	size_t i = 0;
+	while (i < fifo_buf.len) {
+		char *l = fifo_buf.s + i, *nl = memchr(l, '\n', fifo_buf.len - i);
+		if (!nl)
+			break;
+		*nl = 0;
+		i = (size_t)(nl - fifo_buf.s) + 1;
+		if (nl - l < 3 || l[1] != ' ' || (l[0] != 'R' && l[0] != 'D' && l[0] != 'B'))
+			continue;
+		if (strcmp(l + 2, "*") == 0 && l[0] == 'R') {
+			all_now();
+			continue;
+		}
+		if (queue_id_ok(l + 2)) {
+			struct msg *m = lookup(l + 2);
+			if (!m && load(l + 2, 0) == 1)
+				m = lookup(l + 2);
+			if (m)
+				admin(l[0], m);
+		}
+	}
+	if (i) {
+		memmove(fifo_buf.s, fifo_buf.s + i, fifo_buf.len - i);
+		fifo_buf.len -= i;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1084,10 +1157,12 @@ main(int argc, char **argv)
 				;
 		reap();
 		if (pf[1].revents) {
-			while (read(trigger_fd, b, sizeof b) > 0)
-				;
+			ssize_t r;
+			while ((r = read(trigger_fd, b, sizeof b)) > 0)
+				fifo_input(b, (size_t)r);
 			scan_dir("new", 0);
 			settle_all();
+			fifo_commands();
 		}
 		if (busy_ids.len) {
 			busy_retry();
