@@ -350,6 +350,27 @@ def smtp_read_all(s):
     return got
 
 
+class Scratch:
+    """A throwaway directory (mode 0755, removed at exit) for tests that
+    need no control directory, e.g. deliver-maildir's."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pmtest.")
+        os.chmod(self.dir, 0o755)
+        atexit.register(shutil.rmtree, self.dir, True)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+
+def deliver_env(**kw):
+    """The test's environment (sanitizer options kept) without qmail-local's
+    SENDER/RECIPIENT/DTLINE, plus kw."""
+    e = {k: v for k, v in os.environ.items() if k not in ("SENDER", "RECIPIENT", "DTLINE")}
+    e.update(kw)
+    return e
+
+
 # --- queue helpers (queue-add / queue-run tests) ---
 
 def queue_add(env, sender, rcpts, message, dsn=None):
