@@ -9,7 +9,7 @@ import pmtest
 from pmtest import Lines, log_event
 
 t = pmtest.TAP()
-env = pmtest.Env()
+env = pmtest.Env(domains=())
 ca = env.make_cert()
 prog = pmtest.unit("ucspitls")
 port = env.server(["tls-serve", "-i", prog, "serve"])

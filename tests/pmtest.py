@@ -188,6 +188,24 @@ class Env:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def mailbox(path, folders=()):
+    """A Maildir (and Maildir++ folders) owned by MAILUID/MAILGID, with
+    every parent traversable, for deliver-maildir and the servers."""
+    for d in [path] + [os.path.join(path, "." + f) for f in folders]:
+        for sub in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(d, sub), mode=0o700, exist_ok=True)
+            os.chown(os.path.join(d, sub), MAILUID, MAILGID)
+    return path
+
+
+def deliver_argv(maildir, *opts):
+    """deliver-maildir's argv: -u MAILUID:MAILGID when running as root."""
+    argv = [bin("deliver-maildir")]
+    if os.getuid() == 0:
+        argv += ["-u", "%d:%d" % (MAILUID, MAILGID)]
+    return argv + list(opts) + [maildir]
+
+
 # --- TLS helpers (tls-serve tests, usable by every TLS test) ---
 
 def unit(name):
@@ -330,3 +348,24 @@ def smtp_read_all(s):
         pass
     s.close()
     return got
+
+
+class Scratch:
+    """A throwaway directory (mode 0755, removed at exit) for tests that
+    need no control directory, e.g. deliver-maildir's."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pmtest.")
+        os.chmod(self.dir, 0o755)
+        atexit.register(shutil.rmtree, self.dir, True)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+
+def deliver_env(**kw):
+    """The test's environment (sanitizer options kept) without qmail-local's
+    SENDER/RECIPIENT/DTLINE, plus kw."""
+    e = {k: v for k, v in os.environ.items() if k not in ("SENDER", "RECIPIENT", "DTLINE")}
+    e.update(kw)
+    return e
