@@ -7,7 +7,7 @@
  *   DOMAIN   example.org     that domain only
  *            .example.org    any subdomain of example.org
  *            *               every other domain (a smarthost)
- *   HOST     relay.example   a host name: its A/AAAA records, no MX lookup
+ *   HOST     relay.example   a host name: its addresses (getaddrinfo), no MX lookup
  *            [192.0.2.1]     an address; IPv6 only in brackets: [2001:db8::1]
  *            (empty)         "example.org:" means: the normal MX lookup
  *   PORT     1..65535, default 25

@@ -31,6 +31,7 @@ received_line(struct session *s, struct str *o)
 		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
 		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } },
 	};
+	tls_facts(s);
 	if (!gmtime_r(&now, &tm) || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		return -1;
 	if (s->ehlo)

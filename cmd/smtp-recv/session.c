@@ -24,8 +24,7 @@ session_init(struct session *s)
 	s->tls = ucspitls_implicit();
 	s->tls_possible = !s->tls && ucspitls_available();
 	s->tls_required = !s->tls && ucspitls_required();
-	if (s->tls)
-		(void)ucspitls_info(&s->tlsproto, &s->tlscipher);
+	tls_facts(s);
 	e = getenv("SMTPROLE");
 	if (e && strcmp(e, "submission") == 0)
 		s->o.role = ROLE_SUBMISSION;
@@ -39,6 +38,17 @@ session_init(struct session *s)
 	}
 	if (str_0(&s->me) < 0)
 		die_nomem(EXIT_TEMP);
+}
+
+/* Protocol and cipher for the log and Received:. After STARTTLS they come
+ * over the control fd once the handshake is done, so ask until known. */
+void
+tls_facts(struct session *s)
+{
+	if (!s->tls || s->tlsproto.len)
+		return;
+	if (ucspitls_info(&s->tlsproto, &s->tlscipher) != 1 || str_0(&s->tlsproto) < 0 || str_0(&s->tlscipher) < 0)
+		s->tlsproto.len = s->tlscipher.len = 0;
 }
 
 void
@@ -79,6 +89,7 @@ smtp_ehlo(struct session *s, const char *arg, int ehlo)
 		return;
 	}
 	txn_reset(s);
+	tls_facts(s);
 	if (str_copys(&s->helo, arg) < 0 || str_0(&s->helo) < 0)
 		session_exit(s, "nomem");
 	s->greeted = 1;
@@ -139,8 +150,6 @@ smtp_starttls(struct session *s, const char *arg)
 	s->tls = 1;
 	s->tls_possible = 0;
 	s->tls_required = 0;
-	(void)ucspitls_info(&s->tlsproto, &s->tlscipher);
-	(void)str_0(&s->tlsproto);
 	/* RFC 3207 4.2: forget everything learnt before the handshake */
 	txn_reset(s);
 	s->greeted = 0;

@@ -90,6 +90,7 @@ int cmd_getline(struct session *, size_t max);              /* 1 line in s->line
 /* session.c */
 void session_init(struct session *);
 void txn_reset(struct session *);
+void tls_facts(struct session *);
 void smtp_ehlo(struct session *, const char *arg, int ehlo);
 void smtp_mail(struct session *, const char *arg, size_t len);
 void smtp_rcpt(struct session *, const char *arg, size_t len);

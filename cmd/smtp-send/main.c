@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,7 +246,38 @@ print_results(const struct job *j)
 
 struct target {
 	char host[DNS_NAME_MAX + 1];
+	int system;   /* a route's host: the system resolver (/etc/hosts too) */
 };
+
+/* A route's host name goes through getaddrinfo, so /etc/hosts names work
+ * as they do for every other program; MX targets stay DNS-only. */
+static int
+system_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
+{
+	struct addrinfo hints, *res, *p;
+	int r;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = want == DNS_WANT_V4 ? AF_INET : want == DNS_WANT_V6 ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	*n = 0;
+	r = getaddrinfo(host, NULL, &hints, &res);
+	if (r == EAI_NONAME)
+		return DNS_NXDOMAIN;
+	if (r == EAI_NODATA || r == EAI_ADDRFAMILY)
+		return DNS_NODATA;
+	if (r != 0)
+		return DNS_TEMP;
+	for (p = res; p && *n < max; p = p->ai_next) {
+		if (p->ai_addrlen > sizeof a[*n].sa)
+			continue;
+		memset(&a[*n], 0, sizeof a[*n]);
+		memcpy(&a[*n].sa, p->ai_addr, p->ai_addrlen);
+		a[*n].len = p->ai_addrlen;
+		(*n)++;
+	}
+	freeaddrinfo(res);
+	return *n ? DNS_OK : DNS_NODATA;
+}
 
 /* Try the hosts in order, each address of each host. */
 static void
@@ -261,14 +293,11 @@ deliver(struct job *j, struct target *t, size_t nt, unsigned port, int want, int
 	for (h = 0; h < nt && attempts < ATTEMPTS_MAX; h++) {
 		struct dns_addr a[DNS_ADDR_MAX];
 		size_t na, i;
-		int r = dns_addrs(t[h].host, want, a, DNS_ADDR_MAX, &na);
+		int r = t[h].system ? system_addrs(t[h].host, want, a, DNS_ADDR_MAX, &na) :
+		    dns_addrs(t[h].host, want, a, DNS_ADDR_MAX, &na);
 		if (r != DNS_OK) {
 			if (r == DNS_TEMP)
 				dnstemp = 1;
-			if (nt == 1 && !dnstemp) {
-				job_settle(j, ST_PERM, "5.4.4", "the mail host has no address", t[h].host);
-				goto out;
-			}
 			str_copys(&lasterr, r == DNS_TEMP ? "temporary DNS failure looking up " :
 			    "no address for ");
 			str_cats(&lasterr, t[h].host);
@@ -291,6 +320,11 @@ deliver(struct job *j, struct target *t, size_t nt, unsigned port, int want, int
 			if (r2 == ATT_DONE)
 				goto out;
 		}
+	}
+	if (attempts == 0 && !dnstemp) {
+		/* every mail host is known not to exist: RFC 5321 5.1 */
+		job_settle(j, ST_PERM, "5.4.4", "no mail host of the domain has an address", t[0].host);
+		goto out;
 	}
 	job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
 out:
@@ -393,6 +427,7 @@ main(int argc, char **argv)
 		if (route.host.len > DNS_NAME_MAX)
 			die_x(EXIT_TEMP, "use", routesfile, "host name too long");
 		memcpy(t[0].host, route.host.s, route.host.len + 1);
+		t[0].system = 1;
 		nt = 1;
 		if (route.port)
 			port = route.port;
