@@ -297,7 +297,7 @@ run_implicit(const struct opts *o, struct tls *srv, char **argv)
 	close(out[1]);
 	c.to_prog = in[1];
 	c.from_prog = out[0];
-	conn_relay(&c, o->idle_ms);
+	conn_relay(&c, o->idle_ms, o->handshake_ms);
 	conn_close(&c);
 	if (c.to_prog >= 0)
 		close(c.to_prog);
@@ -381,7 +381,7 @@ run_starttls(const struct opts *o, struct tls *srv, char **argv)
 	if (conn_accept(&c, srv, o->handshake_ms) == 0) {
 		if (start == 1)
 			send_facts(ctl[0], c.tls);
-		conn_relay(&c, o->idle_ms);
+		conn_relay(&c, o->idle_ms, o->handshake_ms);
 	}
 	conn_close(&c);
 	if (c.to_prog >= 0)
