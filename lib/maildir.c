@@ -557,6 +557,7 @@ maildir_quota_get(const char *maildir, const char *spec, struct maildir_quota *q
 	}
 	if (!recount)
 		recount = st.st_size > QUOTA_FILE_MAX || !nl || quota_sum(nl + 1, data + len, q) < 0
+		    || q->bytes < 0 || q->count < 0   /* deltas may be negative, a total may not */
 		    || (maildir_quota_over(q, 0, 0) && st.st_mtime + QUOTA_STALE < time(NULL));
 	free(data);
 	str_free(&line);

@@ -186,3 +186,225 @@ class Env:
                 p.wait()
         self.procs = []
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def mailbox(path, folders=()):
+    """A Maildir (and Maildir++ folders) owned by MAILUID/MAILGID, with
+    every parent traversable, for deliver-maildir and the servers."""
+    for d in [path] + [os.path.join(path, "." + f) for f in folders]:
+        for sub in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(d, sub), mode=0o700, exist_ok=True)
+            os.chown(os.path.join(d, sub), MAILUID, MAILGID)
+    return path
+
+
+def deliver_argv(maildir, *opts):
+    """deliver-maildir's argv: -u MAILUID:MAILGID when running as root."""
+    argv = [bin("deliver-maildir")]
+    if os.getuid() == 0:
+        argv += ["-u", "%d:%d" % (MAILUID, MAILGID)]
+    return argv + list(opts) + [maildir]
+
+
+# --- TLS helpers (tls-serve tests, usable by every TLS test) ---
+
+def unit(name):
+    """Path of a C unit-test binary (some double as test servers)."""
+    d = os.environ.get("PIPEMAIL_UNIT", os.path.join(TOP, "obj", "unit"))
+    return os.path.join(d, name + ".t")
+
+
+def tls_context(cafile, minver=None, maxver=None, seclevel0=False):
+    """A verifying client context for the localhost certificate from
+    Env.make_cert(); minver/maxver are ssl.TLSVersion members."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=cafile)
+    if seclevel0:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if minver:
+        ctx.minimum_version = minver
+    if maxver:
+        ctx.maximum_version = maxver
+    return ctx
+
+
+class Lines:
+    """Line-at-a-time talk over a socket (plain or TLS), bounded reads."""
+    MAX = 4 << 20
+
+    def __init__(self, sock, timeout=10):
+        self.s = sock
+        self.s.settimeout(timeout)
+        self.buf = b""
+
+    def line(self):
+        """One line without CRLF, or None at end of stream."""
+        while b"\n" not in self.buf:
+            if len(self.buf) > self.MAX:
+                raise RuntimeError("line too long")
+            b = self.s.recv(65536)
+            if not b:
+                return None
+            self.buf += b
+        l, self.buf = self.buf.split(b"\n", 1)
+        return l.rstrip(b"\r").decode(errors="replace")
+
+    def reply(self):
+        """An SMTP-style reply: every line until 'NNN ' (or end of stream)."""
+        lines = []
+        while True:
+            l = self.line()
+            if l is None:
+                return lines
+            lines.append(l)
+            if len(l) < 4 or l[3] != "-":
+                return lines
+
+    def send(self, data):
+        self.s.sendall(data.encode() if isinstance(data, str) else data)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def starttls(self, ctx, hostname="localhost"):
+        """Wraps the socket; whatever was buffered in cleartext is returned
+        (it must be empty in a correct session)."""
+        left, self.buf = self.buf, b""
+        self.s = ctx.wrap_socket(self.s, server_hostname=hostname, suppress_ragged_eofs=False)
+        return left
+
+    def rest(self):
+        """Reads to the end; raises ssl.SSLEOFError if TLS ends without close_notify."""
+        data, self.buf = self.buf, b""
+        while len(data) <= self.MAX:
+            b = self.s.recv(65536)
+            if not b:
+                break
+            data += b
+        return data
+
+
+def log_event(text, event):
+    """key=value dicts of every log line with event=NAME (values unquoted)."""
+    import shlex
+    out = []
+    for line in text.splitlines():
+        if " event=%s " % event not in line + " ":
+            continue
+        d = {}
+        for w in shlex.split(line.split(": ", 1)[1] if ": " in line else line):
+            if "=" in w:
+                k, v = w.split("=", 1)
+                d[k] = v
+        out.append(d)
+    return out
+
+
+# --- SMTP helpers (smtp-recv tests) ---
+def smtp_replies(raw):
+    """Split a server transcript into replies: a list of (code, [lines])."""
+    out, cur = [], []
+    for line in raw.decode("utf-8", "replace").split("\r\n"):
+        if len(line) < 4 or not line[:3].isdigit():
+            continue
+        cur.append(line[4:])
+        if line[3] == " ":
+            out.append((int(line[:3]), cur))
+            cur = []
+    return out
+
+
+def smtp_codes(raw):
+    return [c for c, _ in smtp_replies(raw)]
+
+
+def smtp_raw(port, chunks, timeout=10.0):
+    """Connect, send each chunk (bytes) after the previous replies, return
+    everything the server wrote until it closed or went quiet."""
+    s = socket.create_connection(("127.0.0.1", port), timeout)
+    s.settimeout(timeout)
+    got = b""
+    try:
+        for c in chunks:
+            if c:
+                s.sendall(c)
+        s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    return got + smtp_read_all(s)
+
+
+def smtp_read_all(s):
+    """Everything until the peer closes (or the socket times out); closes s."""
+    got = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    s.close()
+    return got
+
+
+class Scratch:
+    """A throwaway directory (mode 0755, removed at exit) for tests that
+    need no control directory, e.g. deliver-maildir's."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pmtest.")
+        os.chmod(self.dir, 0o755)
+        atexit.register(shutil.rmtree, self.dir, True)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+
+def deliver_env(**kw):
+    """The test's environment (sanitizer options kept) without qmail-local's
+    SENDER/RECIPIENT/DTLINE, plus kw."""
+    e = {k: v for k, v in os.environ.items() if k not in ("SENDER", "RECIPIENT", "DTLINE")}
+    e.update(kw)
+    return e
+
+
+# --- queue helpers (queue-add / queue-run tests) ---
+
+def queue_add(env, sender, rcpts, message, dsn=None):
+    """Queue message (bytes) with queue-add; returns its exit code."""
+    e = dict(env.env)
+    if dsn is not None:
+        e["PIPEMAIL_DSN"] = dsn
+    envelope = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
+    r_env, w_env = os.pipe()
+    os.write(w_env, envelope)
+    os.close(w_env)
+    p = subprocess.Popen([bin("queue-add")], stdin=subprocess.PIPE, stdout=r_env, env=e)
+    os.close(r_env)
+    p.communicate(message)
+    return p.returncode
+
+
+def maildir_files(maildir, sub="new"):
+    d = os.path.join(maildir, sub)
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, f) for f in os.listdir(d))
+
+
+def wait_for(pred, timeout=20.0, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def queue_files(env):
+    d = os.path.join(env.queue, "mess")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []

@@ -1,10 +1,9 @@
-/* deliver-maildir's pieces: the envelope header lines, the streaming
- * copy, and the privilege drop. */
+/* deliver-maildir's pieces: the envelope header lines and the streaming
+ * copy (the privilege drop is login_drop from lib/login.h). */
 #ifndef DELIVER_H
 #define DELIVER_H
 
 #include <stddef.h>
-#include <sys/types.h>
 #include "str.h"
 
 /* top = the Return-Path and Delivered-To lines from SENDER, RECIPIENT and
@@ -31,9 +30,5 @@ struct copy_result {
  * byte kept), in constant memory; stop at a header line equal to dt
  * (field name and value compared case-insensitively, blanks trimmed). */
 int copy_message(int in, int out, const struct str *top, const struct str *dt, struct copy_result *r);
-
-/* setgroups, setresgid, setresuid, each checked and verified; when not
- * root, succeeds only if already uid/gid. 0 ok, -1 errno. */
-int priv_become(uid_t uid, gid_t gid);
 
 #endif

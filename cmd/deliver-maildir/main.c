@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "die.h"
 #include "exitcode.h"
 #include "log.h"
+#include "login.h"
 #include "maildir.h"
 #include "scan.h"
 #include "str.h"
@@ -49,7 +51,7 @@ become(const char *who)
 	}
 	if (uid == 0)
 		die_x(EXIT_TEMP, "become", who, "refusing to deliver as root");
-	if (priv_become(uid, gid) < 0)
+	if (login_drop(uid, gid) < 0)
 		die_sys(EXIT_TEMP, "become", who);
 }
 
@@ -82,6 +84,7 @@ main(int argc, char **argv)
 
 	die_init("deliver-maildir");
 	umask(077);
+	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead process */
 	while ((opt = getopt(argc, argv, "+cf:q:Qu:")) != -1) {
 		switch (opt) {
 		case 'c': create = 1; break;

@@ -154,6 +154,8 @@ int
 table_splice(struct table *t, size_t off, size_t len, const char *line)
 {
 	struct str n = STR_INIT;
+	if (!t->text.s && str_0(&t->text) < 0)   /* an empty table: no NULL arithmetic */
+		return -1;
 	if (str_copyb(&n, t->text.s, off) < 0 ||
 	    (line && (str_cats(&n, line) < 0 || str_catc(&n, '\n') < 0)) ||
 	    str_catb(&n, t->text.s + off + len, t->text.len - off - len) < 0 ||

@@ -4,7 +4,10 @@
  * the same open socket, and O_NONBLOCK there would surprise it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "buf.h"
@@ -73,13 +76,33 @@ net_wait(const struct conn *c, ssize_t want, long long deadline)
 	}
 }
 
+/* libtls's message lives in the context and changes on the next call:
+ * keep a copy of the first one. */
+static void
+conn_fail(struct conn *c, struct tls *t)
+{
+	const char *e = tls_error(t);
+	size_t n;
+	if (c->reason[0] || !e)
+		return;
+	n = strlen(e);
+	if (n >= sizeof c->reason)
+		n = sizeof c->reason - 1;
+	memcpy(c->reason, e, n);
+	c->reason[n] = '\0';
+}
+
 int
 conn_accept(struct conn *c, struct tls *server, int timeout_ms)
 {
 	long long deadline = buf_now_ms() + timeout_ms;
+	int one = 1;
+	/* whole records go out in one send each: Nagle would only hold the
+	 * handshake's later flights back for a delayed ACK */
+	(void)setsockopt(c->netw, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (tls_accept_cbs(server, &c->tls, net_read, net_write, c) < 0) {
 		c->result = "accept";
-		c->reason = tls_error(server);
+		conn_fail(c, server);
 		return -1;
 	}
 	for (;;) {
@@ -90,7 +113,7 @@ conn_accept(struct conn *c, struct tls *server, int timeout_ms)
 		}
 		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
 			c->result = "handshake";
-			c->reason = tls_error(c->tls);
+			conn_fail(c, c->tls);
 			return -1;
 		}
 		w = net_wait(c, r, deadline);
@@ -129,7 +152,7 @@ step_tls_read(struct relay *r)
 	}
 	if (n < 0) {       /* truncation or a bad record: the client is gone */
 		r->c->result = "read";
-		r->c->reason = tls_error(r->c->tls);
+		conn_fail(r->c, r->c->tls);
 		r->net_eof = 1;
 		return 1;
 	}
@@ -160,8 +183,10 @@ step_to_prog(struct relay *r)
 		return 0;
 	n = write(r->c->to_prog, r->in.b + r->in.off, r->in.len - r->in.off);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR) {
-			r->to_blocked = errno == EAGAIN;
+		if (errno == EINTR)
+			return 1;        /* try again at once */
+		if (errno == EAGAIN) {
+			r->to_blocked = 1;
 			return 0;
 		}
 		close(r->c->to_prog);    /* prog stopped reading: drop its input */
@@ -182,8 +207,10 @@ step_from_prog(struct relay *r)
 	if (r->prog_eof || r->out.len || r->from_blocked)
 		return 0;
 	n = read(r->c->from_prog, r->out.b, sizeof r->out.b);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		r->from_blocked = errno == EAGAIN;
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && errno == EAGAIN) {
+		r->from_blocked = 1;
 		return 0;
 	}
 	if (n <= 0) {
@@ -209,7 +236,7 @@ step_tls_write(struct relay *r)
 	}
 	if (n < 0) {
 		r->c->result = "write";
-		r->c->reason = tls_error(r->c->tls);
+		conn_fail(r->c, r->c->tls);
 		r->failed = 1;
 		return 1;
 	}
@@ -244,10 +271,10 @@ wake(struct relay *r, const struct pollfd *p, int np)
 }
 
 void
-conn_relay(struct conn *c, int idle_ms)
+conn_relay(struct conn *c, int idle_ms, int flush_ms)
 {
 	static struct relay r;       /* 32 KB of buffers: off the stack */
-	long long idle_end = buf_now_ms() + idle_ms;
+	long long idle_end = buf_now_ms() + idle_ms, flush_end = 0;
 	r = (struct relay){ .c = c };
 	(void)fcntl(c->to_prog, F_SETFL, fcntl(c->to_prog, F_GETFL) | O_NONBLOCK);
 	(void)fcntl(c->from_prog, F_SETFL, fcntl(c->from_prog, F_GETFL) | O_NONBLOCK);
@@ -263,8 +290,12 @@ conn_relay(struct conn *c, int idle_ms)
 			return;
 		if (r.prog_eof && r.out.off == r.out.len)
 			return;              /* prog is done talking: close the session */
+		if (r.prog_eof && !flush_end)
+			idle_end = flush_end = buf_now_ms() + flush_ms;
 		if (moved) {
-			idle_end = buf_now_ms() + idle_ms;
+			/* once prog is gone, its last output has a fixed deadline:
+			 * a client that never reads cannot hold us by sending */
+			idle_end = flush_end ? flush_end : buf_now_ms() + idle_ms;
 			continue;
 		}
 		if (r.rd_want == TLS_WANT_POLLIN || r.wr_want == TLS_WANT_POLLIN)
@@ -277,7 +308,7 @@ conn_relay(struct conn *c, int idle_ms)
 			p[np++] = (struct pollfd){ .fd = c->from_prog, .events = POLLIN };
 		left = idle_end - buf_now_ms();
 		if (left <= 0 || np == 0) {
-			c->result = np ? "idle-timeout" : "stalled";
+			c->result = !np ? "stalled" : flush_end ? "flush-timeout" : "idle-timeout";
 			return;
 		}
 		n = poll(p, (nfds_t)np, left > 60000 ? 60000 : (int)left);
@@ -306,6 +337,10 @@ conn_close(struct conn *c)
 		}
 	}
 	(void)shutdown(c->netw, SHUT_WR);
+	if (!c->handshaken) {
+		(void)shutdown(c->netr, SHUT_RDWR);
+		return;
+	}
 	/* Unread input at close makes the kernel send RST, which can destroy
 	 * our last bytes in flight: read and drop what the client still sends. */
 	while (dropped < DRAIN_MAX) {

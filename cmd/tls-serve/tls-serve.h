@@ -7,7 +7,8 @@
 enum {
 	RELAY_BUF = 16384,              /* one TLS record of cleartext */
 	CLOSE_MS = 2000,                /* close_notify and lingering drain */
-	DRAIN_MAX = 65536               /* bytes read and dropped while lingering */
+	DRAIN_MAX = 65536,              /* bytes read and dropped while lingering */
+	REASON_MAX = 200
 };
 
 struct conn {
@@ -18,14 +19,18 @@ struct conn {
 	unsigned long long bytes_out;   /* cleartext prog -> client */
 	int handshaken;                 /* the handshake completed */
 	const char *result;             /* "ok", or why the session ended */
-	const char *reason;             /* libtls's error text, or NULL */
+	char reason[REASON_MAX];        /* libtls's error text, or empty */
 };
 
 /* 0 handshake done; -1 failed (c->result, c->reason say why). */
 int conn_accept(struct conn *c, struct tls *server, int timeout_ms);
-/* Relays until prog closes its output or an error or idle timeout. */
-void conn_relay(struct conn *c, int idle_ms);
+/* Relays until prog closes its output and that output is delivered, an
+ * error, the idle timeout, or flush_ms after prog closed its output. */
+void conn_relay(struct conn *c, int idle_ms, int flush_ms);
 /* close_notify, FIN, and a short bounded drain so the peer gets our last bytes. */
 void conn_close(struct conn *c);
+
+/* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure. */
+void drop_privileges(const char *user);
 
 #endif

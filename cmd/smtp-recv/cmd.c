@@ -1,0 +1,161 @@
+/* Command lines: read with a hard cap and a per-line deadline, accepted
+ * only when they end in CR LF and hold no other CR, LF or NUL (a bare CR
+ * or LF never ends or splits a command), then dispatched by verb. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include "smtp.h"
+
+int
+cmd_getline(struct session *s, size_t max)
+{
+	int r;
+	if (buf_pending(&s->in) == 0)
+		reply_flush(s);
+	buf_deadline(&s->in, s->o.cmd_timeout * 1000);
+	r = buf_getline(&s->in, &s->line, max - 1, '\n');   /* max counts the LF */
+	switch (r) {
+	case BUF_LINE:
+		break;
+	case BUF_TOOLONG:
+		reply_err(s, "500 5.5.2 Line too long");
+		return 0;
+	case BUF_ERR:
+		if (errno == ETIMEDOUT) {
+			reply(s, "421 4.4.2 Timeout, closing connection");
+			session_exit(s, "timeout");
+		}
+		session_exit(s, "readerror");
+	default:
+		session_exit(s, r == BUF_EOF ? "eof" : "eof-in-line");
+	}
+	if (s->line.len == 0 || s->line.s[s->line.len - 1] != '\r') {
+		reply_err(s, "500 5.5.2 Bare LF in command refused");
+		return 0;
+	}
+	s->line.len--;
+	s->line.s[s->line.len] = 0;
+	if (memchr(s->line.s, '\r', s->line.len) || memchr(s->line.s, 0, s->line.len)) {
+		reply_err(s, "500 5.5.2 Bare CR or NUL in command refused");
+		return 0;
+	}
+	return 1;
+}
+
+static void
+c_noop(struct session *s, const char *arg)
+{
+	(void)arg;
+	reply(s, "250 2.0.0 Ok");
+}
+
+static void
+c_rset(struct session *s, const char *arg)
+{
+	if (*arg) {
+		reply_err(s, "501 5.5.4 Syntax: RSET");
+		return;
+	}
+	txn_reset(s);
+	reply(s, "250 2.0.0 Ok");
+}
+
+static void
+c_quit(struct session *s, const char *arg)
+{
+	(void)arg;
+	reply(s, "221 2.0.0 Bye");
+	session_exit(s, "quit");
+}
+
+static void
+c_vrfy(struct session *s, const char *arg)
+{
+	(void)arg;
+	reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+static void
+c_expn(struct session *s, const char *arg)
+{
+	(void)arg;
+	reply_err(s, "502 5.5.1 EXPN not available");
+}
+
+static void
+c_help(struct session *s, const char *arg)
+{
+	(void)arg;
+	reply(s, "214-2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH");
+	reply(s, "214 2.0.0 See RFC 5321");
+}
+
+static void
+c_ehlo(struct session *s, const char *arg)
+{
+	smtp_ehlo(s, arg, 1);
+}
+
+static void
+c_helo(struct session *s, const char *arg)
+{
+	smtp_ehlo(s, arg, 0);
+}
+
+static void
+c_mail(struct session *s, const char *arg)
+{
+	smtp_mail(s, arg, strlen(arg));
+}
+
+static void
+c_rcpt(struct session *s, const char *arg)
+{
+	smtp_rcpt(s, arg, strlen(arg));
+}
+
+static const struct {
+	const char *verb;
+	void (*fn)(struct session *, const char *);
+} cmds[] = {
+	{ "EHLO", c_ehlo },
+	{ "HELO", c_helo },
+	{ "MAIL", c_mail },
+	{ "RCPT", c_rcpt },
+	{ "DATA", smtp_data },
+	{ "BDAT", smtp_bdat },
+	{ "RSET", c_rset },
+	{ "NOOP", c_noop },
+	{ "QUIT", c_quit },
+	{ "VRFY", c_vrfy },
+	{ "EXPN", c_expn },
+	{ "HELP", c_help },
+	{ "STARTTLS", smtp_starttls },
+	{ "AUTH", smtp_auth },
+};
+
+void
+cmd_loop(struct session *s)
+{
+	for (;;) {
+		size_t i, vlen;
+		const char *arg;
+		if (!cmd_getline(s, SMTP_CMD_MAX))
+			continue;
+		vlen = strcspn(s->line.s, " ");
+		arg = s->line.s + vlen;
+		if (*arg == ' ')
+			arg++;
+		for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+			if (strlen(cmds[i].verb) == vlen && strncasecmp(s->line.s, cmds[i].verb, vlen) == 0)
+				break;
+		if (i == sizeof cmds / sizeof cmds[0]) {
+			if (vlen == 0 && s->line.len == 0)
+				reply_err(s, "500 5.5.2 Empty command");
+			else
+				reply_err(s, "500 5.5.1 Command unrecognized");
+			continue;
+		}
+		cmds[i].fn(s, arg);
+	}
+}

@@ -1,0 +1,222 @@
+/* DATA and BDAT: the message goes through the data state machine (data.c)
+ * straight into the queue program's pipe, never whole in memory. The
+ * reply comes only after the queue program has exited. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include "exitcode.h"
+#include "log.h"
+#include "scan.h"
+#include "smtp.h"
+
+static int
+txn_ready(struct session *s, int bdat)
+{
+	if (!s->mail) {
+		reply_err(s, "503 5.5.1 Need MAIL command");
+		return 0;
+	}
+	if (s->nrcpt == 0) {
+		reply_err(s, "554 5.5.1 No valid recipients");
+		return 0;
+	}
+	if (s->bdat && !bdat) {
+		reply_err(s, "503 5.5.1 DATA after BDAT");
+		return 0;
+	}
+	return 1;
+}
+
+/* Start the queue program and write the Received: line. */
+static int
+msg_begin(struct session *s)
+{
+	struct str r = STR_INIT;
+	if (qprog_start(&s->q, s) < 0)
+		return -1;
+	if (received_line(s, &r) < 0) {
+		str_free(&r);
+		qprog_abort(&s->q);
+		return -1;
+	}
+	qprog_write(&s->q, r.s, r.len);
+	str_free(&r);
+	return 0;
+}
+
+static void
+log_message(struct session *s, const char *result, const char *code)
+{
+	struct logline l;
+	const char *p = s->env.s, *end = s->env.s + s->env.len;
+	log_begin(&l, "message");
+	log_kv(&l, "ip", s->remoteip);
+	log_kvb(&l, "helo", s->helo.s, s->helo.len);
+	log_kv(&l, "tls", s->tls ? (s->tlsproto.len ? s->tlsproto.s : "yes") : "no");
+	if (s->authuser.len)
+		log_kvb(&l, "auth", s->authuser.s, s->authuser.len);
+	log_kvb(&l, "from", s->sender.addr.s, s->sender.addr.len);
+	log_kvu(&l, "nrcpt", s->nrcpt);
+	/* the envelope: F<sender>\0 then T<rcpt>\0 ... */
+	p += strlen(p) + 1;
+	while (p < end && *p == 'T') {
+		log_kv(&l, "rcpt", p + 1);
+		p += strlen(p) + 1;
+	}
+	log_kvu(&l, "size", s->data.size);
+	log_kv(&l, "result", result);
+	log_kv(&l, "code", code);
+	log_end(&l);
+}
+
+/* The end of a message: refuse it for what the data machine saw, or
+ * hand the envelope to the queue program and answer for its exit. */
+static void
+msg_end(struct session *s)
+{
+	const char *text, *result = "perm";
+	int code;
+	if (s->data.errors) {
+		qprog_abort(&s->q);
+		if (s->data.errors & SMTPDATA_TOOBIG)
+			text = "552 5.3.4 Message size exceeds fixed maximum message size";
+		else if (s->data.errors & SMTPDATA_BARE)
+			text = "554 5.6.0 Bare CR or LF in message refused";
+		else if (s->data.errors & SMTPDATA_LONGLINE)
+			text = "554 5.6.0 Message line longer than 1000 bytes refused";
+		else
+			text = "554 5.4.6 Too many hops: mail loop";
+	} else {
+		code = qprog_finish(&s->q, s->env.s, s->env.len + 1, s->o.data_timeout);
+		if (code == QQ_OK) {
+			text = "250 2.0.0 Ok: queued";
+			result = "queued";
+			s->msgs++;
+		} else if (code > 0 && QQ_IS_PERM(code)) {
+			text = "554 5.3.0 Message refused by the queue";
+		} else if (code == QQ_TEMP_WRITE) {
+			text = "452 4.3.1 Insufficient system storage";
+			result = "temp";
+		} else {
+			text = "451 4.3.0 Temporary queue failure";
+			result = "temp";
+		}
+	}
+	s->q.pid = -1;
+	s->bdat = 0;
+	log_message(s, result, text);
+	if (text[0] == '2')
+		reply(s, text);
+	else
+		reply_err(s, text);
+	txn_reset(s);
+}
+
+/* client gone or too slow in the middle of a message */
+static _Noreturn void
+msg_lost(struct session *s, int timedout)
+{
+	qprog_abort(&s->q);
+	s->bdat = 0;
+	log_message(s, "aborted", timedout ? "timeout" : "eof");
+	if (timedout)
+		reply(s, "421 4.4.2 Timeout, closing connection");
+	session_exit(s, timedout ? "timeout" : "eof-in-data");
+}
+
+static ssize_t
+fill(struct session *s)
+{
+	ssize_t r;
+	buf_timeout(&s->in, s->o.data_timeout * 1000);
+	r = buf_fill(&s->in);
+	buf_timeout(&s->in, s->o.cmd_timeout * 1000);
+	if (r <= 0)
+		msg_lost(s, r < 0 && errno == ETIMEDOUT);
+	return r;
+}
+
+void
+smtp_data(struct session *s, const char *arg)
+{
+	char out[BUF_SIZE + 2];
+	if (*arg) {
+		reply_err(s, "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	if (!txn_ready(s, 0))
+		return;
+	if (msg_begin(s) < 0) {
+		reply_err(s, "451 4.3.0 Unable to start the queue");
+		return;
+	}
+	smtpdata_init(&s->data, 1, s->o.maxsize);
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	reply_flush(s);
+	buf_deadline(&s->in, s->o.data_deadline * 1000);
+	while (!s->data.done) {
+		size_t olen = 0, used;
+		if (buf_pending(&s->in) == 0)
+			fill(s);
+		used = smtpdata_feed(&s->data, s->in.p + s->in.pos, buf_pending(&s->in), out, &olen);
+		s->in.pos += used;
+		qprog_write(&s->q, out, olen);
+	}
+	msg_end(s);
+}
+
+/* BDAT size [LAST] (RFC 3030): the chunk is read even when refused. */
+void
+smtp_bdat(struct session *s, const char *arg)
+{
+	char out[BUF_SIZE + 2];
+	unsigned long long n;
+	size_t sz = strcspn(arg, " ");
+	int last = 0, ok;
+	if (sz == 0 || scan_ulong(arg, sz, ~0ULL, &n) < 0) {
+		reply_err(s, "501 5.5.4 Syntax: BDAT size [LAST]");
+		return;
+	}
+	if (arg[sz]) {
+		if (strcasecmp(arg + sz, " LAST") != 0) {
+			reply_err(s, "501 5.5.4 Syntax: BDAT size [LAST]");
+			return;
+		}
+		last = 1;
+	}
+	ok = s->bdat || txn_ready(s, 1);
+	if (ok && !s->bdat) {
+		if (msg_begin(s) < 0) {
+			ok = 0;
+			reply_err(s, "451 4.3.0 Unable to start the queue");
+		} else {
+			s->bdat = 1;
+			smtpdata_init(&s->data, 0, s->o.maxsize);
+		}
+	}
+	buf_deadline(&s->in, s->o.data_deadline * 1000);
+	while (n > 0) {
+		size_t take, olen = 0;
+		if (buf_pending(&s->in) == 0)
+			fill(s);
+		take = buf_pending(&s->in);
+		if (take > n)
+			take = (size_t)n;
+		if (ok)
+			take = smtpdata_feed(&s->data, s->in.p + s->in.pos, take, out, &olen);
+		s->in.pos += take;
+		n -= take;
+		if (ok)
+			qprog_write(&s->q, out, olen);
+	}
+	if (!ok)
+		return;   /* already answered */
+	if (last) {
+		smtpdata_finish(&s->data);
+		msg_end(s);
+	} else if (s->data.errors) {
+		msg_end(s);   /* refuse now; later chunks find no transaction */
+	} else {
+		reply(s, "250 2.0.0 Chunk received");
+	}
+}

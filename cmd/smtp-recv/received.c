@@ -1,0 +1,64 @@
+/* The Received: line (RFC 5321 4.4) with the RFC 3848 / RFC 6531 "with"
+ * keywords. Everything the client chose is made header-safe first: no
+ * CR, LF or control byte can reach the header (THREATS I8). */
+#include <string.h>
+#include <time.h>
+#include "smtp.h"
+
+static int
+cat_safe(struct str *o, const char *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n && i < 255; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '\\' || c == '[' || c == ']')
+			c = '?';
+		if (str_catc(o, (char)c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+received_line(struct session *s, struct str *o)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	const char *with;
+	static const char *const kw[2][2][2] = {
+		/* [utf8][tls][auth] */
+		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
+		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } },
+	};
+	tls_facts(s);
+	if (!gmtime_r(&now, &tm) || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		return -1;
+	if (s->ehlo)
+		with = kw[s->mp.smtputf8 != 0][s->tls != 0][s->authuser.len != 0];
+	else
+		with = "SMTP";
+	if (str_cats(o, "Received: from ") < 0 || cat_safe(o, s->helo.s, s->helo.len) < 0 || str_cats(o, " (") < 0)
+		return -1;
+	if (s->remotehost && (cat_safe(o, s->remotehost, strlen(s->remotehost)) < 0 || str_catc(o, ' ') < 0))
+		return -1;
+	if (str_catc(o, '[') < 0 || cat_safe(o, s->remoteip ? s->remoteip : "unknown",
+	    strlen(s->remoteip ? s->remoteip : "unknown")) < 0 || str_cats(o, "])\n\tby ") < 0 ||
+	    cat_safe(o, s->me.s, s->me.len) < 0 || str_cats(o, " (pipemail) with ") < 0 || str_cats(o, with) < 0)
+		return -1;
+	if (s->tls && s->tlsproto.len) {
+		if (str_cats(o, " (") < 0 || cat_safe(o, s->tlsproto.s, s->tlsproto.len) < 0)
+			return -1;
+		if (s->tlscipher.len && (str_catc(o, ' ') < 0 || cat_safe(o, s->tlscipher.s, s->tlscipher.len) < 0))
+			return -1;
+		if (str_catc(o, ')') < 0)
+			return -1;
+	}
+	if (s->nrcpt == 1 && !memchr(s->firstrcpt.s, '\n', s->firstrcpt.len) &&
+	    (str_cats(o, "\n\tfor <") < 0 || cat_safe(o, s->firstrcpt.s, strlen(s->firstrcpt.s)) < 0 ||
+	    str_catc(o, '>') < 0))
+		return -1;
+	if (str_cats(o, "; ") < 0 || str_cats(o, date) < 0 || str_catc(o, '\n') < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* Replies are buffered and flushed only when the client has nothing more
+ * pipelined (cmd.c), so a pipelined batch gets one write. */
+#include <stdlib.h>
+#include "exitcode.h"
+#include "log.h"
+#include "smtp.h"
+
+void
+reply(struct session *s, const char *text)
+{
+	if (buf_puts(&s->out, text) < 0 || buf_put(&s->out, "\r\n", 2) < 0)
+		session_exit(s, "write");
+}
+
+void
+reply_err(struct session *s, const char *text)
+{
+	reply(s, text);
+	if (++s->errors >= s->o.maxerrors) {
+		reply(s, "421 4.7.0 Too many errors, closing connection");
+		session_exit(s, "errors");
+	}
+}
+
+void
+reply_flush(struct session *s)
+{
+	if (buf_flush(&s->out) < 0)
+		session_exit(s, "write");
+}
+
+void
+session_exit(struct session *s, const char *why)
+{
+	struct logline l;
+	if (s->bdat)
+		qprog_abort(&s->q);
+	(void)buf_flush(&s->out);
+	log_begin(&l, "session");
+	log_kv(&l, "ip", s->remoteip);
+	log_kv(&l, "host", s->remotehost);
+	log_kvb(&l, "helo", s->helo.s, s->helo.len);
+	log_kv(&l, "tls", s->tls ? (s->tlsproto.len ? s->tlsproto.s : "yes") : "no");
+	if (s->authuser.len)
+		log_kvb(&l, "auth", s->authuser.s, s->authuser.len);
+	log_kvu(&l, "msgs", s->msgs);
+	log_kvu(&l, "rejected", s->rejected);
+	log_kvu(&l, "errors", s->errors);
+	log_kv(&l, "end", why);
+	log_end(&l);
+	exit(EXIT_OK);
+}

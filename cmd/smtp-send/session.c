@@ -1,0 +1,529 @@
+/* One SMTP client session (RFC 5321) over one address: greeting, EHLO
+ * (HELO fallback), STARTTLS, AUTH, then MAIL/RCPT/DATA, pipelined when
+ * the peer offers PIPELINING. Recipient verdicts go into the job. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "base64.h"
+#include "buf.h"
+#include "conn.h"
+#include "dotstuff.h"
+#include "log.h"
+#include "smtp-send.h"
+
+enum { CONNECT_TIMEOUT = 30000, READ_CHUNK = 65536 };
+
+struct sess {
+	struct job *job;
+	struct conn *c;
+	const char *host;
+	struct smtpreply r;
+	struct smtpext ext;
+	struct str line;
+	struct str err;       /* why the connection failed */
+	int dead;             /* connection unusable */
+	int tls;
+};
+
+static int
+tmo(const struct sess *s, int ms)
+{
+	return s->job->tcap > 0 && s->job->tcap < ms ? s->job->tcap : ms;
+}
+
+/* Read one whole reply. 0 ok, -1 connection lost/timeout/garbage (s->err set). */
+static int
+reply(struct sess *s, int ms)
+{
+	smtpreply_reset(&s->r);
+	conn_deadline(s->c, tmo(s, ms));
+	for (;;) {
+		int g = conn_getline(s->c, &s->line, SMTPREPLY_LINE_MAX), p;
+		if (g != BUF_LINE) {
+			str_copys(&s->err, g == BUF_EOF ? "connection closed by peer" :
+			    g == BUF_TOOLONG ? "reply line too long" :
+			    errno == ETIMEDOUT ? "timeout waiting for a reply" : "connection lost");
+			s->dead = 1;
+			return -1;
+		}
+		p = smtpreply_line(&s->r, s->line.s, s->line.len);
+		if (p < 0) {
+			str_copys(&s->err, "malformed reply");
+			s->dead = 1;
+			return -1;
+		}
+		if (p == 1)
+			break;
+	}
+	if (s->r.code == 421)
+		s->dead = 1;   /* the peer is closing; no QUIT */
+	return 0;
+}
+
+static int
+send_flush(struct sess *s, int ms)
+{
+	conn_deadline(s->c, tmo(s, ms));
+	if (conn_flush(s->c) < 0) {
+		str_copys(&s->err, errno == ETIMEDOUT ? "timeout sending" : "connection lost while sending");
+		s->dead = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+command(struct sess *s, const char *a, const char *b, int ms)
+{
+	if (conn_puts(s->c, a) < 0 || (b && conn_puts(s->c, b) < 0) || conn_puts(s->c, "\r\n") < 0) {
+		s->dead = 1;
+		str_copys(&s->err, "connection lost while sending");
+		return -1;
+	}
+	if (send_flush(s, ms) < 0)
+		return -1;
+	return reply(s, ms);
+}
+
+/* the current reply as printable text */
+static void
+replytext(struct sess *s, struct str *out)
+{
+	out->len = 0;
+	smtpreply_print(&s->r, out);
+	str_0(out);
+}
+
+static void
+set_rcpt(struct sess *s, struct rcpt *rc, int status, const struct smtpreply *r)
+{
+	rc->status = status;
+	smtpreply_enhanced(r, 1, rc->enh);
+	rc->text.len = 0;
+	smtpreply_print(r, &rc->text);
+	str_0(&rc->text);
+	rc->host = s->host;
+}
+
+static int
+status_of(int code)
+{
+	return code >= 200 && code < 300 ? ST_OK : code >= 500 ? ST_PERM : ST_TEMP;
+}
+
+/* every pending recipient gets the current reply's verdict */
+static void
+settle_reply(struct sess *s, int rcpt)
+{
+	struct str t = STR_INIT;
+	char enh[SMTPREPLY_ENH_MAX];
+	replytext(s, &t);
+	smtpreply_enhanced(&s->r, rcpt, enh);
+	job_settle(s->job, status_of(s->r.code) == ST_OK ? ST_TEMP : status_of(s->r.code), enh,
+	    t.s ? t.s : "", s->host);
+	str_free(&t);
+}
+
+static void
+quit(struct sess *s)
+{
+	if (s->dead)
+		return;
+	if (conn_puts(s->c, "QUIT\r\n") == 0 && send_flush(s, TO_QUIT) == 0)
+		reply(s, TO_QUIT);
+}
+
+static int
+ehlo(struct sess *s)
+{
+	s->ext.flags = 0;
+	s->ext.size = 0;
+	if (command(s, "EHLO ", s->job->helo, TO_EHLO) < 0)
+		return -1;
+	if (s->r.code == 250) {
+		smtpreply_ehlo(&s->r, &s->ext);
+		return 0;
+	}
+	if (s->r.code == 421 || s->tls)
+		return -1;
+	if (command(s, "HELO ", s->job->helo, TO_EHLO) < 0)
+		return -1;
+	return s->r.code == 250 ? 0 : -1;
+}
+
+static int
+auth(struct sess *s)
+{
+	struct job *j = s->job;
+	struct str b = STR_INIT, raw = STR_INIT;
+	int ok = -1;
+	if (s->ext.flags & EXT_AUTH_PLAIN) {
+		if (str_catc(&raw, 0) < 0 || str_cats(&raw, j->user) < 0 || str_catc(&raw, 0) < 0 ||
+		    str_cats(&raw, j->pass) < 0 || str_copys(&b, "AUTH PLAIN ") < 0 ||
+		    base64_encode(&b, raw.s, raw.len) < 0 || str_0(&b) < 0)
+			goto out;
+		if (command(s, b.s, NULL, TO_EHLO) < 0)
+			goto out;
+	} else if (s->ext.flags & EXT_AUTH_LOGIN) {
+		if (command(s, "AUTH LOGIN", NULL, TO_EHLO) < 0 || s->r.code != 334)
+			goto out;
+		if (base64_encode(&b, j->user, strlen(j->user)) < 0 || str_0(&b) < 0 ||
+		    command(s, b.s, NULL, TO_EHLO) < 0 || s->r.code != 334)
+			goto out;
+		b.len = 0;
+		if (base64_encode(&b, j->pass, strlen(j->pass)) < 0 || str_0(&b) < 0 ||
+		    command(s, b.s, NULL, TO_EHLO) < 0)
+			goto out;
+	} else {
+		str_copys(&s->err, "AUTH PLAIN or LOGIN not offered");
+		goto out;
+	}
+	ok = s->r.code == 235 ? 0 : -1;
+out:
+	if (raw.s)
+		memset(raw.s, 0, raw.cap);
+	if (b.s)
+		memset(b.s, 0, b.cap);
+	str_free(&raw);
+	str_free(&b);
+	return ok;
+}
+
+static int
+lost_sending(struct sess *s)
+{
+	s->dead = 1;
+	str_copys(&s->err, "connection lost while sending");
+	return -1;
+}
+
+/* MAIL FROM into the write buffer */
+static int
+put_mail(struct sess *s)
+{
+	struct job *j = s->job;
+	struct str num = STR_INIT;
+	int e = 0;
+	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, j->sender) | conn_puts(s->c, ">");
+	if (s->ext.flags & EXT_SIZE) {
+		e |= str_catu(&num, j->size) | conn_puts(s->c, " SIZE=");
+		e |= conn_put(s->c, num.s, num.len);
+		str_free(&num);
+	}
+	if (j->eightbit && (s->ext.flags & EXT_8BITMIME))
+		e |= conn_puts(s->c, " BODY=8BITMIME");
+	if (j->utf8)
+		e |= conn_puts(s->c, " SMTPUTF8");
+	if ((s->ext.flags & EXT_DSN) && j->dsnmail.len)
+		e |= conn_put(s->c, j->dsnmail.s, j->dsnmail.len);
+	e |= conn_puts(s->c, "\r\n");
+	return e ? lost_sending(s) : 0;
+}
+
+static int
+put_rcpt(struct sess *s, const struct rcpt *rc)
+{
+	int e = 0;
+	e |= conn_puts(s->c, "RCPT TO:<") | conn_puts(s->c, rc->addr) | conn_puts(s->c, ">");
+	if ((s->ext.flags & EXT_DSN) && rc->dsn.len)
+		e |= conn_put(s->c, rc->dsn.s, rc->dsn.len);
+	e |= conn_puts(s->c, "\r\n");
+	return e ? lost_sending(s) : 0;
+}
+
+/* Stream the message: constant memory, CRLF only, dot-stuffed. */
+static int
+body(struct sess *s)
+{
+	struct job *j = s->job;
+	struct dotstuff d;
+	struct str out = STR_INIT;
+	char *in = malloc(READ_CHUNK);
+	int ret = -1;
+	if (!in || lseek(j->msgfd, j->msgoff, SEEK_SET) < 0) {
+		str_copys(&s->err, "unable to read the message");
+		goto out;
+	}
+	dotstuff_init(&d);
+	for (;;) {
+		ssize_t r = read(j->msgfd, in, READ_CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			str_copys(&s->err, "unable to read the message");
+			goto out;
+		}
+		out.len = 0;
+		if (r == 0 ? dotstuff_end(&d, &out) < 0 : dotstuff_put(&d, in, (size_t)r, &out) < 0) {
+			str_copys(&s->err, "out of memory");
+			goto out;
+		}
+		conn_deadline(s->c, tmo(s, TO_BLOCK));
+		if (conn_put(s->c, out.s, out.len) < 0) {
+			s->dead = 1;
+			str_copys(&s->err, errno == ETIMEDOUT ? "timeout sending the message" :
+			    "connection lost while sending the message");
+			goto out;
+		}
+		if (r == 0)
+			break;
+	}
+	ret = send_flush(s, TO_BLOCK);
+out:
+	free(in);
+	str_free(&out);
+	return ret;
+}
+
+static void
+fail_all(struct sess *s, int status, const char *enh, const char *text)
+{
+	job_settle(s->job, status, enh, text, s->host);
+}
+
+/* the RCPT reply for rc: accepted (ST_PENDING until the data is
+ * accepted) or its temporary/permanent verdict */
+static size_t
+rcpt_reply(struct sess *s, struct rcpt *rc, int mailok)
+{
+	rc->accepted = 0;
+	if (!mailok)
+		return 0;
+	if (s->r.code >= 200 && s->r.code < 300) {
+		rc->accepted = 1;
+		return 1;
+	}
+	set_rcpt(s, rc, status_of(s->r.code), &s->r);
+	return 0;
+}
+
+/* The transaction, after a usable EHLO. Settles what it can; the caller
+ * settles whatever is still pending when the connection dies. */
+static void
+transaction(struct sess *s)
+{
+	struct job *j = s->job;
+	int pipe = (s->ext.flags & EXT_PIPELINING) != 0;
+	size_t i, accepted = 0;
+	int mailok, datago;
+
+	for (i = 0; i < j->nrcpt; i++)
+		j->rcpt[i].accepted = j->rcpt[i].status == ST_PENDING ? -1 : 0;   /* -1: in this transaction */
+	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->size > s->ext.size) {
+		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
+		return;
+	}
+	if (j->utf8 && !(s->ext.flags & EXT_SMTPUTF8)) {
+		fail_all(s, ST_PERM, "5.6.7", "SMTPUTF8 address but the peer does not support SMTPUTF8");
+		return;
+	}
+	if (j->eightbit && !(s->ext.flags & EXT_8BITMIME)) {
+		fail_all(s, ST_PERM, "5.6.3", "8-bit message but the peer does not support 8BITMIME");
+		return;
+	}
+
+	if (pipe) {
+		/* RFC 2920: MAIL, every RCPT and DATA in one write */
+		if (put_mail(s) < 0)
+			return;
+		for (i = 0; i < j->nrcpt; i++)
+			if (j->rcpt[i].accepted < 0 && put_rcpt(s, &j->rcpt[i]) < 0)
+				return;
+		if (conn_puts(s->c, "DATA\r\n") < 0 || send_flush(s, TO_MAIL) < 0)
+			return;
+		if (reply(s, TO_MAIL) < 0)
+			return;
+		mailok = s->r.code >= 200 && s->r.code < 300;
+		if (!mailok)
+			settle_reply(s, 0);
+		for (i = 0; i < j->nrcpt && !s->dead; i++) {
+			if (j->rcpt[i].accepted >= 0)
+				continue;
+			if (reply(s, TO_RCPT) < 0)
+				return;
+			accepted += rcpt_reply(s, &j->rcpt[i], mailok);
+		}
+		if (s->dead || reply(s, TO_DATA) < 0)
+			return;
+	} else {
+		if (put_mail(s) < 0 || send_flush(s, TO_MAIL) < 0 || reply(s, TO_MAIL) < 0)
+			return;
+		mailok = s->r.code >= 200 && s->r.code < 300;
+		if (!mailok) {
+			settle_reply(s, 0);
+			return;
+		}
+		for (i = 0; i < j->nrcpt && !s->dead; i++) {
+			if (j->rcpt[i].accepted >= 0)
+				continue;
+			if (put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 || reply(s, TO_RCPT) < 0)
+				return;
+			accepted += rcpt_reply(s, &j->rcpt[i], 1);
+		}
+		if (accepted == 0 || s->dead)
+			return;
+		if (command(s, "DATA", NULL, TO_DATA) < 0)
+			return;
+	}
+	datago = s->r.code == 354;
+	if (datago && (accepted == 0 || !mailok)) {
+		/* RFC 2920 3.1: DATA went through without a recipient; end it empty */
+		if (conn_puts(s->c, ".\r\n") < 0 || send_flush(s, TO_BLOCK) < 0)
+			return;
+		reply(s, TO_DOT);
+		return;
+	}
+	if (accepted == 0)
+		return;
+	if (!datago) {
+		settle_reply(s, 0);
+		return;
+	}
+	if (body(s) < 0 || reply(s, TO_DOT) < 0)
+		return;
+	for (i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].accepted > 0)
+			set_rcpt(s, &j->rcpt[i], status_of(s->r.code), &s->r);
+}
+
+static void
+fmt_ip(const struct dns_addr *a, char *out, size_t len)
+{
+	const void *p = a->sa.ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)&a->sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)&a->sa)->sin_addr;
+	if (!inet_ntop(a->sa.ss_family, p, out, (socklen_t)len))
+		memcpy(out, "?", 2);
+}
+
+static int
+next(struct sess *s, struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX], const char *enh, int fromreply)
+{
+	lasterr->len = 0;
+	if (fromreply && s->r.code) {
+		smtpreply_print(&s->r, lasterr);
+		smtpreply_enhanced(&s->r, 0, lastenh);
+	} else {
+		str_cats(lasterr, s->err.s ? s->err.s : "failed");
+		memcpy(lastenh, enh, strlen(enh) + 1);
+	}
+	str_0(lasterr);
+	quit(s);
+	return ATT_NEXT;
+}
+
+int
+session_run(struct job *j, const char *host, const struct dns_addr *a, int tlsmode,
+    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX])
+{
+	struct conn *c = malloc(sizeof *c);
+	struct sess s = { .job = j, .c = c, .host = host, .line = STR_INIT, .err = STR_INIT };
+	struct logline l;
+	char ip[INET6_ADDRSTRLEN];
+	int ret = ATT_DONE;
+	size_t i;
+
+	fmt_ip(a, ip, sizeof ip);
+	smtpreply_init(&s.r);
+	if (!c) {
+		str_copys(lasterr, "out of memory");
+		memcpy(lastenh, "4.3.0", 6);
+		return ATT_NEXT;
+	}
+	if (conn_open(c, (const struct sockaddr *)&a->sa, a->len, tmo(&s, CONNECT_TIMEOUT)) < 0) {
+		str_copys(&s.err, "unable to connect: ");
+		str_cats(&s.err, strerror(errno));
+		str_0(&s.err);
+		s.dead = 1;
+		ret = next(&s, lasterr, lastenh, "4.4.1", 0);
+		goto out;
+	}
+	if (reply(&s, TO_GREETING) < 0 || s.r.code != 220) {
+		ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+		goto out;
+	}
+	if (ehlo(&s) < 0) {
+		ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+		goto out;
+	}
+	if (tlsmode != TLS_MODE_NO && (s.ext.flags & EXT_STARTTLS)) {
+		struct tls_config *cfg = job_tlsconfig(j, tlsmode == TLS_MODE_VERIFY, &s.err);
+		if (!cfg) {
+			str_0(&s.err);
+			ret = next(&s, lasterr, lastenh, "4.7.0", 0);
+			goto out;
+		}
+		if (command(&s, "STARTTLS", NULL, TO_EHLO) < 0 || s.dead) {
+			ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+			goto out;
+		}
+		if (s.r.code == 220) {
+			/* anything after the 220 came before TLS: an injection (I6) */
+			conn_discard(c);
+			if (conn_starttls(c, cfg, host, &s.err) < 0) {
+				str_0(&s.err);
+				s.dead = 1;
+				ret = next(&s, lasterr, lastenh, "4.7.0", 0);
+				if (tlsmode == TLS_MODE_TRY)
+					ret = ATT_PLAIN;
+				goto out;
+			}
+			s.tls = 1;
+			if (ehlo(&s) < 0) {
+				ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+				goto out;
+			}
+		}
+	}
+	if (!s.tls && tlsmode >= TLS_MODE_MUST) {
+		str_copys(&s.err, "TLS is required but the peer offers no STARTTLS");
+		str_0(&s.err);
+		ret = next(&s, lasterr, lastenh, "4.7.4", 0);
+		goto out;
+	}
+	if (j->user) {
+		if (!s.tls) {
+			str_copys(&s.err, "refusing to AUTH without TLS");
+			str_0(&s.err);
+			ret = next(&s, lasterr, lastenh, "4.7.0", 0);
+			goto out;
+		}
+		if (auth(&s) < 0) {
+			str_0(&s.err);
+			ret = next(&s, lasterr, lastenh, "4.7.0", s.err.len == 0);
+			goto out;
+		}
+	}
+	transaction(&s);
+	if (s.dead)
+		job_settle(j, ST_TEMP, "4.4.2", s.err.s ? s.err.s : "connection lost", host);
+	quit(&s);
+out:
+	log_begin(&l, "session");
+	log_kv(&l, "host", host);
+	log_kv(&l, "ip", ip);
+	log_kv(&l, "tls", s.tls ? "yes" : "no");
+	log_kv(&l, "result", ret == ATT_DONE ? "done" : "next");
+	if (ret != ATT_DONE)
+		log_kv(&l, "reason", lasterr->s);
+	if (ret == ATT_DONE) {
+		unsigned long long n[4] = { 0, 0, 0, 0 };
+		for (i = 0; i < j->nrcpt; i++)
+			n[j->rcpt[i].status & 3]++;
+		log_kvu(&l, "ok", n[ST_OK]);
+		log_kvu(&l, "temp", n[ST_TEMP]);
+		log_kvu(&l, "perm", n[ST_PERM]);
+	}
+	log_end(&l);
+	if (c->fd >= 0) {
+		conn_deadline(c, 2000);
+		conn_close(c);
+	}
+	free(c);
+	smtpreply_free(&s.r);
+	str_free(&s.line);
+	str_free(&s.err);
+	return ret;
+}

@@ -1,0 +1,69 @@
+/* smtp-send's shared state: the job (one message, one domain's
+ * recipients) and the per-recipient results the session fills in. */
+#ifndef SMTP_SEND_H
+#define SMTP_SEND_H
+
+#include <sys/types.h>
+#include <tls.h>
+#include "dns.h"
+#include "smtpreply.h"
+#include "str.h"
+
+enum { ST_PENDING = 0, ST_OK, ST_TEMP, ST_PERM };
+
+/* RFC 5321 4.5.3.2 timeouts, in ms */
+enum {
+	TO_GREETING = 300000, TO_EHLO = 300000, TO_MAIL = 300000, TO_RCPT = 300000,
+	TO_DATA = 120000, TO_BLOCK = 180000, TO_DOT = 600000, TO_QUIT = 10000
+};
+
+enum { TLS_MODE_NO = 1, TLS_MODE_TRY, TLS_MODE_MUST, TLS_MODE_VERIFY };  /* as ROUTE_TLS_* */
+
+struct rcpt {
+	const char *addr;
+	struct str dsn;       /* " NOTIFY=... ORCPT=..." or empty */
+	int status;           /* ST_* */
+	int accepted;         /* 250 to RCPT in the current session */
+	char enh[SMTPREPLY_ENH_MAX];
+	struct str text;      /* the reply, printable */
+	const char *host;
+};
+
+struct job {
+	const char *sender;
+	const char *domain;
+	const char *helo;
+	struct rcpt *rcpt;
+	size_t nrcpt;
+	struct str dsnmail;   /* " RET=... ENVID=..." or empty */
+	int msgfd;
+	off_t msgoff;
+	unsigned long long size;
+	int eightbit, utf8;
+	int tlsmode;          /* TLS_MODE_* */
+	struct tls_config *tlscfg;   /* no verification; made on first use */
+	struct tls_config *tlsverify;
+	const char *cafile;
+	const char *user, *pass;     /* AUTH for this route, or NULL */
+	int tcap;             /* cap on every timeout in ms, 0 none */
+};
+
+/* attempt results */
+enum {
+	ATT_DONE = 0,     /* the host gave its verdict: results are final */
+	ATT_NEXT,         /* try the next address; lasterr says why */
+	ATT_PLAIN         /* TLS failed in opportunistic mode: retry this address without it */
+};
+
+/* Deliver over one address. lasterr receives the reason for ATT_NEXT. */
+int session_run(struct job *, const char *host, const struct dns_addr *, int tlsmode,
+    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX]);
+
+/* The TLS configuration for verify or not, made on first use; NULL with
+ * the reason in err. */
+struct tls_config *job_tlsconfig(struct job *, int verify, struct str *err);
+
+/* Set every pending recipient's result. */
+void job_settle(struct job *, int status, const char *enh, const char *text, const char *host);
+
+#endif

@@ -1,0 +1,254 @@
+/* Answers are parsed only with ns_initparse/ns_parserr and names with
+ * ns_name_uncompress, which check every offset against the message end. */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dns.h"
+#include "scan.h"
+
+enum { DNS_ANSWER_MAX = 65536 };
+
+static struct __res_state rs;
+static int inited;
+
+static int
+set_server(const char *spec)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *colon = strchr(spec, ':');
+	size_t iplen = colon ? (size_t)(colon - spec) : strlen(spec);
+	unsigned long long port = NS_DEFAULTPORT;
+	struct sockaddr_in sin;
+	int i;
+
+	if (iplen == 0 || iplen >= sizeof ip)
+		goto bad;
+	memcpy(ip, spec, iplen);
+	ip[iplen] = 0;
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+		goto bad;
+	if (colon && (scan_ulongz(colon + 1, 65535, &port) < 0 || port == 0))
+		goto bad;
+	sin.sin_port = htons((unsigned short)port);
+	/* glibc keeps IPv6 servers from resolv.conf aside; drop them so the
+	 * one server below is the only one asked */
+	for (i = 0; i < MAXNS; i++) {
+		free(rs._u._ext.nsaddrs[i]);
+		rs._u._ext.nsaddrs[i] = NULL;
+	}
+	rs.nsaddr_list[0] = sin;
+	rs.nscount = 1;
+	rs.retrans = 2;
+	rs.retry = 2;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+dns_init(void)
+{
+	const char *spec;
+	if (inited)
+		return 0;
+	if (res_ninit(&rs) < 0)
+		return -1;
+	rs.options &= ~(unsigned long)(RES_DNSRCH | RES_DEFNAMES);
+	spec = getenv("PIPEMAIL_RESOLVER");
+	if (spec && *spec && set_server(spec) < 0) {
+		res_nclose(&rs);
+		return -1;
+	}
+	inited = 1;
+	return 0;
+}
+
+/* Run one query. DNS_OK with the message parsed into *msg, or a result. */
+static int
+query(const char *name, int type, unsigned char *ans, ns_msg *msg)
+{
+	int len;
+	if (dns_init() < 0)
+		return DNS_TEMP;
+	len = res_nquery(&rs, name, ns_c_in, type, ans, DNS_ANSWER_MAX);
+	if (len < 0) {
+		switch (rs.res_h_errno) {
+		case HOST_NOT_FOUND: return DNS_NXDOMAIN;
+		case NO_DATA: return DNS_NODATA;
+		default: return DNS_TEMP;
+		}
+	}
+	if (len > DNS_ANSWER_MAX || ns_initparse(ans, len, msg) < 0)
+		return DNS_TEMP;
+	return DNS_OK;
+}
+
+static int
+root(const char *name)
+{
+	return name[0] == 0 || strcmp(name, ".") == 0;
+}
+
+void
+dns_mx_sort(struct dns_mx *mx, size_t n)
+{
+	size_t i, j, k;
+	/* insertion sort: n is at most DNS_MX_MAX */
+	for (i = 1; i < n; i++) {
+		struct dns_mx t = mx[i];
+		for (j = i; j > 0 && mx[j - 1].pref > t.pref; j--)
+			mx[j] = mx[j - 1];
+		mx[j] = t;
+	}
+	/* Fisher-Yates within each run of equal preference */
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && mx[j].pref == mx[i].pref; j++)
+			;
+		for (k = j - 1; k > i; k--) {
+			size_t r = i + arc4random_uniform((uint32_t)(k - i + 1));
+			struct dns_mx t = mx[k];
+			mx[k] = mx[r];
+			mx[r] = t;
+		}
+	}
+}
+
+int
+dns_mx(const char *domain, struct dns_mx *mx, size_t max, size_t *n)
+{
+	unsigned char *ans;
+	ns_msg msg;
+	ns_rr rr;
+	int r, i, count, nullmx = 0;
+
+	*n = 0;
+	ans = malloc(DNS_ANSWER_MAX);
+	if (!ans)
+		return DNS_TEMP;
+	r = query(domain, ns_t_mx, ans, &msg);
+	if (r != DNS_OK)
+		goto done;
+	count = ns_msg_count(msg, ns_s_an);
+	for (i = 0; i < count; i++) {
+		char name[NS_MAXDNAME];
+		const unsigned char *rd;
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0) {
+			r = DNS_TEMP;
+			goto done;
+		}
+		if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in)
+			continue;   /* a CNAME on the way */
+		rd = ns_rr_rdata(rr);
+		if (ns_rr_rdlen(rr) < 3 ||
+		    ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg), rd + 2, name, sizeof name) < 0) {
+			r = DNS_TEMP;
+			goto done;
+		}
+		if (root(name)) {
+			nullmx = 1;
+			continue;
+		}
+		if (*n >= max || strlen(name) > DNS_NAME_MAX)
+			continue;
+		mx[*n].pref = ns_get16(rd);
+		memcpy(mx[*n].host, name, strlen(name) + 1);
+		(*n)++;
+	}
+	if (*n == 0)
+		r = nullmx ? DNS_NULLMX : DNS_NODATA;
+	else
+		dns_mx_sort(mx, *n);
+done:
+	free(ans);
+	return r;
+}
+
+static int
+addrs(const char *host, int type, unsigned char *ans, struct dns_addr *a, size_t max, size_t *n)
+{
+	ns_msg msg;
+	ns_rr rr;
+	int r, i, count;
+	size_t before = *n;
+
+	r = query(host, type, ans, &msg);
+	if (r != DNS_OK)
+		return r;
+	count = ns_msg_count(msg, ns_s_an);
+	for (i = 0; i < count && *n < max; i++) {
+		struct dns_addr *d = &a[*n];
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+			return DNS_TEMP;
+		if ((int)ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
+			continue;
+		memset(d, 0, sizeof *d);
+		if (type == ns_t_a && ns_rr_rdlen(rr) == 4) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&d->sa;
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, ns_rr_rdata(rr), 4);
+			d->len = sizeof *sin;
+		} else if (type == ns_t_aaaa && ns_rr_rdlen(rr) == 16) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&d->sa;
+			sin6->sin6_family = AF_INET6;
+			memcpy(&sin6->sin6_addr, ns_rr_rdata(rr), 16);
+			d->len = sizeof *sin6;
+		} else {
+			continue;
+		}
+		(*n)++;
+	}
+	return *n > before ? DNS_OK : DNS_NODATA;
+}
+
+int
+dns_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
+{
+	unsigned char *ans;
+	int r6 = DNS_NODATA, r4 = DNS_NODATA;
+	struct in6_addr in6;
+	struct in_addr in4;
+
+	*n = 0;
+	/* a literal address needs no lookup */
+	if (max && inet_pton(AF_INET6, host, &in6) == 1) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->sa;
+		memset(a, 0, sizeof *a);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6;
+		a->len = sizeof *sin6;
+		*n = 1;
+		return DNS_OK;
+	}
+	if (max && inet_pton(AF_INET, host, &in4) == 1) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&a->sa;
+		memset(a, 0, sizeof *a);
+		sin->sin_family = AF_INET;
+		sin->sin_addr = in4;
+		a->len = sizeof *sin;
+		*n = 1;
+		return DNS_OK;
+	}
+	ans = malloc(DNS_ANSWER_MAX);
+	if (!ans)
+		return DNS_TEMP;
+	if (want & DNS_WANT_V6)
+		r6 = addrs(host, ns_t_aaaa, ans, a, max, n);
+	if ((want & DNS_WANT_V4) && r6 != DNS_NXDOMAIN)
+		r4 = addrs(host, ns_t_a, ans, a, max, n);
+	free(ans);
+	if (*n > 0)
+		return DNS_OK;
+	if (r6 == DNS_TEMP || r4 == DNS_TEMP)
+		return DNS_TEMP;
+	if (r6 == DNS_NXDOMAIN || r4 == DNS_NXDOMAIN)
+		return DNS_NXDOMAIN;
+	return DNS_NODATA;
+}

@@ -1,0 +1,93 @@
+/* RFC 5321 envelope syntax: the reverse-path / forward-path of MAIL and
+ * RCPT (with RFC 6531 SMTPUTF8 mailboxes) and their ESMTP parameters
+ * (SIZE, BODY, SMTPUTF8, AUTH, RET, ENVID, NOTIFY, ORCPT).
+ *
+ * Byte-level state machines over untrusted input: lengths are capped,
+ * UTF-8 is checked for well-formedness, nothing is trusted to be
+ * NUL-terminated. The resulting address is what goes into the queue
+ * envelope: "local@domain", source routes dropped, a quoted local part
+ * unquoted when it is a plain dot-string. */
+#ifndef SMTPADDR_H
+#define SMTPADDR_H
+
+#include <stddef.h>
+#include "str.h"
+
+enum {
+	SMTPADDR_LOCAL_MAX = 128,    /* RFC says 64; real VERP/SRS senders exceed it */
+	SMTPADDR_DOMAIN_MAX = 255,
+	SMTPADDR_PATH_MAX = 320,     /* the whole mailbox */
+	SMTPADDR_ENVID_MAX = 100,    /* RFC 3461 */
+	SMTPADDR_ORCPT_MAX = 500     /* RFC 3461: 500 including "ORCPT=" */
+};
+
+/* results; SMTPADDR_OK is 0, errors are negative */
+enum {
+	SMTPADDR_OK = 0,
+	SMTPADDR_SYNTAX = -1,        /* malformed path */
+	SMTPADDR_TOOLONG = -2,       /* a part over its limit */
+	SMTPADDR_8BIT = -3,          /* non-ASCII without SMTPUTF8 */
+	SMTPADDR_NOMEM = -4,
+	SMTPADDR_PARAM_SYNTAX = -5,  /* malformed parameter or value */
+	SMTPADDR_PARAM_UNKNOWN = -6, /* parameter not supported */
+	SMTPADDR_PARAM_DUP = -7      /* parameter given twice */
+};
+
+/* smtpaddr_path flags */
+enum {
+	SMTPADDR_NULLOK = 1,     /* "<>" allowed (MAIL) */
+	SMTPADDR_UTF8 = 2,       /* SMTPUTF8 in effect: UTF-8 local parts and domains */
+	SMTPADDR_NODOMAIN = 4    /* "<postmaster>" allowed (RCPT) */
+};
+
+struct smtpaddr {
+	struct str addr;   /* NUL-terminated; empty for "<>" */
+	size_t at;         /* index of the '@' in addr, or addr.len when there is none */
+	int quoted;        /* the local part stays a quoted-string */
+	int utf8;          /* addr holds non-ASCII bytes */
+};
+
+/* Parse "<path>" at the start of s[0..len). On SMTPADDR_OK, *used is the
+ * number of bytes consumed (the closing '>'). */
+int smtpaddr_path(const char *s, size_t len, int flags, struct smtpaddr *out, size_t *used);
+void smtpaddr_free(struct smtpaddr *);
+
+/* 1 if the local part (addr[0..at)) contains a routing character that
+ * some MTA might act on: '@' '%' '!' (open-relay vectors), or a quote. */
+int smtpaddr_local_routing(const struct smtpaddr *);
+
+enum { SMTP_BODY_NONE, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME };
+enum { SMTP_RET_NONE, SMTP_RET_FULL, SMTP_RET_HDRS };
+enum { SMTP_NOTIFY_NEVER = 1, SMTP_NOTIFY_SUCCESS = 2, SMTP_NOTIFY_FAILURE = 4, SMTP_NOTIFY_DELAY = 8 };
+
+struct smtp_mailparams {
+	int has_size;
+	unsigned long long size;
+	int body;                /* SMTP_BODY_* */
+	int smtputf8;
+	int ret;                 /* SMTP_RET_* */
+	struct str envid;        /* xtext as given, empty if none */
+	int has_auth;            /* AUTH=<mailbox> (RFC 4954): checked, not used */
+};
+
+struct smtp_rcptparams {
+	unsigned notify;         /* SMTP_NOTIFY_* bits, 0 if absent */
+	struct str orcpt;        /* "addr-type;xtext" as given, empty if none */
+};
+
+/* Parse the parameters after the path: s[0..len) is empty or starts with
+ * a space. utf8: SMTPUTF8 in effect (ORCPT may carry utf-8-addr-xtext). */
+int smtpaddr_mail_params(const char *s, size_t len, struct smtp_mailparams *);
+int smtpaddr_rcpt_params(const char *s, size_t len, int utf8, struct smtp_rcptparams *);
+void smtpaddr_mail_params_free(struct smtp_mailparams *);
+void smtpaddr_rcpt_params_free(struct smtp_rcptparams *);
+
+/* xtext (RFC 3461): printable ASCII but '+' and '=', and "+HH" escapes.
+ * 1 valid, 0 not. */
+int smtpaddr_xtext_ok(const char *s, size_t len);
+
+/* Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+ * 1 valid, 0 not. */
+int smtpaddr_utf8_ok(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+"""smtp-send against scripted peers: per-recipient verdicts (250/550/451),
+retry after 451, bare CR/LF never on the wire (I5), SMTP smuggling input,
+dot-stuffing, long lines, SIZE, 8BITMIME, SMTPUTF8, DSN parameters, 421,
+a peer that drops mid-DATA, timeouts, STARTTLS (opportunistic, required,
+verified, reply injection discarded) and AUTH only inside TLS."""
+import os, re, ssl, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from smtppeer import SMTPPeer
+
+t = pmtest.TAP()
+env = pmtest.Env(domains=())
+conf = env.conf
+
+
+def routes(text):
+    with open(os.path.join(conf, "routes"), "w") as f:
+        f.write(text)
+
+
+def send(rcpts, msg=b"Subject: x\r\n\r\nbody\r\n", args=(), extra=None, sender="a@b.test", domain="example.org"):
+    e = dict(env.env)
+    if extra:
+        e.update(extra)
+    r = subprocess.run([pmtest.bin("smtp-send"), "-f", sender, *args, domain, *rcpts], input=msg,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=60)
+    lines = r.stdout.decode("utf-8", "replace").splitlines()
+    return r.returncode, [l.split(" ", 4) for l in lines], r.stderr.decode(errors="replace")
+
+
+def wire_clean(b):
+    """no bare CR, no bare LF"""
+    return re.search(rb"\r(?!\n)|(?<!\r)\n", b) is None
+
+
+def peer(opts=None):
+    p = SMTPPeer(opts)
+    routes("example.org:[127.0.0.1]:%d\n" % p.port)
+    return p
+
+
+# --- per-recipient verdicts --------------------------------------------------
+p = peer({"rcpt": {"bad@example.org": b"550 5.1.1 no such user", "later@example.org": b"451 4.3.0 try later"}})
+rc, out, err = send(["good@example.org", "bad@example.org", "later@example.org"])
+t.eq(rc, 111, "250/550/451: exit 111")
+t.eq([(o[0], o[1], o[2], o[3]) for o in out],
+     [("ok", "good@example.org", "2.0.0", "127.0.0.1"), ("perm", "bad@example.org", "5.1.1", "127.0.0.1"),
+      ("temp", "later@example.org", "4.3.0", "127.0.0.1")], "250/550/451: one verdict per recipient, in order")
+t.eq(out[1][4], "550 no such user", "reply text without the enhanced code")
+t.eq(len(p.sessions[0]["data"]), 1, "the message went once, for the accepted recipient")
+cmds = p.sessions[0]["cmds"]
+t.eq(cmds[2:6], [b"RCPT TO:<good@example.org>", b"RCPT TO:<bad@example.org>", b"RCPT TO:<later@example.org>",
+                 b"DATA"], "MAIL, RCPTs, DATA in order")
+t.ok(cmds[1].startswith(b"MAIL FROM:<a@b.test> SIZE="), "SIZE announced", cmds[1])
+p.close()
+
+p = peer({"rcpt": {"x@example.org": b"550-5.1.1 first line\r\n550 5.1.1 second line"}})
+rc, out, err = send(["x@example.org"])
+t.eq(rc, 100, "all recipients refused: exit 100")
+t.eq(out[0][4], "550 first line second line", "multi-line reply joined")
+t.eq(p.sessions[0]["data"], [b""], "no recipient accepted, DATA got 354 anyway: an empty message ends it (RFC 2920)")
+p.close()
+
+# 451 then 250: the second run delivers, exactly once
+p = peer({"script": [{"rcpt": {"x@example.org": b"451 4.7.1 greylisted"}}, {}]})
+rc1, out1, _ = send(["x@example.org"])
+rc2, out2, _ = send(["x@example.org"])
+t.eq((rc1, out1[0][0], rc2, out2[0][0]), (111, "temp", 0, "ok"), "451 then 250: temp, then ok")
+t.eq(sum(1 for s in p.sessions for d in s["data"] if d), 1, "451 then 250: the message was transferred once")
+p.close()
+
+# --- the bytes on the wire (I5) ------------------------------------------------
+smuggle = [b"\n.\n", b"\r.\r", b"\r.\n", b"\n.\r", b"\n.\r\n", b"\r\n.\n", b"\r.\r\n", b"\r\n.\r",
+           b"\r\n\x00.\r\n", b"\r\r\n.\r\r\n"]
+msg = b"Subject: smuggle\n\nstart\n"
+for i, s in enumerate(smuggle):
+    msg += b"case %d" % i + s + b"MAIL FROM:<evil@x>\r\nRCPT TO:<victim@y>\r\nDATA\r\n"
+msg += b".leading dot\n..two dots\n" + b"x" * 2500 + b"\nlast line, no newline"
+p = peer()
+rc, out, err = send(["x@example.org"], msg=msg)
+t.eq(rc, 0, "smuggling input delivered as one message")
+d = p.sessions[0]["data"][0] if p.sessions and p.sessions[0]["data"] else b""
+t.ok(wire_clean(d), "no bare CR or LF on the wire", repr(d[:200]))
+t.eq(len(p.sessions[0]["data"]), 1, "exactly one DATA transfer")
+t.eq(sum(1 for c in p.sessions[0]["cmds"] if c.startswith(b"MAIL")), 1, "no smuggled MAIL reached the peer")
+t.ok(b"\r\n..leading dot\r\n...two dots\r\n" in d, "leading dots doubled")
+t.ok(all(len(l) <= 998 for l in d.split(b"\r\n")), "no line longer than 998 bytes")
+t.ok(d.endswith(b"last line, no newline\r\n"), "unterminated last line closed with CRLF")
+p.close()
+
+# --- extensions ----------------------------------------------------------------
+p = peer({"ext": [b"PIPELINING", b"SIZE 100"]})
+rc, out, _ = send(["x@example.org"], msg=b"Subject: big\r\n\r\n" + b"y" * 300 + b"\r\n")
+t.eq((rc, out[0][0], out[0][2]), (100, "perm", "5.3.4"), "over the peer's SIZE: perm 5.3.4")
+t.ok(not any(c.startswith(b"MAIL") for c in p.sessions[0]["cmds"]), "over SIZE: MAIL never sent")
+p.close()
+
+p = peer({"ext": [b"PIPELINING"]})
+rc, out, _ = send(["x@example.org"], msg=b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n")
+t.eq((rc, out[0][0], out[0][2]), (100, "perm", "5.6.3"), "8-bit message, no 8BITMIME: perm 5.6.3")
+rc, out, _ = send(["\u00fc@example.org"])
+t.eq((rc, out[0][0], out[0][2]), (100, "perm", "5.6.7"), "UTF-8 recipient, no SMTPUTF8: perm 5.6.7")
+p.close()
+
+p = peer({"ext": [b"PIPELINING", b"8BITMIME", b"SMTPUTF8", b"DSN"]})
+rc, out, _ = send(["\u00fc@example.org", "y@example.org"], msg=b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n",
+                  extra={"PIPEMAIL_DSN": "RET=HDRS ENVID=abc+2Bx\nNOTIFY=FAILURE,DELAY ORCPT=rfc822;u@example.org\n\n"})
+t.eq(rc, 0, "8BITMIME + SMTPUTF8 + DSN peer: delivered")
+cmds = p.sessions[0]["cmds"]
+t.eq(cmds[1], b"MAIL FROM:<a@b.test> BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=abc+2Bx", "MAIL parameters")
+t.eq(cmds[2], "RCPT TO:<\u00fc@example.org> NOTIFY=FAILURE,DELAY ORCPT=rfc822;u@example.org".encode(), "RCPT DSN parameters")
+t.eq(cmds[3], b"RCPT TO:<y@example.org>", "no DSN parameters for a recipient with an empty line")
+p.close()
+
+p = peer({"ext": [b"PIPELINING"]})
+rc, out, err = send(["x@example.org"], extra={"PIPEMAIL_DSN": "RET=FULL\r\nMAIL FROM:<x>\n"})
+t.eq(rc, 0, "malformed PIPEMAIL_DSN: still delivered")
+t.eq(p.sessions[0]["cmds"][1], b"MAIL FROM:<a@b.test>", "peer without DSN: no DSN parameters, nothing injected")
+p.close()
+
+p = peer({"ext": [b"8BITMIME"]})
+rc, out, _ = send(["x@example.org", "y@example.org"], msg=b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n")
+t.eq(rc, 0, "no PIPELINING: delivered step by step")
+p.close()
+
+# --- failures --------------------------------------------------------------------
+p = peer({"mail": b"421 4.3.2 shutting down"})
+rc, out, _ = send(["x@example.org"])
+t.eq((rc, out[0][0], out[0][2]), (111, "temp", "4.3.2"), "421 to MAIL: temp")
+p.close()
+p = peer({"hangup": "body"})
+rc, out, _ = send(["x@example.org"], msg=b"Subject: x\r\n\r\n" + b"z" * 200000)
+t.eq((rc, out[0][0]), (111, "temp"), "peer drops mid-DATA: temp")
+p.close()
+p = peer({"dot": b"554 5.7.1 spam"})
+rc, out, _ = send(["x@example.org"])
+t.eq((rc, out[0][0], out[0][2]), (100, "perm", "5.7.1"), "554 after the data: perm")
+p.close()
+p = peer({"silent": True})
+t0 = time.monotonic()
+rc, out, _ = send(["x@example.org"], args=("-w", "1"))
+t.eq((rc, out[0][0]), (111, "temp"), "silent peer: temp after the timeout")
+t.ok("timeout" in out[0][4], "silent peer: the reason says timeout", out)
+p.close()
+p = peer({"greeting": b"554 5.3.2 go away"})
+rc, out, _ = send(["x@example.org"])
+t.eq((rc, out[0][0], out[0][3]), (111, "temp", "127.0.0.1"), "554 greeting, no other host: temp")
+p.close()
+
+# --- STARTTLS and AUTH ---------------------------------------------------------------
+cert = env.make_cert()
+key = os.path.join(conf, "tls", "key.pem")
+sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+sctx.load_cert_chain(cert, key)
+
+p = peer({"starttls": sctx, "inject": b"421 4.7.0 injected before TLS\r\n"})
+rc, out, err = send(["x@example.org"])
+s = p.sessions[0]
+t.ok(rc == 0, "opportunistic STARTTLS: delivered", err)
+t.ok(s["tls"] and s["cmds"][1] == b"STARTTLS" and s["cmds"][2].startswith(b"EHLO"), "STARTTLS, then EHLO again", s["cmds"])
+t.ok("tls=yes" in err, "session logged with tls=yes", err)
+p.close()
+
+p = peer({"starttls": sctx})
+routes("example.org:[127.0.0.1]:%d tls=verify\n" % p.port)
+rc, out, err = send(["x@example.org"], args=("-C", cert))
+t.ok(rc == 0, "tls=verify with the right CA: delivered", err)
+rc, out, err = send(["x@example.org"], args=("-C", "/etc/ssl/certs/ca-certificates.crt"))
+t.eq((rc, out[0][0]), (111, "temp"), "tls=verify with an unknown certificate: temp")
+t.eq(sum(len(x["data"]) for x in p.sessions), 1, "nothing sent over the unverified connection")
+p.close()
+
+p = peer()
+rc, out, err = send(["x@example.org"], args=("-T", "must"))
+t.eq((rc, out[0][0], out[0][2]), (111, "temp", "4.7.4"), "-T must, no STARTTLS offered: temp 4.7.4")
+t.eq(len(p.sessions[0]["data"]), 0, "-T must: nothing sent in plaintext")
+p.close()
+
+p = peer({"starttls": sctx, "ext": [b"PIPELINING", b"AUTH PLAIN LOGIN"]})
+routes("example.org:[127.0.0.1]:%d auth=user@example.org:pa ss:word\n" % p.port)
+rc, out, err = send(["x@example.org"])
+t.ok(rc == 0, "AUTH PLAIN inside TLS: delivered", err)
+t.eq(p.sessions[0]["auth"], b"\0user@example.org\0pa ss:word", "AUTH PLAIN credentials from the routes file")
+t.ok("pa ss" not in err, "no password in the log")
+p.close()
+p = peer({"starttls": sctx, "ext": [b"AUTH LOGIN"]})
+routes("example.org:[127.0.0.1]:%d auth=u:pw\n" % p.port)
+rc, out, err = send(["x@example.org"])
+t.eq((rc, p.sessions[0]["auth"]), (0, b"\0u\0pw"), "AUTH LOGIN when PLAIN is not offered")
+p.close()
+p = peer({"starttls": sctx, "ext": [b"AUTH PLAIN"], "authreply": b"535 5.7.8 bad"})
+routes("example.org:[127.0.0.1]:%d auth=u:pw\n" % p.port)
+rc, out, err = send(["x@example.org"])
+t.eq((rc, out[0][0]), (111, "temp"), "AUTH refused: temp (a configuration problem, retried)")
+p.close()
+p = peer({"ext": [b"AUTH PLAIN"]})
+routes("example.org:[127.0.0.1]:%d tls=no auth=u:pw\n" % p.port)
+rc, out, err = send(["x@example.org"])
+t.eq((rc, out[0][0]), (111, "temp"), "credentials but no TLS: temp")
+t.ok(not any(c.startswith(b"AUTH") for c in p.sessions[0]["cmds"]), "no AUTH in plaintext")
+p.close()
+
+t.done()
