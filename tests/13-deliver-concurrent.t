@@ -3,7 +3,7 @@
 # deliveries into one Maildir give 200 distinct, complete files; 100
 # deliveries each SIGKILLed at a random moment leave only complete
 # messages in new/ (and a killed delivery never exits 0).
-import os, random, signal, subprocess, sys, tempfile, time
+import os, random, shutil, signal, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -57,6 +57,22 @@ t.eq(len(os.listdir(md + "/new")), N, "%d files in new/" % N)
 t.eq((bad, sorted(got) == list(range(N)), [i for i, v in got.items() if len(v) != 1]), ([], True, []),
      "each file complete, each message exactly once")
 t.eq(os.listdir(md + "/tmp"), [], "tmp/ empty")
+
+# --- the clock stopped (libfaketime): names stay unique through pid, counter and link
+if shutil.which("faketime"):
+    M = 50
+    md = pmtest.mailbox(env.path("frozen"))
+    fenv = dict(ENV)
+    fenv["ASAN_OPTIONS"] = fenv.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    procs = [subprocess.Popen(["faketime", "2020-01-01 00:00:00"] + pmtest.deliver_argv(md), stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=fenv) for _ in range(M)]
+    for i, p in enumerate(procs):
+        p.stdin.write(message(i, 500))
+        p.stdin.close()
+    rcs = [p.wait(60) for p in procs]
+    names = os.listdir(md + "/new")
+    t.eq((rcs.count(0), len(names)), (M, M), "%d deliveries with the clock stopped: %d distinct files" % (M, M))
+    t.ok(all(n.startswith("1577836800.") for n in names), "(the clock really was stopped)", names[:3])
 
 # --- SIGKILL at a random moment
 K = 100 if not pmtest.SANITIZED else 50

@@ -182,18 +182,31 @@ tlsmode_of(const char *s)
 	die_usage(USAGE);
 }
 
-static void
-tls_setup(struct job *j, const char *cafile)
+/* TLS configurations are made on first use: starting libtls (and the
+ * crypto library under it) costs more than a whole plaintext delivery. */
+struct tls_config *
+job_tlsconfig(struct job *j, int verify, struct str *err)
 {
-	j->tlscfg = tls_config_new();
-	j->tlsverify = tls_config_new();
-	if (!j->tlscfg || !j->tlsverify)
-		die_nomem(EXIT_TEMP);
-	/* opportunistic TLS beats plaintext even with an unverifiable peer */
-	tls_config_insecure_noverifycert(j->tlscfg);
-	tls_config_insecure_noverifyname(j->tlscfg);
-	if (cafile && tls_config_set_ca_file(j->tlsverify, cafile) < 0)
-		die_x(EXIT_TEMP, "load", cafile, tls_config_error(j->tlsverify));
+	struct tls_config **c = verify ? &j->tlsverify : &j->tlscfg;
+	if (*c)
+		return *c;
+	*c = tls_config_new();
+	if (!*c) {
+		str_copys(err, "unable to set up TLS");
+		return NULL;
+	}
+	if (!verify) {
+		/* opportunistic TLS beats plaintext even with an unverifiable peer */
+		tls_config_insecure_noverifycert(*c);
+		tls_config_insecure_noverifyname(*c);
+	} else if (j->cafile && tls_config_set_ca_file(*c, j->cafile) < 0) {
+		str_copys(err, "unable to load the CA file: ");
+		str_cats(err, tls_config_error(*c));
+		tls_config_free(*c);
+		*c = NULL;
+		return NULL;
+	}
+	return *c;
 }
 
 static void
@@ -399,7 +412,7 @@ main(int argc, char **argv)
 		j.helo = helo.s;
 	}
 	message_open(&j);
-	tls_setup(&j, cafile);
+	j.cafile = cafile;
 
 	t = calloc(DNS_MX_MAX, sizeof *t);
 	if (!t)

@@ -449,7 +449,12 @@ session_run(struct job *j, const char *host, const struct dns_addr *a, int tlsmo
 		goto out;
 	}
 	if (tlsmode != TLS_MODE_NO && (s.ext.flags & EXT_STARTTLS)) {
-		struct tls_config *cfg = tlsmode == TLS_MODE_VERIFY ? j->tlsverify : j->tlscfg;
+		struct tls_config *cfg = job_tlsconfig(j, tlsmode == TLS_MODE_VERIFY, &s.err);
+		if (!cfg) {
+			str_0(&s.err);
+			ret = next(&s, lasterr, lastenh, "4.7.0", 0);
+			goto out;
+		}
 		if (command(&s, "STARTTLS", NULL, TO_EHLO) < 0 || s.dead) {
 			ret = next(&s, lasterr, lastenh, "4.4.2", 1);
 			goto out;

@@ -41,8 +41,9 @@ struct job {
 	unsigned long long size;
 	int eightbit, utf8;
 	int tlsmode;          /* TLS_MODE_* */
-	struct tls_config *tlscfg;   /* no verification */
+	struct tls_config *tlscfg;   /* no verification; made on first use */
 	struct tls_config *tlsverify;
+	const char *cafile;
 	const char *user, *pass;     /* AUTH for this route, or NULL */
 	int tcap;             /* cap on every timeout in ms, 0 none */
 };
@@ -57,6 +58,10 @@ enum {
 /* Deliver over one address. lasterr receives the reason for ATT_NEXT. */
 int session_run(struct job *, const char *host, const struct dns_addr *, int tlsmode,
     struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX]);
+
+/* The TLS configuration for verify or not, made on first use; NULL with
+ * the reason in err. */
+struct tls_config *job_tlsconfig(struct job *, int verify, struct str *err);
 
 /* Set every pending recipient's result. */
 void job_settle(struct job *, int status, const char *enh, const char *text, const char *host);

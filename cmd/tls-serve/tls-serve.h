@@ -30,4 +30,7 @@ void conn_relay(struct conn *c, int idle_ms, int flush_ms);
 /* close_notify, FIN, and a short bounded drain so the peer gets our last bytes. */
 void conn_close(struct conn *c);
 
+/* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure. */
+void drop_privileges(const char *user);
+
 #endif
