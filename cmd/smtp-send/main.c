@@ -581,7 +581,8 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	struct str line = STR_INIT;
 	struct cache c = { NULL, STR_INIT };
 	char **f = calloc(RCPT_MAX + 3, sizeof *f);
-	int g, worst = EXIT_OK;
+	int g;
+	unsigned long long jobs = 0, okjobs = 0, permjobs = 0;
 
 	if (!f)
 		die_nomem(EXIT_TEMP);
@@ -625,8 +626,9 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 		r = print_results(j);
 		if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
 			die_sys(EXIT_TEMP, "write", "stdout");
-		if (r != EXIT_OK && worst != EXIT_TEMP)
-			worst = r;
+		jobs++;
+		okjobs += r == EXIT_OK;
+		permjobs += r == EXIT_PERM;
 		if (j->msgfd >= 0)
 			close(j->msgfd);
 		for (k = 0; k < nf; k++)
@@ -640,7 +642,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	free(f);
 	if (g == BUF_ERR)
 		die_sys(EXIT_TEMP, "read", "stdin");
-	return worst;
+	return okjobs == jobs ? EXIT_OK : permjobs == jobs ? EXIT_PERM : EXIT_TEMP;
 }
 
 int
