@@ -654,6 +654,35 @@ scan_dir(const char *sub, int startup)
 	str_free(&n);
 }
 
+/* state files whose message is gone (finished while a child's result
+ * was on its way): remove them, once everything was loaded at startup */
+static void
+sweep_state(void)
+{
+	struct str p = STR_INIT, f = STR_INIT, id = STR_INIT;
+	DIR *d;
+	struct dirent *e;
+	if (queue_path(&p, "state", NULL) < 0 || !(d = opendir(p.s))) {
+		str_free(&p);
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *dot = strstr(e->d_name, ".done");
+		if (e->d_name[0] == '.')
+			continue;
+		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
+		    str_0(&id) < 0 || !queue_id_ok(id.s) || lookup(id.s))
+			continue;
+		if (queue_path(&f, "mess", id.s) == 0 && access(f.s, F_OK) < 0 && errno == ENOENT &&
+		    queue_path(&f, "state", e->d_name) == 0)
+			unlink(f.s);
+	}
+	closedir(d);
+	str_free(&p);
+	str_free(&f);
+	str_free(&id);
+}
+
 /* --- bounces, completion, persistence --- */
 
 static void
@@ -1108,6 +1137,7 @@ main(int argc, char **argv)
 	}
 	scan_dir("mess", 1);
 	scan_dir("new", 1);
+	sweep_state();
 	settle_all();
 	for (;;) {
 		struct pollfd *pf;
