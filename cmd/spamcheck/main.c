@@ -4,7 +4,8 @@
  *   delivery:      spamcheck [opts] -p prog [arg...] (verdict in the env)
  *   training:      spamcheck [opts] -s|-n|-S|-N [path...]
  *   listing:       spamcheck [opts] -l path...
- *   evaluation:    spamcheck [opts] -x K spampath hampath */
+ *   evaluation:    spamcheck [opts] -x K spampath hampath
+ *   tokens:        spamcheck -k < msg */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +15,7 @@
 #include "spamcheck.h"
 #include "str.h"
 
-#define USAGE "spamcheck [-e] [-v] [-d db] [-u userdb] [-m bytes] [-H hamcut] [-C spamcut] [-R rejectcut]" \
+#define USAGE "spamcheck [-e] [-v] [-k] [-d db] [-u userdb] [-m bytes] [-H hamcut] [-C spamcut] [-R rejectcut]" \
 	" [-T name=value] [-q prog... | -p prog... | -s|-n|-S|-N [path...] | -l path... | -x k spam ham]"
 
 static struct str defdb = STR_INIT;
@@ -78,7 +79,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	model_defaults(&o.m);
 	o.prefix = MSG_PREFIX_DEFAULT;
-	while ((c = getopt(argc, argv, "+evd:u:m:H:C:R:T:qpsnSNlx:")) != -1) {
+	while ((c = getopt(argc, argv, "+evkd:u:m:H:C:R:T:qpsnSNlx:")) != -1) {
 		switch (c) {
 		case 'e': o.exitcode = 1; break;
 		case 'v': o.verbose = 1; break;
@@ -93,7 +94,7 @@ main(int argc, char **argv)
 		case 'C': o.m.spam_cut = number(optarg, 1); break;
 		case 'R': o.m.reject_cut = number(optarg, 1); break;
 		case 'T': tune(&o.m, optarg); break;
-		case 'q': case 'p': case 'l':
+		case 'q': case 'p': case 'l': case 'k':
 			if (mode && mode != 't')
 				die_usage(USAGE);
 			mode = c;
@@ -134,6 +135,10 @@ main(int argc, char **argv)
 		if (!argc)
 			die_usage(USAGE);
 		return run_list(&o, argv);
+	case 'k':
+		if (argc)
+			die_usage(USAGE);
+		return run_tokens(&o);
 	case 'x':
 		if (argc != 2)
 			die_usage(USAGE);

@@ -44,6 +44,7 @@ int run_pipe(const struct opts *, char **argv, int queue);   /* exit code */
 /* train.c */
 int run_train(const struct opts *, int dspam, int dham, char **paths);
 int run_list(const struct opts *, char **paths);
+int run_tokens(const struct opts *);
 int run_cv(const struct opts *, unsigned k, const char *spam, const char *ham);
 
 #endif

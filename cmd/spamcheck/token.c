@@ -261,9 +261,9 @@ tok_url(struct toks *t, const char *u, size_t n)
 	if (lab >= 2 && toks_add2(t, "U:", host + k, hl - k) < 0)
 		return -1;
 	for (k = hl, lab = 0; k > 0; k--)
-		if (host[k - 1] == '.' && ++lab >= 1)
+		if (host[k - 1] == '.' && ++lab >= 3)
 			break;
-	if (lab >= 1 && toks_add2(t, "U:", host + k, hl - k) < 0)
+	if (lab >= 3 && toks_add2(t, "U:", host + k, hl - k) < 0)
 		return -1;
 	return 0;
 }
@@ -340,6 +340,18 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 }
 
 /* ---- headers ---- */
+
+/* "C:type/subtype" */
+static int
+add_type(struct toks *t, const char *ty, const char *st)
+{
+	char ts[MIME_TYPE_MAX * 2 + 2];
+	size_t tl = strlen(ty), sl = strlen(st);
+	memcpy(ts, ty, tl);
+	ts[tl] = '/';
+	memcpy(ts + tl + 1, st, sl);
+	return toks_add2(t, "C:", ts, tl + 1 + sl);
+}
 
 struct msgstat {
 	int has_date, has_msgid, has_subject, has_to, has_from;
@@ -484,10 +496,8 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 		char ty[MIME_TYPE_MAX], st[MIME_TYPE_MAX];
 		struct str cs = STR_INIT;
 		int r = 0;
-		if (mime_ctype(f->value, rawlen, ty, st) == 0) {
-			snprintf(pfx, sizeof pfx, "%s/", ty);
-			r = toks_add2(t, "C:", pfx, strlen(pfx)) < 0 || toks_add2(t, pfx, st, strlen(st)) < 0 ? -1 : 0;
-		}
+		if (mime_ctype(f->value, rawlen, ty, st) == 0)
+			r = add_type(t, ty, st);
 		if (r == 0 && mime_param(f->value, rawlen, "charset", &cs) == 1 && cs.len < TOK_TEXT_MAX) {
 			str_lower(&cs);
 			r = toks_add2(t, "CS:", cs.s, cs.len);
@@ -555,12 +565,7 @@ part_fn(void *arg, const struct mime_part *p)
 	if (p->depth > 0 && toks_add2(t, "C:", p->type, strlen(p->type)) < 0)
 		goto nomem;
 	if (p->depth > 0) {
-		char ts[MIME_TYPE_MAX * 2 + 2];
-		size_t tl = strlen(p->type), sl = strlen(p->subtype);
-		memcpy(ts, p->type, tl);
-		ts[tl] = '/';
-		memcpy(ts + tl + 1, p->subtype, sl);
-		if (toks_add2(t, "C:", ts, tl + 1 + sl) < 0)
+		if (add_type(t, p->type, p->subtype) < 0)
 			goto nomem;
 		if (p->charset[0] && toks_add2(t, "CS:", p->charset, strlen(p->charset)) < 0)
 			goto nomem;
@@ -626,13 +631,13 @@ part_fn(void *arg, const struct mime_part *p)
 		c->ms->hidden += hi.hidden;
 		count_caps(c->ms, c->text.s, c->text.len);
 		c->wc.prevlen = 0;
-		return words(t, "", c->text.s, c->text.len, 1, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
+		return words(t, "", c->text.s, c->text.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
 	}
 	c->ms->text_parts++;
 	c->ms->plain_text += c->body.len;
 	count_caps(c->ms, c->body.s, c->body.len);
 	c->wc.prevlen = 0;
-	return words(t, "", c->body.s, c->body.len, 1, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
+	return words(t, "", c->body.s, c->body.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
 nomem:
 	str_free(&fn);
 	c->err = 1;

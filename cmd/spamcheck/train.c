@@ -206,6 +206,34 @@ run_list(const struct opts *o, char **paths)
 	return EXIT_OK;
 }
 
+/* the tokens of one message, one per line: what the classifier sees */
+int
+run_tokens(const struct opts *o)
+{
+	struct str msg = STR_INIT;
+	struct toks t;
+	struct buf out;
+	char space[BUF_SIZE];
+	size_t i;
+	int eof;
+	toks_init(&t);
+	buf_init(&out, 1, space, sizeof space);
+	if (read_prefix(0, &msg, o->prefix, &eof) < 0)
+		die_sys(EXIT_TEMP, "read", "message");
+	if (tokenize(&t, msg.s ? msg.s : "", msg.len) < 0)
+		die_nomem(EXIT_TEMP);
+	if (t.gtube && buf_puts(&out, "GTUBE\n") < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	for (i = 0; i < t.n; i++)
+		if (buf_put(&out, t.text.s + t.v[i].off, t.v[i].len) < 0 || buf_puts(&out, "\n") < 0)
+			die_sys(EXIT_TEMP, "write", "output");
+	if (buf_flush(&out) < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	toks_free(&t);
+	str_free(&msg);
+	return EXIT_OK;
+}
+
 /* ---- cross-validation ---- */
 
 struct cvmsg {
