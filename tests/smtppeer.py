@@ -15,6 +15,7 @@ opts (all optional):
     dot          reply after the data (default 250)
     hangup       "mail", "data" or "body": close the connection there
     silent       never send the greeting
+    close_after_dot  drop the connection after each message
     script       list of per-session opts overriding the above, in order
 """
 import socket, ssl, threading, base64, time
@@ -158,6 +159,8 @@ class SMTPPeer:
                         return
                     sess["data"].append(c.data())
                     c.send(o.get("dot", b"250 2.0.0 queued") + b"\r\n")
+                    if o.get("close_after_dot"):
+                        return
             elif u == b"RSET" or u == b"NOOP":
                 c.send(b"250 ok\r\n")
             elif u == b"QUIT":

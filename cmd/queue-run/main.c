@@ -34,6 +34,7 @@ enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400 };
 struct msg {
 	struct msg *next, *prev;      /* active or deferred list */
 	struct msg *hnext;            /* hash chain */
+	struct msg *snext;            /* just loaded, not yet settled */
 	int list;                     /* 0 none, 1 active, 2 deferred */
 	char id[QUEUE_ID_MAX + 1];
 	struct queue_env env;
@@ -41,7 +42,7 @@ struct msg {
 	struct queue_state st;
 	unsigned char *busy;          /* per recipient: a job has it */
 	unsigned int jobs;            /* running jobs (bounce included) */
-	int dirty, bouncing, gone;
+	int dirty, bouncing, gone, settle;
 	unsigned long long wake, report_next;
 };
 
@@ -68,6 +69,7 @@ struct domcount {
 static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add" };
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
 static struct msg *hash[HASH_SIZE];
+static struct msg *to_settle;        /* loaded since the last settle_all */
 static struct msg active = { .next = &active, .prev = &active };
 static struct msg deferred = { .next = &deferred, .prev = &deferred };
 static unsigned long long min_wake;
@@ -152,6 +154,11 @@ msg_free(struct msg *m)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = m->hnext;
+	for (pp = &to_settle; *pp; pp = &(*pp)->snext)
+		if (*pp == m) {
+			*pp = m->snext;
+			break;
+		}
 	list_del(m);
 	queue_env_free(&m->env);
 	queue_state_free(&m->st);
@@ -594,7 +601,9 @@ load(const char *id, int startup)
 	hash[h] = m;
 	if (startup)
 		apply_done_file(m);
-	m->dirty = 1;   /* let check_msg decide: it may have nothing left to do */
+	m->settle = 1;   /* check_msg decides: it may have nothing left to do */
+	m->snext = to_settle;
+	to_settle = m;
 	return 1;
 }
 
@@ -652,6 +661,35 @@ scan_dir(const char *sub, int startup)
 	closedir(d);
 	str_free(&p);
 	str_free(&n);
+}
+
+/* state files whose message is gone (finished while a child's result
+ * was on its way): remove them, once everything was loaded at startup */
+static void
+sweep_state(void)
+{
+	struct str p = STR_INIT, f = STR_INIT, id = STR_INIT;
+	DIR *d;
+	struct dirent *e;
+	if (queue_path(&p, "state", NULL) < 0 || !(d = opendir(p.s))) {
+		str_free(&p);
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *dot = strstr(e->d_name, ".done");
+		if (e->d_name[0] == '.')
+			continue;
+		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
+		    str_0(&id) < 0 || !queue_id_ok(id.s) || lookup(id.s))
+			continue;
+		if (queue_path(&f, "mess", id.s) == 0 && access(f.s, F_OK) < 0 && errno == ENOENT &&
+		    queue_path(&f, "state", e->d_name) == 0)
+			unlink(f.s);
+	}
+	closedir(d);
+	str_free(&p);
+	str_free(&f);
+	str_free(&id);
 }
 
 /* --- bounces, completion, persistence --- */
@@ -975,14 +1013,13 @@ all_now(void)
 static void
 settle_all(void)
 {
-	size_t h;
-	struct msg *m, *next;
-	for (h = 0; h < HASH_SIZE; h++)
-		for (m = hash[h]; m; m = next) {
-			next = m->hnext;
-			if (m->dirty && !m->list && !m->jobs)
-				check_msg(m);
-		}
+	struct msg *m;
+	while ((m = to_settle)) {
+		to_settle = m->snext;
+		m->settle = 0;
+		if (!m->list && !m->jobs)
+			check_msg(m);
+	}
 }
 
 /* --- admin requests from queue-list: "R ID\n" retry, "D ID\n" delete, "B ID\n" bounce --- */
@@ -1108,6 +1145,7 @@ main(int argc, char **argv)
 	}
 	scan_dir("mess", 1);
 	scan_dir("new", 1);
+	sweep_state();
 	settle_all();
 	for (;;) {
 		struct pollfd *pf;

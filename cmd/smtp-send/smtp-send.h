@@ -26,7 +26,7 @@ struct rcpt {
 	int accepted;         /* 250 to RCPT in the current session */
 	char enh[SMTPREPLY_ENH_MAX];
 	struct str text;      /* the reply, printable */
-	const char *host;
+	char host[DNS_NAME_MAX + 1];   /* who answered, "" for nobody */
 };
 
 struct job {
@@ -55,9 +55,19 @@ enum {
 	ATT_PLAIN         /* TLS failed in opportunistic mode: retry this address without it */
 };
 
-/* Deliver over one address. lasterr receives the reason for ATT_NEXT. */
-int session_run(struct job *, const char *host, const struct dns_addr *, int tlsmode,
-    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX]);
+struct sess;
+
+/* Connect to one address: greeting, EHLO, STARTTLS, AUTH. ATT_DONE with
+ * *out set, else ATT_NEXT or ATT_PLAIN with the reason in lasterr. */
+int session_open(struct job *, const char *host, const struct dns_addr *, int tlsmode,
+    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX], struct sess **out);
+/* One transaction for the job's pending recipients. Returns 1 when a
+ * reused connection died before the data went out (nothing decided:
+ * the caller may try a fresh connection), else 0 with every recipient
+ * settled. */
+int session_deliver(struct sess *, struct job *, int reused);
+int session_reusable(const struct sess *, int max_age_ms);
+void session_close(struct sess *);   /* QUIT, log, free */
 
 /* The TLS configuration for verify or not, made on first use; NULL with
  * the reason in err. */
