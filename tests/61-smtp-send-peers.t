@@ -162,6 +162,13 @@ t.ok(s["tls"] and s["cmds"][1] == b"STARTTLS" and s["cmds"][2].startswith(b"EHLO
 t.ok("tls=yes" in err, "session logged with tls=yes", err)
 p.close()
 
+p = peer({"starttls": "broken"})
+rc, out, err = send(["x@example.org"])
+t.eq((rc, p.nconn, len(p.sessions[-1]["data"])), (0, 2, 1), "opportunistic TLS, handshake fails: retried once in plaintext")
+rc, out, err = send(["x@example.org"], args=("-T", "must"))
+t.eq((rc, out[0][0]), (111, "temp"), "required TLS, handshake fails: temp, no plaintext retry")
+p.close()
+
 p = peer({"starttls": sctx})
 routes("example.org:[127.0.0.1]:%d tls=verify\n" % p.port)
 rc, out, err = send(["x@example.org"], args=("-C", cert))

@@ -656,6 +656,8 @@ main(int argc, char **argv)
 	int opt, batchmode = 0;
 
 	die_init("smtp-send");
+	/* a peer that closes early is an error to report, not a reason to die */
+	signal(SIGPIPE, SIG_IGN);
 	j.sender = getenv("SENDER");
 	j.msgfd = -1;
 	while ((opt = getopt(argc, argv, "Bf:h:p:r:RT:C:46w:")) != -1) {
@@ -703,10 +705,8 @@ main(int argc, char **argv)
 	if (!p)
 		die_nomem(EXIT_TEMP);
 	route_init(&p->route);
-	if (batchmode) {
-		signal(SIGPIPE, SIG_IGN);
+	if (batchmode)
 		return batch(&j, &o, p);
-	}
 	if (!j.sender)
 		j.sender = "";
 	j.domain = argv[0];
