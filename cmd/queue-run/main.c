@@ -34,6 +34,7 @@ enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400 };
 struct msg {
 	struct msg *next, *prev;      /* active or deferred list */
 	struct msg *hnext;            /* hash chain */
+	struct msg *snext;            /* just loaded, not yet settled */
 	int list;                     /* 0 none, 1 active, 2 deferred */
 	char id[QUEUE_ID_MAX + 1];
 	struct queue_env env;
@@ -41,7 +42,7 @@ struct msg {
 	struct queue_state st;
 	unsigned char *busy;          /* per recipient: a job has it */
 	unsigned int jobs;            /* running jobs (bounce included) */
-	int dirty, bouncing, gone;
+	int dirty, bouncing, gone, settle;
 	unsigned long long wake, report_next;
 };
 
@@ -68,6 +69,7 @@ struct domcount {
 static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add" };
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
 static struct msg *hash[HASH_SIZE];
+static struct msg *to_settle;        /* loaded since the last settle_all */
 static struct msg active = { .next = &active, .prev = &active };
 static struct msg deferred = { .next = &deferred, .prev = &deferred };
 static unsigned long long min_wake;
@@ -152,6 +154,11 @@ msg_free(struct msg *m)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = m->hnext;
+	for (pp = &to_settle; *pp; pp = &(*pp)->snext)
+		if (*pp == m) {
+			*pp = m->snext;
+			break;
+		}
 	list_del(m);
 	queue_env_free(&m->env);
 	queue_state_free(&m->st);
@@ -594,7 +601,9 @@ load(const char *id, int startup)
 	hash[h] = m;
 	if (startup)
 		apply_done_file(m);
-	m->dirty = 1;   /* let check_msg decide: it may have nothing left to do */
+	m->settle = 1;   /* check_msg decides: it may have nothing left to do */
+	m->snext = to_settle;
+	to_settle = m;
 	return 1;
 }
 
@@ -1004,14 +1013,13 @@ all_now(void)
 static void
 settle_all(void)
 {
-	size_t h;
-	struct msg *m, *next;
-	for (h = 0; h < HASH_SIZE; h++)
-		for (m = hash[h]; m; m = next) {
-			next = m->hnext;
-			if (m->dirty && !m->list && !m->jobs)
-				check_msg(m);
-		}
+	struct msg *m;
+	while ((m = to_settle)) {
+		to_settle = m->snext;
+		m->settle = 0;
+		if (!m->list && !m->jobs)
+			check_msg(m);
+	}
 }
 
 /* --- admin requests from queue-list: "R ID\n" retry, "D ID\n" delete, "B ID\n" bounce --- */
