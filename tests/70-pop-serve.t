@@ -22,6 +22,14 @@ def files(sub):
     return sorted(os.listdir(os.path.join(md, sub)))
 
 
+def wait_for(cond, secs=5.0):
+    """the S flags are set after QUIT's +OK: poll, bounded"""
+    end = time.monotonic() + secs
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.02)
+    return cond()
+
+
 def crlf(b):
     return b.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
@@ -148,6 +156,7 @@ t.ok(p.quit().startswith(b"+OK"), "QUIT")
 t.eq(len(files("new")) + len(files("cur")), 2, "DELE + QUIT removed exactly one message")
 t.ok(not any(f.startswith(uids[1].decode()) for f in files("new") + files("cur")), "the deleted one is gone")
 t.eq([f.split(":")[0] for f in files("cur")], [f.split(":")[0] for f in files("cur")], "")
+wait_for(lambda: len(files("cur")) == 1)
 cur = files("cur")
 t.ok(len(cur) == 1 and cur[0].startswith(uids[0].decode()) and cur[0].endswith(":2,S"),
      "retrieved message moved to cur/ with S", cur)
@@ -255,7 +264,7 @@ t.eq(p.list(1), b"+OK 1 %d" % len(b"Subject: hand\r\n\r\nmixed\r\nends\r\nno fin
 resp, lines, octets = p.retr(1)
 t.eq(lines[-1], b"no final newline", "a last line without newline is still sent")
 p.quit()
-t.ok("1000000001.plain.host:2,FS" in files("cur"), "S added to existing flags in order")
+t.ok(wait_for(lambda: "1000000001.plain.host:2,FS" in files("cur")), "S added to existing flags in order")
 t.ok("1000000000.trash.host:2,ST" in files("cur"), "T-flagged message untouched")
 
 # AUTH PLAIN

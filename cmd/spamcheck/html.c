@@ -6,7 +6,7 @@
 enum { TAG_NAME_MAX = 12, ATTR_VALUE_MAX = 2048 };
 
 static int
-lower(int c)
+lc(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
@@ -18,7 +18,7 @@ find_ci(const char *s, size_t n, const char *pat)
 	if (n < pl)
 		return NULL;
 	for (i = 0; i + pl <= n; i++) {
-		for (k = 0; k < pl && lower((unsigned char)s[i + k]) == pat[k]; k++)
+		for (k = 0; k < pl && lc((unsigned char)s[i + k]) == pat[k]; k++)
 			;
 		if (k == pl)
 			return s + i;
@@ -97,7 +97,7 @@ entity(struct str *out, const char *s, size_t n, int *err)
 		unsigned long cp = 0;
 		int hex = (s[2] == 'x' || s[2] == 'X');
 		for (i = 2 + (size_t)hex, k = 0; i < n && k < 8; i++, k++) {
-			int c = lower((unsigned char)s[i]), d;
+			int c = lc((unsigned char)s[i]), d;
 			if (c >= '0' && c <= '9')
 				d = c - '0';
 			else if (hex && c >= 'a' && c <= 'f')
@@ -171,7 +171,7 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		a += (size_t)closing;
 		while (a < len && nl < TAG_NAME_MAX
 		    && ((in[a] >= 'a' && in[a] <= 'z') || (in[a] >= 'A' && in[a] <= 'Z') || (in[a] >= '0' && in[a] <= '9')))
-			name[nl++] = (char)lower((unsigned char)in[a++]);
+			name[nl++] = (char)lc((unsigned char)in[a++]);
 		name[nl] = 0;
 		if (!nl && !(a < len && in[a] == '!')) {   /* a lone '<' is text */
 			i++;

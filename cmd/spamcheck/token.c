@@ -571,7 +571,10 @@ part_fn(void *arg, const struct mime_part *p)
 			goto nomem;
 	}
 	if (mime_field_find(p->header, p->headerlen, "content-disposition", &f)) {
-		attach = f.valuelen >= 10 && starts_ci(f.value + (f.value[0] == ' '), f.valuelen, "attachment");
+		size_t sp = 0;
+		while (sp < f.valuelen && (f.value[sp] == ' ' || f.value[sp] == '\t'))
+			sp++;
+		attach = starts_ci(f.value + sp, f.valuelen - sp, "attachment");
 		if (mime_param(f.value, f.valuelen, "filename", &fn) < 0)
 			goto nomem;
 	}
