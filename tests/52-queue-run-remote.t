@@ -161,6 +161,17 @@ t.eq(len(maildir_files(snd)), n, "no report for a null sender")
 
 qr.terminate()
 t.eq(qr.wait(10), 0, "SIGTERM: exit 0")
+
+# delay warning (-w): one 'delayed' report while retrying, then the 'failed' one
+qr = env.start([pmtest.bin("queue-run"), "-b", "1", "-m", "1", "-L", "5", "-w", "2"], stderr=log)
+queue_add(env, "sender@example.test", ["tmp3@remote.test"], b"Subject: slow\n\nbody\n")
+t.ok(wait_for(lambda: not queue_files(env), 25), "given up after the lifetime")
+reps = [f for f in maildir_files(snd) if b"tmp3@remote.test" in open(f, "rb").read()]
+actions = sorted(email.message_from_bytes(open(f, "rb").read()).get_payload()[1].get_payload()[1].get("Action")
+                 for f in reps)
+t.eq(actions, ["delayed", "failed"], "one delay warning, then one failure report")
+qr.terminate()
+qr.wait(10)
 stop = True
 text = open(env.path("queue-run.log"), "rb").read().decode(errors="replace")
 t.ok("channel=remote" in text and "host=127.0.0.1" in text, "remote deliveries logged with the host")

@@ -34,14 +34,16 @@ enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400 };
 struct msg {
 	struct msg *next, *prev;      /* active or deferred list */
 	struct msg *hnext;            /* hash chain */
+	struct msg *snext;            /* just loaded, not yet settled */
 	int list;                     /* 0 none, 1 active, 2 deferred */
 	char id[QUEUE_ID_MAX + 1];
 	struct queue_env env;
 	unsigned long long msglen;
 	struct queue_state st;
 	unsigned char *busy;          /* per recipient: a job has it */
+	unsigned char *where;         /* per recipient: 0 unknown, 1 local, 2 remote */
 	unsigned int jobs;            /* running jobs (bounce included) */
-	int dirty, bouncing, gone;
+	int dirty, bouncing, gone, settle;
 	unsigned long long wake, report_next;
 };
 
@@ -68,6 +70,7 @@ struct domcount {
 static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add" };
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
 static struct msg *hash[HASH_SIZE];
+static struct msg *to_settle;        /* loaded since the last settle_all */
 static struct msg active = { .next = &active, .prev = &active };
 static struct msg deferred = { .next = &deferred, .prev = &deferred };
 static unsigned long long min_wake;
@@ -152,10 +155,16 @@ msg_free(struct msg *m)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = m->hnext;
+	for (pp = &to_settle; *pp; pp = &(*pp)->snext)
+		if (*pp == m) {
+			*pp = m->snext;
+			break;
+		}
 	list_del(m);
 	queue_env_free(&m->env);
 	queue_state_free(&m->st);
 	free(m->busy);
+	free(m->where);
 	free(m);
 }
 
@@ -397,7 +406,10 @@ start_msg(struct msg *m)
 		if (r->status != QS_PENDING || m->busy[i] || r->next > t)
 			continue;
 		d = rcpt_domain(m->env.rcpt[i]);
-		loc = !*d ? 1 : conf_domain_local(d);
+		/* looked up once per recipient: a backlog is walked often */
+		loc = m->where[i] ? m->where[i] == 1 : !*d ? 1 : conf_domain_local(d);
+		if (loc >= 0)
+			m->where[i] = loc ? 1 : 2;
 		if (loc < 0) {
 			blocked = 1;   /* the control directory is unreadable: try again soon */
 			r->next = t + 5;
@@ -573,7 +585,9 @@ load(const char *id, int startup)
 		return 2;
 	}
 	m = calloc(1, sizeof *m);
-	if (!m || !(m->busy = calloc(qm.env.nrcpt, 1))) {
+	if (!m || !(m->busy = calloc(qm.env.nrcpt, 1)) || !(m->where = calloc(qm.env.nrcpt, 1))) {
+		if (m)
+			free(m->busy);
 		free(m);
 		queue_msg_close(&qm);
 		return -1;
@@ -585,6 +599,7 @@ load(const char *id, int startup)
 	queue_msg_close(&qm);   /* also drops the lock */
 	if (queue_state_load(id, &m->st, m->env.nrcpt) < 0) {
 		free(m->busy);
+		free(m->where);
 		queue_env_free(&m->env);
 		free(m);
 		return -1;
@@ -594,7 +609,9 @@ load(const char *id, int startup)
 	hash[h] = m;
 	if (startup)
 		apply_done_file(m);
-	m->dirty = 1;   /* let check_msg decide: it may have nothing left to do */
+	m->settle = 1;   /* check_msg decides: it may have nothing left to do */
+	m->snext = to_settle;
+	to_settle = m;
 	return 1;
 }
 
@@ -652,6 +669,35 @@ scan_dir(const char *sub, int startup)
 	closedir(d);
 	str_free(&p);
 	str_free(&n);
+}
+
+/* state files whose message is gone (finished while a child's result
+ * was on its way): remove them, once everything was loaded at startup */
+static void
+sweep_state(void)
+{
+	struct str p = STR_INIT, f = STR_INIT, id = STR_INIT;
+	DIR *d;
+	struct dirent *e;
+	if (queue_path(&p, "state", NULL) < 0 || !(d = opendir(p.s))) {
+		str_free(&p);
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *dot = strstr(e->d_name, ".done");
+		if (e->d_name[0] == '.')
+			continue;
+		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
+		    str_0(&id) < 0 || !queue_id_ok(id.s) || lookup(id.s))
+			continue;
+		if (queue_path(&f, "mess", id.s) == 0 && access(f.s, F_OK) < 0 && errno == ENOENT &&
+		    queue_path(&f, "state", e->d_name) == 0)
+			unlink(f.s);
+	}
+	closedir(d);
+	str_free(&p);
+	str_free(&f);
+	str_free(&id);
 }
 
 /* --- bounces, completion, persistence --- */
@@ -975,14 +1021,13 @@ all_now(void)
 static void
 settle_all(void)
 {
-	size_t h;
-	struct msg *m, *next;
-	for (h = 0; h < HASH_SIZE; h++)
-		for (m = hash[h]; m; m = next) {
-			next = m->hnext;
-			if (m->dirty && !m->list && !m->jobs)
-				check_msg(m);
-		}
+	struct msg *m;
+	while ((m = to_settle)) {
+		to_settle = m->snext;
+		m->settle = 0;
+		if (!m->list && !m->jobs)
+			check_msg(m);
+	}
 }
 
 /* --- admin requests from queue-list: "R ID\n" retry, "D ID\n" delete, "B ID\n" bounce --- */
@@ -1108,6 +1153,7 @@ main(int argc, char **argv)
 	}
 	scan_dir("mess", 1);
 	scan_dir("new", 1);
+	sweep_state();
 	settle_all();
 	for (;;) {
 		struct pollfd *pf;
@@ -1117,8 +1163,14 @@ main(int argc, char **argv)
 		unsigned long long t;
 		char b[512];
 		if (got_hup) {
+			size_t h;
+			struct msg *m;
 			got_hup = 0;
 			load_config();
+			/* local domains may have changed */
+			for (h = 0; h < HASH_SIZE; h++)
+				for (m = hash[h]; m; m = m->hnext)
+					memset(m->where, 0, m->env.nrcpt);
 		}
 		if (got_alrm) {
 			got_alrm = 0;
