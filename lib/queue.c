@@ -2,10 +2,12 @@
  * length from the file: every offset is checked against the file size. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>   /* rename */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "buf.h"
 #include "queue.h"
 #include "scan.h"
 
@@ -336,4 +338,273 @@ queue_trigger(void)
 		/* a full pipe already holds a wakeup */
 	}
 	close(fd);
+}
+
+int
+queue_state_init(struct queue_state *st, size_t n)
+{
+	size_t i;
+	queue_state_free(st);
+	if (n && !(st->r = calloc(n, sizeof *st->r))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	st->n = n;
+	for (i = 0; i < n; i++) {
+		st->r[i].status = QS_PENDING;
+		strcpy(st->r[i].dsn, "-");
+	}
+	return 0;
+}
+
+void
+queue_state_free(struct queue_state *st)
+{
+	size_t i;
+	for (i = 0; i < st->n; i++) {
+		str_free(&st->r[i].host);
+		str_free(&st->r[i].text);
+	}
+	free(st->r);
+	st->r = NULL;
+	st->n = 0;
+	st->flags = 0;
+}
+
+/* next space-separated word of [*p, end); advances past one space */
+static int
+word(const char **p, const char *end, const char **w, size_t *wl)
+{
+	const char *s = *p, *q = memchr(s, ' ', (size_t)(end - s));
+	if (!q || q == s)
+		return -1;
+	*w = s;
+	*wl = (size_t)(q - s);
+	*p = q + 1;
+	return 0;
+}
+
+static int
+word_num(const char **p, const char *end, unsigned long long max, unsigned long long *v)
+{
+	const char *w;
+	size_t wl;
+	if (word(p, end, &w, &wl) < 0)
+		return -1;
+	return scan_ulong(w, wl, max, v);
+}
+
+static int
+dsn_ok(const char *w, size_t wl)
+{
+	size_t i;
+	if (wl == 0 || wl > QUEUE_DSNCODE_MAX)
+		return 0;
+	for (i = 0; i < wl; i++)
+		if (!((w[i] >= '0' && w[i] <= '9') || w[i] == '.' || (wl == 1 && w[i] == '-')))
+			return 0;
+	return 1;
+}
+
+int
+queue_rstate_set(struct queue_rstate *r, const char *dsn, const char *host,
+    const char *text, size_t textlen)
+{
+	size_t i, start;
+	size_t dl = dsn ? strlen(dsn) : 0;
+	if (dsn_ok(dsn ? dsn : "", dl))
+		memcpy(r->dsn, dsn, dl + 1);
+	else
+		strcpy(r->dsn, "-");
+	if (str_copys(&r->host, host && *host ? host : "-") < 0)
+		return -1;
+	for (i = 0; i < r->host.len; i++)
+		if ((unsigned char)r->host.s[i] <= ' ' || r->host.s[i] == 0x7f)
+			r->host.s[i] = '_';
+	if (textlen > QUEUE_TEXT_MAX)
+		textlen = QUEUE_TEXT_MAX;
+	if (str_copyb(&r->text, text ? text : "", text ? textlen : 0) < 0)
+		return -1;
+	for (i = 0; i < r->text.len; i++)
+		if ((unsigned char)r->text.s[i] < ' ' || r->text.s[i] == 0x7f)
+			r->text.s[i] = ' ';
+	for (start = 0; start < r->text.len && r->text.s[start] == ' '; start++)
+		;
+	if (start)
+		str_copyb(&r->text, r->text.s + start, r->text.len - start);   /* shrinks: cannot fail */
+	return 0;
+}
+
+int
+queue_state_parse(struct queue_state *st, const char *b, size_t len, size_t nrcpt)
+{
+	const char *p = b, *end = b + len, *nl, *w;
+	size_t i, wl;
+	unsigned long long v;
+	if (queue_state_init(st, nrcpt) < 0)
+		return -1;
+	nl = memchr(p, '\n', len);
+	if (!nl || (size_t)(nl - p) < 6 || memcmp(p, "PMS1 ", 5) != 0)
+		goto bad;
+	for (w = p + 5; w < nl; w++)
+		if (*w == 'w')
+			st->flags |= QS_WARNED;
+		else if (*w != '-')
+			goto bad;
+	p = nl + 1;
+	for (i = 0; i < nrcpt; i++) {
+		struct queue_rstate *r = &st->r[i];
+		const char *host, *text;
+		size_t hl;
+		if (p >= end || !(nl = memchr(p, '\n', (size_t)(end - p))))
+			goto bad;
+		if (word(&p, nl, &w, &wl) < 0 || wl != 1 ||
+		    (*w != QS_PENDING && *w != QS_DONE && *w != QS_FAILED && *w != QS_REPORTED))
+			goto bad;
+		r->status = *w;
+		if (word_num(&p, nl, 1000000, &v) < 0)
+			goto bad;
+		r->attempts = (unsigned int)v;
+		if (word_num(&p, nl, (unsigned long long)1 << 62, &r->next) < 0 ||
+		    word_num(&p, nl, (unsigned long long)1 << 62, &r->last) < 0)
+			goto bad;
+		if (word(&p, nl, &w, &wl) < 0 || !dsn_ok(w, wl))
+			goto bad;
+		if (word(&p, nl, &host, &hl) < 0)
+			goto bad;
+		text = p;
+		memcpy(r->dsn, w, wl);
+		r->dsn[wl] = 0;
+		if (str_copyb(&r->host, host, hl) < 0 || str_copyb(&r->text, text, (size_t)(nl - text)) < 0)
+			return -1;
+		p = nl + 1;
+	}
+	if (p != end)
+		goto bad;
+	return 0;
+bad:
+	queue_state_init(st, nrcpt);
+	errno = EINVAL;
+	return -1;
+}
+
+int
+queue_state_fmt(const struct queue_state *st, struct str *out)
+{
+	size_t i;
+	str_trunc(out, 0);
+	if (str_cats(out, st->flags & QS_WARNED ? "PMS1 w\n" : "PMS1 -\n") < 0)
+		return -1;
+	for (i = 0; i < st->n; i++) {
+		const struct queue_rstate *r = &st->r[i];
+		if (str_catc(out, r->status) < 0 || str_catc(out, ' ') < 0 ||
+		    str_catu(out, r->attempts) < 0 || str_catc(out, ' ') < 0 ||
+		    str_catu(out, r->next) < 0 || str_catc(out, ' ') < 0 ||
+		    str_catu(out, r->last) < 0 || str_catc(out, ' ') < 0 ||
+		    str_cats(out, r->dsn[0] ? r->dsn : "-") < 0 || str_catc(out, ' ') < 0 ||
+		    str_catb(out, r->host.len ? r->host.s : "-", r->host.len ? r->host.len : 1) < 0 ||
+		    str_catc(out, ' ') < 0 || str_catb(out, r->text.s ? r->text.s : "", r->text.len) < 0 ||
+		    str_catc(out, '\n') < 0)
+			return -1;
+	}
+	return 0;
+}
+
+enum { STATE_FILE_MAX = 64 << 20 };
+
+int
+queue_state_load(const char *id, struct queue_state *st, size_t nrcpt)
+{
+	struct str p = STR_INIT, b = STR_INIT;
+	int fd, r = -1;
+	if (queue_path(&p, "state", id) < 0)
+		return -1;
+	fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			r = queue_state_init(st, nrcpt);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+		if (b.len > STATE_FILE_MAX || str_readyplus(&b, 8192) < 0)
+			break;
+		n = read(fd, b.s + b.len, 8192);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0) {
+			if (queue_state_parse(st, b.s, b.len, nrcpt) == 0 || errno == EINVAL)
+				r = st->r || nrcpt == 0 ? 0 : -1;   /* corrupt: fresh state */
+			goto out;
+		}
+		b.len += (size_t)n;
+	}
+	r = queue_state_init(st, nrcpt);   /* absurdly large: fresh */
+out:
+	if (fd >= 0)
+		close(fd);
+	str_free(&p);
+	str_free(&b);
+	return r;
+}
+
+int
+queue_state_save(const char *id, const struct queue_state *st)
+{
+	struct str b = STR_INIT, tmp = STR_INIT, dst = STR_INIT;
+	int fd = -1, r = -1;
+	if (queue_state_fmt(st, &b) < 0 || queue_path(&tmp, "tmp", id) < 0 ||
+	    str_cats(&tmp, ".state") < 0 || queue_path(&dst, "state", id) < 0)
+		goto out;
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		goto out;
+	if (buf_writeall(fd, b.s, b.len, 0, 0) < 0 || close(fd) < 0) {
+		fd = -1;
+		unlink(tmp.s);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.s, dst.s) < 0) {
+		unlink(tmp.s);
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	str_free(&b);
+	str_free(&tmp);
+	str_free(&dst);
+	return r;
+}
+
+int
+queue_result_parse(struct queue_result *res, const char *line, size_t len)
+{
+	const char *p = line, *end = line + len, *w;
+	size_t wl;
+	unsigned long long v;
+	if (word_num(&p, end, QUEUE_RCPT_MAX, &v) < 0)
+		return -1;
+	res->idx = (size_t)v;
+	if (word(&p, end, &w, &wl) < 0)
+		return -1;
+	if (wl == 2 && memcmp(w, "ok", 2) == 0)
+		res->status = 'o';
+	else if (wl == 4 && memcmp(w, "temp", 4) == 0)
+		res->status = 't';
+	else if (wl == 4 && memcmp(w, "perm", 4) == 0)
+		res->status = 'p';
+	else
+		return -1;
+	if (word(&p, end, &w, &wl) < 0 || !dsn_ok(w, wl))
+		return -1;
+	memcpy(res->dsn, w, wl);
+	res->dsn[wl] = 0;
+	if (word(&p, end, &w, &wl) < 0 || str_copyb(&res->host, w, wl) < 0)
+		return -1;
+	return str_copyb(&res->text, p, (size_t)(end - p));
 }

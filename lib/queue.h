@@ -85,6 +85,55 @@ struct queue_msg {
 int queue_msg_open(struct queue_msg *, const char *path);
 void queue_msg_close(struct queue_msg *);
 
+/* Per-recipient delivery state, state/ID: a first line "PMS1 FLAGS" then
+ * one line per envelope recipient, in order:
+ *   STATUS ATTEMPTS NEXT LAST DSN HOST TEXT
+ * STATUS p pending, d delivered, f failed (report not yet sent),
+ * x failed and reported (or nothing to report); NEXT/LAST unix seconds;
+ * DSN an enhanced code or "-"; HOST "-" or who answered; TEXT the last
+ * reply (control bytes made spaces). Missing or corrupt state means
+ * every recipient pending: mail is re-delivered, never lost. */
+enum { QS_PENDING = 'p', QS_DONE = 'd', QS_FAILED = 'f', QS_REPORTED = 'x' };
+enum { QS_WARNED = 1 };     /* flags: delay warning sent */
+enum { QUEUE_TEXT_MAX = 512, QUEUE_DSNCODE_MAX = 15 };
+
+struct queue_rstate {
+	char status;
+	unsigned int attempts;
+	unsigned long long next, last;
+	char dsn[QUEUE_DSNCODE_MAX + 1];
+	struct str host, text;
+};
+struct queue_state {
+	unsigned int flags;
+	size_t n;
+	struct queue_rstate *r;
+};
+#define QUEUE_STATE_INIT { 0, 0, NULL }
+
+int queue_state_init(struct queue_state *, size_t n);     /* all pending; 0 / -1 ENOMEM */
+void queue_state_free(struct queue_state *);
+/* 0 ok, -1 malformed (EINVAL: caller starts fresh) or ENOMEM */
+int queue_state_parse(struct queue_state *, const char *b, size_t len, size_t nrcpt);
+int queue_state_fmt(const struct queue_state *, struct str *out);
+/* state/ID -> st (fresh when absent or corrupt). 0 ok, -1 errno. */
+int queue_state_load(const char *id, struct queue_state *, size_t nrcpt);
+/* tmp/ID.state, then rename over state/ID (no fsync: see queue-run(8)). */
+int queue_state_save(const char *id, const struct queue_state *);
+/* set the reply fields of one recipient (text sanitised and capped) */
+int queue_rstate_set(struct queue_rstate *, const char *dsn, const char *host,
+    const char *text, size_t textlen);
+
+/* One delivery result line: "IDX STATUS DSN HOST TEXT" with STATUS
+ * ok|temp|perm. 0 ok, -1 malformed. host and text are copied. */
+struct queue_result {
+	size_t idx;
+	char status;    /* 'o', 't', 'p' */
+	char dsn[QUEUE_DSNCODE_MAX + 1];
+	struct str host, text;
+};
+int queue_result_parse(struct queue_result *, const char *line, size_t len);
+
 /* Wake queue-run: one byte into the trigger FIFO, never blocking.
  * Silent when nobody listens. */
 void queue_trigger(void);

@@ -136,7 +136,7 @@ smtpreply_enhanced(const struct smtpreply *r, int rcpt, char out[SMTPREPLY_ENH_M
 	case 554: e = "5.0.0"; break;
 	case 500: case 501: case 502: case 503: case 504: e = "5.5.0"; break;
 	default:
-		if (r->code >= 200 && r->code < 300)
+		if (r->code < 400)   /* 3xx too: intermediate, not a failure */
 			e = "2.0.0";
 		else if (r->code >= 400 && r->code < 500)
 			e = "4.0.0";

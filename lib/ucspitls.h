@@ -10,7 +10,11 @@
  * After a successful handshake tls-serve writes the TLS facts on the
  * control fd as "SSL_PROTOCOL=TLSv1.3\0SSL_CIPHER=...\0\0"; with implicit
  * TLS (tls-serve -i) the same variables are in the environment. Other
- * wrappers may send nothing, so the facts are read without blocking. */
+ * wrappers may send nothing, so the facts are read without blocking.
+ * tls-serve sends them before the first cleartext byte, so ask once the
+ * first command inside TLS has been read (e.g. at EHLO or when writing
+ * Received:), not right after ucspitls_start: the handshake is not done
+ * yet then. A later call finishes reading what an earlier one began. */
 #ifndef UCSPITLS_H
 #define UCSPITLS_H
 

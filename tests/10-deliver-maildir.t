@@ -7,12 +7,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
 t = pmtest.TAP()
-env = pmtest.Env()
+env = pmtest.Scratch()
 ROOT = os.getuid() == 0
 
 
 def run(argv, data, **envvars):
-    e = {"PATH": "/usr/bin:/bin"}
+    e = pmtest.deliver_env()
     e.update(envvars)
     r = subprocess.run(argv, input=data, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     return r.returncode, r.stderr.decode(errors="replace")

@@ -10,7 +10,7 @@ t = pmtest.TAP()
 sample = pmtest.corpus_sample(500)
 if not sample:
     t.skip_all("no corpus in ../shared/corpus")
-env = pmtest.Env()
+env = pmtest.Scratch()
 md = pmtest.mailbox(env.path("Maildir"))
 argv = pmtest.deliver_argv(md)
 bad_rc, bad_bytes, bad_name = [], [], []
@@ -18,7 +18,7 @@ seen = set()
 for i, path in enumerate(sample):
     with open(path, "rb") as f:
         data = f.read()
-    e = {"PATH": "/usr/bin:/bin", "SENDER": "s%d@example.org" % i, "RECIPIENT": "r%d@example.test" % i}
+    e = pmtest.deliver_env(SENDER="s%d@example.org" % i, RECIPIENT="r%d@example.test" % i)
     r = subprocess.run(argv, input=data, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
     if r.returncode != 0:
         bad_rc.append((path, r.returncode, r.stderr[:200]))

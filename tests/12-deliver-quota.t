@@ -7,8 +7,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
 t = pmtest.TAP()
-env = pmtest.Env()
-ENV = {"PATH": "/usr/bin:/bin", "SENDER": "a@example.org", "RECIPIENT": "b@example.test"}
+env = pmtest.Scratch()
+ENV = pmtest.deliver_env(SENDER="a@example.org", RECIPIENT="b@example.test")
 TOP = len(b"Return-Path: <a@example.org>\nDelivered-To: b@example.test\n")
 
 

@@ -9,8 +9,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
 t = pmtest.TAP()
-env = pmtest.Env()
-ENV = {"PATH": "/usr/bin:/bin", "SENDER": "a@example.org", "RECIPIENT": "b@example.test"}
+env = pmtest.Scratch()
+ENV = pmtest.deliver_env(SENDER="a@example.org", RECIPIENT="b@example.test")
 MSG = b"Subject: fault\r\n\r\n" + b"x" * 76 + b"\r\n" * 1
 BIG = b"Subject: big\r\n\r\n" + (b"y" * 78 + b"\r\n") * 2000   # 160 KB
 n = [0]

@@ -10,7 +10,7 @@ import pmtest
 from pmtest import Lines, log_event
 
 t = pmtest.TAP()
-env = pmtest.Env()
+env = pmtest.Env(domains=())
 ca = env.make_cert()
 ctx = pmtest.tls_context(ca)
 prog = pmtest.unit("ucspitls")

@@ -89,6 +89,15 @@ t.ok(all(len(l) <= 998 for l in d.split(b"\r\n")), "no line longer than 998 byte
 t.ok(d.endswith(b"last line, no newline\r\n"), "unterminated last line closed with CRLF")
 p.close()
 
+# 250 recipients: transactions of at most 100 on one connection
+p = peer()
+many = ["r%d@example.org" % i for i in range(250)]
+rc, out, _ = send(many)
+t.eq((rc, sum(1 for o in out if o[0] == "ok")), (0, 250), "250 recipients: all accepted")
+t.eq((p.nconn, len(p.sessions[0]["data"])), (1, 3), "250 recipients: three transactions on one connection")
+t.eq([o[1] for o in out], many, "250 recipients: results in argument order")
+p.close()
+
 # --- extensions ----------------------------------------------------------------
 p = peer({"ext": [b"PIPELINING", b"SIZE 100"]})
 rc, out, _ = send(["x@example.org"], msg=b"Subject: big\r\n\r\n" + b"y" * 300 + b"\r\n")
@@ -162,6 +171,13 @@ t.ok(s["tls"] and s["cmds"][1] == b"STARTTLS" and s["cmds"][2].startswith(b"EHLO
 t.ok("tls=yes" in err, "session logged with tls=yes", err)
 p.close()
 
+p = peer({"starttls": "broken"})
+rc, out, err = send(["x@example.org"])
+t.eq((rc, p.nconn, len(p.sessions[-1]["data"])), (0, 2, 1), "opportunistic TLS, handshake fails: retried once in plaintext")
+rc, out, err = send(["x@example.org"], args=("-T", "must"))
+t.eq((rc, out[0][0]), (111, "temp"), "required TLS, handshake fails: temp, no plaintext retry")
+p.close()
+
 p = peer({"starttls": sctx})
 routes("example.org:[127.0.0.1]:%d tls=verify\n" % p.port)
 rc, out, err = send(["x@example.org"], args=("-C", cert))
@@ -200,5 +216,50 @@ rc, out, err = send(["x@example.org"])
 t.eq((rc, out[0][0]), (111, "temp"), "credentials but no TLS: temp")
 t.ok(not any(c.startswith(b"AUTH") for c in p.sessions[0]["cmds"]), "no AUTH in plaintext")
 p.close()
+
+# --- batch mode (-B): one connection for several messages -----------------------
+with open(env.path("m1"), "wb") as f:
+    f.write(b"HEADERSTUFF" + b"Subject: one\n\nfirst\n" + b"TRAILER")
+with open(env.path("m2"), "wb") as f:
+    f.write(b"Subject: two\n\nsecond\n")
+
+
+def batch(lines, args=()):
+    r = subprocess.run([pmtest.bin("smtp-send"), "-B", *args], input="".join(lines).encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env.env, timeout=60)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+p = peer({"rcpt": {"bad@example.org": b"550 5.1.1 no"}})
+m1 = "%s:11:20" % env.path("m1")
+rc, out, err = batch(["%s example.org a@b.test x@example.org\n" % m1,
+                      "%s example.org <> y@example.org bad@example.org\n" % env.path("m2"),
+                      "%s example.org a@b.test z@example.org\n" % env.path("m2")])
+t.eq(rc, 111, "batch: exit 111 when some recipient failed")
+blocks = [b.splitlines() for b in out.split(".\n")[:-1]]
+t.eq([[l.split(" ")[0] + " " + l.split(" ")[1] for l in b] for b in blocks],
+     [["ok x@example.org"], ["ok y@example.org", "perm bad@example.org"], ["ok z@example.org"]],
+     "batch: results per job, each ended by a dot line")
+t.eq(p.nconn, 1, "batch: three messages over one connection")
+t.eq([d for d in p.sessions[0]["data"]], [b"Subject: one\r\n\r\nfirst\r\n", b"Subject: two\r\n\r\nsecond\r\n",
+                                          b"Subject: two\r\n\r\nsecond\r\n"], "batch: OFFSET:LENGTH honoured")
+t.ok(any(c.startswith(b"MAIL FROM:<>") for c in p.sessions[0]["cmds"]), "batch: <> is the null sender")
+t.ok("msgs=3" in err, "batch: one session log line for three messages", err)
+p.close()
+
+p = peer({"close_after_dot": True})
+rc, out, err = batch(["%s example.org a@b.test x@example.org\n" % env.path("m2")] * 3)
+t.eq((rc, out.count("ok x@example.org")), (0, 3), "batch: a peer that drops the cached connection: all delivered")
+t.eq((p.nconn, sum(len(s["data"]) for s in p.sessions)), (3, 3), "batch: a fresh connection each time, no duplicate")
+p.close()
+
+p = peer({"mail": b"452 4.3.1 full", "data": b"554 5.5.1 no valid recipients"})
+rc, out, err = batch(["%s example.org a@b.test x@example.org\n" % env.path("m2")] * 2)
+t.ok(rc == 111 and out.count("temp x@example.org") == 2, "batch: MAIL refused twice on one connection", out)
+t.ok(any(c == b"RSET" for c in p.sessions[0]["cmds"]), "batch: RSET after a refused transaction")
+p.close()
+
+rc, out, err = batch(["/nonexistent example.org a@b.test x@example.org\n", "short line\n"])
+t.eq(out, "temp x@example.org 4.3.0 - unable to read the message file\n.\n.\n", "batch: unreadable file, bad line")
 
 t.done()

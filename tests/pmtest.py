@@ -348,3 +348,63 @@ def smtp_read_all(s):
         pass
     s.close()
     return got
+
+
+class Scratch:
+    """A throwaway directory (mode 0755, removed at exit) for tests that
+    need no control directory, e.g. deliver-maildir's."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pmtest.")
+        os.chmod(self.dir, 0o755)
+        atexit.register(shutil.rmtree, self.dir, True)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+
+def deliver_env(**kw):
+    """The test's environment (sanitizer options kept) without qmail-local's
+    SENDER/RECIPIENT/DTLINE, plus kw."""
+    e = {k: v for k, v in os.environ.items() if k not in ("SENDER", "RECIPIENT", "DTLINE")}
+    e.update(kw)
+    return e
+
+
+# --- queue helpers (queue-add / queue-run tests) ---
+
+def queue_add(env, sender, rcpts, message, dsn=None):
+    """Queue message (bytes) with queue-add; returns its exit code."""
+    e = dict(env.env)
+    if dsn is not None:
+        e["PIPEMAIL_DSN"] = dsn
+    envelope = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
+    r_env, w_env = os.pipe()
+    os.write(w_env, envelope)
+    os.close(w_env)
+    p = subprocess.Popen([bin("queue-add")], stdin=subprocess.PIPE, stdout=r_env, env=e)
+    os.close(r_env)
+    p.communicate(message)
+    return p.returncode
+
+
+def maildir_files(maildir, sub="new"):
+    d = os.path.join(maildir, sub)
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, f) for f in os.listdir(d))
+
+
+def wait_for(pred, timeout=20.0, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def queue_files(env):
+    d = os.path.join(env.queue, "mess")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []

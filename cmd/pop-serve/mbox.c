@@ -311,24 +311,28 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, const struct str *f
 {
 	static char b[CHUNK];
 	int fd = open_msg(mb, i);
-	int bol = 1, prevcr = 0, inhdr = 1, done = 0;
+	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0;
 	size_t linelen = 0;
 	unsigned long long body = 0;
 	if (fd < 0)
 		return MBOX_SEND_NOFILE;
 	if (buf_put(out, first->s, first->len) < 0)
 		goto werr;
-	while (!done) {
+	while (!done && !eof) {
 		ssize_t r = read(fd, b, sizeof b);
 		size_t pos = 0, n;
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			break;   /* read error: end the listing where it is, terminated */
+			/* after "+OK" a truncated message must not look complete */
+			close(fd);
+			return MBOX_SEND_READ;
 		}
 		if (r == 0)
 			break;
 		n = (size_t)r;
+		if (n < sizeof b)
+			eof = 1;   /* a short read of a regular file is its end: saves a read per message */
 		while (pos < n) {
 			char *nl;
 			size_t seg;
@@ -409,46 +413,65 @@ seen_name(const char *name, struct str *to)
 	return 1;
 }
 
-unsigned long
-mbox_commit(struct mbox *mb, int mark_seen, unsigned long *deleted, unsigned long *moved)
+static void
+sync_dirs(struct mbox *mb)
 {
-	struct str path = STR_INIT, to = STR_INIT;
+	static const char *subs[] = { "new", "cur" };
+	size_t k;
+	for (k = 0; k < 2; k++) {
+		int fd = openat(mb->dirfd, subs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+}
+
+unsigned long
+mbox_commit(struct mbox *mb, unsigned long *deleted)
+{
+	struct str path = STR_INIT;
 	unsigned long i, failed = 0;
-	*deleted = *moved = 0;
+	*deleted = 0;
 	for (i = 0; i < mb->count; i++) {
 		struct mbox_msg *m = mb->msg + i;
 		const char *name = mb->names.s + m->name;
-		if (m->deleted) {
-			int r;
-			if (unlinkat(mb->dirfd, name, 0) == 0)
-				(*deleted)++;
-			else if (errno != ENOENT)
-				failed++;
-			else if ((r = refind(mb, i, &path)) == 0)
-				(*deleted)++;   /* already gone: another session expunged it */
-			else if (r == 1 && (unlinkat(mb->dirfd, path.s, 0) == 0 || errno == ENOENT))
-				(*deleted)++;
-			else
-				failed++;
-		} else if (m->retrieved && mark_seen) {
-			int r = seen_name(name, &to);
-			if (r == 1 && renameat(mb->dirfd, name, mb->dirfd, to.s) == 0)
-				(*moved)++;
-		}
+		int r;
+		if (!m->deleted)
+			continue;
+		if (unlinkat(mb->dirfd, name, 0) == 0)
+			(*deleted)++;
+		else if (errno != ENOENT)
+			failed++;
+		else if ((r = refind(mb, i, &path)) == 0)
+			(*deleted)++;   /* already gone: another session expunged it */
+		else if (r == 1 && (unlinkat(mb->dirfd, path.s, 0) == 0 || errno == ENOENT))
+			(*deleted)++;
+		else
+			failed++;
 	}
-	if (*deleted || *moved) {
-		/* the unlinks and renames are durable before +OK */
-		static const char *subs[] = { "new", "cur" };
-		size_t k;
-		for (k = 0; k < 2; k++) {
-			int fd = openat(mb->dirfd, subs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd >= 0) {
-				fsync(fd);
-				close(fd);
-			}
-		}
-	}
+	if (*deleted)
+		sync_dirs(mb);   /* the deletions are durable before +OK */
 	str_free(&path);
-	str_free(&to);
 	return failed;
+}
+
+int
+mbox_mark_seen(struct mbox *mb, unsigned long i)
+{
+	struct str to = STR_INIT;
+	struct mbox_msg *m = mb->msg + i;
+	const char *name = mb->names.s + m->name;
+	size_t off = mb->names.len;
+	int r = seen_name(name, &to);
+	if (r == 1 && renameat(mb->dirfd, name, mb->dirfd, to.s) == 0) {
+		/* remember the new name; the old bytes stay in the arena unused */
+		if (str_catb(&mb->names, to.s, to.len + 1) == 0)
+			m->name = off;
+		r = 1;
+	} else if (r == 1) {
+		r = 0;   /* renamed by another reader meanwhile: it keeps its own flags */
+	}
+	str_free(&to);
+	return r;
 }

@@ -1,6 +1,6 @@
 /* The mailbox a POP3 session sees: a snapshot of new/ and cur/ taken at
  * login (T-flagged files left out), numbered in delivery order. DELE
- * and the retrieved mark only take effect in mbox_commit (QUIT). */
+ * only takes effect in mbox_commit (QUIT). */
 #ifndef MBOX_H
 #define MBOX_H
 
@@ -37,18 +37,22 @@ const char *mbox_uid(const struct mbox *, unsigned long i);   /* i from 0 */
 void mbox_dele(struct mbox *, unsigned long i);
 void mbox_rset(struct mbox *);
 
-enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2 };
+enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3 };
 /* Write first (the "+OK" line), then message i dot-stuffed with CRLF
  * ends and the final ".\r\n". lines: body lines for TOP, or
  * (unsigned long long)-1 for the whole message. 0 ok; MBOX_SEND_NOFILE
- * when the file is gone (nothing written); MBOX_SEND_WRITE on a write
- * error (the session cannot go on). */
+ * when the file is gone (nothing written); MBOX_SEND_WRITE or
+ * MBOX_SEND_READ on an I/O error after "+OK" (the session cannot go on:
+ * a truncated message must not end with the terminator). */
 int mbox_send(struct mbox *, unsigned long i, struct buf *out, const struct str *first,
     unsigned long long lines);
 
-/* QUIT: unlink the deleted messages; move the retrieved ones to cur/
- * with the S flag when mark_seen. Returns the number of deletions that
- * failed (0 = all done). */
-unsigned long mbox_commit(struct mbox *, int mark_seen, unsigned long *deleted, unsigned long *moved);
+/* QUIT: unlink the deleted messages and fsync the directories. Returns
+ * the number of deletions that failed (0 = all done). */
+unsigned long mbox_commit(struct mbox *, unsigned long *deleted);
+/* Move message i to cur/ with the S flag (after a RETR: a flag change,
+ * not synced; the unique part and so the UIDL stay). 1 moved, 0 nothing
+ * to do or it vanished, -1 error. */
+int mbox_mark_seen(struct mbox *, unsigned long i);
 
 #endif

@@ -4,9 +4,12 @@
  * command line a deadline. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +26,7 @@
 #include "str.h"
 #include "ucspitls.h"
 
-enum { OUTBUF = 65536 };
+enum { OUTBUF = 262144 };
 enum state { S_AUTH, S_TRANS };
 enum { GO_ON = 0, END = 1 };
 
@@ -503,8 +506,11 @@ send_msg(struct sess *s, unsigned long i, unsigned long long lines)
 	}
 	r = mbox_send(&s->mb, i, &s->out, &first, lines);
 	str_free(&first);
-	if (r == MBOX_SEND_WRITE) {
-		s->endwhy = "write-error";
+	if (r == MBOX_SEND_WRITE || r == MBOX_SEND_READ) {
+		if (r == MBOX_SEND_READ)
+			warn_sys("read", "a message");
+		s->endwhy = r == MBOX_SEND_READ ? "read-error" : "write-error";
+		s->exitcode = EXIT_TEMP;
 		return END;
 	}
 	if (r == MBOX_SEND_NOFILE) {
@@ -514,6 +520,9 @@ send_msg(struct sess *s, unsigned long i, unsigned long long lines)
 	if (lines == (unsigned long long)-1 && !s->mb.msg[i].retrieved) {
 		s->mb.msg[i].retrieved = 1;
 		s->retrieved++;
+		/* now, while the client reads: the move overlaps the transfer */
+		if (s->o->mark_seen)
+			(void)mbox_mark_seen(&s->mb, i);
 	}
 	return GO_ON;
 }
@@ -521,7 +530,7 @@ send_msg(struct sess *s, unsigned long i, unsigned long long lines)
 static int
 trans_state(struct sess *s, const struct popcmd *c)
 {
-	unsigned long i, failed, deleted, moved;
+	unsigned long i, failed, deleted;
 	unsigned long long n;
 	switch (c->verb) {
 	case POP_STAT:
@@ -564,14 +573,14 @@ trans_state(struct sess *s, const struct popcmd *c)
 		capa(s);
 		return GO_ON;
 	case POP_QUIT:
-		failed = mbox_commit(&s->mb, s->o->mark_seen, &deleted, &moved);
+		failed = mbox_commit(&s->mb, &deleted);
 		s->endwhy = "quit";
-		log_session(s, "end", failed ? "delete-failed" : "quit", deleted);
-		s->end_logged = 1;
 		if (failed)
 			ERR(s, "[SYS/TEMP] some deleted messages were not removed");
 		else
 			OK(s, "bye");
+		log_session(s, "end", failed ? "delete-failed" : "quit", deleted);
+		s->end_logged = 1;
 		mbox_close(&s->mb);
 		s->mb_open = 0;
 		return END;
@@ -588,6 +597,12 @@ session_run(const struct popopt *o)
 	static struct sess s;
 	int r = GO_ON;
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* replies are already gathered in buffers: Nagle would only add
+		 * a delayed-ACK wait to every pipelined batch (fails on non-sockets) */
+		int one = 1;
+		(void)setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 	s.o = o;
 	s.exitcode = EXIT_OK;
 	s.ip = getenv("TCPREMOTEIP");

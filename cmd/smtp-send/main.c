@@ -1,172 +1,19 @@
 /* smtp-send: deliver one message (stdin) for one domain's recipients by
  * SMTP, to the domain's route or MX hosts; one result line per recipient
  * on stdout. Called by queue-run; usable from scripts. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
-#include "dns.h"
 #include "exitcode.h"
-#include "log.h"
-#include "routes.h"
 #include "scan.h"
 #include "smtp-send.h"
 
-#define USAGE "smtp-send [-f SENDER] [-h HELO] [-p PORT] [-r ROUTES | -R] [-T no|try|must|verify] " \
+#define USAGE "smtp-send [-B] [-f SENDER] [-h HELO] [-p PORT] [-r ROUTES | -R] [-T no|try|must|verify] " \
 	"[-C CAFILE] [-4 | -6] [-w SECONDS] DOMAIN RCPT..."
-
-enum { ADDR_MAX = 320, RCPT_MAX = 10000, DSN_LINE_MAX = 1024, ATTEMPTS_MAX = 32, READ_BUF_SIZE = 65536 };
-
-void
-job_settle(struct job *j, int status, const char *enh, const char *text, const char *host)
-{
-	size_t i;
-	for (i = 0; i < j->nrcpt; i++) {
-		struct rcpt *rc = &j->rcpt[i];
-		if (rc->status != ST_PENDING)
-			continue;
-		rc->status = status;
-		snprintf(rc->enh, sizeof rc->enh, "%s", enh);
-		if (str_copys(&rc->text, text) < 0 || str_0(&rc->text) < 0)
-			rc->text.len = 0;
-		rc->host = host;
-	}
-}
-
-/* An envelope address we are willing to put on the wire: no controls, no
- * angle brackets, no spaces outside what SMTP allows (I8). 1 ok. */
-static int
-addr_ok(const char *a, int *utf8)
-{
-	size_t i, n = strlen(a);
-	if (n > ADDR_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)a[i];
-		if (c < 0x21 || c == 0x7f || c == '<' || c == '>')
-			return 0;
-		if (c >= 0x80)
-			*utf8 = 1;
-	}
-	return 1;
-}
-
-/* A DSN parameter list "KEY=value KEY=value" with only the given keys and
- * xtext-safe values; appended to out with a leading space each. */
-static int
-dsn_params(const char *line, size_t len, const char *const *keys, struct str *out)
-{
-	size_t i = 0;
-	out->len = 0;
-	while (i < len) {
-		size_t j, k, ok = 0;
-		while (i < len && line[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		for (j = i; j < len && line[j] != ' '; j++) {
-			unsigned char c = (unsigned char)line[j];
-			if (c < 0x21 || c > 0x7e)
-				return -1;
-		}
-		for (k = 0; keys[k]; k++) {
-			size_t kl = strlen(keys[k]);
-			if (j - i > kl + 1 && strncasecmp(line + i, keys[k], kl) == 0 && line[i + kl] == '=')
-				ok = 1;
-		}
-		if (!ok)
-			return -1;
-		if (str_catc(out, ' ') < 0 || str_catb(out, line + i, j - i) < 0)
-			return -1;
-		i = j;
-	}
-	return str_0(out);
-}
-
-static void
-read_dsn(struct job *j)
-{
-	static const char *const mailkeys[] = { "RET", "ENVID", NULL };
-	static const char *const rcptkeys[] = { "NOTIFY", "ORCPT", NULL };
-	const char *p = getenv("PIPEMAIL_DSN");
-	size_t n = 0;
-	if (!p)
-		return;
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		struct str *out = n == 0 ? &j->dsnmail : n - 1 < j->nrcpt ? &j->rcpt[n - 1].dsn : NULL;
-		if (!out)
-			break;
-		if (len > DSN_LINE_MAX || dsn_params(p, len, n == 0 ? mailkeys : rcptkeys, out) < 0) {
-			warn_x("use", "PIPEMAIL_DSN", "malformed line ignored");
-			out->len = 0;
-		}
-		n++;
-		p += len + (nl != NULL);
-	}
-}
-
-/* The message must be readable more than once (another MX after a
- * failure): a regular file is used in place, anything else is spooled
- * to an unlinked temporary file. Constant memory either way. */
-static void
-message_open(struct job *j)
-{
-	struct stat st;
-	char *buf = malloc(READ_BUF_SIZE);
-	const char *tmpdir = getenv("TMPDIR");
-	int fd = 0, spool;
-	unsigned long long size = 0;
-	if (!buf)
-		die_nomem(EXIT_TEMP);
-	if (fstat(0, &st) < 0)
-		die_sys(EXIT_TEMP, "stat", "stdin");
-	spool = !S_ISREG(st.st_mode);
-	j->msgoff = 0;
-	if (spool) {
-		struct str path = STR_INIT;
-		if (str_copys(&path, tmpdir && *tmpdir ? tmpdir : "/tmp") < 0 ||
-		    str_cats(&path, "/smtp-send.XXXXXX") < 0 || str_0(&path) < 0)
-			die_nomem(EXIT_TEMP);
-		fd = mkstemp(path.s);
-		if (fd < 0)
-			die_sys(EXIT_TEMP, "create", path.s);
-		unlink(path.s);
-		str_free(&path);
-	} else {
-		j->msgoff = lseek(0, 0, SEEK_CUR);
-		if (j->msgoff < 0)
-			die_sys(EXIT_TEMP, "seek", "stdin");
-	}
-	for (;;) {
-		ssize_t r = read(0, buf, READ_BUF_SIZE), i;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			die_sys(EXIT_TEMP, "read", "the message");
-		if (r == 0)
-			break;
-		for (i = 0; i < r && !j->eightbit; i++)
-			if ((unsigned char)buf[i] >= 0x80)
-				j->eightbit = 1;
-		size += (unsigned long long)r;
-		if (spool && buf_writeall(fd, buf, (size_t)r, 0, 0) < 0)
-			die_sys(EXIT_TEMP, "write", "the spool file");
-	}
-	free(buf);
-	j->msgfd = fd;
-	j->size = size;
-}
 
 static int
 tlsmode_of(const char *s)
@@ -183,183 +30,119 @@ tlsmode_of(const char *s)
 }
 
 static void
-tls_setup(struct job *j, const char *cafile)
-{
-	j->tlscfg = tls_config_new();
-	j->tlsverify = tls_config_new();
-	if (!j->tlscfg || !j->tlsverify)
-		die_nomem(EXIT_TEMP);
-	/* opportunistic TLS beats plaintext even with an unverifiable peer */
-	tls_config_insecure_noverifycert(j->tlscfg);
-	tls_config_insecure_noverifyname(j->tlscfg);
-	if (cafile && tls_config_set_ca_file(j->tlsverify, cafile) < 0)
-		die_x(EXIT_TEMP, "load", cafile, tls_config_error(j->tlsverify));
-}
-
-static void
 helo_name(struct str *out)
 {
 	if (conf_me(out) < 0 || str_0(out) < 0)
 		die_sys(EXIT_TEMP, "find", "this host's name");
 }
 
+/* Batch mode (-B): one job a line on stdin,
+ *   FILE[:OFFSET:LENGTH] DOMAIN SENDER RCPT...     (SENDER "<>" for none)
+ * each answered by its result lines and a line ".". Connections stay
+ * open between jobs for the same destination. */
 static int
-print_results(const struct job *j)
+batch(struct job *j, const struct opts *o, struct plan *p)
 {
-	struct str o = STR_INIT;
-	size_t i, n[4] = { 0, 0, 0, 0 };
-	static const char *const word[] = { "temp", "ok", "temp", "perm" };
-	for (i = 0; i < j->nrcpt; i++) {
-		const struct rcpt *rc = &j->rcpt[i];
-		size_t k;
-		n[rc->status & 3]++;
-		if (str_cats(&o, word[rc->status & 3]) < 0 || str_catc(&o, ' ') < 0)
-			die_nomem(EXIT_TEMP);
-		k = o.len;
-		if (str_cats(&o, rc->addr) < 0)
-			die_nomem(EXIT_TEMP);
-		for (; k < o.len; k++)
-			if ((unsigned char)o.s[k] <= ' ' || o.s[k] == 0x7f)
-				o.s[k] = '?';
-		if (str_catc(&o, ' ') < 0 || str_cats(&o, rc->enh[0] ? rc->enh : "4.0.0") < 0 ||
-		    str_catc(&o, ' ') < 0 || str_cats(&o, rc->host ? rc->host : "-") < 0 ||
-		    str_catc(&o, ' ') < 0)
-			die_nomem(EXIT_TEMP);
-		k = o.len;
-		if (str_catb(&o, rc->text.s ? rc->text.s : "", rc->text.len) < 0)
-			die_nomem(EXIT_TEMP);
-		for (; k < o.len; k++)
-			if ((unsigned char)o.s[k] < ' ' || o.s[k] == 0x7f)
-				o.s[k] = ' ';
-		if (str_catc(&o, '\n') < 0)
-			die_nomem(EXIT_TEMP);
-	}
-	if (buf_writeall(1, o.s ? o.s : "", o.len, 0, 0) < 0)
-		die_sys(EXIT_TEMP, "write", "stdout");
-	str_free(&o);
-	if (n[ST_OK] == j->nrcpt)
-		return EXIT_OK;
-	if (n[ST_PERM] == j->nrcpt)
-		return EXIT_PERM;
-	return EXIT_TEMP;
-}
+	char inspace[BUF_SIZE];
+	struct buf in;
+	struct str line = STR_INIT;
+	struct cache c = { NULL, STR_INIT };
+	char **f = calloc(RCPT_MAX + 3, sizeof *f);
+	int g;
+	unsigned long long jobs = 0, okjobs = 0, permjobs = 0;
 
-struct target {
-	char host[DNS_NAME_MAX + 1];
-	int system;   /* a route's host: the system resolver (/etc/hosts too) */
-};
-
-/* A route's host name goes through getaddrinfo, so /etc/hosts names work
- * as they do for every other program; MX targets stay DNS-only. */
-static int
-system_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
-{
-	struct addrinfo hints, *res, *p;
-	int r;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = want == DNS_WANT_V4 ? AF_INET : want == DNS_WANT_V6 ? AF_INET6 : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	*n = 0;
-	r = getaddrinfo(host, NULL, &hints, &res);
-	if (r == EAI_NONAME)
-		return DNS_NXDOMAIN;
-	if (r == EAI_NODATA || r == EAI_ADDRFAMILY)
-		return DNS_NODATA;
-	if (r != 0)
-		return DNS_TEMP;
-	for (p = res; p && *n < max; p = p->ai_next) {
-		if (p->ai_addrlen > sizeof a[*n].sa)
-			continue;
-		memset(&a[*n], 0, sizeof a[*n]);
-		memcpy(&a[*n].sa, p->ai_addr, p->ai_addrlen);
-		a[*n].len = p->ai_addrlen;
-		(*n)++;
-	}
-	freeaddrinfo(res);
-	return *n ? DNS_OK : DNS_NODATA;
-}
-
-/* Try the hosts in order, each address of each host. */
-static void
-deliver(struct job *j, struct target *t, size_t nt, unsigned port, int want, int tlsmode)
-{
-	struct str lasterr = STR_INIT;
-	char lastenh[SMTPREPLY_ENH_MAX] = "4.4.1";
-	const char *lasthost = NULL;
-	size_t h, attempts = 0;
-	int dnstemp = 0;
-	str_copys(&lasterr, "no host could be reached");
-	str_0(&lasterr);
-	for (h = 0; h < nt && attempts < ATTEMPTS_MAX; h++) {
-		struct dns_addr a[DNS_ADDR_MAX];
-		size_t na, i;
-		int r = t[h].system ? system_addrs(t[h].host, want, a, DNS_ADDR_MAX, &na) :
-		    dns_addrs(t[h].host, want, a, DNS_ADDR_MAX, &na);
-		if (r != DNS_OK) {
-			if (r == DNS_TEMP)
-				dnstemp = 1;
-			str_copys(&lasterr, r == DNS_TEMP ? "temporary DNS failure looking up " :
-			    "no address for ");
-			str_cats(&lasterr, t[h].host);
-			str_0(&lasterr);
-			memcpy(lastenh, "4.4.3", 6);
+	if (!f)
+		die_nomem(EXIT_TEMP);
+	buf_init(&in, 0, inspace, sizeof inspace);
+	while ((g = buf_getline(&in, &line, BATCH_LINE_MAX, '\n')) == BUF_LINE || g == BUF_PARTIAL) {
+		size_t nf = 0, k;
+		char *q = line.s, *colon;
+		unsigned long long off = 0, len = 0;
+		int haslen = 0, r;
+		while (*q && nf < RCPT_MAX + 3) {
+			while (*q == ' ')
+				*q++ = 0;
+			if (!*q)
+				break;
+			f[nf++] = q;
+			while (*q && *q != ' ')
+				q++;
+		}
+		if (nf < 4) {
+			warn_x("parse", "a batch line", "want FILE DOMAIN SENDER RCPT...");
+			if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
+				die_sys(EXIT_TEMP, "write", "stdout");
 			continue;
 		}
-		for (i = 0; i < na && attempts < ATTEMPTS_MAX; i++) {
-			int mode = tlsmode, r2;
-			if (a[i].sa.ss_family == AF_INET6)
-				((struct sockaddr_in6 *)&a[i].sa)->sin6_port = htons((unsigned short)port);
-			else
-				((struct sockaddr_in *)&a[i].sa)->sin_port = htons((unsigned short)port);
-			do {
-				attempts++;
-				r2 = session_run(j, t[h].host, &a[i], mode, &lasterr, lastenh);
-				mode = TLS_MODE_NO;   /* the retry after a failed opportunistic handshake */
-			} while (r2 == ATT_PLAIN && attempts < ATTEMPTS_MAX);
-			lasthost = t[h].host;
-			if (r2 == ATT_DONE)
-				goto out;
+		colon = strchr(f[0], ':');
+		if (colon) {
+			char *c2 = strchr(colon + 1, ':');
+			*colon = 0;
+			if (!c2 || scan_ulong(colon + 1, (size_t)(c2 - colon - 1), ~0ULL >> 1, &off) < 0 ||
+			    scan_ulongz(c2 + 1, ~0ULL >> 1, &len) < 0)
+				off = len = 0, f[0] = "";
+			haslen = 1;
 		}
+		j->domain = f[1];
+		j->sender = strcmp(f[2], "<>") == 0 ? "" : f[2];
+		job_envelope(j, f + 3, nf - 3);
+		r = message_file(j, f[0], off, len, haslen);
+		if (r < 0)
+			job_settle(j, ST_TEMP, "4.3.0", "unable to read the message file", "-");
+		run_job(j, o, p, &c);
+		r = print_results(j);
+		if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
+			die_sys(EXIT_TEMP, "write", "stdout");
+		jobs++;
+		okjobs += r == EXIT_OK;
+		permjobs += r == EXIT_PERM;
+		if (j->msgfd >= 0)
+			close(j->msgfd);
+		for (k = 0; k < nf; k++)
+			f[k] = NULL;
+		job_free(j);
 	}
-	if (attempts == 0 && !dnstemp) {
-		/* every mail host is known not to exist: RFC 5321 5.1 */
-		job_settle(j, ST_PERM, "5.4.4", "no mail host of the domain has an address", t[0].host);
-		goto out;
-	}
-	job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
-out:
-	str_free(&lasterr);
+	if (c.s)
+		session_close(c.s);
+	str_free(&c.key);
+	str_free(&line);
+	free(f);
+	if (g == BUF_ERR)
+		die_sys(EXIT_TEMP, "read", "stdin");
+	return okjobs == jobs ? EXIT_OK : permjobs == jobs ? EXIT_PERM : EXIT_TEMP;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct job j = { 0 };
-	struct route route;
+	struct plan *p;
+	struct opts o = { 25, DNS_WANT_V4 | DNS_WANT_V6, TLS_MODE_TRY, 0, NULL };
 	struct str helo = STR_INIT, routes = STR_INIT;
-	struct target *t;
-	size_t nt = 0, i;
 	unsigned long long port = 25, wsec = 0;
-	const char *routesfile = NULL, *cafile = NULL;
-	int opt, noroutes = 0, want = DNS_WANT_V4 | DNS_WANT_V6, tlsmode = TLS_MODE_TRY, r;
-	unsigned long lineno;
+	int opt, batchmode = 0;
 
 	die_init("smtp-send");
+	/* a peer that closes early is an error to report, not a reason to die */
+	signal(SIGPIPE, SIG_IGN);
 	j.sender = getenv("SENDER");
-	while ((opt = getopt(argc, argv, "f:h:p:r:RT:C:46w:")) != -1) {
+	j.msgfd = -1;
+	while ((opt = getopt(argc, argv, "Bf:h:p:r:RT:C:46w:")) != -1) {
 		switch (opt) {
+		case 'B': batchmode = 1; break;
 		case 'f': j.sender = optarg; break;
 		case 'h': j.helo = optarg; break;
 		case 'p':
 			if (scan_ulongz(optarg, 65535, &port) < 0 || port == 0)
 				die_usage(USAGE);
+			o.port = (unsigned)port;
 			break;
-		case 'r': routesfile = optarg; break;
-		case 'R': noroutes = 1; break;
-		case 'T': tlsmode = tlsmode_of(optarg); break;
-		case 'C': cafile = optarg; break;
-		case '4': want = DNS_WANT_V4; break;
-		case '6': want = DNS_WANT_V6; break;
+		case 'r': o.routesfile = optarg; break;
+		case 'R': o.noroutes = 1; break;
+		case 'T': o.tlsmode = tlsmode_of(optarg); break;
+		case 'C': j.cafile = optarg; break;
+		case '4': o.want = DNS_WANT_V4; break;
+		case '6': o.want = DNS_WANT_V6; break;
 		case 'w':
 			if (scan_ulongz(optarg, 86400, &wsec) < 0 || wsec == 0)
 				die_usage(USAGE);
@@ -369,102 +152,34 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 2)
+	if (batchmode ? argc != 0 : argc < 2)
 		die_usage(USAGE);
-	if (!j.sender)
-		j.sender = "";
-	j.domain = argv[0];
-	j.tcap = (int)wsec * 1000;
-	j.nrcpt = (size_t)(argc - 1);
-	if (j.nrcpt > RCPT_MAX)
+	if ((size_t)argc > RCPT_MAX + 1)
 		die_msg(EXIT_PERM, "too many recipients");
-	j.rcpt = calloc(j.nrcpt, sizeof *j.rcpt);
-	if (!j.rcpt)
-		die_nomem(EXIT_TEMP);
-	if (!addr_ok(j.sender, &j.utf8))
-		die_msg(EXIT_PERM, "unusable sender address");
-	for (i = 0; i < j.nrcpt; i++) {
-		int u = 0;
-		j.rcpt[i].addr = argv[i + 1];
-		if (!addr_ok(j.rcpt[i].addr, &u) || !*j.rcpt[i].addr) {
-			j.rcpt[i].status = ST_PERM;
-			memcpy(j.rcpt[i].enh, "5.1.3", 6);
-			str_copys(&j.rcpt[i].text, "unusable recipient address");
-		}
-		j.utf8 |= u;
-	}
-	read_dsn(&j);
+	j.tcap = (int)wsec * 1000;
 	if (!j.helo) {
 		helo_name(&helo);
 		j.helo = helo.s;
 	}
-	message_open(&j);
-	tls_setup(&j, cafile);
-
-	t = calloc(DNS_MX_MAX, sizeof *t);
-	if (!t)
-		die_nomem(EXIT_TEMP);
-	route_init(&route);
-	r = 0;
-	if (!noroutes) {
-		if (!routesfile) {
-			if (conf_path(&routes, "routes") < 0 || str_0(&routes) < 0)
-				die_nomem(EXIT_TEMP);
-			routesfile = routes.s;
-		}
-		r = routes_lookup(routesfile, j.domain, &route, &lineno);
-		if (r < 0 && errno == EINVAL) {
-			char where[32];
-			snprintf(where, sizeof where, "line %lu", lineno);
-			die_x(EXIT_TEMP, "parse", routesfile, where);
-		}
-		if (r < 0)
-			die_sys(EXIT_TEMP, "read", routesfile);
+	if (!o.noroutes && !o.routesfile) {
+		if (conf_path(&routes, "routes") < 0 || str_0(&routes) < 0)
+			die_nomem(EXIT_TEMP);
+		o.routesfile = routes.s;
 	}
 	if (dns_init() < 0)
 		die_sys(EXIT_TEMP, "initialize", "the resolver");
-	if (r == 1 && route.host.len) {
-		if (route.host.len > DNS_NAME_MAX)
-			die_x(EXIT_TEMP, "use", routesfile, "host name too long");
-		memcpy(t[0].host, route.host.s, route.host.len + 1);
-		t[0].system = 1;
-		nt = 1;
-		if (route.port)
-			port = route.port;
-		if (route.tls != ROUTE_TLS_DEFAULT)
-			tlsmode = route.tls;
-		if (route.user.len) {
-			j.user = route.user.s;
-			j.pass = route.pass.s;
-		}
-	} else {
-		struct dns_mx mx[DNS_MX_MAX];
-		size_t n;
-		int d = dns_mx(j.domain, mx, DNS_MX_MAX, &n);
-		switch (d) {
-		case DNS_OK:
-			for (i = 0; i < n; i++)
-				memcpy(t[i].host, mx[i].host, sizeof t[i].host);
-			nt = n;
-			break;
-		case DNS_NODATA:   /* RFC 5321 5.1: the implicit MX */
-			if (strlen(j.domain) > DNS_NAME_MAX)
-				die_msg(EXIT_PERM, "domain name too long");
-			memcpy(t[0].host, j.domain, strlen(j.domain) + 1);
-			nt = 1;
-			break;
-		case DNS_NULLMX:
-			job_settle(&j, ST_PERM, "5.1.10", "the domain accepts no mail (null MX, RFC 7505)", "-");
-			break;
-		case DNS_NXDOMAIN:
-			job_settle(&j, ST_PERM, "5.1.2", "the domain does not exist", "-");
-			break;
-		default:
-			job_settle(&j, ST_TEMP, "4.4.3", "temporary DNS failure looking up MX", "-");
-		}
-	}
-	j.tlsmode = tlsmode;
-	if (nt)
-		deliver(&j, t, nt, (unsigned)port, want, tlsmode);
+	p = calloc(1, sizeof *p);
+	if (!p)
+		die_nomem(EXIT_TEMP);
+	route_init(&p->route);
+	if (batchmode)
+		return batch(&j, &o, p);
+	if (!j.sender)
+		j.sender = "";
+	j.domain = argv[0];
+	job_envelope(&j, argv + 1, (size_t)(argc - 1));
+	read_dsn(&j);
+	message_open(&j);
+	run_job(&j, &o, p, NULL);
 	return print_results(&j);
 }

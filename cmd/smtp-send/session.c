@@ -3,6 +3,7 @@
  * the peer offers PIPELINING. Recipient verdicts go into the job. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,18 +14,24 @@
 #include "log.h"
 #include "smtp-send.h"
 
-enum { CONNECT_TIMEOUT = 30000, READ_CHUNK = 65536 };
+enum { CONNECT_TIMEOUT = 30000, READ_CHUNK = 65536, TXN_RCPT_MAX = 100 };
 
 struct sess {
 	struct job *job;
 	struct conn *c;
-	const char *host;
+	char host[DNS_NAME_MAX + 1];
 	struct smtpreply r;
 	struct smtpext ext;
 	struct str line;
 	struct str err;       /* why the connection failed */
 	int dead;             /* connection unusable */
 	int tls;
+	int dirty;            /* a transaction was left unfinished: RSET first */
+	int sentdata;         /* the message data started going out */
+	unsigned long long msgs, n[4];   /* transactions, recipient verdicts */
+	long long opened;     /* monotonic ms */
+	char ip[INET6_ADDRSTRLEN];
+	struct conn conn;
 };
 
 static int
@@ -87,24 +94,16 @@ command(struct sess *s, const char *a, const char *b, int ms)
 	return reply(s, ms);
 }
 
-/* the current reply as printable text */
+/* rcptctx: the reply answered RCPT (so 550 means 5.1.1, not 5.0.0) */
 static void
-replytext(struct sess *s, struct str *out)
-{
-	out->len = 0;
-	smtpreply_print(&s->r, out);
-	str_0(out);
-}
-
-static void
-set_rcpt(struct sess *s, struct rcpt *rc, int status, const struct smtpreply *r)
+set_rcpt(struct sess *s, struct rcpt *rc, int status, const struct smtpreply *r, int rcptctx)
 {
 	rc->status = status;
-	smtpreply_enhanced(r, 1, rc->enh);
+	smtpreply_enhanced(r, rcptctx, rc->enh);
 	rc->text.len = 0;
 	smtpreply_print(r, &rc->text);
 	str_0(&rc->text);
-	rc->host = s->host;
+	snprintf(rc->host, sizeof rc->host, "%s", s->host);
 }
 
 static int
@@ -113,17 +112,17 @@ status_of(int code)
 	return code >= 200 && code < 300 ? ST_OK : code >= 500 ? ST_PERM : ST_TEMP;
 }
 
-/* every pending recipient gets the current reply's verdict */
+/* every recipient of this transaction still pending gets the current
+ * (failure) reply's verdict */
 static void
-settle_reply(struct sess *s, int rcpt)
+settle_reply(struct sess *s)
 {
-	struct str t = STR_INIT;
-	char enh[SMTPREPLY_ENH_MAX];
-	replytext(s, &t);
-	smtpreply_enhanced(&s->r, rcpt, enh);
-	job_settle(s->job, status_of(s->r.code) == ST_OK ? ST_TEMP : status_of(s->r.code), enh,
-	    t.s ? t.s : "", s->host);
-	str_free(&t);
+	struct job *j = s->job;
+	int st = status_of(s->r.code) == ST_OK ? ST_TEMP : status_of(s->r.code);
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].accepted && j->rcpt[i].status == ST_PENDING)
+			set_rcpt(s, &j->rcpt[i], st, &s->r, 0);
 }
 
 static void
@@ -241,19 +240,29 @@ body(struct sess *s)
 	struct dotstuff d;
 	struct str out = STR_INIT;
 	char *in = malloc(READ_CHUNK);
+	off_t off = j->msgoff;
+	unsigned long long left = j->size;
 	int ret = -1;
-	if (!in || lseek(j->msgfd, j->msgoff, SEEK_SET) < 0) {
-		str_copys(&s->err, "unable to read the message");
+	/* any failure from here on must drop the connection: the peer is
+	 * in DATA and must never see a truncated message end */
+	s->dead = 1;
+	if (!in) {
+		str_copys(&s->err, "out of memory");
 		goto out;
 	}
 	dotstuff_init(&d);
 	for (;;) {
-		ssize_t r = read(j->msgfd, in, READ_CHUNK);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			str_copys(&s->err, "unable to read the message");
-			goto out;
+		ssize_t r = 0;
+		if (left) {
+			r = pread(j->msgfd, in, left < READ_CHUNK ? (size_t)left : READ_CHUNK, off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				str_copys(&s->err, "unable to read the message");
+				goto out;
+			}
+			off += r;
+			left -= (unsigned long long)r;
 		}
 		out.len = 0;
 		if (r == 0 ? dotstuff_end(&d, &out) < 0 : dotstuff_put(&d, in, (size_t)r, &out) < 0) {
@@ -262,7 +271,6 @@ body(struct sess *s)
 		}
 		conn_deadline(s->c, tmo(s, TO_BLOCK));
 		if (conn_put(s->c, out.s, out.len) < 0) {
-			s->dead = 1;
 			str_copys(&s->err, errno == ETIMEDOUT ? "timeout sending the message" :
 			    "connection lost while sending the message");
 			goto out;
@@ -270,6 +278,7 @@ body(struct sess *s)
 		if (r == 0)
 			break;
 	}
+	s->dead = 0;
 	ret = send_flush(s, TO_BLOCK);
 out:
 	free(in);
@@ -295,7 +304,7 @@ rcpt_reply(struct sess *s, struct rcpt *rc, int mailok)
 		rc->accepted = 1;
 		return 1;
 	}
-	set_rcpt(s, rc, status_of(s->r.code), &s->r);
+	set_rcpt(s, rc, status_of(s->r.code), &s->r, 1);
 	return 0;
 }
 
@@ -306,11 +315,17 @@ transaction(struct sess *s)
 {
 	struct job *j = s->job;
 	int pipe = (s->ext.flags & EXT_PIPELINING) != 0;
-	size_t i, accepted = 0;
+	size_t i, n, accepted = 0;
 	int mailok, datago;
 
-	for (i = 0; i < j->nrcpt; i++)
-		j->rcpt[i].accepted = j->rcpt[i].status == ST_PENDING ? -1 : 0;   /* -1: in this transaction */
+	/* -1: in this transaction; at most TXN_RCPT_MAX of them (RFC 5321
+	 * 4.5.3.1.8: servers take 100), the rest in the next one */
+	for (i = 0, n = 0; i < j->nrcpt; i++) {
+		int in = j->rcpt[i].status == ST_PENDING && n < TXN_RCPT_MAX;
+		j->rcpt[i].accepted = in ? -1 : 0;
+		n += (size_t)in;
+	}
+	s->sentdata = 0;
 	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->size > s->ext.size) {
 		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
 		return;
@@ -324,6 +339,7 @@ transaction(struct sess *s)
 		return;
 	}
 
+	s->dirty = 1;
 	if (pipe) {
 		/* RFC 2920: MAIL, every RCPT and DATA in one write */
 		if (put_mail(s) < 0)
@@ -337,7 +353,7 @@ transaction(struct sess *s)
 			return;
 		mailok = s->r.code >= 200 && s->r.code < 300;
 		if (!mailok)
-			settle_reply(s, 0);
+			settle_reply(s);
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
 			if (j->rcpt[i].accepted >= 0)
 				continue;
@@ -352,7 +368,7 @@ transaction(struct sess *s)
 			return;
 		mailok = s->r.code >= 200 && s->r.code < 300;
 		if (!mailok) {
-			settle_reply(s, 0);
+			settle_reply(s);
 			return;
 		}
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
@@ -372,20 +388,23 @@ transaction(struct sess *s)
 		/* RFC 2920 3.1: DATA went through without a recipient; end it empty */
 		if (conn_puts(s->c, ".\r\n") < 0 || send_flush(s, TO_BLOCK) < 0)
 			return;
-		reply(s, TO_DOT);
+		if (reply(s, TO_DOT) == 0)
+			s->dirty = 0;
 		return;
 	}
 	if (accepted == 0)
 		return;
 	if (!datago) {
-		settle_reply(s, 0);
+		settle_reply(s);
 		return;
 	}
+	s->sentdata = 1;
 	if (body(s) < 0 || reply(s, TO_DOT) < 0)
 		return;
+	s->dirty = 0;
 	for (i = 0; i < j->nrcpt; i++)
 		if (j->rcpt[i].accepted > 0)
-			set_rcpt(s, &j->rcpt[i], status_of(s->r.code), &s->r);
+			set_rcpt(s, &j->rcpt[i], status_of(s->r.code), &s->r, 0);
 }
 
 static void
@@ -415,110 +434,172 @@ next(struct sess *s, struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX], const
 }
 
 int
-session_run(struct job *j, const char *host, const struct dns_addr *a, int tlsmode,
-    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX])
+session_open(struct job *j, const char *host, const struct dns_addr *a, int tlsmode,
+    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX], struct sess **out)
 {
-	struct conn *c = malloc(sizeof *c);
-	struct sess s = { .job = j, .c = c, .host = host, .line = STR_INIT, .err = STR_INIT };
-	struct logline l;
-	char ip[INET6_ADDRSTRLEN];
+	struct sess *s = calloc(1, sizeof *s);
 	int ret = ATT_DONE;
-	size_t i;
 
-	fmt_ip(a, ip, sizeof ip);
-	smtpreply_init(&s.r);
-	if (!c) {
+	*out = NULL;
+	if (!s) {
 		str_copys(lasterr, "out of memory");
+		str_0(lasterr);
 		memcpy(lastenh, "4.3.0", 6);
 		return ATT_NEXT;
 	}
-	if (conn_open(c, (const struct sockaddr *)&a->sa, a->len, tmo(&s, CONNECT_TIMEOUT)) < 0) {
-		str_copys(&s.err, "unable to connect: ");
-		str_cats(&s.err, strerror(errno));
-		str_0(&s.err);
-		s.dead = 1;
-		ret = next(&s, lasterr, lastenh, "4.4.1", 0);
+	s->job = j;
+	s->c = &s->conn;
+	s->c->fd = -1;
+	snprintf(s->host, sizeof s->host, "%s", host);
+	s->line = (struct str)STR_INIT;
+	s->err = (struct str)STR_INIT;
+	s->opened = buf_now_ms();
+	fmt_ip(a, s->ip, sizeof s->ip);
+	smtpreply_init(&s->r);
+	if (conn_open(s->c, (const struct sockaddr *)&a->sa, a->len, tmo(s, CONNECT_TIMEOUT)) < 0) {
+		str_copys(&s->err, "unable to connect: ");
+		str_cats(&s->err, strerror(errno));
+		str_0(&s->err);
+		s->dead = 1;
+		ret = next(s, lasterr, lastenh, "4.4.1", 0);
 		goto out;
 	}
-	if (reply(&s, TO_GREETING) < 0 || s.r.code != 220) {
-		ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+	if (reply(s, TO_GREETING) < 0 || s->r.code != 220) {
+		ret = next(s, lasterr, lastenh, "4.4.2", 1);
 		goto out;
 	}
-	if (ehlo(&s) < 0) {
-		ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+	if (ehlo(s) < 0) {
+		ret = next(s, lasterr, lastenh, "4.4.2", 1);
 		goto out;
 	}
-	if (tlsmode != TLS_MODE_NO && (s.ext.flags & EXT_STARTTLS)) {
-		struct tls_config *cfg = tlsmode == TLS_MODE_VERIFY ? j->tlsverify : j->tlscfg;
-		if (command(&s, "STARTTLS", NULL, TO_EHLO) < 0 || s.dead) {
-			ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+	if (tlsmode != TLS_MODE_NO && (s->ext.flags & EXT_STARTTLS)) {
+		struct tls_config *cfg = job_tlsconfig(j, tlsmode == TLS_MODE_VERIFY, &s->err);
+		if (!cfg) {
+			str_0(&s->err);
+			ret = next(s, lasterr, lastenh, "4.7.0", 0);
 			goto out;
 		}
-		if (s.r.code == 220) {
+		if (command(s, "STARTTLS", NULL, TO_EHLO) < 0 || s->dead) {
+			ret = next(s, lasterr, lastenh, "4.4.2", 1);
+			goto out;
+		}
+		if (s->r.code == 220) {
 			/* anything after the 220 came before TLS: an injection (I6) */
-			conn_discard(c);
-			if (conn_starttls(c, cfg, host, &s.err) < 0) {
-				str_0(&s.err);
-				s.dead = 1;
-				ret = next(&s, lasterr, lastenh, "4.7.0", 0);
+			conn_discard(s->c);
+			if (conn_starttls(s->c, cfg, host, &s->err) < 0) {
+				str_0(&s->err);
+				s->dead = 1;
+				ret = next(s, lasterr, lastenh, "4.7.0", 0);
 				if (tlsmode == TLS_MODE_TRY)
 					ret = ATT_PLAIN;
 				goto out;
 			}
-			s.tls = 1;
-			if (ehlo(&s) < 0) {
-				ret = next(&s, lasterr, lastenh, "4.4.2", 1);
+			s->tls = 1;
+			if (ehlo(s) < 0) {
+				ret = next(s, lasterr, lastenh, "4.4.2", 1);
 				goto out;
 			}
 		}
 	}
-	if (!s.tls && tlsmode >= TLS_MODE_MUST) {
-		str_copys(&s.err, "TLS is required but the peer offers no STARTTLS");
-		str_0(&s.err);
-		ret = next(&s, lasterr, lastenh, "4.7.4", 0);
+	if (!s->tls && tlsmode >= TLS_MODE_MUST) {
+		str_copys(&s->err, "TLS is required but the peer offers no STARTTLS");
+		str_0(&s->err);
+		ret = next(s, lasterr, lastenh, "4.7.4", 0);
 		goto out;
 	}
 	if (j->user) {
-		if (!s.tls) {
-			str_copys(&s.err, "refusing to AUTH without TLS");
-			str_0(&s.err);
-			ret = next(&s, lasterr, lastenh, "4.7.0", 0);
+		if (!s->tls) {
+			str_copys(&s->err, "refusing to AUTH without TLS");
+			str_0(&s->err);
+			ret = next(s, lasterr, lastenh, "4.7.0", 0);
 			goto out;
 		}
-		if (auth(&s) < 0) {
-			str_0(&s.err);
-			ret = next(&s, lasterr, lastenh, "4.7.0", s.err.len == 0);
+		if (auth(s) < 0) {
+			str_0(&s->err);
+			ret = next(s, lasterr, lastenh, "4.7.0", s->err.len == 0);
 			goto out;
 		}
 	}
-	transaction(&s);
-	if (s.dead)
-		job_settle(j, ST_TEMP, "4.4.2", s.err.s ? s.err.s : "connection lost", host);
-	quit(&s);
+	*out = s;
+	return ATT_DONE;
 out:
-	log_begin(&l, "session");
-	log_kv(&l, "host", host);
-	log_kv(&l, "ip", ip);
-	log_kv(&l, "tls", s.tls ? "yes" : "no");
-	log_kv(&l, "result", ret == ATT_DONE ? "done" : "next");
-	if (ret != ATT_DONE)
+	s->dead = 1;
+	{
+		struct logline l;
+		log_begin(&l, "session");
+		log_kv(&l, "host", host);
+		log_kv(&l, "ip", s->ip);
+		log_kv(&l, "tls", s->tls ? "yes" : "no");
+		log_kv(&l, "result", "next");
 		log_kv(&l, "reason", lasterr->s);
-	if (ret == ATT_DONE) {
-		unsigned long long n[4] = { 0, 0, 0, 0 };
-		for (i = 0; i < j->nrcpt; i++)
-			n[j->rcpt[i].status & 3]++;
-		log_kvu(&l, "ok", n[ST_OK]);
-		log_kvu(&l, "temp", n[ST_TEMP]);
-		log_kvu(&l, "perm", n[ST_PERM]);
+		log_end(&l);
 	}
-	log_end(&l);
-	if (c->fd >= 0) {
-		conn_deadline(c, 2000);
-		conn_close(c);
-	}
-	free(c);
-	smtpreply_free(&s.r);
-	str_free(&s.line);
-	str_free(&s.err);
+	session_close(s);
 	return ret;
+}
+
+int
+session_deliver(struct sess *s, struct job *j, int reused)
+{
+	size_t i, rounds;
+	s->job = j;
+	s->err.len = 0;
+	s->sentdata = 0;
+	for (rounds = 0; !s->dead && rounds <= j->nrcpt / TXN_RCPT_MAX; rounds++) {
+		int pending = 0;
+		for (i = 0; i < j->nrcpt; i++)
+			pending |= j->rcpt[i].status == ST_PENDING;
+		if (!pending)
+			break;
+		if (s->dirty) {
+			if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
+				s->dead = 1;
+			s->dirty = 0;
+			if (s->dead)
+				break;
+		}
+		transaction(s);
+		if (s->dead && reused && !s->sentdata && rounds == 0)
+			return 1;   /* a cached connection went stale: nothing was decided */
+	}
+	if (s->dead)
+		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
+	s->msgs++;
+	for (i = 0; i < j->nrcpt; i++)
+		s->n[j->rcpt[i].status & 3]++;
+	return 0;
+}
+
+int
+session_reusable(const struct sess *s, int max_age_ms)
+{
+	return !s->dead && buf_now_ms() - s->opened < max_age_ms;
+}
+
+void
+session_close(struct sess *s)
+{
+	if (s->msgs) {
+		struct logline l;
+		log_begin(&l, "session");
+		log_kv(&l, "host", s->host);
+		log_kv(&l, "ip", s->ip);
+		log_kv(&l, "tls", s->tls ? "yes" : "no");
+		log_kv(&l, "result", "done");
+		log_kvu(&l, "ok", s->n[ST_OK]);
+		log_kvu(&l, "temp", s->n[ST_TEMP]);
+		log_kvu(&l, "perm", s->n[ST_PERM]);
+		if (s->msgs > 1)
+			log_kvu(&l, "msgs", s->msgs);
+		log_end(&l);
+	}
+	quit(s);
+	if (s->c->fd >= 0) {
+		conn_deadline(s->c, 2000);
+		conn_close(s->c);
+	}
+	smtpreply_free(&s->r);
+	str_free(&s->line);
+	str_free(&s->err);
+	free(s);
 }

@@ -6,10 +6,14 @@
 #include <sys/types.h>
 #include <tls.h>
 #include "dns.h"
+#include "routes.h"
 #include "smtpreply.h"
 #include "str.h"
 
 enum { ST_PENDING = 0, ST_OK, ST_TEMP, ST_PERM };
+
+enum { ADDR_MAX = 320, RCPT_MAX = 10000, DSN_LINE_MAX = 1024, ATTEMPTS_MAX = 32, READ_BUF_SIZE = 65536,
+	BATCH_LINE_MAX = 65536 };
 
 /* RFC 5321 4.5.3.2 timeouts, in ms */
 enum {
@@ -26,7 +30,7 @@ struct rcpt {
 	int accepted;         /* 250 to RCPT in the current session */
 	char enh[SMTPREPLY_ENH_MAX];
 	struct str text;      /* the reply, printable */
-	const char *host;
+	char host[DNS_NAME_MAX + 1];   /* who answered, "" for nobody */
 };
 
 struct job {
@@ -41,8 +45,9 @@ struct job {
 	unsigned long long size;
 	int eightbit, utf8;
 	int tlsmode;          /* TLS_MODE_* */
-	struct tls_config *tlscfg;   /* no verification */
+	struct tls_config *tlscfg;   /* no verification; made on first use */
 	struct tls_config *tlsverify;
+	const char *cafile;
 	const char *user, *pass;     /* AUTH for this route, or NULL */
 	int tcap;             /* cap on every timeout in ms, 0 none */
 };
@@ -54,11 +59,65 @@ enum {
 	ATT_PLAIN         /* TLS failed in opportunistic mode: retry this address without it */
 };
 
-/* Deliver over one address. lasterr receives the reason for ATT_NEXT. */
-int session_run(struct job *, const char *host, const struct dns_addr *, int tlsmode,
-    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX]);
+struct sess;
 
+/* Connect to one address: greeting, EHLO, STARTTLS, AUTH. ATT_DONE with
+ * *out set, else ATT_NEXT or ATT_PLAIN with the reason in lasterr. */
+int session_open(struct job *, const char *host, const struct dns_addr *, int tlsmode,
+    struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX], struct sess **out);
+/* One transaction for the job's pending recipients. Returns 1 when a
+ * reused connection died before the data went out (nothing decided:
+ * the caller may try a fresh connection), else 0 with every recipient
+ * settled. */
+int session_deliver(struct sess *, struct job *, int reused);
+int session_reusable(const struct sess *, int max_age_ms);
+void session_close(struct sess *);   /* QUIT, log, free */
+
+/* The TLS configuration for verify or not, made on first use; NULL with
+ * the reason in err. */
+struct tls_config *job_tlsconfig(struct job *, int verify, struct str *err);
+
+/* job.c */
 /* Set every pending recipient's result. */
 void job_settle(struct job *, int status, const char *enh, const char *text, const char *host);
+/* The recipients (unusable ones settled at once); job_free undoes it. */
+void job_envelope(struct job *, char **rcpts, size_t n);
+void job_free(struct job *);
+void read_dsn(struct job *);              /* PIPEMAIL_DSN */
+void message_open(struct job *);          /* stdin, spooled when not a file */
+int message_file(struct job *, const char *path, unsigned long long off, unsigned long long len, int haslen);
+/* One line per recipient on stdout; the exit code for this job. */
+int print_results(const struct job *);
+
+/* route.c */
+struct target {
+	char host[DNS_NAME_MAX + 1];
+	int system;   /* a route's host: the system resolver (/etc/hosts too) */
+};
+
+/* Where one job goes: hosts in order, port, TLS policy, credentials. */
+struct plan {
+	struct target t[DNS_MX_MAX];
+	size_t nt;
+	unsigned port;
+	int tlsmode;
+	struct route route;
+	struct str key;       /* the connection cache key */
+};
+
+struct opts {
+	unsigned port;
+	int want, tlsmode, noroutes;
+	const char *routesfile;
+};
+
+/* One open connection kept between the jobs of a batch. */
+struct cache {
+	struct sess *s;
+	struct str key;
+};
+
+/* Route j (routes file or MX) and deliver it, through c when not NULL. */
+void run_job(struct job *, const struct opts *, struct plan *, struct cache *c);
 
 #endif

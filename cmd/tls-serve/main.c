@@ -12,14 +12,10 @@
  * discards them) or reach libtls as handshake garbage: never cleartext. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,8 +32,7 @@
 enum {
 	HANDSHAKE_S = 30,
 	IDLE_S = 3600,         /* above IMAP's 30-minute autologout; servers time out first */
-	TIMEOUT_MAX_S = 86400,
-	ID_MAX = 4294967294U
+	TIMEOUT_MAX_S = 86400
 };
 
 struct opts {
@@ -84,62 +79,6 @@ parse_timeouts(struct opts *o, const char *arg)
 			die_usage(USAGE);
 		o->idle_ms = (int)idle * 1000;
 	}
-}
-
-/* uid:gid numerically, or a user name; NULL falls back to $UID/$GID the
- * way ucspi-tcp's envuidgid hands them on. 1 if an identity was named. */
-static int
-target_ids(const char *user, uid_t *uid, gid_t *gid)
-{
-	unsigned long long u, g;
-	const char *colon;
-	if (!user) {
-		const char *eu = getenv("UID"), *eg = getenv("GID");
-		if (!eu && !eg)
-			return 0;
-		if (!eu || !eg || scan_ulongz(eu, ID_MAX, &u) < 0 || scan_ulongz(eg, ID_MAX, &g) < 0)
-			die_x(EXIT_TEMP, "use", "$UID and $GID", "both must be numbers");
-	} else if ((colon = strchr(user, ':'))) {
-		if (scan_ulong(user, (size_t)(colon - user), ID_MAX, &u) < 0 ||
-		    scan_ulongz(colon + 1, ID_MAX, &g) < 0)
-			die_usage(USAGE);
-	} else {
-		struct passwd *pw;
-		errno = 0;
-		pw = getpwnam(user);
-		if (!pw)
-			die_x(EXIT_TEMP, "find user", user, errno ? strerror(errno) : "no such user");
-		u = pw->pw_uid;
-		g = pw->pw_gid;
-	}
-	*uid = (uid_t)u;
-	*gid = (gid_t)g;
-	return 1;
-}
-
-static void
-drop_privileges(const char *user)
-{
-	uid_t uid, ru, eu, su;
-	gid_t gid, rg, eg, sg;
-	if (target_ids(user, &uid, &gid)) {
-		if (geteuid() == 0) {
-			if (setgroups(1, &gid) < 0)
-				die_sys(EXIT_TEMP, "setgroups", NULL);
-		} else if (uid != geteuid() || gid != getegid()) {
-			die_x(EXIT_TEMP, "change", "uid/gid", "not running as root");
-		}
-		if (setresgid(gid, gid, gid) < 0)
-			die_sys(EXIT_TEMP, "setresgid", NULL);
-		if (setresuid(uid, uid, uid) < 0)
-			die_sys(EXIT_TEMP, "setresuid", NULL);
-		if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-		    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
-			die_x(EXIT_TEMP, "drop", "privileges", "ids did not change");
-	}
-	/* Same uid as prog now: keep prog from ptrace-ing the key out of us. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die_sys(EXIT_TEMP, "prctl", "PR_SET_DUMPABLE");
 }
 
 static struct tls *
@@ -297,7 +236,7 @@ run_implicit(const struct opts *o, struct tls *srv, char **argv)
 	close(out[1]);
 	c.to_prog = in[1];
 	c.from_prog = out[0];
-	conn_relay(&c, o->idle_ms);
+	conn_relay(&c, o->idle_ms, o->handshake_ms);
 	conn_close(&c);
 	if (c.to_prog >= 0)
 		close(c.to_prog);
@@ -381,7 +320,7 @@ run_starttls(const struct opts *o, struct tls *srv, char **argv)
 	if (conn_accept(&c, srv, o->handshake_ms) == 0) {
 		if (start == 1)
 			send_facts(ctl[0], c.tls);
-		conn_relay(&c, o->idle_ms);
+		conn_relay(&c, o->idle_ms, o->handshake_ms);
 	}
 	conn_close(&c);
 	if (c.to_prog >= 0)

@@ -4,6 +4,8 @@
  * the same open socket, and O_NONBLOCK there would surprise it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -94,6 +96,10 @@ int
 conn_accept(struct conn *c, struct tls *server, int timeout_ms)
 {
 	long long deadline = buf_now_ms() + timeout_ms;
+	int one = 1;
+	/* whole records go out in one send each: Nagle would only hold the
+	 * handshake's later flights back for a delayed ACK */
+	(void)setsockopt(c->netw, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (tls_accept_cbs(server, &c->tls, net_read, net_write, c) < 0) {
 		c->result = "accept";
 		conn_fail(c, server);
@@ -177,8 +183,10 @@ step_to_prog(struct relay *r)
 		return 0;
 	n = write(r->c->to_prog, r->in.b + r->in.off, r->in.len - r->in.off);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR) {
-			r->to_blocked = errno == EAGAIN;
+		if (errno == EINTR)
+			return 1;        /* try again at once */
+		if (errno == EAGAIN) {
+			r->to_blocked = 1;
 			return 0;
 		}
 		close(r->c->to_prog);    /* prog stopped reading: drop its input */
@@ -199,8 +207,10 @@ step_from_prog(struct relay *r)
 	if (r->prog_eof || r->out.len || r->from_blocked)
 		return 0;
 	n = read(r->c->from_prog, r->out.b, sizeof r->out.b);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		r->from_blocked = errno == EAGAIN;
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && errno == EAGAIN) {
+		r->from_blocked = 1;
 		return 0;
 	}
 	if (n <= 0) {
@@ -261,10 +271,10 @@ wake(struct relay *r, const struct pollfd *p, int np)
 }
 
 void
-conn_relay(struct conn *c, int idle_ms)
+conn_relay(struct conn *c, int idle_ms, int flush_ms)
 {
 	static struct relay r;       /* 32 KB of buffers: off the stack */
-	long long idle_end = buf_now_ms() + idle_ms;
+	long long idle_end = buf_now_ms() + idle_ms, flush_end = 0;
 	r = (struct relay){ .c = c };
 	(void)fcntl(c->to_prog, F_SETFL, fcntl(c->to_prog, F_GETFL) | O_NONBLOCK);
 	(void)fcntl(c->from_prog, F_SETFL, fcntl(c->from_prog, F_GETFL) | O_NONBLOCK);
@@ -280,8 +290,12 @@ conn_relay(struct conn *c, int idle_ms)
 			return;
 		if (r.prog_eof && r.out.off == r.out.len)
 			return;              /* prog is done talking: close the session */
+		if (r.prog_eof && !flush_end)
+			idle_end = flush_end = buf_now_ms() + flush_ms;
 		if (moved) {
-			idle_end = buf_now_ms() + idle_ms;
+			/* once prog is gone, its last output has a fixed deadline:
+			 * a client that never reads cannot hold us by sending */
+			idle_end = flush_end ? flush_end : buf_now_ms() + idle_ms;
 			continue;
 		}
 		if (r.rd_want == TLS_WANT_POLLIN || r.wr_want == TLS_WANT_POLLIN)
@@ -294,7 +308,7 @@ conn_relay(struct conn *c, int idle_ms)
 			p[np++] = (struct pollfd){ .fd = c->from_prog, .events = POLLIN };
 		left = idle_end - buf_now_ms();
 		if (left <= 0 || np == 0) {
-			c->result = np ? "idle-timeout" : "stalled";
+			c->result = !np ? "stalled" : flush_end ? "flush-timeout" : "idle-timeout";
 			return;
 		}
 		n = poll(p, (nfds_t)np, left > 60000 ? 60000 : (int)left);

@@ -24,9 +24,13 @@ struct conn {
 
 /* 0 handshake done; -1 failed (c->result, c->reason say why). */
 int conn_accept(struct conn *c, struct tls *server, int timeout_ms);
-/* Relays until prog closes its output or an error or idle timeout. */
-void conn_relay(struct conn *c, int idle_ms);
+/* Relays until prog closes its output and that output is delivered, an
+ * error, the idle timeout, or flush_ms after prog closed its output. */
+void conn_relay(struct conn *c, int idle_ms, int flush_ms);
 /* close_notify, FIN, and a short bounded drain so the peer gets our last bytes. */
 void conn_close(struct conn *c);
+
+/* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure. */
+void drop_privileges(const char *user);
 
 #endif

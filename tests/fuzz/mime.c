@@ -1,10 +1,13 @@
 /* Fuzz lib/mime: the walk over any bytes stays within the input and its
  * bounds, every field and parameter parser terminates, decoded headers are
- * valid UTF-8 without control bytes. */
+ * free of control bytes. spamcheck's tokeniser and HTML reducer (its
+ * heaviest users) run over the same input and must stay within TOK_MAX. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mime.h"
+#include "../../cmd/spamcheck/html.c"
+#include "../../cmd/spamcheck/token.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,6 +51,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		mime_ctype(f.value, f.valuelen, t, st);
 		if (mime_param(f.value, f.valuelen, "boundary", &s) < 0)
+			abort();
+		{
+			struct str n = STR_INIT, v = STR_INIT;
+			size_t p = 0, last = 0;
+			int r;
+			while ((r = mime_param_next(f.value, f.valuelen, &p, &n, &v)) == 1) {
+				if (p <= last && last)
+					abort();   /* must make progress */
+				last = p;
+			}
+			if (r < 0 || p > f.valuelen)
+				abort();
+			str_free(&n);
+			str_free(&v);
+		}
+	}
+	{
+		static struct toks t;   /* reused across runs like a classifier's */
+		if (tokenize(&t, c.base, size) < 0 || t.n > TOK_MAX)
 			abort();
 	}
 	str_free(&s);

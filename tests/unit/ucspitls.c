@@ -15,6 +15,7 @@
 #include "ucspitls.h"
 
 static int serve(int bytewise);
+static void facts_cases(void);
 
 static void
 setfd(const char *name, int fd)
@@ -71,6 +72,8 @@ main(int argc, char **argv)
 	is_mem(c.s, c.len, "TLS_AES_256_GCM_SHA384", 22, "cipher");
 	ok(ucspitls_info(&p, &c), "facts still known on a later call");
 
+	facts_cases();
+
 	setenv("SSL_PROTOCOL", "TLSv1.2", 1);
 	setenv("SSL_CIPHER", "ECDHE-RSA-AES128-GCM-SHA256", 1);
 	ok(ucspitls_implicit(), "SSL_PROTOCOL set: implicit");
@@ -79,6 +82,72 @@ main(int argc, char **argv)
 	str_free(&p);
 	str_free(&c);
 	return done();
+}
+
+/* A fresh ucspitls_start over new socketpairs; returns the wrapper's end
+ * of the control socket, or -1. */
+static int
+fresh(void)
+{
+	int ctl[2], r, w;
+	char y;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) < 0)
+		return -1;
+	setfd("SSLCTLFD", ctl[0]);
+	setfd("SSLREADFD", ctl[0]);
+	setfd("SSLWRITEFD", ctl[0]);
+	if (ucspitls_start(&r, &w) < 0 || read(ctl[1], &y, 1) != 1)
+		return -1;
+	return ctl[1];
+}
+
+static int
+facts(const char *b, size_t n, int close_after, struct str *p, struct str *c)
+{
+	int fd = fresh(), known;
+	if (fd < 0 || write(fd, b, n) != (ssize_t)n)
+		return -1;
+	if (close_after)
+		close(fd);
+	known = ucspitls_info(p, c);
+	if (!close_after)
+		close(fd);
+	return known;
+}
+
+#define FACTS(lit, close_after) facts((lit), sizeof (lit) - 1, (close_after), &p, &c)
+
+static void
+facts_cases(void)
+{
+	static const char whole[] = "SSL_PROTOCOL=TLSv1.3\0SSL_CIPHER=TLS_AES_128_GCM_SHA256\0\0";
+	static char big[6000];
+	struct str p = STR_INIT, c = STR_INIT;
+	size_t i;
+	int fd = fresh(), known = 0;
+
+	for (i = 0; fd >= 0 && i < sizeof whole - 1; i++) {
+		if (write(fd, whole + i, 1) != 1)
+			break;
+		known = ucspitls_info(&p, &c);
+		if (known && i < sizeof whole - 3)
+			break;
+	}
+	ok(known && i == sizeof whole - 1, "facts one byte at a time: known only once both records are whole");
+	is_mem(c.s, c.len, "TLS_AES_128_GCM_SHA256", 22, "byte-wise cipher");
+	close(fd);
+
+	is_int(FACTS("SSL_CIPHER=X\0SSL_PROTOCOL=TLSv1.2\0\0", 0), 1, "records in any order");
+	is_mem(p.s, p.len, "TLSv1.2", 7, "protocol found after the cipher");
+	is_int(FACTS("SSL_PROTOCOL=TLSv1.2\0", 1), 1, "EOF after the protocol: known, no cipher");
+	is_int((long long)c.len, 0, "no cipher: empty");
+	is_int(FACTS("SSL_PROTOCOLX=a\0SSL_PROTOCOL=\0\0", 0), 0, "a longer key and an empty value: unknown");
+	is_int(FACTS("\0SSL_PROTOCOL=TLSv1.3\0\0", 0), 0, "records after the terminator are ignored");
+	memset(big, 'a', sizeof big);
+	is_int(facts(big, sizeof big, 0, &p, &c), 0, "6000 bytes without a NUL: unknown, bounded");
+	is_int(FACTS("", 1), 0, "nothing then EOF: unknown");
+	str_free(&p);
+	str_free(&c);
 }
 
 /* Test server. Commands: EHLO, STARTTLS, INFO, BIG n, EXIT n, QUIT;

@@ -1,0 +1,275 @@
+/* queue-list: show the queue (mailq), or ask for an action on messages:
+ * retry now, delete, bounce now. With queue-run listening, the action goes
+ * to it through the trigger FIFO (one atomic line, "R ID\n" etc.), since it
+ * owns the state of the messages it holds; without it, the state file is
+ * changed directly and the next queue-run acts on it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "buf.h"
+#include "die.h"
+#include "exitcode.h"
+#include "queue.h"
+#include "str.h"
+
+#define USAGE "queue-list [-c] | queue-list retry|delete|bounce ID... | queue-list retry all"
+
+static char outspace[BUF_SIZE];
+static struct buf out;
+
+static int
+cmp_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+put_age(unsigned long long s)
+{
+	if (s >= 86400) {
+		buf_putu(&out, s / 86400);
+		buf_puts(&out, "d");
+		s %= 86400;
+	}
+	if (s >= 3600) {
+		buf_putu(&out, s / 3600);
+		buf_puts(&out, "h");
+		s %= 3600;
+	}
+	buf_putu(&out, s / 60);
+	buf_puts(&out, "m");
+}
+
+static const char *
+status_word(char s)
+{
+	switch (s) {
+	case QS_DONE: return "delivered";
+	case QS_FAILED: return "failed";
+	case QS_REPORTED: return "bounced";
+	default: return "pending";
+	}
+}
+
+/* the queue's ids, sorted (ids begin with the arrival time) */
+static char **
+ids(size_t *n)
+{
+	struct str p = STR_INIT;
+	DIR *d;
+	struct dirent *e;
+	char **v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	if (queue_path(&p, "mess", NULL) < 0)
+		die_nomem(EXIT_TEMP);
+	if (!(d = opendir(p.s))) {
+		if (errno == ENOENT)
+			return NULL;
+		die_sys(EXIT_TEMP, "open", p.s);
+	}
+	while ((e = readdir(d))) {
+		if (!queue_id_ok(e->d_name))
+			continue;
+		if (*n == cap) {
+			char **nv;
+			cap = cap ? cap * 2 : 64;
+			if (!(nv = realloc(v, cap * sizeof *v)))
+				die_nomem(EXIT_TEMP);
+			v = nv;
+		}
+		if (!(v[(*n)++] = strdup(e->d_name)))
+			die_nomem(EXIT_TEMP);
+	}
+	closedir(d);
+	str_free(&p);
+	if (*n)
+		qsort(v, *n, sizeof *v, cmp_ids);
+	return v;
+}
+
+static int
+list(int count_only)
+{
+	size_t n, i, k, msgs = 0, rcpts = 0;
+	char **v = ids(&n);
+	unsigned long long now = (unsigned long long)time(NULL);
+	struct str p = STR_INIT;
+	for (i = 0; i < n; i++) {
+		struct queue_msg m;
+		struct queue_state st = QUEUE_STATE_INIT;
+		if (queue_path(&p, "mess", v[i]) < 0)
+			die_nomem(EXIT_TEMP);
+		if (queue_msg_open(&m, p.s) <= 0)
+			continue;   /* being written, or just delivered */
+		if (queue_state_load(v[i], &st, m.env.nrcpt) < 0)
+			die_sys(EXIT_TEMP, "read state of", v[i]);
+		msgs++;
+		for (k = 0; k < st.n; k++)
+			rcpts += st.r[k].status == QS_PENDING;
+		if (count_only) {
+			queue_state_free(&st);
+			queue_msg_close(&m);
+			continue;
+		}
+		buf_puts(&out, v[i]);
+		buf_puts(&out, "  age ");
+		put_age(now > m.env.arrival ? now - m.env.arrival : 0);
+		buf_puts(&out, "  size ");
+		buf_putu(&out, m.hdr.msglen);
+		buf_puts(&out, "  from <");
+		buf_puts(&out, m.env.sender);
+		buf_puts(&out, ">\n");
+		for (k = 0; k < m.env.nrcpt; k++) {
+			const struct queue_rstate *r = &st.r[k];
+			buf_puts(&out, "  ");
+			buf_puts(&out, status_word(r->status));
+			buf_puts(&out, " <");
+			buf_puts(&out, m.env.rcpt[k]);
+			buf_puts(&out, ">");
+			if (r->attempts) {
+				buf_puts(&out, " attempts ");
+				buf_putu(&out, r->attempts);
+			}
+			if (r->status == QS_PENDING) {
+				buf_puts(&out, " next ");
+				if (r->next > now)
+					put_age(r->next - now), buf_puts(&out, "");
+				else
+					buf_puts(&out, "now");
+			}
+			if (r->text.len) {
+				buf_puts(&out, " last: ");
+				if (strcmp(r->dsn, "-")) {
+					buf_puts(&out, r->dsn);
+					buf_puts(&out, " ");
+				}
+				buf_put(&out, r->text.s, r->text.len);
+			}
+			buf_puts(&out, "\n");
+		}
+		queue_state_free(&st);
+		queue_msg_close(&m);
+	}
+	buf_putu(&out, msgs);
+	buf_puts(&out, msgs == 1 ? " message, " : " messages, ");
+	buf_putu(&out, rcpts);
+	buf_puts(&out, rcpts == 1 ? " pending recipient\n" : " pending recipients\n");
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	str_free(&p);
+	if (buf_flush(&out) < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	return EXIT_OK;
+}
+
+/* queue-run not running: change the files; it acts on them when it starts */
+static int
+offline(char act, const char *id)
+{
+	struct str p = STR_INIT;
+	struct queue_msg m;
+	struct queue_state st = QUEUE_STATE_INIT;
+	size_t k;
+	int r;
+	if (queue_path(&p, "mess", id) < 0)
+		die_nomem(EXIT_TEMP);
+	r = queue_msg_open(&m, p.s);
+	if (r <= 0) {
+		warn_x("find", id, "no such message in the queue");
+		str_free(&p);
+		return -1;
+	}
+	if (act == 'D') {
+		unlink(p.s);
+		if (queue_path(&p, "state", id) == 0)
+			unlink(p.s);
+	} else {
+		if (queue_state_load(id, &st, m.env.nrcpt) < 0)
+			die_sys(EXIT_TEMP, "read state of", id);
+		for (k = 0; k < st.n; k++) {
+			struct queue_rstate *q = &st.r[k];
+			if (q->status != QS_PENDING)
+				continue;
+			q->next = 0;
+			if (act == 'B') {
+				q->status = QS_FAILED;
+				queue_rstate_set(q, "5.0.0", q->host.s, "bounced by the administrator", 28);
+			}
+		}
+		if (queue_state_save(id, &st) < 0)
+			die_sys(EXIT_TEMP, "save state of", id);
+		queue_state_free(&st);
+	}
+	queue_msg_close(&m);
+	str_free(&p);
+	return 0;
+}
+
+static int
+act(char a, int argc, char **argv)
+{
+	struct str p = STR_INIT, line = STR_INIT;
+	int fd, i, bad = 0;
+	if (argc < 1)
+		die_usage(USAGE);
+	if (queue_path(&p, "trigger", NULL) < 0)
+		die_nomem(EXIT_TEMP);
+	fd = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	for (i = 0; i < argc; i++) {
+		const char *id = argv[i];
+		if (a == 'R' && strcmp(id, "all") == 0)
+			id = "*";
+		else if (!queue_id_ok(id)) {
+			warn_x("use", id, "not a queue id");
+			bad = 1;
+			continue;
+		}
+		if (fd >= 0) {
+			str_trunc(&line, 0);
+			if (str_catc(&line, a) < 0 || str_catc(&line, ' ') < 0 || str_cats(&line, id) < 0 ||
+			    str_catc(&line, '\n') < 0)
+				die_nomem(EXIT_TEMP);
+			/* one write under PIPE_BUF is atomic: the line never mixes with others */
+			if (buf_writeall(fd, line.s, line.len, 5000, 0) < 0)
+				die_sys(EXIT_TEMP, "write", p.s);
+		} else if (*id == '*') {
+			size_t n, k;
+			char **v = ids(&n);
+			for (k = 0; k < n; k++) {
+				offline(a, v[k]);
+				free(v[k]);
+			}
+			free(v);
+		} else if (offline(a, id) < 0)
+			bad = 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	str_free(&p);
+	str_free(&line);
+	return bad ? EXIT_PERM : EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	die_init(argv[0] ? argv[0] : "queue-list");
+	buf_init(&out, 1, outspace, sizeof outspace);
+	if (argc == 1)
+		return list(0);
+	if (argc == 2 && strcmp(argv[1], "-c") == 0)
+		return list(1);
+	if (strcmp(argv[1], "retry") == 0)
+		return act('R', argc - 2, argv + 2);
+	if (strcmp(argv[1], "delete") == 0)
+		return act('D', argc - 2, argv + 2);
+	if (strcmp(argv[1], "bounce") == 0)
+		return act('B', argc - 2, argv + 2);
+	die_usage(USAGE);
+}

@@ -1,0 +1,570 @@
+/* Delivery children. Each runs as root next to queue-run, holds a shared
+ * lock on the queue file while it works, starts the delivery agent (as
+ * the user, for local mail), reports one line per recipient and waits
+ * for queue-run to say the result is recorded. If queue-run died
+ * meanwhile, the child appends its lines to state/ID.done, which the next
+ * queue-run applies: a kill never loses a finished delivery. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "buf.h"
+#include "die.h"
+#include "dsn.h"
+#include "exitcode.h"
+#include "queue-run.h"
+
+enum { CAPTURE_MAX = 64 * 1024, ORIG_FULL_MAX = 10 << 20 };
+
+const char *
+agent_sender(const char *s)
+{
+	return strcmp(s, "#@[]") == 0 ? "" : s;
+}
+
+/* A copier child feeds the message through a pipe when the file holds
+ * more after it (a large envelope): agents read stdin to its end. */
+int
+msg_stdin(const struct queue_msg *m)
+{
+	int p[2];
+	pid_t pid;
+	if (m->hdr.msgoff + m->hdr.msglen == m->size) {
+		int fd = dup(m->fd);
+		if (fd < 0 || lseek(fd, (off_t)m->hdr.msgoff, SEEK_SET) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		off_t off = (off_t)m->hdr.msgoff;
+		unsigned long long left = m->hdr.msglen;
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		while (left) {
+			ssize_t w = sendfile(p[1], m->fd, &off, left > (1 << 20) ? (1 << 20) : (size_t)left);
+			if (w <= 0)
+				_exit(EXIT_TEMP);
+			left -= (unsigned long long)w;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];   /* the copier is reaped with the agent by waitpid(-1) in agent_run's caller */
+}
+
+static void
+capture_two(int efd, struct str *err, int ofd, struct str *out)
+{
+	struct pollfd pf[2];
+	char b[4096];
+	for (;;) {
+		int n = 0, i;
+		if (efd >= 0) {
+			pf[n].fd = efd;
+			pf[n++].events = POLLIN;
+		}
+		if (ofd >= 0) {
+			pf[n].fd = ofd;
+			pf[n++].events = POLLIN;
+		}
+		if (!n)
+			return;
+		if (poll(pf, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			ssize_t r;
+			struct str *dst;
+			if (!pf[i].revents)
+				continue;
+			r = read(pf[i].fd, b, sizeof b);
+			if (r < 0 && errno == EINTR)
+				continue;
+			dst = pf[i].fd == efd ? err : out;
+			if (r <= 0) {
+				close(pf[i].fd);
+				if (pf[i].fd == efd)
+					efd = -1;
+				else
+					ofd = -1;
+				continue;
+			}
+			if (dst && dst->len < (dst == out ? JOB_OUT_MAX : CAPTURE_MAX))
+				str_catb(dst, b, (size_t)r);   /* on ENOMEM the text is just shorter */
+		}
+	}
+}
+
+/* The agent's environment: ours, with SENDER, RECIPIENT and DTLINE set.
+ * Built before vfork, since the child must not allocate. */
+static char **
+agent_env(const struct agent *a, struct str *hold)
+{
+	extern char **environ;
+	const char *k[3] = { "SENDER=", "RECIPIENT=", "DTLINE=" };
+	const char *v[3] = { a->sender, a->recipient, a->dtline };
+	size_t n = 0, i, j, off[3];
+	char **e;
+	while (environ[n])
+		n++;
+	if (!(e = calloc(n + 4, sizeof *e)))
+		return NULL;
+	str_trunc(hold, 0);
+	for (j = 0; j < 3; j++) {
+		off[j] = hold->len;
+		if (v[j] && (str_cats(hold, k[j]) < 0 || str_cats(hold, v[j]) < 0 || str_catc(hold, 0) < 0)) {
+			free(e);
+			return NULL;
+		}
+	}
+	for (i = 0, n = 0; environ[i]; i++) {
+		for (j = 0; j < 3; j++)
+			if (strncmp(environ[i], k[j], strlen(k[j])) == 0)
+				break;
+		if (j == 3)
+			e[n++] = environ[i];
+	}
+	for (j = 0; j < 3; j++)
+		if (v[j])
+			e[n++] = hold->s + off[j];
+	e[n] = NULL;
+	return e;
+}
+
+/* a failure line from a vfork child: write(2) only, nothing allocated */
+static void
+vfork_say(const char *what, const char *obj, int e)
+{
+	const char *why = e == ENOENT ? ": file does not exist\n" : e == EACCES ? ": permission denied\n" : ": exec failed\n";
+	if (write(2, what, strlen(what)) < 0 || write(2, obj, strlen(obj)) < 0 || write(2, why, strlen(why)) < 0) {
+		/* nowhere to say it */
+	}
+}
+
+/* The agent is started with vfork: queue-run's children are copies of a
+ * process holding the whole queue, and copying its page tables for each
+ * delivery costs more than the delivery. Between vfork and exec the child
+ * only changes its own descriptors, credentials and directory, and _exits
+ * on any failure. */
+int
+agent_run(const struct agent *a)
+{
+	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, st, nul;
+	pid_t pid;
+	struct str hold = STR_INIT;
+	char **env = agent_env(a, &hold);
+	gid_t g = a->gid;
+	if (!env || (a->err && pipe(ep) < 0) || (a->out && pipe(op) < 0) ||
+	    (nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		free(env);
+		str_free(&hold);
+		return EXIT_TEMP;
+	}
+	pid = vfork();
+	if (pid < 0) {
+		free(env);
+		str_free(&hold);
+		return EXIT_TEMP;
+	}
+	if (pid == 0) {
+		if (dup2(a->in, 0) < 0 || dup2(a->out ? op[1] : nul, 1) < 0 || (a->err && dup2(ep[1], 2) < 0))
+			_exit(EXIT_TEMP);
+		if (a->drop && geteuid() == 0 &&
+		    (setgroups(1, &g) < 0 || setresgid(a->gid, a->gid, a->gid) < 0 ||
+		    setresuid(a->uid, a->uid, a->uid) < 0))
+			_exit(EXIT_TEMP);
+		if (a->cwd && chdir(a->cwd) < 0)
+			_exit(EXIT_TEMP);
+		signal(SIGPIPE, SIG_DFL);
+		execvpe(a->argv[0], a->argv, env);
+		vfork_say("queue-run: unable to run ", a->argv[0], errno);
+		_exit(EXIT_TEMP);
+	}
+	close(nul);
+	free(env);
+	str_free(&hold);
+	if (ep[1] >= 0)
+		close(ep[1]);
+	if (op[1] >= 0)
+		close(op[1]);
+	capture_two(ep[0], a->err, op[0], a->out);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_TEMP;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return EXIT_TEMP;   /* killed: try again later */
+}
+
+/* Queue a copy with queue-add: prefix (e.g. a Delivered-To line), then the message. */
+int
+inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
+    const char *const *rcpts, size_t n, const char *prefix, struct str *err)
+{
+	int mp[2], ep[2], st;
+	pid_t pid, feeder;
+	struct str env = STR_INIT;
+	size_t i;
+	if (str_catc(&env, 'F') < 0 || str_cats(&env, sender) < 0 || str_catc(&env, 0) < 0)
+		return EXIT_TEMP;
+	for (i = 0; i < n; i++)
+		if (str_catc(&env, 'T') < 0 || str_cats(&env, rcpts[i]) < 0 || str_catc(&env, 0) < 0)
+			return EXIT_TEMP;
+	if (str_catc(&env, 0) < 0 || pipe(mp) < 0)
+		return EXIT_TEMP;
+	if (pipe(ep) < 0)
+		return EXIT_TEMP;
+	feeder = fork();
+	if (feeder < 0)
+		return EXIT_TEMP;
+	if (feeder == 0) {
+		/* writes message and envelope so queue-add's reads never deadlock ours */
+		int in;
+		close(mp[0]);
+		close(ep[0]);
+		signal(SIGPIPE, SIG_DFL);
+		if (prefix && buf_writeall(mp[1], prefix, strlen(prefix), 0, 0) < 0)
+			_exit(EXIT_TEMP);
+		in = m ? msg_stdin(m) : -1;
+		if (m && in < 0)
+			_exit(EXIT_TEMP);
+		if (m) {
+			char b[65536];
+			ssize_t r;
+			while ((r = read(in, b, sizeof b)) > 0)
+				if (buf_writeall(mp[1], b, (size_t)r, 0, 0) < 0)
+					_exit(EXIT_TEMP);
+			if (r < 0)
+				_exit(EXIT_TEMP);
+		}
+		close(mp[1]);
+		if (buf_writeall(ep[1], env.s, env.len, 0, 0) < 0)
+			_exit(EXIT_TEMP);
+		_exit(0);
+	}
+	close(mp[1]);
+	close(ep[1]);
+	pid = fork();
+	if (pid < 0)
+		return EXIT_TEMP;
+	if (pid == 0) {
+		char *argv[2];
+		int e[2];
+		(void)e;
+		if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0)
+			_exit(QQ_TEMP_BUG);
+		unsetenv("PIPEMAIL_DSN");
+		argv[0] = (char *)j->cfg->queueadd;
+		argv[1] = NULL;
+		execvp(argv[0], argv);
+		_exit(QQ_TEMP_SPAWN);
+	}
+	close(mp[0]);
+	close(ep[0]);
+	str_free(&env);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_TEMP;
+	while (waitpid(feeder, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (err) {
+			str_copys(err, "queue-add failed with code ");
+			str_catu(err, WIFEXITED(st) ? (unsigned)WEXITSTATUS(st) : 999);
+		}
+		return WIFEXITED(st) && QQ_IS_PERM(WEXITSTATUS(st)) ? EXIT_PERM : EXIT_TEMP;
+	}
+	return 0;
+}
+
+void
+result_line(struct str *out, size_t idx, const char *status, const char *dsn,
+    const char *host, const char *text, size_t textlen)
+{
+	size_t i, start = out->len;
+	str_catu(out, idx);
+	str_catc(out, ' ');
+	str_cats(out, status);
+	str_catc(out, ' ');
+	str_cats(out, dsn);
+	str_catc(out, ' ');
+	str_cats(out, host && *host ? host : "-");
+	str_catc(out, ' ');
+	if (textlen > QUEUE_TEXT_MAX)
+		textlen = QUEUE_TEXT_MAX;
+	str_catb(out, text, textlen);
+	for (i = start; i < out->len; i++)
+		if ((unsigned char)out->s[i] < ' ')
+			out->s[i] = ' ';
+	str_catc(out, '\n');
+}
+
+/* first line of a stderr capture, without "PROG: fatal: " noise kept out */
+static void
+last_line(const struct str *e, const char **p, size_t *n)
+{
+	size_t end = e->len, start;
+	while (end && (e->s[end - 1] == '\n' || e->s[end - 1] == '\r'))
+		end--;
+	start = end;
+	while (start && e->s[start - 1] != '\n')
+		start--;
+	*p = e->len ? e->s + start : "";
+	*n = end - start;
+}
+
+void
+job_result_from_exit(struct str *out, size_t idx, int code, const struct str *err, const char *what)
+{
+	const char *t;
+	size_t tl;
+	last_line(err, &t, &tl);
+	if (!tl) {
+		t = what;
+		tl = strlen(what);
+	}
+	if (code == 0)
+		result_line(out, idx, "ok", "2.0.0", "-", t, tl);
+	else if (code == EXIT_PERM)
+		result_line(out, idx, "perm", "5.0.0", "-", t, tl);
+	else
+		result_line(out, idx, "temp", "4.0.0", "-", t, tl);
+}
+
+static void
+remote(const struct jobspec *j, const struct queue_msg *m, struct str *out)
+{
+	struct str o = STR_INIT, e = STR_INIT, dsn = STR_INIT;
+	char **argv;
+	size_t i, k = 0, pos = 0;
+	int code, in;
+	argv = calloc(j->n + 6, sizeof *argv);
+	if (!argv || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
+		die_nomem(EXIT_TEMP);
+	argv[k++] = (char *)j->cfg->smtpsend;
+	argv[k++] = (char *)"-f";
+	argv[k++] = (char *)agent_sender(j->env->sender);
+	argv[k++] = (char *)j->domain;
+	for (i = 0; i < j->n; i++)
+		argv[k++] = (char *)j->env->rcpt[j->idx[i]];
+	in = msg_stdin(m);
+	if (in < 0) {
+		for (i = 0; i < j->n; i++)
+			result_line(out, j->idx[i], "temp", "4.3.0", "-", "unable to read queue file", 25);
+		return;
+	}
+	if (*j->env->dsn)
+		setenv("PIPEMAIL_DSN", dsn.s, 1);
+	else
+		unsetenv("PIPEMAIL_DSN");
+	{
+		struct agent a = { argv, agent_sender(j->env->sender), NULL, NULL, in, 0, 0, 0, NULL, &e, &o };
+		code = agent_run(&a);
+	}
+	close(in);
+	/* STATUS RCPT ENHANCED HOST TEXT, one per recipient in argument order */
+	for (i = 0; i < j->n; i++) {
+		const char *l = o.s ? o.s + pos : NULL, *nl, *w[4];
+		size_t wl[4], f, len;
+		if (!l || pos >= o.len || !(nl = memchr(l, '\n', o.len - pos)))
+			break;
+		len = (size_t)(nl - l);
+		pos += len + 1;
+		for (f = 0; f < 4; f++) {
+			const char *sp = memchr(l, ' ', len);
+			w[f] = l;
+			wl[f] = sp ? (size_t)(sp - l) : len;
+			if (!sp) {
+				l += len;
+				len = 0;
+				if (f < 3)
+					break;
+			} else {
+				len -= wl[f] + 1;
+				l = sp + 1;
+			}
+		}
+		if (f < 3 || wl[1] != strlen(j->env->rcpt[j->idx[i]]) ||
+		    strncasecmp(w[1], j->env->rcpt[j->idx[i]], wl[1]) != 0)
+			break;
+		{
+			char status[8], code_[QUEUE_DSNCODE_MAX + 1], host[256];
+			if (wl[0] >= sizeof status || wl[2] > QUEUE_DSNCODE_MAX || wl[3] >= sizeof host)
+				break;
+			memcpy(status, w[0], wl[0]);
+			status[wl[0]] = 0;
+			memcpy(code_, w[2], wl[2]);
+			code_[wl[2]] = 0;
+			memcpy(host, w[3], wl[3]);
+			host[wl[3]] = 0;
+			if (strcmp(status, "ok") && strcmp(status, "temp") && strcmp(status, "perm"))
+				break;
+			for (f = 0; code_[f]; f++)
+				if (!((code_[f] >= '0' && code_[f] <= '9') || code_[f] == '.'))
+					break;
+			if (code_[f] || !code_[0])
+				strcpy(code_, status[0] == 'o' ? "2.0.0" : status[0] == 'p' ? "5.0.0" : "4.0.0");
+			result_line(out, j->idx[i], status, code_, host, l, len);
+		}
+	}
+	/* recipients smtp-send said nothing about */
+	for (; i < j->n; i++) {
+		struct str w = STR_INIT;
+		str_copys(&w, "smtp-send gave no result (exit ");
+		str_catu(&w, (unsigned)code);
+		str_cats(&w, ")");
+		job_result_from_exit(out, j->idx[i], code == EXIT_PERM ? EXIT_PERM : EXIT_TEMP, &e, w.s ? w.s : "");
+		str_free(&w);
+	}
+	str_free(&o);
+	str_free(&e);
+	str_free(&dsn);
+	free(argv);
+}
+
+static void
+bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
+{
+	struct dsn_params p = DSN_PARAMS_INIT;
+	struct dsn_report d;
+	struct dsn_report_rcpt *r;
+	struct str msg = STR_INIT, err = STR_INIT;
+	size_t i, want;
+	ssize_t got;
+	const char *to[1];
+	int code;
+	if (dsn_params_parse(&p, j->env->dsn, j->env->nrcpt) < 0 || !(r = calloc(j->n ? j->n : 1, sizeof *r)))
+		die_nomem(EXIT_TEMP);
+	for (i = 0; i < j->n; i++) {
+		const struct queue_rstate *s = &j->st->r[j->idx[i]];
+		r[i].rcpt = j->env->rcpt[j->idx[i]];
+		r[i].orcpt = j->idx[i] < p.n && p.r[j->idx[i]].orcpt.len ? p.r[j->idx[i]].orcpt.s : NULL;
+		r[i].action = j->action;
+		r[i].status = strcmp(s->dsn, "-") ? s->dsn : j->action[0] == 'd' ? "4.0.0" : "5.0.0";
+		r[i].remote = s->host.len && strcmp(s->host.s, "-") ? s->host.s : NULL;
+		r[i].diag = s->text.len ? s->text.s : NULL;
+		r[i].last = s->last;
+	}
+	/* the original, capped: a full copy only when it is small enough or asked for */
+	want = m->hdr.msglen > ORIG_FULL_MAX ? ORIG_FULL_MAX : (size_t)m->hdr.msglen;
+	if (p.ret != DSN_RET_FULL && want > DSN_FULL_MAX)
+		want = DSN_FULL_MAX;
+	if (str_ready(&msg, want) < 0)
+		die_nomem(EXIT_TEMP);
+	got = pread(m->fd, msg.s, want, (off_t)m->hdr.msgoff);
+	if (got < 0)
+		die_sys(EXIT_TEMP, "read", "queue file");
+	msg.len = (size_t)got;
+	d.me = j->me;
+	d.to = j->report_to;
+	d.envid = p.envid.len ? p.envid.s : NULL;
+	d.id = j->id;
+	d.arrival = j->env->arrival;
+	d.now = (unsigned long long)time(NULL);
+	d.r = r;
+	d.n = j->n;
+	d.ret = msg.len < m->hdr.msglen ? DSN_RET_HDRS : p.ret;
+	d.orig = msg.s ? msg.s : "";
+	d.origlen = msg.len;
+	{
+		struct str rep = STR_INIT;
+		if (dsn_report_make(&rep, &d) < 0)
+			die_nomem(EXIT_TEMP);
+		/* the report goes through queue-add as a message of its own */
+		to[0] = j->report_to;
+		code = inject(j, NULL, j->report_from, to, 1, rep.s, &err);
+		str_free(&rep);
+	}
+	job_result_from_exit(out, 0, code, &err, code ? "queue-add failed" : "report queued");
+	str_free(&msg);
+	str_free(&err);
+	free(r);
+	dsn_params_free(&p);
+}
+
+static void
+finish(const struct jobspec *j, int sock, const struct str *res)
+{
+	char c;
+	ssize_t r;
+	if (res->len && buf_writeall(sock, res->s, res->len, 0, 0) < 0 && errno != EPIPE)
+		_exit(EXIT_TEMP);
+	shutdown(sock, SHUT_WR);
+	do
+		r = read(sock, &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r == 1 || j->kind == JOB_BOUNCE || !res->len)
+		_exit(0);
+	/* queue-run is gone: leave the results for the next one */
+	{
+		struct str p = STR_INIT;
+		int fd;
+		if (queue_path(&p, "state", j->id) < 0 || str_cats(&p, ".done") < 0)
+			_exit(EXIT_TEMP);
+		fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (fd < 0 || buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
+			_exit(EXIT_TEMP);
+		_exit(0);
+	}
+}
+
+void
+job_run(const struct jobspec *j, int sock)
+{
+	struct queue_msg m;
+	struct str path = STR_INIT, res = STR_INIT;
+	size_t i;
+	int r;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	if (queue_path(&path, "mess", j->id) < 0)
+		die_nomem(EXIT_TEMP);
+	r = queue_msg_open(&m, path.s);
+	if (r > 0 && flock(m.fd, LOCK_SH) < 0)
+		r = -1;
+	if (r <= 0) {
+		for (i = 0; i < j->n; i++)
+			result_line(&res, j->kind == JOB_BOUNCE ? 0 : j->idx[i], "temp", "4.3.0", "-",
+			    "unable to open queue file", 25);
+		finish(j, sock, &res);
+	}
+	switch (j->kind) {
+	case JOB_LOCAL:
+		for (i = 0; i < j->n; i++)
+			local_deliver(j, &m, j->idx[i], &res);
+		break;
+	case JOB_REMOTE:
+		remote(j, &m, &res);
+		break;
+	default:
+		bounce(j, &m, &res);
+	}
+	finish(j, sock, &res);
+	_exit(0);
+}

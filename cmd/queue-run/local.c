@@ -1,0 +1,275 @@
+/* Local delivery for one recipient, in a delivery child: aliases and
+ * user+detail through the control directory, then the user's delivery
+ * file or deliver-maildir, each agent run as the user. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "conf.h"
+#include "dotqmail.h"
+#include "exitcode.h"
+#include "queue-run.h"
+
+static void
+say(struct str *res, size_t idx, const char *status, const char *dsn, const char *text)
+{
+	result_line(res, idx, status, dsn, "-", text, strlen(text));
+}
+
+/* Does the message already carry "Delivered-To: addr"? (a forwarding loop) */
+static int
+has_dtline(const struct queue_msg *m, const char *addr)
+{
+	char b[65536];
+	ssize_t n = pread(m->fd, b, sizeof b - 1, (off_t)m->hdr.msgoff);
+	size_t i = 0, al = strlen(addr);
+	if (n <= 0)
+		return 0;
+	b[n] = 0;
+	while (i < (size_t)n) {
+		char *l = b + i, *nl = memchr(l, '\n', (size_t)n - i);
+		size_t len = nl ? (size_t)(nl - l) : (size_t)n - i;
+		if (len == 0 || (len == 1 && l[0] == '\r'))
+			break;
+		if (len >= 13 && strncasecmp(l, "Delivered-To:", 13) == 0) {
+			char *v = l + 13;
+			size_t vl = len - 13;
+			while (vl && (*v == ' ' || *v == '\t'))
+				v++, vl--;
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+				vl--;
+			if (vl == al && strncasecmp(v, addr, al) == 0)
+				return 1;
+		}
+		i += len + 1;
+	}
+	return 0;
+}
+
+static int
+forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
+    const char *const *to, size_t n, struct str *err)
+{
+	struct str pre = STR_INIT;
+	int code;
+	if (has_dtline(m, rcpt)) {
+		str_copys(err, "mail loop: already delivered to ");
+		str_cats(err, rcpt);
+		return EXIT_PERM;
+	}
+	if (str_copys(&pre, "Delivered-To: ") < 0 || str_cats(&pre, rcpt) < 0 || str_catc(&pre, '\n') < 0)
+		return EXIT_TEMP;
+	code = inject(j, m, j->env->sender, to, n, pre.s, err);
+	str_free(&pre);
+	return code;
+}
+
+static int
+run_one(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
+    const char *rcpt, const char *dtline, char *const *argv, const char *cwd, struct str *err)
+{
+	int in = msg_stdin(m), code;
+	struct agent a = { argv, agent_sender(j->env->sender), rcpt, dtline, in, 1, u->uid, u->gid, cwd, err, NULL };
+	if (in < 0) {
+		str_copys(err, "unable to read queue file");
+		return EXIT_TEMP;
+	}
+	str_trunc(err, 0);
+	code = agent_run(&a);
+	close(in);
+	return code;
+}
+
+/* the user's delivery file: 1 with entries read, 0 none, -1 error (err set) */
+static int
+delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, int *n, struct str *err)
+{
+	struct str p = STR_INIT;
+	struct stat st;
+	ssize_t got;
+	int fd;
+	if (str_copyb(&p, u->maildir.s, u->maildir.len) < 0 || str_cats(&p, "/.qmail") < 0)
+		return -1;
+	fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	str_free(&p);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : (str_copys(err, "unable to open delivery file"), -1);
+	/* a file someone else could have written is not the user's wish */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid != u->uid && st.st_uid != 0) ||
+	    (st.st_mode & 022) || st.st_size > DOTQMAIL_FILE_MAX) {
+		close(fd);
+		str_copys(err, "delivery file is unsafe (owner, mode or size)");
+		return -1;
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	if (!*buf) {
+		close(fd);
+		return -1;
+	}
+	got = read(fd, *buf, (size_t)st.st_size);
+	close(fd);
+	if (got != st.st_size || (*n = dotqmail_parse(*buf, (size_t)got, e, DOTQMAIL_ENTRIES_MAX)) < 0) {
+		str_copys(err, "delivery file is malformed");
+		return -1;
+	}
+	return 1;
+}
+
+static int
+deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
+    const char *rcpt, struct str *err)
+{
+	struct dotqmail_entry e[DOTQMAIL_ENTRIES_MAX];
+	struct str dt = STR_INIT, path = STR_INIT;
+	char *buf = NULL;
+	char *argv[6];
+	struct str quota = STR_INIT;
+	int n = 0, i, r, code = 0, k;
+	/* the user's quota from the users table travels as deliver-maildir -q */
+	if (u->quota && str_catu(&quota, u->quota) < 0)
+		return EXIT_TEMP;
+	if (str_copys(&dt, "Delivered-To: ") < 0 || str_cats(&dt, rcpt) < 0 || str_catc(&dt, '\n') < 0)
+		return EXIT_TEMP;
+	r = delivery_file(u, &buf, e, &n, err);
+	if (r < 0) {
+		free(buf);
+		return EXIT_TEMP;
+	}
+	if (r == 0) {
+		k = 0;
+		argv[k++] = (char *)j->cfg->deliver;
+		if (quota.len) {
+			argv[k++] = (char *)"-q";
+			argv[k++] = quota.s;
+		}
+		argv[k++] = u->maildir.s;
+		argv[k] = NULL;
+		code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
+		goto out;
+	}
+	for (i = 0; i < n && code == 0; i++) {
+		switch (e[i].type) {
+		case DQ_MAILDIR:
+			str_trunc(&path, 0);
+			if (e[i].arg[0] != '/' && (str_copyb(&path, u->maildir.s, u->maildir.len) < 0 ||
+			    str_catc(&path, '/') < 0))
+				code = EXIT_TEMP;
+			else if (str_cats(&path, e[i].arg) < 0)
+				code = EXIT_TEMP;
+			else {
+				/* -c: a folder named in the file is made on first use */
+				argv[0] = (char *)j->cfg->deliver;
+				argv[1] = (char *)"-c";
+				argv[2] = path.s;
+				argv[3] = NULL;
+				code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
+			}
+			break;
+		case DQ_PROGRAM:
+			argv[0] = (char *)"/bin/sh";
+			argv[1] = (char *)"-c";
+			argv[2] = (char *)e[i].arg;
+			argv[3] = NULL;
+			code = run_one(j, m, u, rcpt, dt.s, argv, u->maildir.s, err);
+			if (code == 99)
+				goto out0;
+			if (code != 0 && code != EXIT_PERM)
+				code = EXIT_TEMP;
+			break;
+		default: {
+			const char *to[1] = { e[i].arg };
+			code = forward(j, m, rcpt, to, 1, err);
+		}
+		}
+	}
+	goto out;
+out0:
+	code = 0;
+out:
+	free(buf);
+	str_free(&quota);
+	str_free(&dt);
+	str_free(&path);
+	return code;
+}
+
+static int
+resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, unsigned depth, struct str *err)
+{
+	struct str canon = STR_INIT, targets = STR_INIT;
+	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
+	const char **to = NULL;
+	size_t n = 0, cap = 0;
+	char *p, *t;
+	int r, code = EXIT_TEMP;
+	r = conf_rcpt_local(rcpt, &canon);
+	if (r < 0) {
+		str_copys(err, "unable to read the user database");
+		goto out;
+	}
+	if (r == 0) {
+		str_copys(err, "no such user here");
+		code = EXIT_PERM;
+		goto out;
+	}
+	r = conf_user_get(canon.s, &u);
+	if (r > 0) {
+		code = deliver_user(j, m, &u, rcpt, err);
+		goto out;
+	}
+	if (r == 0)
+		r = conf_alias_get(canon.s, &targets);
+	if (r <= 0 || str_0(&targets) < 0) {
+		str_copys(err, r < 0 ? "unable to read the alias database" : "no such user here");
+		code = r < 0 ? EXIT_TEMP : EXIT_PERM;
+		goto out;
+	}
+	for (p = targets.s; (t = strsep(&p, ","));) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		while (*t && (t[strlen(t) - 1] == ' ' || t[strlen(t) - 1] == '\t'))
+			t[strlen(t) - 1] = 0;
+		if (!*t)
+			continue;
+		if (n == cap) {
+			const char **nt;
+			cap = cap ? cap * 2 : 8;
+			if (!(nt = realloc(to, cap * sizeof *to)))
+				goto out;
+			to = nt;
+		}
+		to[n++] = t;
+	}
+	if (n == 0) {
+		str_copys(err, "alias has no targets");
+		code = EXIT_PERM;
+	} else if (n == 1 && depth < ALIAS_DEPTH_MAX && strchr(to[0], '@') &&
+	    conf_domain_local(strrchr(to[0], '@') + 1) > 0) {
+		/* one local target: deliver straight to it, no second queue entry */
+		code = resolve(j, m, to[0], depth + 1, err);
+	} else {
+		code = forward(j, m, rcpt, to, n, err);
+	}
+out:
+	free(to);
+	conf_user_free(&u);
+	str_free(&canon);
+	str_free(&targets);
+	return code;
+}
+
+void
+local_deliver(const struct jobspec *j, const struct queue_msg *m, size_t idx, struct str *res)
+{
+	struct str err = STR_INIT;
+	int code = resolve(j, m, j->env->rcpt[idx], 0, &err);
+	if (code == EXIT_PERM && err.len && strcmp(err.s, "no such user here") == 0)
+		say(res, idx, "perm", "5.1.1", err.s);
+	else
+		job_result_from_exit(res, idx, code == 0 ? 0 : code == EXIT_PERM ? EXIT_PERM : EXIT_TEMP, &err,
+		    code == 0 ? "delivered" : "delivery failed");
+	str_free(&err);
+}

@@ -1,0 +1,1235 @@
+/* queue-run: the queue manager. One process under s6 that schedules every
+ * delivery: local recipients through deliver-maildir (or the user's
+ * delivery file), remote ones through smtp-send, one run per domain;
+ * retries on a quadratic schedule; bounces after the queue lifetime.
+ * Per-recipient state lives in state/ID, replaced by rename; finished
+ * messages are unlinked. Children do the work (job.c); this file is the
+ * event loop and the bookkeeping. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "conf.h"
+#include "die.h"
+#include "dsn.h"
+#include "exitcode.h"
+#include "log.h"
+#include "queue-run.h"
+#include "scan.h"
+
+#define USAGE "queue-run [-l local] [-r remote] [-d perdomain] [-L lifetime] [-b base] [-m max] [-w warn] [-t wait]"
+
+enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400 };
+
+struct msg {
+	struct msg *next, *prev;      /* active or deferred list */
+	struct msg *hnext;            /* hash chain */
+	struct msg *snext;            /* just loaded, not yet settled */
+	int list;                     /* 0 none, 1 active, 2 deferred */
+	char id[QUEUE_ID_MAX + 1];
+	struct queue_env env;
+	unsigned long long msglen;
+	struct queue_state st;
+	unsigned char *busy;          /* per recipient: a job has it */
+	unsigned char *where;         /* per recipient: 0 unknown, 1 local, 2 remote */
+	unsigned int jobs;            /* running jobs (bounce included) */
+	int dirty, bouncing, gone, settle;
+	unsigned long long wake, report_next;
+};
+
+struct job {
+	struct job *next;
+	pid_t pid;
+	int fd;
+	int kind;
+	struct msg *m;
+	size_t *idx;
+	size_t n;
+	char *domain;
+	const char *action;
+	struct str out;
+	int eof;
+};
+
+struct domcount {
+	struct domcount *next;
+	unsigned int n;
+	char name[];
+};
+
+static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add" };
+static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
+static struct msg *hash[HASH_SIZE];
+static struct msg *to_settle;        /* loaded since the last settle_all */
+static struct msg active = { .next = &active, .prev = &active };
+static struct msg deferred = { .next = &deferred, .prev = &deferred };
+static unsigned long long min_wake;
+static struct job *jobs;
+static unsigned int n_local, n_remote, n_jobs;
+static struct domcount *domains;
+static struct str me = STR_INIT;
+static int sigpipe_[2] = { -1, -1 };
+static volatile sig_atomic_t got_term, got_hup, got_alrm;
+static int trigger_fd = -1, trigger_keep = -1;
+static int state_written;
+
+static unsigned long long
+now_s(void)
+{
+	return (unsigned long long)time(NULL);
+}
+
+static void
+on_signal(int sig)
+{
+	int e = errno;
+	if (sig == SIGTERM)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGALRM)
+		got_alrm = 1;
+	if (write(sigpipe_[1], "", 1) < 0) {
+		/* the pipe is full: a wakeup is pending anyway */
+	}
+	errno = e;
+}
+
+/* --- lists and the id table --- */
+
+static void
+list_del(struct msg *m)
+{
+	if (!m->list)
+		return;
+	m->prev->next = m->next;
+	m->next->prev = m->prev;
+	m->list = 0;
+}
+
+static void
+list_add(struct msg *head, struct msg *m, int which)
+{
+	list_del(m);
+	m->prev = head->prev;
+	m->next = head;
+	head->prev->next = m;
+	head->prev = m;
+	m->list = which;
+}
+
+static unsigned int
+hash_id(const char *id)
+{
+	unsigned int h = 2166136261u;
+	while (*id)
+		h = (h ^ (unsigned char)*id++) * 16777619u;
+	return h % HASH_SIZE;
+}
+
+static struct msg *
+lookup(const char *id)
+{
+	struct msg *m;
+	for (m = hash[hash_id(id)]; m; m = m->hnext)
+		if (strcmp(m->id, id) == 0)
+			return m;
+	return NULL;
+}
+
+static void
+msg_free(struct msg *m)
+{
+	struct msg **pp = &hash[hash_id(m->id)];
+	while (*pp && *pp != m)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = m->hnext;
+	for (pp = &to_settle; *pp; pp = &(*pp)->snext)
+		if (*pp == m) {
+			*pp = m->snext;
+			break;
+		}
+	list_del(m);
+	queue_env_free(&m->env);
+	queue_state_free(&m->st);
+	free(m->busy);
+	free(m->where);
+	free(m);
+}
+
+/* --- configuration --- */
+
+static void
+conf_num(const char *name, unsigned long long *v, unsigned long long given)
+{
+	struct str s = STR_INIT;
+	unsigned long long x;
+	if (given)
+		return;
+	if (conf_line(name, &s) > 0) {
+		if (scan_ulongz(s.s, (unsigned long long)1 << 40, &x) == 0)
+			*v = x;
+		else
+			warn_x("parse", name, "not a number");
+	}
+	str_free(&s);
+}
+
+static void
+load_config(void)
+{
+	unsigned long long l = cfg.local_max, r = cfg.remote_max, d = cfg.domain_max;
+	const char *e;
+	conf_num("queuelifetime", &cfg.lifetime, cfg_opt.lifetime);
+	conf_num("concurrencylocal", &l, cfg_opt.local_max);
+	conf_num("concurrencyremote", &r, cfg_opt.remote_max);
+	conf_num("concurrencydomain", &d, cfg_opt.domain_max);
+	conf_num("retrybase", &cfg.retry_base, cfg_opt.retry_base);
+	conf_num("retrymax", &cfg.retry_max, cfg_opt.retry_max);
+	conf_num("delaywarning", &cfg.warn_after, cfg_opt.warn_after);
+	cfg.local_max = l ? (unsigned int)(l > 1000 ? 1000 : l) : 1;
+	cfg.remote_max = r ? (unsigned int)(r > 1000 ? 1000 : r) : 1;
+	cfg.domain_max = d ? (unsigned int)(d > 1000 ? 1000 : d) : 1;
+	if ((e = getenv("PIPEMAIL_DELIVER")) && *e)
+		cfg.deliver = e;
+	if ((e = getenv("PIPEMAIL_SMTPSEND")) && *e)
+		cfg.smtpsend = e;
+	if ((e = getenv("PIPEMAIL_QUEUEADD")) && *e)
+		cfg.queueadd = e;
+	str_trunc(&me, 0);
+	if (conf_me(&me) < 0 || str_0(&me) < 0)
+		str_copys(&me, "localhost");
+}
+
+/* qmail-like quadratic backoff: base * n^2 seconds after the n-th failure, at most max */
+static unsigned long long
+backoff(unsigned int n)
+{
+	unsigned long long d = cfg.retry_base * (unsigned long long)n * n;
+	return d > cfg.retry_max || (n && d / n / n != cfg.retry_base) ? cfg.retry_max : d;
+}
+
+/* --- per-message scheduling --- */
+
+static const char *
+rcpt_domain(const char *r)
+{
+	const char *at = strrchr(r, '@');
+	return at ? at + 1 : "";
+}
+
+static int
+is_bounce_sender(const char *s)
+{
+	return !*s || strcmp(s, "#@[]") == 0;
+}
+
+/* put m on the list its next work calls for */
+static void
+reschedule(struct msg *m)
+{
+	size_t i;
+	unsigned long long w = 0;
+	int any = 0;
+	if (m->gone)
+		return;
+	for (i = 0; i < m->env.nrcpt; i++) {
+		if (m->st.r[i].status != QS_PENDING || m->busy[i])
+			continue;
+		if (!any || m->st.r[i].next < w)
+			w = m->st.r[i].next;
+		any = 1;
+	}
+	if (m->report_next && !m->bouncing && (!any || m->report_next < w)) {
+		w = m->report_next;   /* a report that could not be queued waits too */
+		any = 1;
+	}
+	if (!any) {
+		list_del(m);
+		return;
+	}
+	m->wake = w;
+	if (w <= now_s())
+		list_add(&active, m, 1);
+	else {
+		list_add(&deferred, m, 2);
+		if (!min_wake || w < min_wake)
+			min_wake = w;
+	}
+}
+
+static struct domcount *
+domain_get(const char *d)
+{
+	struct domcount *c;
+	size_t l = strlen(d);
+	for (c = domains; c; c = c->next)
+		if (strcasecmp(c->name, d) == 0)
+			return c;
+	c = malloc(sizeof *c + l + 1);
+	if (!c)
+		return NULL;
+	memcpy(c->name, d, l + 1);
+	c->n = 0;
+	c->next = domains;
+	domains = c;
+	return c;
+}
+
+static unsigned int
+domain_count(const char *d)
+{
+	struct domcount *c;
+	for (c = domains; c; c = c->next)
+		if (strcasecmp(c->name, d) == 0)
+			return c->n;
+	return 0;
+}
+
+static void
+domain_put(const char *d)
+{
+	struct domcount **pp, *c;
+	for (pp = &domains; (c = *pp); pp = &c->next)
+		if (strcasecmp(c->name, d) == 0) {
+			if (--c->n == 0) {
+				*pp = c->next;
+				free(c);
+			}
+			return;
+		}
+}
+
+static int
+job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
+    const char *report_to, const char *report_from, const char *action)
+{
+	int sv[2];
+	pid_t pid;
+	struct job *j = calloc(1, sizeof *j);
+	struct jobspec js;
+	if (!j)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(j);
+		return -1;
+	}
+	js.kind = kind;
+	js.id = m->id;
+	js.env = &m->env;
+	js.st = &m->st;
+	js.idx = idx;
+	js.n = n;
+	js.domain = domain;
+	js.report_to = report_to;
+	js.report_from = report_from;
+	js.action = action;
+	js.me = me.s;
+	js.cfg = &cfg;
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(j);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		close(sigpipe_[0]);
+		close(sigpipe_[1]);
+		if (trigger_fd >= 0)
+			close(trigger_fd);
+		if (trigger_keep >= 0)
+			close(trigger_keep);
+		for (struct job *o = jobs; o; o = o->next)
+			close(o->fd);
+		job_run(&js, sv[1]);
+	}
+	close(sv[1]);
+	j->pid = pid;
+	j->fd = sv[0];
+	j->kind = kind;
+	j->m = m;
+	j->idx = idx;
+	j->n = n;
+	j->action = action;
+	j->domain = domain ? strdup(domain) : NULL;
+	j->next = jobs;
+	jobs = j;
+	n_jobs++;
+	m->jobs++;
+	if (kind == JOB_LOCAL)
+		n_local++;
+	else if (kind == JOB_REMOTE) {
+		struct domcount *c = domain_get(domain);
+		n_remote++;
+		if (c)
+			c->n++;
+	} else
+		m->bouncing = 1;
+	if (kind != JOB_BOUNCE)
+		for (size_t i = 0; i < n; i++)
+			m->busy[idx[i]] = 1;
+	return 0;
+}
+
+static int check_msg(struct msg *);
+
+/* start what m's due recipients allow; 1 if anything was left for later */
+static int
+start_msg(struct msg *m)
+{
+	unsigned long long t = now_s();
+	size_t i, k, n;
+	int blocked = 0;
+	if (m->report_next && m->report_next <= t && !m->bouncing && m->jobs == 0) {
+		m->report_next = 0;
+		if (check_msg(m))
+			return -1;
+	}
+	for (i = 0; i < m->env.nrcpt; i++) {
+		const char *d;
+		struct queue_rstate *r = &m->st.r[i];
+		int loc;
+		size_t *idx;
+		if (r->status != QS_PENDING || m->busy[i] || r->next > t)
+			continue;
+		d = rcpt_domain(m->env.rcpt[i]);
+		/* looked up once per recipient: a backlog is walked often */
+		loc = m->where[i] ? m->where[i] == 1 : !*d ? 1 : conf_domain_local(d);
+		if (loc >= 0)
+			m->where[i] = loc ? 1 : 2;
+		if (loc < 0) {
+			blocked = 1;   /* the control directory is unreadable: try again soon */
+			r->next = t + 5;
+			continue;
+		}
+		if (loc) {
+			if (n_local >= cfg.local_max) {
+				blocked = 1;
+				continue;
+			}
+			if (!(idx = malloc(sizeof *idx)))
+				return 1;
+			idx[0] = i;
+			if (job_start(m, JOB_LOCAL, idx, 1, NULL, NULL, NULL, NULL) < 0) {
+				free(idx);
+				return 1;
+			}
+			continue;
+		}
+		/* remote: every due recipient of this domain in one smtp-send run */
+		if (n_remote >= cfg.remote_max || domain_count(d) >= cfg.domain_max) {
+			blocked = 1;
+			continue;
+		}
+		if (!(idx = malloc(JOB_RCPT_MAX * sizeof *idx)))
+			return 1;
+		for (k = i, n = 0; k < m->env.nrcpt && n < JOB_RCPT_MAX; k++) {
+			struct queue_rstate *q = &m->st.r[k];
+			if (q->status == QS_PENDING && !m->busy[k] && q->next <= t &&
+			    strcasecmp(rcpt_domain(m->env.rcpt[k]), d) == 0)
+				idx[n++] = k;
+		}
+		if (job_start(m, JOB_REMOTE, idx, n, d, NULL, NULL, NULL) < 0) {
+			free(idx);
+			return 1;
+		}
+	}
+	return blocked;
+}
+
+static void
+start_jobs(void)
+{
+	struct msg *m, *next;
+	unsigned long long t = now_s();
+	if (got_term)
+		return;
+	if (min_wake && min_wake <= t) {
+		min_wake = 0;
+		for (m = deferred.next; m != &deferred; m = next) {
+			next = m->next;
+			if (m->wake <= t)
+				list_add(&active, m, 1);
+			else if (!min_wake || m->wake < min_wake)
+				min_wake = m->wake;
+		}
+	}
+	for (m = active.next; m != &active; m = next) {
+		next = m->next;
+		if (n_local >= cfg.local_max && n_remote >= cfg.remote_max)
+			break;
+		if (start_msg(m) == 0)
+			reschedule(m);
+	}
+}
+
+/* --- loading --- */
+
+static void
+apply_result(struct msg *m, const struct queue_result *res, const char *channel, int logit)
+{
+	struct queue_rstate *r;
+	struct logline l;
+	unsigned long long t = now_s();
+	if (res->idx >= m->env.nrcpt)
+		return;
+	r = &m->st.r[res->idx];
+	if (r->status != QS_PENDING)
+		return;
+	r->attempts++;
+	r->last = t;
+	queue_rstate_set(r, res->dsn, res->host.s, res->text.s, res->text.len);
+	if (res->status == 'o')
+		r->status = QS_DONE;
+	else if (res->status == 'p')
+		r->status = QS_FAILED;
+	else if (t >= m->env.arrival + cfg.lifetime) {
+		r->status = QS_FAILED;   /* too long in the queue: give up with the last reply */
+		strcpy(r->dsn, "4.4.7");
+	} else
+		r->next = t + backoff(r->attempts);
+	m->dirty = 1;
+	if (!logit)
+		return;
+	log_begin(&l, "delivery");
+	log_kv(&l, "id", m->id);
+	log_kv(&l, "rcpt", m->env.rcpt[res->idx]);
+	log_kv(&l, "channel", channel);
+	log_kv(&l, "status", res->status == 'o' ? "ok" : res->status == 'p' ? "perm" :
+	    r->status == QS_FAILED ? "expired" : "temp");
+	log_kv(&l, "dsn", r->dsn);
+	log_kvb(&l, "host", r->host.s, r->host.len);
+	log_kvu(&l, "attempt", r->attempts);
+	log_kvu(&l, "delay", t > m->env.arrival ? t - m->env.arrival : 0);
+	if (res->status == 't' && r->status == QS_PENDING)
+		log_kvu(&l, "retry_in", r->next - t);
+	log_kvb(&l, "text", r->text.s, r->text.len);
+	log_end(&l);
+}
+
+/* results left by children whose queue-run died */
+static void
+apply_done_file(struct msg *m)
+{
+	struct str p = STR_INIT, b = STR_INIT;
+	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
+	char tmp[8192];
+	ssize_t n;
+	size_t i = 0;
+	int fd;
+	if (queue_path(&p, "state", m->id) < 0 || str_cats(&p, ".done") < 0)
+		goto out;
+	fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		goto out;
+	while (b.len < JOB_OUT_MAX && (n = read(fd, tmp, sizeof tmp)) > 0)
+		str_catb(&b, tmp, (size_t)n);
+	close(fd);
+	while (i < b.len) {
+		char *nl = memchr(b.s + i, '\n', b.len - i);
+		if (!nl)
+			break;
+		if (queue_result_parse(&res, b.s + i, (size_t)(nl - (b.s + i))) == 0)
+			apply_result(m, &res, "recovered", 1);
+		i = (size_t)(nl - b.s) + 1;
+	}
+	if (m->dirty && queue_state_save(m->id, &m->st) == 0)
+		state_written = 1;
+	m->dirty = 0;
+	unlink(p.s);
+out:
+	str_free(&res.host);
+	str_free(&res.text);
+	str_free(&p);
+	str_free(&b);
+}
+
+/* 1 loaded, 0 not mail (yet), 2 busy with an earlier run's children, -1 error */
+static int
+load(const char *id, int startup)
+{
+	struct str p = STR_INIT;
+	struct queue_msg qm;
+	struct msg *m;
+	unsigned int h;
+	int r;
+	if (!queue_id_ok(id) || lookup(id))
+		return 0;
+	if (queue_path(&p, "mess", id) < 0)
+		return -1;
+	r = queue_msg_open(&qm, p.s);
+	if (r == 0) {
+		struct stat st;
+		/* an unfinished write: queue-add died; remove it once it is old */
+		if (startup && stat(p.s, &st) == 0 && st.st_mtime + INCOMPLETE_AGE < time(NULL))
+			unlink(p.s);
+	}
+	str_free(&p);
+	if (r <= 0)
+		return r;
+	if (startup && flock(qm.fd, LOCK_EX | LOCK_NB) < 0) {
+		queue_msg_close(&qm);
+		return 2;
+	}
+	m = calloc(1, sizeof *m);
+	if (!m || !(m->busy = calloc(qm.env.nrcpt, 1)) || !(m->where = calloc(qm.env.nrcpt, 1))) {
+		if (m)
+			free(m->busy);
+		free(m);
+		queue_msg_close(&qm);
+		return -1;
+	}
+	memcpy(m->id, id, strlen(id) + 1);
+	m->env = qm.env;
+	qm.env = (struct queue_env)QUEUE_ENV_INIT;
+	m->msglen = qm.hdr.msglen;
+	queue_msg_close(&qm);   /* also drops the lock */
+	if (queue_state_load(id, &m->st, m->env.nrcpt) < 0) {
+		free(m->busy);
+		free(m->where);
+		queue_env_free(&m->env);
+		free(m);
+		return -1;
+	}
+	h = hash_id(id);
+	m->hnext = hash[h];
+	hash[h] = m;
+	if (startup)
+		apply_done_file(m);
+	m->settle = 1;   /* check_msg decides: it may have nothing left to do */
+	m->snext = to_settle;
+	to_settle = m;
+	return 1;
+}
+
+/* messages children of an earlier run still hold: looked at again each second */
+static struct str busy_ids = STR_INIT;   /* NUL-separated */
+
+static void
+busy_add(const char *id)
+{
+	struct logline l;
+	log_begin(&l, "busy");
+	log_kv(&l, "id", id);
+	log_end(&l);
+	if (str_cats(&busy_ids, id) < 0 || str_catc(&busy_ids, 0) < 0)
+		warn_x("remember", id, "out of memory");
+}
+
+static void
+busy_retry(void)
+{
+	struct str old = busy_ids;
+	size_t i = 0;
+	busy_ids = (struct str)STR_INIT;
+	while (i < old.len) {
+		const char *id = old.s + i;
+		i += strlen(id) + 1;
+		if (load(id, 1) == 2 && (str_cats(&busy_ids, id) < 0 || str_catc(&busy_ids, 0) < 0))
+			warn_x("remember", id, "out of memory");
+	}
+	str_free(&old);
+}
+
+static void
+scan_dir(const char *sub, int startup)
+{
+	struct str p = STR_INIT, n = STR_INIT;
+	DIR *d;
+	struct dirent *e;
+	if (queue_path(&p, sub, NULL) < 0 || !(d = opendir(p.s))) {
+		warn_sys("open", sub);
+		str_free(&p);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (!startup || strcmp(sub, "new") == 0) {
+			/* the notice has served its purpose once we read the file */
+			if (queue_path(&n, "new", e->d_name) == 0)
+				unlink(n.s);
+		}
+		if (load(e->d_name, startup) == 2)
+			busy_add(e->d_name);
+	}
+	closedir(d);
+	str_free(&p);
+	str_free(&n);
+}
+
+/* state files whose message is gone (finished while a child's result
+ * was on its way): remove them, once everything was loaded at startup */
+static void
+sweep_state(void)
+{
+	struct str p = STR_INIT, f = STR_INIT, id = STR_INIT;
+	DIR *d;
+	struct dirent *e;
+	if (queue_path(&p, "state", NULL) < 0 || !(d = opendir(p.s))) {
+		str_free(&p);
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *dot = strstr(e->d_name, ".done");
+		if (e->d_name[0] == '.')
+			continue;
+		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
+		    str_0(&id) < 0 || !queue_id_ok(id.s) || lookup(id.s))
+			continue;
+		if (queue_path(&f, "mess", id.s) == 0 && access(f.s, F_OK) < 0 && errno == ENOENT &&
+		    queue_path(&f, "state", e->d_name) == 0)
+			unlink(f.s);
+	}
+	closedir(d);
+	str_free(&p);
+	str_free(&f);
+	str_free(&id);
+}
+
+/* --- bounces, completion, persistence --- */
+
+static void
+postmaster(struct str *out)
+{
+	if (conf_line("doublebounceto", out) > 0 && str_0(out) == 0)
+		return;
+	str_copys(out, "postmaster@");
+	str_catb(out, me.s, me.len);
+}
+
+static void
+start_report(struct msg *m, const char *action, unsigned int kind)
+{
+	static struct str pm = STR_INIT;
+	struct dsn_params p = DSN_PARAMS_INIT;
+	size_t i, n = 0, *idx;
+	const char *to, *from;
+	char want = kind == DSN_NOTIFY_DELAY ? QS_PENDING : QS_FAILED;
+	if (!(idx = malloc((m->env.nrcpt ? m->env.nrcpt : 1) * sizeof *idx)))
+		return;
+	if (dsn_params_parse(&p, m->env.dsn, m->env.nrcpt) < 0) {
+		free(idx);
+		return;
+	}
+	for (i = 0; i < m->env.nrcpt; i++) {
+		if (m->st.r[i].status != want)
+			continue;
+		/* a bounce's failure goes to the postmaster whatever it asked for */
+		if (is_bounce_sender(m->env.sender) || dsn_wants(&p, i, kind))
+			idx[n++] = i;
+		else if (want == QS_FAILED) {
+			m->st.r[i].status = QS_REPORTED;
+			m->dirty = 1;
+		}
+	}
+	dsn_params_free(&p);
+	if (n == 0 || strcmp(m->env.sender, "#@[]") == 0 || (kind == DSN_NOTIFY_DELAY && !*m->env.sender)) {
+		if (n && want == QS_FAILED) {
+			struct logline l;
+			log_begin(&l, "discard");
+			log_kv(&l, "id", m->id);
+			log_kv(&l, "reason", "double bounce failed");
+			log_end(&l);
+		}
+		for (i = 0; i < n && want == QS_FAILED; i++)
+			m->st.r[idx[i]].status = QS_REPORTED;
+		if (kind == DSN_NOTIFY_DELAY)
+			m->st.flags |= QS_WARNED;
+		m->dirty = 1;
+		free(idx);
+		return;
+	}
+	if (*m->env.sender) {
+		to = m->env.sender;
+		from = "";
+	} else {
+		postmaster(&pm);
+		to = pm.s;
+		from = "#@[]";
+	}
+	if (job_start(m, JOB_BOUNCE, idx, n, NULL, to, from, action) < 0)
+		free(idx);
+}
+
+static void
+remove_files(const char *id)
+{
+	static const char *const sub[] = { "mess", "state" };
+	struct str p = STR_INIT;
+	size_t i;
+	for (i = 0; i < 2; i++)
+		if (queue_path(&p, sub[i], id) == 0)
+			unlink(p.s);
+	str_free(&p);
+}
+
+/* After results: report, finish or persist. 1 when m is finished and freed. */
+static int
+check_msg(struct msg *m)
+{
+	size_t i;
+	int pending = 0, failed = 0;
+	unsigned long long t = now_s();
+	for (i = 0; i < m->env.nrcpt; i++) {
+		pending += m->st.r[i].status == QS_PENDING;
+		failed += m->st.r[i].status == QS_FAILED;
+	}
+	if (!m->bouncing && !got_term && !m->report_next) {
+		if (failed && m->jobs == 0)
+			start_report(m, "failed", DSN_NOTIFY_FAILURE);
+		else if (pending && cfg.warn_after && !(m->st.flags & QS_WARNED) &&
+		    t >= m->env.arrival + cfg.warn_after)
+			start_report(m, "delayed", DSN_NOTIFY_DELAY);
+	}
+	if (m->jobs == 0 && !m->bouncing) {
+		pending = failed = 0;
+		for (i = 0; i < m->env.nrcpt; i++) {
+			pending += m->st.r[i].status == QS_PENDING;
+			failed += m->st.r[i].status == QS_FAILED;
+		}
+		if (!pending && !failed) {
+			struct logline l;
+			remove_files(m->id);
+			log_begin(&l, "done");
+			log_kv(&l, "id", m->id);
+			log_end(&l);
+			m->gone = 1;
+			msg_free(m);
+			return 1;
+		}
+	}
+	if (m->dirty) {
+		if (queue_state_save(m->id, &m->st) < 0)
+			warn_sys("save state of", m->id);
+		else
+			state_written = 1;
+		m->dirty = 0;
+	}
+	reschedule(m);
+	return 0;
+}
+
+static void
+job_done(struct job *j)
+{
+	struct msg *m = j->m;
+	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
+	size_t i = 0, k;
+	unsigned char *seen = calloc(j->n ? j->n : 1, 1);
+	while (i < j->out.len) {
+		char *nl = memchr(j->out.s + i, '\n', j->out.len - i);
+		if (!nl)
+			break;
+		if (queue_result_parse(&res, j->out.s + i, (size_t)(nl - (j->out.s + i))) == 0) {
+			if (j->kind == JOB_BOUNCE) {
+				if (res.status == 'o') {
+					for (k = 0; k < j->n; k++)
+						if (j->action[0] == 'f' && m->st.r[j->idx[k]].status == QS_FAILED)
+							m->st.r[j->idx[k]].status = QS_REPORTED;
+					if (j->action[0] == 'd')
+						m->st.flags |= QS_WARNED;
+					m->dirty = 1;
+				} else {
+					warn_x("queue report for", m->id, res.text.s ? res.text.s : "failed");
+					m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+				}
+				if (seen)
+					seen[0] = 1;
+			} else {
+				for (k = 0; k < j->n; k++)
+					if (j->idx[k] == res.idx && seen && !seen[k]) {
+						seen[k] = 1;
+						apply_result(m, &res, j->kind == JOB_LOCAL ? "local" : "remote", 1);
+						break;
+					}
+			}
+		}
+		i = (size_t)(nl - j->out.s) + 1;
+	}
+	if (j->kind != JOB_BOUNCE)
+		for (k = 0; k < j->n; k++) {
+			m->busy[j->idx[k]] = 0;
+			if (seen && !seen[k]) {
+				struct queue_result t = { j->idx[k], 't', "4.3.0", STR_INIT, STR_INIT };
+				str_copys(&t.text, "delivery process died");
+				apply_result(m, &t, j->kind == JOB_LOCAL ? "local" : "remote", 1);
+				str_free(&t.text);
+			}
+		}
+	free(seen);
+	str_free(&res.host);
+	str_free(&res.text);
+	m->jobs--;
+	n_jobs--;
+	if (j->kind == JOB_LOCAL)
+		n_local--;
+	else if (j->kind == JOB_REMOTE) {
+		n_remote--;
+		domain_put(j->domain);
+	} else
+		m->bouncing = 0;
+	m->dirty = 1;
+}
+
+/* --- the loop --- */
+
+static void
+reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void
+read_jobs(struct pollfd *pf, size_t npf, size_t first)
+{
+	struct job *j;
+	size_t i;
+	char b[8192];
+	for (i = first; i < npf; i++) {
+		if (!pf[i].revents)
+			continue;
+		for (j = jobs; j && j->fd != pf[i].fd; j = j->next)
+			;
+		if (!j)
+			continue;
+		for (;;) {
+			ssize_t r = read(j->fd, b, sizeof b);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && errno == EAGAIN)
+				break;
+			if (r <= 0) {
+				j->eof = 1;
+				break;
+			}
+			if (j->out.len < JOB_OUT_MAX)
+				str_catb(&j->out, b, (size_t)r);
+			break;
+		}
+	}
+}
+
+/* finish every job that said all it had: record, persist, then acknowledge */
+static void
+complete_jobs(void)
+{
+	struct job **pp, *j, *done = NULL;
+	for (pp = &jobs; (j = *pp);) {
+		if (!j->eof) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		job_done(j);
+		j->next = done;
+		done = j;
+	}
+	if (!done)
+		return;
+	/* persist every message touched, once */
+	for (j = done; j; j = j->next) {
+		struct job *k;
+		int first = 1;
+		for (k = done; k != j; k = k->next)
+			if (k->m == j->m)
+				first = 0;
+		if (first)
+			check_msg(j->m);
+	}
+	/* group commit: one directory sync covers every state file renamed above */
+	if (state_written) {
+		struct str p = STR_INIT;
+		int fd;
+		if (queue_path(&p, "state", NULL) == 0 && (fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			if (fsync(fd) < 0)
+				warn_sys("sync", "state directory");
+			close(fd);
+		}
+		str_free(&p);
+		state_written = 0;
+	}
+	while ((j = done)) {
+		done = j->next;
+		if (write(j->fd, "k", 1) < 0) {
+			/* the child is gone; it already wrote nothing we lack */
+		}
+		close(j->fd);
+		str_free(&j->out);
+		free(j->idx);
+		free(j->domain);
+		free(j);
+	}
+}
+
+static int
+opt_num(const char *s, unsigned long long *v)
+{
+	if (scan_ulongz(s, (unsigned long long)1 << 40, v) < 0)
+		die_usage(USAGE);
+	return 1;
+}
+
+static void
+trigger_open(void)
+{
+	struct str p = STR_INIT;
+	if (queue_path(&p, "trigger", NULL) < 0)
+		die_nomem(EXIT_TEMP);
+	trigger_fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (trigger_fd < 0)
+		die_sys(EXIT_TEMP, "open", p.s);
+	/* our own writer keeps the FIFO from reporting end of file forever */
+	trigger_keep = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	str_free(&p);
+}
+
+static void
+all_now(void)
+{
+	struct msg *m, *next;
+	size_t i;
+	for (m = deferred.next; m != &deferred; m = next) {
+		next = m->next;
+		for (i = 0; i < m->env.nrcpt; i++)
+			if (m->st.r[i].status == QS_PENDING)
+				m->st.r[i].next = 0;
+		list_add(&active, m, 1);
+	}
+	for (m = active.next; m != &active; m = m->next)
+		for (i = 0; i < m->env.nrcpt; i++)
+			if (m->st.r[i].status == QS_PENDING)
+				m->st.r[i].next = 0;
+	min_wake = 0;
+}
+
+/* messages loaded at startup go through check_msg once */
+static void
+settle_all(void)
+{
+	struct msg *m;
+	while ((m = to_settle)) {
+		to_settle = m->snext;
+		m->settle = 0;
+		if (!m->list && !m->jobs)
+			check_msg(m);
+	}
+}
+
+/* --- admin requests from queue-list: "R ID\n" retry, "D ID\n" delete, "B ID\n" bounce --- */
+
+static struct str fifo_buf = STR_INIT;
+
+static void
+fifo_input(const char *b, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (b[i] == 0 && fifo_buf.len == 0)
+			continue;   /* a plain wakeup from queue-add */
+		if (fifo_buf.len < 4096)
+			str_catc(&fifo_buf, b[i]);
+	}
+}
+
+static void
+admin(char a, struct msg *m)
+{
+	size_t i;
+	struct logline l;
+	log_begin(&l, "admin");
+	log_kv(&l, "id", m->id);
+	log_kv(&l, "action", a == 'R' ? "retry" : a == 'D' ? "delete" : "bounce");
+	log_end(&l);
+	for (i = 0; i < m->env.nrcpt; i++) {
+		struct queue_rstate *r = &m->st.r[i];
+		if (r->status != QS_PENDING && !(a == 'D' && r->status == QS_FAILED))
+			continue;
+		r->next = 0;
+		if (a == 'D' && !m->busy[i])
+			r->status = QS_REPORTED;   /* dropped without a report */
+		else if (a == 'B' && !m->busy[i]) {
+			r->status = QS_FAILED;
+			queue_rstate_set(r, "5.0.0", r->host.s, "bounced by the administrator", 28);
+		}
+	}
+	m->report_next = 0;
+	m->dirty = 1;
+	if (!m->jobs)
+		check_msg(m);
+}
+
+static void
+fifo_commands(void)
+{
+	size_t i = 0;
+	while (i < fifo_buf.len) {
+		char *l = fifo_buf.s + i, *nl = memchr(l, '\n', fifo_buf.len - i);
+		if (!nl)
+			break;
+		*nl = 0;
+		i = (size_t)(nl - fifo_buf.s) + 1;
+		if (nl - l < 3 || l[1] != ' ' || (l[0] != 'R' && l[0] != 'D' && l[0] != 'B'))
+			continue;
+		if (strcmp(l + 2, "*") == 0 && l[0] == 'R') {
+			all_now();
+			continue;
+		}
+		if (queue_id_ok(l + 2)) {
+			struct msg *m = lookup(l + 2);
+			if (!m && load(l + 2, 0) == 1)
+				m = lookup(l + 2);
+			if (m)
+				admin(l[0], m);
+		}
+	}
+	if (i) {
+		memmove(fifo_buf.s, fifo_buf.s + i, fifo_buf.len - i);
+		fifo_buf.len -= i;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned long long v, term_deadline = 0;
+	int c;
+	die_init(argv[0] ? argv[0] : "queue-run");
+	while ((c = getopt(argc, argv, "l:r:d:L:b:m:w:t:")) != -1) {
+		switch (c) {
+		case 'l': opt_num(optarg, &v); cfg.local_max = cfg_opt.local_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;
+		case 'r': opt_num(optarg, &v); cfg.remote_max = cfg_opt.remote_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;
+		case 'd': opt_num(optarg, &v); cfg.domain_max = cfg_opt.domain_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;
+		case 'L': opt_num(optarg, &cfg.lifetime); cfg_opt.lifetime = 1; break;
+		case 'b': opt_num(optarg, &cfg.retry_base); cfg_opt.retry_base = 1; break;
+		case 'm': opt_num(optarg, &cfg.retry_max); cfg_opt.retry_max = 1; break;
+		case 'w': opt_num(optarg, &cfg.warn_after); cfg_opt.warn_after = 1; break;
+		case 't': opt_num(optarg, &cfg.term_wait); break;
+		default: die_usage(USAGE);
+		}
+	}
+	if (optind != argc)
+		die_usage(USAGE);
+	load_config();
+	if (queue_init() < 0)
+		die_sys(EXIT_TEMP, "create", queue_dir());
+	if (pipe2(sigpipe_, O_NONBLOCK | O_CLOEXEC) < 0)
+		die_sys(EXIT_TEMP, "create", "signal pipe");
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGALRM, &sa, NULL);
+		sigaction(SIGCHLD, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+	}
+	trigger_open();
+	{
+		struct logline l;
+		log_begin(&l, "start");
+		log_kv(&l, "queue", queue_dir());
+		log_kvu(&l, "local", cfg.local_max);
+		log_kvu(&l, "remote", cfg.remote_max);
+		log_kvu(&l, "lifetime", cfg.lifetime);
+		log_end(&l);
+	}
+	scan_dir("mess", 1);
+	scan_dir("new", 1);
+	sweep_state();
+	settle_all();
+	for (;;) {
+		struct pollfd *pf;
+		struct job *j;
+		size_t npf = 0, i;
+		long long timeout = POLL_MAX_MS;
+		unsigned long long t;
+		char b[512];
+		if (got_hup) {
+			size_t h;
+			struct msg *m;
+			got_hup = 0;
+			load_config();
+			/* local domains may have changed */
+			for (h = 0; h < HASH_SIZE; h++)
+				for (m = hash[h]; m; m = m->hnext)
+					memset(m->where, 0, m->env.nrcpt);
+		}
+		if (got_alrm) {
+			got_alrm = 0;
+			all_now();
+		}
+		if (got_term && !term_deadline)
+			term_deadline = now_s() + cfg.term_wait;
+		if (got_term && (n_jobs == 0 || now_s() >= term_deadline))
+			break;
+		start_jobs();
+		t = now_s();
+		if (!got_term && active.next != &active && (n_local < cfg.local_max || n_remote < cfg.remote_max))
+			timeout = 1000;   /* something waits on a limit or the control directory */
+		if (!got_term && min_wake) {
+			long long ms = min_wake > t ? (long long)(min_wake - t) * 1000 : 0;
+			if (ms < timeout)
+				timeout = ms;
+		}
+		if (got_term || busy_ids.len)
+			timeout = 1000;
+		pf = calloc(n_jobs + 2, sizeof *pf);
+		if (!pf)
+			die_nomem(EXIT_TEMP);
+		pf[npf].fd = sigpipe_[0];
+		pf[npf++].events = POLLIN;
+		pf[npf].fd = got_term ? -1 : trigger_fd;
+		pf[npf++].events = POLLIN;
+		for (j = jobs; j; j = j->next) {
+			pf[npf].fd = j->fd;
+			pf[npf++].events = POLLIN;
+		}
+		if (poll(pf, (nfds_t)npf, (int)timeout) < 0 && errno != EINTR)
+			die_sys(EXIT_TEMP, "poll", "descriptors");
+		if (pf[0].revents)
+			while (read(sigpipe_[0], b, sizeof b) > 0)
+				;
+		reap();
+		if (pf[1].revents) {
+			ssize_t r;
+			while ((r = read(trigger_fd, b, sizeof b)) > 0)
+				fifo_input(b, (size_t)r);
+			scan_dir("new", 0);
+			settle_all();
+			fifo_commands();
+		}
+		if (busy_ids.len) {
+			busy_retry();
+			settle_all();
+		}
+		read_jobs(pf, npf, 2);
+		free(pf);
+		complete_jobs();
+		(void)i;
+	}
+	{
+		struct logline l;
+		log_begin(&l, "stop");
+		log_kvu(&l, "running", n_jobs);
+		log_end(&l);
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* queue-run internals shared by its files: the scheduler (main.c) and
+ * the delivery children (job.c, local.c). */
+#ifndef QUEUE_RUN_H
+#define QUEUE_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "queue.h"
+#include "str.h"
+
+struct cfg {
+	unsigned int local_max, remote_max, domain_max;
+	unsigned long long lifetime, retry_base, retry_max, warn_after, term_wait;
+	const char *deliver, *smtpsend, *queueadd;
+};
+
+enum { JOB_LOCAL = 1, JOB_REMOTE, JOB_BOUNCE };
+enum { JOB_RCPT_MAX = 100, JOB_OUT_MAX = 1 << 20, ALIAS_DEPTH_MAX = 10 };
+
+struct jobspec {
+	int kind;
+	const char *id;
+	const struct queue_env *env;
+	const struct queue_state *st;
+	const size_t *idx;
+	size_t n;
+	const char *domain;          /* remote */
+	const char *report_to;       /* bounce: who gets it */
+	const char *report_from;     /* bounce: envelope sender ("" or "#@[]") */
+	const char *action;          /* bounce: "failed" or "delayed" */
+	const char *me;
+	const struct cfg *cfg;
+};
+
+/* Run in a child of queue-run; write result lines "IDX STATUS DSN HOST TEXT"
+ * to sock, wait for the scheduler's acknowledgement, and exit. */
+_Noreturn void job_run(const struct jobspec *, int sock);
+
+/* job.c helpers used by local.c */
+struct agent {
+	char *const *argv;
+	const char *sender, *recipient, *dtline;
+	int in;                 /* stdin */
+	int drop;               /* switch to uid/gid first */
+	uid_t uid;
+	gid_t gid;
+	const char *cwd;        /* or NULL */
+	struct str *err;        /* receives stderr (capped), or NULL */
+	struct str *out;        /* receives stdout (capped), or NULL */
+};
+int agent_run(const struct agent *);        /* exit code, or 111 when it could not run */
+int msg_stdin(const struct queue_msg *);    /* fd reading exactly the message, or -1 */
+int inject(const struct jobspec *, const struct queue_msg *, const char *sender,
+    const char *const *rcpts, size_t n, const char *prefix, struct str *err);
+/* the sender as delivery agents see it: "#@[]" is a null sender */
+const char *agent_sender(const char *);
+void result_line(struct str *out, size_t idx, const char *status, const char *dsn,
+    const char *host, const char *text, size_t textlen);
+/* ok/perm/temp from an exit code, text from the last stderr line or what */
+void job_result_from_exit(struct str *out, size_t idx, int code, const struct str *err, const char *what);
+void local_deliver(const struct jobspec *, const struct queue_msg *, size_t idx, struct str *result);
+
+#endif

@@ -1,0 +1,176 @@
+/* The header section: field by field, folded lines joined for the
+ * address parser, Bcc dropped from what is written. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include "addrlist.h"
+#include "sendmail.h"
+
+static int
+named(const char *l, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+	return n > k && strncasecmp(l, name, k) == 0 && l[k] == ':';
+}
+
+/* length of the field name if l starts a header field, else 0 */
+static size_t
+fieldname(const char *l, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)l[i];
+		if (c == ':')
+			return i;
+		if (c <= ' ' || c >= 0x7f)
+			return 0;
+	}
+	return 0;
+}
+
+static int
+dotline(const struct str *l)
+{
+	return l->len == 1 && l->s[0] == '.';
+}
+
+static int
+flush_field(struct headers *h, struct str *val)
+{
+	if (val->len && addrlist_parse(val->s, val->len, &h->rcpts, &h->nrcpt) < 0)
+		return -1;
+	val->len = 0;
+	return 0;
+}
+
+/* Bcc is never written (with or without -t); with -t, To, Cc and Bcc
+ * supply recipients. */
+int
+headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
+{
+	struct str line = STR_INIT, val = STR_INIT;
+	int parse = 0, drop = 0, ret = EX_DATAERR;
+	for (;;) {
+		int g = buf_getline(in, &line, HEADER_LINE_MAX, '\n');
+		size_t n = 0;
+		if (g == BUF_ERR) {
+			ret = EX_IOERR;
+			goto out;
+		}
+		if (g == BUF_TOOLONG)
+			goto out;
+		if (g == BUF_EOF)
+			break;
+		if (line.len && line.s[line.len - 1] == '\r')
+			line.len--;
+		if (!iflag && dotline(&line)) {
+			h->ended = 1;
+			break;
+		}
+		if (line.len == 0) {
+			h->blank = 1;
+			break;
+		}
+		if (line.s[0] == ' ' || line.s[0] == '\t') {
+			if (h->out.len == 0 && !drop) {
+				/* nothing to continue: the body starts here */
+				if (str_copyb(&h->first, line.s, line.len) < 0 || str_catc(&h->first, '\n') < 0)
+					goto nomem;
+				break;
+			}
+		} else if ((n = fieldname(line.s, line.len)) > 0) {
+			if (flush_field(h, &val) < 0)
+				goto nomem;
+			drop = named(line.s, line.len, "bcc");
+			parse = tflag && (drop || named(line.s, line.len, "to") || named(line.s, line.len, "cc"));
+			h->has_from |= named(line.s, line.len, "from");
+			h->has_date |= named(line.s, line.len, "date");
+			h->has_msgid |= named(line.s, line.len, "message-id");
+			n++;   /* past the colon */
+		} else {
+			/* not a header: the body starts here, without a blank line */
+			if (str_copyb(&h->first, line.s, line.len) < 0 || str_catc(&h->first, '\n') < 0)
+				goto nomem;
+			break;
+		}
+		if (h->out.len + line.len + 1 > HEADERS_MAX || val.len + line.len + 1 > HEADERS_MAX)
+			goto out;
+		if (parse && (str_catc(&val, ' ') < 0 || str_catb(&val, line.s + n, line.len - n) < 0))
+			goto nomem;
+		if (!drop && (str_catb(&h->out, line.s, line.len) < 0 || str_catc(&h->out, '\n') < 0))
+			goto nomem;
+		if (g == BUF_PARTIAL)
+			break;
+	}
+	if (flush_field(h, &val) < 0)
+		goto nomem;
+	ret = 0;
+	goto out;
+nomem:
+	ret = errno == E2BIG ? EX_DATAERR : EX_TEMPFAIL;
+out:
+	str_free(&line);
+	str_free(&val);
+	return ret;
+}
+
+/* states of the body copy */
+enum { B_BOL, B_MID, B_DOT, B_DOTCR };
+
+int
+body_copy(struct buf *in, struct buf *out, int iflag)
+{
+	char chunk[BUF_SIZE];
+	int st = B_BOL, cr = 0;
+	for (;;) {
+		ssize_t r = buf_read(in, chunk, sizeof chunk), i;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		for (i = 0; i < r; i++) {
+			char c = chunk[i];
+			if (!iflag && st == B_DOT) {
+				if (c == '\n')
+					return 0;
+				if (c == '\r') {
+					st = B_DOTCR;
+					continue;
+				}
+				if (buf_put(out, ".", 1) < 0)
+					return -2;
+				st = B_MID;
+			} else if (!iflag && st == B_DOTCR) {
+				if (c == '\n')
+					return 0;
+				if (buf_put(out, ".\r", 2) < 0)
+					return -2;
+				st = B_MID;
+			}
+			if (cr) {
+				cr = 0;
+				if (c != '\n' && buf_put(out, "\r", 1) < 0)
+					return -2;
+			}
+			if (c == '\r') {
+				cr = 1;
+				continue;
+			}
+			if (c == '.' && st == B_BOL && !iflag) {
+				st = B_DOT;
+				continue;
+			}
+			if (buf_put(out, &c, 1) < 0)
+				return -2;
+			st = c == '\n' ? B_BOL : B_MID;
+		}
+	}
+	if (st == B_DOT && buf_put(out, ".", 1) < 0)
+		return -2;
+	if (st == B_DOTCR && buf_put(out, ".\r", 2) < 0)
+		return -2;
+	if (cr && buf_put(out, "\r", 1) < 0)
+		return -2;
+	return 0;
+}

@@ -1,0 +1,364 @@
+/* sendmail: the sendmail-compatible injector. Options as sendmail(8) and
+ * Postfix's sendmail(1) know them; the message goes to $QMAILQUEUE or
+ * queue-add by the qmail-queue protocol. Exit codes from sysexits.h. */
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+#include "conf.h"
+#include "die.h"
+#include "exitcode.h"
+#include "log.h"
+#include "sendmail.h"
+
+#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-v] [-bs | -bm] [--] [RCPT...]"
+
+struct opts {
+	int t, i, v, bs;
+	const char *from;     /* -f, or NULL */
+	const char *name;     /* -F, or NULL */
+};
+
+_Noreturn static void
+usage(void)
+{
+	warn_msg("usage: " USAGE);
+	_exit(EX_USAGE);
+}
+
+/* sendmail's options: clustered flags, values attached or in the next word */
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	int k;
+	for (k = 1; k < argc; k++) {
+		char *a = argv[k];
+		if (a[0] != '-' || a[1] == 0)
+			break;
+		if (strcmp(a, "--") == 0)
+			return k + 1;
+		for (a++; *a; a++) {
+			char c = *a;
+			const char *val = NULL;
+			if (strchr("fFoBNRVXLCOhrp", c)) {   /* take a value */
+				if (a[1])
+					val = a + 1;
+				else if (k + 1 < argc)
+					val = argv[++k];
+				else
+					usage();
+			}
+			switch (c) {
+			case 't': o->t = 1; break;
+			case 'i': o->i = 1; break;
+			case 'v': o->v = 1; break;
+			case 'f': case 'r': o->from = val; break;
+			case 'F': o->name = val; break;
+			case 'o':
+				if (val[0] == 'i' && val[1] == 0)
+					o->i = 1;
+				break;   /* other -o options are ignored */
+			case 'b':
+				if (strcmp(a, "bs") == 0)
+					o->bs = 1;
+				else if (strcmp(a, "bm") != 0)
+					usage();
+				a = "b"; /* the rest of the word was the mode */
+				break;
+			case 'B': case 'N': case 'R': case 'V': case 'X': case 'L': case 'C':
+			case 'O': case 'h': case 'p':
+				break;   /* accepted and ignored */
+			case 'q':
+				usage();   /* no queue runs from here: see queue-run */
+			case 'U': case 'm': case 'n': case 'G': case 'A': case 'e': case 'd':
+				break;
+			default:
+				usage();
+			}
+			if (val)
+				break;
+		}
+	}
+	return k;
+}
+
+/* -bs: one SMTP session on stdin/stdout by smtp-recv, trusted like a local
+ * submission (relaying allowed). */
+_Noreturn static void
+exec_smtp_recv(const char *argv0)
+{
+	char *av[2] = { "smtp-recv", NULL };
+	const char *slash = strrchr(argv0, '/');
+	struct str sib = STR_INIT;
+	if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("TCPREMOTEIP", "127.0.0.1", 1) < 0 ||
+	    setenv("TCPREMOTEHOST", "localhost", 1) < 0 || setenv("TCPLOCALIP", "127.0.0.1", 1) < 0 ||
+	    setenv("PROTO", "TCP", 1) < 0)
+		_exit(EX_TEMPFAIL);
+	unsetenv("SSLCTLFD");
+	unsetenv("SSLREADFD");
+	unsetenv("SSLWRITEFD");
+	unsetenv("UCSPITLS");
+	unsetenv("SMTPROLE");
+	if (slash && str_copyb(&sib, argv0, (size_t)(slash - argv0 + 1)) == 0 &&
+	    str_cats(&sib, "smtp-recv") == 0 && str_0(&sib) == 0)
+		execv(sib.s, av);
+	execvp("smtp-recv", av);
+	warn_sys("run", "smtp-recv");
+	_exit(EX_UNAVAILABLE);
+}
+
+/* an envelope address: bounded, no controls; '@me' added when bare */
+static int
+address(struct str *out, const char *a, size_t n, const struct str *me)
+{
+	size_t i;
+	if (n == 0 || n > SM_ADDR_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
+			return -1;
+	}
+	if (str_catb(out, a, n) < 0)
+		return -2;
+	if (!memchr(a, '@', n) && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
+		return -2;
+	return 0;
+}
+
+static int
+header_date(struct str *out)
+{
+	char b[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n;
+	if (!localtime_r(&now, &tm))
+		return -1;
+	n = strftime(b, sizeof b, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (n == 0)
+		return -1;
+	return str_catb(out, b, n);
+}
+
+/* the display name, quoted when it holds anything beyond atext and spaces */
+static int
+display_name(struct str *out, const char *name)
+{
+	size_t i, n = strlen(name);
+	if (str_catc(out, '"') < 0)
+		return -1;
+	for (i = 0; i < n && i < 256; i++) {
+		char c = name[i];
+		if ((unsigned char)c < ' ' || c == 0x7f)
+			continue;
+		if ((c == '"' || c == '\\') && str_catc(out, '\\') < 0)
+			return -1;
+		if (str_catc(out, c) < 0)
+			return -1;
+	}
+	return str_cats(out, "\" ");
+}
+
+static int
+received(struct str *out)
+{
+	int e = 0;
+	e |= str_cats(out, "Received: (pipemail sendmail invoked by uid ") |
+	    str_catu(out, (unsigned long long)getuid()) | str_cats(out, ");\n\t") |
+	    header_date(out) | str_catc(out, '\n');
+	return e ? -1 : 0;
+}
+
+static int
+added_headers(struct str *out, const struct headers *h, const struct opts *o,
+    const char *sender, const struct str *me, const char *gecos)
+{
+	int e = 0;
+	if (!h->has_from) {
+		const char *name = o->name ? o->name : gecos;
+		e |= str_cats(out, "From: ");
+		if (name && *name)
+			e |= display_name(out, name) | str_catc(out, '<') | str_cats(out, sender) |
+			    str_catc(out, '>');
+		else
+			e |= str_cats(out, sender);
+		e |= str_catc(out, '\n');
+	}
+	if (!h->has_date)
+		e |= str_cats(out, "Date: ") | header_date(out) | str_catc(out, '\n');
+	if (!h->has_msgid) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e |= str_cats(out, "Message-ID: <") | str_catu(out, (unsigned long long)ts.tv_sec) |
+		    str_catc(out, '.') | str_catu(out, (unsigned long long)ts.tv_nsec) |
+		    str_catc(out, '.') | str_catu(out, (unsigned long long)getpid()) |
+		    str_catc(out, '.') | str_catu(out, arc4random()) | str_catc(out, '@') |
+		    str_catb(out, me->s, me->len) | str_cats(out, ">\n");
+	}
+	return e ? -1 : 0;
+}
+
+/* qmail-queue's exit code as a sysexits code */
+static int
+queue_status(int status)
+{
+	int c;
+	if (!WIFEXITED(status))
+		return EX_TEMPFAIL;
+	c = WEXITSTATUS(status);
+	if (c == QQ_OK)
+		return EX_OK;
+	if (QQ_IS_PERM(c))
+		return EX_UNAVAILABLE;
+	if (c == QQ_TEMP_BUG)
+		return EX_SOFTWARE;
+	return EX_TEMPFAIL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct headers h = { STR_INIT, STR_INIT, 0, 0, 0, 0, 0, 0, STR_INIT };
+	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
+	struct passwd *pw;
+	const char *gecos = NULL, *prog;
+	char inspace[BUF_SIZE], outspace[BUF_SIZE];
+	struct buf in, out;
+	int k, r, m[2], e[2], status, nrcpt = 0;
+	pid_t pid;
+	size_t i;
+
+	die_init("sendmail");
+	k = parse_opts(argc, argv, &o);
+	if (o.bs)
+		exec_smtp_recv(argv[0]);
+	if (conf_me(&me) < 0)
+		die_sys(EX_TEMPFAIL, "read", "control file me");
+
+	/* the envelope sender */
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_gecos && *pw->pw_gecos) {
+		char *comma = strchr(pw->pw_gecos, ',');
+		if (comma)
+			*comma = 0;
+		gecos = pw->pw_gecos;
+	}
+	if (o.from) {
+		size_t n = strlen(o.from);
+		const char *f = o.from;
+		if (n >= 2 && f[0] == '<' && f[n - 1] == '>') {
+			f++;
+			n -= 2;
+		}
+		if (n && (r = address(&sender, f, n, &me)) < 0)
+			die_x(r == -1 ? EX_NOUSER : EX_TEMPFAIL, "use", "the sender address", "unusable address");
+	} else {
+		const char *login = pw ? pw->pw_name : getenv("LOGNAME");
+		if (!login || address(&sender, login, strlen(login), &me) < 0)
+			die_x(EX_NOUSER, "find", "a sender address", "unknown user; use -f");
+	}
+	if (str_0(&sender) < 0)
+		die_nomem(EX_TEMPFAIL);
+
+	buf_init(&in, 0, inspace, sizeof inspace);
+	r = headers_read(&in, o.t, o.i, &h);
+	if (r == EX_DATAERR)
+		die_x(EX_DATAERR, "read", "the message header", "too long or too many addresses");
+	if (r)
+		die_sys(r, "read", "the message");
+
+	/* the envelope: F sender, T recipients (arguments, then with -t the headers) */
+	if (str_catc(&env, 'F') < 0 || str_cats(&env, sender.s) < 0 || str_catc(&env, 0) < 0)
+		die_nomem(EX_TEMPFAIL);
+	for (; k < argc; k++) {
+		if (str_catc(&env, 'T') < 0)
+			die_nomem(EX_TEMPFAIL);
+		if ((r = address(&env, argv[k], strlen(argv[k]), &me)) < 0)
+			die_x(r == -1 ? EX_NOUSER : EX_TEMPFAIL, "use", argv[k], "unusable address");
+		if (str_catc(&env, 0) < 0)
+			die_nomem(EX_TEMPFAIL);
+		nrcpt++;
+	}
+	for (i = 0; i < h.rcpts.len; i += strlen(h.rcpts.s + i) + 1) {
+		const char *a = h.rcpts.s + i;
+		if (str_catc(&env, 'T') < 0)
+			die_nomem(EX_TEMPFAIL);
+		if ((r = address(&env, a, strlen(a), &me)) < 0)
+			die_x(r == -1 ? EX_NOUSER : EX_TEMPFAIL, "use", a, "unusable address in the header");
+		if (str_catc(&env, 0) < 0)
+			die_nomem(EX_TEMPFAIL);
+		nrcpt++;
+	}
+	if (nrcpt == 0)
+		die_msg(EX_USAGE, o.t ? "no recipients found in the message header" : "no recipients given");
+	if (str_catc(&env, 0) < 0)
+		die_nomem(EX_TEMPFAIL);
+	if (received(&trace) < 0 || added_headers(&top, &h, &o, sender.s, &me, gecos) < 0)
+		die_nomem(EX_TEMPFAIL);
+
+	/* the queue program: message on its fd 0, envelope on its fd 1 */
+	prog = getenv("QMAILQUEUE");
+	if (!prog || !*prog)
+		prog = "queue-add";
+	signal(SIGPIPE, SIG_IGN);
+	unsetenv("PIPEMAIL_DSN");
+	if (pipe(m) < 0 || pipe(e) < 0)
+		die_sys(EX_TEMPFAIL, "create", "a pipe");
+	pid = fork();
+	if (pid < 0)
+		die_sys(EX_TEMPFAIL, "fork", prog);
+	if (pid == 0) {
+		char *av[2] = { (char *)prog, NULL };
+		if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0)
+			_exit(QQ_TEMP_SPAWN);
+		close(m[0]); close(m[1]); close(e[0]); close(e[1]);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(prog, av);
+		_exit(QQ_TEMP_SPAWN);
+	}
+	close(m[0]);
+	close(e[0]);
+	buf_init(&out, m[1], outspace, sizeof outspace);
+	r = buf_put(&out, trace.s, trace.len) | buf_put(&out, h.out.s ? h.out.s : "", h.out.len) |
+	    buf_put(&out, top.s ? top.s : "", top.len) |
+	    buf_put(&out, "\n", 1) | buf_put(&out, h.first.s ? h.first.s : "", h.first.len);
+	if (r == 0 && !h.ended)
+		r = body_copy(&in, &out, o.i);
+	if (r == -1) {
+		kill(pid, SIGTERM);   /* no half message: the queue program sees no envelope */
+		die_sys(EX_IOERR, "read", "the message");
+	}
+	if (r == 0)
+		r = buf_flush(&out);
+	close(m[1]);
+	if (r == 0)
+		r = buf_writeall(e[1], env.s, env.len, 0, 0);
+	close(e[1]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_sys(EX_TEMPFAIL, "wait for", prog);
+	r = queue_status(status) != EX_OK ? queue_status(status) : r != 0 ? EX_TEMPFAIL : EX_OK;
+	if (r != EX_OK) {
+		struct logline l;
+		log_begin(&l, "refused");
+		log_kv(&l, "queue", prog);
+		log_kvu(&l, "status", WIFEXITED(status) ? (unsigned long long)WEXITSTATUS(status) : 255);
+		log_end(&l);
+		return r;
+	}
+	if (o.v) {
+		struct logline l;
+		log_begin(&l, "queued");
+		log_kv(&l, "sender", sender.s);
+		log_kvu(&l, "rcpts", (unsigned long long)nrcpt);
+		log_end(&l);
+	}
+	return EX_OK;
+}

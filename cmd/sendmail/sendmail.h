@@ -1,0 +1,33 @@
+/* sendmail: the message is read once, headers into memory (bounded),
+ * the body streamed into the queue program's pipe. */
+#ifndef SENDMAIL_H
+#define SENDMAIL_H
+
+#include <stddef.h>
+#include "buf.h"
+#include "str.h"
+
+enum {
+	HEADER_LINE_MAX = 65536,     /* one physical header line */
+	HEADERS_MAX = 1048576,       /* the whole header section */
+	SM_ADDR_MAX = 320
+};
+
+struct headers {
+	struct str out;      /* header lines to write, LF-terminated, Bcc removed */
+	struct str rcpts;    /* with -t: To/Cc/Bcc addresses, NUL-terminated each */
+	size_t nrcpt;
+	int has_from, has_date, has_msgid;
+	int ended;           /* a "." line ended the input (without -i) */
+	int blank;           /* the header section ended with an empty line */
+	struct str first;    /* a body line read while looking for headers */
+};
+
+/* Read the header section from in. 0 ok, else a sysexits code. */
+int headers_read(struct buf *in, int tflag, int iflag, struct headers *h);
+
+/* Copy the rest of in to fd: CRLF becomes LF; without -i a line of a
+ * single dot ends the input. 0 ok, -1 read error, -2 write error. */
+int body_copy(struct buf *in, struct buf *out, int iflag);
+
+#endif

@@ -1,0 +1,294 @@
+/* Token database: read side (mmap, interpolation search over uniformly
+ * distributed hashes: one or two page touches per token) and the atomic
+ * merge that training uses. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "buf.h"
+#include "db.h"
+#include "str.h"
+
+static const char magic[8] = { 'p', 'm', 's', 'p', 'a', 'm', '1', '\n' };
+enum { HEADER = 64, ENTRY = 16 };
+
+struct header {
+	char magic[8];
+	uint32_t order;          /* 0x01020304 in host order: a foreign file is refused */
+	uint32_t entry;          /* ENTRY */
+	uint64_t count, nspam, nham;
+	char pad[HEADER - 40];
+};
+
+int
+db_open(struct db *d, const char *path)
+{
+	struct stat st;
+	struct header h;
+	int fd;
+	memset(d, 0, sizeof *d);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (st.st_size < HEADER || (uint64_t)st.st_size > SIZE_MAX / 2)
+		goto corrupt;
+	d->maplen = (size_t)st.st_size;
+	d->map = mmap(NULL, d->maplen, PROT_READ, MAP_SHARED, fd, 0);
+	if (d->map == MAP_FAILED) {
+		d->map = NULL;
+		goto fail;
+	}
+	close(fd);
+	memcpy(&h, d->map, sizeof h);
+	if (memcmp(h.magic, magic, sizeof magic) || h.order != 0x01020304 || h.entry != ENTRY
+	    || h.count > (d->maplen - HEADER) / ENTRY || HEADER + h.count * ENTRY != d->maplen) {
+		db_close(d);
+		errno = EPROTO;
+		return -1;
+	}
+	d->count = h.count;
+	d->nspam = h.nspam;
+	d->nham = h.nham;
+	d->e = (const struct db_entry *)((const char *)d->map + HEADER);
+	return 0;
+corrupt:
+	errno = EPROTO;
+fail:
+	close(fd);
+	return -1;
+}
+
+void
+db_close(struct db *d)
+{
+	if (d->map)
+		munmap(d->map, d->maplen);
+	memset(d, 0, sizeof *d);
+}
+
+int
+db_lookup(const struct db *d, uint64_t h, uint32_t *spam, uint32_t *ham)
+{
+	size_t lo, hi, g, step;
+	if (!d->count)
+		return 0;
+	g = (size_t)(((unsigned __int128)h * d->count) >> 64);   /* where a uniform hash lands */
+	/* gallop from the guess to a bracket [lo, hi) that holds h if present */
+	if (d->e[g].h < h) {
+		lo = g + 1;
+		for (step = 1; lo + step < d->count && d->e[lo + step - 1].h < h; step *= 2)
+			lo += step;
+		hi = lo + step < d->count ? lo + step : d->count;
+	} else {
+		hi = g + 1;
+		for (step = 1; hi > step && d->e[hi - step - 1].h >= h; step *= 2)
+			hi -= step;
+		lo = hi > step ? hi - step - 1 : 0;
+	}
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (d->e[m].h < h)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	if (lo < d->count && d->e[lo].h == h) {
+		*spam = d->e[lo].spam;
+		*ham = d->e[lo].ham;
+		return 1;
+	}
+	return 0;
+}
+
+void
+delta_init(struct db_delta *x)
+{
+	memset(x, 0, sizeof *x);
+}
+
+void
+delta_free(struct db_delta *x)
+{
+	free(x->v);
+	delta_init(x);
+}
+
+static int
+delta_grow(struct db_delta *x)
+{
+	size_t ncap = x->cap ? x->cap * 2 : 65536, i;
+	struct delta_slot *v;
+	if (ncap > SIZE_MAX / sizeof *v / 2)
+		return -1;
+	v = calloc(ncap, sizeof *v);
+	if (!v)
+		return -1;
+	for (i = 0; i < x->cap; i++)
+		if (x->v[i].used) {
+			size_t k = (size_t)x->v[i].h & (ncap - 1);
+			while (v[k].used)
+				k = (k + 1) & (ncap - 1);
+			v[k] = x->v[i];
+		}
+	free(x->v);
+	x->v = v;
+	x->cap = ncap;
+	return 0;
+}
+
+int
+delta_add(struct db_delta *x, const struct toks *t, int dspam, int dham)
+{
+	size_t i;
+	for (i = 0; i < t->n; i++) {
+		uint64_t h = t->v[i].h;
+		size_t k;
+		if ((x->n + 1) * 2 > x->cap && delta_grow(x) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		k = (size_t)h & (x->cap - 1);
+		while (x->v[k].used && x->v[k].h != h)
+			k = (k + 1) & (x->cap - 1);
+		if (!x->v[k].used) {
+			x->v[k].used = 1;
+			x->v[k].h = h;
+			x->n++;
+		}
+		x->v[k].spam += dspam;
+		x->v[k].ham += dham;
+	}
+	x->nspam += dspam;
+	x->nham += dham;
+	return 0;
+}
+
+static int
+cmp_slot(const void *a, const void *b)
+{
+	uint64_t x = ((const struct delta_slot *)a)->h, y = ((const struct delta_slot *)b)->h;
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t
+apply(uint32_t have, int32_t d)
+{
+	int64_t v = (int64_t)have + d;
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int
+put_entry(struct buf *b, uint64_t h, uint32_t s, uint32_t g, uint64_t *count)
+{
+	struct db_entry e;
+	if (!s && !g)
+		return 0;   /* a token no message holds any more */
+	e.h = h;
+	e.spam = s;
+	e.ham = g;
+	(*count)++;
+	return buf_put(b, (const char *)&e, sizeof e);
+}
+
+int
+db_update(const char *path, struct db_delta *x)
+{
+	struct str tmp = STR_INIT, lock = STR_INIT, dir = STR_INIT;
+	struct db old;
+	struct header h;
+	struct buf b;
+	char space[BUF_SIZE * 4];
+	size_t i, j = 0, n = 0;
+	uint64_t count = 0;
+	int lfd = -1, fd = -1, dfd, rc = -1, e;
+	const char *slash;
+	memset(&old, 0, sizeof old);
+	if (str_copys(&lock, path) < 0 || str_cats(&lock, ".lock") < 0 || str_0(&lock) < 0)
+		goto done;
+	if (str_copys(&tmp, path) < 0 || str_cats(&tmp, ".tmp") < 0 || str_0(&tmp) < 0)
+		goto done;
+	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
+		goto done;
+	if (db_open(&old, path) < 0)
+		goto done;
+	/* compact the delta slots into a sorted array */
+	for (i = 0; i < x->cap; i++)
+		if (x->v[i].used)
+			x->v[n++] = x->v[i];
+	qsort(x->v, n, sizeof *x->v, cmp_slot);
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto done;
+	buf_init(&b, fd, space, sizeof space);
+	memset(&h, 0, sizeof h);
+	if (buf_put(&b, (const char *)&h, sizeof h) < 0)
+		goto done;
+	for (i = 0; i < old.count || j < n;) {
+		if (j >= n || (i < old.count && old.e[i].h < x->v[j].h)) {
+			if (put_entry(&b, old.e[i].h, old.e[i].spam, old.e[i].ham, &count) < 0)
+				goto done;
+			i++;
+		} else if (i >= old.count || x->v[j].h < old.e[i].h) {
+			if (put_entry(&b, x->v[j].h, apply(0, x->v[j].spam), apply(0, x->v[j].ham), &count) < 0)
+				goto done;
+			j++;
+		} else {
+			if (put_entry(&b, x->v[j].h, apply(old.e[i].spam, x->v[j].spam),
+			    apply(old.e[i].ham, x->v[j].ham), &count) < 0)
+				goto done;
+			i++;
+			j++;
+		}
+	}
+	if (buf_flush(&b) < 0)
+		goto done;
+	memcpy(h.magic, magic, sizeof magic);
+	h.order = 0x01020304;
+	h.entry = ENTRY;
+	h.count = count;
+	h.nspam = (uint64_t)((int64_t)old.nspam + x->nspam < 0 ? 0 : (int64_t)old.nspam + x->nspam);
+	h.nham = (uint64_t)((int64_t)old.nham + x->nham < 0 ? 0 : (int64_t)old.nham + x->nham);
+	if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+		goto done;
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp.s, path) < 0)
+		goto done;
+	slash = strrchr(path, '/');
+	if (str_copyb(&dir, path, slash ? (size_t)(slash - path) + 1 : 1) < 0 || str_0(&dir) < 0)
+		goto done;
+	if (!slash)
+		dir.s[0] = '.';
+	dfd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	rc = 0;
+	delta_free(x);
+done:
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp.s);
+	}
+	db_close(&old);
+	if (lfd >= 0)
+		close(lfd);
+	str_free(&tmp);
+	str_free(&lock);
+	str_free(&dir);
+	errno = e;
+	return rc;
+}

@@ -1,0 +1,45 @@
+/* The token database: one file, a 64-byte header then entries sorted by
+ * token hash, memory-mapped read-only by each classifier process (opening
+ * it costs one open and one mmap). Updates merge into a new file under a
+ * lock file, fsync it and rename it into place: a running classifier
+ * keeps its old mapping, a new one sees the whole new file. */
+#ifndef SPAMCHECK_DB_H
+#define SPAMCHECK_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "token.h"
+
+struct db_entry {
+	uint64_t h;
+	uint32_t spam, ham;      /* messages of each class holding the token */
+};
+
+struct db {
+	void *map;
+	size_t maplen;
+	const struct db_entry *e;
+	uint64_t count, nspam, nham;
+};
+
+/* 0 ok (a missing file is an empty database), -1 errno (EPROTO: corrupt). */
+int db_open(struct db *, const char *path);
+void db_close(struct db *);
+/* 1 found (counts stored), 0 not */
+int db_lookup(const struct db *, uint64_t h, uint32_t *spam, uint32_t *ham);
+
+/* Pending changes from training: per-token and per-class message deltas. */
+struct db_delta {
+	struct delta_slot { uint64_t h; int32_t spam, ham; int used; } *v;
+	size_t n, cap;
+	int64_t nspam, nham;
+};
+
+void delta_init(struct db_delta *);
+void delta_free(struct db_delta *);
+/* count every token of t with dspam/dham (+1 learn, -1 unlearn); -1 ENOMEM */
+int delta_add(struct db_delta *, const struct toks *, int dspam, int dham);
+/* Merge into the database at path atomically. 0 ok, -1 errno. */
+int db_update(const char *path, struct db_delta *);
+
+#endif

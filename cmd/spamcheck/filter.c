@@ -1,0 +1,304 @@
+/* Filter, delivery-pipe and queue-filter modes: classify a bounded prefix
+ * of the message, write our header lines on top, then the message's own
+ * bytes unchanged, streaming whatever lies past the prefix. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "buf.h"
+#include "die.h"
+#include "exitcode.h"
+#include "log.h"
+#include "spamcheck.h"
+
+enum {
+	REASON_TEXT_MAX = 40,
+	EXIT_VERDICT_HAM = 0, EXIT_VERDICT_SPAM = 1, EXIT_VERDICT_UNSURE = 2
+};
+
+const char *
+verdict_name(enum verdict v)
+{
+	return v == V_SPAM ? "spam" : v == V_HAM ? "ham" : "unsure";
+}
+
+int
+read_prefix(int fd, struct str *s, size_t max, int *eof)
+{
+	*eof = 0;
+	s->len = 0;
+	if (str_ready(s, max < 65536 ? max : 65536) < 0)
+		return -1;
+	while (s->len < max) {
+		ssize_t r;
+		size_t want = max - s->len;
+		if (s->cap - 1 - s->len < 16384 && str_readyplus(s, want < 262144 ? want : 262144) < 0)
+			return -1;
+		if (want > s->cap - 1 - s->len)
+			want = s->cap - 1 - s->len;
+		r = read(fd, s->s + s->len, want);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			*eof = 1;
+			break;
+		}
+		s->len += (size_t)r;
+	}
+	return 0;
+}
+
+int
+classifier_open(struct classifier *c, const struct opts *o)
+{
+	memset(c, 0, sizeof *c);
+	toks_init(&c->t);
+	if (db_open(&c->global, o->dbpath) < 0)
+		return -1;
+	if (o->userdb) {
+		if (db_open(&c->user, o->userdb) < 0) {
+			db_close(&c->global);
+			return -1;
+		}
+		c->has_user = 1;
+	}
+	return 0;
+}
+
+void
+classifier_close(struct classifier *c)
+{
+	db_close(&c->global);
+	db_close(&c->user);
+	toks_free(&c->t);
+}
+
+int
+classify(struct classifier *c, const struct opts *o, const char *msg, size_t len, struct result *r)
+{
+	if (tokenize(&c->t, msg, len) < 0)
+		return -1;
+	score(&o->m, &c->t, &c->global, c->has_user ? &c->user : NULL, r);
+	return 0;
+}
+
+static void
+put_score(struct str *h, double s)
+{
+	unsigned long v = (unsigned long)(s * 10000 + 0.5);
+	char d[7];
+	d[0] = (char)('0' + v / 10000);
+	d[1] = '.';
+	d[2] = (char)('0' + v / 1000 % 10);
+	d[3] = (char)('0' + v / 100 % 10);
+	d[4] = (char)('0' + v / 10 % 10);
+	d[5] = (char)('0' + v % 10);
+	d[6] = 0;
+	str_cats(h, d);
+}
+
+/* The header lines we add; eol is "\n" or "\r\n" as the message uses. */
+static int
+make_headers(struct str *h, const struct toks *t, const struct result *r, const char *eol)
+{
+	unsigned i;
+	h->len = 0;
+	if (r->v == V_SPAM) {
+		str_cats(h, "X-Spam-Flag: YES");
+		str_cats(h, eol);
+	}
+	str_cats(h, "X-Spam-Score: ");
+	put_score(h, r->score);
+	str_cats(h, eol);
+	str_cats(h, "X-Spam-Status: ");
+	str_cats(h, r->v == V_SPAM ? "Yes" : r->v == V_HAM ? "No" : "Unsure");
+	str_cats(h, ", score=");
+	put_score(h, r->score);
+	str_cats(h, " tokens=");
+	str_catu(h, r->used);
+	if (r->gtube)
+		str_cats(h, " reasons=GTUBE");
+	else if (r->nreason) {
+		str_cats(h, eol);
+		str_cats(h, "\treasons=");
+		for (i = 0; i < r->nreason; i++) {
+			const struct tok *k = &t->v[r->reason[i]];
+			size_t j, n = k->len < REASON_TEXT_MAX ? k->len : REASON_TEXT_MAX;
+			/* message-derived text: printable ASCII only, never a quote or line end */
+			str_cats(h, i ? " \"" : "\"");
+			for (j = 0; j < n; j++) {
+				unsigned char ch = (unsigned char)t->text.s[k->off + j];
+				str_catc(h, ch >= 32 && ch < 127 && ch != '"' && ch != '\\' ? (char)ch : '?');
+			}
+			str_cats(h, "\"/");
+			put_score(h, r->reason_f[i]);
+		}
+	}
+	str_cats(h, eol);
+	return str_0(h);
+}
+
+static void
+log_result(const struct result *r, size_t bytes, int eof, const char *action)
+{
+	struct logline l;
+	struct str sc = STR_INIT;
+	put_score(&sc, r->score);
+	log_begin(&l, "classify");
+	log_kv(&l, "verdict", verdict_name(r->v));
+	log_kv(&l, "score", sc.s);
+	log_kvu(&l, "tokens", r->used);
+	log_kvu(&l, "bytes", bytes);
+	log_kv(&l, "truncated", eof ? "no" : "yes");
+	log_kv(&l, "action", action);
+	log_end(&l);
+	str_free(&sc);
+}
+
+/* headers + prefix + the rest of fd 0, to fd out. 0 ok, -1 write error,
+ * -2 read error. */
+static int
+emit(int out, const struct str *hdr, const struct str *msg, int eof)
+{
+	char space[65536];
+	if (buf_writeall(out, hdr->s, hdr->len, 0, 0) < 0 || buf_writeall(out, msg->s, msg->len, 0, 0) < 0)
+		return -1;
+	while (!eof) {
+		ssize_t r = read(0, space, sizeof space);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -2;
+		if (r == 0)
+			break;
+		if (buf_writeall(out, space, (size_t)r, 0, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *
+eol_of(const struct str *m)
+{
+	const char *nl = memchr(m->s ? m->s : "", '\n', m->len);
+	return nl && nl > m->s && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+/* prefix read, classified; headers made. Exits with code on failure. */
+static void
+prepare(const struct opts *o, struct str *msg, int *eof, struct str *hdr, struct result *r,
+    int code_read, int code_conf, int code_mem)
+{
+	struct classifier c;
+	if (read_prefix(0, msg, o->prefix, eof) < 0)
+		die_sys(code_read, "read", "message");
+	if (classifier_open(&c, o) < 0)
+		die_sys(code_conf, "open", o->dbpath);
+	if (classify(&c, o, msg->s ? msg->s : "", msg->len, r) < 0 || make_headers(hdr, &c.t, r, eol_of(msg)) < 0)
+		die_nomem(code_mem);
+	classifier_close(&c);
+}
+
+static int
+verdict_exit(const struct opts *o, enum verdict v)
+{
+	if (!o->exitcode)
+		return EXIT_OK;
+	return v == V_SPAM ? EXIT_VERDICT_SPAM : v == V_HAM ? EXIT_VERDICT_HAM : EXIT_VERDICT_UNSURE;
+}
+
+int
+run_filter(const struct opts *o)
+{
+	struct str msg = STR_INIT, hdr = STR_INIT;
+	struct result r;
+	int eof, e;
+	prepare(o, &msg, &eof, &hdr, &r, EXIT_TEMP, EXIT_TEMP, EXIT_TEMP);
+	log_result(&r, msg.len, eof, "filter");
+	e = emit(1, &hdr, &msg, eof);
+	if (e == -1)
+		die_sys(EXIT_TEMP, "write", "output");
+	if (e == -2)
+		die_sys(EXIT_TEMP, "read", "message");
+	return verdict_exit(o, r.v);
+}
+
+static void
+drain(int fd)
+{
+	char space[16384];
+	ssize_t r;
+	while ((r = read(fd, space, sizeof space)) != 0)
+		if (r < 0 && errno != EINTR)
+			break;
+}
+
+int
+run_pipe(const struct opts *o, char **argv, int queue)
+{
+	struct str msg = STR_INIT, hdr = STR_INIT;
+	struct result r;
+	int eof, p[2], status, e;
+	pid_t pid;
+	/* qmail-queue codes in the queue chain, qmail's 111 elsewhere */
+	int tread = queue ? QQ_TEMP_READ : EXIT_TEMP, tconf = queue ? QQ_TEMP_CONF : EXIT_TEMP;
+	int tmem = queue ? QQ_TEMP_NOMEM : EXIT_TEMP, tspawn = queue ? QQ_TEMP_SPAWN : EXIT_TEMP;
+	int tbug = queue ? QQ_TEMP_BUG : EXIT_TEMP;
+	prepare(o, &msg, &eof, &hdr, &r, tread, tconf, tmem);
+	if (queue && r.v == V_SPAM && o->m.reject_cut < 1 && r.score >= o->m.reject_cut) {
+		/* refuse: read what the sender still writes so it sees our exit code, not EPIPE */
+		log_result(&r, msg.len, eof, "reject");
+		if (!eof)
+			drain(0);
+		drain(1);
+		return QQ_PERM_REFUSED;
+	}
+	log_result(&r, msg.len, eof, queue ? "queue" : "deliver");
+	if (!queue) {
+		struct str sc = STR_INIT;
+		put_score(&sc, r.score);
+		if (!sc.s || setenv("SPAMCHECK_VERDICT", verdict_name(r.v), 1) < 0 || setenv("SPAMCHECK_SCORE", sc.s, 1) < 0)
+			die_nomem(tmem);
+		str_free(&sc);
+	}
+	if (pipe(p) < 0)
+		die_sys(tspawn, "create", "pipe");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the child before we learn its code */
+	pid = fork();
+	if (pid < 0)
+		die_sys(tspawn, "fork", argv[0]);
+	if (pid == 0) {
+		/* the child gets the message on fd 0; fd 1 (the envelope in the queue chain) is ours, passed as is */
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(p[0], 0) < 0)
+			_exit(tspawn);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], argv);
+		die_sys(tspawn, "run", argv[0]);
+	}
+	close(p[0]);
+	if (queue)
+		close(1);   /* the envelope belongs to the child now */
+	e = emit(p[1], &hdr, &msg, eof);
+	close(p[1]);
+	if (e == -1 && !eof)
+		drain(0);   /* the child stopped reading; its exit code tells why */
+	if (e == -2) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		die_sys(tread, "read", "message");
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_sys(tbug, "wait for", argv[0]);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);   /* the next program's verdict is ours, bit for bit */
+	die_x(tbug, "run", argv[0], "killed by a signal");
+}

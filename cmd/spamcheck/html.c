@@ -1,0 +1,217 @@
+/* HTML to visible text plus features, in one bounded pass: every scan
+ * stops at len; script/style bodies and comments are skipped. */
+#include <string.h>
+#include "html.h"
+
+enum { TAG_NAME_MAX = 12, ATTR_VALUE_MAX = 2048 };
+
+static int
+lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static const char *
+find_ci(const char *s, size_t n, const char *pat)
+{
+	size_t pl = strlen(pat), i, k;
+	if (n < pl)
+		return NULL;
+	for (i = 0; i + pl <= n; i++) {
+		for (k = 0; k < pl && lc((unsigned char)s[i + k]) == pat[k]; k++)
+			;
+		if (k == pl)
+			return s + i;
+	}
+	return NULL;
+}
+
+/* Value of attribute name in a tag's attribute text, or NULL. */
+static const char *
+attr(const char *a, size_t n, const char *name, size_t *vl)
+{
+	size_t nl = strlen(name), i = 0;
+	while (i < n) {
+		const char *p = find_ci(a + i, n - i, name);
+		size_t k, st;
+		char q;
+		if (!p)
+			return NULL;
+		k = (size_t)(p - a);
+		i = k + nl;
+		if (k > 0 && !(a[k - 1] == ' ' || a[k - 1] == '\t' || a[k - 1] == '\n' || a[k - 1] == '\r' || a[k - 1] == '"' || a[k - 1] == '\''))
+			continue;
+		while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
+			i++;
+		if (i >= n || a[i] != '=')
+			continue;
+		i++;
+		while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
+			i++;
+		q = i < n && (a[i] == '"' || a[i] == '\'') ? a[i++] : 0;
+		for (st = i; i < n && i - st < ATTR_VALUE_MAX; i++)
+			if (q ? a[i] == q : (a[i] == ' ' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r'))
+				break;
+		*vl = i - st;
+		return a + st;
+	}
+	return NULL;
+}
+
+static int
+put_cp(struct str *out, unsigned long cp)
+{
+	char b[4];
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80)
+		return str_catc(out, (char)cp);
+	if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		return str_catb(out, b, 2);
+	}
+	if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		return str_catb(out, b, 3);
+	}
+	b[0] = (char)(0xf0 | (cp >> 18));
+	b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	b[3] = (char)(0x80 | (cp & 0x3f));
+	return str_catb(out, b, 4);
+}
+
+/* An entity at s (starting '&'): appends its text, returns bytes used. */
+static size_t
+entity(struct str *out, const char *s, size_t n, int *err)
+{
+	static const struct { const char *name; unsigned cp; } ents[] = {
+		{ "nbsp", ' ' }, { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' },
+		{ "apos", '\'' }, { "copy", 0xa9 }, { "reg", 0xae }, { "euro", 0x20ac }, { "pound", 0xa3 }
+	};
+	size_t i, k;
+	if (n > 2 && s[1] == '#') {
+		unsigned long cp = 0;
+		int hex = (s[2] == 'x' || s[2] == 'X');
+		for (i = 2 + (size_t)hex, k = 0; i < n && k < 8; i++, k++) {
+			int c = lc((unsigned char)s[i]), d;
+			if (c >= '0' && c <= '9')
+				d = c - '0';
+			else if (hex && c >= 'a' && c <= 'f')
+				d = c - 'a' + 10;
+			else
+				break;
+			cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+		}
+		if (k == 0)
+			goto literal;
+		if (i < n && s[i] == ';')
+			i++;
+		*err |= put_cp(out, cp) < 0;
+		return i;
+	}
+	for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
+		size_t el = strlen(ents[k].name);
+		if (n > el + 1 && !memcmp(s + 1, ents[k].name, el) && s[el + 1] == ';') {
+			*err |= put_cp(out, ents[k].cp) < 0;
+			return el + 2;
+		}
+	}
+literal:
+	*err |= str_catc(out, '&') < 0;
+	return 1;
+}
+
+static int
+is_block(const char *name)
+{
+	static const char *const b[] = { "br", "p", "div", "tr", "td", "th", "li", "table", "h1", "h2", "h3",
+		"h4", "title", "blockquote", "hr", "ul", "ol", "center" };
+	size_t i;
+	for (i = 0; i < sizeof b / sizeof b[0]; i++)
+		if (!strcmp(name, b[i]))
+			return 1;
+	return 0;
+}
+
+int
+html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct html_info *hi)
+{
+	size_t i = 0, run = 0;
+	int err = 0;
+	memset(hi, 0, sizeof *hi);
+	while (i < len && !err) {
+		char name[TAG_NAME_MAX + 1];
+		size_t nl = 0, a, gt, vl;
+		const char *v, *end;
+		int closing;
+		if (in[i] == '&') {
+			err |= str_catb(text, in + run, i - run) < 0;
+			i += entity(text, in + i, len - i, &err);
+			run = i;
+			continue;
+		}
+		if (in[i] != '<') {
+			i++;
+			continue;
+		}
+		err |= str_catb(text, in + run, i - run) < 0;
+		run = i;
+		if (len - i >= 4 && !memcmp(in + i, "<!--", 4)) {
+			end = find_ci(in + i + 4, len - i - 4, "-->");
+			i = end ? (size_t)(end - in) + 3 : len;
+			run = i;
+			continue;
+		}
+		a = i + 1;
+		closing = a < len && in[a] == '/';
+		a += (size_t)closing;
+		while (a < len && nl < TAG_NAME_MAX
+		    && ((in[a] >= 'a' && in[a] <= 'z') || (in[a] >= 'A' && in[a] <= 'Z') || (in[a] >= '0' && in[a] <= '9')))
+			name[nl++] = (char)lc((unsigned char)in[a++]);
+		name[nl] = 0;
+		if (!nl && !(a < len && in[a] == '!')) {   /* a lone '<' is text */
+			i++;
+			continue;
+		}
+		end = memchr(in + a, '>', len - a);
+		gt = end ? (size_t)(end - in) : len;
+		i = gt < len ? gt + 1 : len;
+		run = i;
+		if (closing || !nl) {
+			if (nl && is_block(name))
+				err |= str_catc(text, ' ') < 0;
+			continue;
+		}
+		err |= toks_add2(t, "T:", name, nl) < 0;
+		if (is_block(name))
+			err |= str_catc(text, ' ') < 0;
+		if (!strcmp(name, "script") || !strcmp(name, "style")) {
+			end = find_ci(in + i, len - i, !strcmp(name, "script") ? "</script" : "</style");
+			i = end ? (size_t)(end - in) : len;
+			run = i;
+			continue;
+		}
+		if (!strcmp(name, "img"))
+			hi->imgs++;
+		if ((v = attr(in + a, gt - a, "href", &vl)) != NULL || (v = attr(in + a, gt - a, "src", &vl)) != NULL
+		    || (v = attr(in + a, gt - a, "action", &vl)) != NULL) {
+			hi->links++;
+			if (vl > 4 && (!memcmp(v, "http", 4) || !memcmp(v, "HTTP", 4) || !memcmp(v, "www.", 4) || !memcmp(v, "mailto:", 4)))
+				err |= tok_url(t, v, vl) < 0;
+		}
+		if ((v = attr(in + a, gt - a, "alt", &vl)) != NULL) {
+			err |= str_catc(text, ' ') < 0 || str_catb(text, v, vl) < 0 || str_catc(text, ' ') < 0;
+		}
+		if (find_ci(in + a, gt - a, "display:none") || find_ci(in + a, gt - a, "visibility:hidden")
+		    || find_ci(in + a, gt - a, "font-size:0") || find_ci(in + a, gt - a, "font-size:1px")) {
+			hi->hidden++;
+		}
+	}
+	if (!err && run < len)
+		err |= str_catb(text, in + run, len - run) < 0;
+	return err ? -1 : 0;
+}

@@ -1,0 +1,19 @@
+/* HTML reduced to its visible text plus features: tag names, link and
+ * image targets as URL tokens, hidden-text tricks. */
+#ifndef SPAMCHECK_HTML_H
+#define SPAMCHECK_HTML_H
+
+#include <stddef.h>
+#include "str.h"
+#include "token.h"
+
+struct html_info {
+	unsigned imgs, links, hidden;
+};
+
+int tok_url(struct toks *, const char *url, size_t len);
+/* Appends the visible text of in to text; adds feature tokens to t.
+ * 0 ok, -1 ENOMEM. */
+int html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct html_info *);
+
+#endif

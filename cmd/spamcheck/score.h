@@ -1,0 +1,43 @@
+/* The statistical model: Robinson's per-token estimate f(w) with a
+ * Bayesian prior, Fisher's chi-square combination of the most telling
+ * tokens (spam and ham evidence both), over one or two databases (global
+ * plus per-user, counts added). */
+#ifndef SPAMCHECK_SCORE_H
+#define SPAMCHECK_SCORE_H
+
+#include "db.h"
+#include "token.h"
+
+enum { SCORE_REASONS = 5 };
+
+struct model {
+	double s, x;             /* prior strength and prior probability */
+	double mindev;           /* tokens with |f - 0.5| below this are ignored */
+	unsigned maxtok;         /* most extreme tokens used */
+	unsigned comb;           /* 0 Fisher (1 + S - H) / 2, 1 ratio of the two chi-square tails */
+	double scale;            /* score = 1 / (1 + exp(-logit / scale)) for comb 1 */
+	double ham_cut, spam_cut, reject_cut;
+};
+
+enum verdict { V_HAM, V_UNSURE, V_SPAM };
+
+struct result {
+	double score;            /* 0 ham .. 1 spam */
+	double logit;            /* ln(score / (1 - score)), unsaturated where the combination allows */
+	enum verdict v;
+	unsigned used;           /* tokens that counted */
+	int gtube;
+	size_t reason[SCORE_REASONS];   /* token indexes, most telling first */
+	double reason_f[SCORE_REASONS];
+	unsigned nreason;
+};
+
+void model_defaults(struct model *);
+/* counts for token h from the databases (either may be NULL) */
+typedef int (*count_fn)(void *arg, uint64_t h, double *spam, double *ham);
+void score_counts(const struct model *, const struct toks *, count_fn, void *arg,
+    double nspam, double nham, struct result *);
+void score(const struct model *, const struct toks *, const struct db *global, const struct db *user, struct result *);
+enum verdict verdict_of(const struct model *, double score);
+
+#endif

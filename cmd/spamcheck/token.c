@@ -1,0 +1,727 @@
+/* Tokeniser: header token spaces, MIME-decoded bodies, URLs, word pairs,
+ * structural rules. See token.h for the bounds. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "html.h"
+#include "mime.h"
+#include "token.h"
+
+enum {
+	HDR_FIELDS_MAX = 400,     /* top-level fields looked at */
+	HDR_VALUE_MAX = 16384,    /* raw bytes of one field value */
+	HDR_WORDS_MAX = 40,       /* tokens from one generic field */
+	BODY_WORDS_MAX = 60000    /* words from all text parts */
+};
+
+static const char gtube[] = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+uint64_t
+tok_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* splitmix64 finaliser: spreads FNV's weak high bits for the table search */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+void
+toks_init(struct toks *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void
+toks_reset(struct toks *t)
+{
+	t->n = 0;
+	t->text.len = 0;
+	t->gtube = 0;
+	t->textbytes = 0;
+	if (t->slot)
+		memset(t->slot, 0, t->nslot * sizeof *t->slot);
+}
+
+void
+toks_free(struct toks *t)
+{
+	free(t->v);
+	free(t->slot);
+	str_free(&t->text);
+	toks_init(t);
+}
+
+static int
+toks_grow(struct toks *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 1024, nslot = ncap * 2, i;
+	struct tok *v;
+	uint32_t *slot;
+	if (ncap > TOK_MAX * 2)
+		ncap = TOK_MAX * 2;
+	v = realloc(t->v, ncap * sizeof *v);
+	if (!v)
+		return -1;
+	t->v = v;
+	slot = calloc(nslot, sizeof *slot);
+	if (!slot)
+		return -1;
+	free(t->slot);
+	t->slot = slot;
+	t->nslot = nslot;
+	t->cap = ncap;
+	for (i = 0; i < t->n; i++) {
+		size_t k = (size_t)t->v[i].h & (nslot - 1);
+		while (slot[k])
+			k = (k + 1) & (nslot - 1);
+		slot[k] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+int
+toks_add2(struct toks *t, const char *prefix, const char *w, size_t len)
+{
+	char b[TOK_TEXT_MAX * 2 + 16];
+	size_t pl = strlen(prefix), k;
+	uint64_t h;
+	if (pl + len > sizeof b)
+		len = sizeof b - pl;
+	memcpy(b, prefix, pl);
+	memcpy(b + pl, w, len);
+	len += pl;
+	h = tok_hash(b, len);
+	if (t->n >= TOK_MAX)
+		return 0;
+	if (t->n + 1 > t->cap || !t->slot)   /* slots stay at most half full */
+		if (toks_grow(t) < 0)
+			return -1;
+	k = (size_t)h & (t->nslot - 1);
+	while (t->slot[k]) {
+		if (t->v[t->slot[k] - 1].h == h)
+			return 0;
+		k = (k + 1) & (t->nslot - 1);
+	}
+	t->v[t->n].h = h;
+	t->v[t->n].off = (uint32_t)t->text.len;
+	t->v[t->n].len = (uint32_t)len;
+	if (str_catb(&t->text, b, len) < 0)
+		return -1;
+	t->slot[k] = (uint32_t)++t->n;
+	return 0;
+}
+
+static int
+toks_add(struct toks *t, const char *s)
+{
+	return toks_add2(t, "", s, strlen(s));
+}
+
+int
+tok_header_ignored(const char *name, size_t len)
+{
+	static const char *const pfx[] = {
+		"x-spam", "x-bogosity", "x-dspam", "x-crm114", "x-virus", "x-amavis", "x-ham-",
+		"x-mailscanner", "x-rspamd", "x-barracuda", "x-ironport", "x-proofpoint", "x-pm-",
+		"x-sa-", "x-quarantine", "x-asg-", "x-policyd", "x-greylist", "x-razor", "x-pyzor",
+		"x-dcc-", "x-uid", "x-keywords", "x-status", "status", "content-length", "lines",
+		"delivered-to", "x-original-to", "x-mozilla-status", "x-evolution"
+	};
+	size_t i, k;
+	for (i = 0; i < sizeof pfx / sizeof pfx[0]; i++) {
+		size_t pl = strlen(pfx[i]);
+		if (len < pl)
+			continue;
+		for (k = 0; k < pl; k++) {
+			int c = (unsigned char)name[k];
+			if (c >= 'A' && c <= 'Z')
+				c += 32;
+			if (c != pfx[i][k])
+				break;
+		}
+		if (k == pl && (len == pl || pfx[i][pl - 1] == '-' || !strcmp(pfx[i], "x-spam")
+		    || !strcmp(pfx[i], "x-virus") || !strcmp(pfx[i], "x-bogosity") || !strcmp(pfx[i], "x-dspam")))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- words and URLs ---- */
+
+static int
+is_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int
+word_start(int c)
+{
+	return is_alnum(c) || c >= 0x80 || c == '$';
+}
+
+static int
+word_inner(int c)
+{
+	return word_start(c) || c == '-' || c == '.' || c == '\'' || c == '_' || c == ',' || c == '!' || c == '%';
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int
+starts_ci(const char *s, size_t n, const char *p)
+{
+	size_t i, pl = strlen(p);
+	if (n < pl)
+		return 0;
+	for (i = 0; i < pl; i++)
+		if (lower((unsigned char)s[i]) != p[i])
+			return 0;
+	return 1;
+}
+
+static size_t
+url_len(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 32 || c == '"' || c == '\'' || c == '<' || c == '>' || c == ')' || c == ']' || c == '}')
+			break;
+	}
+	return i;
+}
+
+struct urlstat {
+	unsigned n, ip;
+};
+
+static struct urlstat *url_stat_cur;
+
+int
+tok_url(struct toks *t, const char *u, size_t n)
+{
+	char host[TOK_TEXT_MAX];
+	size_t i = 0, hl = 0, dots = 0, k, lab;
+	int digits_only = 1;
+	if (starts_ci(u, n, "http://"))
+		i = 7;
+	else if (starts_ci(u, n, "https://"))
+		i = 8;
+	else if (starts_ci(u, n, "mailto:"))
+		i = 7;
+	if (url_stat_cur)
+		url_stat_cur->n++;
+	/* host: up to / ? # : ; userinfo before '@' is dropped (a lure) */
+	for (k = i; k < n && u[k] != '/' && u[k] != '?' && u[k] != '#'; k++)
+		if (u[k] == '@') {
+			if (toks_add(t, "R:url-userinfo") < 0)
+				return -1;
+			i = k + 1;
+		}
+	for (; i < n && hl < sizeof host - 1; i++) {
+		int c = lower((unsigned char)u[i]);
+		if (c == '/' || c == '?' || c == '#' || c == ':' || c == '>' || c <= 32)
+			break;
+		if (c == '.')
+			dots++;
+		else if (!(c >= '0' && c <= '9'))
+			digits_only = 0;
+		host[hl++] = (char)c;
+	}
+	while (hl && host[hl - 1] == '.')
+		hl--;
+	if (!hl)
+		return 0;
+	if (digits_only && dots == 3) {
+		if (url_stat_cur)
+			url_stat_cur->ip++;
+		return toks_add(t, "R:url-ip");
+	}
+	if (toks_add2(t, "U:", host, hl) < 0)
+		return -1;
+	/* the registered-looking domain: last two (and three) labels */
+	for (k = hl, lab = 0; k > 0; k--)
+		if (host[k - 1] == '.' && ++lab >= 2)
+			break;
+	if (lab >= 2 && toks_add2(t, "U:", host + k, hl - k) < 0)
+		return -1;
+	for (k = hl, lab = 0; k > 0; k--)
+		if (host[k - 1] == '.' && ++lab >= 3)
+			break;
+	if (lab >= 3 && toks_add2(t, "U:", host + k, hl - k) < 0)
+		return -1;
+	return 0;
+}
+
+struct wordctx {
+	char prev[TOK_TEXT_MAX];
+	size_t prevlen;
+	unsigned count;
+};
+
+/* Words of s (UTF-8) as prefix tokens; pairs adds adjacent pairs. */
+static int
+words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, unsigned max, struct wordctx *wc)
+{
+	size_t i = 0;
+	char w[TOK_TEXT_MAX], pp[TOK_TEXT_MAX * 2 + 2];
+	struct wordctx local;
+	if (!wc) {
+		memset(&local, 0, sizeof local);
+		wc = &local;
+	}
+	while (i < n && wc->count < max) {
+		size_t st, e, wl, k;
+		unsigned char c = (unsigned char)s[i];
+		if (!word_start(c)) {
+			i++;
+			continue;
+		}
+		if ((c == 'h' || c == 'H' || c == 'w' || c == 'W')
+		    && (starts_ci(s + i, n - i, "http://") || starts_ci(s + i, n - i, "https://")
+			|| starts_ci(s + i, n - i, "www."))) {
+			size_t ul = url_len(s + i, n - i);
+			if (tok_url(t, s + i, ul) < 0)
+				return -1;
+			i += ul;
+			wc->prevlen = 0;
+			continue;
+		}
+		for (st = i; i < n && word_inner((unsigned char)s[i]); i++)
+			;
+		e = i;
+		while (e > st && !word_start((unsigned char)s[e - 1]))
+			e--;
+		wl = e - st;
+		if (wl > TOK_TEXT_MAX - 8) {
+			char lb[16];
+			size_t bucket = wl / 16;
+			lb[0] = 'l';
+			lb[1] = (char)('0' + (bucket > 9 ? 9 : bucket));
+			lb[2] = 0;
+			if (toks_add2(t, prefix, lb, 2) < 0)
+				return -1;
+			wc->prevlen = 0;
+			continue;
+		}
+		if (wl < 2 || (wl == 2 && s[st] == '$'))
+			continue;
+		for (k = 0; k < wl; k++)
+			w[k] = (char)lower((unsigned char)s[st + k]);
+		wc->count++;
+		if (toks_add2(t, prefix, w, wl) < 0)
+			return -1;
+		if (pairs && wc->prevlen) {
+			memcpy(pp, wc->prev, wc->prevlen);
+			pp[wc->prevlen] = ' ';
+			memcpy(pp + wc->prevlen + 1, w, wl);
+			if (toks_add2(t, prefix, pp, wc->prevlen + 1 + wl) < 0)
+				return -1;
+		}
+		memcpy(wc->prev, w, wl);
+		wc->prevlen = wl;
+	}
+	return 0;
+}
+
+/* ---- headers ---- */
+
+/* "C:type/subtype" */
+static int
+add_type(struct toks *t, const char *ty, const char *st)
+{
+	char ts[MIME_TYPE_MAX * 2 + 2];
+	size_t tl = strlen(ty), sl = strlen(st);
+	memcpy(ts, ty, tl);
+	ts[tl] = '/';
+	memcpy(ts + tl + 1, st, sl);
+	return toks_add2(t, "C:", ts, tl + 1 + sl);
+}
+
+struct msgstat {
+	int has_date, has_msgid, has_subject, has_to, has_from;
+	int html_parts, text_parts, other_parts, att_exec, hidden, imgs;
+	size_t html_text, plain_text;
+	unsigned caps, letters;
+	struct urlstat url;
+};
+
+static void
+count_caps(struct msgstat *ms, const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			ms->caps++, ms->letters++;
+		else if (c >= 'a' && c <= 'z')
+			ms->letters++;
+	}
+}
+
+static int
+header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, struct str *v)
+{
+	char name[32], pfx[MIME_TYPE_MAX + 8];   /* fits every prefix made below */
+	size_t nl = f->namelen < sizeof name - 1 ? f->namelen : sizeof name - 1, k;
+	size_t rawlen = f->valuelen < HDR_VALUE_MAX ? f->valuelen : HDR_VALUE_MAX;
+	for (k = 0; k < nl; k++)
+		name[k] = (char)lower((unsigned char)f->name[k]);
+	name[nl] = 0;
+	if (toks_add2(t, "H:", name, nl) < 0)
+		return -1;
+	for (k = 0; k < rawlen; k++)
+		if ((unsigned char)f->value[k] >= 0x80) {
+			if (toks_add(t, "R:hdr-8bit") < 0)
+				return -1;
+			break;
+		}
+	v->len = 0;
+	if (mime_decode_header(v, f->value, rawlen) < 0)
+		return -1;
+	if (!strcmp(name, "subject")) {
+		unsigned caps = 0, letters = 0;
+		ms->has_subject = 1;
+		for (k = 0; k < v->len; k++) {
+			unsigned char c = (unsigned char)v->s[k];
+			if (c >= 'A' && c <= 'Z')
+				caps++, letters++;
+			else if (c >= 'a' && c <= 'z')
+				letters++;
+		}
+		if (letters >= 8 && caps * 10 >= letters * 7 && toks_add(t, "R:subj-caps") < 0)
+			return -1;
+		if (v->len == 0 && toks_add(t, "R:subj-empty") < 0)
+			return -1;
+		if (memchr(v->s ? v->s : "", '!', v->len) && toks_add(t, "R:subj-bang") < 0)
+			return -1;
+		return words(t, "S:", v->s, v->len, 1, HDR_WORDS_MAX, NULL);
+	}
+	if (!strcmp(name, "date")) {
+		ms->has_date = 1;
+		return 0;   /* times would only teach the corpus's age */
+	}
+	if (!strcmp(name, "message-id")) {
+		const char *at = memchr(v->s ? v->s : "", '@', v->len);
+		ms->has_msgid = 1;
+		if (!at)
+			return toks_add(t, "R:msgid-nodomain");
+		return words(t, "M:", at + 1, v->len - (size_t)(at + 1 - v->s), 0, 4, NULL);
+	}
+	if (!strcmp(name, "received")) {
+		/* host names and addresses only: ids and dates are noise */
+		const char *s = v->s ? v->s : "";
+		size_t i = 0, n = v->len;
+		unsigned cnt = 0;
+		while (i < n && cnt < 12) {
+			size_t st;
+			while (i < n && !is_alnum((unsigned char)s[i]))
+				i++;
+			for (st = i; i < n && (is_alnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-'); i++)
+				;
+			if (i - st >= 4 && memchr(s + st, '.', i - st) && i - st < TOK_TEXT_MAX) {
+				char h[TOK_TEXT_MAX];
+				size_t hl = i - st, j;
+				for (j = 0; j < hl; j++)
+					h[j] = (char)lower((unsigned char)s[st + j]);
+				if (toks_add2(t, "Rh:", h, hl) < 0)
+					return -1;
+				cnt++;
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(name, "from") || !strcmp(name, "reply-to") || !strcmp(name, "sender")
+	    || !strcmp(name, "return-path")) {
+		if (!strcmp(name, "from"))
+			ms->has_from = 1;
+		snprintf(pfx, sizeof pfx, "%c:", name[0] == 'f' ? 'F' : name[0] == 'r' ? (name[2] == 'p' ? 'P' : 'E') : 'E');
+		return words(t, pfx, v->s, v->len, 0, HDR_WORDS_MAX, NULL);
+	}
+	if (!strcmp(name, "to") || !strcmp(name, "cc")) {
+		size_t commas = 0;
+		ms->has_to |= name[0] == 't';
+		for (k = 0; k < v->len; k++)
+			commas += v->s[k] == ',';
+		if (commas >= 10 && toks_add(t, "R:rcpt-many") < 0)
+			return -1;
+		if (v->len && strstr(v->s, "ndisclosed") && toks_add(t, "R:rcpt-undisclosed") < 0)
+			return -1;
+		return words(t, "T:", v->s, v->len, 0, HDR_WORDS_MAX, NULL);
+	}
+	if (!strcmp(name, "authentication-results") || !strcmp(name, "received-spf")) {
+		/* upstream SPF/DKIM/DMARC verdicts: "spf=pass" etc. become evidence */
+		static const char *const meth[] = { "spf", "dkim", "dmarc", "arc" };
+		size_t m;
+		if (name[0] == 'r') {
+			size_t wl = 0;
+			while (wl < v->len && is_alnum((unsigned char)v->s[wl]))
+				wl++;
+			return wl && wl < 16 ? toks_add2(t, "A:spf=", v->s, wl) : 0;
+		}
+		for (m = 0; m < sizeof meth / sizeof meth[0]; m++) {
+			char key[8];
+			const char *p;
+			size_t kl = strlen(meth[m]);
+			memcpy(key, meth[m], kl);
+			key[kl] = '=';
+			key[kl + 1] = 0;
+			if (!v->len || !(p = strstr(v->s, key)))
+				continue;
+			p += kl + 1;
+			for (k = 0; p + k < v->s + v->len && is_alnum((unsigned char)p[k]) && k < 12; k++)
+				;
+			snprintf(pfx, sizeof pfx, "A:%s=", meth[m]);
+			if (k && toks_add2(t, pfx, p, k) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(name, "content-type")) {
+		char ty[MIME_TYPE_MAX], st[MIME_TYPE_MAX];
+		struct str cs = STR_INIT;
+		int r = 0;
+		if (mime_ctype(f->value, rawlen, ty, st) == 0)
+			r = add_type(t, ty, st);
+		if (r == 0 && mime_param(f->value, rawlen, "charset", &cs) == 1 && cs.len < TOK_TEXT_MAX) {
+			str_lower(&cs);
+			r = toks_add2(t, "CS:", cs.s, cs.len);
+		}
+		str_free(&cs);
+		return r;
+	}
+	if (!strcmp(name, "x-mailer") || !strcmp(name, "user-agent"))
+		return words(t, "X:", v->s, v->len, 0, 6, NULL);
+	return 0;   /* other fields count by presence (H:) only: their values mostly name software and sites */
+}
+
+static int
+headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
+{
+	struct mime_field f;
+	struct str v = STR_INIT;
+	size_t pos = 0;
+	unsigned n = 0;
+	int rc = 0;
+	while (n < HDR_FIELDS_MAX && mime_field_next(h, hl, &pos, &f)) {
+		n++;
+		if (tok_header_ignored(f.name, f.namelen))
+			continue;
+		if ((rc = header_field(t, ms, &f, &v)) < 0)
+			break;
+	}
+	str_free(&v);
+	return rc;
+}
+
+/* ---- bodies ---- */
+
+struct walkctx {
+	struct toks *t;
+	struct msgstat *ms;
+	struct str body, text;
+	struct wordctx wc;
+	int err;
+};
+
+static int
+is_exec_name(const char *s, size_t n)
+{
+	static const char *const ext[] = { ".exe", ".scr", ".pif", ".bat", ".com", ".cmd", ".vbs",
+		".js", ".jar", ".lnk", ".hta", ".wsf", ".cpl", ".msi", ".iso", ".img" };
+	size_t i;
+	for (i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t el = strlen(ext[i]);
+		if (n >= el && starts_ci(s + n - el, el, ext[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+part_fn(void *arg, const struct mime_part *p)
+{
+	struct walkctx *c = arg;
+	struct toks *t = c->t;
+	struct mime_field f;
+	struct str fn = STR_INIT;
+	int attach = 0;
+	if (p->depth > 0 && toks_add2(t, "C:", p->type, strlen(p->type)) < 0)
+		goto nomem;
+	if (p->depth > 0) {
+		if (add_type(t, p->type, p->subtype) < 0)
+			goto nomem;
+		if (p->charset[0] && toks_add2(t, "CS:", p->charset, strlen(p->charset)) < 0)
+			goto nomem;
+	}
+	if (mime_field_find(p->header, p->headerlen, "content-disposition", &f)) {
+		size_t sp = 0;
+		while (sp < f.valuelen && (f.value[sp] == ' ' || f.value[sp] == '\t'))
+			sp++;
+		attach = starts_ci(f.value + sp, f.valuelen - sp, "attachment");
+		if (mime_param(f.value, f.valuelen, "filename", &fn) < 0)
+			goto nomem;
+	}
+	if (!fn.len && mime_field_find(p->header, p->headerlen, "content-type", &f)
+	    && mime_param(f.value, f.valuelen, "name", &fn) < 0)
+		goto nomem;
+	if (fn.len) {
+		const char *dot = NULL;
+		size_t k;
+		for (k = 0; k < fn.len; k++)
+			if (fn.s[k] == '.')
+				dot = fn.s + k;
+		if (is_exec_name(fn.s, fn.len) && toks_add(t, "R:att-exec") < 0)
+			goto nomem;
+		if (dot && fn.len - (size_t)(dot - fn.s) <= 6) {
+			struct str lo = STR_INIT;
+			int r = str_copyb(&lo, dot, fn.len - (size_t)(dot - fn.s));
+			if (r == 0) {
+				str_lower(&lo);
+				r = toks_add2(t, "Fx:", lo.s, lo.len);
+			}
+			str_free(&lo);
+			if (r < 0)
+				goto nomem;
+		}
+		attach = 1;
+	}
+	str_free(&fn);
+	if (p->multipart || (!strcmp(p->type, "message") && p->depth + 1 < MIME_DEPTH_MAX && p->bodylen))
+		return 0;
+	if (!strcmp(p->type, "image"))
+		c->ms->imgs++;
+	if (strcmp(p->type, "text") && strcmp(p->type, "multipart")) {
+		c->ms->other_parts++;
+		return 0;
+	}
+	if (attach && strcmp(p->subtype, "plain") && strcmp(p->subtype, "html"))
+		return 0;
+	if (t->textbytes >= TOK_TEXT_BYTES)
+		return 0;
+	c->body.len = 0;
+	if (mime_body(&c->body, p, 1, TOK_PART_BYTES) < 0)
+		goto nomem;
+	if (c->body.len > TOK_TEXT_BYTES - t->textbytes)
+		c->body.len = TOK_TEXT_BYTES - t->textbytes;
+	t->textbytes += c->body.len;
+	if (!t->gtube && c->body.len >= sizeof gtube - 1 && memmem(c->body.s, c->body.len, gtube, sizeof gtube - 1))
+		t->gtube = 1;
+	if (!strcmp(p->subtype, "html") || (c->body.len > 6 && starts_ci(c->body.s, 6, "<html>"))) {
+		struct html_info hi;
+		c->ms->html_parts++;
+		c->text.len = 0;
+		if (html_reduce(t, &c->text, c->body.s, c->body.len, &hi) < 0)
+			goto nomem;
+		c->ms->html_text += c->text.len;
+		c->ms->imgs += hi.imgs;
+		c->ms->hidden += hi.hidden;
+		count_caps(c->ms, c->text.s, c->text.len);
+		c->wc.prevlen = 0;
+		return words(t, "", c->text.s, c->text.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
+	}
+	c->ms->text_parts++;
+	c->ms->plain_text += c->body.len;
+	count_caps(c->ms, c->body.s, c->body.len);
+	c->wc.prevlen = 0;
+	return words(t, "", c->body.s, c->body.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
+nomem:
+	str_free(&fn);
+	c->err = 1;
+	return 1;
+}
+
+static int
+rules(struct toks *t, const struct msgstat *ms, int mimeflags)
+{
+	static const char *const ub[] = { "R:urls-0", "R:urls-1", "R:urls-2", "R:urls-4", "R:urls-8", "R:urls-16" };
+	unsigned u = ms->url.n, b = 0;
+	const char *r[16];
+	size_t n = 0, i;
+	while (u > 1 && b < 5)
+		u >>= 1, b++;
+	if (ms->url.n)
+		b++;
+	if (b > 5)
+		b = 5;
+	r[n++] = ub[b];
+	if (!ms->has_date)
+		r[n++] = "R:no-date";
+	if (!ms->has_msgid)
+		r[n++] = "R:no-msgid";
+	if (!ms->has_subject)
+		r[n++] = "R:no-subject";
+	if (!ms->has_to)
+		r[n++] = "R:no-to";
+	if (ms->html_parts && !ms->text_parts)
+		r[n++] = "R:html-only";
+	if (!ms->html_parts && !ms->text_parts)
+		r[n++] = "R:no-text";
+	if (ms->html_parts && ms->imgs && ms->html_text < 200 && ms->plain_text < 200)
+		r[n++] = "R:img-only";
+	if (ms->hidden)
+		r[n++] = "R:html-hidden";
+	if (ms->letters >= 200 && ms->caps * 10 >= ms->letters * 4)
+		r[n++] = "R:body-caps";
+	if (mimeflags)
+		r[n++] = "R:mime-anomaly";
+	for (i = 0; i < n; i++)
+		if (toks_add(t, r[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int
+tokenize(struct toks *t, const char *msg, size_t len)
+{
+	struct walkctx c;
+	struct msgstat ms;
+	struct mime_limits lim = { MIME_DEPTH_MAX, MIME_PARTS_MAX, TOK_PART_BYTES };
+	size_t hl, bo;
+	int flags;
+	toks_reset(t);
+	if (len >= 5 && !memcmp(msg, "From ", 5)) {   /* an mbox envelope line */
+		const char *nl = memchr(msg, '\n', len);
+		size_t skip = nl ? (size_t)(nl - msg) + 1 : len;
+		msg += skip;
+		len -= skip;
+	}
+	memset(&ms, 0, sizeof ms);
+	memset(&c, 0, sizeof c);
+	c.t = t;
+	c.ms = &ms;
+	url_stat_cur = &ms.url;
+	mime_split(msg, len, &hl, &bo);
+	if (headers(t, &ms, msg, hl) < 0)
+		goto nomem;
+	flags = mime_walk(msg, len, &lim, part_fn, &c);
+	if (c.err)
+		goto nomem;
+	if (rules(t, &ms, flags & ~MIME_E_STOPPED) < 0)
+		goto nomem;
+	url_stat_cur = NULL;
+	str_free(&c.body);
+	str_free(&c.text);
+	return 0;
+nomem:
+	url_stat_cur = NULL;
+	str_free(&c.body);
+	str_free(&c.text);
+	errno = ENOMEM;
+	return -1;
+}

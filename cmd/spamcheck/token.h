@@ -1,0 +1,51 @@
+/* Mail-aware tokenisation: a message becomes a set of unique 64-bit token
+ * hashes (with their text, for the reasons shown in X-Spam-Status).
+ * Header fields are separate token spaces ("S:" subject, "F:" from, ...),
+ * bodies are MIME-decoded to UTF-8, HTML is reduced to text plus features,
+ * URLs become host tokens, adjacent body words become pairs, and
+ * structural rules become "R:" tokens whose weights are learned like any
+ * other token's. Work is bounded: bytes, tokens, MIME depth and parts. */
+#ifndef SPAMCHECK_TOKEN_H
+#define SPAMCHECK_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "str.h"
+
+enum {
+	TOK_MAX = 30000,          /* unique tokens per message */
+	TOK_TEXT_MAX = 48,        /* longest token kept as a word */
+	TOK_PART_BYTES = 262144,  /* decoded bytes per MIME part */
+	TOK_TEXT_BYTES = 524288   /* decoded text per message */
+};
+
+struct tok {
+	uint64_t h;
+	uint32_t off, len;        /* text in toks.text */
+};
+
+struct toks {
+	struct tok *v;
+	size_t n, cap;
+	uint32_t *slot;           /* open addressing: index + 1, 0 empty */
+	size_t nslot;
+	struct str text;
+	int gtube;                /* the anti-UBE test string was seen */
+	size_t textbytes;         /* decoded text consumed so far */
+};
+
+uint64_t tok_hash(const char *s, size_t len);
+void toks_init(struct toks *);
+void toks_reset(struct toks *);
+void toks_free(struct toks *);
+/* add prefix+word (both bytes); 0 ok (or dropped at the bound), -1 ENOMEM */
+int toks_add2(struct toks *, const char *prefix, const char *w, size_t len);
+
+/* Tokenise one message (the bytes held; a bounded prefix is fine).
+ * 0 ok, -1 ENOMEM. */
+int tokenize(struct toks *, const char *msg, size_t len);
+
+/* Is a header field evidence? Fields other filters add are not. */
+int tok_header_ignored(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,393 @@
+/* Training (learn, unlearn, correct) from stdin, files, directories and
+ * Maildirs; listing verdicts for many messages in one process; k-fold
+ * cross-validation in memory (the test suite's accuracy floor and the
+ * calibration of the cutoffs). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "buf.h"
+#include "die.h"
+#include "exitcode.h"
+#include "log.h"
+#include "spamcheck.h"
+
+enum { DIR_ENTRIES_MAX = 1000000 };
+
+int
+read_file(const char *path, struct str *s, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), eof, r, e;
+	if (fd < 0)
+		return -1;
+	r = read_prefix(fd, s, max, &eof);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+typedef int (*msg_fn)(void *arg, const char *path);
+
+static int
+is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* every regular, non-hidden file directly in dir */
+static int
+each_in_dir(const char *dir, msg_fn fn, void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct str p = STR_INIT;
+	unsigned n = 0;
+	int rc = 0;
+	if (!d)
+		return -1;
+	while (n < DIR_ENTRIES_MAX && (de = readdir(d)) != NULL) {
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		if (str_copys(&p, dir) < 0 || str_catc(&p, '/') < 0 || str_cats(&p, de->d_name) < 0 || str_0(&p) < 0) {
+			rc = -1;
+			break;
+		}
+		if (stat(p.s, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		n++;
+		if ((rc = fn(arg, p.s)) < 0)
+			break;
+	}
+	closedir(d);
+	str_free(&p);
+	return rc;
+}
+
+/* A file is one message; a Maildir (it has cur/ or new/) is its new/ and
+ * cur/; any other directory is every file in it. */
+static int
+each_message(const char *path, msg_fn fn, void *arg)
+{
+	struct str sub = STR_INIT;
+	int rc = 0, k;
+	if (!is_dir(path))
+		return fn(arg, path);
+	for (k = 0; k < 2; k++) {
+		if (str_copys(&sub, path) < 0 || str_cats(&sub, k ? "/cur" : "/new") < 0 || str_0(&sub) < 0) {
+			str_free(&sub);
+			return -1;
+		}
+		if (is_dir(sub.s) && (rc = each_in_dir(sub.s, fn, arg)) < 0)
+			break;
+		if (is_dir(sub.s))
+			rc = 1;
+	}
+	if (rc == 0)
+		rc = each_in_dir(path, fn, arg);
+	str_free(&sub);
+	return rc < 0 ? -1 : 0;
+}
+
+struct trainctx {
+	const struct opts *o;
+	struct db_delta d;
+	struct toks t;
+	struct str msg;
+	int dspam, dham;
+	unsigned count;
+};
+
+static int
+learn_bytes(struct trainctx *c)
+{
+	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0
+	    || delta_add(&c->d, &c->t, c->dspam, c->dham) < 0)
+		die_nomem(EXIT_TEMP);
+	c->count++;
+	return 0;
+}
+
+static int
+learn_file(void *arg, const char *path)
+{
+	struct trainctx *c = arg;
+	if (read_file(path, &c->msg, c->o->prefix) < 0) {
+		warn_sys("read", path);
+		return 0;
+	}
+	return learn_bytes(c);
+}
+
+int
+run_train(const struct opts *o, int dspam, int dham, char **paths)
+{
+	struct trainctx c;
+	struct logline l;
+	const char *db = o->userdb ? o->userdb : o->dbpath;
+	int eof;
+	memset(&c, 0, sizeof c);
+	c.o = o;
+	c.dspam = dspam;
+	c.dham = dham;
+	delta_init(&c.d);
+	toks_init(&c.t);
+	if (!*paths) {
+		if (read_prefix(0, &c.msg, o->prefix, &eof) < 0)
+			die_sys(EXIT_TEMP, "read", "message");
+		learn_bytes(&c);
+	}
+	for (; *paths; paths++)
+		if (each_message(*paths, learn_file, &c) < 0)
+			die_sys(EXIT_TEMP, "read", *paths);
+	if (db_update(db, &c.d) < 0)
+		die_sys(EXIT_TEMP, "update", db);
+	log_begin(&l, "train");
+	log_kv(&l, "db", db);
+	log_kvu(&l, "messages", c.count);
+	log_kv(&l, "as", dspam > 0 ? "spam" : dham > 0 ? "ham" : "forget");
+	log_kv(&l, "correction", dspam && dham ? "yes" : "no");
+	log_end(&l);
+	toks_free(&c.t);
+	str_free(&c.msg);
+	return EXIT_OK;
+}
+
+struct listctx {
+	const struct opts *o;
+	struct classifier c;
+	struct str msg, line;
+	struct buf out;
+};
+
+static int
+list_file(void *arg, const char *path)
+{
+	struct listctx *x = arg;
+	struct result r;
+	char sc[32];
+	if (read_file(path, &x->msg, x->o->prefix) < 0) {
+		warn_sys("read", path);
+		return 0;
+	}
+	if (classify(&x->c, x->o, x->msg.s ? x->msg.s : "", x->msg.len, &r) < 0)
+		die_nomem(EXIT_TEMP);
+	if (snprintf(sc, sizeof sc, " %.6f ", r.score) >= (int)sizeof sc)
+		die_x(EXIT_TEMP, "format", "score", "too long");
+	if (buf_puts(&x->out, verdict_name(r.v)) < 0 || buf_puts(&x->out, sc) < 0 || buf_puts(&x->out, path) < 0
+	    || buf_puts(&x->out, "\n") < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	return 0;
+}
+
+int
+run_list(const struct opts *o, char **paths)
+{
+	struct listctx x;
+	char space[BUF_SIZE];
+	memset(&x, 0, sizeof x);
+	x.o = o;
+	buf_init(&x.out, 1, space, sizeof space);
+	if (classifier_open(&x.c, o) < 0)
+		die_sys(EXIT_TEMP, "open", o->dbpath);
+	for (; *paths; paths++)
+		if (each_message(*paths, list_file, &x) < 0)
+			die_sys(EXIT_TEMP, "read", *paths);
+	if (buf_flush(&x.out) < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	classifier_close(&x.c);
+	str_free(&x.msg);
+	return EXIT_OK;
+}
+
+/* the tokens of one message, one per line: what the classifier sees */
+int
+run_tokens(const struct opts *o)
+{
+	struct str msg = STR_INIT;
+	struct toks t;
+	struct buf out;
+	char space[BUF_SIZE];
+	size_t i;
+	int eof;
+	toks_init(&t);
+	buf_init(&out, 1, space, sizeof space);
+	if (read_prefix(0, &msg, o->prefix, &eof) < 0)
+		die_sys(EXIT_TEMP, "read", "message");
+	if (tokenize(&t, msg.s ? msg.s : "", msg.len) < 0)
+		die_nomem(EXIT_TEMP);
+	if (t.gtube && buf_puts(&out, "GTUBE\n") < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	for (i = 0; i < t.n; i++)
+		if (buf_put(&out, t.text.s + t.v[i].off, t.v[i].len) < 0 || buf_puts(&out, "\n") < 0)
+			die_sys(EXIT_TEMP, "write", "output");
+	if (buf_flush(&out) < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	toks_free(&t);
+	str_free(&msg);
+	return EXIT_OK;
+}
+
+/* ---- cross-validation ---- */
+
+struct cvmsg {
+	size_t off, n;           /* its token hashes in cv.h */
+	int spam, gtube;
+	unsigned fold;
+	size_t name;             /* offset in cv.names */
+};
+
+struct cv {
+	const struct opts *o;
+	unsigned k;
+	int spam;
+	struct cvmsg *m;
+	size_t nm, capm;
+	struct tok *h;
+	size_t nh, caph;
+	struct str names, msg;
+	struct toks t;
+};
+
+static int
+cv_file(void *arg, const char *path)
+{
+	struct cv *c = arg;
+	struct cvmsg *m;
+	const char *base = strrchr(path, '/');
+	size_t i;
+	if (read_file(path, &c->msg, c->o->prefix) < 0) {
+		warn_sys("read", path);
+		return 0;
+	}
+	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0)
+		die_nomem(EXIT_TEMP);
+	if (c->nm == c->capm) {
+		c->capm = c->capm ? c->capm * 2 : 1024;
+		if (!(c->m = realloc(c->m, c->capm * sizeof *c->m)))
+			die_nomem(EXIT_TEMP);
+	}
+	while (c->nh + c->t.n > c->caph) {
+		c->caph = c->caph ? c->caph * 2 : 1 << 20;
+		if (!(c->h = realloc(c->h, c->caph * sizeof *c->h)))
+			die_nomem(EXIT_TEMP);
+	}
+	m = &c->m[c->nm++];
+	m->off = c->nh;
+	m->n = c->t.n;
+	m->spam = c->spam;
+	m->gtube = c->t.gtube;
+	base = base ? base + 1 : path;
+	m->fold = (unsigned)(tok_hash(base, strlen(base)) % c->k);   /* by name: stable across runs */
+	m->name = c->names.len;
+	if (str_cats(&c->names, path) < 0 || str_catc(&c->names, 0) < 0)
+		die_nomem(EXIT_TEMP);
+	for (i = 0; i < c->t.n; i++)
+		c->h[c->nh++] = c->t.v[i];
+	return 0;
+}
+
+static void
+cv_count(struct db_delta *d, const struct cv *c, const struct cvmsg *m, int sign)
+{
+	struct toks t;
+	toks_init(&t);
+	t.v = c->h + m->off;
+	t.n = m->n;
+	if (delta_add(d, &t, m->spam ? sign : 0, m->spam ? 0 : sign) < 0)
+		die_nomem(EXIT_TEMP);
+}
+
+static int
+cv_lookup(void *arg, uint64_t h, double *spam, double *ham)
+{
+	const struct db_delta *d = arg;
+	size_t k = (size_t)h & (d->cap - 1);
+	while (d->v[k].used) {
+		if (d->v[k].h == h) {
+			*spam = d->v[k].spam;
+			*ham = d->v[k].ham;
+			return d->v[k].spam > 0 || d->v[k].ham > 0;
+		}
+		k = (k + 1) & (d->cap - 1);
+	}
+	return 0;
+}
+
+int
+run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
+{
+	struct cv c;
+	struct db_delta d;
+	unsigned f, fp = 0, fn = 0, us = 0, uh = 0, ns = 0, nh = 0;
+	size_t i;
+	char line[512];
+	int len;
+	memset(&c, 0, sizeof c);
+	c.o = o;
+	c.k = k;
+	toks_init(&c.t);
+	c.spam = 1;
+	if (each_message(spam, cv_file, &c) < 0)
+		die_sys(EXIT_TEMP, "read", spam);
+	c.spam = 0;
+	if (each_message(ham, cv_file, &c) < 0)
+		die_sys(EXIT_TEMP, "read", ham);
+	delta_init(&d);
+	for (i = 0; i < c.nm; i++)
+		cv_count(&d, &c, &c.m[i], 1);
+	for (f = 0; f < k; f++) {
+		for (i = 0; i < c.nm; i++)
+			if (c.m[i].fold == f)
+				cv_count(&d, &c, &c.m[i], -1);
+		for (i = 0; i < c.nm; i++) {
+			struct toks t;
+			struct result r;
+			if (c.m[i].fold != f)
+				continue;
+			toks_init(&t);
+			t.v = c.h + c.m[i].off;
+			t.n = c.m[i].n;
+			t.gtube = c.m[i].gtube;
+			score_counts(&o->m, &t, cv_lookup, &d, (double)d.nspam, (double)d.nham, &r);
+			if (c.m[i].spam) {
+				ns++;
+				fn += r.v == V_HAM;
+				us += r.v == V_UNSURE;
+			} else {
+				nh++;
+				fp += r.v == V_SPAM;
+				uh += r.v == V_UNSURE;
+			}
+			if (o->verbose) {
+				len = snprintf(line, sizeof line, "%s %.6f %s\n", c.m[i].spam ? "spam" : "ham", r.logit,
+				    c.names.s + c.m[i].name);
+				if (len > 0 && (size_t)len < sizeof line && buf_writeall(1, line, (size_t)len, 0, 0) < 0)
+					die_sys(EXIT_TEMP, "write", "output");
+			}
+		}
+		for (i = 0; i < c.nm; i++)
+			if (c.m[i].fold == f)
+				cv_count(&d, &c, &c.m[i], 1);
+	}
+	len = snprintf(line, sizeof line,
+	    "folds=%u spam=%u ham=%u fp=%u fn=%u unsure_spam=%u unsure_ham=%u"
+	    " fp%%=%.3f fn%%=%.3f unsure%%=%.3f fn+unsure%%=%.3f\n",
+	    k, ns, nh, fp, fn, us, uh, nh ? 100.0 * fp / nh : 0, ns ? 100.0 * fn / ns : 0,
+	    ns + nh ? 100.0 * (us + uh) / (ns + nh) : 0, ns ? 100.0 * (fn + us) / ns : 0);
+	if (len < 0 || (size_t)len >= sizeof line || buf_writeall(1, line, (size_t)len, 0, 0) < 0)
+		die_sys(EXIT_TEMP, "write", "output");
+	delta_free(&d);
+	toks_free(&c.t);
+	free(c.m);
+	free(c.h);
+	str_free(&c.names);
+	str_free(&c.msg);
+	return EXIT_OK;
+}

@@ -1,0 +1,151 @@
+/* A single pass: the bytes outside comments and outside <...> collect as
+ * the bare address, those inside <...> as the angle address; ',' or ';'
+ * ends an entry, ':' at the top level starts a group (its name is
+ * dropped). An entry's address is the angle address when it had one. */
+#include <errno.h>
+#include "addrlist.h"
+
+struct entry {
+	struct str bare, angle;
+	int inangle, hadangle;
+};
+
+static int
+ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* skip a comment starting at s[i] == '('; returns the index after it */
+static size_t
+comment(const char *s, size_t len, size_t i)
+{
+	size_t depth = 0;
+	for (; i < len; i++) {
+		if (s[i] == '\\') {
+			i++;
+		} else if (s[i] == '(') {
+			if (++depth > ADDRLIST_DEPTH_MAX)
+				return len;
+		} else if (s[i] == ')') {
+			if (--depth == 0)
+				return i + 1;
+		}
+	}
+	return len;
+}
+
+/* copy a quoted string starting at s[i] == '"' (quotes and escapes kept) */
+static size_t
+quoted(const char *s, size_t len, size_t i, struct str *to, int *err)
+{
+	size_t start = i++;
+	for (; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		else if (s[i] == '"') {
+			i++;
+			break;
+		}
+	}
+	if (str_catb(to, s + start, i - start) < 0)
+		*err = 1;
+	return i;
+}
+
+static int
+usable(const struct str *a)
+{
+	size_t i;
+	if (a->len == 0 || a->len > ADDRLIST_ADDR_MAX)
+		return 0;
+	for (i = 0; i < a->len; i++) {
+		unsigned char c = (unsigned char)a->s[i];
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+	}
+	return a->s[0] != '@' && a->s[a->len - 1] != '@';
+}
+
+static int
+finish(struct entry *e, struct str *out, size_t *count)
+{
+	struct str *a = e->hadangle || e->inangle ? &e->angle : &e->bare;
+	size_t skip = 0;
+	/* obsolete route: <@a,@b:user@host> */
+	if (a->len && a->s[0] == '@') {
+		size_t i;
+		for (i = 0; i < a->len && a->s[i] != ':'; i++)
+			;
+		skip = i < a->len ? i + 1 : a->len;
+	}
+	if (skip) {
+		size_t i;
+		for (i = skip; i < a->len; i++)
+			a->s[i - skip] = a->s[i];
+		a->len -= skip;
+	}
+	if (usable(a)) {
+		if (*count >= ADDRLIST_COUNT_MAX) {
+			errno = E2BIG;
+			return -1;
+		}
+		if (str_catb(out, a->s, a->len) < 0 || str_catc(out, 0) < 0)
+			return -1;
+		(*count)++;
+	}
+	e->bare.len = e->angle.len = 0;
+	e->inangle = e->hadangle = 0;
+	return 0;
+}
+
+int
+addrlist_parse(const char *s, size_t len, struct str *out, size_t *count)
+{
+	struct entry e = { STR_INIT, STR_INIT, 0, 0 };
+	size_t i = 0;
+	int err = 0, ret = -1;
+	while (i < len && !err) {
+		char c = s[i];
+		struct str *to = e.inangle ? &e.angle : &e.bare;
+		if (c == '(') {
+			i = comment(s, len, i);
+		} else if (c == '"') {
+			i = quoted(s, len, i, to, &err);
+		} else if (ws(c)) {
+			i++;
+		} else if (e.inangle) {
+			if (c == '>')
+				e.inangle = 0, e.hadangle = 1;
+			else if (str_catc(&e.angle, c) < 0)
+				err = 1;
+			i++;
+		} else if (c == '<') {
+			e.inangle = 1;
+			e.angle.len = 0;
+			i++;
+		} else if (c == ':') {
+			e.bare.len = 0;   /* a group name */
+			i++;
+		} else if (c == ',' || c == ';') {
+			if (finish(&e, out, count) < 0)
+				goto out;
+			i++;
+		} else {
+			if (!e.hadangle && str_catc(&e.bare, c) < 0)
+				err = 1;
+			i++;
+		}
+		if (e.bare.len > ADDRLIST_ADDR_MAX + 1)
+			e.bare.len = ADDRLIST_ADDR_MAX + 1;   /* stays unusable, stays bounded */
+		if (e.angle.len > ADDRLIST_ADDR_MAX + 1)
+			e.angle.len = ADDRLIST_ADDR_MAX + 1;
+	}
+	if (err)
+		goto out;
+	ret = finish(&e, out, count);
+out:
+	str_free(&e.bare);
+	str_free(&e.angle);
+	return ret;
+}

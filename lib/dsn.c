@@ -1,0 +1,296 @@
+/* DSN parameters and RFC 3464 reports. The report is built in memory;
+ * the original message part is capped (DSN_FULL_MAX, or headers only). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "dsn.h"
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+dsn_xtext_decode(const char *s, size_t len, struct str *out)
+{
+	size_t i;
+	str_trunc(out, 0);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '+' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			c = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		}
+		if (c < ' ' || c == 0x7f)
+			continue;
+		if (str_catc(out, (char)c) < 0)
+			return -1;
+	}
+	return str_0(out);
+}
+
+static int
+prefix_ci(const char *w, size_t wl, const char *p)
+{
+	size_t n = strlen(p);
+	return wl >= n && strncasecmp(w, p, n) == 0;
+}
+
+static unsigned int
+notify_parse(const char *s, size_t len)
+{
+	unsigned int v = 0;
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		while (j < len && s[j] != ',')
+			j++;
+		if (j - i == 7 && strncasecmp(s + i, "SUCCESS", 7) == 0)
+			v |= DSN_NOTIFY_SUCCESS;
+		else if (j - i == 7 && strncasecmp(s + i, "FAILURE", 7) == 0)
+			v |= DSN_NOTIFY_FAILURE;
+		else if (j - i == 5 && strncasecmp(s + i, "DELAY", 5) == 0)
+			v |= DSN_NOTIFY_DELAY;
+		else if (j - i == 5 && strncasecmp(s + i, "NEVER", 5) == 0)
+			v |= DSN_NOTIFY_NEVER;
+		i = j + 1;
+	}
+	return v;
+}
+
+/* apply each space-separated word of one line */
+static int
+line_words(const char *s, size_t len, struct dsn_params *p, struct dsn_rcpt *r)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		const char *w = s + i;
+		size_t wl;
+		while (j < len && s[j] != ' ')
+			j++;
+		wl = j - i;
+		if (!r && prefix_ci(w, wl, "RET=")) {
+			if (wl == 8 && strncasecmp(w + 4, "FULL", 4) == 0)
+				p->ret = DSN_RET_FULL;
+			else if (wl == 8 && strncasecmp(w + 4, "HDRS", 4) == 0)
+				p->ret = DSN_RET_HDRS;
+		} else if (!r && prefix_ci(w, wl, "ENVID=")) {
+			if (str_copyb(&p->envid, w + 6, wl - 6) < 0)
+				return -1;
+		} else if (r && prefix_ci(w, wl, "NOTIFY=")) {
+			r->notify = notify_parse(w + 7, wl - 7);
+		} else if (r && prefix_ci(w, wl, "ORCPT=")) {
+			if (str_copyb(&r->orcpt, w + 6, wl - 6) < 0)
+				return -1;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
+int
+dsn_params_parse(struct dsn_params *p, const char *text, size_t nrcpt)
+{
+	size_t line = 0, len = text ? strlen(text) : 0, i = 0;
+	dsn_params_free(p);
+	if (nrcpt && !(p->r = calloc(nrcpt, sizeof *p->r))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	p->n = nrcpt;
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
+		if (line == 0) {
+			if (line_words(text + i, l, p, NULL) < 0)
+				return -1;
+		} else if (line - 1 < nrcpt) {
+			if (line_words(text + i, l, p, &p->r[line - 1]) < 0)
+				return -1;
+		}
+		line++;
+		i += l + 1;
+	}
+	return 0;
+}
+
+void
+dsn_params_free(struct dsn_params *p)
+{
+	size_t i;
+	for (i = 0; i < p->n; i++)
+		str_free(&p->r[i].orcpt);
+	free(p->r);
+	str_free(&p->envid);
+	p->r = NULL;
+	p->n = 0;
+	p->ret = DSN_RET_NONE;
+}
+
+int
+dsn_wants(const struct dsn_params *p, size_t i, unsigned int kind)
+{
+	unsigned int v = i < p->n ? p->r[i].notify : 0;
+	if (v == 0)
+		return kind == DSN_NOTIFY_FAILURE || kind == DSN_NOTIFY_DELAY;
+	if (v & DSN_NOTIFY_NEVER)
+		return 0;
+	return (v & kind) != 0;
+}
+
+int
+dsn_params_subset(const char *text, const size_t *idx, size_t n, struct str *out)
+{
+	size_t len = text ? strlen(text) : 0, k, i, line;
+	str_trunc(out, 0);
+	if (!len)
+		return str_0(out);
+	for (k = 0; k <= n; k++) {
+		size_t want = k == 0 ? 0 : idx[k - 1] + 1;
+		const char *s = NULL;
+		size_t l = 0;
+		for (i = 0, line = 0; i <= len; line++) {
+			const char *nl = memchr(text + i, '\n', len - i);
+			size_t ll = nl ? (size_t)(nl - (text + i)) : len - i;
+			if (line == want) {
+				s = text + i;
+				l = ll;
+				break;
+			}
+			if (!nl)
+				break;
+			i += ll + 1;
+		}
+		if ((s && str_catb(out, s, l) < 0) || str_catc(out, '\n') < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+cat_date(struct str *out, unsigned long long t)
+{
+	char b[64];
+	struct tm tm;
+	time_t tt = (time_t)t;
+	size_t n;
+	if (!gmtime_r(&tt, &tm))
+		return str_cats(out, "Thu, 01 Jan 1970 00:00:00 +0000");
+	n = strftime(b, sizeof b, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	return str_catb(out, b, n);
+}
+
+static int
+cats(struct str *o, const char *a, const char *b, const char *c)
+{
+	return str_cats(o, a) < 0 || (b && str_cats(o, b) < 0) || (c && str_cats(o, c) < 0) ? -1 : 0;
+}
+
+/* end of the header section: offset after the blank line, or len */
+static size_t
+header_end(const char *m, size_t len)
+{
+	size_t i;
+	for (i = 0; i < len; i++) {
+		if (m[i] != '\n')
+			continue;
+		if (i + 1 < len && m[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+int
+dsn_report_make(struct str *o, const struct dsn_report *d)
+{
+	struct str b = STR_INIT, x = STR_INIT;
+	size_t i, n;
+	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
+	int hdrs;
+	str_trunc(o, 0);
+	if (cats(&b, "pipemail-", d->id, "-report") < 0)
+		goto nomem;
+	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0 ||
+	    cats(o, "To: <", d->to, ">\n") < 0 ||
+	    cats(o, "Subject: ", delayed ? "Delayed Mail (still being retried)" :
+	        "Undelivered Mail Returned to Sender", "\n") < 0 ||
+	    str_cats(o, "Date: ") < 0 || cat_date(o, d->now) < 0 ||
+	    cats(o, "\nMessage-ID: <", d->id, ".dsn@") < 0 || cats(o, d->me, ">\n", NULL) < 0 ||
+	    str_cats(o, "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n") < 0 ||
+	    cats(o, "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"", b.s, "\"\n\n") < 0 ||
+	    str_cats(o, "This is a MIME-encapsulated message.\n\n") < 0)
+		goto nomem;
+	/* human part */
+	if (cats(o, "--", b.s, "\nContent-Type: text/plain; charset=us-ascii\n\n") < 0 ||
+	    cats(o, "This is the mail system at host ", d->me, ".\n\n") < 0 ||
+	    str_cats(o, delayed ? "Your message could not be delivered yet to the recipients below.\n"
+	        "It will be retried; you need not send it again.\n\n" :
+	        "I'm sorry to have to inform you that your message could not\n"
+	        "be delivered to one or more recipients.\n\n") < 0)
+		goto nomem;
+	for (i = 0; i < d->n; i++)
+		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
+		    cats(o, d->r[i].remote ? d->r[i].remote : "", d->r[i].remote ? " said: " : "", NULL) < 0 ||
+		    cats(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information", "\n", NULL) < 0)
+			goto nomem;
+	/* machine part */
+	if (cats(o, "\n--", b.s, "\nContent-Type: message/delivery-status\n\n") < 0 ||
+	    cats(o, "Reporting-MTA: dns; ", d->me, "\n") < 0)
+		goto nomem;
+	if (d->envid && *d->envid) {
+		if (dsn_xtext_decode(d->envid, strlen(d->envid), &x) < 0 ||
+		    cats(o, "Original-Envelope-Id: ", x.s, "\n") < 0)
+			goto nomem;
+	}
+	if (str_cats(o, "Arrival-Date: ") < 0 || cat_date(o, d->arrival) < 0 || str_catc(o, '\n') < 0)
+		goto nomem;
+	for (i = 0; i < d->n; i++) {
+		const struct dsn_report_rcpt *r = &d->r[i];
+		if (str_catc(o, '\n') < 0)
+			goto nomem;
+		if (r->orcpt && *r->orcpt) {
+			if (dsn_xtext_decode(r->orcpt, strlen(r->orcpt), &x) < 0 ||
+			    cats(o, "Original-Recipient: ", x.s, "\n") < 0)
+				goto nomem;
+		}
+		if (cats(o, "Final-Recipient: rfc822; ", r->rcpt, "\n") < 0 ||
+		    cats(o, "Action: ", r->action, "\n") < 0 ||
+		    cats(o, "Status: ", r->status, "\n") < 0)
+			goto nomem;
+		if (r->remote && *r->remote && strcmp(r->remote, "-") != 0 &&
+		    cats(o, "Remote-MTA: dns; ", r->remote, "\n") < 0)
+			goto nomem;
+		if (r->diag && *r->diag && cats(o, "Diagnostic-Code: smtp; ", r->diag, "\n") < 0)
+			goto nomem;
+		if (r->last && (str_cats(o, "Last-Attempt-Date: ") < 0 || cat_date(o, r->last) < 0 ||
+		    str_catc(o, '\n') < 0))
+			goto nomem;
+	}
+	/* the original: headers only when asked, or when it is too big */
+	hdrs = d->ret == DSN_RET_HDRS || (d->ret == DSN_RET_NONE && d->origlen > DSN_FULL_MAX);
+	n = hdrs ? header_end(d->orig, d->origlen) : d->origlen;
+	if (cats(o, "\n--", b.s, hdrs ? "\nContent-Type: text/rfc822-headers\n\n" :
+	        "\nContent-Type: message/rfc822\n\n") < 0 ||
+	    str_catb(o, d->orig, n) < 0 ||
+	    (n && d->orig[n - 1] != '\n' && str_catc(o, '\n') < 0) ||
+	    cats(o, "\n--", b.s, "--\n") < 0)
+		goto nomem;
+	str_free(&b);
+	str_free(&x);
+	return 0;
+nomem:
+	str_free(&b);
+	str_free(&x);
+	errno = ENOMEM;
+	return -1;
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+# End to end: smtplib -> tcpserver + smtp-recv -> queue-add -> queue-run ->
+# deliver-maildir. The file in the user's Maildir equals what was sent
+# (CRLF or LF as smtp-recv stores it) apart from the added Received:,
+# Return-Path: and Delivered-To: lines; DSN parameters pass through.
+import email, os, re, smtplib, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from pmtest import maildir_files, wait_for, queue_files
+
+t = pmtest.TAP()
+for c in ("smtp-recv", "deliver-maildir", "queue-add", "queue-run"):
+    if not os.path.exists(pmtest.bin(c)):
+        t.skip_all(c + " not built")
+env = pmtest.Env()
+demo = env.add_user("demo@example.test", "pw")
+snd = env.add_user("sender@example.test", "pw")
+port = env.server(["smtp-recv"])
+log = open(env.path("queue-run.log"), "wb")
+qr = env.start([pmtest.bin("queue-run")], stderr=log)
+
+TRACE = re.compile(rb"^(Received|Return-Path|Delivered-To):", re.I)
+
+
+def norm(b):
+    return b.replace(b"\r\n", b"\n")
+
+
+samples = [b"From: sender@example.test\r\nTo: demo@example.test\r\nSubject: plain\r\n\r\nhello\r\n.leading dot\r\nend\r\n",
+           b"From: sender@example.test\r\nSubject: 8bit\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           + "gr\u00fc\u00dfe, \u65e5\u672c\r\n".encode() + b"x" * 990 + b"\r\n"]
+for path in pmtest.corpus_sample(3):
+    with open(path, "rb") as f:
+        data = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if b"\r\n\r\n" in data and len(data) < 200000 and b"\r\n.\r\n" not in data:
+        samples.append(data)
+
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    for i, m in enumerate(samples):
+        s.sendmail("sender@example.test", ["demo@example.test"], m)
+got = wait_for(lambda: len(maildir_files(demo)) >= len(samples) and maildir_files(demo), 30)
+t.eq(len(maildir_files(demo)), len(samples), "%d messages delivered" % len(samples))
+t.ok(wait_for(lambda: not queue_files(env), 10), "queue empty")
+files = maildir_files(demo)
+stored = []
+for f in files:
+    with open(f, "rb") as fh:
+        stored.append(norm(fh.read()))
+
+
+def only_trace(prefix):
+    lines = prefix.split(b"\n")[:-1]
+    return all(TRACE.match(l) or l[:1] in (b" ", b"\t") for l in lines) and lines
+
+
+for i, m in enumerate(samples):
+    nm = norm(m)
+    ok = [s_ for s_ in stored if s_.endswith(nm) and only_trace(s_[:len(s_) - len(nm)])]
+    t.ok(len(ok) == 1, "message %d byte-exact apart from the added Received/Return-Path/Delivered-To" % i)
+with open(files[0], "rb") as fh:
+    head = fh.read(2000)
+t.ok(re.search(rb"^Return-Path: <sender@example.test>\r?\n", head) is not None, "Return-Path from the envelope")
+t.ok(re.search(rb"^Delivered-To: demo@example.test\r?\n", head, re.M) is not None, "Delivered-To")
+t.ok(re.search(rb"^Received: ", head, re.M) is not None, "Received from smtp-recv")
+
+# DSN: NOTIFY=FAILURE,DELAY ORCPT and ENVID travel through smtp-recv into the report
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    s.ehlo("client.test")
+    if s.has_extn("dsn"):
+        s.mail("sender@example.test", ["RET=HDRS", "ENVID=e2e-1"])
+        s.rcpt("demo@example.test", ["NOTIFY=FAILURE", "ORCPT=rfc822;demo@example.test"])
+        code, _ = s.rcpt("demo+x@example.test", ["NOTIFY=SUCCESS,FAILURE"])
+        s.data(b"Subject: dsn\r\n\r\nbody\r\n")
+t.ok(wait_for(lambda: not queue_files(env), 10), "DSN-carrying message delivered")
+qr.terminate()
+qr.wait(10)
+t.done()

@@ -1,0 +1,93 @@
+#!/bin/sh
+# spamcheck's tokeniser seen from outside (spamcheck -k): header token
+# spaces, MIME decoding (base64, quoted-printable, encoded words, charsets),
+# HTML reduced to text plus features, URLs, rules, other filters' headers
+# ignored, and hostile input (malformed base64, unterminated multiparts,
+# 1,000-deep nesting, huge headers, NUL bytes, invalid charsets) handled
+# within its bounds.
+. "$(dirname "$0")/lib.sh"
+SC=$BIN/spamcheck
+[ -x "$SC" ] || skip_all "spamcheck not built"
+has() { grep -qxF "$1" "$T/tok"; }
+tok() { "$SC" -k > "$T/tok" 2>"$T/err"; }
+
+cat > "$T/m1" <<'EOF2'
+From: "Jo" <jo@sender.example>
+To: you@example.test
+Subject: =?iso-8859-1?Q?caf=E9?= and =?UTF-8?B?b3BlbmluZw==?=
+X-Spam-Status: Yes, score=99 tests=SECRETWORD
+X-Bogosity: Spam, bogosecret
+Authentication-Results: mx.example.test; spf=pass smtp.mailfrom=sender.example; dkim=fail header.d=sender.example
+Content-Type: multipart/alternative; boundary="b"
+
+--b
+Content-Type: text/plain; charset=koi8-r
+Content-Transfer-Encoding: base64
+
+wcLXxwpwbGFpbnNlY3JldA==
+--b
+Content-Type: text/html; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+<html><body><p>Visible=20words</p><script>scriptsecret()</script>
+<div style=3D"display:none">hidden</div><a href=3D"http://Shop.Deals.example/x">link</a>
+<img src=3D"http://img.example/a.gif" alt=3D"alttext"> &amp;entity&#65;</body></html>
+--b--
+EOF2
+tok < "$T/m1"
+ok $? "tokenises a MIME message"
+has "S:café" && has "S:opening"
+ok $? "encoded words decoded, charset converted, in the subject space"
+has "F:sender.example" && has "F:jo"
+ok $? "From tokens in their own space"
+has "абвг" && has "plainsecret"
+ok $? "base64 koi8-r part decoded to UTF-8"
+has "visible" && has "words" && has "alttext" && has "entitya"
+ok $? "HTML reduced to text, alt text and entities kept"
+! grep -q scriptsecret "$T/tok"
+ok $? "script bodies dropped"
+has "T:div" && has "R:html-hidden"
+ok $? "tag names and hidden text as features"
+has "U:shop.deals.example" && has "U:deals.example" && has "U:img.example"
+ok $? "link and image hosts as URL tokens"
+has "A:spf=pass" && has "A:dkim=fail"
+ok $? "Authentication-Results verdicts become evidence"
+! grep -qi -e secretword -e bogosecret -e '^H:x-spam' -e '^H:x-bogosity' "$T/tok"
+ok $? "X-Spam-* and X-Bogosity are not evidence"
+has "R:no-date" && has "R:no-msgid"
+ok $? "structural rules"
+
+# hostile input
+{ printf 'Subject: deep\n'; i=0; while [ $i -lt 1000 ]; do
+	printf 'Content-Type: multipart/mixed; boundary="d%d"\n\n--d%d\n' $i $i; i=$((i + 1)); done
+	printf '\ndeepword\n'; } > "$T/deep"
+tok < "$T/deep"
+ok $? "1,000-deep nesting"
+has "R:mime-anomaly"
+ok $? "reported as a MIME anomaly"
+printf 'Subject: x\nContent-Type: multipart/mixed; boundary=z\n\n--z\n\nunterminatedword\n' | tok
+ok $? "unterminated multipart"
+has "unterminatedword"
+ok $? "its text still counts"
+printf 'Subject: x\nContent-Transfer-Encoding: base64\n\nYmFk!!!\nd29y ZA==\n====garbage' | tok
+ok $? "malformed base64"
+printf 'Subject: x\nContent-Type: text/plain; charset="no-such-charset"\n\nna\303\257ve caf\351\n' | tok
+ok $? "invalid charset"
+has "naïve" && has "café"
+ok $? "invalid charset read as UTF-8 or windows-1252"
+printf 'Subject: nul\000byte\n\nbody\000with\000nuls here\n' | tok
+ok $? "NUL bytes"
+has "here"
+ok $? "text after NULs still read"
+{ printf 'Subject: '; i=0; while [ $i -lt 20000 ]; do printf 'word%d\n ' $i; i=$((i + 1)); done
+  i=0; while [ $i -lt 20000 ]; do printf '\nX-H%d: v' $i; i=$((i + 1)); done; printf '\n\nbodyword\n'; } > "$T/huge"
+tok < "$T/huge"
+ok $? "huge header (20,000 folded lines, 20,000 fields)"
+has "bodyword"
+ok $? "the body after it still read"
+[ "$(wc -l < "$T/tok")" -le 30000 ]
+ok $? "token count stays bounded"
+printf 'Subject: t\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' | tok
+has "GTUBE"
+ok $? "GTUBE recognised"
+done_testing

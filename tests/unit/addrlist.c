@@ -1,0 +1,59 @@
+/* Unit tests for the RFC 5322 address-list parser. */
+#include <string.h>
+#include "addrlist.h"
+#include "tap.h"
+
+/* the addresses joined by '|' */
+static const char *
+parse(const char *s, size_t *n)
+{
+	static struct str out, joined;
+	size_t i;
+	out.len = joined.len = 0;
+	*n = 0;
+	if (addrlist_parse(s, strlen(s), &out, n) < 0)
+		return "ERROR";
+	for (i = 0; i < out.len; i += strlen(out.s + i) + 1) {
+		if (joined.len)
+			str_catc(&joined, '|');
+		str_cats(&joined, out.s + i);
+	}
+	str_0(&joined);
+	return joined.s ? joined.s : "";
+}
+
+int
+main(void)
+{
+	size_t n;
+	is_str(parse("a@b.c", &n), "a@b.c", "bare address");
+	is_str(parse("A B <a@b.c>, c@d.e", &n), "a@b.c|c@d.e", "display name and list");
+	is_int(n, 2, "count");
+	is_str(parse("\"Smith, J\" <j@x>", &n), "j@x", "comma inside a quoted display name");
+	is_str(parse("j@x (Smith, J (nested))", &n), "j@x", "nested comment with a comma");
+	is_str(parse("\"a b\"@x", &n), "\"a b\"@x", "quoted local part kept");
+	is_str(parse("team: a@x, b@y;, c@z", &n), "a@x|b@y|c@z", "group");
+	is_str(parse("undisclosed-recipients:;", &n), "", "empty group");
+	is_str(parse("<@r1,@r2:u@h>", &n), "u@h", "obsolete route stripped");
+	is_str(parse("a@x,\r\n\tb@y", &n), "a@x|b@y", "folded");
+	is_str(parse(",,a@x,,", &n), "a@x", "empty entries skipped");
+	is_str(parse("<>", &n), "", "empty angle address skipped");
+	is_str(parse("x@", &n), "", "address ending in @ skipped");
+	is_str(parse("a @ b . c", &n), "a@b.c", "spaces around atoms dropped");
+	is_str(parse("x <a@b", &n), "a@b", "unclosed angle: what is there");
+	is_str(parse("(unclosed comment a@b", &n), "", "unclosed comment swallows the rest");
+	is_str(parse("\"unclosed quote, a@b", &n), "\"unclosed quote, a@b", "unclosed quote");
+	{
+		char deep[200];
+		memset(deep, '(', 100);
+		memcpy(deep + 100, "a@b", 4);
+		is_str(parse(deep, &n), "", "deep comment bounded");
+	}
+	{
+		static char big[1000];
+		memset(big, 'x', 500);
+		memcpy(big + 500, "@y", 3);
+		is_str(parse(big, &n), "", "overlong address skipped");
+	}
+	return done();
+}

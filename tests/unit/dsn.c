@@ -1,0 +1,71 @@
+/* Unit tests for lib/dsn: parameters, xtext, subsets, the report. */
+#include <string.h>
+#include "dsn.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct dsn_params p = DSN_PARAMS_INIT;
+	struct str s = STR_INIT;
+	struct dsn_report_rcpt r[1];
+	struct dsn_report d;
+	const char *text = "RET=HDRS ENVID=ab+2Bc\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+40y\nNOTIFY=NEVER\n\n";
+	size_t idx[2] = { 1, 0 };
+
+	ok(dsn_params_parse(&p, text, 4) == 0 && p.n == 4, "parse");
+	is_int(p.ret, DSN_RET_HDRS, "RET=HDRS");
+	is_str(p.envid.s, "ab+2Bc", "ENVID kept encoded");
+	is_int(p.r[0].notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE, "NOTIFY list");
+	is_str(p.r[0].orcpt.s, "rfc822;x+40y", "ORCPT");
+	ok(dsn_wants(&p, 0, DSN_NOTIFY_FAILURE) && !dsn_wants(&p, 0, DSN_NOTIFY_DELAY), "explicit NOTIFY");
+	ok(!dsn_wants(&p, 1, DSN_NOTIFY_FAILURE), "NEVER");
+	ok(dsn_wants(&p, 2, DSN_NOTIFY_FAILURE) && dsn_wants(&p, 2, DSN_NOTIFY_DELAY), "default: failure and delay");
+	ok(dsn_wants(&p, 3, DSN_NOTIFY_FAILURE), "missing line: default");
+	ok(dsn_params_parse(&p, NULL, 2) == 0 && p.ret == DSN_RET_NONE && p.r[1].notify == 0, "no parameters");
+	ok(dsn_params_parse(&p, "RET=BOGUS FOO=1\nNOTIFY=BOGUS\n", 1) == 0 && p.ret == 0, "unknown words ignored");
+
+	ok(dsn_params_subset(text, idx, 2, &s) == 0, "subset");
+	is_str(s.s, "RET=HDRS ENVID=ab+2Bc\nNOTIFY=NEVER\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+40y\n", "subset lines in order");
+	ok(dsn_params_subset("", idx, 2, &s) == 0 && s.len == 0, "empty stays empty");
+
+	ok(dsn_xtext_decode("a+2Bb+3D+4", 10, &s) == 0, "xtext");
+	is_str(s.s, "a+b=+4", "xtext decoded, bad escape kept");
+	ok(dsn_xtext_decode("a+0Db", 5, &s) == 0 && strcmp(s.s, "ab") == 0, "control byte dropped");
+
+	r[0].rcpt = "u@example.org";
+	r[0].orcpt = "rfc822;U+40example.org";
+	r[0].action = "failed";
+	r[0].status = "5.1.1";
+	r[0].remote = "mx.example.org";
+	r[0].diag = "550 5.1.1 no such user";
+	r[0].last = 1700000000;
+	memset(&d, 0, sizeof d);
+	d.me = "mx.test";
+	d.to = "sender@test";
+	d.envid = "E+2B1";
+	d.id = "1.2.3";
+	d.arrival = 1700000000;
+	d.now = 1700000100;
+	d.r = r;
+	d.n = 1;
+	d.ret = DSN_RET_HDRS;
+	d.orig = "Subject: x\n\nsecret\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0, "report");
+	ok(strstr(s.s, "Content-Type: multipart/report; report-type=delivery-status;") != NULL, "multipart/report");
+	ok(strstr(s.s, "\nOriginal-Envelope-Id: E+1\n") != NULL, "envelope id decoded");
+	ok(strstr(s.s, "\nOriginal-Recipient: rfc822;U@example.org\nFinal-Recipient: rfc822; u@example.org\n"
+	    "Action: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.example.org\n") != NULL, "per-recipient fields");
+	ok(strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n\n") != NULL && !strstr(s.s, "secret"),
+	    "RET=HDRS: headers only");
+	ok(strstr(s.s, "Date: Tue, 14 Nov 2023 22:15:00 +0000\n") != NULL, "Date");
+	d.ret = DSN_RET_NONE;
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "message/rfc822\n\nSubject: x\n\nsecret\n") != NULL,
+	    "no RET: small message returned whole");
+	r[0].action = "delayed";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
+	dsn_params_free(&p);
+	str_free(&s);
+	return done();
+}
