@@ -507,8 +507,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	}
 	if (!strcmp(name, "x-mailer") || !strcmp(name, "user-agent"))
 		return words(t, "X:", v->s, v->len, 0, 6, NULL);
-	snprintf(pfx, sizeof pfx, "%s:", name);
-	return words(t, pfx, v->s, v->len, 0, HDR_WORDS_MAX / 4, NULL);
+	return 0;   /* other fields count by presence (H:) only: their values mostly name software and sites */
 }
 
 static int
