@@ -89,6 +89,15 @@ t.ok(all(len(l) <= 998 for l in d.split(b"\r\n")), "no line longer than 998 byte
 t.ok(d.endswith(b"last line, no newline\r\n"), "unterminated last line closed with CRLF")
 p.close()
 
+# 250 recipients: transactions of at most 100 on one connection
+p = peer()
+many = ["r%d@example.org" % i for i in range(250)]
+rc, out, _ = send(many)
+t.eq((rc, sum(1 for o in out if o[0] == "ok")), (0, 250), "250 recipients: all accepted")
+t.eq((p.nconn, len(p.sessions[0]["data"])), (1, 3), "250 recipients: three transactions on one connection")
+t.eq([o[1] for o in out], many, "250 recipients: results in argument order")
+p.close()
+
 # --- extensions ----------------------------------------------------------------
 p = peer({"ext": [b"PIPELINING", b"SIZE 100"]})
 rc, out, _ = send(["x@example.org"], msg=b"Subject: big\r\n\r\n" + b"y" * 300 + b"\r\n")
@@ -160,6 +169,13 @@ s = p.sessions[0]
 t.ok(rc == 0, "opportunistic STARTTLS: delivered", err)
 t.ok(s["tls"] and s["cmds"][1] == b"STARTTLS" and s["cmds"][2].startswith(b"EHLO"), "STARTTLS, then EHLO again", s["cmds"])
 t.ok("tls=yes" in err, "session logged with tls=yes", err)
+p.close()
+
+p = peer({"starttls": "broken"})
+rc, out, err = send(["x@example.org"])
+t.eq((rc, p.nconn, len(p.sessions[-1]["data"])), (0, 2, 1), "opportunistic TLS, handshake fails: retried once in plaintext")
+rc, out, err = send(["x@example.org"], args=("-T", "must"))
+t.eq((rc, out[0][0]), (111, "temp"), "required TLS, handshake fails: temp, no plaintext retry")
 p.close()
 
 p = peer({"starttls": sctx})

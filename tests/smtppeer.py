@@ -7,7 +7,7 @@ opts (all optional):
     greeting     b"220 peer ESMTP"       first reply
     ext          [b"PIPELINING", ...]    EHLO keywords (default PIPELINING 8BITMIME SIZE)
     ehlo         reply to EHLO instead of 250 + ext (e.g. b"502 no")
-    starttls     ssl.SSLContext: offer STARTTLS
+    starttls     ssl.SSLContext: offer STARTTLS ("broken": answer 220, then garbage)
     inject       bytes sent right after STARTTLS's 220, in the same write
     mail         reply to MAIL (default 250)
     rcpt         {address: reply} (default 250)
@@ -126,6 +126,10 @@ class SMTPPeer:
                 c.send(out)
             elif u.startswith(b"HELO"):
                 c.send(b"250 peer\r\n")
+            elif u == b"STARTTLS" and o.get("starttls") == "broken":
+                c.send(b"220 2.0.0 go ahead\r\n")
+                c.send(b"this is not TLS\r\n" * 10)
+                return
             elif u == b"STARTTLS" and o.get("starttls"):
                 c.send(b"220 2.0.0 go ahead\r\n" + o.get("inject", b""))
                 c.sock = o["starttls"].wrap_socket(c.sock, server_side=True)

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "smtp-send.h"
 
-enum { CONNECT_TIMEOUT = 30000, READ_CHUNK = 65536 };
+enum { CONNECT_TIMEOUT = 30000, READ_CHUNK = 65536, TXN_RCPT_MAX = 100 };
 
 struct sess {
 	struct job *job;
@@ -94,20 +94,12 @@ command(struct sess *s, const char *a, const char *b, int ms)
 	return reply(s, ms);
 }
 
-/* the current reply as printable text */
+/* rcptctx: the reply answered RCPT (so 550 means 5.1.1, not 5.0.0) */
 static void
-replytext(struct sess *s, struct str *out)
-{
-	out->len = 0;
-	smtpreply_print(&s->r, out);
-	str_0(out);
-}
-
-static void
-set_rcpt(struct sess *s, struct rcpt *rc, int status, const struct smtpreply *r)
+set_rcpt(struct sess *s, struct rcpt *rc, int status, const struct smtpreply *r, int rcptctx)
 {
 	rc->status = status;
-	smtpreply_enhanced(r, 1, rc->enh);
+	smtpreply_enhanced(r, rcptctx, rc->enh);
 	rc->text.len = 0;
 	smtpreply_print(r, &rc->text);
 	str_0(&rc->text);
@@ -120,17 +112,17 @@ status_of(int code)
 	return code >= 200 && code < 300 ? ST_OK : code >= 500 ? ST_PERM : ST_TEMP;
 }
 
-/* every pending recipient gets the current reply's verdict */
+/* every recipient of this transaction still pending gets the current
+ * (failure) reply's verdict */
 static void
-settle_reply(struct sess *s, int rcpt)
+settle_reply(struct sess *s)
 {
-	struct str t = STR_INIT;
-	char enh[SMTPREPLY_ENH_MAX];
-	replytext(s, &t);
-	smtpreply_enhanced(&s->r, rcpt, enh);
-	job_settle(s->job, status_of(s->r.code) == ST_OK ? ST_TEMP : status_of(s->r.code), enh,
-	    t.s ? t.s : "", s->host);
-	str_free(&t);
+	struct job *j = s->job;
+	int st = status_of(s->r.code) == ST_OK ? ST_TEMP : status_of(s->r.code);
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].accepted && j->rcpt[i].status == ST_PENDING)
+			set_rcpt(s, &j->rcpt[i], st, &s->r, 0);
 }
 
 static void
@@ -312,7 +304,7 @@ rcpt_reply(struct sess *s, struct rcpt *rc, int mailok)
 		rc->accepted = 1;
 		return 1;
 	}
-	set_rcpt(s, rc, status_of(s->r.code), &s->r);
+	set_rcpt(s, rc, status_of(s->r.code), &s->r, 1);
 	return 0;
 }
 
@@ -323,11 +315,16 @@ transaction(struct sess *s)
 {
 	struct job *j = s->job;
 	int pipe = (s->ext.flags & EXT_PIPELINING) != 0;
-	size_t i, accepted = 0;
+	size_t i, n, accepted = 0;
 	int mailok, datago;
 
-	for (i = 0; i < j->nrcpt; i++)
-		j->rcpt[i].accepted = j->rcpt[i].status == ST_PENDING ? -1 : 0;   /* -1: in this transaction */
+	/* -1: in this transaction; at most TXN_RCPT_MAX of them (RFC 5321
+	 * 4.5.3.1.8: servers take 100), the rest in the next one */
+	for (i = 0, n = 0; i < j->nrcpt; i++) {
+		int in = j->rcpt[i].status == ST_PENDING && n < TXN_RCPT_MAX;
+		j->rcpt[i].accepted = in ? -1 : 0;
+		n += (size_t)in;
+	}
 	s->sentdata = 0;
 	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->size > s->ext.size) {
 		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
@@ -356,7 +353,7 @@ transaction(struct sess *s)
 			return;
 		mailok = s->r.code >= 200 && s->r.code < 300;
 		if (!mailok)
-			settle_reply(s, 0);
+			settle_reply(s);
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
 			if (j->rcpt[i].accepted >= 0)
 				continue;
@@ -371,7 +368,7 @@ transaction(struct sess *s)
 			return;
 		mailok = s->r.code >= 200 && s->r.code < 300;
 		if (!mailok) {
-			settle_reply(s, 0);
+			settle_reply(s);
 			return;
 		}
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
@@ -398,7 +395,7 @@ transaction(struct sess *s)
 	if (accepted == 0)
 		return;
 	if (!datago) {
-		settle_reply(s, 0);
+		settle_reply(s);
 		return;
 	}
 	s->sentdata = 1;
@@ -407,7 +404,7 @@ transaction(struct sess *s)
 	s->dirty = 0;
 	for (i = 0; i < j->nrcpt; i++)
 		if (j->rcpt[i].accepted > 0)
-			set_rcpt(s, &j->rcpt[i], status_of(s->r.code), &s->r);
+			set_rcpt(s, &j->rcpt[i], status_of(s->r.code), &s->r, 0);
 }
 
 static void
@@ -544,19 +541,27 @@ out:
 int
 session_deliver(struct sess *s, struct job *j, int reused)
 {
-	size_t i;
+	size_t i, rounds;
 	s->job = j;
 	s->err.len = 0;
 	s->sentdata = 0;
-	if (s->dirty && !s->dead) {
-		if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
-			s->dead = 1;
-		s->dirty = 0;
-	}
-	if (!s->dead)
+	for (rounds = 0; !s->dead && rounds <= j->nrcpt / TXN_RCPT_MAX; rounds++) {
+		int pending = 0;
+		for (i = 0; i < j->nrcpt; i++)
+			pending |= j->rcpt[i].status == ST_PENDING;
+		if (!pending)
+			break;
+		if (s->dirty) {
+			if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
+				s->dead = 1;
+			s->dirty = 0;
+			if (s->dead)
+				break;
+		}
 		transaction(s);
-	if (s->dead && reused && !s->sentdata)
-		return 1;   /* a cached connection went stale: nothing was decided */
+		if (s->dead && reused && !s->sentdata && rounds == 0)
+			return 1;   /* a cached connection went stale: nothing was decided */
+	}
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
 	s->msgs++;

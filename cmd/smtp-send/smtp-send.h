@@ -6,10 +6,14 @@
 #include <sys/types.h>
 #include <tls.h>
 #include "dns.h"
+#include "routes.h"
 #include "smtpreply.h"
 #include "str.h"
 
 enum { ST_PENDING = 0, ST_OK, ST_TEMP, ST_PERM };
+
+enum { ADDR_MAX = 320, RCPT_MAX = 10000, DSN_LINE_MAX = 1024, ATTEMPTS_MAX = 32, READ_BUF_SIZE = 65536,
+	BATCH_LINE_MAX = 65536 };
 
 /* RFC 5321 4.5.3.2 timeouts, in ms */
 enum {
@@ -73,7 +77,47 @@ void session_close(struct sess *);   /* QUIT, log, free */
  * the reason in err. */
 struct tls_config *job_tlsconfig(struct job *, int verify, struct str *err);
 
+/* job.c */
 /* Set every pending recipient's result. */
 void job_settle(struct job *, int status, const char *enh, const char *text, const char *host);
+/* The recipients (unusable ones settled at once); job_free undoes it. */
+void job_envelope(struct job *, char **rcpts, size_t n);
+void job_free(struct job *);
+void read_dsn(struct job *);              /* PIPEMAIL_DSN */
+void message_open(struct job *);          /* stdin, spooled when not a file */
+int message_file(struct job *, const char *path, unsigned long long off, unsigned long long len, int haslen);
+/* One line per recipient on stdout; the exit code for this job. */
+int print_results(const struct job *);
+
+/* route.c */
+struct target {
+	char host[DNS_NAME_MAX + 1];
+	int system;   /* a route's host: the system resolver (/etc/hosts too) */
+};
+
+/* Where one job goes: hosts in order, port, TLS policy, credentials. */
+struct plan {
+	struct target t[DNS_MX_MAX];
+	size_t nt;
+	unsigned port;
+	int tlsmode;
+	struct route route;
+	struct str key;       /* the connection cache key */
+};
+
+struct opts {
+	unsigned port;
+	int want, tlsmode, noroutes;
+	const char *routesfile;
+};
+
+/* One open connection kept between the jobs of a batch. */
+struct cache {
+	struct sess *s;
+	struct str key;
+};
+
+/* Route j (routes file or MX) and deliver it, through c when not NULL. */
+void run_job(struct job *, const struct opts *, struct plan *, struct cache *c);
 
 #endif

@@ -1,0 +1,300 @@
+/* smtp-send's job: the envelope (addresses, DSN parameters), the message
+ * (in place or spooled), and the result lines. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "buf.h"
+#include "die.h"
+#include "exitcode.h"
+#include "smtp-send.h"
+
+void
+job_settle(struct job *j, int status, const char *enh, const char *text, const char *host)
+{
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++) {
+		struct rcpt *rc = &j->rcpt[i];
+		if (rc->status != ST_PENDING)
+			continue;
+		rc->status = status;
+		snprintf(rc->enh, sizeof rc->enh, "%s", enh);
+		if (str_copys(&rc->text, text) < 0 || str_0(&rc->text) < 0)
+			rc->text.len = 0;
+		snprintf(rc->host, sizeof rc->host, "%s", host ? host : "");
+	}
+}
+
+/* An envelope address we are willing to put on the wire: no controls, no
+ * angle brackets, no spaces outside what SMTP allows (I8). 1 ok. */
+static int
+addr_ok(const char *a, int *utf8)
+{
+	size_t i, n = strlen(a);
+	if (n > ADDR_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c < 0x21 || c == 0x7f || c == '<' || c == '>')
+			return 0;
+		if (c >= 0x80)
+			*utf8 = 1;
+	}
+	return 1;
+}
+
+/* A DSN parameter list "KEY=value KEY=value" with only the given keys and
+ * xtext-safe values; appended to out with a leading space each. */
+static int
+dsn_params(const char *line, size_t len, const char *const *keys, struct str *out)
+{
+	size_t i = 0;
+	out->len = 0;
+	while (i < len) {
+		size_t j, k, ok = 0;
+		while (i < len && line[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		for (j = i; j < len && line[j] != ' '; j++) {
+			unsigned char c = (unsigned char)line[j];
+			if (c < 0x21 || c > 0x7e)
+				return -1;
+		}
+		for (k = 0; keys[k]; k++) {
+			size_t kl = strlen(keys[k]);
+			if (j - i > kl + 1 && strncasecmp(line + i, keys[k], kl) == 0 && line[i + kl] == '=')
+				ok = 1;
+		}
+		if (!ok)
+			return -1;
+		if (str_catc(out, ' ') < 0 || str_catb(out, line + i, j - i) < 0)
+			return -1;
+		i = j;
+	}
+	return str_0(out);
+}
+
+void
+read_dsn(struct job *j)
+{
+	static const char *const mailkeys[] = { "RET", "ENVID", NULL };
+	static const char *const rcptkeys[] = { "NOTIFY", "ORCPT", NULL };
+	const char *p = getenv("PIPEMAIL_DSN");
+	size_t n = 0;
+	if (!p)
+		return;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		struct str *out = n == 0 ? &j->dsnmail : n - 1 < j->nrcpt ? &j->rcpt[n - 1].dsn : NULL;
+		if (!out)
+			break;
+		if (len > DSN_LINE_MAX || dsn_params(p, len, n == 0 ? mailkeys : rcptkeys, out) < 0) {
+			warn_x("use", "PIPEMAIL_DSN", "malformed line ignored");
+			out->len = 0;
+		}
+		n++;
+		p += len + (nl != NULL);
+	}
+}
+
+/* The message must be readable more than once (another MX after a
+ * failure): a regular file is used in place, anything else is spooled
+ * to an unlinked temporary file. Constant memory either way. */
+void
+message_open(struct job *j)
+{
+	struct stat st;
+	char *buf = malloc(READ_BUF_SIZE);
+	const char *tmpdir = getenv("TMPDIR");
+	int fd = 0, spool;
+	unsigned long long size = 0;
+	if (!buf)
+		die_nomem(EXIT_TEMP);
+	if (fstat(0, &st) < 0)
+		die_sys(EXIT_TEMP, "stat", "stdin");
+	spool = !S_ISREG(st.st_mode);
+	j->msgoff = 0;
+	if (spool) {
+		struct str path = STR_INIT;
+		if (str_copys(&path, tmpdir && *tmpdir ? tmpdir : "/tmp") < 0 ||
+		    str_cats(&path, "/smtp-send.XXXXXX") < 0 || str_0(&path) < 0)
+			die_nomem(EXIT_TEMP);
+		fd = mkstemp(path.s);
+		if (fd < 0)
+			die_sys(EXIT_TEMP, "create", path.s);
+		unlink(path.s);
+		str_free(&path);
+	} else {
+		j->msgoff = lseek(0, 0, SEEK_CUR);
+		if (j->msgoff < 0)
+			die_sys(EXIT_TEMP, "seek", "stdin");
+	}
+	for (;;) {
+		ssize_t r = read(0, buf, READ_BUF_SIZE), i;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die_sys(EXIT_TEMP, "read", "the message");
+		if (r == 0)
+			break;
+		for (i = 0; i < r && !j->eightbit; i++)
+			if ((unsigned char)buf[i] >= 0x80)
+				j->eightbit = 1;
+		size += (unsigned long long)r;
+		if (spool && buf_writeall(fd, buf, (size_t)r, 0, 0) < 0)
+			die_sys(EXIT_TEMP, "write", "the spool file");
+	}
+	free(buf);
+	j->msgfd = fd;
+	j->size = size;
+}
+
+/* Batch mode: the message is LENGTH bytes of FILE at OFFSET (or the file
+ * from OFFSET to its end). 0 ok, -1 unreadable or out of range. */
+int
+message_file(struct job *j, const char *path, unsigned long long off, unsigned long long len, int haslen)
+{
+	struct stat st;
+	char *buf;
+	unsigned long long left;
+	j->msgfd = open(path, O_RDONLY | O_CLOEXEC);
+	j->eightbit = 0;
+	if (j->msgfd < 0)
+		return -1;
+	if (fstat(j->msgfd, &st) < 0 || !S_ISREG(st.st_mode) || off > (unsigned long long)st.st_size ||
+	    (haslen && len > (unsigned long long)st.st_size - off))
+		return -1;
+	j->msgoff = (off_t)off;
+	j->size = haslen ? len : (unsigned long long)st.st_size - off;
+	buf = malloc(READ_BUF_SIZE);
+	if (!buf)
+		return -1;
+	for (left = j->size; left && !j->eightbit;) {
+		ssize_t r = pread(j->msgfd, buf, left < READ_BUF_SIZE ? (size_t)left : READ_BUF_SIZE, (off_t)off), i;
+		if (r <= 0) {
+			free(buf);
+			return -1;
+		}
+		for (i = 0; i < r; i++)
+			if ((unsigned char)buf[i] >= 0x80)
+				j->eightbit = 1;
+		off += (unsigned long long)r;
+		left -= (unsigned long long)r;
+	}
+	free(buf);
+	return 0;
+}
+
+/* TLS configurations are made on first use: starting libtls (and the
+ * crypto library under it) costs more than a whole plaintext delivery. */
+struct tls_config *
+job_tlsconfig(struct job *j, int verify, struct str *err)
+{
+	struct tls_config **c = verify ? &j->tlsverify : &j->tlscfg;
+	if (*c)
+		return *c;
+	*c = tls_config_new();
+	if (!*c) {
+		str_copys(err, "unable to set up TLS");
+		return NULL;
+	}
+	if (!verify) {
+		/* opportunistic TLS beats plaintext even with an unverifiable peer */
+		tls_config_insecure_noverifycert(*c);
+		tls_config_insecure_noverifyname(*c);
+	} else if (j->cafile && tls_config_set_ca_file(*c, j->cafile) < 0) {
+		str_copys(err, "unable to load the CA file: ");
+		str_cats(err, tls_config_error(*c));
+		tls_config_free(*c);
+		*c = NULL;
+		return NULL;
+	}
+	return *c;
+}
+
+int
+print_results(const struct job *j)
+{
+	struct str o = STR_INIT;
+	size_t i, n[4] = { 0, 0, 0, 0 };
+	static const char *const word[] = { "temp", "ok", "temp", "perm" };
+	for (i = 0; i < j->nrcpt; i++) {
+		const struct rcpt *rc = &j->rcpt[i];
+		size_t k;
+		n[rc->status & 3]++;
+		if (str_cats(&o, word[rc->status & 3]) < 0 || str_catc(&o, ' ') < 0)
+			die_nomem(EXIT_TEMP);
+		k = o.len;
+		if (str_cats(&o, rc->addr) < 0)
+			die_nomem(EXIT_TEMP);
+		for (; k < o.len; k++)
+			if ((unsigned char)o.s[k] <= ' ' || o.s[k] == 0x7f)
+				o.s[k] = '?';
+		if (str_catc(&o, ' ') < 0 || str_cats(&o, rc->enh[0] ? rc->enh : "4.0.0") < 0 ||
+		    str_catc(&o, ' ') < 0 || str_cats(&o, rc->host[0] ? rc->host : "-") < 0 ||
+		    str_catc(&o, ' ') < 0)
+			die_nomem(EXIT_TEMP);
+		k = o.len;
+		if (str_catb(&o, rc->text.s ? rc->text.s : "", rc->text.len) < 0)
+			die_nomem(EXIT_TEMP);
+		for (; k < o.len; k++)
+			if ((unsigned char)o.s[k] < ' ' || o.s[k] == 0x7f)
+				o.s[k] = ' ';
+		if (str_catc(&o, '\n') < 0)
+			die_nomem(EXIT_TEMP);
+	}
+	if (buf_writeall(1, o.s ? o.s : "", o.len, 0, 0) < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+	str_free(&o);
+	if (n[ST_OK] == j->nrcpt)
+		return EXIT_OK;
+	if (n[ST_PERM] == j->nrcpt)
+		return EXIT_PERM;
+	return EXIT_TEMP;
+}
+
+/* The envelope of one job; unusable recipients are settled at once. */
+void
+job_envelope(struct job *j, char **rcpts, size_t n)
+{
+	size_t i;
+	j->utf8 = 0;
+	j->nrcpt = n;
+	j->rcpt = calloc(n, sizeof *j->rcpt);
+	if (!j->rcpt)
+		die_nomem(EXIT_TEMP);
+	if (!addr_ok(j->sender, &j->utf8))
+		job_settle(j, ST_PERM, "5.1.7", "unusable sender address", "-");
+	for (i = 0; i < n; i++) {
+		int u = 0;
+		struct rcpt *rc = &j->rcpt[i];
+		rc->addr = rcpts[i];
+		if (rc->status == ST_PENDING && (!addr_ok(rc->addr, &u) || !*rc->addr)) {
+			rc->status = ST_PERM;
+			memcpy(rc->enh, "5.1.3", 6);
+			if (str_copys(&rc->text, "unusable recipient address") < 0 || str_0(&rc->text) < 0)
+				die_nomem(EXIT_TEMP);
+		}
+		j->utf8 |= u;
+	}
+}
+
+void
+job_free(struct job *j)
+{
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++) {
+		str_free(&j->rcpt[i].text);
+		str_free(&j->rcpt[i].dsn);
+	}
+	free(j->rcpt);
+	j->rcpt = NULL;
+	j->nrcpt = 0;
+	j->dsnmail.len = 0;
+}

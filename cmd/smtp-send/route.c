@@ -1,0 +1,221 @@
+/* Where a job goes and how: the routes file or the MX hosts, each
+ * address in turn, a cached connection first in batch mode. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "die.h"
+#include "dns.h"
+#include "exitcode.h"
+#include "routes.h"
+#include "smtp-send.h"
+
+enum { CACHE_AGE_MS = 300000 };
+
+/* A route's host name goes through getaddrinfo, so /etc/hosts names work
+ * as they do for every other program; MX targets stay DNS-only. */
+static int
+system_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
+{
+	struct addrinfo hints, *res, *p;
+	int r;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = want == DNS_WANT_V4 ? AF_INET : want == DNS_WANT_V6 ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	*n = 0;
+	r = getaddrinfo(host, NULL, &hints, &res);
+	if (r == EAI_NONAME)
+		return DNS_NXDOMAIN;
+	if (r == EAI_NODATA || r == EAI_ADDRFAMILY)
+		return DNS_NODATA;
+	if (r != 0)
+		return DNS_TEMP;
+	for (p = res; p && *n < max; p = p->ai_next) {
+		if (p->ai_addrlen > sizeof a[*n].sa)
+			continue;
+		memset(&a[*n], 0, sizeof a[*n]);
+		memcpy(&a[*n].sa, p->ai_addr, p->ai_addrlen);
+		a[*n].len = p->ai_addrlen;
+		(*n)++;
+	}
+	freeaddrinfo(res);
+	return *n ? DNS_OK : DNS_NODATA;
+}
+
+static int
+add_session(struct cache *c, struct sess *s, const struct plan *p)
+{
+	if (!c || !session_reusable(s, CACHE_AGE_MS) || str_copyb(&c->key, p->key.s, p->key.len) < 0) {
+		session_close(s);
+		return 0;
+	}
+	c->s = s;
+	return 1;
+}
+
+/* Try the hosts in order, each address of each host; a cached connection
+ * for the same destination first. */
+static void
+deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
+{
+	struct str lasterr = STR_INIT;
+	char lastenh[SMTPREPLY_ENH_MAX] = "4.4.1";
+	const char *lasthost = NULL;
+	size_t h, attempts = 0;
+	int dnstemp = 0;
+
+	if (cache && cache->s) {
+		if (cache->key.len == p->key.len && memcmp(cache->key.s, p->key.s, p->key.len) == 0 &&
+		    session_reusable(cache->s, CACHE_AGE_MS)) {
+			if (session_deliver(cache->s, j, 1) == 0) {
+				if (!session_reusable(cache->s, CACHE_AGE_MS)) {
+					session_close(cache->s);
+					cache->s = NULL;
+				}
+				return;
+			}
+		}
+		session_close(cache->s);   /* another destination, or gone stale */
+		cache->s = NULL;
+	}
+	str_copys(&lasterr, "no host could be reached");
+	str_0(&lasterr);
+	for (h = 0; h < p->nt && attempts < ATTEMPTS_MAX; h++) {
+		struct dns_addr a[DNS_ADDR_MAX];
+		size_t na, i;
+		int r = p->t[h].system ? system_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na) :
+		    dns_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na);
+		if (r != DNS_OK) {
+			if (r == DNS_TEMP)
+				dnstemp = 1;
+			str_copys(&lasterr, r == DNS_TEMP ? "temporary DNS failure looking up " :
+			    "no address for ");
+			str_cats(&lasterr, p->t[h].host);
+			str_0(&lasterr);
+			memcpy(lastenh, "4.4.3", 6);
+			continue;
+		}
+		for (i = 0; i < na && attempts < ATTEMPTS_MAX; i++) {
+			struct sess *s;
+			int mode = p->tlsmode, r2;
+			if (a[i].sa.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&a[i].sa)->sin6_port = htons((unsigned short)p->port);
+			else
+				((struct sockaddr_in *)&a[i].sa)->sin_port = htons((unsigned short)p->port);
+			do {
+				attempts++;
+				r2 = session_open(j, p->t[h].host, &a[i], mode, &lasterr, lastenh, &s);
+				mode = TLS_MODE_NO;   /* the retry after a failed opportunistic handshake */
+			} while (r2 == ATT_PLAIN && attempts < ATTEMPTS_MAX);
+			lasthost = p->t[h].host;
+			if (r2 == ATT_DONE) {
+				session_deliver(s, j, 0);
+				add_session(cache, s, p);
+				goto out;
+			}
+		}
+	}
+	if (attempts == 0 && !dnstemp) {
+		/* every mail host is known not to exist: RFC 5321 5.1 */
+		job_settle(j, ST_PERM, "5.4.4", "no mail host of the domain has an address", p->t[0].host);
+		goto out;
+	}
+	job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
+out:
+	str_free(&lasterr);
+}
+
+/* The route or the MX hosts for j's domain. 1: deliver by p; 0: every
+ * recipient is settled already. Dies on a broken routes file. */
+static int
+plan_job(struct job *j, const struct opts *o, struct plan *p)
+{
+	unsigned long lineno;
+	size_t i;
+	int r = 0;
+
+	p->nt = 0;
+	p->port = o->port;
+	p->tlsmode = o->tlsmode;
+	p->key.len = 0;
+	j->user = j->pass = NULL;
+	if (!o->noroutes) {
+		r = routes_lookup(o->routesfile, j->domain, &p->route, &lineno);
+		if (r < 0 && errno == EINVAL) {
+			char where[32];
+			snprintf(where, sizeof where, "line %lu", lineno);
+			die_x(EXIT_TEMP, "parse", o->routesfile, where);
+		}
+		if (r < 0)
+			die_sys(EXIT_TEMP, "read", o->routesfile);
+	}
+	if (r == 1 && p->route.host.len) {
+		if (p->route.host.len > DNS_NAME_MAX)
+			die_x(EXIT_TEMP, "use", o->routesfile, "host name too long");
+		memcpy(p->t[0].host, p->route.host.s, p->route.host.len + 1);
+		p->t[0].system = 1;
+		p->nt = 1;
+		if (p->route.port)
+			p->port = p->route.port;
+		if (p->route.tls != ROUTE_TLS_DEFAULT)
+			p->tlsmode = p->route.tls;
+		if (p->route.user.len) {
+			j->user = p->route.user.s;
+			j->pass = p->route.pass.s;
+		}
+		/* routed mail shares connections by destination */
+		if (str_copys(&p->key, "route ") < 0 || str_cats(&p->key, p->t[0].host) < 0)
+			die_nomem(EXIT_TEMP);
+	} else {
+		struct dns_mx mx[DNS_MX_MAX];
+		size_t n;
+		switch (dns_mx(j->domain, mx, DNS_MX_MAX, &n)) {
+		case DNS_OK:
+			for (i = 0; i < n; i++) {
+				memcpy(p->t[i].host, mx[i].host, sizeof p->t[i].host);
+				p->t[i].system = 0;
+			}
+			p->nt = n;
+			break;
+		case DNS_NODATA:   /* RFC 5321 5.1: the implicit MX */
+			if (strlen(j->domain) > DNS_NAME_MAX) {
+				job_settle(j, ST_PERM, "5.1.2", "domain name too long", "-");
+				return 0;
+			}
+			memcpy(p->t[0].host, j->domain, strlen(j->domain) + 1);
+			p->t[0].system = 0;
+			p->nt = 1;
+			break;
+		case DNS_NULLMX:
+			job_settle(j, ST_PERM, "5.1.10", "the domain accepts no mail (null MX, RFC 7505)", "-");
+			return 0;
+		case DNS_NXDOMAIN:
+			job_settle(j, ST_PERM, "5.1.2", "the domain does not exist", "-");
+			return 0;
+		default:
+			job_settle(j, ST_TEMP, "4.4.3", "temporary DNS failure looking up MX", "-");
+			return 0;
+		}
+		if (str_copys(&p->key, "mx ") < 0 || str_cats(&p->key, j->domain) < 0)
+			die_nomem(EXIT_TEMP);
+	}
+	if (str_catc(&p->key, ' ') < 0 || str_catu(&p->key, p->port) < 0 || str_catc(&p->key, ' ') < 0 ||
+	    str_catu(&p->key, (unsigned)p->tlsmode) < 0 || str_catc(&p->key, ' ') < 0 ||
+	    str_cats(&p->key, j->user ? j->user : "") < 0)
+		die_nomem(EXIT_TEMP);
+	return 1;
+}
+
+void
+run_job(struct job *j, const struct opts *o, struct plan *p, struct cache *c)
+{
+	size_t i;
+	int pending = 0;
+	for (i = 0; i < j->nrcpt; i++)
+		pending |= j->rcpt[i].status == ST_PENDING;
+	if (pending && plan_job(j, o, p))
+		deliver(j, p, o->want, c);
+}
