@@ -540,64 +540,88 @@ pct_decode(struct str *out, const char *p, size_t n)
 	return 0;
 }
 
+/* The next "name=value" at *i (after the type/subtype when *i is 0):
+ * name is v[*ns, *ne), the value unquoted into val. 1 one, 0 the end,
+ * -1 ENOMEM. */
+static int
+next_param(const char *v, size_t len, size_t *i, size_t *ns, size_t *ne, struct str *val)
+{
+	size_t k = *i;
+	if (k == 0)   /* skip the type/subtype (or disposition) up to the first ';' outside quotes */
+		while (k < len && v[k] != ';') {
+			if (v[k] == '"')
+				for (k++; k < len && v[k] != '"'; k++)
+					if (v[k] == '\\')
+						k++;
+			k++;
+		}
+	while (k < len) {
+		k = skip_cfws(v, len, k);
+		if (k < len && v[k] == ';') {
+			k++;
+			continue;
+		}
+		for (*ns = k; k < len && v[k] != '=' && v[k] != ';' && (unsigned char)v[k] > 32; k++)
+			;
+		*ne = k;
+		k = skip_cfws(v, len, k);
+		if (k >= len || v[k] != '=') {
+			while (k < len && v[k] != ';')
+				k++;
+			continue;
+		}
+		k = skip_cfws(v, len, k + 1);
+		val->len = 0;
+		if (k < len && v[k] == '"') {
+			for (k++; k < len && v[k] != '"'; k++) {
+				if (v[k] == '\\' && k + 1 < len)
+					k++;
+				if (v[k] == '\r' || v[k] == '\n')
+					continue;
+				if (str_catc(val, v[k]) < 0)
+					return -1;
+			}
+			if (k < len)
+				k++;
+		} else {
+			size_t vs = k;
+			while (k < len && v[k] != ';' && (unsigned char)v[k] > 32)
+				k++;
+			if (str_catb(val, v + vs, k - vs) < 0)
+				return -1;
+		}
+		*i = k;
+		return str_0(val) < 0 ? -1 : 1;
+	}
+	*i = len;
+	return 0;
+}
+
+int
+mime_param_next(const char *v, size_t len, size_t *pos, struct str *name, struct str *value)
+{
+	size_t ns = 0, ne = 0;
+	int r = next_param(v, len, pos, &ns, &ne, value);
+	if (r != 1)
+		return r;
+	if (str_copyb(name, v + ns, ne - ns) < 0 || str_0(name) < 0)
+		return -1;
+	str_lower(name);
+	return 1;
+}
+
 int
 mime_param(const char *v, size_t len, const char *attr, struct str *out)
 {
-	size_t i = 0, alen = strlen(attr);
+	size_t i = 0, alen = strlen(attr), ns = 0, ne = 0;
 	struct str val = STR_INIT;
-	int found = 0, ext_found = 0;
+	int found = 0, ext_found = 0, r;
 	unsigned next_seg = 0;
-	/* skip the type/subtype (or disposition) up to the first ';' outside quotes */
-	while (i < len && v[i] != ';') {
-		if (v[i] == '"')
-			for (i++; i < len && v[i] != '"'; i++)
-				if (v[i] == '\\')
-					i++;
-		i++;
-	}
 	out->len = 0;
-	while (i < len) {
-		size_t ns, ne, vs, ve;
-		int quoted = 0;
-		i = skip_cfws(v, len, i);
-		if (i < len && v[i] == ';') {
-			i++;
-			continue;
-		}
-		for (ns = i; i < len && v[i] != '=' && v[i] != ';' && (unsigned char)v[i] > 32; i++)
-			;
-		ne = i;
-		i = skip_cfws(v, len, i);
-		if (i >= len || v[i] != '=') {
-			while (i < len && v[i] != ';')
-				i++;
-			continue;
-		}
-		i = skip_cfws(v, len, i + 1);
-		val.len = 0;
-		if (i < len && v[i] == '"') {
-			quoted = 1;
-			for (i++; i < len && v[i] != '"'; i++) {
-				if (v[i] == '\\' && i + 1 < len)
-					i++;
-				if (v[i] == '\r' || v[i] == '\n')
-					continue;
-				if (str_catc(&val, v[i]) < 0)
-					goto nomem;
-			}
-			if (i < len)
-				i++;
-		} else {
-			for (vs = i; i < len && v[i] != ';' && (unsigned char)v[i] > 32; i++)
-				;
-			ve = i;
-			if (str_catb(&val, v + vs, ve - vs) < 0)
-				goto nomem;
-		}
-		(void)quoted;
+	while ((r = next_param(v, len, &i, &ns, &ne, &val)) == 1) {
 		if (ne - ns == alen && !casecmpn(v + ns, alen, attr)) {
 			if (!found && !ext_found) {
-				if (str_copyb(out, val.s ? val.s : "", val.len) < 0)
+				if (str_copyb(out, val.s, val.len) < 0)
 					goto nomem;
 				found = 1;
 			}
@@ -623,27 +647,25 @@ mime_param(const char *v, size_t len, const char *attr, struct str *out)
 			ext_found = found = 1;
 			next_seg++;
 			if (extended) {
-				const char *p = val.s ? val.s : "";
-				size_t n = val.len, q1, q2;
+				const char *p = val.s;
+				size_t n = val.len;
 				if (seg == 0) {   /* charset'lang'value */
-					const char *a = memchr(p, '\'', n), *b;
-					if (a && (b = memchr(a + 1, '\'', n - (size_t)(a + 1 - p))) != NULL) {
-						q1 = (size_t)(b + 1 - p);
-						q2 = n - q1;
-						p += q1;
-						n = q2;
+					const char *q = memchr(p, '\'', n), *q2;
+					if (q && (q2 = memchr(q + 1, '\'', n - (size_t)(q + 1 - p))) != NULL) {
+						n -= (size_t)(q2 + 1 - p);
+						p = q2 + 1;
 					}
 				}
 				if (pct_decode(out, p, n) < 0)
 					goto nomem;
-			} else if (str_catb(out, val.s ? val.s : "", val.len) < 0)
+			} else if (str_catb(out, val.s, val.len) < 0)
 				goto nomem;
 			if (!hasnum)
 				next_seg = 1000000;   /* a single attr* ends it */
 		}
 	}
 	str_free(&val);
-	if (found && str_0(out) < 0)
+	if (r < 0 || (found && str_0(out) < 0))
 		return -1;
 	return found;
 nomem:

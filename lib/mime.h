@@ -50,6 +50,10 @@ int mime_ctype(const char *v, size_t len, char *type, char *subtype);
  * unquoted; RFC 2231 continuations and charset'lang' prefix are joined and
  * %-decoded. Output replaces out's contents. 1 found, 0 not, -1 errno. */
 int mime_param(const char *v, size_t len, const char *attr, struct str *out);
+/* Every parameter in order, as written (no RFC 2231 joining): *pos starts
+ * at 0; name lowercased, value unquoted. 1 one, 0 the end, -1 errno.
+ * For IMAP BODYSTRUCTURE's parameter lists. */
+int mime_param_next(const char *v, size_t len, size_t *pos, struct str *name, struct str *value);
 
 enum { MIME_CTE_7BIT, MIME_CTE_8BIT, MIME_CTE_BINARY, MIME_CTE_QP, MIME_CTE_BASE64, MIME_CTE_OTHER };
 int mime_cte(const char *v, size_t len);

@@ -3,7 +3,7 @@
 # user, aliases, user+detail, the delivery file, bounces (RFC 3464, parsed
 # with the email module), none for a null sender, a failed bounce to the
 # postmaster once and no further.
-import email, os, subprocess, sys, time
+import email, os, re, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import queue_add, maildir_files, wait_for, queue_files
@@ -103,6 +103,15 @@ queue_add(env, "sender@example.test", ["demo@example.test"], b"Subject: refused\
 got = wait_for(lambda: [f for f in maildir_files(snd) if b"go away" in open(f, "rb").read()])
 t.ok(len(got) == 1, "program exit 100 -> report with its message")
 os.unlink(os.path.join(demo, ".qmail"))
+
+# the user's quota from the users table reaches deliver-maildir
+small = env.add_user("small@example.test", "pw", quota=100)
+queue_add(env, "sender@example.test", ["small@example.test"], b"Subject: big\n\n" + b"x" * 500 + b"\n")
+t.ok(wait_for(lambda: "rcpt=small@example.test" in open(env.path("queue-run.log"), "rb").read().decode(errors="replace")),
+     "over-quota delivery attempted")
+text = open(env.path("queue-run.log"), "rb").read().decode(errors="replace")
+t.ok(re.search(r"rcpt=small@example.test channel=local status=temp .*quota", text) is not None and not maildir_files(small),
+     "over quota: temporary failure, nothing delivered")
 
 qr.terminate()
 t.eq(qr.wait(10), 0, "SIGTERM: clean exit 0")

@@ -54,6 +54,8 @@ t.eq(ql("retry", ids[0]).returncode, 0, "retry (queue-run running)")
 t.ok(wait_for(lambda: "attempts 2" in ql().stdout.decode()), "retried at once")
 t.eq(ql("retry", "all").returncode, 0, "retry all")
 t.ok(wait_for(lambda: "attempts 3" in ql().stdout.decode()), "retried again")
+qr.send_signal(14)   # SIGALRM: the whole queue now
+t.ok(wait_for(lambda: "attempts 4" in ql().stdout.decode()), "SIGALRM retries everything at once")
 n = len(maildir_files(snd))
 queue_add(env, "sender@example.test", ["e@remote.test"], b"Subject: four\n\nbody\n")
 e_id = [i for i in queue_files(env) if i != ids[0]][0]

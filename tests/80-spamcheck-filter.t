@@ -96,6 +96,25 @@ ok $? "learn, correct and forget leave the database as it was"
 printf '%s' "$ham" | "$SC" -d "$DB" -s -S 2>/dev/null
 is $? 100 "-s with -S is a usage error"
 
+# concurrency: trainers serialise on the lock (no update lost), and a
+# classifier never sees a half-written database
+cp "$DB" "$T/before.db"
+for i in 1 2 3 4 5 6 7 8; do printf '%s' "$spam" | "$SC" -d "$DB" -s 2>/dev/null & done
+wait
+for i in 1 2 3 4 5 6 7 8; do printf '%s' "$spam" | "$SC" -d "$DB" -S 2>/dev/null & done
+wait
+cmp -s "$DB" "$T/before.db"
+ok $? "8 parallel learns then 8 parallel forgets: no update lost"
+( i=0; while [ $i -lt 15 ]; do "$SC" -d "$DB" -s "$T/spam" 2>/dev/null; i=$((i + 1)); done ) &
+trainer=$!
+bad=0 i=0
+while [ $i -lt 60 ]; do
+	printf '%s' "$ham" | "$SC" -d "$DB" >/dev/null 2>&1 || bad=$((bad + 1))
+	i=$((i + 1))
+done
+wait $trainer
+is $bad 0 "60 classifications during 15 retrainings all succeed"
+
 # per-user database adds to the global one
 "$SC" -d "$T/empty.db" -u "$T/user.db" -s "$T/spam" 2>/dev/null
 "$SC" -d "$T/empty.db" -u "$T/user.db" -n "$T/ham" 2>/dev/null

@@ -118,43 +118,94 @@ capture_two(int efd, struct str *err, int ofd, struct str *out)
 	}
 }
 
-static int
-setenv_or(const char *k, const char *v)
+/* The agent's environment: ours, with SENDER, RECIPIENT and DTLINE set.
+ * Built before vfork, since the child must not allocate. */
+static char **
+agent_env(const struct agent *a, struct str *hold)
 {
-	return v ? setenv(k, v, 1) : 0;
+	extern char **environ;
+	const char *k[3] = { "SENDER=", "RECIPIENT=", "DTLINE=" };
+	const char *v[3] = { a->sender, a->recipient, a->dtline };
+	size_t n = 0, i, j, off[3];
+	char **e;
+	while (environ[n])
+		n++;
+	if (!(e = calloc(n + 4, sizeof *e)))
+		return NULL;
+	str_trunc(hold, 0);
+	for (j = 0; j < 3; j++) {
+		off[j] = hold->len;
+		if (v[j] && (str_cats(hold, k[j]) < 0 || str_cats(hold, v[j]) < 0 || str_catc(hold, 0) < 0)) {
+			free(e);
+			return NULL;
+		}
+	}
+	for (i = 0, n = 0; environ[i]; i++) {
+		for (j = 0; j < 3; j++)
+			if (strncmp(environ[i], k[j], strlen(k[j])) == 0)
+				break;
+		if (j == 3)
+			e[n++] = environ[i];
+	}
+	for (j = 0; j < 3; j++)
+		if (v[j])
+			e[n++] = hold->s + off[j];
+	e[n] = NULL;
+	return e;
 }
 
+/* a failure line from a vfork child: write(2) only, nothing allocated */
+static void
+vfork_say(const char *what, const char *obj, int e)
+{
+	const char *why = e == ENOENT ? ": file does not exist\n" : e == EACCES ? ": permission denied\n" : ": exec failed\n";
+	if (write(2, what, strlen(what)) < 0 || write(2, obj, strlen(obj)) < 0 || write(2, why, strlen(why)) < 0) {
+		/* nowhere to say it */
+	}
+}
+
+/* The agent is started with vfork: queue-run's children are copies of a
+ * process holding the whole queue, and copying its page tables for each
+ * delivery costs more than the delivery. Between vfork and exec the child
+ * only changes its own descriptors, credentials and directory, and _exits
+ * on any failure. */
 int
 agent_run(const struct agent *a)
 {
-	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, st;
+	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, st, nul;
 	pid_t pid;
-	if ((a->err && pipe(ep) < 0) || (a->out && pipe(op) < 0))
+	struct str hold = STR_INIT;
+	char **env = agent_env(a, &hold);
+	gid_t g = a->gid;
+	if (!env || (a->err && pipe(ep) < 0) || (a->out && pipe(op) < 0) ||
+	    (nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		free(env);
+		str_free(&hold);
 		return EXIT_TEMP;
-	pid = fork();
-	if (pid < 0)
-		return EXIT_TEMP;
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		if (dup2(a->in, 0) < 0)
-			_exit(EXIT_TEMP);
-		if (dup2(a->out ? op[1] : nul, 1) < 0 || (a->err && dup2(ep[1], 2) < 0))
-			_exit(EXIT_TEMP);
-		if (a->drop && geteuid() == 0) {
-			gid_t g = a->gid;
-			if (setgroups(1, &g) < 0 || setresgid(a->gid, a->gid, a->gid) < 0 ||
-			    setresuid(a->uid, a->uid, a->uid) < 0)
-				die_sys(EXIT_TEMP, "drop", "privileges");
-		}
-		if (a->cwd && chdir(a->cwd) < 0)
-			die_sys(EXIT_TEMP, "chdir to", a->cwd);
-		if (setenv_or("SENDER", a->sender) < 0 || setenv_or("RECIPIENT", a->recipient) < 0 ||
-		    setenv_or("DTLINE", a->dtline) < 0)
-			die_nomem(EXIT_TEMP);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(a->argv[0], a->argv);
-		die_sys(EXIT_TEMP, "run", a->argv[0]);
 	}
+	pid = vfork();
+	if (pid < 0) {
+		free(env);
+		str_free(&hold);
+		return EXIT_TEMP;
+	}
+	if (pid == 0) {
+		if (dup2(a->in, 0) < 0 || dup2(a->out ? op[1] : nul, 1) < 0 || (a->err && dup2(ep[1], 2) < 0))
+			_exit(EXIT_TEMP);
+		if (a->drop && geteuid() == 0 &&
+		    (setgroups(1, &g) < 0 || setresgid(a->gid, a->gid, a->gid) < 0 ||
+		    setresuid(a->uid, a->uid, a->uid) < 0))
+			_exit(EXIT_TEMP);
+		if (a->cwd && chdir(a->cwd) < 0)
+			_exit(EXIT_TEMP);
+		signal(SIGPIPE, SIG_DFL);
+		execvpe(a->argv[0], a->argv, env);
+		vfork_say("queue-run: unable to run ", a->argv[0], errno);
+		_exit(EXIT_TEMP);
+	}
+	close(nul);
+	free(env);
+	str_free(&hold);
 	if (ep[1] >= 0)
 		close(ep[1]);
 	if (op[1] >= 0)

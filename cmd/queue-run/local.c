@@ -125,8 +125,12 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 	struct dotqmail_entry e[DOTQMAIL_ENTRIES_MAX];
 	struct str dt = STR_INIT, path = STR_INIT;
 	char *buf = NULL;
-	char *argv[4];
-	int n = 0, i, r, code = 0;
+	char *argv[6];
+	struct str quota = STR_INIT;
+	int n = 0, i, r, code = 0, k;
+	/* the user's quota from the users table travels as deliver-maildir -q */
+	if (u->quota && str_catu(&quota, u->quota) < 0)
+		return EXIT_TEMP;
 	if (str_copys(&dt, "Delivered-To: ") < 0 || str_cats(&dt, rcpt) < 0 || str_catc(&dt, '\n') < 0)
 		return EXIT_TEMP;
 	r = delivery_file(u, &buf, e, &n, err);
@@ -135,9 +139,14 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 		return EXIT_TEMP;
 	}
 	if (r == 0) {
-		argv[0] = (char *)j->cfg->deliver;
-		argv[1] = u->maildir.s;
-		argv[2] = NULL;
+		k = 0;
+		argv[k++] = (char *)j->cfg->deliver;
+		if (quota.len) {
+			argv[k++] = (char *)"-q";
+			argv[k++] = quota.s;
+		}
+		argv[k++] = u->maildir.s;
+		argv[k] = NULL;
 		code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
 		goto out;
 	}
@@ -181,6 +190,7 @@ out0:
 	code = 0;
 out:
 	free(buf);
+	str_free(&quota);
 	str_free(&dt);
 	str_free(&path);
 	return code;

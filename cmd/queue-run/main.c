@@ -41,6 +41,7 @@ struct msg {
 	unsigned long long msglen;
 	struct queue_state st;
 	unsigned char *busy;          /* per recipient: a job has it */
+	unsigned char *where;         /* per recipient: 0 unknown, 1 local, 2 remote */
 	unsigned int jobs;            /* running jobs (bounce included) */
 	int dirty, bouncing, gone, settle;
 	unsigned long long wake, report_next;
@@ -163,6 +164,7 @@ msg_free(struct msg *m)
 	queue_env_free(&m->env);
 	queue_state_free(&m->st);
 	free(m->busy);
+	free(m->where);
 	free(m);
 }
 
@@ -404,7 +406,10 @@ start_msg(struct msg *m)
 		if (r->status != QS_PENDING || m->busy[i] || r->next > t)
 			continue;
 		d = rcpt_domain(m->env.rcpt[i]);
-		loc = !*d ? 1 : conf_domain_local(d);
+		/* looked up once per recipient: a backlog is walked often */
+		loc = m->where[i] ? m->where[i] == 1 : !*d ? 1 : conf_domain_local(d);
+		if (loc >= 0)
+			m->where[i] = loc ? 1 : 2;
 		if (loc < 0) {
 			blocked = 1;   /* the control directory is unreadable: try again soon */
 			r->next = t + 5;
@@ -580,7 +585,9 @@ load(const char *id, int startup)
 		return 2;
 	}
 	m = calloc(1, sizeof *m);
-	if (!m || !(m->busy = calloc(qm.env.nrcpt, 1))) {
+	if (!m || !(m->busy = calloc(qm.env.nrcpt, 1)) || !(m->where = calloc(qm.env.nrcpt, 1))) {
+		if (m)
+			free(m->busy);
 		free(m);
 		queue_msg_close(&qm);
 		return -1;
@@ -592,6 +599,7 @@ load(const char *id, int startup)
 	queue_msg_close(&qm);   /* also drops the lock */
 	if (queue_state_load(id, &m->st, m->env.nrcpt) < 0) {
 		free(m->busy);
+		free(m->where);
 		queue_env_free(&m->env);
 		free(m);
 		return -1;
@@ -1155,8 +1163,14 @@ main(int argc, char **argv)
 		unsigned long long t;
 		char b[512];
 		if (got_hup) {
+			size_t h;
+			struct msg *m;
 			got_hup = 0;
 			load_config();
+			/* local domains may have changed */
+			for (h = 0; h < HASH_SIZE; h++)
+				for (m = hash[h]; m; m = m->hnext)
+					memset(m->where, 0, m->env.nrcpt);
 		}
 		if (got_alrm) {
 			got_alrm = 0;

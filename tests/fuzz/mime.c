@@ -52,6 +52,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mime_ctype(f.value, f.valuelen, t, st);
 		if (mime_param(f.value, f.valuelen, "boundary", &s) < 0)
 			abort();
+		{
+			struct str n = STR_INIT, v = STR_INIT;
+			size_t p = 0, last = 0;
+			int r;
+			while ((r = mime_param_next(f.value, f.valuelen, &p, &n, &v)) == 1) {
+				if (p <= last && last)
+					abort();   /* must make progress */
+				last = p;
+			}
+			if (r < 0 || p > f.valuelen)
+				abort();
+			str_free(&n);
+			str_free(&v);
+		}
 	}
 	{
 		static struct toks t;   /* reused across runs like a classifier's */

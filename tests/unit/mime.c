@@ -96,6 +96,21 @@ test_params(void)
 	is_int(mime_param(v, strlen(v), "name", &s), 1, "RFC 2231 continuation found");
 	is_str(s.s, "xAy", "RFC 2231 joined and decoded");
 	is_int(mime_param(v, strlen(v), "nope", &s), 0, "absent parameter");
+	{
+		struct str n = STR_INIT, val = STR_INIT, all = STR_INIT;
+		size_t pos = 0;
+		while (mime_param_next(v, strlen(v), &pos, &n, &val) == 1) {
+			str_catb(&all, n.s, n.len);
+			str_catc(&all, '=');
+			str_catb(&all, val.s, val.len);
+			str_catc(&all, '|');
+		}
+		str_0(&all);
+		is_str(all.s, "charset=utf\"8|boundary==_a b|name*0*=utf-8''x%41|name*1=y|", "every parameter in order");
+		str_free(&n);
+		str_free(&val);
+		str_free(&all);
+	}
 	ok(mime_ctype("text", 4, t, st) < 0, "type without subtype is malformed");
 	is_int(mime_cte(" Base64 ", 8), MIME_CTE_BASE64, "cte base64");
 	is_int(mime_cte("x-uue", 5), MIME_CTE_OTHER, "cte other");

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+# smtp-recv into the real queue-add: messages, envelopes and DSN in the
+# queue; faults: queue-add killed mid-write, smtp-recv killed mid-DATA or
+# right after the 250, a full queue file system.
+import os, shutil, signal, smtplib, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from pmtest import smtp_codes
+
+t = pmtest.TAP()
+if not os.path.exists(pmtest.bin("queue-add")):
+    t.skip_all("queue-add not built")
+env = pmtest.Env()
+env.add_user("u@example.test", "pw")
+Q = env.queue
+
+
+def queue():
+    """{id: (envelope fields, message bytes)} for complete messages in new/"""
+    out = {}
+    if not os.path.isdir(os.path.join(Q, "new")):
+        return out
+    for i in os.listdir(os.path.join(Q, "new")):
+        with open(os.path.join(Q, "mess", i), "rb") as f:
+            data = f.read()
+        h = data[:64].split()
+        msgoff, msglen, envoff, envlen = (int(x) for x in h[1:5])
+        fields = data[envoff:envoff + envlen].split(b"\0")
+        out[i] = (fields, data[msgoff:msgoff + msglen])
+    return out
+
+
+def clear():
+    for d in ("new", "mess"):
+        p = os.path.join(Q, d)
+        if os.path.isdir(p):
+            for f in os.listdir(p):
+                os.unlink(os.path.join(p, f))
+
+
+port = env.server(["smtp-recv"])
+c = smtplib.SMTP("127.0.0.1", port, timeout=20)
+c.ehlo("client.test")
+for i in range(3):
+    c.sendmail("s%d@sender.test" % i, ["u@example.test"], b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+c.quit()
+q = queue()
+t.eq(len(q), 3, "three messages through queue-add")
+senders = sorted(f for fields, _ in q.values() for f in fields if f.startswith(b"F"))
+t.eq(senders, [b"Fs0@sender.test", b"Fs1@sender.test", b"Fs2@sender.test"], "envelope senders")
+t.ok(all(b"Tu@example.test" in fields for fields, _ in q.values()), "envelope recipient")
+t.ok(all(m.startswith(b"Received: from client.test") and m.endswith(b"\n\nbody %s\n" % m.split(b"Subject: ")[1][:1])
+         for _, m in q.values()), "message bytes: Received line, LF line ends")
+clear()
+
+# DSN into the queue envelope
+r = env.run(["smtp-recv"], input=b"EHLO x\r\nMAIL FROM:<a@b.test> RET=FULL ENVID=e1\r\nRCPT TO:<u@example.test> NOTIFY=SUCCESS ORCPT=rfc822;u@example.test\r\nDATA\r\nx\r\n.\r\n", check=False)
+t.eq(smtp_codes(r.stdout)[-1], 250, "DSN message queued")
+fields = list(queue().values())[0][0]
+t.ok(b"DRET=FULL ENVID=e1\nNOTIFY=SUCCESS ORCPT=rfc822;u@example.test\n" in fields, "PIPEMAIL_DSN stored by queue-add", fields)
+clear()
+
+# BDAT into queue-add
+r = env.run(["smtp-recv"], input=b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nBDAT 14 LAST\r\nSubject: b\r\n\r\n", check=False)
+t.eq(smtp_codes(r.stdout)[-1], 250, "BDAT message queued")
+t.ok(list(queue().values())[0][1].endswith(b"\nSubject: b\n\n"), "BDAT bytes in the queue")
+clear()
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def start():
+    return subprocess.Popen([pmtest.bin("smtp-recv")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env.env)
+
+
+HEAD = b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\n"
+
+# queue-add killed mid-write -> 451, nothing queued
+p = start()
+p.stdin.write(HEAD + b"Subject: k\r\n\r\n" + b"x" * 900 + b"\r\n")
+p.stdin.flush()
+kids = []
+for _ in range(200):
+    kids = children(p.pid)
+    if kids:
+        break
+    time.sleep(0.01)
+t.ok(kids, "queue-add running during DATA")
+for k in kids:
+    os.kill(k, signal.SIGKILL)
+time.sleep(0.1)
+out, _ = p.communicate(b"y" * 900 + b"\r\n.\r\nQUIT\r\n", timeout=30)
+t.eq(smtp_codes(out)[-2:], [451, 221], "queue-add killed mid-write -> 451")
+t.eq(queue(), {}, "nothing queued")
+clear()
+
+# smtp-recv killed mid-DATA -> nothing queued
+p = start()
+p.stdin.write(HEAD + b"Subject: k\r\n\r\n" + b"x" * 5000 + b"\r\n")
+p.stdin.flush()
+time.sleep(0.2)
+p.kill()
+p.wait()
+time.sleep(0.3)
+t.eq(queue(), {}, "smtp-recv killed mid-DATA: nothing queued")
+clear()
+
+# smtp-recv killed right after the 250 -> the message is queued
+p = start()
+p.stdin.write(HEAD + b"Subject: k\r\n\r\nkept\r\n.\r\n")
+p.stdin.flush()
+got = b""
+while b"250 2.0.0" not in got:
+    b = p.stdout.read1(4096)
+    if not b:
+        break
+    got += b
+p.kill()
+p.wait()
+q = queue()
+t.ok(len(q) == 1 and list(q.values())[0][1].endswith(b"Subject: k\n\nkept\n"), "killed right after 250: message in the queue")
+clear()
+
+# a full queue file system -> 452 (needs a private mount namespace)
+if os.getuid() == 0 and shutil.which("unshare"):
+    full = env.path("fullq")
+    os.mkdir(full)
+    script = ("mount -t tmpfs -o size=64k tmpfs %s || exit 99; exec %s" % (full, pmtest.bin("smtp-recv")))
+    big = b"".join(b"%070d\r\n" % i for i in range(4000))
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], input=HEAD + big + b".\r\nQUIT\r\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env.env, PIPEMAIL_QUEUE=full), timeout=60)
+    if r.returncode == 99 or not r.stdout:
+        t.ok(True, "# SKIP no tmpfs mount here")
+    else:
+        t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "full queue file system -> 452 4.3.1")
+t.done()
