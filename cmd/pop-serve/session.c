@@ -610,7 +610,8 @@ session_run(const struct popopt *o)
 	buf_init(&s.out, 1, s.outspace, sizeof s.outspace);
 	buf_timeout(&s.in, o->timeout_ms);
 	buf_timeout(&s.out, o->timeout_ms);
-	s.tls = ucspitls_implicit() || getenv("POPSERVE_TLS") != NULL;
+	/* POPSERVE_TLS: set by our own checkpassword mode for its -m child */
+	s.tls = ucspitls_implicit() || (o->maildir && getenv("POPSERVE_TLS") != NULL);
 	s.stls_ok = !s.tls && !o->maildir && ucspitls_available();
 	if (o->maildir) {
 		/* -m: checkpassword (or another authenticator) already chose the user */
