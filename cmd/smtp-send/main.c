@@ -161,6 +161,11 @@ main(int argc, char **argv)
 		helo_name(&helo);
 		j.helo = helo.s;
 	}
+	for (const char *c = j.helo; *c; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
+			die_x(EXIT_TEMP, "use", "the HELO name", "not a plain host name");   /* I5, I8 */
+	if (!*j.helo)
+		die_x(EXIT_TEMP, "use", "the HELO name", "empty");
 	if (!o.noroutes && !o.routesfile) {
 		if (conf_path(&routes, "routes") < 0 || str_0(&routes) < 0)
 			die_nomem(EXIT_TEMP);
