@@ -17,11 +17,15 @@ enum {
  * cost as much time as known ones. Never logs the password. */
 int login_check(const char *user, const char *password, struct conf_user *u);
 
-/* Sleep after a failed attempt n (1, 2, ...): grows, capped. */
+/* Sleep after a failed attempt n (1, 2, ...): grows, capped. The first
+ * delay is 1 s, doubling up to 8 s; the environment variable
+ * PIPEMAIL_LOGIN_DELAY_MS (0..60000) sets the first delay instead (the
+ * cap stays 8x it; 0 = no delay, for tests). */
 void login_fail_delay(unsigned int n);
 
 /* Become u's uid/gid: setgroups, setresgid, setresuid, each checked, and
- * verified afterwards. When not root, succeeds only if already that user.
+ * verified afterwards (and regaining root must fail). When not root,
+ * succeeds only if already that user. uid or gid 0 is refused (EPERM).
  * 0 ok, -1 errno. */
 int login_drop(uid_t uid, gid_t gid);
 

@@ -4,6 +4,7 @@
 # CR/LF), with and without PIPELINING, ESMTP, and refused commands.
 . "$(dirname "$0")/lib.sh"
 SINK=/usr/sbin/smtp-sink
+SINKUSER=; [ "$(id -u)" = 0 ] && SINKUSER="-u nobody"   # smtp-sink insists on -u as root
 [ -x $SINK ] || skip_all "no $SINK (Debian package postfix)"
 
 mkdir -p "$T/conf" "$T/sink" && chmod 777 "$T/sink"
@@ -14,7 +15,7 @@ sinkpids=
 start_sink() { # start_sink PORT OPTIONS...
 	p=$1; shift
 	rm -f "$T/sink/"*
-	$SINK -u nobody -d "$T/sink/%M." "$@" 127.0.0.1:$p 10 >"$T/sink.log" 2>&1 &
+	$SINK $SINKUSER -d "$T/sink/%M." "$@" 127.0.0.1:$p 10 >"$T/sink.log" 2>&1 &
 	sinkpids="$sinkpids $!"; _pids="$_pids $!"
 	for i in $(seq 50); do
 		/usr/bin/python3 -c "import socket;socket.create_connection(('127.0.0.1',$p),1).close()" 2>/dev/null && return

@@ -70,6 +70,19 @@ t.eq((rc1, out1[0][0], rc2, out2[0][0]), (111, "temp", 0, "ok"), "451 then 250: 
 t.eq(sum(1 for s in p.sessions for d in s["data"] if d), 1, "451 then 250: the message was transferred once")
 p.close()
 
+# IPv6: a route to [::1]
+try:
+    p6 = SMTPPeer({}, host="::1")
+except OSError:
+    p6 = None
+if p6:
+    routes("example.org:[::1]:%d\n" % p6.port)
+    rc, out, err = send(["x@example.org"])
+    t.eq((rc, out[0][3], len(p6.sessions[0]["data"])), (0, "::1", 1), "IPv6 route: delivered over ::1")
+    p6.close()
+else:
+    t.ok(True, "# SKIP no IPv6 loopback")
+
 # --- the bytes on the wire (I5) ------------------------------------------------
 smuggle = [b"\n.\n", b"\r.\r", b"\r.\n", b"\n.\r", b"\n.\r\n", b"\r\n.\n", b"\r.\r\n", b"\r\n.\r",
            b"\r\n\x00.\r\n", b"\r\r\n.\r\r\n"]

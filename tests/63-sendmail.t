@@ -52,8 +52,12 @@ printf 'Subject: x\n\n' | $BIN/sendmail 2>/dev/null
 is "$?" 64 "no recipients: EX_USAGE"
 printf 'Subject: x\n\n' | $BIN/sendmail -Z r 2>/dev/null
 is "$?" 64 "unknown option: EX_USAGE"
-printf 'Subject: x\n\n' | $BIN/sendmail 'a b@x' 2>/dev/null
+printf 'Subject: x\n\n' | $BIN/sendmail "$(printf 'a\001b@x')" 2>/dev/null
 is "$?" 67 "unusable address: EX_NOUSER"
+printf 'Subject: x\n\n' | $BIN/sendmail '' 2>/dev/null
+is "$?" 67 "empty address: EX_NOUSER"
+printf 'Subject: x\n\n' | $BIN/sendmail 'Ann Example <ann@x.test>, bob (Bob)'
+is "$(env0)" "F$(id -un)@host.test|Tann@x.test|Tbob@host.test||" "arguments parsed as address lists"
 head -c 70000 /dev/zero | tr '\0' x | { printf 'X-Long: '; cat; printf '\n\nbody\n'; } | $BIN/sendmail r@x.test 2>/dev/null
 is "$?" 65 "a header line over the limit: EX_DATAERR"
 printf 'Subject: x\n\n' | FAKEQ_EXIT=53 $BIN/sendmail r@x.test 2>/dev/null

@@ -144,6 +144,8 @@ p.quit()
 
 time.sleep(0.2)
 logs = env.log(port) + env.log(port_i)
-t.ok("tls=yes result=ok" in logs, "login logged with tls=yes", logs[-1500:])
+import re
+t.ok(re.search(r"event=login user=u@example.test ip=127.0.0.1 tls=yes proto=TLSv1\.[23] cipher=\S+ result=ok", logs),
+     "login logged with tls=yes, protocol and cipher", logs[-1500:])
 t.ok(PW not in logs, "no password in the logs")
 t.done()

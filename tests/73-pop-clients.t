@@ -6,6 +6,13 @@ import glob, os, shutil, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
+
+def order(name):
+    """pop-serve's message order: seconds, then microseconds of SECONDS.M<usec>, then the name"""
+    sec, _, rest = name.partition(".")
+    us = rest[1:].split("P")[0] if rest.startswith("M") else ""
+    return (int(sec), int(us) if us.isdigit() else 0, name)
+
 t = pmtest.TAP()
 env = pmtest.Env()
 PW = "client pw"
@@ -16,7 +23,7 @@ msgs = [b"Subject: first\nFrom: a@b.test\n\nhello\n.dot line\n..two\n.\nend\n",
 for m in msgs:
     env.run(["deliver-maildir", "-u", "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID), md], input=m,
             env={"SENDER": "a@b.test", "RECIPIENT": "u@example.test", "DTLINE": "Delivered-To: u@example.test\n"})
-names = sorted(os.listdir(os.path.join(md, "new")))
+names = sorted(os.listdir(os.path.join(md, "new")), key=order)
 stored = [open(os.path.join(md, "new", n), "rb").read() for n in names]
 crlf = [s.replace(b"\n", b"\r\n") for s in stored]
 port = env.server(["tls-serve", "pop-serve", "-n"])
@@ -100,5 +107,5 @@ if shutil.which("getmail"):
 else:
     t.ok(True, "# SKIP getmail6 not installed")
 
-t.eq(sorted(os.listdir(os.path.join(md, "new"))), names, "-n: the mailbox is unchanged")
+t.eq(sorted(os.listdir(os.path.join(md, "new")), key=order), names, "-n: the mailbox is unchanged")
 t.done()

@@ -59,7 +59,7 @@ class SMTPPeer:
     def __init__(self, opts=None, host="127.0.0.1", port=0):
         self.opts = opts or {}
         self.sessions = []
-        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.ls = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind((host, port))
         self.ls.listen(16)

@@ -20,6 +20,7 @@ static const char lockname[] = "pipemail-pop3.lock";
 
 struct ent {
 	unsigned long long t;   /* leading seconds of the name: delivery order */
+	unsigned long long us;  /* then the microseconds of "SECONDS.M<usec>", when present */
 	struct mbox_msg m;
 };
 
@@ -124,6 +125,9 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 		for (p = de->d_name; *p >= '0' && *p <= '9' && t < 100000000000ULL; p++)
 			t = t * 10 + (unsigned long long)(*p - '0');
 		e->t = t;
+		if (p[0] == '.' && p[1] == 'M')
+			for (p += 2; *p >= '0' && *p <= '9' && e->us < 100000000ULL; p++)
+				e->us = e->us * 10 + (unsigned long long)(*p - '0');
 		if (mn.has_vsize) {
 			e->m.size = mn.vsize;
 		} else {
@@ -169,7 +173,9 @@ cmp_ent(const void *a, const void *b)
 	const struct ent *x = a, *y = b;
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
-	/* same second: by unique part, so the order is the same every session */
+	if (x->us != y->us)
+		return x->us < y->us ? -1 : 1;
+	/* then by unique part, so the order is the same every session */
 	return strcmp(sortnames + x->m.uid, sortnames + y->m.uid);
 }
 
@@ -181,6 +187,8 @@ mbox_open(struct mbox *mb, const char *maildir)
 	int e;
 	memset(mb, 0, sizeof *mb);
 	mb->lockfd = -1;
+	for (i = 0; i < MBOX_PREFETCH; i++)
+		mb->pf_fd[i] = -1;
 	mb->dirfd = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mb->dirfd < 0)
 		return MBOX_ERR;
@@ -207,6 +215,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 		mb->total += v[i].m.size;
 	}
 	mb->count = n;
+	mb->last_sent = n;
 	free(v);
 	return MBOX_OK;
 err:
@@ -220,6 +229,12 @@ err:
 void
 mbox_close(struct mbox *mb)
 {
+	size_t k;
+	for (k = 0; k < MBOX_PREFETCH; k++) {
+		if (mb->pf_fd[k] >= 0)
+			close(mb->pf_fd[k]);
+		mb->pf_fd[k] = -1;
+	}
 	if (mb->lockfd >= 0)
 		close(mb->lockfd);
 	if (mb->dirfd >= 0)
@@ -306,11 +321,53 @@ open_msg(struct mbox *mb, unsigned long i)
 	return fd;
 }
 
+/* A client fetching message after message: open the next few ahead and
+ * ask the kernel to read them (POSIX_FADV_WILLNEED), so that on a cold
+ * cache the disk works while this process sends. */
+static void
+prefetch(struct mbox *mb, unsigned long i)
+{
+	unsigned long j;
+	for (j = i + 1; j < mb->count && j <= i + MBOX_PREFETCH; j++) {
+		size_t k = j % MBOX_PREFETCH;
+		int fd;
+		if (mb->pf_fd[k] >= 0 && mb->pf_idx[k] == j)
+			continue;
+		if (mb->msg[j].deleted)
+			continue;
+		fd = openat(mb->dirfd, mb->names.s + mb->msg[j].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;   /* open_msg finds it again when it is asked for */
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+		if (mb->pf_fd[k] >= 0)
+			close(mb->pf_fd[k]);
+		mb->pf_fd[k] = fd;
+		mb->pf_idx[k] = j;
+	}
+}
+
+static int
+take_msg(struct mbox *mb, unsigned long i)
+{
+	size_t k = i % MBOX_PREFETCH;
+	int fd;
+	if (mb->pf_fd[k] >= 0 && mb->pf_idx[k] == i) {
+		fd = mb->pf_fd[k];
+		mb->pf_fd[k] = -1;
+	} else {
+		fd = open_msg(mb, i);
+	}
+	if (mb->last_sent + 1 == i)
+		prefetch(mb, i);
+	mb->last_sent = i;
+	return fd;
+}
+
 int
 mbox_send(struct mbox *mb, unsigned long i, struct buf *out, const struct str *first, unsigned long long lines)
 {
 	static char b[CHUNK];
-	int fd = open_msg(mb, i);
+	int fd = take_msg(mb, i);
 	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0;
 	size_t linelen = 0;
 	unsigned long long body = 0;

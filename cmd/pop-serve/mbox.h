@@ -8,6 +8,7 @@
 #include "str.h"
 
 enum { MBOX_UIDL_MAX = 70 };   /* RFC 1939 7: 1 to 70 characters 0x21..0x7E */
+enum { MBOX_PREFETCH = 16 };   /* messages opened ahead of a sequential RETR run */
 
 struct mbox_msg {
 	size_t name;              /* offset into names: "new/NAME" or "cur/NAME" */
@@ -19,6 +20,9 @@ struct mbox_msg {
 struct mbox {
 	int dirfd;
 	int lockfd;
+	int pf_fd[MBOX_PREFETCH];             /* slot j % MBOX_PREFETCH holds message pf_idx */
+	unsigned long pf_idx[MBOX_PREFETCH];
+	unsigned long last_sent;              /* for spotting a sequential run; count = none */
 	struct mbox_msg *msg;
 	unsigned long count;
 	unsigned long ndeleted;

@@ -37,6 +37,7 @@ struct sess {
 	char outspace[OUTBUF];
 	enum state state;
 	int tls, stls_ok;
+	struct str tlsproto, tlscipher;   /* TLS facts for the logs, when known */
 	struct str user;       /* from USER, or the logged-in user */
 	int have_user;
 	unsigned int fails;
@@ -87,6 +88,12 @@ log_session(struct sess *s, const char *event, const char *result, unsigned long
 		log_kvb(&l, "user", s->user.s, s->user.len);
 	log_kv(&l, "ip", s->ip);
 	log_kv(&l, "tls", s->tls ? "yes" : "no");
+	if (s->tls && !s->tlsproto.len)
+		(void)ucspitls_info(&s->tlsproto, &s->tlscipher);   /* without blocking; may come later */
+	if (s->tlsproto.len)
+		log_kvb(&l, "proto", s->tlsproto.s, s->tlsproto.len);
+	if (s->tlscipher.len)
+		log_kvb(&l, "cipher", s->tlscipher.s, s->tlscipher.len);
 	if (result)
 		log_kv(&l, "result", result);
 	if (s->mb_open) {
@@ -610,7 +617,8 @@ session_run(const struct popopt *o)
 	buf_init(&s.out, 1, s.outspace, sizeof s.outspace);
 	buf_timeout(&s.in, o->timeout_ms);
 	buf_timeout(&s.out, o->timeout_ms);
-	s.tls = ucspitls_implicit() || getenv("POPSERVE_TLS") != NULL;
+	/* POPSERVE_TLS: set by our own checkpassword mode for its -m child */
+	s.tls = ucspitls_implicit() || (o->maildir && getenv("POPSERVE_TLS") != NULL);
 	s.stls_ok = !s.tls && !o->maildir && ucspitls_available();
 	if (o->maildir) {
 		/* -m: checkpassword (or another authenticator) already chose the user */

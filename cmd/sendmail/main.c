@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "conf.h"
 #include "die.h"
+#include "addrlist.h"
 #include "exitcode.h"
 #include "log.h"
 #include "sendmail.h"
@@ -204,6 +205,36 @@ added_headers(struct str *out, const struct headers *h, const struct opts *o,
 	return e ? -1 : 0;
 }
 
+/* T lines for a list of NUL-terminated addresses; dies on an unusable one */
+static int
+add_rcpts(struct str *env, const struct str *list, const struct str *me, const char *why)
+{
+	size_t i;
+	for (i = 0; i < list->len; i += strlen(list->s + i) + 1) {
+		const char *a = list->s + i;
+		int r;
+		if (str_catc(env, 'T') < 0)
+			return -1;
+		if ((r = address(env, a, strlen(a), me)) < 0) {
+			if (r == -2)
+				return -1;
+			die_x(EX_NOUSER, "use", a, why);
+		}
+		if (str_catc(env, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static size_t
+count0(const struct str *list)
+{
+	size_t i, n = 0;
+	for (i = 0; i < list->len; i++)
+		n += list->s[i] == 0;
+	return n;
+}
+
 /* qmail-queue's exit code as a sysexits code */
 static int
 queue_status(int status)
@@ -227,13 +258,13 @@ main(int argc, char **argv)
 	struct opts o = { 0 };
 	struct headers h = { STR_INIT, STR_INIT, 0, 0, 0, 0, 0, 0, STR_INIT };
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
+	struct str args = STR_INIT;
 	struct passwd *pw;
 	const char *gecos = NULL, *prog;
 	char inspace[BUF_SIZE], outspace[BUF_SIZE];
 	struct buf in, out;
 	int k, r, m[2], e[2], status, nrcpt = 0;
 	pid_t pid;
-	size_t i;
 
 	die_init("sendmail");
 	k = parse_opts(argc, argv, &o);
@@ -277,25 +308,18 @@ main(int argc, char **argv)
 	/* the envelope: F sender, T recipients (arguments, then with -t the headers) */
 	if (str_catc(&env, 'F') < 0 || str_cats(&env, sender.s) < 0 || str_catc(&env, 0) < 0)
 		die_nomem(EX_TEMPFAIL);
+	/* arguments are address lists too ("Name <a@b>, c@d"), as Postfix takes them */
 	for (; k < argc; k++) {
-		if (str_catc(&env, 'T') < 0)
-			die_nomem(EX_TEMPFAIL);
-		if ((r = address(&env, argv[k], strlen(argv[k]), &me)) < 0)
-			die_x(r == -1 ? EX_NOUSER : EX_TEMPFAIL, "use", argv[k], "unusable address");
-		if (str_catc(&env, 0) < 0)
-			die_nomem(EX_TEMPFAIL);
-		nrcpt++;
+		size_t before = args.len, n = 0;
+		if (addrlist_parse(argv[k], strlen(argv[k]), &args, &n) < 0)
+			die_x(errno == E2BIG ? EX_DATAERR : EX_TEMPFAIL, "use", argv[k], "too many addresses");
+		if (n == 0 || args.len == before)
+			die_x(EX_NOUSER, "use", argv[k], "unusable address");
 	}
-	for (i = 0; i < h.rcpts.len; i += strlen(h.rcpts.s + i) + 1) {
-		const char *a = h.rcpts.s + i;
-		if (str_catc(&env, 'T') < 0)
-			die_nomem(EX_TEMPFAIL);
-		if ((r = address(&env, a, strlen(a), &me)) < 0)
-			die_x(r == -1 ? EX_NOUSER : EX_TEMPFAIL, "use", a, "unusable address in the header");
-		if (str_catc(&env, 0) < 0)
-			die_nomem(EX_TEMPFAIL);
-		nrcpt++;
-	}
+	if (add_rcpts(&env, &args, &me, "unusable address") < 0 ||
+	    add_rcpts(&env, &h.rcpts, &me, "unusable address in the header") < 0)
+		die_nomem(EX_TEMPFAIL);
+	nrcpt = (int)(args.len ? count0(&args) : 0) + (int)(h.rcpts.len ? count0(&h.rcpts) : 0);
 	if (nrcpt == 0)
 		die_msg(EX_USAGE, o.t ? "no recipients found in the message header" : "no recipients given");
 	if (str_catc(&env, 0) < 0)

@@ -68,7 +68,9 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 			while (*q && *q != ' ')
 				q++;
 		}
-		if (nf < 4) {
+		while (*q == ' ')
+			q++;
+		if (nf < 4 || *q) {   /* too few fields, or more recipients than RCPT_MAX */
 			warn_x("parse", "a batch line", "want FILE DOMAIN SENDER RCPT...");
 			if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
 				die_sys(EXIT_TEMP, "write", "stdout");
@@ -161,6 +163,11 @@ main(int argc, char **argv)
 		helo_name(&helo);
 		j.helo = helo.s;
 	}
+	for (const char *c = j.helo; *c; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
+			die_x(EXIT_TEMP, "use", "the HELO name", "not a plain host name");   /* I5, I8 */
+	if (!*j.helo)
+		die_x(EXIT_TEMP, "use", "the HELO name", "empty");
 	if (!o.noroutes && !o.routesfile) {
 		if (conf_path(&routes, "routes") < 0 || str_0(&routes) < 0)
 			die_nomem(EXIT_TEMP);

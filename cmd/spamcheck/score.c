@@ -2,8 +2,8 @@
  * S = 1 - chi2Q(-2 sum ln(1-f), 2n), H = 1 - chi2Q(-2 sum ln f, 2n),
  * score = (1 + S - H) / 2, with chi2Q summed in log space so that long
  * messages cannot underflow it. */
-#include <math.h>
 #include <stdlib.h>
+#include "fmath.h"
 #include "score.h"
 
 void
@@ -18,7 +18,7 @@ model_defaults(struct model *m)
 	m->comb = 1;
 	m->scale = 10;
 	m->ham_cut = 0.38;      /* log-odds -5 */
-	m->spam_cut = 0.73;     /* log-odds 10 */
+	m->spam_cut = 0.65;     /* log-odds 6 */
 	m->reject_cut = 0.98;   /* log-odds 39: twice the most spam-like ham seen in cross-validation */
 }
 
@@ -38,8 +38,8 @@ lchi2q(double x2, unsigned v)
 		return 0;
 	lterm = lsum = -m;
 	for (i = 1; i < v / 2; i++) {
-		lterm += log(m / i);
-		lsum = lsum > lterm ? lsum + log1p(exp(lterm - lsum)) : lterm + log1p(exp(lsum - lterm));
+		lterm += fm_log(m / i);
+		lsum = lsum > lterm ? lsum + fm_log1p(fm_exp(lterm - lsum)) : lterm + fm_log1p(fm_exp(lsum - lterm));
 	}
 	return lsum >= 0 ? 0 : lsum;
 }
@@ -47,7 +47,7 @@ lchi2q(double x2, unsigned v)
 static double
 chi2q(double x2, unsigned v)
 {
-	return exp(lchi2q(x2, v));
+	return fm_exp(lchi2q(x2, v));
 }
 
 struct cand {
@@ -90,7 +90,7 @@ score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg
 		p = ps / (ps + ph);
 		n = s + g;
 		f = (m->s * m->x + n * p) / (m->s + n);
-		dev = fabs(f - 0.5);
+		dev = f > 0.5 ? f - 0.5 : 0.5 - f;
 		if (dev < m->mindev)
 			continue;
 		c[nc].f = f < 1e-6 ? 1e-6 : f > 1 - 1e-6 ? 1 - 1e-6 : f;
@@ -101,19 +101,19 @@ score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg
 	if (nc > m->maxtok)
 		nc = m->maxtok;
 	for (i = 0; i < nc; i++) {
-		ls += log(1 - c[i].f);
-		lh += log(c[i].f);
+		ls += fm_log(1 - c[i].f);
+		lh += fm_log(c[i].f);
 	}
 	if (nc && m->comb == 0) {
 		S = 1 - chi2q(-2 * ls, 2 * (unsigned)nc);
 		H = 1 - chi2q(-2 * lh, 2 * (unsigned)nc);
 		r->score = (1 + S - H) / 2;
-		r->logit = log((r->score + 1e-300) / (1 - r->score + 1e-300));
+		r->logit = fm_log((r->score + 1e-300) / (1 - r->score + 1e-300));
 	} else if (nc && m->comb == 1) {
 		/* Qh / (Qh + Qs): still ordered when both tails vanish */
 		double lqs = lchi2q(-2 * ls, 2 * (unsigned)nc), lqh = lchi2q(-2 * lh, 2 * (unsigned)nc);
 		r->logit = lqh - lqs;
-		r->score = 1 / (1 + exp(-r->logit / m->scale));
+		r->score = 1 / (1 + fm_exp(-r->logit / m->scale));
 	}
 	r->used = (unsigned)nc;
 	r->v = verdict_of(m, r->score);

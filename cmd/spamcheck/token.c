@@ -47,6 +47,7 @@ toks_reset(struct toks *t)
 	t->n = 0;
 	t->text.len = 0;
 	t->gtube = 0;
+	t->urls = 0;
 	t->textbytes = 0;
 	if (t->slot)
 		memset(t->slot, 0, t->nslot * sizeof *t->slot);
@@ -206,12 +207,6 @@ url_len(const char *s, size_t n)
 	return i;
 }
 
-struct urlstat {
-	unsigned n, ip;
-};
-
-static struct urlstat *url_stat_cur;
-
 int
 tok_url(struct toks *t, const char *u, size_t n)
 {
@@ -224,8 +219,7 @@ tok_url(struct toks *t, const char *u, size_t n)
 		i = 8;
 	else if (starts_ci(u, n, "mailto:"))
 		i = 7;
-	if (url_stat_cur)
-		url_stat_cur->n++;
+	t->urls++;
 	/* host: up to / ? # : ; userinfo before '@' is dropped (a lure) */
 	for (k = i; k < n && u[k] != '/' && u[k] != '?' && u[k] != '#'; k++)
 		if (u[k] == '@') {
@@ -247,11 +241,8 @@ tok_url(struct toks *t, const char *u, size_t n)
 		hl--;
 	if (!hl)
 		return 0;
-	if (digits_only && dots == 3) {
-		if (url_stat_cur)
-			url_stat_cur->ip++;
+	if (digits_only && dots == 3)
 		return toks_add(t, "R:url-ip");
-	}
 	if (toks_add2(t, "U:", host, hl) < 0)
 		return -1;
 	/* the registered-looking domain: last two (and three) labels */
@@ -358,19 +349,18 @@ struct msgstat {
 	int html_parts, text_parts, other_parts, att_exec, hidden, imgs;
 	size_t html_text, plain_text;
 	unsigned caps, letters;
-	struct urlstat url;
 };
 
 static void
-count_caps(struct msgstat *ms, const char *s, size_t n)
+count_caps(const char *s, size_t n, unsigned *caps, unsigned *letters)
 {
 	size_t i;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 'A' && c <= 'Z')
-			ms->caps++, ms->letters++;
+			++*caps, ++*letters;
 		else if (c >= 'a' && c <= 'z')
-			ms->letters++;
+			++*letters;
 	}
 }
 
@@ -397,13 +387,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	if (!strcmp(name, "subject")) {
 		unsigned caps = 0, letters = 0;
 		ms->has_subject = 1;
-		for (k = 0; k < v->len; k++) {
-			unsigned char c = (unsigned char)v->s[k];
-			if (c >= 'A' && c <= 'Z')
-				caps++, letters++;
-			else if (c >= 'a' && c <= 'z')
-				letters++;
-		}
+		count_caps(v->s, v->len, &caps, &letters);
 		if (letters >= 8 && caps * 10 >= letters * 7 && toks_add(t, "R:subj-caps") < 0)
 			return -1;
 		if (v->len == 0 && toks_add(t, "R:subj-empty") < 0)
@@ -450,8 +434,9 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	    || !strcmp(name, "return-path")) {
 		if (!strcmp(name, "from"))
 			ms->has_from = 1;
-		snprintf(pfx, sizeof pfx, "%c:", name[0] == 'f' ? 'F' : name[0] == 'r' ? (name[2] == 'p' ? 'P' : 'E') : 'E');
-		return words(t, pfx, v->s, v->len, 0, HDR_WORDS_MAX, NULL);
+		/* F: From, P: Return-Path, E: Reply-To and Sender */
+		const char *sp = name[0] == 'f' ? "F:" : !strcmp(name, "return-path") ? "P:" : "E:";
+		return words(t, sp, v->s, v->len, 0, HDR_WORDS_MAX, NULL);
 	}
 	if (!strcmp(name, "to") || !strcmp(name, "cc")) {
 		size_t commas = 0;
@@ -462,7 +447,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 			return -1;
 		if (v->len && strstr(v->s, "ndisclosed") && toks_add(t, "R:rcpt-undisclosed") < 0)
 			return -1;
-		return words(t, "T:", v->s, v->len, 0, HDR_WORDS_MAX, NULL);
+		return words(t, "To:", v->s, v->len, 0, HDR_WORDS_MAX, NULL);
 	}
 	if (!strcmp(name, "authentication-results") || !strcmp(name, "received-spf")) {
 		/* upstream SPF/DKIM/DMARC verdicts: "spf=pass" etc. become evidence */
@@ -631,13 +616,13 @@ part_fn(void *arg, const struct mime_part *p)
 		c->ms->html_text += c->text.len;
 		c->ms->imgs += hi.imgs;
 		c->ms->hidden += hi.hidden;
-		count_caps(c->ms, c->text.s, c->text.len);
+		count_caps(c->text.s, c->text.len, &c->ms->caps, &c->ms->letters);
 		c->wc.prevlen = 0;
 		return words(t, "", c->text.s, c->text.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
 	}
 	c->ms->text_parts++;
 	c->ms->plain_text += c->body.len;
-	count_caps(c->ms, c->body.s, c->body.len);
+	count_caps(c->body.s, c->body.len, &c->ms->caps, &c->ms->letters);
 	c->wc.prevlen = 0;
 	return words(t, "", c->body.s, c->body.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
 nomem:
@@ -650,12 +635,12 @@ static int
 rules(struct toks *t, const struct msgstat *ms, int mimeflags)
 {
 	static const char *const ub[] = { "R:urls-0", "R:urls-1", "R:urls-2", "R:urls-4", "R:urls-8", "R:urls-16" };
-	unsigned u = ms->url.n, b = 0;
+	unsigned u = t->urls, b = 0;
 	const char *r[16];
 	size_t n = 0, i;
 	while (u > 1 && b < 5)
 		u >>= 1, b++;
-	if (ms->url.n)
+	if (t->urls)
 		b++;
 	if (b > 5)
 		b = 5;
@@ -705,7 +690,6 @@ tokenize(struct toks *t, const char *msg, size_t len)
 	memset(&c, 0, sizeof c);
 	c.t = t;
 	c.ms = &ms;
-	url_stat_cur = &ms.url;
 	mime_split(msg, len, &hl, &bo);
 	if (headers(t, &ms, msg, hl) < 0)
 		goto nomem;
@@ -714,12 +698,10 @@ tokenize(struct toks *t, const char *msg, size_t len)
 		goto nomem;
 	if (rules(t, &ms, flags & ~MIME_E_STOPPED) < 0)
 		goto nomem;
-	url_stat_cur = NULL;
 	str_free(&c.body);
 	str_free(&c.text);
 	return 0;
 nomem:
-	url_stat_cur = NULL;
 	str_free(&c.body);
 	str_free(&c.text);
 	errno = ENOMEM;

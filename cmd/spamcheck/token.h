@@ -31,6 +31,7 @@ struct toks {
 	size_t nslot;
 	struct str text;
 	int gtube;                /* the anti-UBE test string was seen */
+	unsigned urls;            /* links seen, for the urls-N rule */
 	size_t textbytes;         /* decoded text consumed so far */
 };
 

@@ -172,6 +172,78 @@ test_parse(void)
 	ok(maildir_name_parse(NULL, &n) < 0, "NULL refused");
 }
 
+static void
+put(const char *md, const char *text)
+{
+	char p[512];
+	int fd;
+	snprintf(p, sizeof p, "%s/maildirsize", md);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		exit(2);
+	close(fd);
+}
+
+static void
+test_quota(const char *md)
+{
+	static const char *const bad[] = { "12X", "S", "10S,", ",10S", "10S,,5C", "-5", "10 S", "10s", "99999999999999999999999" };
+	struct maildir_quota q;
+	char got[256];
+	char p[512];
+	size_t i;
+
+	ok(maildir_quota_parse("1000", &q) == 0 && q.active && q.max_bytes == 1000 && q.max_count == 0, "plain bytes");
+	ok(maildir_quota_parse("1000S,20C", &q) == 0 && q.max_bytes == 1000 && q.max_count == 20, "Maildir++ S and C");
+	ok(maildir_quota_parse("20C", &q) == 0 && q.active && q.max_bytes == 0 && q.max_count == 20, "count only");
+	ok(maildir_quota_parse("0", &q) == 0 && !q.active, "0: no quota");
+	ok(maildir_quota_parse("", &q) == 0 && !q.active, "empty: no quota");
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "malformed quota %zu refused", i);
+		errno = 0;
+		ok(maildir_quota_parse(bad[i], &q) < 0 && errno == EINVAL && !q.active, name);
+	}
+
+	q.active = 1, q.max_bytes = 100, q.max_count = 0, q.bytes = 90, q.count = 1;
+	ok(!maildir_quota_over(&q, 10, 1) && maildir_quota_over(&q, 11, 1), "over: bytes boundary");
+	ok(maildir_quota_over(&q, ~0ULL, 1), "over: huge addition does not wrap");
+	q.bytes = -50;
+	ok(!maildir_quota_over(&q, 100, 1), "negative usage counts as 0");
+	q.max_count = 2, q.count = 1;
+	ok(!maildir_quota_over(&q, 0, 1) && maildir_quota_over(&q, 0, 2), "over: count boundary");
+	q.active = 0;
+	ok(!maildir_quota_over(&q, ~0ULL, ~0ULL), "inactive quota is never over");
+
+	/* the Maildir from test_deliver holds 6+1 bytes in 2 messages */
+	snprintf(p, sizeof p, "%s/maildirsize", md);
+	unlink(p);
+	ok(maildir_quota_get(md, NULL, &q) == 0 && !q.active, "no maildirsize, no spec: no quota");
+	ok(maildir_quota_add(md, 5, 1) == 0 && access(p, F_OK) < 0, "add without maildirsize creates nothing");
+	ok(maildir_quota_get(md, "1000S", &q) == 0 && q.active && q.bytes == 7 && q.count == 2, "spec: recounted 7 bytes, 2 messages");
+	is_int(readfile(p, got, sizeof got - 1), 10, "maildirsize written");
+	got[10] = 0;
+	is_str(got, "1000S\n7 2\n", "maildirsize content");
+	ok(maildir_quota_add(md, 100, 1) == 0 && maildir_quota_add(md, -7, -1) == 0, "add and subtract");
+	ok(maildir_quota_get(md, NULL, &q) == 0 && q.max_bytes == 1000 && q.bytes == 100 && q.count == 2, "deltas summed");
+	put(md, "500S,3C\n  10   1\n");
+	ok(maildir_quota_get(md, NULL, &q) == 0 && q.max_bytes == 500 && q.max_count == 3 && q.bytes == 10 && q.count == 1,
+	    "padded columns accepted");
+	put(md, "500S\n10 1\n5");
+	ok(maildir_quota_get(md, NULL, &q) == 0 && q.bytes == 7 && q.count == 2, "torn last line: recounted");
+	put(md, "500S\nabc def\n");
+	ok(maildir_quota_get(md, NULL, &q) == 0 && q.bytes == 7 && q.max_bytes == 500, "garbage: recounted, quota kept");
+	put(md, "nonsense\n1 1\n");
+	ok(maildir_quota_get(md, NULL, &q) == 0 && !q.active, "unreadable quota line, no spec: no quota");
+	ok(maildir_quota_get(md, "0", &q) == 0 && !q.active, "spec 0: no quota");
+	ok(maildir_quota_get(md, "x", &q) < 0 && errno == EINVAL, "malformed spec refused");
+	put(md, "");
+	ok(maildir_quota_get(md, "2C", &q) == 0 && q.max_count == 2 && q.count == 2 && maildir_quota_over(&q, 0, 1),
+	    "empty file with spec: recounted, full");
+	is_int(count(md, "tmp"), 0, "recounts leave nothing in tmp/");
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -184,6 +256,7 @@ main(void)
 	test_uniq();
 	test_deliver(md);
 	test_parse();
+	test_quota(md);
 	{
 		char cmd[700];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
