@@ -550,6 +550,7 @@ job_run(const struct jobspec *j, int sock)
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead child */
 	if (queue_path(&path, "mess", j->id) < 0)
 		die_nomem(EXIT_TEMP);
 	r = queue_msg_open(&m, path.s);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ struct domcount {
 	char name[];
 };
 
-static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add" };
+static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1 };
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
 static struct msg *hash[HASH_SIZE];
 static struct msg *to_settle;        /* loaded since the last settle_all */
@@ -201,8 +202,11 @@ load_config(void)
 	cfg.local_max = l ? (unsigned int)(l > 1000 ? 1000 : l) : 1;
 	cfg.remote_max = r ? (unsigned int)(r > 1000 ? 1000 : r) : 1;
 	cfg.domain_max = d ? (unsigned int)(d > 1000 ? 1000 : d) : 1;
-	if ((e = getenv("PIPEMAIL_DELIVER")) && *e)
+	cfg.inproc = 1;
+	if ((e = getenv("PIPEMAIL_DELIVER")) && *e) {
 		cfg.deliver = e;
+		cfg.inproc = 0;   /* someone else's agent: run it */
+	}
 	if ((e = getenv("PIPEMAIL_SMTPSEND")) && *e)
 		cfg.smtpsend = e;
 	if ((e = getenv("PIPEMAIL_QUEUEADD")) && *e)
@@ -1132,6 +1136,9 @@ main(int argc, char **argv)
 	unsigned long long v, term_deadline = 0;
 	int c;
 	die_init(argv[0] ? argv[0] : "queue-run");
+	/* no fastbins: a delivery child's first large malloc would otherwise
+	 * consolidate them, touching (and so copying) the scheduler's heap */
+	mallopt(M_MXFAST, 0);
 	while ((c = getopt(argc, argv, "l:r:d:L:b:m:w:t:")) != -1) {
 		switch (c) {
 		case 'l': opt_num(optarg, &v); cfg.local_max = cfg_opt.local_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;

@@ -12,6 +12,7 @@ struct cfg {
 	unsigned int local_max, remote_max, domain_max;
 	unsigned long long lifetime, retry_base, retry_max, warn_after, term_wait;
 	const char *deliver, *smtpsend, *queueadd;
+	int inproc;           /* local Maildir delivery without exec (PIPEMAIL_DELIVER unset) */
 };
 
 enum { JOB_LOCAL = 1, JOB_REMOTE, JOB_BOUNCE };
