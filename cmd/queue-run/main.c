@@ -1491,7 +1491,17 @@ main(int argc, char **argv)
 		complete_jobs();
 		(void)i;
 	}
+	/* idle workers say QUIT to their peers; wait for that, bounded */
 	workers_trim(1);
+	for (long long end = buf_now_ms() + 2000; buf_now_ms() < end;) {
+		struct worker *w;
+		reap();
+		for (w = workers; w && (w->busy || w->pid <= 0); w = w->next)
+			;
+		if (!w)
+			break;
+		poll(NULL, 0, 10);
+	}
 	{
 		struct logline l;
 		log_begin(&l, "stop");
