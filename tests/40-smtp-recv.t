@@ -97,6 +97,13 @@ out, _, _ = run(MAIL + b"DATA\r\n\r\nx\r\n.\r\n")
 msg = queued()[0][0]
 t.ok(b"\n\tfor <u@example.test>; " in msg.split(b"\n\n")[0], "Received for <rcpt> with one recipient")
 
+# HELO and host name reach the header only in a safe form (THREATS I8)
+out, err, _ = run(b"EHLO x(y)\\z[1]\xff\r\nMAIL FROM:<s@sender.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\n\r\nx\r\n.\r\n",
+                  extra={"TCPREMOTEHOST": "evil\r\nX-Injected: 1"})
+msg = queued()[0][0]
+t.ok(msg.startswith(b"Received: from x?y??z?1?? (evil??X-Injected:?1 [192.0.2.7])\n"), "HELO and remote host made header-safe", msg[:120])
+t.ok("helo=\"x(y)\\x5cz[1]\\xff\"" in err or "helo=" in err and "\r" not in err.split("event=message")[1].split("\n")[0], "HELO escaped in the log")
+
 # second transaction in a session, RSET in between
 out, _, _ = run(MAIL + b"RSET\r\nMAIL FROM:<>\r\nRCPT TO:<U@Example.Test>\r\nDATA\r\nx\r\n.\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\ny\r\n.\r\n")
 t.eq(smtp_codes(out), [220, 250, 250, 250, 250, 250, 250, 354, 250, 250, 250, 354, 250], "RSET then two transactions")
@@ -157,8 +164,8 @@ for code, want in ((31, 554), (11, 554), (53, 452), (71, 451), (61, 451)):
 out, err, _ = run(MAIL + b"DATA\r\n" + b"x" * 100 + b"\r\n" * 20000 + b".\r\nNOOP\r\n", extra={"FAKEQ_KILL": "10"})
 t.eq(smtp_codes(out)[-2:], [451, 250], "queue program killed mid-write -> 451, session goes on")
 t.eq(queued(), [], "nothing queued from the killed queue program")
-out, _, _ = run(MAIL + b"DATA\r\nx\r\n.\r\n", extra={"QMAILQUEUE": "/nonexistent/queue"})
-t.eq(smtp_codes(out)[-1], 451, "missing queue program -> 451")
+out, _, _ = run(MAIL + b"DATA\r\nQUIT\r\n", extra={"QMAILQUEUE": "/nonexistent/queue"})
+t.eq(smtp_codes(out)[-2:], [451, 221], "missing queue program -> 451 to DATA, no 354")
 
 # limits: line length, recipients, errors, hops
 out, _, _ = run(b"EHLO x\r\nNOOP " + b"a" * 993 + b"\r\nNOOP " + b"a" * 994 + b"\r\nNOOP\r\n")

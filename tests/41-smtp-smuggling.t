@@ -59,4 +59,26 @@ for seq in SEQS:
     q = queued()
     t.ok(all(b"Fevil" not in e for _, e in q) and len(q) == (0 if bare else 1), "tcp %r: queue as expected" % seq)
 
+# the same through swaks --pipe, raw bytes (--no-data-fixup); swaks runs
+# its child with SIGCHLD ignored, which smtp-recv must undo
+import shutil, subprocess
+if shutil.which("swaks"):
+    for seq in (b"\n.\n", b"\r\n.\n", b"\n.\r\n"):
+        data = env.path("data")
+        with open(data, "wb") as f:
+            f.write(b"Subject: s\r\n\r\nbody" + seq + EVIL + b"\r\n.")
+        r = subprocess.run(["swaks", "--pipe", pmtest.bin("smtp-recv"), "--to", "u@example.test", "--from",
+                            "s@sender.test", "--data", data, "--no-data-fixup", "--pipeline"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env.env, **QENV), timeout=60)
+        out = r.stdout.decode(errors="replace")
+        t.ok("554 5.6.0" in out and "evil" not in "".join(l for l in out.splitlines() if l.startswith("<")),
+             "swaks --pipe %r refused as one message" % seq, out[-600:])
+        t.eq(queued(), [], "swaks --pipe %r: nothing queued" % seq)
+    with open(data, "wb") as f:
+        f.write(b"Subject: fine\r\n\r\nok\r\n.")
+    r = subprocess.run(["swaks", "--pipe", pmtest.bin("smtp-recv"), "--to", "u@example.test", "--from",
+                        "s@sender.test", "--data", data, "--no-data-fixup", "--pipeline"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env.env, **QENV), timeout=60)
+    t.ok(r.returncode == 0 and len(queued()) == 1, "swaks --pipe clean message queued", r.stdout.decode(errors="replace")[-600:])
+
 t.done()

@@ -15,6 +15,7 @@ if not os.path.exists(pmtest.bin("smtp-send")):
 lock = threading.Lock()
 delivered = {}      # rcpt -> number of DATA transactions that accepted it
 tries = {}          # rcpt -> RCPT attempts
+mails = []          # one entry per MAIL FROM
 
 
 def verdict(rcpt):
@@ -47,6 +48,8 @@ def session(c):
                 c.sendall(b"250 peer.test\r\n")
             elif cmd.startswith(b"MAIL"):
                 rcpts = []
+                with lock:
+                    mails.append(1)
                 c.sendall(b"250 2.1.0 ok\r\n")
             elif cmd.startswith(b"RCPT"):
                 addr = line.split(b"<", 1)[1].split(b">", 1)[0].decode()
@@ -119,6 +122,13 @@ t.ok(wait_for(lambda: not queue_files(env), 10), "queue empty after the retry su
 time.sleep(1.5)
 t.eq(delivered.get("twice@remote.test"), 1, "delivered exactly once")
 t.eq(tries.get("twice@remote.test"), 3, "three attempts")
+
+# all recipients of one domain in one smtp-send run: one transaction
+before = len(mails)
+queue_add(env, "sender@example.test", ["ok2@remote.test", "ok3@remote.test", "ok4@remote.test"], b"Subject: three\n\nbody\n")
+t.ok(wait_for(lambda: all(delivered.get("ok%d@remote.test" % i) for i in (2, 3, 4)) and not queue_files(env), 10),
+     "three recipients of one domain delivered")
+t.eq(len(mails) - before, 1, "in one SMTP transaction")
 
 # partial failure: 250 / 550 / 451 in one message
 queue_add(env, "sender@example.test", ["ok1@remote.test", "bad1@remote.test", "tmp1@remote.test"],

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -19,52 +20,94 @@ on_alarm(int sig)
 	(void)sig;   /* only interrupts waitpid */
 }
 
+extern char **environ;
+
+/* environ with PIPEMAIL_DSN set to dsn (replacing any inherited one) */
+static char **
+child_env(const char *dsn, struct str *var)
+{
+	size_t n = 0, i, j = 0;
+	char **e;
+	while (environ[n])
+		n++;
+	e = calloc(n + 2, sizeof *e);
+	if (!e)
+		return NULL;
+	if (str_copys(var, "PIPEMAIL_DSN=") < 0 || str_cats(var, dsn) < 0 || str_0(var) < 0) {
+		free(e);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "PIPEMAIL_DSN=", 13) != 0)
+			e[j++] = environ[i];
+	e[j++] = var->s;
+	e[j] = NULL;
+	return e;
+}
+
+/* posix_spawn (a vfork underneath): no copy of this process per message */
 int
 qprog_start(struct qprog *q, struct session *s)
 {
-	int m[2], e[2];
+	int m[2], e[2], r = -1;
 	const char *prog = getenv("QMAILQUEUE");
+	const char *ctl = getenv("SSLCTLFD");
+	unsigned int cfd;
+	char *argv[2];
+	char **envp;
+	struct str var = STR_INIT;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def;
 	if (!prog || !*prog)
 		prog = "queue-add";
-	if (str_0(&s->dsn) < 0)
+	argv[0] = (char *)prog;
+	argv[1] = NULL;
+	if (str_0(&s->dsn) < 0 || !(envp = child_env(s->dsn.s, &var)))
 		return -1;
-	if (pipe2(m, O_CLOEXEC) < 0)
+	if (pipe2(m, O_CLOEXEC) < 0) {
+		free(envp);
+		str_free(&var);
 		return -1;
+	}
 	if (pipe2(e, O_CLOEXEC) < 0) {
 		close(m[0]);
 		close(m[1]);
+		free(envp);
+		str_free(&var);
 		return -1;
 	}
-	q->pid = fork();
-	if (q->pid < 0) {
-		close(m[0]);
-		close(m[1]);
-		close(e[0]);
-		close(e[1]);
-		return -1;
-	}
-	if (q->pid == 0) {
-		char *argv[2] = { (char *)prog, NULL };
-		const char *ctl = getenv("SSLCTLFD");
-		unsigned int fd;
-		/* the network fds 0/1 are replaced; the TLS control fd is
-		 * CLOEXEC only if the wrapper made it so: close it */
-		if (ctl && scan_uint(ctl, 1024, &fd) == 0 && fd > 2)
-			close((int)fd);
-		if (s->in.fd > 2)
-			close(s->in.fd);
-		if (s->out.fd > 2)
-			close(s->out.fd);
-		if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0)
-			_exit(QQ_TEMP_SPAWN);
-		signal(SIGPIPE, SIG_DFL);
-		if (setenv("PIPEMAIL_DSN", s->dsn.s, 1) < 0)
-			_exit(QQ_TEMP_NOMEM);
-		execvp(prog, argv);
-		_exit(QQ_TEMP_SPAWN);
-	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGALRM);
+	/* dup2 clears CLOEXEC on 0 and 1; every other fd of ours is CLOEXEC
+	 * or closed here (the network fds after STARTTLS, the TLS control fd) */
+	if (ctl && scan_uint(ctl, 1024, &cfd) == 0 && cfd > 2)
+		posix_spawn_file_actions_addclose(&fa, (int)cfd);
+	if (s->in.fd > 2 && (!ctl || s->in.fd != (int)cfd))
+		posix_spawn_file_actions_addclose(&fa, s->in.fd);
+	if (s->out.fd > 2 && s->out.fd != s->in.fd && (!ctl || s->out.fd != (int)cfd))
+		posix_spawn_file_actions_addclose(&fa, s->out.fd);
+	if (posix_spawn_file_actions_adddup2(&fa, m[0], 0) == 0 &&
+	    posix_spawn_file_actions_adddup2(&fa, e[0], 1) == 0 &&
+	    posix_spawnattr_setsigdefault(&at, &def) == 0 &&
+	    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF) == 0)
+		r = posix_spawnp(&q->pid, prog, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(envp);
+	str_free(&var);
 	close(m[0]);
 	close(e[0]);
+	if (r != 0) {
+		close(m[1]);
+		close(e[1]);
+		q->pid = -1;
+		errno = r;
+		return -1;
+	}
 	q->msgfd = m[1];
 	q->envfd = e[1];
 	q->failed = 0;

@@ -68,7 +68,9 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 			while (*q && *q != ' ')
 				q++;
 		}
-		if (nf < 4) {
+		while (*q == ' ')
+			q++;
+		if (nf < 4 || *q) {   /* too few fields, or more recipients than RCPT_MAX */
 			warn_x("parse", "a batch line", "want FILE DOMAIN SENDER RCPT...");
 			if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
 				die_sys(EXIT_TEMP, "write", "stdout");

@@ -186,7 +186,7 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 				err |= str_catc(text, ' ') < 0;
 			continue;
 		}
-		err |= toks_add2(t, "T:", name, nl) < 0;
+		/* tag names are not tokens: they tell the sending software, not spam (cross-validated) */
 		if (is_block(name))
 			err |= str_catc(text, ' ') < 0;
 		if (!strcmp(name, "script") || !strcmp(name, "style")) {

@@ -1,5 +1,5 @@
-/* HTML reduced to its visible text plus features: tag names, link and
- * image targets as URL tokens, hidden-text tricks. */
+/* HTML reduced to its visible text plus features: link and image
+ * targets as URL tokens, image count, hidden-text tricks. */
 #ifndef SPAMCHECK_HTML_H
 #define SPAMCHECK_HTML_H
 
