@@ -269,6 +269,8 @@ run_checkpw(struct sess *s, const char *pass)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	sigaction(SIGPIPE, &old, NULL);
+	nonblock(s->in.fd, 1);   /* the child shared our file descriptions */
+	nonblock(s->out.fd, 1);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		s->endwhy = "checkpassword-done";
 		log_session(s, "login", "ok", 0);
