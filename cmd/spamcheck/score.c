@@ -3,7 +3,7 @@
  * score = (1 + S - H) / 2, with chi2Q summed in log space so that long
  * messages cannot underflow it. */
 #include <stdlib.h>
-#include "fmath.h"
+#include <math.h>
 #include "score.h"
 
 void
@@ -38,8 +38,8 @@ lchi2q(double x2, unsigned v)
 		return 0;
 	lterm = lsum = -m;
 	for (i = 1; i < v / 2; i++) {
-		lterm += fm_log(m / i);
-		lsum = lsum > lterm ? lsum + fm_log1p(fm_exp(lterm - lsum)) : lterm + fm_log1p(fm_exp(lsum - lterm));
+		lterm += log(m / i);
+		lsum = lsum > lterm ? lsum + log1p(exp(lterm - lsum)) : lterm + log1p(exp(lsum - lterm));
 	}
 	return lsum >= 0 ? 0 : lsum;
 }
@@ -47,7 +47,7 @@ lchi2q(double x2, unsigned v)
 static double
 chi2q(double x2, unsigned v)
 {
-	return fm_exp(lchi2q(x2, v));
+	return exp(lchi2q(x2, v));
 }
 
 struct cand {
@@ -101,19 +101,19 @@ score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg
 	if (nc > m->maxtok)
 		nc = m->maxtok;
 	for (i = 0; i < nc; i++) {
-		ls += fm_log(1 - c[i].f);
-		lh += fm_log(c[i].f);
+		ls += log(1 - c[i].f);
+		lh += log(c[i].f);
 	}
 	if (nc && m->comb == 0) {
 		S = 1 - chi2q(-2 * ls, 2 * (unsigned)nc);
 		H = 1 - chi2q(-2 * lh, 2 * (unsigned)nc);
 		r->score = (1 + S - H) / 2;
-		r->logit = fm_log((r->score + 1e-300) / (1 - r->score + 1e-300));
+		r->logit = log((r->score + 1e-300) / (1 - r->score + 1e-300));
 	} else if (nc && m->comb == 1) {
 		/* Qh / (Qh + Qs): still ordered when both tails vanish */
 		double lqs = lchi2q(-2 * ls, 2 * (unsigned)nc), lqh = lchi2q(-2 * lh, 2 * (unsigned)nc);
 		r->logit = lqh - lqs;
-		r->score = 1 / (1 + fm_exp(-r->logit / m->scale));
+		r->score = 1 / (1 + exp(-r->logit / m->scale));
 	}
 	r->used = (unsigned)nc;
 	r->v = verdict_of(m, r->score);

@@ -369,8 +369,8 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 				uh += r.v == V_UNSURE;
 			}
 			if (o->verbose) {
-				len = snprintf(line, sizeof line, "%s %.6f %s\n", c.m[i].spam ? "spam" : "ham", r.logit,
-				    c.names.s + c.m[i].name);
+				len = snprintf(line, sizeof line, "%s %s %.6f %s\n", c.m[i].spam ? "spam" : "ham",
+				    verdict_name(r.v), r.logit, c.names.s + c.m[i].name);
 				if (len > 0 && (size_t)len < sizeof line && buf_writeall(1, line, (size_t)len, 0, 0) < 0)
 					die_sys(EXIT_TEMP, "write", "output");
 			}

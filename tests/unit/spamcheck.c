@@ -1,43 +1,14 @@
 /* Unit tests for spamcheck's own modules (built from its sources): the
- * libm-free log/exp against libm, the token set, the database merge and
- * search, corrupt databases. */
+ * token set, the database merge and search, corrupt databases. */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "../../cmd/spamcheck/db.c"
-#include "../../cmd/spamcheck/fmath.c"
 #include "../../cmd/spamcheck/html.c"
 #include "../../cmd/spamcheck/token.c"
 #include "tap.h"
-
-static double
-relerr(double a, double b)
-{
-	double d = fabs(a - b), m = fabs(b) > 1 ? fabs(b) : 1;
-	return d / m;
-}
-
-static void
-test_fmath(void)
-{
-	double x, wl = 0, we = 0, wp = 0;
-	for (x = 1e-300; x < 1e300; x *= 1.01371)
-		if (relerr(fm_log(x), log(x)) > wl)
-			wl = relerr(fm_log(x), log(x));
-	for (x = -745; x < 709; x += 0.01371)
-		if (exp(x) > 1e-300 && fabs(fm_exp(x) - exp(x)) / exp(x) > we)
-			we = fabs(fm_exp(x) - exp(x)) / exp(x);
-	for (x = 1e-12; x <= 1; x *= 1.0173)
-		if (fabs(fm_log1p(x) - log1p(x)) / log1p(x) > wp)
-			wp = fabs(fm_log1p(x) - log1p(x)) / log1p(x);
-	ok(wl < 1e-14, "fm_log agrees with log");
-	ok(we < 1e-14, "fm_exp agrees with exp");
-	ok(wp < 1e-14, "fm_log1p agrees with log1p");
-	ok(fm_exp(-800) == 0 && isinf(fm_exp(800)) && isinf(fm_log(0)), "fm_exp and fm_log at the ends");
-}
 
 static void
 test_toks(void)
@@ -122,7 +93,6 @@ test_db(void)
 int
 main(void)
 {
-	test_fmath();
 	test_toks();
 	test_db();
 	return done();
