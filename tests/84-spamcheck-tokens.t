@@ -96,4 +96,13 @@ ok $? "token count stays bounded"
 printf 'Subject: t\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' | tok
 has "GTUBE"
 ok $? "GTUBE recognised"
+# Received: the last two hops of a longer chain (the origin, below any
+# list or forwarder) are a token space of their own
+printf 'Received: from list.example.org by mx.example.test\nReceived: from relay.example.net by list.example.org\nReceived: from origin.example.com by relay.example.net\nSubject: hops\n\nbody\n' > "$T/m9"
+tok < "$T/m9"
+has "Rh:list.example.org" && has "Rh:mx.example.test" && has "Ro:origin.example.com" && has "Ro:relay.example.net" && ! has "Rh:origin.example.com"
+ok $? "Received hosts: relays Rh:, the origin's two hops Ro:"
+printf 'Received: from a.example.com by b.example.net\nReceived: from c.example.com by d.example.net\nSubject: two\n\nbody\n' | tok
+has "Rh:a.example.com" && has "Rh:c.example.com" && ! has "Ro:c.example.com"
+ok $? "a chain of two hops has no origin space"
 done_testing

@@ -349,6 +349,7 @@ add_type(struct toks *t, const char *ty, const char *st)
 
 struct msgstat {
 	int has_date, has_msgid, has_subject, has_to, has_from;
+	unsigned received, nreceived;
 	int html_parts, text_parts, other_parts, att_exec, hidden, imgs;
 	size_t html_text, plain_text;
 	unsigned caps, letters;
@@ -413,6 +414,9 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	if (!strcmp(name, "received")) {
 		/* host names and addresses only: ids and dates are noise */
 		const char *s = v->s ? v->s : "";
+		/* the last two hops of a longer chain are the origin's (a
+		 * list's or forwarder's hops sit above them): their own space */
+		const char *hp = ++ms->received + 2 > ms->nreceived && ms->nreceived > 2 ? "Ro:" : "Rh:";
 		size_t i = 0, n = v->len;
 		unsigned cnt = 0;
 		while (i < n && cnt < 12) {
@@ -426,7 +430,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 				size_t hl = i - st, j;
 				for (j = 0; j < hl; j++)
 					h[j] = (char)lower((unsigned char)s[st + j]);
-				if (toks_add2(t, "Rh:", h, hl) < 0)
+				if (toks_add2(t, hp, h, hl) < 0)
 					return -1;
 				cnt++;
 			}
@@ -515,6 +519,12 @@ headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
 	size_t pos = 0;
 	unsigned n = 0;
 	int rc = 0;
+	while (n < HDR_FIELDS_MAX && mime_field_next(h, hl, &pos, &f)) {   /* count the hops first */
+		n++;
+		ms->nreceived += f.namelen == 8 && !strncasecmp(f.name, "received", 8);
+	}
+	pos = 0;
+	n = 0;
 	while (n < HDR_FIELDS_MAX && mime_field_next(h, hl, &pos, &f)) {
 		n++;
 		if (tok_header_ignored(f.name, f.namelen))
