@@ -64,6 +64,14 @@ tune(struct model *m, const char *kv)
 		m->comb = u;
 	else if (nl == 6 && !memcmp(kv, "maxtok", 6) && scan_uint(eq + 1, TOK_MAX, &u) == 0 && u)
 		m->maxtok = u;
+	else if (nl == 6 && !memcmp(kv, "epochs", 6) && scan_uint(eq + 1, 1000, &u) == 0)
+		m->epochs = u;
+	else if (nl == 4 && !memcmp(kv, "seed", 4) && scan_uint(eq + 1, 1000000, &u) == 0)
+		m->seed = u;
+	else if (nl == 3 && !memcmp(kv, "eta", 3))
+		m->eta = number(eq + 1, 100);
+	else if (nl == 2 && !memcmp(kv, "l2", 2))
+		m->l2 = number(eq + 1, 1);
 	else
 		die_usage(USAGE);
 }

@@ -19,7 +19,11 @@ model_defaults(struct model *m)
 	m->scale = 10;
 	m->ham_cut = 0.38;      /* log-odds -5 */
 	m->spam_cut = 0.65;     /* log-odds 6 */
-	m->reject_cut = 0.98;   /* log-odds 39: twice the most spam-like ham seen in cross-validation */
+	m->reject_cut = 0.98;
+	m->epochs = 0;
+	m->seed = 1;
+	m->eta = 0.5;
+	m->l2 = 1e-4;   /* log-odds 39: twice the most spam-like ham seen in cross-validation */
 }
 
 enum verdict

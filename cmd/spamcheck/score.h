@@ -17,6 +17,8 @@ struct model {
 	unsigned comb;           /* 0 Fisher (1 + S - H) / 2, 1 ratio of the two chi-square tails */
 	double scale;            /* score = 1 / (1 + exp(-logit / scale)) for comb 1 */
 	double ham_cut, spam_cut, reject_cut;
+	unsigned epochs, seed;   /* logistic regression: SGD passes (0: none), shuffle seed */
+	double eta, l2;          /* its step size and L2 strength */
 };
 
 enum verdict { V_HAM, V_UNSURE, V_SPAM };

@@ -14,6 +14,7 @@
 #include "die.h"
 #include "exitcode.h"
 #include "log.h"
+#include "lr.h"
 #include "spamcheck.h"
 
 enum { DIR_ENTRIES_MAX = 1000000 };
@@ -328,8 +329,10 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 {
 	struct cv c;
 	struct db_delta d;
-	unsigned f, fp = 0, fn = 0, us = 0, uh = 0, ns = 0, nh = 0;
-	size_t i;
+	unsigned f, fp = 0, fn = 0, us = 0, uh = 0, ns = 0, nh = 0, ep;
+	size_t i, j, *perm = NULL;
+	struct lr lr;
+	uint64_t rnd;
 	char line[512];
 	int len;
 	memset(&c, 0, sizeof c);
@@ -345,10 +348,32 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 	delta_init(&d);
 	for (i = 0; i < c.nm; i++)
 		cv_count(&d, &c, &c.m[i], 1);
+	if (o->m.epochs && (lr_init(&lr, 22) < 0 || !(perm = calloc(c.nm ? c.nm : 1, sizeof *perm))))
+		die_nomem(EXIT_TEMP);
+	rnd = 0x9e3779b97f4a7c15ULL * (o->m.seed + 1);
 	for (f = 0; f < k; f++) {
 		for (i = 0; i < c.nm; i++)
 			if (c.m[i].fold == f)
 				cv_count(&d, &c, &c.m[i], -1);
+		if (o->m.epochs) {
+			lr_reset(&lr);
+			for (ep = 0; ep < o->m.epochs; ep++) {
+				size_t np = 0;
+				for (i = 0; i < c.nm; i++)
+					if (c.m[i].fold != f)
+						perm[np++] = i;
+				for (i = getenv("SPAMCHECK_NOSHUFFLE") ? 0 : np; i > 1; i--) {   /* Fisher-Yates, xorshift */
+					rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+					j = (size_t)(rnd % i);
+					size_t tmp = perm[i - 1];
+					perm[i - 1] = perm[j];
+					perm[j] = tmp;
+				}
+				for (i = 0; i < np; i++)
+					lr_step(&lr, c.h + c.m[perm[i]].off, c.m[perm[i]].n, c.m[perm[i]].spam,
+					    o->m.eta / (1 + ep), o->m.l2);
+			}
+		}
 		for (i = 0; i < c.nm; i++) {
 			struct toks t;
 			struct result r;
@@ -369,8 +394,9 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 				uh += r.v == V_UNSURE;
 			}
 			if (o->verbose) {
-				len = snprintf(line, sizeof line, "%s %s %.6f %s\n", c.m[i].spam ? "spam" : "ham",
-				    verdict_name(r.v), r.logit, c.names.s + c.m[i].name);
+				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %s\n", c.m[i].spam ? "spam" : "ham",
+				    verdict_name(r.v), r.logit, o->m.epochs ? lr_logit(&lr, t.v, t.n) : 0.0,
+				    c.names.s + c.m[i].name);
 				if (len > 0 && (size_t)len < sizeof line && buf_writeall(1, line, (size_t)len, 0, 0) < 0)
 					die_sys(EXIT_TEMP, "write", "output");
 			}
@@ -387,6 +413,9 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 	if (len < 0 || (size_t)len >= sizeof line || buf_writeall(1, line, (size_t)len, 0, 0) < 0)
 		die_sys(EXIT_TEMP, "write", "output");
 	delta_free(&d);
+	if (o->m.epochs)
+		lr_free(&lr);
+	free(perm);
 	toks_free(&c.t);
 	free(c.m);
 	free(c.h);
