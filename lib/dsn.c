@@ -216,14 +216,15 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	struct str b = STR_INIT, x = STR_INIT;
 	size_t i, n;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
+	int delivered = d->n && strcmp(d->r[0].action, "delivered") == 0;
 	int hdrs;
 	str_trunc(o, 0);
 	if (cats(&b, "pipemail-", d->id, "-report") < 0)
 		goto nomem;
 	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0 ||
 	    cats(o, "To: <", d->to, ">\n") < 0 ||
-	    cats(o, "Subject: ", delayed ? "Delayed Mail (still being retried)" :
-	        "Undelivered Mail Returned to Sender", "\n") < 0 ||
+	    cats(o, "Subject: ", delayed ? "Delayed Mail (still being retried)" : delivered ?
+	        "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender", "\n") < 0 ||
 	    str_cats(o, "Date: ") < 0 || cat_date(o, d->now) < 0 ||
 	    cats(o, "\nMessage-ID: <", d->id, ".dsn@") < 0 || cats(o, d->me, ">\n", NULL) < 0 ||
 	    str_cats(o, "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n") < 0 ||
@@ -234,7 +235,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	if (cats(o, "--", b.s, "\nContent-Type: text/plain; charset=us-ascii\n\n") < 0 ||
 	    cats(o, "This is the mail system at host ", d->me, ".\n\n") < 0 ||
 	    str_cats(o, delayed ? "Your message could not be delivered yet to the recipients below.\n"
-	        "It will be retried; you need not send it again.\n\n" :
+	        "It will be retried; you need not send it again.\n\n" : delivered ?
+	        "Your message was delivered to the recipients below, as you asked.\n\n" :
 	        "I'm sorry to have to inform you that your message could not\n"
 	        "be delivered to one or more recipients.\n\n") < 0)
 		goto nomem;

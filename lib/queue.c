@@ -459,7 +459,8 @@ queue_state_parse(struct queue_state *st, const char *b, size_t len, size_t nrcp
 		if (p >= end || !(nl = memchr(p, '\n', (size_t)(end - p))))
 			goto bad;
 		if (word(&p, nl, &w, &wl) < 0 || wl != 1 ||
-		    (*w != QS_PENDING && *w != QS_DONE && *w != QS_FAILED && *w != QS_REPORTED))
+		    (*w != QS_PENDING && *w != QS_DONE && *w != QS_FAILED && *w != QS_REPORTED &&
+		     *w != QS_DELIVERED_NOTIFY))
 			goto bad;
 		r->status = *w;
 		if (word_num(&p, nl, 1000000, &v) < 0)

@@ -89,11 +89,12 @@ void queue_msg_close(struct queue_msg *);
  * one line per envelope recipient, in order:
  *   STATUS ATTEMPTS NEXT LAST DSN HOST TEXT
  * STATUS p pending, d delivered, f failed (report not yet sent),
- * x failed and reported (or nothing to report); NEXT/LAST unix seconds;
+ * x failed and reported (or nothing to report), s delivered with a
+ * success report (NOTIFY=SUCCESS) still to send; NEXT/LAST unix seconds;
  * DSN an enhanced code or "-"; HOST "-" or who answered; TEXT the last
  * reply (control bytes made spaces). Missing or corrupt state means
  * every recipient pending: mail is re-delivered, never lost. */
-enum { QS_PENDING = 'p', QS_DONE = 'd', QS_FAILED = 'f', QS_REPORTED = 'x' };
+enum { QS_PENDING = 'p', QS_DONE = 'd', QS_FAILED = 'f', QS_REPORTED = 'x', QS_DELIVERED_NOTIFY = 's' };
 enum { QS_WARNED = 1 };     /* flags: delay warning sent */
 enum { QUEUE_TEXT_MAX = 512, QUEUE_DSNCODE_MAX = 15 };
 

@@ -44,8 +44,9 @@ kills = 0
 end = time.monotonic() + 25
 qr = start()
 while time.monotonic() < end and queue_files(env):
-    time.sleep(rnd.uniform(0.05, 0.4))
-    if not queue_files(env):
+    # the first kill comes early, so there is always one mid-run
+    time.sleep(rnd.uniform(0.01, 0.05) if kills == 0 else rnd.uniform(0.05, 0.4))
+    if kills and not queue_files(env):
         break
     qr.kill()
     qr.wait()

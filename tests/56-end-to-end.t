@@ -72,6 +72,15 @@ with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
         code, _ = s.rcpt("demo+x@example.test", ["NOTIFY=SUCCESS,FAILURE"])
         s.data(b"Subject: dsn\r\n\r\nbody\r\n")
 t.ok(wait_for(lambda: not queue_files(env), 10), "DSN-carrying message delivered")
+rep = wait_for(lambda: [f for f in maildir_files(snd) if b"multipart/report" in open(f, "rb").read()], 10)
+t.ok(len(rep) == 1, "NOTIFY=SUCCESS: one success report to the sender")
+if rep:
+    m = email.message_from_bytes(open(rep[0], "rb").read())
+    ds = m.get_payload()[1].get_payload()
+    t.eq(ds[0].get("Original-Envelope-Id"), "e2e-1", "ENVID from MAIL FROM")
+    t.eq([(b.get("Final-Recipient"), b.get("Action")) for b in ds[1:]], [("rfc822; demo+x@example.test", "delivered")],
+         "only the recipient that asked for SUCCESS, Action: delivered")
+    t.eq(m.get_payload()[2].get_content_type(), "text/rfc822-headers", "header only")
 qr.terminate()
 qr.wait(10)
 t.done()

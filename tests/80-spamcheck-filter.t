@@ -136,4 +136,8 @@ grep -q 'spamcheck: fatal: unable to open' "$T/err"
 ok $? "and says why"
 "$SC" -x 1 a b >/dev/null 2>&1
 is $? 100 "bad option value: usage, 100"
+"$SC" -d "$DB" -s "$T/no-such-maildir" 2>"$T/err"
+is $? 111 "training from a path that does not exist: 111"
+grep -q 'unable to read .*no-such-maildir' "$T/err"
+ok $? "and says which"
 done_testing

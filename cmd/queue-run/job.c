@@ -463,7 +463,8 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 		r[i].rcpt = j->env->rcpt[j->idx[i]];
 		r[i].orcpt = j->idx[i] < p.n && p.r[j->idx[i]].orcpt.len ? p.r[j->idx[i]].orcpt.s : NULL;
 		r[i].action = j->action;
-		r[i].status = strcmp(s->dsn, "-") ? s->dsn : j->action[0] == 'd' ? "4.0.0" : "5.0.0";
+		r[i].status = strcmp(s->dsn, "-") ? s->dsn : strcmp(j->action, "delayed") == 0 ? "4.0.0" :
+		    strcmp(j->action, "delivered") == 0 ? "2.0.0" : "5.0.0";
 		r[i].remote = s->host.len && strcmp(s->host.s, "-") ? s->host.s : NULL;
 		r[i].diag = s->text.len ? s->text.s : NULL;
 		r[i].last = s->last;
@@ -486,7 +487,8 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	d.now = (unsigned long long)time(NULL);
 	d.r = r;
 	d.n = j->n;
-	d.ret = msg.len < m->hdr.msglen ? DSN_RET_HDRS : p.ret;
+	/* a success report returns the header only (RFC 3461 4.3) */
+	d.ret = msg.len < m->hdr.msglen || strcmp(j->action, "delivered") == 0 ? DSN_RET_HDRS : p.ret;
 	d.orig = msg.s ? msg.s : "";
 	d.origlen = msg.len;
 	{
@@ -518,10 +520,15 @@ finish(const struct jobspec *j, int sock, const struct str *res)
 	while (r < 0 && errno == EINTR);
 	if (r == 1 || j->kind == JOB_BOUNCE || !res->len)
 		_exit(0);
-	/* queue-run is gone: leave the results for the next one */
+	/* queue-run is gone: leave the results for the next one, unless it
+	 * finished the message first (no other queue-run can: we hold the lock) */
 	{
 		struct str p = STR_INIT;
 		int fd;
+		if (queue_path(&p, "mess", j->id) < 0)
+			_exit(EXIT_TEMP);
+		if (access(p.s, F_OK) < 0 && errno == ENOENT)
+			_exit(0);
 		if (queue_path(&p, "state", j->id) < 0 || str_cats(&p, ".done") < 0)
 			_exit(EXIT_TEMP);
 		fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);

@@ -478,6 +478,22 @@ start_jobs(void)
 
 /* --- loading --- */
 
+/* NOTIFY=SUCCESS asked for, and we are the last hop (local delivery):
+ * a remote peer that speaks DSN gets the request from smtp-send instead */
+static int
+wants_success(const struct msg *m, size_t i, const char *channel)
+{
+	struct dsn_params p = DSN_PARAMS_INIT;
+	int r;
+	if (!*m->env.dsn || strcmp(channel, "local") != 0 || is_bounce_sender(m->env.sender))
+		return 0;
+	if (dsn_params_parse(&p, m->env.dsn, m->env.nrcpt) < 0)
+		return 0;
+	r = i < p.n && (p.r[i].notify & DSN_NOTIFY_SUCCESS) && !(p.r[i].notify & DSN_NOTIFY_NEVER);
+	dsn_params_free(&p);
+	return r;
+}
+
 static void
 apply_result(struct msg *m, const struct queue_result *res, const char *channel, int logit)
 {
@@ -493,7 +509,7 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	r->last = t;
 	queue_rstate_set(r, res->dsn, res->host.s, res->text.s, res->text.len);
 	if (res->status == 'o')
-		r->status = QS_DONE;
+		r->status = wants_success(m, res->idx, channel) ? QS_DELIVERED_NOTIFY : QS_DONE;
 	else if (res->status == 'p')
 		r->status = QS_FAILED;
 	else if (t >= m->env.arrival + cfg.lifetime) {
@@ -718,7 +734,7 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 	struct dsn_params p = DSN_PARAMS_INIT;
 	size_t i, n = 0, *idx;
 	const char *to, *from;
-	char want = kind == DSN_NOTIFY_DELAY ? QS_PENDING : QS_FAILED;
+	char want = kind == DSN_NOTIFY_DELAY ? QS_PENDING : kind == DSN_NOTIFY_SUCCESS ? QS_DELIVERED_NOTIFY : QS_FAILED;
 	if (!(idx = malloc((m->env.nrcpt ? m->env.nrcpt : 1) * sizeof *idx)))
 		return;
 	if (dsn_params_parse(&p, m->env.dsn, m->env.nrcpt) < 0) {
@@ -782,15 +798,18 @@ static int
 check_msg(struct msg *m)
 {
 	size_t i;
-	int pending = 0, failed = 0;
+	int pending = 0, failed = 0, success = 0;
 	unsigned long long t = now_s();
 	for (i = 0; i < m->env.nrcpt; i++) {
 		pending += m->st.r[i].status == QS_PENDING;
 		failed += m->st.r[i].status == QS_FAILED;
+		success += m->st.r[i].status == QS_DELIVERED_NOTIFY;
 	}
 	if (!m->bouncing && !got_term && !m->report_next) {
 		if (failed && m->jobs == 0)
 			start_report(m, "failed", DSN_NOTIFY_FAILURE);
+		else if (success && m->jobs == 0)
+			start_report(m, "delivered", DSN_NOTIFY_SUCCESS);
 		else if (pending && cfg.warn_after && !(m->st.flags & QS_WARNED) &&
 		    t >= m->env.arrival + cfg.warn_after)
 			start_report(m, "delayed", DSN_NOTIFY_DELAY);
@@ -799,7 +818,7 @@ check_msg(struct msg *m)
 		pending = failed = 0;
 		for (i = 0; i < m->env.nrcpt; i++) {
 			pending += m->st.r[i].status == QS_PENDING;
-			failed += m->st.r[i].status == QS_FAILED;
+			failed += m->st.r[i].status == QS_FAILED || m->st.r[i].status == QS_DELIVERED_NOTIFY;
 		}
 		if (!pending && !failed) {
 			struct logline l;
@@ -837,10 +856,14 @@ job_done(struct job *j)
 		if (queue_result_parse(&res, j->out.s + i, (size_t)(nl - (j->out.s + i))) == 0) {
 			if (j->kind == JOB_BOUNCE) {
 				if (res.status == 'o') {
-					for (k = 0; k < j->n; k++)
-						if (j->action[0] == 'f' && m->st.r[j->idx[k]].status == QS_FAILED)
-							m->st.r[j->idx[k]].status = QS_REPORTED;
-					if (j->action[0] == 'd')
+					for (k = 0; k < j->n; k++) {
+						struct queue_rstate *q = &m->st.r[j->idx[k]];
+						if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
+							q->status = QS_REPORTED;
+						else if (strcmp(j->action, "delivered") == 0 && q->status == QS_DELIVERED_NOTIFY)
+							q->status = QS_DONE;
+					}
+					if (strcmp(j->action, "delayed") == 0)
 						m->st.flags |= QS_WARNED;
 					m->dirty = 1;
 				} else {

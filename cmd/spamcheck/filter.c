@@ -15,6 +15,7 @@
 
 enum {
 	REASON_TEXT_MAX = 40,
+	HEADER_MAX = 1024,
 	EXIT_VERDICT_HAM = 0, EXIT_VERDICT_SPAM = 1, EXIT_VERDICT_UNSURE = 2
 };
 
@@ -102,12 +103,16 @@ put_score(struct str *h, double s)
 	str_cats(h, d);
 }
 
-/* The header lines we add; eol is "\n" or "\r\n" as the message uses. */
+/* The header lines we add; eol is "\n" or "\r\n" as the message uses.
+ * They fit in HEADER_MAX (5 reasons of REASON_TEXT_MAX plus ~150 bytes),
+ * so after the one allocation below no append can fail halfway. */
 static int
 make_headers(struct str *h, const struct toks *t, const struct result *r, const char *eol)
 {
 	unsigned i;
 	h->len = 0;
+	if (str_ready(h, HEADER_MAX) < 0)
+		return -1;
 	if (r->v == V_SPAM) {
 		str_cats(h, "X-Spam-Flag: YES");
 		str_cats(h, eol);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "html.h"
 #include "mime.h"
 #include "token.h"
@@ -38,7 +39,9 @@ tok_hash(const char *s, size_t len)
 void
 toks_init(struct toks *t)
 {
+	const char *a = getenv("SPAMCHECK_AUTHSERV");
 	memset(t, 0, sizeof *t);
+	t->authserv = a && *a ? a : NULL;
 }
 
 void
@@ -455,9 +458,18 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 		size_t m;
 		if (name[0] == 'r') {
 			size_t wl = 0;
+			if (t->authserv)
+				return 0;   /* only our own border's Authentication-Results are trusted */
 			while (wl < v->len && is_alnum((unsigned char)v->s[wl]))
 				wl++;
 			return wl && wl < 16 ? toks_add2(t, "A:spf=", v->s, wl) : 0;
+		}
+		if (t->authserv) {   /* RFC 8601 5: a field from another authserv-id may be forged */
+			size_t il = 0, al = strlen(t->authserv);
+			while (il < v->len && v->s[il] != ';' && v->s[il] != ' ')
+				il++;
+			if (il != al || strncasecmp(v->s, t->authserv, al))
+				return 0;
 		}
 		for (m = 0; m < sizeof meth / sizeof meth[0]; m++) {
 			char key[8];

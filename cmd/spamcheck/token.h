@@ -32,6 +32,7 @@ struct toks {
 	struct str text;
 	int gtube;                /* the anti-UBE test string was seen */
 	unsigned urls;            /* links seen, for the urls-N rule */
+	const char *authserv;     /* if set, only Authentication-Results of this authserv-id count */
 	size_t textbytes;         /* decoded text consumed so far */
 };
 

@@ -76,8 +76,11 @@ static int
 each_message(const char *path, msg_fn fn, void *arg)
 {
 	struct str sub = STR_INIT;
+	struct stat st;
 	int rc = 0, k;
-	if (!is_dir(path))
+	if (stat(path, &st) < 0)
+		return -1;   /* a path named by the caller must exist */
+	if (!S_ISDIR(st.st_mode))
 		return fn(arg, path);
 	for (k = 0; k < 2; k++) {
 		if (str_copys(&sub, path) < 0 || str_cats(&sub, k ? "/cur" : "/new") < 0 || str_0(&sub) < 0) {
