@@ -1,57 +1,51 @@
-/* Logistic regression by SGD; features are token presence scaled by
- * 1/sqrt(tokens) so that long and short messages step alike. */
+/* Logistic regression by SGD over the token slots of a training delta,
+ * and its logit from the databases at classification time. */
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 #include "lr.h"
 
-int
-lr_init(struct lr *m, unsigned bits)
+double
+lr_xscale(size_t n)
 {
-	m->mask = ((size_t)1 << bits) - 1;
-	m->bias = 0;
-	m->w = calloc(m->mask + 1, sizeof *m->w);
-	return m->w ? 0 : -1;
-}
-
-void
-lr_free(struct lr *m)
-{
-	free(m->w);
-	m->w = NULL;
-}
-
-void
-lr_reset(struct lr *m)
-{
-	memset(m->w, 0, (m->mask + 1) * sizeof *m->w);
-	m->bias = 0;
-}
-
-static double
-xscale(size_t n)
-{
-	return n ? 1 / sqrt((double)n) : 0;
+	return n ? 1 / sqrt((double)n) : 0;   /* long and short messages step alike */
 }
 
 double
-lr_logit(const struct lr *m, const struct tok *v, size_t n)
+lr_logit_delta(const struct db_delta *d, const struct tok *v, size_t n)
 {
 	double s = 0;
 	size_t i;
-	for (i = 0; i < n; i++)
-		s += m->w[v[i].h & m->mask];
-	return m->bias + s * xscale(n);
+	for (i = 0; i < n; i++) {
+		const struct delta_slot *p = delta_find(d, v[i].h);
+		if (p && p->wset)
+			s += p->w;
+	}
+	return (d->biasset ? d->bias : 0) + s * lr_xscale(n);
 }
 
 void
-lr_step(struct lr *m, const struct tok *v, size_t n, int y, double eta, double l2)
+lr_step(struct db_delta *d, const struct tok *v, size_t n, int y, double eta, double l2)
 {
-	double z = lr_logit(m, v, n), p = 1 / (1 + exp(-z)), g = (double)y - p, x = xscale(n);
+	double z = lr_logit_delta(d, v, n), g = (double)y - 1 / (1 + exp(-z)), x = lr_xscale(n);
 	size_t i;
 	for (i = 0; i < n; i++) {
-		float *w = &m->w[v[i].h & m->mask];
-		*w += (float)(eta * (g * x - l2 * *w));
+		struct delta_slot *p = delta_find(d, v[i].h);
+		if (!p)
+			continue;
+		if (!p->wset)
+			p->w = 0;
+		p->wset = 1;
+		p->w += (float)(eta * (g * x - l2 * p->w));   /* L2 where the token occurs: lazy, sparse */
 	}
-	m->bias += eta * g * 0.1;
+	d->bias = (d->biasset ? d->bias : 0) + eta * g * 0.1;
+	d->biasset = 1;
+}
+
+void
+lr_zero(struct db_delta *d)
+{
+	size_t i;
+	for (i = 0; i < d->cap; i++)
+		d->v[i].w = 0, d->v[i].wset = 1;
+	d->bias = 0;
+	d->biasset = 1;
 }

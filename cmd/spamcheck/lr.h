@@ -1,25 +1,23 @@
-/* Logistic regression over the same token hashes (hashed features, L2,
- * trained by stochastic gradient descent): a discriminative model beside
- * the Robinson/Fisher one. */
+/* Logistic regression over the same tokens (presence features scaled by
+ * 1/sqrt(tokens), L2, trained by stochastic gradient descent), beside the
+ * Robinson/Fisher model: the weights live with the token counts, in the
+ * training delta while learning and in the database after. */
 #ifndef SPAMCHECK_LR_H
 #define SPAMCHECK_LR_H
 
 #include <stddef.h>
-#include <stdint.h>
+#include "db.h"
 #include "token.h"
 
-struct lr {
-	float *w;
-	size_t mask;             /* weights: mask + 1, a power of two */
-	double bias;
-};
-
-/* 0 ok, -1 ENOMEM */
-int lr_init(struct lr *, unsigned bits);
-void lr_free(struct lr *);
-void lr_reset(struct lr *);
-double lr_logit(const struct lr *, const struct tok *v, size_t n);
-/* one SGD step on a message of label y (1 spam, 0 ham) */
-void lr_step(struct lr *, const struct tok *v, size_t n, int y, double eta, double l2);
+/* the logit of a message from the delta's weights (a token without a set
+ * weight counts 0) */
+double lr_logit_delta(const struct db_delta *, const struct tok *v, size_t n);
+/* one SGD step on a message of label y (1 spam, 0 ham); its tokens must
+ * have slots (delta_add'ed) */
+void lr_step(struct db_delta *, const struct tok *v, size_t n, int y, double eta, double l2);
+/* every weight and the intercept back to 0 */
+void lr_zero(struct db_delta *);
+/* the feature scale of a message of n tokens */
+double lr_xscale(size_t n);
 
 #endif
