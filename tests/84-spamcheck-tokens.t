@@ -105,4 +105,14 @@ ok $? "Received hosts: relays Rh:, the origin's two hops Ro:"
 printf 'Received: from a.example.com by b.example.net\nReceived: from c.example.com by d.example.net\nSubject: two\n\nbody\n' | tok
 has "Rh:a.example.com" && has "Rh:c.example.com" && ! has "Ro:c.example.com"
 ok $? "a chain of two hops has no origin space"
+# software versions in Received are not hosts; an address is
+printf 'Received: from a.example.com (a.example.com [192.0.2.7]) by b.example.net (8.12.5/8.12.5) with ESMTP\nSubject: v\n\nbody\n' | tok
+has "Rh:192.0.2.7" && has "Rh:a.example.com" && ! has "Rh:8.12.5"
+ok $? "Received: versions dropped, hosts and addresses kept"
+
+# HTML without a Content-Type (or as text/plain) is reduced as HTML: its
+# text counts, its tag and attribute names do not
+printf 'Subject: h\n\n\n<html>\n<body bgcolor="#ffffff">\n<font face="Arial">Romance bottle</font>\n</body></html>\n' | tok
+has "romance" && ! has "font" && ! has "bgcolor" && ! has "body"
+ok $? "HTML after blank lines in an untyped body: text kept, tags dropped"
 done_testing

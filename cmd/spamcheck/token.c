@@ -347,6 +347,20 @@ add_type(struct toks *t, const char *ty, const char *st)
 	return toks_add2(t, "C:", ts, tl + 1 + sl);
 }
 
+/* "8.12.5": a software version, not a host (an address has three dots) */
+static int
+is_version(const char *s, size_t n)
+{
+	size_t i, dots = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (!(s[i] >= '0' && s[i] <= '9'))
+			return 0;
+	}
+	return dots != 3;
+}
+
 struct msgstat {
 	int has_date, has_msgid, has_subject, has_to, has_from;
 	unsigned received, nreceived;
@@ -425,7 +439,8 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 				i++;
 			for (st = i; i < n && (is_alnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-'); i++)
 				;
-			if (i - st >= 4 && memchr(s + st, '.', i - st) && i - st < TOK_TEXT_MAX) {
+			if (i - st >= 4 && memchr(s + st, '.', i - st) && i - st < TOK_TEXT_MAX
+			    && !is_version(s + st, i - st)) {
 				char h[TOK_TEXT_MAX];
 				size_t hl = i - st, j;
 				for (j = 0; j < hl; j++)
@@ -560,6 +575,26 @@ is_exec_name(const char *s, size_t n)
 	return 0;
 }
 
+/* HTML sent as text/plain or without a Content-Type: reduced as HTML too,
+ * else its tag and attribute names would be tokens that HTML parts never
+ * give (and which then look like ham) */
+static int
+looks_html(const char *s, size_t n)
+{
+	static const char *const tag[] = { "<html", "<body", "<!doctype html", "<head>" };
+	size_t i, k;
+	if (n > 4096)
+		n = 4096;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '<')
+			continue;
+		for (k = 0; k < sizeof tag / sizeof tag[0]; k++)
+			if (starts_ci(s + i, n - i, tag[k]))
+				return 1;
+	}
+	return 0;
+}
+
 static int
 part_fn(void *arg, const struct mime_part *p)
 {
@@ -629,7 +664,7 @@ part_fn(void *arg, const struct mime_part *p)
 	t->textbytes += c->body.len;
 	if (!t->gtube && c->body.len >= sizeof gtube - 1 && memmem(c->body.s, c->body.len, gtube, sizeof gtube - 1))
 		t->gtube = 1;
-	if (!strcmp(p->subtype, "html") || (c->body.len > 6 && starts_ci(c->body.s, 6, "<html>"))) {
+	if (!strcmp(p->subtype, "html") || (c->body.len > 6 && looks_html(c->body.s, c->body.len))) {
 		struct html_info hi;
 		c->ms->html_parts++;
 		c->text.len = 0;
