@@ -42,9 +42,12 @@ done
 ok $? "trained from directories"
 "$SC" -d "$T/dbL" -L "$T/tr/spam" "$T/tr/ham" 2>/dev/null
 ok $? "trained both classes and the regression with -L"
+# a per-user database fitted on top of the global one (classification adds them)
+"$SC" -d "$T/dbL" -u "$T/udb" -L "$T/tr/spam" "$T/tr/ham" 2>/dev/null && [ -s "$T/udb" ]
+ok $? "-u -L fits a per-user database"
 total=$(wc -l < "$T/test.list")
-for db in db dbL; do
-	awk '{print $2}' "$T/test.list" | xargs "$SC" -d "$T/$db" -l > "$T/verdicts" 2>/dev/null
+for db in db dbL "dbL -u $T/udb"; do
+	awk '{print $2}' "$T/test.list" | xargs "$SC" -d "$T/"$db -l > "$T/verdicts" 2>/dev/null
 	ok $? "$db: listed the held-out messages"
 	wrong=$(paste -d' ' "$T/test.list" "$T/verdicts" | awk '($1 == "ham" && $3 == "spam") || ($1 == "spam" && $3 == "ham")' | wc -l)
 	fpos=$(paste -d' ' "$T/test.list" "$T/verdicts" | awk '$1 == "ham" && $3 == "spam"' | wc -l)

@@ -23,9 +23,9 @@ lr_logit_delta(const struct db_delta *d, const struct tok *v, size_t n)
 }
 
 void
-lr_step(struct db_delta *d, const struct tok *v, size_t n, int y, double eta, double l2)
+lr_step(struct db_delta *d, const struct tok *v, size_t n, int y, double base, double eta, double l2)
 {
-	double z = lr_logit_delta(d, v, n), g = (double)y - 1 / (1 + exp(-z)), x = lr_xscale(n);
+	double z = base + lr_logit_delta(d, v, n), g = (double)y - 1 / (1 + exp(-z)), x = lr_xscale(n);
 	size_t i;
 	for (i = 0; i < n; i++) {
 		struct delta_slot *p = delta_find(d, v[i].h);

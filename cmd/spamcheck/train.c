@@ -242,6 +242,7 @@ run_tokens(const struct opts *o)
 
 struct cvmsg {
 	size_t off, n;           /* its token hashes in cv.h */
+	double base;             /* log-odds from the global weights, when fitting a per-user database */
 	int spam, gtube;
 	unsigned fold;
 	size_t name;             /* offset in cv.names */
@@ -288,6 +289,7 @@ cv_file(void *arg, const char *path)
 	m->spam = c->spam;
 	m->gtube = c->t.gtube;
 	base = base ? base + 1 : path;
+	m->base = 0;
 	m->fold = (unsigned)(tok_hash(base, strlen(base)) % c->k);   /* by name: stable across runs */
 	m->name = c->names.len;
 	if (str_cats(&c->names, path) < 0 || str_catc(&c->names, 0) < 0)
@@ -349,7 +351,7 @@ fit(const struct opts *o, struct db_delta *d, const struct cv *c, unsigned skip)
 		}
 		for (i = 0; i < np; i++) {
 			const struct cvmsg *m = &c->m[perm[i]];
-			lr_step(d, c->h + m->off, m->n, m->spam, o->m.eta / (1 + ep), o->m.l2);
+			lr_step(d, c->h + m->off, m->n, m->spam, m->base, o->m.eta / (1 + ep), o->m.l2);
 		}
 	}
 	free(perm);
@@ -381,7 +383,8 @@ cv_free(struct cv *c)
 }
 
 /* -L: learn both classes' counts and fit the regression on them, starting
- * from the database's weights */
+ * from the database's weights; a per-user database's weights are fitted
+ * on top of the global ones, since classification adds the two */
 int
 run_learn(const struct opts *o, const char *spam, const char *ham)
 {
@@ -408,6 +411,21 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	d.bias = old.bias;
 	d.biasset = 1;
 	db_close(&old);
+	if (o->userdb) {
+		if (db_open(&old, o->dbpath) < 0)
+			die_sys(EXIT_TEMP, "open", o->dbpath);
+		for (i = 0; i < c.nm; i++) {
+			const struct tok *v = c.h + c.m[i].off;
+			size_t j;
+			double sum = 0, w;
+			uint32_t s, g;
+			for (j = 0; j < c.m[i].n; j++)
+				if (db_lookup_w(&old, v[j].h, &s, &g, &w))
+					sum += w;
+			c.m[i].base = old.bias + sum * lr_xscale(c.m[i].n);
+		}
+		db_close(&old);
+	}
 	fit(o, &d, &c, c.k);
 	if (db_update(db, &d) < 0)
 		die_sys(EXIT_TEMP, "update", db);
