@@ -2,10 +2,13 @@
  * absolute deadline, so a client that trickles one byte a minute still
  * meets the deadline. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include "buf.h"
 
 long long
@@ -26,6 +29,7 @@ buf_init(struct buf *b, int fd, char *space, size_t cap)
 	b->timeout_ms = 0;
 	b->deadline_ms = 0;
 	b->eof = 0;
+	b->wkind = -1;
 }
 
 void
@@ -71,6 +75,20 @@ wait_fd(int fd, short events, int timeout_ms, long long deadline_ms)
 		if (errno != EINTR)
 			return -1;
 	}
+}
+
+/* Wait until fd takes more bytes; with no limit set, for as long as it takes. */
+static int
+wait_out(int fd, int timeout_ms, long long deadline_ms)
+{
+	if (timeout_ms <= 0 && deadline_ms <= 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		while (poll(&pfd, 1, -1) < 0)
+			if (errno != EINTR)
+				return -1;
+		return 1;
+	}
+	return wait_fd(fd, POLLOUT, timeout_ms, deadline_ms);
 }
 
 static ssize_t
@@ -184,18 +202,39 @@ buf_getline(struct buf *b, struct str *line, size_t max, char sep)
 	}
 }
 
-int
-buf_writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline_ms)
+/* A blocking write(2) to a peer that stopped reading would hang past every
+ * deadline even after poll(2) said POLLOUT, since POLLOUT promises room for
+ * some bytes, not for n. Sockets get send(MSG_DONTWAIT); pipes get at most
+ * PIPE_BUF bytes after POLLOUT, which is what POLLOUT promises there;
+ * regular files and terminals do not block on a reader. */
+static int
+writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline_ms, int *kind)
 {
+	int fifo = *kind;   /* -1 socket or unknown, 0 other, 1 pipe */
 	while (n > 0) {
 		ssize_t w;
-		if (wait_fd(fd, POLLOUT, timeout_ms, deadline_ms) < 0)
-			return -1;
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+		if (fifo < 0) {
+			w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w < 0 && errno == ENOTSOCK) {
+				struct stat st;
+				fifo = *kind = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 				continue;
-			return -1;
+			}
+		} else if (fifo) {
+			if (wait_out(fd, timeout_ms, deadline_ms) < 0)
+				return -1;
+			w = write(fd, p, n > PIPE_BUF ? PIPE_BUF : n);
+		} else {
+			w = write(fd, p, n);
+		}
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			if (wait_out(fd, timeout_ms, deadline_ms) < 0)
+				return -1;
+			continue;
 		}
 		p += w;
 		n -= (size_t)w;
@@ -204,11 +243,18 @@ buf_writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline
 }
 
 int
+buf_writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline_ms)
+{
+	int kind = -1;
+	return writeall(fd, p, n, timeout_ms, deadline_ms, &kind);
+}
+
+int
 buf_flush(struct buf *b)
 {
 	size_t n = b->len;
 	b->len = 0;
-	return buf_writeall(b->fd, b->p, n, b->timeout_ms, b->deadline_ms);
+	return writeall(b->fd, b->p, n, b->timeout_ms, b->deadline_ms, &b->wkind);
 }
 
 int
@@ -218,7 +264,7 @@ buf_put(struct buf *b, const char *s, size_t n)
 		if (buf_flush(b) < 0)
 			return -1;
 		if (n >= b->cap)
-			return buf_writeall(b->fd, s, n, b->timeout_ms, b->deadline_ms);
+			return writeall(b->fd, s, n, b->timeout_ms, b->deadline_ms, &b->wkind);
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;

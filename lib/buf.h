@@ -18,6 +18,7 @@ struct buf {
 	int timeout_ms;   /* per read/write wait; <= 0 means none */
 	long long deadline_ms; /* absolute monotonic deadline; 0 means none */
 	int eof;          /* read side saw end of input */
+	int wkind;        /* write side: -1 socket or not yet known, 0 file, 1 pipe */
 };
 
 /* buf_getline results */

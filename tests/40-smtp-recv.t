@@ -161,6 +161,9 @@ t.eq(queued(), [], "nothing queued from refused BDAT")
 for code, want in ((31, 554), (11, 554), (53, 452), (71, 451), (61, 451)):
     out, err, _ = run(MAIL + b"DATA\r\nx\r\n.\r\nNOOP\r\n", extra={"FAKEQ_EXIT": str(code)})
     t.eq(smtp_codes(out)[-2:], [want, 250], "queue program exit %d -> %d" % (code, want))
+    if code in (31, 11):
+        ecode = out.split(b"\r\n")[-3].split(b" ")[1]
+        t.eq(ecode, b"5.7.1" if code == 31 else b"5.3.0", "queue program exit %d -> enhanced code %s" % (code, ecode.decode()))
 out, err, _ = run(MAIL + b"DATA\r\n" + b"x" * 100 + b"\r\n" * 20000 + b".\r\nNOOP\r\n", extra={"FAKEQ_KILL": "10"})
 t.eq(smtp_codes(out)[-2:], [451, 250], "queue program killed mid-write -> 451, session goes on")
 t.eq(queued(), [], "nothing queued from the killed queue program")

@@ -65,6 +65,19 @@ t.ok(fh.readline().startswith(b"+OK"), "QUIT")
 fh.close()
 s.close()
 
+# after STLS the checkpassword chain gets the TLS pipes as fds 0/1
+import ssl
+ca = env.make_cert()
+port_t = env.server(["tls-serve", "pop-serve", "-k", cp, pmtest.bin("pop-serve"), "-m", "Maildir"], env=FAST)
+p = poplib.POP3("127.0.0.1", port_t, timeout=10)
+p.stls(context=ssl.create_default_context(cafile=ca))
+p.user("u@example.test")
+t.ok(p.pass_("right pw").startswith(b"+OK 1 messages"), "checkpassword mode after STLS")
+t.ok(b"hello" in p.retr(1)[1], "RETR inside TLS through the subprogram")
+p.quit()
+time.sleep(0.2)
+t.ok("tls=yes" in env.log(port_t) and "right pw" not in env.log(port_t), "the subprogram logs tls=yes; no password logged")
+
 # pop-serve -m on its own is a drop-in qmail-pop3d
 r = env.run(["pop-serve", "-m", md], input=b"STAT\r\nUIDL\r\nQUIT\r\n")
 t.eq(r.stdout, b"+OK 1 messages (22 octets)\r\n+OK 1 22\r\n+OK unique-id listing follows\r\n"

@@ -96,4 +96,23 @@ ok $? "token count stays bounded"
 printf 'Subject: t\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' | tok
 has "GTUBE"
 ok $? "GTUBE recognised"
+# Received: the last two hops of a longer chain (the origin, below any
+# list or forwarder) are a token space of their own
+printf 'Received: from list.example.org by mx.example.test\nReceived: from relay.example.net by list.example.org\nReceived: from origin.example.com by relay.example.net\nSubject: hops\n\nbody\n' > "$T/m9"
+tok < "$T/m9"
+has "Rh:list.example.org" && has "Rh:mx.example.test" && has "Ro:origin.example.com" && has "Ro:relay.example.net" && ! has "Rh:origin.example.com"
+ok $? "Received hosts: relays Rh:, the origin's two hops Ro:"
+printf 'Received: from a.example.com by b.example.net\nReceived: from c.example.com by d.example.net\nSubject: two\n\nbody\n' | tok
+has "Rh:a.example.com" && has "Rh:c.example.com" && ! has "Ro:c.example.com"
+ok $? "a chain of two hops has no origin space"
+# software versions in Received are not hosts; an address is
+printf 'Received: from a.example.com (a.example.com [192.0.2.7]) by b.example.net (8.12.5/8.12.5) with ESMTP\nSubject: v\n\nbody\n' | tok
+has "Rh:192.0.2.7" && has "Rh:a.example.com" && ! has "Rh:8.12.5"
+ok $? "Received: versions dropped, hosts and addresses kept"
+
+# HTML without a Content-Type (or as text/plain) is reduced as HTML: its
+# text counts, its tag and attribute names do not
+printf 'Subject: h\n\n\n<html>\n<body bgcolor="#ffffff">\n<font face="Arial">Romance bottle</font>\n</body></html>\n' | tok
+has "romance" && ! has "font" && ! has "bgcolor" && ! has "body"
+ok $? "HTML after blank lines in an untyped body: text kept, tags dropped"
 done_testing

@@ -62,6 +62,17 @@ reply(struct sess *s, const char *status, const char *text)
 #define OK(s, t) reply((s), "+OK", (t))
 #define ERR(s, t) reply((s), "-ERR", (t))
 
+/* buf's timeouts guard poll(2); a blocking write(2) of a big buffer to a
+ * client that stopped reading would still hang, so the fds are made
+ * non-blocking (buf retries EAGAIN through poll) */
+static void
+nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
 static int
 loopback(const char *ip)
 {
@@ -234,6 +245,8 @@ run_checkpw(struct sess *s, const char *pass)
 	pid = fork();
 	if (pid == 0) {
 		close(p[1]);
+		nonblock(s->in.fd, 0);   /* the checkpassword chain expects blocking fds */
+		nonblock(s->out.fd, 0);
 		if ((s->in.fd != 0 && dup2(s->in.fd, 0) < 0) || (s->out.fd != 1 && dup2(s->out.fd, 1) < 0)
 		    || (p[0] != 3 && (dup2(p[0], 3) < 0 || close(p[0]) < 0)))
 			_exit(EXIT_TEMP);
@@ -256,6 +269,8 @@ run_checkpw(struct sess *s, const char *pass)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	sigaction(SIGPIPE, &old, NULL);
+	nonblock(s->in.fd, 1);   /* the child shared our file descriptions */
+	nonblock(s->out.fd, 1);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		s->endwhy = "checkpassword-done";
 		log_session(s, "login", "ok", 0);
@@ -384,6 +399,8 @@ cmd_stls(struct sess *s)
 	 * the session starts over */
 	buf_init(&s->in, rfd, s->inspace, sizeof s->inspace);
 	buf_init(&s->out, wfd, s->outspace, sizeof s->outspace);
+	nonblock(rfd, 1);
+	nonblock(wfd, 1);
 	buf_timeout(&s->in, s->o->timeout_ms);
 	buf_timeout(&s->out, s->o->timeout_ms);
 	s->tls = 1;
@@ -503,16 +520,7 @@ listing(struct sess *s, const struct popcmd *c, int uidl)
 static int
 send_msg(struct sess *s, unsigned long i, unsigned long long lines)
 {
-	struct str first = STR_INIT;
-	int r;
-	if (str_copys(&first, "+OK ") < 0 || str_catu(&first, s->mb.msg[i].size) < 0
-	    || str_cats(&first, " octets\r\n") < 0) {
-		str_free(&first);
-		ERR(s, "[SYS/TEMP] out of memory");
-		return GO_ON;
-	}
-	r = mbox_send(&s->mb, i, &s->out, &first, lines);
-	str_free(&first);
+	int r = mbox_send(&s->mb, i, &s->out, lines);
 	if (r == MBOX_SEND_WRITE || r == MBOX_SEND_READ) {
 		if (r == MBOX_SEND_READ)
 			warn_sys("read", "a message");
@@ -615,6 +623,8 @@ session_run(const struct popopt *o)
 	s.ip = getenv("TCPREMOTEIP");
 	buf_init(&s.in, 0, s.inspace, sizeof s.inspace);
 	buf_init(&s.out, 1, s.outspace, sizeof s.outspace);
+	nonblock(0, 1);
+	nonblock(1, 1);
 	buf_timeout(&s.in, o->timeout_ms);
 	buf_timeout(&s.out, o->timeout_ms);
 	/* POPSERVE_TLS: set by our own checkpassword mode for its -m child */

@@ -12,7 +12,7 @@
 int
 auth_offered(const struct session *s)
 {
-	return !s->authuser.len && (s->tls || s->o.plainauth);
+	return !s->authuser.len && (s->tls || (s->o.plainauth && !s->tls_required));
 }
 
 static void

@@ -92,6 +92,9 @@ msg_end(struct session *s)
 			text = "250 2.0.0 Ok: queued";
 			result = "queued";
 			s->msgs++;
+		} else if (code == QQ_PERM_REFUSED) {
+			/* a content filter (spamcheck -q) said no */
+			text = "554 5.7.1 Message refused by content policy";
 		} else if (code > 0 && QQ_IS_PERM(code)) {
 			text = "554 5.3.0 Message refused by the queue";
 		} else if (code == QQ_TEMP_WRITE) {

@@ -14,15 +14,17 @@
 #include "db.h"
 #include "str.h"
 
-static const char magic[8] = { 'p', 'm', 's', 'p', 'a', 'm', '1', '\n' };
-enum { HEADER = 64, ENTRY = 16 };
+static const char magic1[8] = { 'p', 'm', 's', 'p', 'a', 'm', '1', '\n' };
+static const char magic[8] = { 'p', 'm', 's', 'p', 'a', 'm', '2', '\n' };
+enum { HEADER = 64, ENTRY = 16, WEIGHT = 4 };
 
 struct header {
 	char magic[8];
 	uint32_t order;          /* 0x01020304 in host order: a foreign file is refused */
 	uint32_t entry;          /* ENTRY */
 	uint64_t count, nspam, nham;
-	char pad[HEADER - 40];
+	double bias;             /* version 2 */
+	char pad[HEADER - 48];
 };
 
 int
@@ -30,7 +32,8 @@ db_open(struct db *d, const char *path)
 {
 	struct stat st;
 	struct header h;
-	int fd;
+	int fd, v2;
+	uint64_t per;
 	memset(d, 0, sizeof *d);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -47,8 +50,11 @@ db_open(struct db *d, const char *path)
 	}
 	close(fd);
 	memcpy(&h, d->map, sizeof h);
-	if (memcmp(h.magic, magic, sizeof magic) || h.order != 0x01020304 || h.entry != ENTRY
-	    || h.count > (d->maplen - HEADER) / ENTRY || HEADER + h.count * ENTRY != d->maplen) {
+	v2 = !memcmp(h.magic, magic, sizeof magic);
+	per = ENTRY + (v2 ? WEIGHT : 0);
+	if ((!v2 && memcmp(h.magic, magic1, sizeof magic1)) || h.order != 0x01020304 || h.entry != ENTRY
+	    || h.count > (d->maplen - HEADER) / per || HEADER + h.count * per != d->maplen
+	    || (v2 && !(h.bias > -1e6 && h.bias < 1e6))) {
 		db_close(d);
 		errno = EPROTO;
 		return -1;
@@ -57,6 +63,10 @@ db_open(struct db *d, const char *path)
 	d->nspam = h.nspam;
 	d->nham = h.nham;
 	d->e = (const struct db_entry *)((const char *)d->map + HEADER);
+	if (v2) {
+		d->w = (const float *)((const char *)d->map + HEADER + h.count * ENTRY);
+		d->bias = h.bias;
+	}
 	return 0;
 corrupt:
 	errno = EPROTO;
@@ -73,8 +83,9 @@ db_close(struct db *d)
 	memset(d, 0, sizeof *d);
 }
 
-int
-db_lookup(const struct db *d, uint64_t h, uint32_t *spam, uint32_t *ham)
+/* the index of token h, or d->count if absent */
+static size_t
+db_find(const struct db *d, uint64_t h)
 {
 	size_t lo, hi, g, step;
 	if (!d->count)
@@ -99,12 +110,30 @@ db_lookup(const struct db *d, uint64_t h, uint32_t *spam, uint32_t *ham)
 		else
 			hi = m;
 	}
-	if (lo < d->count && d->e[lo].h == h) {
-		*spam = d->e[lo].spam;
-		*ham = d->e[lo].ham;
-		return 1;
-	}
-	return 0;
+	return lo < d->count && d->e[lo].h == h ? lo : d->count;
+}
+
+int
+db_lookup(const struct db *d, uint64_t h, uint32_t *spam, uint32_t *ham)
+{
+	size_t i = db_find(d, h);
+	if (i >= d->count)
+		return 0;
+	*spam = d->e[i].spam;
+	*ham = d->e[i].ham;
+	return 1;
+}
+
+int
+db_lookup_w(const struct db *d, uint64_t h, uint32_t *spam, uint32_t *ham, double *w)
+{
+	size_t i = db_find(d, h);
+	if (i >= d->count)
+		return 0;
+	*spam = d->e[i].spam;
+	*ham = d->e[i].ham;
+	*w = d->w ? d->w[i] : 0;
+	return 1;
 }
 
 void
@@ -141,6 +170,18 @@ delta_grow(struct db_delta *x)
 	x->v = v;
 	x->cap = ncap;
 	return 0;
+}
+
+struct delta_slot *
+delta_find(const struct db_delta *x, uint64_t h)
+{
+	size_t k;
+	if (!x->cap)
+		return NULL;
+	for (k = (size_t)h & (x->cap - 1); x->v[k].used; k = (k + 1) & (x->cap - 1))
+		if (x->v[k].h == h)
+			return &x->v[k];
+	return NULL;
 }
 
 int
@@ -185,7 +226,7 @@ apply(uint32_t have, int32_t d)
 }
 
 static int
-put_entry(struct buf *b, uint64_t h, uint32_t s, uint32_t g, uint64_t *count)
+put_entry(struct buf *b, uint64_t h, uint32_t s, uint32_t g, float w, float *ws, uint64_t *count)
 {
 	struct db_entry e;
 	if (!s && !g)
@@ -193,7 +234,7 @@ put_entry(struct buf *b, uint64_t h, uint32_t s, uint32_t g, uint64_t *count)
 	e.h = h;
 	e.spam = s;
 	e.ham = g;
-	(*count)++;
+	ws[(*count)++] = w;
 	return buf_put(b, (const char *)&e, sizeof e);
 }
 
@@ -207,6 +248,7 @@ db_update(const char *path, struct db_delta *x)
 	char space[BUF_SIZE * 4];
 	size_t i, j = 0, n = 0;
 	uint64_t count = 0;
+	float *ws = NULL;
 	int lfd = -1, fd = -1, dfd, rc = -1, e;
 	const char *slash;
 	memset(&old, 0, sizeof old);
@@ -224,6 +266,8 @@ db_update(const char *path, struct db_delta *x)
 		if (x->v[i].used)
 			x->v[n++] = x->v[i];
 	qsort(x->v, n, sizeof *x->v, cmp_slot);
+	if (!(ws = malloc((old.count + n + 1) * sizeof *ws)))
+		goto done;
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto done;
@@ -233,24 +277,26 @@ db_update(const char *path, struct db_delta *x)
 		goto done;
 	for (i = 0; i < old.count || j < n;) {
 		if (j >= n || (i < old.count && old.e[i].h < x->v[j].h)) {
-			if (put_entry(&b, old.e[i].h, old.e[i].spam, old.e[i].ham, &count) < 0)
+			if (put_entry(&b, old.e[i].h, old.e[i].spam, old.e[i].ham, old.w ? old.w[i] : 0, ws, &count) < 0)
 				goto done;
 			i++;
 		} else if (i >= old.count || x->v[j].h < old.e[i].h) {
-			if (put_entry(&b, x->v[j].h, apply(0, x->v[j].spam), apply(0, x->v[j].ham), &count) < 0)
+			if (put_entry(&b, x->v[j].h, apply(0, x->v[j].spam), apply(0, x->v[j].ham),
+			    x->v[j].wset ? x->v[j].w : 0, ws, &count) < 0)
 				goto done;
 			j++;
 		} else {
-			if (put_entry(&b, x->v[j].h, apply(old.e[i].spam, x->v[j].spam),
-			    apply(old.e[i].ham, x->v[j].ham), &count) < 0)
+			if (put_entry(&b, x->v[j].h, apply(old.e[i].spam, x->v[j].spam), apply(old.e[i].ham, x->v[j].ham),
+			    x->v[j].wset ? x->v[j].w : old.w ? old.w[i] : 0, ws, &count) < 0)
 				goto done;
 			i++;
 			j++;
 		}
 	}
-	if (buf_flush(&b) < 0)
+	if (buf_put(&b, (const char *)ws, count * sizeof *ws) < 0 || buf_flush(&b) < 0)
 		goto done;
 	memcpy(h.magic, magic, sizeof magic);
+	h.bias = x->biasset ? x->bias : old.bias;
 	h.order = 0x01020304;
 	h.entry = ENTRY;
 	h.count = count;
@@ -284,6 +330,7 @@ done:
 		unlink(tmp.s);
 	}
 	db_close(&old);
+	free(ws);
 	if (lfd >= 0)
 		close(lfd);
 	str_free(&tmp);

@@ -1,6 +1,7 @@
-/* The token database: one file, a 64-byte header then entries sorted by
- * token hash, memory-mapped read-only by each classifier process (opening
- * it costs one open and one mmap). Updates merge into a new file under a
+/* The token database: one file, a 64-byte header, entries sorted by token
+ * hash, then one logistic-regression weight (float) per entry in the same
+ * order; memory-mapped read-only by each classifier process (opening it
+ * costs one open and one mmap). Version 1 files (no weights) still open. Updates merge into a new file under a
  * lock file, fsync it and rename it into place: a running classifier
  * keeps its old mapping, a new one sees the whole new file. */
 #ifndef SPAMCHECK_DB_H
@@ -19,7 +20,9 @@ struct db {
 	void *map;
 	size_t maplen;
 	const struct db_entry *e;
+	const float *w;          /* NULL: a version 1 file, every weight 0 */
 	uint64_t count, nspam, nham;
+	double bias;             /* the regression's intercept */
 };
 
 /* 0 ok (a missing file is an empty database), -1 errno (EPROTO: corrupt). */
@@ -27,19 +30,31 @@ int db_open(struct db *, const char *path);
 void db_close(struct db *);
 /* 1 found (counts stored), 0 not */
 int db_lookup(const struct db *, uint64_t h, uint32_t *spam, uint32_t *ham);
+/* the same with the token's regression weight (0 in a version 1 file) */
+int db_lookup_w(const struct db *, uint64_t h, uint32_t *spam, uint32_t *ham, double *w);
 
 /* Pending changes from training: per-token and per-class message deltas. */
 struct db_delta {
-	struct delta_slot { uint64_t h; int32_t spam, ham; int used; } *v;
+	struct delta_slot {
+		uint64_t h;
+		int32_t spam, ham;
+		float w;             /* the token's new weight, if wset */
+		uint8_t used, wset;
+	} *v;
 	size_t n, cap;
 	int64_t nspam, nham;
+	double bias;             /* the new intercept, if biasset */
+	int biasset;
 };
 
 void delta_init(struct db_delta *);
 void delta_free(struct db_delta *);
 /* count every token of t with dspam/dham (+1 learn, -1 unlearn); -1 ENOMEM */
 int delta_add(struct db_delta *, const struct toks *, int dspam, int dham);
-/* Merge into the database at path atomically. 0 ok, -1 errno. */
+/* token h's slot, NULL if none */
+struct delta_slot *delta_find(const struct db_delta *, uint64_t h);
+/* Merge into the database at path atomically (counts added, weights
+ * replaced where set). 0 ok, -1 errno. */
 int db_update(const char *path, struct db_delta *);
 
 #endif

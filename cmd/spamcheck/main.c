@@ -3,6 +3,7 @@
  *   queue filter:  spamcheck [opts] -q queue-add     (qmail-queue protocol)
  *   delivery:      spamcheck [opts] -p prog [arg...] (verdict in the env)
  *   training:      spamcheck [opts] -s|-n|-S|-N [path...]
+ *                  spamcheck [opts] -L spampath hampath  (counts and regression)
  *   listing:       spamcheck [opts] -l path...
  *   evaluation:    spamcheck [opts] -x K spampath hampath
  *   tokens:        spamcheck -k < msg */
@@ -16,7 +17,7 @@
 #include "str.h"
 
 #define USAGE "spamcheck [-e] [-v] [-k] [-d db] [-u userdb] [-m bytes] [-H hamcut] [-C spamcut] [-R rejectcut]" \
-	" [-T name=value] [-q prog... | -p prog... | -s|-n|-S|-N [path...] | -l path... | -x k spam ham]"
+	" [-T name=value] [-q prog... | -p prog... | -s|-n|-S|-N [path...] | -L spam ham | -l path... | -x k spam ham]"
 
 static struct str defdb = STR_INIT;
 
@@ -64,6 +65,18 @@ tune(struct model *m, const char *kv)
 		m->comb = u;
 	else if (nl == 6 && !memcmp(kv, "maxtok", 6) && scan_uint(eq + 1, TOK_MAX, &u) == 0 && u)
 		m->maxtok = u;
+	else if (nl == 6 && !memcmp(kv, "epochs", 6) && scan_uint(eq + 1, 1000, &u) == 0)
+		m->epochs = u;
+	else if (nl == 4 && !memcmp(kv, "seed", 4) && scan_uint(eq + 1, 1000000, &u) == 0)
+		m->seed = u;
+	else if (nl == 3 && !memcmp(kv, "eta", 3))
+		m->eta = number(eq + 1, 100);
+	else if (nl == 2 && !memcmp(kv, "l2", 2))
+		m->l2 = number(eq + 1, 1);
+	else if (nl == 6 && !memcmp(kv, "fclamp", 6))
+		m->fclamp = number(eq + 1, 1000);
+	else if (nl == 3 && !memcmp(kv, "lrw", 3))
+		m->lrw = number(eq + 1, 100);
 	else
 		die_usage(USAGE);
 }
@@ -79,7 +92,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	model_defaults(&o.m);
 	o.prefix = MSG_PREFIX_DEFAULT;
-	while ((c = getopt(argc, argv, "+evkd:u:m:H:C:R:T:qpsnSNlx:")) != -1) {
+	while ((c = getopt(argc, argv, "+evkd:u:m:H:C:R:T:qpsnSNlLx:")) != -1) {
 		switch (c) {
 		case 'e': o.exitcode = 1; break;
 		case 'v': o.verbose = 1; break;
@@ -94,7 +107,7 @@ main(int argc, char **argv)
 		case 'C': o.m.spam_cut = number(optarg, 1); break;
 		case 'R': o.m.reject_cut = number(optarg, 1); break;
 		case 'T': tune(&o.m, optarg); break;
-		case 'q': case 'p': case 'l': case 'k':
+		case 'q': case 'p': case 'l': case 'k': case 'L':
 			if (mode && mode != 't')
 				die_usage(USAGE);
 			mode = c;
@@ -143,6 +156,10 @@ main(int argc, char **argv)
 		if (argc != 2)
 			die_usage(USAGE);
 		return run_cv(&o, k, argv[0], argv[1]);
+	case 'L':
+		if (argc != 2)
+			die_usage(USAGE);
+		return run_learn(&o, argv[0], argv[1]);
 	}
 	die_usage(USAGE);
 }

@@ -1,7 +1,8 @@
 /* The statistical model: Robinson's per-token estimate f(w) with a
  * Bayesian prior, Fisher's chi-square combination of the most telling
  * tokens (spam and ham evidence both), over one or two databases (global
- * plus per-user, counts added). */
+ * plus per-user, counts added); its log-odds, bounded, added to those of a
+ * logistic regression over the same tokens (weights added likewise). */
 #ifndef SPAMCHECK_SCORE_H
 #define SPAMCHECK_SCORE_H
 
@@ -15,15 +16,19 @@ struct model {
 	double mindev;           /* tokens with |f - 0.5| below this are ignored */
 	unsigned maxtok;         /* most extreme tokens used */
 	unsigned comb;           /* 0 Fisher (1 + S - H) / 2, 1 ratio of the two chi-square tails */
-	double scale;            /* score = 1 / (1 + exp(-logit / scale)) for comb 1 */
+	double scale;            /* Fisher log-odds / scale, for comb 1 */
+	double fclamp, lrw;      /* logit = clamp(Fisher / scale, +-fclamp) + lrw * regression logit */
 	double ham_cut, spam_cut, reject_cut;
+	unsigned epochs, seed;   /* logistic regression: SGD passes (0: none), shuffle seed */
+	double eta, l2;          /* its step size and L2 strength */
 };
 
 enum verdict { V_HAM, V_UNSURE, V_SPAM };
 
 struct result {
-	double score;            /* 0 ham .. 1 spam */
-	double logit;            /* ln(score / (1 - score)), unsaturated where the combination allows */
+	double score;            /* 0 ham .. 1 spam: 1 / (1 + exp(-logit)) */
+	double logit;            /* the combined log-odds */
+	double flogit, lrlogit;  /* Fisher's (unscaled) and the regression's */
 	enum verdict v;
 	unsigned used;           /* tokens that counted */
 	int gtube;
@@ -33,10 +38,10 @@ struct result {
 };
 
 void model_defaults(struct model *);
-/* counts for token h from the databases (either may be NULL) */
-typedef int (*count_fn)(void *arg, uint64_t h, double *spam, double *ham);
+/* counts and regression weight for token h; 0 if unknown */
+typedef int (*count_fn)(void *arg, uint64_t h, double *spam, double *ham, double *w);
 void score_counts(const struct model *, const struct toks *, count_fn, void *arg,
-    double nspam, double nham, struct result *);
+    double nspam, double nham, double bias, struct result *);
 void score(const struct model *, const struct toks *, const struct db *global, const struct db *user, struct result *);
 enum verdict verdict_of(const struct model *, double score);
 

@@ -46,5 +46,6 @@ int run_train(const struct opts *, int dspam, int dham, char **paths);
 int run_list(const struct opts *, char **paths);
 int run_tokens(const struct opts *);
 int run_cv(const struct opts *, unsigned k, const char *spam, const char *ham);
+int run_learn(const struct opts *, const char *spam, const char *ham);
 
 #endif

@@ -347,8 +347,23 @@ add_type(struct toks *t, const char *ty, const char *st)
 	return toks_add2(t, "C:", ts, tl + 1 + sl);
 }
 
+/* "8.12.5": a software version, not a host (an address has three dots) */
+static int
+is_version(const char *s, size_t n)
+{
+	size_t i, dots = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (!(s[i] >= '0' && s[i] <= '9'))
+			return 0;
+	}
+	return dots != 3;
+}
+
 struct msgstat {
 	int has_date, has_msgid, has_subject, has_to, has_from;
+	unsigned received, nreceived;
 	int html_parts, text_parts, other_parts, att_exec, hidden, imgs;
 	size_t html_text, plain_text;
 	unsigned caps, letters;
@@ -413,6 +428,9 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	if (!strcmp(name, "received")) {
 		/* host names and addresses only: ids and dates are noise */
 		const char *s = v->s ? v->s : "";
+		/* the last two hops of a longer chain are the origin's (a
+		 * list's or forwarder's hops sit above them): their own space */
+		const char *hp = ++ms->received + 2 > ms->nreceived && ms->nreceived > 2 ? "Ro:" : "Rh:";
 		size_t i = 0, n = v->len;
 		unsigned cnt = 0;
 		while (i < n && cnt < 12) {
@@ -421,12 +439,13 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 				i++;
 			for (st = i; i < n && (is_alnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-'); i++)
 				;
-			if (i - st >= 4 && memchr(s + st, '.', i - st) && i - st < TOK_TEXT_MAX) {
+			if (i - st >= 4 && memchr(s + st, '.', i - st) && i - st < TOK_TEXT_MAX
+			    && !is_version(s + st, i - st)) {
 				char h[TOK_TEXT_MAX];
 				size_t hl = i - st, j;
 				for (j = 0; j < hl; j++)
 					h[j] = (char)lower((unsigned char)s[st + j]);
-				if (toks_add2(t, "Rh:", h, hl) < 0)
+				if (toks_add2(t, hp, h, hl) < 0)
 					return -1;
 				cnt++;
 			}
@@ -515,6 +534,12 @@ headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
 	size_t pos = 0;
 	unsigned n = 0;
 	int rc = 0;
+	while (n < HDR_FIELDS_MAX && mime_field_next(h, hl, &pos, &f)) {   /* count the hops first */
+		n++;
+		ms->nreceived += f.namelen == 8 && !strncasecmp(f.name, "received", 8);
+	}
+	pos = 0;
+	n = 0;
 	while (n < HDR_FIELDS_MAX && mime_field_next(h, hl, &pos, &f)) {
 		n++;
 		if (tok_header_ignored(f.name, f.namelen))
@@ -546,6 +571,26 @@ is_exec_name(const char *s, size_t n)
 		size_t el = strlen(ext[i]);
 		if (n >= el && starts_ci(s + n - el, el, ext[i]))
 			return 1;
+	}
+	return 0;
+}
+
+/* HTML sent as text/plain or without a Content-Type: reduced as HTML too,
+ * else its tag and attribute names would be tokens that HTML parts never
+ * give (and which then look like ham) */
+static int
+looks_html(const char *s, size_t n)
+{
+	static const char *const tag[] = { "<html", "<body", "<!doctype html", "<head>" };
+	size_t i, k;
+	if (n > 4096)
+		n = 4096;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '<')
+			continue;
+		for (k = 0; k < sizeof tag / sizeof tag[0]; k++)
+			if (starts_ci(s + i, n - i, tag[k]))
+				return 1;
 	}
 	return 0;
 }
@@ -619,7 +664,7 @@ part_fn(void *arg, const struct mime_part *p)
 	t->textbytes += c->body.len;
 	if (!t->gtube && c->body.len >= sizeof gtube - 1 && memmem(c->body.s, c->body.len, gtube, sizeof gtube - 1))
 		t->gtube = 1;
-	if (!strcmp(p->subtype, "html") || (c->body.len > 6 && starts_ci(c->body.s, 6, "<html>"))) {
+	if (!strcmp(p->subtype, "html") || (c->body.len > 6 && looks_html(c->body.s, c->body.len))) {
 		struct html_info hi;
 		c->ms->html_parts++;
 		c->text.len = 0;

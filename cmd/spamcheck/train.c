@@ -14,6 +14,7 @@
 #include "die.h"
 #include "exitcode.h"
 #include "log.h"
+#include "lr.h"
 #include "spamcheck.h"
 
 enum { DIR_ENTRIES_MAX = 1000000 };
@@ -241,6 +242,7 @@ run_tokens(const struct opts *o)
 
 struct cvmsg {
 	size_t off, n;           /* its token hashes in cv.h */
+	double base;             /* log-odds from the global weights, when fitting a per-user database */
 	int spam, gtube;
 	unsigned fold;
 	size_t name;             /* offset in cv.names */
@@ -287,6 +289,7 @@ cv_file(void *arg, const char *path)
 	m->spam = c->spam;
 	m->gtube = c->t.gtube;
 	base = base ? base + 1 : path;
+	m->base = 0;
 	m->fold = (unsigned)(tok_hash(base, strlen(base)) % c->k);   /* by name: stable across runs */
 	m->name = c->names.len;
 	if (str_cats(&c->names, path) < 0 || str_catc(&c->names, 0) < 0)
@@ -308,19 +311,131 @@ cv_count(struct db_delta *d, const struct cv *c, const struct cvmsg *m, int sign
 }
 
 static int
-cv_lookup(void *arg, uint64_t h, double *spam, double *ham)
+cv_lookup(void *arg, uint64_t h, double *spam, double *ham, double *w)
 {
-	const struct db_delta *d = arg;
-	size_t k = (size_t)h & (d->cap - 1);
-	while (d->v[k].used) {
-		if (d->v[k].h == h) {
-			*spam = d->v[k].spam;
-			*ham = d->v[k].ham;
-			return d->v[k].spam > 0 || d->v[k].ham > 0;
+	const struct delta_slot *p = delta_find(arg, h);
+	if (!p)
+		return 0;
+	*spam = p->spam;
+	*ham = p->ham;
+	*w = p->wset ? p->w : 0;
+	return p->spam > 0 || p->ham > 0;
+}
+
+/* The regression: o->m.epochs passes of SGD over the messages of c not
+ * in fold skip (c->k for none), each pass in a new random order (a pass
+ * in class order would learn one class, then unlearn it), the step
+ * shrinking as 1 / pass. */
+static void
+fit(const struct opts *o, struct db_delta *d, const struct cv *c, unsigned skip)
+{
+	size_t *perm, np, i, j, t;
+	uint64_t rnd = 0x9e3779b97f4a7c15ULL * (o->m.seed + 1);
+	unsigned ep;
+	if (!o->m.epochs)
+		return;
+	if (!(perm = calloc(c->nm ? c->nm : 1, sizeof *perm)))
+		die_nomem(EXIT_TEMP);
+	for (ep = 0; ep < o->m.epochs; ep++) {
+		for (np = i = 0; i < c->nm; i++)
+			if (c->m[i].fold != skip)
+				perm[np++] = i;
+		for (i = np; i > 1; i--) {   /* Fisher-Yates, xorshift64 */
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			j = (size_t)(rnd % i);
+			t = perm[i - 1];
+			perm[i - 1] = perm[j];
+			perm[j] = t;
 		}
-		k = (k + 1) & (d->cap - 1);
+		for (i = 0; i < np; i++) {
+			const struct cvmsg *m = &c->m[perm[i]];
+			lr_step(d, c->h + m->off, m->n, m->spam, m->base, o->m.eta / (1 + ep), o->m.l2);
+		}
 	}
-	return 0;
+	free(perm);
+}
+
+static void
+cv_load(struct cv *c, const struct opts *o, unsigned k, const char *spam, const char *ham)
+{
+	memset(c, 0, sizeof *c);
+	c->o = o;
+	c->k = k;
+	toks_init(&c->t);
+	c->spam = 1;
+	if (each_message(spam, cv_file, c) < 0)
+		die_sys(EXIT_TEMP, "read", spam);
+	c->spam = 0;
+	if (each_message(ham, cv_file, c) < 0)
+		die_sys(EXIT_TEMP, "read", ham);
+}
+
+static void
+cv_free(struct cv *c)
+{
+	toks_free(&c->t);
+	free(c->m);
+	free(c->h);
+	str_free(&c->names);
+	str_free(&c->msg);
+}
+
+/* -L: learn both classes' counts and fit the regression on them, starting
+ * from the database's weights; a per-user database's weights are fitted
+ * on top of the global ones, since classification adds the two */
+int
+run_learn(const struct opts *o, const char *spam, const char *ham)
+{
+	struct cv c;
+	struct db_delta d;
+	struct db old;
+	struct logline l;
+	const char *db = o->userdb ? o->userdb : o->dbpath;
+	size_t i;
+	cv_load(&c, o, 1, spam, ham);
+	delta_init(&d);
+	for (i = 0; i < c.nm; i++)
+		cv_count(&d, &c, &c.m[i], 1);
+	if (db_open(&old, db) < 0)
+		die_sys(EXIT_TEMP, "open", db);
+	for (i = 0; i < d.cap; i++)
+		if (d.v[i].used) {
+			uint32_t s, g;
+			double w = 0;
+			db_lookup_w(&old, d.v[i].h, &s, &g, &w);
+			d.v[i].w = (float)w;
+			d.v[i].wset = 1;
+		}
+	d.bias = old.bias;
+	d.biasset = 1;
+	db_close(&old);
+	if (o->userdb) {
+		if (db_open(&old, o->dbpath) < 0)
+			die_sys(EXIT_TEMP, "open", o->dbpath);
+		for (i = 0; i < c.nm; i++) {
+			const struct tok *v = c.h + c.m[i].off;
+			size_t j;
+			double sum = 0, w;
+			uint32_t s, g;
+			for (j = 0; j < c.m[i].n; j++)
+				if (db_lookup_w(&old, v[j].h, &s, &g, &w))
+					sum += w;
+			c.m[i].base = old.bias + sum * lr_xscale(c.m[i].n);
+		}
+		db_close(&old);
+	}
+	fit(o, &d, &c, c.k);
+	if (db_update(db, &d) < 0)
+		die_sys(EXIT_TEMP, "update", db);
+	log_begin(&l, "learn");
+	log_kv(&l, "db", db);
+	log_kvu(&l, "messages", c.nm);
+	log_end(&l);
+	delta_free(&d);
+	cv_free(&c);
+	return EXIT_OK;
 }
 
 int
@@ -332,16 +447,7 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 	size_t i;
 	char line[512];
 	int len;
-	memset(&c, 0, sizeof c);
-	c.o = o;
-	c.k = k;
-	toks_init(&c.t);
-	c.spam = 1;
-	if (each_message(spam, cv_file, &c) < 0)
-		die_sys(EXIT_TEMP, "read", spam);
-	c.spam = 0;
-	if (each_message(ham, cv_file, &c) < 0)
-		die_sys(EXIT_TEMP, "read", ham);
+	cv_load(&c, o, k, spam, ham);
 	delta_init(&d);
 	for (i = 0; i < c.nm; i++)
 		cv_count(&d, &c, &c.m[i], 1);
@@ -349,6 +455,8 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 		for (i = 0; i < c.nm; i++)
 			if (c.m[i].fold == f)
 				cv_count(&d, &c, &c.m[i], -1);
+		lr_zero(&d);
+		fit(o, &d, &c, f);
 		for (i = 0; i < c.nm; i++) {
 			struct toks t;
 			struct result r;
@@ -358,7 +466,7 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 			t.v = c.h + c.m[i].off;
 			t.n = c.m[i].n;
 			t.gtube = c.m[i].gtube;
-			score_counts(&o->m, &t, cv_lookup, &d, (double)d.nspam, (double)d.nham, &r);
+			score_counts(&o->m, &t, cv_lookup, &d, (double)d.nspam, (double)d.nham, d.bias, &r);
 			if (c.m[i].spam) {
 				ns++;
 				fn += r.v == V_HAM;
@@ -369,8 +477,9 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 				uh += r.v == V_UNSURE;
 			}
 			if (o->verbose) {
-				len = snprintf(line, sizeof line, "%s %.6f %s\n", c.m[i].spam ? "spam" : "ham", r.logit,
-				    c.names.s + c.m[i].name);
+				/* class verdict logit Fisher-logit regression-logit path */
+				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %.6f %s\n", c.m[i].spam ? "spam" : "ham",
+				    verdict_name(r.v), r.logit, r.flogit, r.lrlogit, c.names.s + c.m[i].name);
 				if (len > 0 && (size_t)len < sizeof line && buf_writeall(1, line, (size_t)len, 0, 0) < 0)
 					die_sys(EXIT_TEMP, "write", "output");
 			}
@@ -387,10 +496,6 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 	if (len < 0 || (size_t)len >= sizeof line || buf_writeall(1, line, (size_t)len, 0, 0) < 0)
 		die_sys(EXIT_TEMP, "write", "output");
 	delta_free(&d);
-	toks_free(&c.t);
-	free(c.m);
-	free(c.h);
-	str_free(&c.names);
-	str_free(&c.msg);
+	cv_free(&c);
 	return EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "buf.h"
@@ -136,6 +137,32 @@ test_write(void)
 	close(p[0]);
 }
 
+/* A peer that never reads must not hang a writer past its timeout,
+ * neither on a socket nor on a pipe. */
+static void
+test_stalled_reader(void)
+{
+	static char big[1 << 20];
+	int sv[2], p[2];
+	long long t0;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || pipe(p) < 0)
+		exit(2);
+	t0 = buf_now_ms();
+	errno = 0;
+	ok(buf_writeall(sv[0], big, sizeof big, 50, 0) < 0 && errno == ETIMEDOUT, "socket: stalled reader times out");
+	ok(buf_now_ms() - t0 < 5000, "socket: within bounded time");
+	t0 = buf_now_ms();
+	errno = 0;
+	ok(buf_writeall(p[1], big, sizeof big, 50, 0) < 0 && errno == ETIMEDOUT, "pipe: stalled reader times out");
+	ok(buf_now_ms() - t0 < 5000, "pipe: within bounded time");
+	close(sv[1]);
+	errno = 0;
+	ok(buf_writeall(sv[0], big, 10, 50, 0) < 0 && errno == EPIPE, "socket: closed peer is EPIPE, not SIGPIPE");
+	close(sv[0]);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -144,5 +171,6 @@ main(void)
 	test_getline();
 	test_timeout();
 	test_write();
+	test_stalled_reader();
 	return done();
 }

@@ -1,43 +1,15 @@
 /* Unit tests for spamcheck's own modules (built from its sources): the
- * libm-free log/exp against libm, the token set, the database merge and
- * search, corrupt databases. */
+ * token set, the database merge and search, regression weights (kept,
+ * replaced, read from version 1 files as 0), corrupt databases. */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "../../cmd/spamcheck/db.c"
-#include "../../cmd/spamcheck/fmath.c"
 #include "../../cmd/spamcheck/html.c"
 #include "../../cmd/spamcheck/token.c"
 #include "tap.h"
-
-static double
-relerr(double a, double b)
-{
-	double d = fabs(a - b), m = fabs(b) > 1 ? fabs(b) : 1;
-	return d / m;
-}
-
-static void
-test_fmath(void)
-{
-	double x, wl = 0, we = 0, wp = 0;
-	for (x = 1e-300; x < 1e300; x *= 1.01371)
-		if (relerr(fm_log(x), log(x)) > wl)
-			wl = relerr(fm_log(x), log(x));
-	for (x = -745; x < 709; x += 0.01371)
-		if (exp(x) > 1e-300 && fabs(fm_exp(x) - exp(x)) / exp(x) > we)
-			we = fabs(fm_exp(x) - exp(x)) / exp(x);
-	for (x = 1e-12; x <= 1; x *= 1.0173)
-		if (fabs(fm_log1p(x) - log1p(x)) / log1p(x) > wp)
-			wp = fabs(fm_log1p(x) - log1p(x)) / log1p(x);
-	ok(wl < 1e-14, "fm_log agrees with log");
-	ok(we < 1e-14, "fm_exp agrees with exp");
-	ok(wp < 1e-14, "fm_log1p agrees with log1p");
-	ok(fm_exp(-800) == 0 && isinf(fm_exp(800)) && isinf(fm_log(0)), "fm_exp and fm_log at the ends");
-}
 
 static void
 test_toks(void)
@@ -71,6 +43,7 @@ test_db(void)
 	struct toks t;
 	struct db db;
 	uint32_t s, g;
+	double w = 0;
 	size_t i;
 	int all = 1, fd;
 	if (!mkdtemp(dir))
@@ -79,9 +52,9 @@ test_db(void)
 	toks_init(&t);
 	delta_init(&d);
 	for (i = 0; i < 5000; i++) {
-		char w[16];
-		int n = snprintf(w, sizeof w, "t%zu", i);
-		toks_add2(&t, "", w, (size_t)n);
+		char wd[16];
+		int n = snprintf(wd, sizeof wd, "t%zu", i);
+		toks_add2(&t, "", wd, (size_t)n);
 	}
 	delta_add(&d, &t, 1, 0);
 	delta_add(&d, &t, 1, 0);
@@ -95,15 +68,73 @@ test_db(void)
 	ok(all, "every token found with its counts");
 	ok(db_lookup(&db, 0, &s, &g) == 0 && db_lookup(&db, UINT64_MAX, &s, &g) == 0
 	    && db_lookup(&db, tok_hash("absent", 6), &s, &g) == 0, "absent tokens, both ends");
+	ok(db.w && db.bias == 0 && db_lookup_w(&db, t.v[7].h, &s, &g, &w) == 1 && w == 0, "weights 0 until fitted");
 	db_close(&db);
+	/* weights set for some tokens replace theirs; the others keep theirs */
+	delta_init(&d);
+	delta_add(&d, &t, 1, 0);
+	for (i = 0; i < t.n; i += 2) {
+		struct delta_slot *p = delta_find(&d, t.v[i].h);
+		p->w = (float)i / 8;
+		p->wset = 1;
+	}
+	d.bias = -1.25;
+	d.biasset = 1;
+	ok(db_update(path, &d) == 0 && db_open(&db, path) == 0 && db.bias == -1.25, "the intercept is stored");
+	for (i = 0; i < t.n; i++)
+		all &= db_lookup_w(&db, t.v[i].h, &s, &g, &w) == 1 && s == 3 && w == (i % 2 ? 0 : (float)i / 8);
+	ok(all, "weights stored beside the counts");
+	db_close(&db);
+	delta_init(&d);
+	t.n = 10;
+	delta_add(&d, &t, -1, 0);
+	t.n = 5000;
+	ok(db_update(path, &d) == 0 && db_open(&db, path) == 0 && db.bias == -1.25
+	    && db_lookup_w(&db, t.v[4].h, &s, &g, &w) == 1 && s == 2 && w == 0.5f
+	    && db_lookup_w(&db, t.v[40].h, &s, &g, &w) == 1 && s == 3 && w == 5, "counts merged, weights kept");
+	db_close(&db);
+	delta_init(&d);
+	t.n = 10;
+	delta_add(&d, &t, 1, 0);
+	t.n = 5000;
+	if (db_update(path, &d) < 0)
+		exit(2);
 	/* forget everything again: an empty database */
 	delta_init(&d);
-	delta_add(&d, &t, -2, 0);
+	delta_add(&d, &t, -3, 0);
 	t.n = 100;
 	delta_add(&d, &t, 0, -1);
 	ok(db_update(path, &d) == 0 && db_open(&db, path) == 0 && db.count == 0 && db.nspam == 0, "forgetting empties it");
 	db_close(&db);
 	ok(db_open(&db, "/nonexistent/db") == 0 && db.count == 0, "a missing database is empty");
+	/* a version 1 file: no weights, still read */
+	{
+		char v1[64 + 16];
+		uint32_t u32;
+		uint64_t u64;
+		memset(v1, 0, sizeof v1);
+		memcpy(v1, "pmspam1\n", 8);
+		u32 = 0x01020304;
+		memcpy(v1 + 8, &u32, 4);
+		u32 = 16;
+		memcpy(v1 + 12, &u32, 4);
+		u64 = 1;
+		memcpy(v1 + 16, &u64, 8);   /* count */
+		memcpy(v1 + 24, &u64, 8);   /* nspam */
+		memcpy(v1 + 32, &u64, 8);   /* nham */
+		u64 = tok_hash("old", 3);
+		memcpy(v1 + 64, &u64, 8);
+		u32 = 4;
+		memcpy(v1 + 72, &u32, 4);
+		memcpy(v1 + 76, &u32, 4);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		if (fd < 0 || write(fd, v1, sizeof v1) != (ssize_t)sizeof v1)
+			exit(2);
+		close(fd);
+		ok(db_open(&db, path) == 0 && !db.w && db.count == 1 && db_lookup_w(&db, u64, &s, &g, &w) == 1 && s == 4
+		    && w == 0, "a version 1 database opens, its weights 0");
+		db_close(&db);
+	}
 	/* truncated and foreign files */
 	fd = open(path, O_WRONLY | O_TRUNC);
 	if (fd < 0 || write(fd, "pmspam1\nxx", 10) != 10)
@@ -122,7 +153,6 @@ test_db(void)
 int
 main(void)
 {
-	test_fmath();
 	test_toks();
 	test_db();
 	return done();
