@@ -266,7 +266,8 @@ p.pass_(PW)
 u = p.uidl()[1]
 t.ok(not any(b"trash" in l for l in u), "T-flagged message not offered")
 t.eq(u[0], b"1 1000000001.plain.host", "oldest first; UIDL from a name without S=/W=")
-t.eq(p.list(1), b"+OK 1 %d" % len(b"Subject: hand\r\n\r\nmixed\r\nends\r\nno final newline"), "size counted for a file without W=")
+t.eq(p.list(1), b"+OK 1 %d" % len(b"Subject: hand\r\n\r\nmixed\r\nends\r\nno final newline\r\n"),
+     "size counted for a file without W=, with the CRLF RETR adds to the last line")
 resp, lines, octets = p.retr(1)
 t.eq(lines[-1], b"no final newline", "a last line without newline is still sent")
 p.quit()
@@ -358,6 +359,58 @@ p = poplib.POP3("127.0.0.1", port4, timeout=10)
 p.user("u@example.test")
 t.ok(p.pass_(PW).startswith(b"+OK"), "-L allows plaintext on loopback")
 p.quit()
+
+# sizes are exactly what RETR sends (before dot-stuffing): a last line
+# without LF, a message ending in CR, with and without W=; one unique part
+# in both new/ and cur/ still gives unique UIDLs
+md2 = env.add_user("v@example.test", PW)
+env.run(["deliver-maildir", "-u", "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID), md2], input=b"Subject: w\n\nno newline",
+        env={"SENDER": "a@b.test", "RECIPIENT": "v@example.test", "DTLINE": ""})
+wname = os.listdir(os.path.join(md2, "new"))[0]
+for name, body in (("1000000002.cr.host:2,", b"Subject: cr\n\nends in CR\r"),
+                   ("1000000003.lf.host:2,", b"Subject: lf\n\n.dot\n"),
+                   ("1000000004.dup.host:2,S", b"Subject: dup\n\nx\n")):
+    with open(os.path.join(md2, "cur", name), "wb") as f:
+        f.write(body)
+with open(os.path.join(md2, "new", "1000000004.dup.host"), "wb") as f:
+    f.write(b"Subject: dup\n\nx\n")
+os.system("chown -R %d:%d %s 2>/dev/null" % (pmtest.MAILUID, pmtest.MAILGID, md2))
+for rnd in range(2):
+    r = Raw(port)
+    r.cmd(b"USER v@example.test")
+    t.ok(r.cmd(b"PASS " + PW.encode()).startswith(b"+OK 5 "), "v: five messages")
+    r.send(b"UIDL\r\n")
+    r.line()
+    ul = [l.split()[1] for l in r.multi()]
+    t.ok(len(set(ul)) == 5, "UIDLs unique with one unique part in new/ and cur/", ul)
+    if rnd == 0:
+        first_ul = ul
+    else:
+        t.eq(ul, first_ul, "UIDLs stable across sessions")
+    r.send(b"LIST\r\n")
+    r.line()
+    ls = {int(l.split()[0]): int(l.split()[1]) for l in r.multi()}
+    for n in range(1, 6):
+        r.send(b"RETR %d\r\n" % n)
+        head = r.line()
+        raw = b""
+        while True:
+            l = r.line()
+            if l in (b".\r\n", b""):
+                break
+            raw += l[1:] if l.startswith(b".") else l
+        t.ok(int(head.split()[1]) == len(raw), "RETR %d: +OK size is the bytes sent" % n, (head, raw))
+        # a W= size leaves out the end added to a last line without LF
+        # (never for mail that came by SMTP): exact once RETR has read the file
+        if b"Subject: w\r\n" not in raw:
+            t.eq(ls[n], len(raw), "RETR %d: LIST size is the bytes sent" % n)
+        t.eq(r.cmd(b"LIST %d" % n), b"+OK %d %d\r\n" % (n, len(raw)), "LIST %d after RETR is the bytes sent" % n)
+        t.ok(raw.endswith(b"\r\n") and b"\r\r" not in raw, "RETR %d ends in one CRLF" % n, raw[-12:])
+    r.cmd(b"QUIT")
+    r.close()
+t.ok(wait_for(lambda: "1000000004.dup.host:2,S" in os.listdir(os.path.join(md2, "cur"))
+              and len(os.listdir(os.path.join(md2, "new"))) == 1),
+     "marking the new/ copy seen does not replace the cur/ one")
 
 time.sleep(0.2)
 logs = env.log(port) + env.log(port2) + env.log(port3) + env.log(port4)

@@ -24,13 +24,23 @@ struct ent {
 	struct mbox_msg m;
 };
 
-/* Size with CRLF line ends: every LF not already preceded by CR gains one. */
+/* What mbox_send adds after a message whose last byte is last: nothing
+ * after LF, LF after a CR, CRLF after anything else. */
+static unsigned
+tail_extra(char last)
+{
+	return last == '\n' ? 0 : last == '\r' ? 1 : 2;
+}
+
+/* Size with CRLF line ends, as mbox_send sends it: every LF not already
+ * preceded by CR gains one, and a last line without LF gains its end. */
 static int
 count_size(int fd, unsigned long long *out)
 {
 	static char b[CHUNK];
 	unsigned long long n = 0;
 	int prevcr = 0;
+	char last = '\n';
 	for (;;) {
 		ssize_t r = read(fd, b, sizeof b);
 		char *p, *e;
@@ -49,8 +59,9 @@ count_size(int fd, unsigned long long *out)
 				n++;
 		}
 		prevcr = b[r - 1] == '\r';
+		last = b[r - 1];
 	}
-	*out = n;
+	*out = n + tail_extra(last);
 	return 0;
 }
 
@@ -66,17 +77,14 @@ uid_ok(const char *u, size_t len)
 	return 1;
 }
 
-/* A unique part that cannot be a UIDL as it is becomes a 128-bit hash
- * of itself: still derived from the name only, so still stable. */
+/* "h" and a 128-bit hash of u: derived from the name only, so stable */
 static int
-add_uid(struct str *names, const char *u, size_t len)
+add_hash(struct str *names, const char *u, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint64_t h1 = 14695981039346656037ULL, h2 = 0x84222325cbf29ce4ULL;
 	char out[34];
 	size_t i;
-	if (uid_ok(u, len))
-		return str_catb(names, u, len) < 0 || str_catc(names, 0) < 0 ? -1 : 0;
 	for (i = 0; i < len; i++) {
 		h1 = (h1 ^ (unsigned char)u[i]) * 1099511628211ULL;
 		h2 = (h2 ^ (unsigned char)u[i]) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
@@ -88,6 +96,15 @@ add_uid(struct str *names, const char *u, size_t len)
 	}
 	out[33] = 0;
 	return str_catb(names, out, 34);
+}
+
+/* A unique part that cannot be a UIDL as it is becomes its hash. */
+static int
+add_uid(struct str *names, const char *u, size_t len)
+{
+	if (uid_ok(u, len))
+		return str_catb(names, u, len) < 0 || str_catc(names, 0) < 0 ? -1 : 0;
+	return add_hash(names, u, len);
 }
 
 static int
@@ -141,6 +158,7 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 				close(mfd);
 				goto fail;
 			}
+			e->m.tailok = 1;
 			close(mfd);
 		}
 		e->m.name = mb->names.len;
@@ -171,12 +189,41 @@ static int
 cmp_ent(const void *a, const void *b)
 {
 	const struct ent *x = a, *y = b;
+	int c;
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
 	if (x->us != y->us)
 		return x->us < y->us ? -1 : 1;
-	/* then by unique part, so the order is the same every session */
-	return strcmp(sortnames + x->m.uid, sortnames + y->m.uid);
+	/* then by unique part and name, so the order is the same every session */
+	if ((c = strcmp(sortnames + x->m.uid, sortnames + y->m.uid)) != 0)
+		return c;
+	return strcmp(sortnames + x->m.name, sortnames + y->m.name);
+}
+
+/* One unique part in both new/ and cur/ (a mover that crashed between
+ * link and unlink, another reader's copy) would give two messages one
+ * UIDL. The first by name (cur/ before new/) keeps it; the others get
+ * the hash of their whole name, stable while the names are. */
+static int
+unique_uids(struct mbox *mb, struct ent *v, size_t n)
+{
+	size_t i, first = 0;
+	for (i = 1; i < n; i++) {
+		size_t off = mb->names.len;
+		struct str nm = STR_INIT;
+		int r;
+		if (strcmp(mb->names.s + v[first].m.uid, mb->names.s + v[i].m.uid) != 0) {
+			first = i;
+			continue;
+		}
+		/* a copy: appending to the arena may move it */
+		r = str_copys(&nm, mb->names.s + v[i].m.name) < 0 || add_hash(&mb->names, nm.s, nm.len) < 0 ? -1 : 0;
+		str_free(&nm);
+		if (r < 0)
+			return -1;
+		v[i].m.uid = off;
+	}
+	return 0;
 }
 
 int
@@ -208,6 +255,8 @@ mbox_open(struct mbox *mb, const char *maildir)
 	sortnames = mb->names.s;
 	if (n)
 		qsort(v, n, sizeof *v, cmp_ent);
+	if (unique_uids(mb, v, n) < 0)
+		goto err;
 	if (n && !(mb->msg = malloc(n * sizeof *mb->msg)))
 		goto err;
 	for (i = 0; i < n; i++) {
@@ -363,8 +412,26 @@ take_msg(struct mbox *mb, unsigned long i)
 	return fd;
 }
 
+/* A ",W=" size leaves out the line end mbox_send adds to a last line
+ * without LF: look at the last byte once. */
+static void
+fix_tail(struct mbox *mb, unsigned long i, int fd)
+{
+	struct mbox_msg *m = mb->msg + i;
+	struct stat st;
+	char last;
+	unsigned extra;
+	if (m->tailok || fstat(fd, &st) < 0 || st.st_size <= 0 || pread(fd, &last, 1, st.st_size - 1) != 1)
+		return;
+	m->tailok = 1;
+	extra = tail_extra(last);
+	m->size += extra;
+	if (!m->deleted)
+		mb->total += extra;
+}
+
 int
-mbox_send(struct mbox *mb, unsigned long i, struct buf *out, const struct str *first, unsigned long long lines)
+mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long lines)
 {
 	static char b[CHUNK];
 	int fd = take_msg(mb, i);
@@ -373,7 +440,8 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, const struct str *f
 	unsigned long long body = 0;
 	if (fd < 0)
 		return MBOX_SEND_NOFILE;
-	if (buf_put(out, first->s, first->len) < 0)
+	fix_tail(mb, i, fd);
+	if (buf_puts(out, "+OK ") < 0 || buf_putu(out, mb->msg[i].size) < 0 || buf_puts(out, " octets\r\n") < 0)
 		goto werr;
 	while (!done && !eof) {
 		ssize_t r = read(fd, b, sizeof b);
@@ -430,7 +498,8 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, const struct str *f
 		}
 	}
 	close(fd);
-	if (!bol && buf_put(out, "\r\n", 2) < 0)
+	/* the size counted this end: CR alone gains LF, anything else CRLF */
+	if (!bol && buf_put(out, prevcr ? "\n" : "\r\n", prevcr ? 1 : 2) < 0)
 		return MBOX_SEND_WRITE;
 	if (buf_put(out, ".\r\n", 3) < 0)
 		return MBOX_SEND_WRITE;
@@ -513,6 +582,21 @@ mbox_commit(struct mbox *mb, unsigned long *deleted)
 	return failed;
 }
 
+/* I4: a copy of the same message already in cur/ under the target name
+ * is not replaced; link+unlink where RENAME_NOREPLACE is unsupported. */
+static int
+rename_noreplace(int dfd, const char *from, const char *to)
+{
+	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(dfd, from, dfd, to, 0) < 0)
+		return -1;
+	(void)unlinkat(dfd, from, 0);
+	return 0;
+}
+
 int
 mbox_mark_seen(struct mbox *mb, unsigned long i)
 {
@@ -521,7 +605,7 @@ mbox_mark_seen(struct mbox *mb, unsigned long i)
 	const char *name = mb->names.s + m->name;
 	size_t off = mb->names.len;
 	int r = seen_name(name, &to);
-	if (r == 1 && renameat(mb->dirfd, name, mb->dirfd, to.s) == 0) {
+	if (r == 1 && rename_noreplace(mb->dirfd, name, to.s) == 0) {
 		/* remember the new name; the old bytes stay in the arena unused */
 		if (str_catb(&mb->names, to.s, to.len + 1) == 0)
 			m->name = off;

@@ -15,6 +15,7 @@ struct mbox_msg {
 	size_t uid;               /* offset into names: the unique-id listing */
 	unsigned long long size;  /* with CRLF line ends, before dot-stuffing */
 	unsigned char deleted, retrieved;
+	unsigned char tailok;     /* size counts the line end added to a last line without LF */
 };
 
 struct mbox {
@@ -42,14 +43,16 @@ void mbox_dele(struct mbox *, unsigned long i);
 void mbox_rset(struct mbox *);
 
 enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3 };
-/* Write first (the "+OK" line), then message i dot-stuffed with CRLF
- * ends and the final ".\r\n". lines: body lines for TOP, or
+/* Write "+OK SIZE octets", then message i dot-stuffed with CRLF ends
+ * and the final ".\r\n". SIZE is exactly what the message takes on the
+ * wire before dot-stuffing; a ",W=" size (the writer's count, which
+ * leaves out the end added to a last line without LF) is corrected here
+ * from the file's last byte, and LIST and STAT follow from then on. lines: body lines for TOP, or
  * (unsigned long long)-1 for the whole message. 0 ok; MBOX_SEND_NOFILE
  * when the file is gone (nothing written); MBOX_SEND_WRITE or
  * MBOX_SEND_READ on an I/O error after "+OK" (the session cannot go on:
  * a truncated message must not end with the terminator). */
-int mbox_send(struct mbox *, unsigned long i, struct buf *out, const struct str *first,
-    unsigned long long lines);
+int mbox_send(struct mbox *, unsigned long i, struct buf *out, unsigned long long lines);
 
 /* QUIT: unlink the deleted messages and fsync the directories. Returns
  * the number of deletions that failed (0 = all done). */

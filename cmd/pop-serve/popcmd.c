@@ -111,7 +111,8 @@ popcmd_count(const char *s, size_t len, unsigned long long max, unsigned long lo
 		return -1;
 	for (i = 0; i < len; i++) {
 		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10) {   /* v * 10 + d would pass max */
+		/* v * 10 + d would pass max (d > max first: max - d must not wrap) */
+		if (d > max || v > (max - d) / 10) {
 			v = max;
 			break;
 		}

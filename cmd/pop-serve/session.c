@@ -520,16 +520,7 @@ listing(struct sess *s, const struct popcmd *c, int uidl)
 static int
 send_msg(struct sess *s, unsigned long i, unsigned long long lines)
 {
-	struct str first = STR_INIT;
-	int r;
-	if (str_copys(&first, "+OK ") < 0 || str_catu(&first, s->mb.msg[i].size) < 0
-	    || str_cats(&first, " octets\r\n") < 0) {
-		str_free(&first);
-		ERR(s, "[SYS/TEMP] out of memory");
-		return GO_ON;
-	}
-	r = mbox_send(&s->mb, i, &s->out, &first, lines);
-	str_free(&first);
+	int r = mbox_send(&s->mb, i, &s->out, lines);
 	if (r == MBOX_SEND_WRITE || r == MBOX_SEND_READ) {
 		if (r == MBOX_SEND_READ)
 			warn_sys("read", "a message");
