@@ -58,6 +58,11 @@ test_scan(void)
 	ok(scan_ulongz("1 ", 10, &v) < 0, "scan trailing space refused");
 	ok(scan_ulongz("11", 10, &v) < 0, "scan above max refused");
 	ok(scan_ulongz("10", 10, &v) == 0 && v == 10, "scan at max");
+	/* a digit above a small max: max - d must not wrap */
+	ok(scan_ulongz("7", 1, &v) < 0, "scan 7 with max 1 refused");
+	ok(scan_ulongz("1", 1, &v) == 0 && v == 1, "scan 1 with max 1");
+	ok(scan_ulongz("9", 0, &v) < 0, "scan 9 with max 0 refused");
+	ok(scan_ulongz("18", 1, &v) < 0, "scan 18 with max 1 refused");
 	ok(scan_ulong("123abc", 3, 1000, &v) == 0 && v == 123, "scan with length");
 }
 
