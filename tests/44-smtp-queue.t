@@ -140,4 +140,22 @@ if os.getuid() == 0 and shutil.which("unshare"):
         t.ok(True, "# SKIP no tmpfs mount here")
     else:
         t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "full queue file system -> 452 4.3.1")
+# the queue program inherits none of the UCSPI-TLS descriptors, also when
+# the session never used STARTTLS (they would keep tls-serve's pipes open)
+fdq = env.path("fdq")
+with open(fdq, "w") as f:
+    f.write("#!/bin/sh\nls /proc/$$/fd > \"$FDLIST\"\ncat >/dev/null\nexec cat <&1 >/dev/null\n")
+os.chmod(fdq, 0o755)
+pipes = [os.pipe() for _ in range(3)]
+for want, (rd, wr) in zip((40, 41, 42), pipes):
+    os.dup2(wr if want == 40 else rd if want == 41 else wr, want)
+fdlist = env.path("fdlist")
+r = subprocess.run([pmtest.bin("smtp-recv")], input=HEAD + b"Subject: fd\r\n\r\nx\r\n.\r\nQUIT\r\n",
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(40, 41, 42), timeout=60,
+                   env=dict(env.env, QMAILQUEUE=fdq, FDLIST=fdlist, SSLCTLFD="40", SSLREADFD="41", SSLWRITEFD="42"))
+fds = open(fdlist).read().split() if os.path.exists(fdlist) else None
+t.ok(fds is not None and not {"40", "41", "42"} & set(fds), "queue program holds no UCSPI-TLS fd", repr(fds))
+for fd in (40, 41, 42):
+    os.close(fd)
+
 t.done()

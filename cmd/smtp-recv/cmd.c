@@ -1,10 +1,59 @@
 /* Command lines: read with a hard cap and a per-line deadline, accepted
- * only when they end in CR LF and hold no other CR, LF or NUL (a bare CR
- * or LF never ends or splits a command), then dispatched by verb. */
+ * only when they end in CR LF and hold no other CR, LF or NUL. A bare LF
+ * never ends a command, not even in the skipped tail of an overlong line:
+ * it ends the session, so nothing after it is ever read as a command
+ * (THREATS I5). */
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include "smtp.h"
+
+enum { LINE_BARELF = -4 };
+
+/* Up to and including the next CR LF, at most max bytes of it kept in
+ * s->line (CR LF stripped); a longer line is read to its CR LF and
+ * dropped. A buf_getline result, or LINE_BARELF at a bare LF. */
+static int
+getline_crlf(struct session *s, size_t max)
+{
+	struct buf *b = &s->in;
+	int cr = 0, toolong = 0;
+	s->line.len = 0;
+	for (;;) {
+		const char *p = b->p + b->pos;
+		size_t have = buf_pending(b), i;
+		ssize_t r;
+		int lf;
+		for (i = 0; i < have && p[i] != '\n'; i++)
+			cr = p[i] == '\r';   /* carried over: the CR may end the previous read */
+		lf = i < have;
+		if (lf && !cr) {
+			b->pos += i + 1;
+			return LINE_BARELF;
+		}
+		i += lf;
+		if (!toolong) {
+			if (i > max - s->line.len) {   /* s->line.len <= max always holds */
+				toolong = 1;
+				s->line.len = 0;
+			} else if (str_catb(&s->line, p, i) < 0) {
+				return BUF_ERR;
+			}
+		}
+		b->pos += i;
+		if (lf) {
+			if (toolong)
+				return BUF_TOOLONG;
+			s->line.len -= 2;
+			return str_0(&s->line) < 0 ? BUF_ERR : BUF_LINE;
+		}
+		r = buf_fill(b);
+		if (r < 0)
+			return BUF_ERR;
+		if (r == 0)
+			return s->line.len || toolong ? BUF_PARTIAL : BUF_EOF;
+	}
+}
 
 int
 cmd_getline(struct session *s, size_t max)
@@ -13,13 +62,16 @@ cmd_getline(struct session *s, size_t max)
 	if (buf_pending(&s->in) == 0)
 		reply_flush(s);
 	buf_deadline(&s->in, s->o.cmd_timeout * 1000);
-	r = buf_getline(&s->in, &s->line, max - 1, '\n');   /* max counts the LF */
+	r = getline_crlf(s, max);   /* max counts the CR LF */
 	switch (r) {
 	case BUF_LINE:
 		break;
 	case BUF_TOOLONG:
 		reply_err(s, "500 5.5.2 Line too long");
 		return 0;
+	case LINE_BARELF:
+		reply(s, "500 5.5.2 Bare LF in command refused, closing connection");
+		session_exit(s, "bare-lf");
 	case BUF_ERR:
 		if (errno == ETIMEDOUT) {
 			reply(s, "421 4.4.2 Timeout, closing connection");
@@ -29,12 +81,6 @@ cmd_getline(struct session *s, size_t max)
 	default:
 		session_exit(s, r == BUF_EOF ? "eof" : "eof-in-line");
 	}
-	if (s->line.len == 0 || s->line.s[s->line.len - 1] != '\r') {
-		reply_err(s, "500 5.5.2 Bare LF in command refused");
-		return 0;
-	}
-	s->line.len--;
-	s->line.s[s->line.len] = 0;
 	if (memchr(s->line.s, '\r', s->line.len) || memchr(s->line.s, 0, s->line.len)) {
 		reply_err(s, "500 5.5.2 Bare CR or NUL in command refused");
 		return 0;

@@ -168,7 +168,9 @@ smtp_data(struct session *s, const char *arg)
 	msg_end(s);
 }
 
-/* BDAT size [LAST] (RFC 3030): the chunk is read even when refused. */
+/* BDAT size [LAST] (RFC 3030): the chunk is read even when refused. A
+ * size that cannot be read leaves no way to skip the chunk, which must
+ * never be taken for commands: the session ends. */
 void
 smtp_bdat(struct session *s, const char *arg)
 {
@@ -177,17 +179,17 @@ smtp_bdat(struct session *s, const char *arg)
 	size_t sz = strcspn(arg, " ");
 	int last = 0, ok;
 	if (sz == 0 || scan_ulong(arg, sz, ~0ULL, &n) < 0) {
-		reply_err(s, "501 5.5.4 Syntax: BDAT size [LAST]");
-		return;
+		reply(s, "501 5.5.4 Syntax: BDAT size [LAST], closing connection");
+		session_exit(s, "bdat-syntax");
 	}
-	if (arg[sz]) {
-		if (strcasecmp(arg + sz, " LAST") != 0) {
-			reply_err(s, "501 5.5.4 Syntax: BDAT size [LAST]");
-			return;
-		}
+	if (arg[sz] && strcasecmp(arg + sz, " LAST") == 0)
 		last = 1;
+	if (arg[sz] && !last) {
+		ok = 0;
+		reply_err(s, "501 5.5.4 Syntax: BDAT size [LAST]");
+	} else {
+		ok = s->bdat || txn_ready(s, 1);
 	}
-	ok = s->bdat || txn_ready(s, 1);
 	if (ok && !s->bdat) {
 		if (msg_begin(s) < 0) {
 			ok = 0;

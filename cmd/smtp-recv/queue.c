@@ -51,8 +51,10 @@ qprog_start(struct qprog *q, struct session *s)
 {
 	int m[2], e[2], r = -1;
 	const char *prog = getenv("QMAILQUEUE");
-	const char *ctl = getenv("SSLCTLFD");
-	unsigned int cfd;
+	static const char *const fdvars[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD" };
+	int fds[sizeof fdvars / sizeof fdvars[0] + 2];
+	size_t i, nfd = 0;
+	unsigned int u;
 	char *argv[2];
 	char **envp;
 	struct str var = STR_INIT;
@@ -83,13 +85,22 @@ qprog_start(struct qprog *q, struct session *s)
 	sigaddset(&def, SIGPIPE);
 	sigaddset(&def, SIGALRM);
 	/* dup2 clears CLOEXEC on 0 and 1; every other fd of ours is CLOEXEC
-	 * or closed here (the network fds after STARTTLS, the TLS control fd) */
-	if (ctl && scan_uint(ctl, 1024, &cfd) == 0 && cfd > 2)
-		posix_spawn_file_actions_addclose(&fa, (int)cfd);
-	if (s->in.fd > 2 && (!ctl || s->in.fd != (int)cfd))
-		posix_spawn_file_actions_addclose(&fa, s->in.fd);
-	if (s->out.fd > 2 && s->out.fd != s->in.fd && (!ctl || s->out.fd != (int)cfd))
-		posix_spawn_file_actions_addclose(&fa, s->out.fd);
+	 * or closed here: the UCSPI-TLS fds (before STARTTLS too, when they
+	 * are not yet CLOEXEC) and the cleartext fds after it */
+	for (i = 0; i < sizeof fdvars / sizeof fdvars[0]; i++) {
+		const char *v = getenv(fdvars[i]);
+		if (v && scan_uint(v, 65535, &u) == 0)
+			fds[nfd++] = (int)u;
+	}
+	fds[nfd++] = s->in.fd;
+	fds[nfd++] = s->out.fd;
+	for (i = 0; i < nfd; i++) {
+		size_t j;
+		for (j = 0; j < i && fds[j] != fds[i]; j++)
+			;
+		if (fds[i] > 2 && j == i)
+			posix_spawn_file_actions_addclose(&fa, fds[i]);
+	}
 	if (posix_spawn_file_actions_adddup2(&fa, m[0], 0) == 0 &&
 	    posix_spawn_file_actions_adddup2(&fa, e[0], 1) == 0 &&
 	    posix_spawnattr_setsigdefault(&at, &def) == 0 &&
