@@ -18,6 +18,15 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 
 ALLCFLAGS = $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
+# Commands started once per message or per connection are linked as
+# static PIEs (ASLR kept): on this kind of machine the dynamic loader costs
+# about a quarter of such a process's CPU. They make no NSS lookups, so a
+# static glibc is safe for them (spamcheck's iconv loads glibc's own charset
+# modules: rebuild after a glibc upgrade). LINK=dynamic links everything
+# dynamically; the sanitizer build always does.
+STATIC_CMDS = queue-add smtp-recv pop-serve spamcheck
+LINK    = static
+
 CMDS     := $(notdir $(patsubst %/,%,$(wildcard cmd/*/)))
 LIBSRC   := $(wildcard lib/*.c)
 LIBOBJ   := $(LIBSRC:%.c=$(OBJ)/%.o)
@@ -46,7 +55,8 @@ $(LIBA): $(LIBOBJ)
 .SECONDEXPANSION:
 $(BIN)/%: $$(addprefix $(OBJ)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*.c)))) $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) $(if $(and $(filter static,$(LINK)),$(filter $*,$(STATIC_CMDS))),-static-pie) \
+	  -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
 
 $(OBJ)/unit/%.t: $(OBJ)/tests/unit/%.o $(LIBA)
 	@mkdir -p $(@D)
@@ -68,7 +78,7 @@ test-plain: all units
 	  prove --exec '' --timer $(UNITS) $(sort $(wildcard tests/*.t))
 
 test-asan:
-	@$(MAKE) --no-print-directory CC=clang BIN=asan/bin OBJ=asan/obj \
+	@$(MAKE) --no-print-directory CC=clang BIN=asan/bin OBJ=asan/obj LINK=dynamic \
 	  EXTRA_CFLAGS='$(SANFLAGS)' LDFLAGS='$(SANFLAGS)' all units
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	PIPEMAIL_SANITIZED=1 PIPEMAIL_BIN=$(CURDIR)/asan/bin PIPEMAIL_UNIT=$(CURDIR)/asan/obj/unit \

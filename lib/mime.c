@@ -236,6 +236,8 @@ via_iconv(struct str *out, iconv_t cd, const char *in, size_t len)
 {
 	char *ip = (char *)in;
 	size_t il = len;
+	if (str_0(out) < 0)   /* out->s exists even when there is nothing to convert */
+		return -1;
 	iconv(cd, NULL, NULL, NULL, NULL);
 	while (il) {
 		char *op;

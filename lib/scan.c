@@ -12,7 +12,7 @@ scan_ulong(const char *s, size_t len, unsigned long long max, unsigned long long
 		unsigned d = (unsigned char)s[i] - '0';
 		if (d > 9)
 			return -1;
-		if (v > (max - d) / 10)   /* v*10 + d > max, without overflow */
+		if (d > max || v > (max - d) / 10)   /* v*10 + d > max, without overflow (max - d must not wrap) */
 			return -1;
 		v = v * 10 + d;
 	}

@@ -134,6 +134,14 @@ printf '%s' "$ham" | "$SC" -d "$T/bad.db" >/dev/null 2>"$T/err"
 is $? 111 "corrupt database: exit 111"
 grep -q 'spamcheck: fatal: unable to open' "$T/err"
 ok $? "and says why"
+# an empty text part in a charset iconv converts (once a crash: every
+# delivery attempt of such a message failed)
+printf 'Subject: x\nContent-Type: text/plain; charset=koi8-r\n\n' | "$SC" -d "$DB" >"$T/out" 2>/dev/null
+is $? 0 "an empty koi8-r body is classified"
+grep -q '^X-Spam-Status: ' "$T/out"
+ok $? "and gets its header"
+"$SC" -d "$DB" -T comb=5 </dev/null >/dev/null 2>&1
+is $? 100 "-T with a value past its range: usage, 100"
 "$SC" -x 1 a b >/dev/null 2>&1
 is $? 100 "bad option value: usage, 100"
 "$SC" -d "$DB" -s "$T/no-such-maildir" 2>"$T/err"

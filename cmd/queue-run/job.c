@@ -354,42 +354,18 @@ job_result_from_exit(struct str *out, size_t idx, int code, const struct str *er
 		result_line(out, idx, "temp", "4.0.0", "-", t, tl);
 }
 
-static void
-remote(const struct jobspec *j, const struct queue_msg *m, struct str *out)
+/* smtp-send's lines "STATUS RCPT ENHANCED HOST TEXT", one per recipient in
+ * argument order, into result lines; recipients it said nothing about get
+ * a temporary failure with why (what, or the last line of e) */
+void
+remote_results(const struct jobspec *j, const struct str *o, int code, const struct str *e,
+    const char *what, struct str *out)
 {
-	struct str o = STR_INIT, e = STR_INIT, dsn = STR_INIT;
-	char **argv;
-	size_t i, k = 0, pos = 0;
-	int code, in;
-	argv = calloc(j->n + 6, sizeof *argv);
-	if (!argv || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
-		die_nomem(EXIT_TEMP);
-	argv[k++] = (char *)j->cfg->smtpsend;
-	argv[k++] = (char *)"-f";
-	argv[k++] = (char *)agent_sender(j->env->sender);
-	argv[k++] = (char *)j->domain;
-	for (i = 0; i < j->n; i++)
-		argv[k++] = (char *)j->env->rcpt[j->idx[i]];
-	in = msg_stdin(m);
-	if (in < 0) {
-		for (i = 0; i < j->n; i++)
-			result_line(out, j->idx[i], "temp", "4.3.0", "-", "unable to read queue file", 25);
-		return;
-	}
-	if (*j->env->dsn)
-		setenv("PIPEMAIL_DSN", dsn.s, 1);
-	else
-		unsetenv("PIPEMAIL_DSN");
-	{
-		struct agent a = { argv, agent_sender(j->env->sender), NULL, NULL, in, 0, 0, 0, NULL, &e, &o };
-		code = agent_run(&a);
-	}
-	close(in);
-	/* STATUS RCPT ENHANCED HOST TEXT, one per recipient in argument order */
+	size_t i, pos = 0;
 	for (i = 0; i < j->n; i++) {
-		const char *l = o.s ? o.s + pos : NULL, *nl, *w[4];
+		const char *l = o->s ? o->s + pos : NULL, *nl, *w[4];
 		size_t wl[4], f, len;
-		if (!l || pos >= o.len || !(nl = memchr(l, '\n', o.len - pos)))
+		if (!l || pos >= o->len || !(nl = memchr(l, '\n', o->len - pos)))
 			break;
 		len = (size_t)(nl - l);
 		pos += len + 1;
@@ -430,19 +406,111 @@ remote(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 			result_line(out, j->idx[i], status, code_, host, l, len);
 		}
 	}
-	/* recipients smtp-send said nothing about */
-	for (; i < j->n; i++) {
-		struct str w = STR_INIT;
-		str_copys(&w, "smtp-send gave no result (exit ");
-		str_catu(&w, (unsigned)code);
-		str_cats(&w, ")");
-		job_result_from_exit(out, j->idx[i], code == EXIT_PERM ? EXIT_PERM : EXIT_TEMP, &e, w.s ? w.s : "");
-		str_free(&w);
+	for (; i < j->n; i++)
+		job_result_from_exit(out, j->idx[i], code == EXIT_PERM ? EXIT_PERM : EXIT_TEMP, e, what);
+}
+
+static void
+remote(const struct jobspec *j, const struct queue_msg *m, struct str *out)
+{
+	struct str o = STR_INIT, e = STR_INIT, dsn = STR_INIT, w = STR_INIT;
+	char **argv;
+	size_t i, k = 0;
+	int code, in;
+	argv = calloc(j->n + 6, sizeof *argv);
+	if (!argv || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
+		die_nomem(EXIT_TEMP);
+	argv[k++] = (char *)j->cfg->smtpsend;
+	argv[k++] = (char *)"-f";
+	argv[k++] = (char *)agent_sender(j->env->sender);
+	argv[k++] = (char *)j->domain;
+	for (i = 0; i < j->n; i++)
+		argv[k++] = (char *)j->env->rcpt[j->idx[i]];
+	in = msg_stdin(m);
+	if (in < 0) {
+		for (i = 0; i < j->n; i++)
+			result_line(out, j->idx[i], "temp", "4.3.0", "-", "unable to read queue file", 25);
+		return;
 	}
+	if (*j->env->dsn)
+		setenv("PIPEMAIL_DSN", dsn.s, 1);
+	else
+		unsetenv("PIPEMAIL_DSN");
+	{
+		struct agent a = { argv, agent_sender(j->env->sender), NULL, NULL, in, 0, 0, 0, NULL, &e, &o };
+		code = agent_run(&a);
+	}
+	close(in);
+	str_copys(&w, "smtp-send gave no result (exit ");
+	str_catu(&w, (unsigned)code);
+	str_cats(&w, ")");
+	remote_results(j, &o, code, &e, w.s ? w.s : "", out);
+	str_free(&w);
 	str_free(&o);
 	str_free(&e);
 	str_free(&dsn);
 	free(argv);
+}
+
+/* a batch line's field: non-empty, no blank, control or DEL byte */
+static int
+field_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The job line for a persistent "smtp-send -B" (queue-run's workers):
+ * a DSN line first when the message has parameters, then
+ * "FILE:OFFSET:LENGTH DOMAIN SENDER RCPT...". -1 when a field cannot be
+ * carried on a line (a blank or control byte): such a job runs its own
+ * smtp-send. */
+int
+batch_line(const struct jobspec *j, unsigned long long msgoff, unsigned long long msglen, struct str *line)
+{
+	struct str path = STR_INIT, dsn = STR_INIT;
+	const char *sender = agent_sender(j->env->sender);
+	size_t i;
+	int r = -1;
+	str_trunc(line, 0);
+	if (queue_path(&path, "mess", j->id) < 0 || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
+		goto out;
+	if (!field_ok(path.s) || (*sender && !field_ok(sender)) || !j->domain || !field_ok(j->domain))
+		goto out;
+	for (i = 0; i < j->n; i++)
+		if (!field_ok(j->env->rcpt[j->idx[i]]))
+			goto out;
+	if (*j->env->dsn) {
+		str_cats(line, "DSN\t");
+		for (i = 0; i < dsn.len; i++)
+			str_catc(line, dsn.s[i] == '\n' ? '\t' : dsn.s[i]);
+		while (line->len && line->s[line->len - 1] == '\t')
+			line->len--;
+		str_catc(line, '\n');
+	}
+	str_cats(line, path.s);
+	str_catc(line, ':');
+	str_catu(line, msgoff);
+	str_catc(line, ':');
+	str_catu(line, msglen);
+	str_catc(line, ' ');
+	str_cats(line, j->domain);
+	str_catc(line, ' ');
+	str_cats(line, *sender ? sender : "<>");
+	for (i = 0; i < j->n; i++) {
+		str_catc(line, ' ');
+		str_cats(line, j->env->rcpt[j->idx[i]]);
+	}
+	if (str_catc(line, '\n') == 0)
+		r = 0;
+out:
+	str_free(&path);
+	str_free(&dsn);
+	return r;
 }
 
 static void
@@ -550,6 +618,7 @@ job_run(const struct jobspec *j, int sock)
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead child */
 	if (queue_path(&path, "mess", j->id) < 0)
 		die_nomem(EXIT_TEMP);
 	r = queue_msg_open(&m, path.s);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,15 +22,16 @@
 #include <unistd.h>
 #include "conf.h"
 #include "die.h"
+#include "buf.h"
 #include "dsn.h"
 #include "exitcode.h"
 #include "log.h"
 #include "queue-run.h"
 #include "scan.h"
 
-#define USAGE "queue-run [-l local] [-r remote] [-d perdomain] [-L lifetime] [-b base] [-m max] [-w warn] [-t wait]"
+#define USAGE "queue-run [-S] [-l local] [-r remote] [-d perdomain] [-L lifetime] [-b base] [-m max] [-w warn] [-t wait]"
 
-enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400 };
+enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400, WORKER_IDLE = 60 };
 
 struct msg {
 	struct msg *next, *prev;      /* active or deferred list */
@@ -38,7 +40,7 @@ struct msg {
 	int list;                     /* 0 none, 1 active, 2 deferred */
 	char id[QUEUE_ID_MAX + 1];
 	struct queue_env env;
-	unsigned long long msglen;
+	unsigned long long msgoff, msglen;
 	struct queue_state st;
 	unsigned char *busy;          /* per recipient: a job has it */
 	unsigned char *where;         /* per recipient: 0 unknown, 1 local, 2 remote */
@@ -59,6 +61,20 @@ struct job {
 	const char *action;
 	struct str out;
 	int eof;
+	struct worker *w;             /* a remote job fed to this worker, fd its stdout */
+	int complete;                 /* the worker's "." came */
+};
+
+/* A persistent "smtp-send -B": its connection to the last destination
+ * stays open for the next message there. At most remote_max of them;
+ * one job child uses one at a time; idle ones end after WORKER_IDLE s. */
+struct worker {
+	struct worker *next;
+	pid_t pid;
+	int in, out;                  /* its stdin (jobs), its stdout (results) */
+	int busy, stale;
+	char *domain;                 /* its last destination */
+	unsigned long long idle_since;
 };
 
 struct domcount {
@@ -67,7 +83,7 @@ struct domcount {
 	char name[];
 };
 
-static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add" };
+static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1 };
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
 static struct msg *hash[HASH_SIZE];
 static struct msg *to_settle;        /* loaded since the last settle_all */
@@ -77,6 +93,9 @@ static unsigned long long min_wake;
 static struct job *jobs;
 static unsigned int n_local, n_remote, n_jobs;
 static struct domcount *domains;
+static struct worker *workers;
+static unsigned int n_workers;
+static int no_batch;                  /* -S: one smtp-send per delivery */
 static struct str me = STR_INIT;
 static int sigpipe_[2] = { -1, -1 };
 static volatile sig_atomic_t got_term, got_hup, got_alrm;
@@ -201,8 +220,11 @@ load_config(void)
 	cfg.local_max = l ? (unsigned int)(l > 1000 ? 1000 : l) : 1;
 	cfg.remote_max = r ? (unsigned int)(r > 1000 ? 1000 : r) : 1;
 	cfg.domain_max = d ? (unsigned int)(d > 1000 ? 1000 : d) : 1;
-	if ((e = getenv("PIPEMAIL_DELIVER")) && *e)
+	cfg.inproc = 1;
+	if ((e = getenv("PIPEMAIL_DELIVER")) && *e) {
 		cfg.deliver = e;
+		cfg.inproc = 0;   /* someone else's agent: run it */
+	}
 	if ((e = getenv("PIPEMAIL_SMTPSEND")) && *e)
 		cfg.smtpsend = e;
 	if ((e = getenv("PIPEMAIL_QUEUEADD")) && *e)
@@ -311,6 +333,147 @@ domain_put(const char *d)
 		}
 }
 
+/* --- smtp-send -B workers --- */
+
+static void close_all_inherited(struct worker *keep);
+
+static struct worker *
+worker_start(void)
+{
+	int in[2], out[2];
+	pid_t pid;
+	struct worker *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		free(w);
+		return NULL;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		free(w);
+		return NULL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		free(w);
+		return NULL;
+	}
+	if (pid == 0) {
+		char *argv[3];
+		close_all_inherited(NULL);
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+			_exit(EXIT_TEMP);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		unsetenv("PIPEMAIL_DSN");
+		argv[0] = (char *)cfg.smtpsend;
+		argv[1] = (char *)"-B";
+		argv[2] = NULL;
+		execvp(argv[0], argv);
+		warn_sys("run", argv[0]);
+		_exit(EXIT_TEMP);
+	}
+	close(in[0]);
+	close(out[1]);
+	w->pid = pid;
+	w->in = in[1];
+	w->out = out[0];
+	w->idle_since = now_s();
+	w->next = workers;
+	workers = w;
+	n_workers++;
+	return w;
+}
+
+/* end of input: the worker says QUIT to its peer and exits */
+static void
+worker_close(struct worker *w)
+{
+	if (w->in >= 0)
+		close(w->in);
+	if (w->out >= 0)
+		close(w->out);
+	w->in = w->out = -1;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	struct worker **pp;
+	for (pp = &workers; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	worker_close(w);
+	free(w->domain);
+	free(w);
+	n_workers--;
+}
+
+/* a worker for domain: the one last there, else a new one, else the
+ * longest idle (whose smtp-send then closes its old connection) */
+static struct worker *
+worker_get(const char *domain)
+{
+	struct worker *w, *best = NULL;
+	for (w = workers; w; w = w->next) {
+		if (w->busy || w->stale || w->pid <= 0)
+			continue;
+		if (w->domain && strcasecmp(w->domain, domain) == 0)
+			return w;
+		if (!best || w->idle_since < best->idle_since)
+			best = w;
+	}
+	if (n_workers < cfg.remote_max && (w = worker_start()))
+		return w;
+	return best;
+}
+
+/* idle ones past WORKER_IDLE, and stale ones (SIGHUP, a broken job) */
+static void
+workers_trim(int all)
+{
+	struct worker *w, *next;
+	unsigned long long t = now_s();
+	for (w = workers; w; w = next) {
+		next = w->next;
+		if (w->busy)
+			continue;
+		if (all || w->stale || w->pid <= 0 || w->idle_since + WORKER_IDLE <= t) {
+			if (w->pid > 0) {
+				worker_close(w);
+				w->stale = 1;   /* reaped later: freed then */
+				continue;
+			}
+			worker_free(w);
+		}
+	}
+}
+
+/* a child ended: if it was a worker, forget it */
+static void
+worker_reaped(pid_t pid)
+{
+	struct worker *w;
+	for (w = workers; w; w = w->next)
+		if (w->pid == pid) {
+			w->pid = 0;
+			if (!w->busy)
+				worker_free(w);
+			return;
+		}
+}
+
 static int
 job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
     const char *report_to, const char *report_from, const char *action)
@@ -321,10 +484,6 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 	struct jobspec js;
 	if (!j)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(j);
-		return -1;
-	}
 	js.kind = kind;
 	js.id = m->id;
 	js.env = &m->env;
@@ -337,6 +496,29 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 	js.action = action;
 	js.me = me.s;
 	js.cfg = &cfg;
+	/* remote mail goes to a persistent smtp-send -B directly: no child
+	 * of ours in between, so a kill of queue-run loses those results and
+	 * the recipients in flight are tried again (see queue-run(8)) */
+	if (kind == JOB_REMOTE && !no_batch) {
+		static struct str line = STR_INIT;
+		struct worker *w;
+		if (batch_line(&js, m->msgoff, m->msglen, &line) == 0 && (w = worker_get(domain))) {
+			if (buf_writeall(w->in, line.s, line.len, 0, 0) == 0) {
+				j->w = w;
+				j->fd = w->out;
+				j->pid = 0;
+				goto started;
+			}
+			w->stale = 1;   /* it is gone or broken: another one next time */
+			worker_close(w);
+			free(j);
+			return -1;
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(j);
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -346,25 +528,24 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		close(sigpipe_[0]);
-		close(sigpipe_[1]);
-		if (trigger_fd >= 0)
-			close(trigger_fd);
-		if (trigger_keep >= 0)
-			close(trigger_keep);
-		for (struct job *o = jobs; o; o = o->next)
-			close(o->fd);
+		close_all_inherited(NULL);
 		job_run(&js, sv[1]);
 	}
 	close(sv[1]);
 	j->pid = pid;
 	j->fd = sv[0];
+started:
 	j->kind = kind;
 	j->m = m;
 	j->idx = idx;
 	j->n = n;
 	j->action = action;
 	j->domain = domain ? strdup(domain) : NULL;
+	if (j->w) {
+		j->w->busy = 1;
+		free(j->w->domain);
+		j->w->domain = strdup(domain);
+	}
 	j->next = jobs;
 	jobs = j;
 	n_jobs++;
@@ -611,6 +792,7 @@ load(const char *id, int startup)
 	memcpy(m->id, id, strlen(id) + 1);
 	m->env = qm.env;
 	qm.env = (struct queue_env)QUEUE_ENV_INIT;
+	m->msgoff = qm.hdr.msgoff;
 	m->msglen = qm.hdr.msglen;
 	queue_msg_close(&qm);   /* also drops the lock */
 	if (queue_state_load(id, &m->st, m->env.nrcpt) < 0) {
@@ -849,6 +1031,23 @@ job_done(struct job *j)
 	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
 	size_t i = 0, k;
 	unsigned char *seen = calloc(j->n ? j->n : 1, 1);
+	if (j->w) {
+		/* smtp-send's lines into result lines, as a job child would */
+		struct jobspec js;
+		struct str o = j->out, e = STR_INIT;
+		memset(&js, 0, sizeof js);
+		js.env = &m->env;
+		js.idx = j->idx;
+		js.n = j->n;
+		j->out = (struct str)STR_INIT;
+		if (o.len >= 2 && o.s[o.len - 2] == '.' && o.s[o.len - 1] == '\n')
+			o.len -= 2;   /* the closing "." */
+		remote_results(&js, &o, EXIT_TEMP, &e, j->complete ? "smtp-send gave no result" :
+		    "smtp-send -B ended without a result", &j->out);
+		str_free(&o);
+		if (!j->complete)
+			j->w->stale = 1;   /* its output may be out of step now */
+	}
 	while (i < j->out.len) {
 		char *nl = memchr(j->out.s + i, '\n', j->out.len - i);
 		if (!nl)
@@ -883,6 +1082,15 @@ job_done(struct job *j)
 		}
 		i = (size_t)(nl - j->out.s) + 1;
 	}
+	if (j->w) {
+		j->w->busy = 0;
+		j->w->idle_since = now_s();
+		if (j->w->pid <= 0)
+			worker_free(j->w);
+		else if (j->w->stale)
+			worker_close(j->w);
+		j->w = NULL;
+	}
 	if (j->kind != JOB_BOUNCE)
 		for (k = 0; k < j->n; k++) {
 			m->busy[j->idx[k]] = 0;
@@ -913,8 +1121,27 @@ job_done(struct job *j)
 static void
 reap(void)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	pid_t pid;
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		worker_reaped(pid);
+}
+
+/* a child keeps only its own descriptors: others' would delay the end
+ * of file that tells a job or a worker it is done */
+static void
+close_all_inherited(struct worker *keep)
+{
+	close(sigpipe_[0]);
+	close(sigpipe_[1]);
+	if (trigger_fd >= 0)
+		close(trigger_fd);
+	if (trigger_keep >= 0)
+		close(trigger_keep);
+	for (struct job *o = jobs; o; o = o->next)
+		close(o->fd);
+	for (struct worker *w = workers; w; w = w->next)
+		if (w != keep)
+			worker_close(w);
 }
 
 static void
@@ -942,6 +1169,10 @@ read_jobs(struct pollfd *pf, size_t npf, size_t first)
 			}
 			if (j->out.len < JOB_OUT_MAX)
 				str_catb(&j->out, b, (size_t)r);
+			/* a worker's job ends with a line "." (it writes nothing more until the next job) */
+			if (j->w && ((j->out.len == 2 && memcmp(j->out.s, ".\n", 2) == 0) ||
+			    (j->out.len > 2 && memcmp(j->out.s + j->out.len - 3, "\n.\n", 3) == 0)))
+				j->eof = j->complete = 1;
 			break;
 		}
 	}
@@ -988,10 +1219,12 @@ complete_jobs(void)
 	}
 	while ((j = done)) {
 		done = j->next;
-		if (write(j->fd, "k", 1) < 0) {
-			/* the child is gone; it already wrote nothing we lack */
+		if (j->pid > 0) {
+			if (write(j->fd, "k", 1) < 0) {
+				/* the child is gone; it already wrote nothing we lack */
+			}
+			close(j->fd);
 		}
-		close(j->fd);
 		str_free(&j->out);
 		free(j->idx);
 		free(j->domain);
@@ -1132,8 +1365,12 @@ main(int argc, char **argv)
 	unsigned long long v, term_deadline = 0;
 	int c;
 	die_init(argv[0] ? argv[0] : "queue-run");
-	while ((c = getopt(argc, argv, "l:r:d:L:b:m:w:t:")) != -1) {
+	/* no fastbins: a delivery child's first large malloc would otherwise
+	 * consolidate them, touching (and so copying) the scheduler's heap */
+	mallopt(M_MXFAST, 0);
+	while ((c = getopt(argc, argv, "Sl:r:d:L:b:m:w:t:")) != -1) {
 		switch (c) {
+		case 'S': no_batch = 1; break;
 		case 'l': opt_num(optarg, &v); cfg.local_max = cfg_opt.local_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;
 		case 'r': opt_num(optarg, &v); cfg.remote_max = cfg_opt.remote_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;
 		case 'd': opt_num(optarg, &v); cfg.domain_max = cfg_opt.domain_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;
@@ -1194,6 +1431,9 @@ main(int argc, char **argv)
 			for (h = 0; h < HASH_SIZE; h++)
 				for (m = hash[h]; m; m = m->hnext)
 					memset(m->where, 0, m->env.nrcpt);
+			/* so may routes: workers start afresh */
+			for (struct worker *w = workers; w; w = w->next)
+				w->stale = 1;
 		}
 		if (got_alrm) {
 			got_alrm = 0;
@@ -1214,6 +1454,9 @@ main(int argc, char **argv)
 		}
 		if (got_term || busy_ids.len)
 			timeout = 1000;
+		workers_trim(0);
+		if (workers && timeout > 5000)
+			timeout = 5000;   /* idle workers end after WORKER_IDLE */
 		pf = calloc(n_jobs + 2, sizeof *pf);
 		if (!pf)
 			die_nomem(EXIT_TEMP);
@@ -1247,6 +1490,17 @@ main(int argc, char **argv)
 		free(pf);
 		complete_jobs();
 		(void)i;
+	}
+	/* idle workers say QUIT to their peers; wait for that, bounded */
+	workers_trim(1);
+	for (long long end = buf_now_ms() + 2000; buf_now_ms() < end;) {
+		struct worker *w;
+		reap();
+		for (w = workers; w && (w->busy || w->pid <= 0); w = w->next)
+			;
+		if (!w)
+			break;
+		poll(NULL, 0, 10);
 	}
 	{
 		struct logline l;

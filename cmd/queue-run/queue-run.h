@@ -12,6 +12,7 @@ struct cfg {
 	unsigned int local_max, remote_max, domain_max;
 	unsigned long long lifetime, retry_base, retry_max, warn_after, term_wait;
 	const char *deliver, *smtpsend, *queueadd;
+	int inproc;           /* local Maildir delivery without exec (PIPEMAIL_DELIVER unset) */
 };
 
 enum { JOB_LOCAL = 1, JOB_REMOTE, JOB_BOUNCE };
@@ -58,6 +59,10 @@ void result_line(struct str *out, size_t idx, const char *status, const char *ds
     const char *host, const char *text, size_t textlen);
 /* ok/perm/temp from an exit code, text from the last stderr line or what */
 void job_result_from_exit(struct str *out, size_t idx, int code, const struct str *err, const char *what);
+/* smtp-send's output lines -> result lines (missing ones temp, text what or e's last line) */
+void remote_results(const struct jobspec *, const struct str *o, int code, const struct str *e,
+    const char *what, struct str *out);
+int batch_line(const struct jobspec *, unsigned long long msgoff, unsigned long long msglen, struct str *line);
 void local_deliver(const struct jobspec *, const struct queue_msg *, size_t idx, struct str *result);
 
 #endif

@@ -79,23 +79,24 @@ dsn_params(const char *line, size_t len, const char *const *keys, struct str *ou
 	return str_0(out);
 }
 
+/* PIPEMAIL_DSN's lines (sep '\n'), or a batch job's DSN line's fields
+ * (sep '\t'): the MAIL parameters, then each recipient's */
 void
-read_dsn(struct job *j)
+read_dsn(struct job *j, const char *p, char sep)
 {
 	static const char *const mailkeys[] = { "RET", "ENVID", NULL };
 	static const char *const rcptkeys[] = { "NOTIFY", "ORCPT", NULL };
-	const char *p = getenv("PIPEMAIL_DSN");
 	size_t n = 0;
 	if (!p)
 		return;
 	while (*p) {
-		const char *nl = strchr(p, '\n');
+		const char *nl = strchr(p, sep);
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		struct str *out = n == 0 ? &j->dsnmail : n - 1 < j->nrcpt ? &j->rcpt[n - 1].dsn : NULL;
 		if (!out)
 			break;
 		if (len > DSN_LINE_MAX || dsn_params(p, len, n == 0 ? mailkeys : rcptkeys, out) < 0) {
-			warn_x("use", "PIPEMAIL_DSN", "malformed line ignored");
+			warn_x("use", sep == '\n' ? "PIPEMAIL_DSN" : "a batch DSN line", "malformed line ignored");
 			out->len = 0;
 		}
 		n++;

@@ -38,14 +38,16 @@ helo_name(struct str *out)
 
 /* Batch mode (-B): one job a line on stdin,
  *   FILE[:OFFSET:LENGTH] DOMAIN SENDER RCPT...     (SENDER "<>" for none)
- * each answered by its result lines and a line ".". Connections stay
+ * each answered by its result lines and a line ".". A line
+ *   DSN<TAB>MAIL-PARAMS<TAB>RCPT-PARAMS...         (PIPEMAIL_DSN's lines)
+ * gives the DSN parameters of the job on the next line. Connections stay
  * open between jobs for the same destination. */
 static int
 batch(struct job *j, const struct opts *o, struct plan *p)
 {
 	char inspace[BUF_SIZE];
 	struct buf in;
-	struct str line = STR_INIT;
+	struct str line = STR_INIT, dsn = STR_INIT;
 	struct cache c = { NULL, STR_INIT };
 	char **f = calloc(RCPT_MAX + 3, sizeof *f);
 	int g;
@@ -59,6 +61,11 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 		char *q = line.s, *colon;
 		unsigned long long off = 0, len = 0;
 		int haslen = 0, r;
+		if (line.len >= 4 && memcmp(line.s, "DSN\t", 4) == 0) {
+			if (str_copys(&dsn, line.s + 4) < 0 || str_0(&dsn) < 0)
+				die_nomem(EXIT_TEMP);
+			continue;
+		}
 		while (*q && nf < RCPT_MAX + 3) {
 			while (*q == ' ')
 				*q++ = 0;
@@ -72,6 +79,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 			q++;
 		if (nf < 4 || *q) {   /* too few fields, or more recipients than RCPT_MAX */
 			warn_x("parse", "a batch line", "want FILE DOMAIN SENDER RCPT...");
+			dsn.len = 0;
 			if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
 				die_sys(EXIT_TEMP, "write", "stdout");
 			continue;
@@ -88,6 +96,9 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 		j->domain = f[1];
 		j->sender = strcmp(f[2], "<>") == 0 ? "" : f[2];
 		job_envelope(j, f + 3, nf - 3);
+		if (dsn.len)
+			read_dsn(j, dsn.s, '\t');
+		dsn.len = 0;
 		r = message_file(j, f[0], off, len, haslen);
 		if (r < 0)
 			job_settle(j, ST_TEMP, "4.3.0", "unable to read the message file", "-");
@@ -108,6 +119,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 		session_close(c.s);
 	str_free(&c.key);
 	str_free(&line);
+	str_free(&dsn);
 	free(f);
 	if (g == BUF_ERR)
 		die_sys(EXIT_TEMP, "read", "stdin");
@@ -185,7 +197,7 @@ main(int argc, char **argv)
 		j.sender = "";
 	j.domain = argv[0];
 	job_envelope(&j, argv + 1, (size_t)(argc - 1));
-	read_dsn(&j);
+	read_dsn(&j, getenv("PIPEMAIL_DSN"), '\n');
 	message_open(&j);
 	run_job(&j, &o, p, NULL);
 	return print_results(&j);

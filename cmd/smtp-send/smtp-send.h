@@ -83,7 +83,7 @@ void job_settle(struct job *, int status, const char *enh, const char *text, con
 /* The recipients (unusable ones settled at once); job_free undoes it. */
 void job_envelope(struct job *, char **rcpts, size_t n);
 void job_free(struct job *);
-void read_dsn(struct job *);              /* PIPEMAIL_DSN */
+void read_dsn(struct job *, const char *text, char sep);   /* PIPEMAIL_DSN or a batch DSN line */
 void message_open(struct job *);          /* stdin, spooled when not a file */
 int message_file(struct job *, const char *path, unsigned long long off, unsigned long long len, int haslen);
 /* One line per recipient on stdout; the exit code for this job. */

@@ -133,6 +133,8 @@ db_lookup_w(const struct db *d, uint64_t h, uint32_t *spam, uint32_t *ham, doubl
 	*spam = d->e[i].spam;
 	*ham = d->e[i].ham;
 	*w = d->w ? d->w[i] : 0;
+	if (!(*w > -1e6 && *w < 1e6))
+		*w = 0;   /* NaN or absurd: a corrupt weight, not evidence (the bias has the same bound) */
 	return 1;
 }
 

@@ -91,8 +91,13 @@ classify(struct classifier *c, const struct opts *o, const char *msg, size_t len
 static void
 put_score(struct str *h, double s)
 {
-	unsigned long v = (unsigned long)(s * 10000 + 0.5);
+	unsigned long v;
 	char d[7];
+	if (!(s >= 0))
+		s = 0;   /* NaN: converting it to an integer is undefined */
+	if (s > 1)
+		s = 1;
+	v = (unsigned long)(s * 10000 + 0.5);
 	d[0] = (char)('0' + v / 10000);
 	d[1] = '.';
 	d[2] = (char)('0' + v / 1000 % 10);

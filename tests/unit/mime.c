@@ -141,6 +141,11 @@ test_decoding(void)
 	mime_utf8(&s, "bad charset\"", "x", 1);
 	ok(s.len == 1, "hostile charset name is not passed to iconv");
 	str_free(&s);
+	/* nothing to convert into an empty string: no write through NULL */
+	ok(mime_utf8(&s, "koi8-r", "", 0) == 0 && s.len == 0, "empty text in an iconv charset");
+	str_free(&s);
+	ok(mime_decode_header(&s, "=?koi8-r?Q?" "?=", 13) == 0 && s.len == 0, "empty encoded word in an iconv charset");
+	str_free(&s);
 }
 
 static void

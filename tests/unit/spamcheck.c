@@ -135,6 +135,35 @@ test_db(void)
 		    && w == 0, "a version 1 database opens, its weights 0");
 		db_close(&db);
 	}
+	/* a version 2 file whose weight is not a number: read as 0, so a
+	 * corrupt weight never turns the score into NaN */
+	{
+		char v2[64 + 16 + 4];
+		uint32_t u32;
+		uint64_t u64;
+		float nan = __builtin_nanf("");
+		memset(v2, 0, sizeof v2);
+		memcpy(v2, "pmspam2\n", 8);
+		u32 = 0x01020304;
+		memcpy(v2 + 8, &u32, 4);
+		u32 = 16;
+		memcpy(v2 + 12, &u32, 4);
+		u64 = 1;
+		memcpy(v2 + 16, &u64, 8);   /* count */
+		memcpy(v2 + 24, &u64, 8);   /* nspam */
+		memcpy(v2 + 32, &u64, 8);   /* nham */
+		u64 = tok_hash("nan", 3);
+		memcpy(v2 + 64, &u64, 8);
+		memcpy(v2 + 80, &nan, 4);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		if (fd < 0 || write(fd, v2, sizeof v2) != (ssize_t)sizeof v2)
+			exit(2);
+		close(fd);
+		w = 1;
+		ok(db_open(&db, path) == 0 && db_lookup_w(&db, u64, &s, &g, &w) == 1 && w == 0,
+		    "a NaN weight reads as 0");
+		db_close(&db);
+	}
 	/* truncated and foreign files */
 	fd = open(path, O_WRONLY | O_TRUNC);
 	if (fd < 0 || write(fd, "pmspam1\nxx", 10) != 10)
