@@ -43,6 +43,18 @@ msg_cat(struct msg *m, const char *s)
 	m->len += n;
 }
 
+/* Objects and reasons may come from data (a name, a peer's reply): a
+ * control byte there must not start a forged log line. */
+static void
+msg_cat_data(struct msg *m, const char *s)
+{
+	size_t i, start = m->len;
+	msg_cat(m, s);
+	for (i = start; i < m->len; i++)
+		if ((unsigned char)m->b[i] < ' ' || m->b[i] == 0x7f)
+			m->b[i] = '?';
+}
+
 static void
 emit(const char *kind, const char *verb, const char *obj, const char *reason)
 {
@@ -57,12 +69,14 @@ emit(const char *kind, const char *verb, const char *obj, const char *reason)
 		msg_cat(&m, verb);
 		if (obj) {
 			msg_cat(&m, " ");
-			msg_cat(&m, obj);
+			msg_cat_data(&m, obj);
 		}
 		if (reason)
 			msg_cat(&m, ": ");
+		msg_cat_data(&m, reason);
+	} else {
+		msg_cat(&m, reason);   /* the program's own text (a usage may span lines) */
 	}
-	msg_cat(&m, reason);
 	m.b[m.len++] = '\n';
 	do
 		w = write(2, m.b, m.len);

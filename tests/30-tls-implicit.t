@@ -181,4 +181,24 @@ t.ok(r.returncode != 0 and b"220" not in r.stdout, "openssl s_client -tls1_1 fai
 
 refused = [l for l in conn_logs(28) if l.get("result") == "handshake"]
 t.ok(len(refused) >= 3, "refused handshakes are logged result=handshake", env.log(port))
+# started with SIGCHLD ignored (an inherited SIG_IGN): prog's status still comes back
+SHIM = "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"
+port2 = env.server(["/usr/bin/python3", "-c", SHIM, pmtest.bin("tls-serve"), "-i", prog, "serve"])
+s2 = socket.create_connection(("127.0.0.1", port2), 10)
+c = Lines(s2)
+c.starttls(pmtest.tls_context(ca))
+c.reply()
+c.send("EXIT 7\r\n")
+try:
+    c.rest()
+except ssl.SSLError:
+    pass
+c.s.close()
+end = time.monotonic() + 10
+while True:
+    logs = [l for l in log_event(env.log(port2), "conn") if l.get("result") != "handshake"]
+    if logs or time.monotonic() > end:
+        break
+    time.sleep(0.05)
+t.eq(logs[-1].get("status") if logs else None, "7", "SIGCHLD ignored by the caller: prog's exit status still logged")
 t.done()

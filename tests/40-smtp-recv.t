@@ -151,6 +151,13 @@ t.eq(smtp_codes(out), [220, 250, 503, 250, 250, 250, 250, 503, 250], "BDAT witho
 t.eq(queued(), [], "RSET drops a BDAT transaction")
 out, _, _ = run(MAIL + b"BDAT 5\r\na\nb\r\nBDAT 3 LAST\r\nc\r\nNOOP\r\n")
 t.eq(smtp_codes(out), [220, 250, 250, 250, 554, 503, 250], "bare LF in BDAT refused at its chunk")
+# a refused chunk fails its transaction: later chunks never complete a
+# message with a hole in it
+out, _, _ = run(MAIL + b"BDAT 3\r\nabcBDAT 3 NOW\r\ndefBDAT 3 LAST\r\nghiNOOP\r\n")
+t.eq(smtp_codes(out), [220, 250, 250, 250, 250, 501, 503, 250], "BDAT: a refused chunk ends the transaction")
+t.eq(queued(), [], "BDAT: nothing queued after a refused chunk")
+out, _, _ = run(MAIL + b"BDAT 3\r\nabcBDAT 3 LAST\r\nghi", extra={"QMAILQUEUE": "/nonexistent/queue"})
+t.eq(smtp_codes(out), [220, 250, 250, 250, 451, 503], "BDAT: queue program failing to start ends the transaction")
 out, _, _ = run(MAIL + b"BDAT 2 LAST\r\na\r", ["-s", "100"])
 t.eq(smtp_codes(out)[-1], 554, "BDAT ending in a lone CR refused")
 out, _, _ = run(MAIL + b"BDAT 200 LAST\r\n" + b"a" * 198 + b"\r\n", ["-s", "100"])

@@ -77,4 +77,12 @@ if [ -x "$BIN/smtp-recv" ] && [ -x "$BIN/mailuser" ]; then
 	is "$(env0 2>/dev/null)" "Fs@a.test|Tfar@away.test||" "-bs: relaying allowed for the local submitter"
 	grep -q '^hello' "$T/q/msg"; ok $? "-bs: message queued"
 fi
+# started with SIGCHLD ignored (PHP, swaks, some daemons do that): the
+# queue program's status must still be seen, or a queued message is
+# reported as failed and sent again
+rm -f "$T/q/msg"
+printf 'Subject: chld\n\nx\n' | python3 -c 'import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])' $BIN/sendmail r@x.test
+is "$?" 0 "SIGCHLD ignored by the caller: still exit 0"
+printf 'Subject: chld\n\nx\n' | FAKEQ_EXIT=31 python3 -c 'import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])' $BIN/sendmail r@x.test
+is "$?" 69 "SIGCHLD ignored by the caller: the queue program's refusal still seen"
 done_testing

@@ -2,7 +2,7 @@
 # pop-serve over plain TCP (-P allows passwords without TLS here): every
 # RFC 1939 command and its errors, CAPA, AUTH PLAIN, limits, Maildir
 # semantics (sizes, UIDL, DELE at QUIT only, S flag, T excluded), IN-USE.
-import base64, fcntl, os, poplib, socket, sys, time
+import base64, fcntl, os, poplib, socket, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -411,6 +411,28 @@ for rnd in range(2):
 t.ok(wait_for(lambda: "1000000004.dup.host:2,S" in os.listdir(os.path.join(md2, "cur"))
               and len(os.listdir(os.path.join(md2, "new"))) == 1),
      "marking the new/ copy seen does not replace the cur/ one")
+
+# sessions racing at login: exactly one gets the mailbox, the others IN-USE
+conns = [Raw(port) for _ in range(8)]
+for c in conns:
+    c.cmd(b"USER v@example.test")
+answers = [None] * len(conns)
+go = threading.Barrier(len(conns))
+
+def login(k):
+    go.wait()
+    answers[k] = conns[k].cmd(b"PASS " + PW.encode())
+
+threads = [threading.Thread(target=login, args=(k,)) for k in range(len(conns))]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join(20)
+t.eq(sum(1 for a in answers if a and a.startswith(b"+OK")), 1, "racing logins: one session gets the mailbox")
+t.ok(all(a.startswith(b"-ERR [IN-USE]") for a in answers if a and not a.startswith(b"+OK")),
+     "racing logins: the others are told IN-USE", answers)
+for c in conns:
+    c.close()
 
 time.sleep(0.2)
 logs = env.log(port) + env.log(port2) + env.log(port3) + env.log(port4)

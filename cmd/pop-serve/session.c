@@ -659,9 +659,9 @@ session_run(const struct popopt *o)
 			} else {
 				r = s.state == S_AUTH ? auth_state(&s, &c) : trans_state(&s, &c);
 			}
-			if (s.state == S_AUTH)
-				wipe_line(&s);   /* it may have held a password */
 		}
+		if (s.state == S_AUTH)
+			wipe_line(&s);   /* it may have held a password, also a refused (over-long, bare LF) one */
 		if (r == GO_ON && !s.endwhy && s.nbad >= o->maxbad) {
 			ERR(&s, "too many bad commands, closing");
 			s.endwhy = "error-limit";

@@ -332,6 +332,7 @@ main(int argc, char **argv)
 	if (!prog || !*prog)
 		prog = "queue-add";
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue program for us */
 	unsetenv("PIPEMAIL_DSN");
 	if (pipe(m) < 0 || pipe(e) < 0)
 		die_sys(EX_TEMPFAIL, "create", "a pipe");

@@ -214,8 +214,12 @@ smtp_bdat(struct session *s, const char *arg)
 		if (ok)
 			qprog_write(&s->q, out, olen);
 	}
-	if (!ok)
-		return;   /* already answered */
+	if (!ok) {
+		/* already answered; the transaction failed with this chunk
+		 * (RFC 3030 2), so later chunks cannot leave a hole in a message */
+		txn_reset(s);
+		return;
+	}
 	if (last) {
 		smtpdata_finish(&s->data);
 		msg_end(s);

@@ -360,6 +360,7 @@ main(int argc, char **argv)
 	if (!o.key)
 		o.key = conf_path(&key, "key.pem");
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap prog and lose its status */
 
 	srv = server_new(&o);          /* as root: the key is read here, once */
 	drop_privileges(o.user);

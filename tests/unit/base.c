@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "buf.h"
+#include "die.h"
+#include "log.h"
 #include "scan.h"
 #include "str.h"
 #include "tap.h"
@@ -168,6 +170,56 @@ test_stalled_reader(void)
 	close(p[1]);
 }
 
+/* what f writes to stderr, at most cap - 1 bytes, NUL-terminated */
+static size_t
+capture_stderr(void (*f)(void), char *b, size_t cap)
+{
+	int p[2], saved = dup(2);
+	ssize_t r;
+	size_t n = 0;
+	if (saved < 0 || pipe(p) < 0 || dup2(p[1], 2) < 0)
+		exit(2);
+	close(p[1]);
+	f();
+	dup2(saved, 2);
+	close(saved);
+	while (n < cap - 1 && (r = read(p[0], b + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	close(p[0]);
+	b[n] = 0;
+	return n;
+}
+
+static void
+warn_forged(void)
+{
+	warn_x("parse", "a\nx: event=forged", "bad\r\nreason");
+}
+
+static void
+log_forged(void)
+{
+	struct logline l;
+	log_begin(&l, "test");
+	log_kv(&l, "user", "u\nx: event=forged k=v");
+	log_kv(&l, "v", "a b=c");
+	log_end(&l);
+}
+
+static void
+test_log_die(void)
+{
+	char b[512];
+	size_t n;
+	die_init("unit");
+	n = capture_stderr(warn_forged, b, sizeof b);
+	ok(n > 0 && memchr(b, '\n', n) == b + n - 1, "warn: data cannot start a new line");
+	ok(!memchr(b, '\r', n), "warn: no CR from data");
+	n = capture_stderr(log_forged, b, sizeof b);
+	ok(n > 0 && memchr(b, '\n', n) == b + n - 1, "log: one line whatever the values");
+	ok(strstr(b, " v=\"a b=c\"") != NULL, "log: a value with blanks and = is quoted");
+}
+
 int
 main(void)
 {
@@ -177,5 +229,6 @@ main(void)
 	test_timeout();
 	test_write();
 	test_stalled_reader();
+	test_log_die();
 	return done();
 }
