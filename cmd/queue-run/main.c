@@ -63,6 +63,7 @@ struct job {
 	int eof;
 	struct worker *w;             /* a remote job fed to this worker, fd its stdout */
 	int complete;                 /* the worker's "." came */
+	char tail[3];                 /* its last bytes ("\n" before the first) */
 };
 
 /* A persistent "smtp-send -B": its connection to the last destination
@@ -505,6 +506,7 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 		if (batch_line(&js, m->msgoff, m->msglen, &line) == 0 && (w = worker_get(domain))) {
 			if (buf_writeall(w->in, line.s, line.len, 0, 0) == 0) {
 				j->w = w;
+				j->tail[2] = '\n';   /* as if after a line: a bare "." ends an empty answer */
 				j->fd = w->out;
 				j->pid = 0;
 				goto started;
@@ -1169,10 +1171,18 @@ read_jobs(struct pollfd *pf, size_t npf, size_t first)
 			}
 			if (j->out.len < JOB_OUT_MAX)
 				str_catb(&j->out, b, (size_t)r);
-			/* a worker's job ends with a line "." (it writes nothing more until the next job) */
-			if (j->w && ((j->out.len == 2 && memcmp(j->out.s, ".\n", 2) == 0) ||
-			    (j->out.len > 2 && memcmp(j->out.s + j->out.len - 3, "\n.\n", 3) == 0)))
-				j->eof = j->complete = 1;
+			/* a worker's job ends with a line "." (it writes nothing more
+			 * until the next job); the last bytes are kept apart, so the
+			 * end is seen even past the output cap */
+			if (j->w) {
+				ssize_t k;
+				for (k = 0; k < r; k++) {
+					memmove(j->tail, j->tail + 1, 2);
+					j->tail[2] = b[k];
+				}
+				if (memcmp(j->tail, "\n.\n", 3) == 0)
+					j->eof = j->complete = 1;
+			}
 			break;
 		}
 	}
