@@ -433,6 +433,10 @@ t.ok(all(a.startswith(b"-ERR [IN-USE]") for a in answers if a and not a.startswi
      "racing logins: the others are told IN-USE", answers)
 for c in conns:
     c.close()
+if os.geteuid() == 0:
+    # the lock is created inside the Maildir: by the owner, so after the drop
+    st = os.stat(os.path.join(md2, "pipemail-pop3.lock"))
+    t.eq((st.st_uid, st.st_gid), (pmtest.MAILUID, pmtest.MAILGID), "privileges dropped before the Maildir is opened")
 
 time.sleep(0.2)
 logs = env.log(port) + env.log(port2) + env.log(port3) + env.log(port4)
