@@ -64,6 +64,26 @@ if os.geteuid() == 0:
     t.eq(got, [], "a delivery file behind a symlink the user cannot follow is not obeyed")
     t.ok(any(open(os.path.join(env.queue, "mess", i), "rb").read().find(b"sneaky") >= 0 for i in queue_files(env)),
          "the message stays queued (temporary failure), not lost")
+    # a users line edited by hand to uid 0: its delivery file's programs
+    # must not run as root (deliver-maildir already refuses)
+    rm = env.add_user("rootish@example.test", "pw")
+    users = os.path.join(env.conf, "users")
+    lines = open(users).read().splitlines()
+    with open(users, "w") as f:
+        for l in lines:
+            if l.startswith("rootish@example.test:"):
+                p = l.split(":")
+                p[2], p[3] = "0", "0"
+                l = ":".join(p)
+            f.write(l + "\n")
+    env.run(["mailuser", "rebuild"])
+    who = env.path("who")
+    with open(os.path.join(rm, ".qmail"), "w") as f:
+        f.write("|id -u > %s\n" % who)
+    os.chmod(os.path.join(rm, ".qmail"), 0o644)
+    t.eq(queue_add(env, "x@example.org", ["rootish@example.test"], b"Subject: asroot\n\nbody\n"), 0, "queued for a uid-0 user")
+    time.sleep(2)
+    t.ok(not os.path.exists(who), "no program of a uid-0 user runs (as root)")
 else:
     t.diag("not root: skipping the symlinked Maildir check")
 qr.terminate()

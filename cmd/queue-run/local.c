@@ -76,6 +76,13 @@ run_one(const struct jobspec *j, const struct queue_msg *m, const struct conf_us
 {
 	int in = msg_stdin(m), code;
 	struct agent a = { argv, agent_sender(j->env->sender), rcpt, dtline, in, 1, u->uid, u->gid, cwd, err, NULL };
+	/* a hand-edited users line must not get a program run as root */
+	if (geteuid() == 0 && (u->uid == 0 || u->gid == 0)) {
+		if (in >= 0)
+			close(in);
+		str_copys(err, "refusing to deliver as root");
+		return EXIT_TEMP;
+	}
 	if (in < 0) {
 		str_copys(err, "unable to read queue file");
 		return EXIT_TEMP;
@@ -128,7 +135,7 @@ run_inproc(const struct jobspec *j, const struct queue_msg *m, const struct conf
 	int in, code;
 	mode_t um;
 	str_trunc(err, 0);
-	if (geteuid() == 0 && u->uid == 0) {
+	if (geteuid() == 0 && (u->uid == 0 || u->gid == 0)) {
 		str_copys(err, "refusing to deliver as root");
 		return EXIT_TEMP;
 	}
