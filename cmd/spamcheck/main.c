@@ -66,6 +66,8 @@ tune(struct model *m, const char *kv)
 		m->comb = u;
 	else if (nl == 6 && !memcmp(kv, "maxtok", 6) && scan_uint(eq + 1, TOK_MAX, &u) == 0 && u)
 		m->maxtok = u;
+	else if (nl == 5 && !memcmp(kv, "prior", 5) && scan_uint(eq + 1, 1, &u) == 0)
+		m->prior = u;
 	else if (nl == 7 && !memcmp(kv, "minspam", 7) && scan_uint(eq + 1, TOK_MAX, &u) == 0)
 		m->minspam = u;
 	else if (nl == 6 && !memcmp(kv, "epochs", 6) && scan_uint(eq + 1, 1000, &u) == 0)
