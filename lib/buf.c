@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "buf.h"
+#include "fmt.h"
 
 long long
 buf_now_ms(void)
@@ -280,11 +281,6 @@ buf_puts(struct buf *b, const char *s)
 int
 buf_putu(struct buf *b, unsigned long long u)
 {
-	char tmp[24];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	return buf_put(b, tmp + i, sizeof tmp - i);
+	char tmp[FMT_ULONG];
+	return buf_put(b, tmp, fmt_ulong(tmp, u));
 }

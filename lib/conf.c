@@ -556,8 +556,8 @@ out:
 
 /* --- compilation --- */
 
-static int
-fsync_dir(void)
+int
+conf_sync_dir(void)
 {
 	int fd = open(conf_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r;
@@ -680,7 +680,7 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 		goto done;
 	}
 	out = -1;
-	if (rename(tmp.s, dst.s) < 0 || fsync_dir() < 0)
+	if (rename(tmp.s, dst.s) < 0 || conf_sync_dir() < 0)
 		goto done;
 	r = 0;
 	goto done;

@@ -96,5 +96,7 @@ int conf_user_line(const struct conf_user *u, struct str *out);
  * "lock" file. Waits at most timeout_ms; the fd (keep it open to hold the
  * lock) or -1 (ETIMEDOUT when another writer holds it). */
 int conf_lock(int timeout_ms);
+/* fsync the control directory itself (after a rename into it). 0 / -1 errno. */
+int conf_sync_dir(void);
 
 #endif

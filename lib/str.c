@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "str.h"
+#include "fmt.h"
 
 int
 str_ready(struct str *x, size_t n)
@@ -63,13 +64,8 @@ str_catc(struct str *x, char c)
 int
 str_catu(struct str *x, unsigned long long u)
 {
-	char tmp[24];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	return str_catb(x, tmp + i, sizeof tmp - i);
+	char tmp[FMT_ULONG];
+	return str_catb(x, tmp, fmt_ulong(tmp, u));
 }
 
 int

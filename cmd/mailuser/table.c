@@ -176,18 +176,6 @@ table_append(struct table *t, const char *line)
 	return table_splice(t, t->text.len, 0, line);
 }
 
-static int
-fsync_dir(void)
-{
-	int fd = open(conf_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r;
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 int
 table_commit(struct table *t, unsigned long *lineno)
 {
@@ -213,7 +201,7 @@ table_commit(struct table *t, unsigned long *lineno)
 	/* compile first: a syntax error leaves both files as they were */
 	if (conf_compile_src(t->name, tmpname.s, lineno) < 0)
 		goto done;
-	if (rename(tmp.s, dst.s) < 0 || fsync_dir() < 0)
+	if (rename(tmp.s, dst.s) < 0 || conf_sync_dir() < 0)
 		goto done;
 	r = 0;
 done:

@@ -756,6 +756,43 @@ out:
 	str_free(&b);
 }
 
+/* Did queue-add finish this file? Its header (written last) parses, or
+ * the new/ notice or a state file exists (both come after the header). */
+static int
+finished(const char *path, const struct stat *st, const char *id)
+{
+	char h[QUEUE_HDR_LEN];
+	struct queue_hdr hd;
+	struct str s = STR_INIT;
+	int fd, yes = st->st_nlink > 1;
+	if (!yes && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		yes = pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && queue_hdr_parse(h, sizeof h, &hd) == 0;
+		close(fd);
+	}
+	if (!yes && queue_path(&s, "state", id) == 0 && access(s.s, F_OK) == 0)
+		yes = 1;
+	str_free(&s);
+	return yes;
+}
+
+/* bad/ID: out of the scheduler's way, for the admin to look at */
+static void
+set_aside(const char *path, const char *id)
+{
+	struct str d = STR_INIT, to = STR_INIT;
+	struct logline l;
+	if (queue_path(&d, "bad", NULL) == 0 && (mkdir(d.s, 0750) == 0 || errno == EEXIST) &&
+	    queue_path(&to, "bad", id) == 0 && rename(path, to.s) == 0) {
+		log_begin(&l, "corrupt");
+		log_kv(&l, "id", id);
+		log_kv(&l, "moved", to.s);
+		log_end(&l);
+	} else
+		warn_sys("set aside unreadable queue file", path);
+	str_free(&d);
+	str_free(&to);
+}
+
 /* 1 loaded, 0 not mail (yet), 2 busy with an earlier run's children, -1 error */
 static int
 load(const char *id, int startup)
@@ -772,9 +809,15 @@ load(const char *id, int startup)
 	r = queue_msg_open(&qm, p.s);
 	if (r == 0) {
 		struct stat st;
-		/* an unfinished write: queue-add died; remove it once it is old */
-		if (startup && stat(p.s, &st) == 0 && st.st_mtime + INCOMPLETE_AGE < time(NULL))
-			unlink(p.s);
+		/* an unfinished write (queue-add died) is removed once old; a
+		 * file queue-add finished but that no longer parses is mail we
+		 * cannot read: it is set aside, never deleted */
+		if (startup && stat(p.s, &st) == 0 && st.st_mtime + INCOMPLETE_AGE < time(NULL)) {
+			if (finished(p.s, &st, id))
+				set_aside(p.s, id);
+			else
+				unlink(p.s);
+		}
 	}
 	str_free(&p);
 	if (r <= 0)

@@ -1,0 +1,43 @@
+#!/usr/bin/python3
+# A queue file that queue-add finished (its header is there) but whose
+# envelope no longer parses is not an unfinished write: queue-run must set
+# it aside for the admin, never delete it, however old it is. A file with
+# no header (queue-add died mid-write) is still removed once old.
+import os, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from pmtest import queue_add, wait_for, queue_files
+
+t = pmtest.TAP()
+env = pmtest.Env()
+env.add_user("demo@example.test", "pw")
+t.eq(queue_add(env, "x@example.org", ["demo@example.test"], b"Subject: keep\n\nbody\n"), 0, "queued")
+ids = queue_files(env)
+t.eq(len(ids), 1, "one queue file")
+path = os.path.join(env.queue, "mess", ids[0])
+with open(path, "r+b") as f:
+    data = f.read()
+    i = data.index(b"\0Fx@example.org")
+    f.seek(i + 1)
+    f.write(b"Z")   # the sender field's tag: the envelope is now garbage
+# an unfinished one: no header
+half = os.path.join(env.queue, "mess", "1.2.3")
+with open(half, "wb") as f:
+    f.write(b"\0" * 64 + b"partial")
+old = time.time() - 3 * 86400
+os.utime(path, (old, old))
+os.utime(half, (old, old))
+for n in os.listdir(os.path.join(env.queue, "new")):
+    os.unlink(os.path.join(env.queue, "new", n))
+
+log = open(env.path("queue-run.log"), "ab")
+qr = env.start([pmtest.bin("queue-run"), "-l", "2"], stderr=log)
+t.ok(wait_for(lambda: not os.path.exists(half), 10), "the unfinished file is removed")
+kept = [os.path.join(d, ids[0]) for d in ("mess", "bad")]
+t.ok(any(os.path.exists(os.path.join(env.queue, k)) for k in kept), "the corrupt queue file is kept")
+t.ok(os.path.exists(os.path.join(env.queue, "bad", ids[0])), "and set aside under bad/")
+with open(os.path.join(env.queue, "bad", ids[0]) if os.path.exists(os.path.join(env.queue, "bad", ids[0])) else path, "rb") as f:
+    t.ok(b"Subject: keep" in f.read(), "with its message intact")
+qr.terminate()
+qr.wait(10)
+t.done()
