@@ -157,10 +157,21 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	struct str p = STR_INIT;
 	struct stat st;
 	ssize_t got;
-	int fd;
+	int fd, oe;
 	if (str_copyb(&p, u->maildir.s, u->maildir.len) < 0 || str_cats(&p, "/.qmail") < 0)
 		return -1;
+	/* opened with the user's rights: the path is the user's to change (a
+	 * symlinked Maildir), so root must not read through it for them */
+	if (become_fs(u->uid, u->gid) < 0) {
+		restore_fs();
+		str_free(&p);
+		str_copys(err, "unable to take the user's identity");
+		return -1;
+	}
 	fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	oe = errno;
+	restore_fs();
+	errno = oe;
 	str_free(&p);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : (str_copys(err, "unable to open delivery file"), -1);

@@ -3,6 +3,8 @@
 # envelope no longer parses is not an unfinished write: queue-run must set
 # it aside for the admin, never delete it, however old it is. A file with
 # no header (queue-add died mid-write) is still removed once old.
+# A user who swaps their Maildir for a symlink cannot make root-capable
+# queue-run read a delivery file the user could not read themselves.
 import os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -38,6 +40,32 @@ t.ok(any(os.path.exists(os.path.join(env.queue, k)) for k in kept), "the corrupt
 t.ok(os.path.exists(os.path.join(env.queue, "bad", ids[0])), "and set aside under bad/")
 with open(os.path.join(env.queue, "bad", ids[0]) if os.path.exists(os.path.join(env.queue, "bad", ids[0])) else path, "rb") as f:
     t.ok(b"Subject: keep" in f.read(), "with its message intact")
+
+# the Maildir a symlink to a directory only root can enter, holding a
+# root-owned delivery file that forwards: it must not be obeyed
+if os.geteuid() == 0:
+    demo = env.path("mail", "demo@example.test")
+    home = env.path("home", "evil")
+    os.makedirs(home)
+    os.chown(home, pmtest.MAILUID, pmtest.MAILGID)
+    env.add_user("evil@example.test", "pw", maildir=os.path.join(home, "Maildir"))
+    secret = env.path("secret")
+    os.mkdir(secret, 0o700)
+    with open(os.path.join(secret, ".qmail"), "w") as f:
+        f.write("&demo@example.test\n")
+    os.chmod(os.path.join(secret, ".qmail"), 0o644)
+    if os.path.isdir(os.path.join(home, "Maildir")):
+        import shutil
+        shutil.rmtree(os.path.join(home, "Maildir"))
+    os.symlink(secret, os.path.join(home, "Maildir"))
+    t.eq(queue_add(env, "x@example.org", ["evil@example.test"], b"Subject: sneaky\n\nbody\n"), 0, "queued for evil")
+    time.sleep(2)
+    got = [f for f in pmtest.maildir_files(demo) if b"sneaky" in open(f, "rb").read()]
+    t.eq(got, [], "a delivery file behind a symlink the user cannot follow is not obeyed")
+    t.ok(any(open(os.path.join(env.queue, "mess", i), "rb").read().find(b"sneaky") >= 0 for i in queue_files(env)),
+         "the message stays queued (temporary failure), not lost")
+else:
+    t.diag("not root: skipping the symlinked Maildir check")
 qr.terminate()
 qr.wait(10)
 t.done()
