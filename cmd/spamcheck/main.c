@@ -6,6 +6,7 @@
  *                  spamcheck [opts] -L spampath hampath  (counts and regression)
  *   listing:       spamcheck [opts] -l path...
  *   evaluation:    spamcheck [opts] -x K spampath hampath
+ *                  spamcheck [opts] -X trainspam trainham testspam testham
  *   tokens:        spamcheck -k < msg */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "str.h"
 
 #define USAGE "spamcheck [-e] [-v] [-k] [-d db] [-u userdb] [-m bytes] [-H hamcut] [-C spamcut] [-R rejectcut]" \
-	" [-T name=value] [-q prog... | -p prog... | -s|-n|-S|-N [path...] | -L spam ham | -l path... | -x k spam ham]"
+	" [-T name=value] [-q prog... | -p prog... | -s|-n|-S|-N [path...] | -L spam ham | -l path... | -x k spam ham | -X trainspam trainham testspam testham]"
 
 static struct str defdb = STR_INIT;
 
@@ -65,6 +66,10 @@ tune(struct model *m, const char *kv)
 		m->comb = u;
 	else if (nl == 6 && !memcmp(kv, "maxtok", 6) && scan_uint(eq + 1, TOK_MAX, &u) == 0 && u)
 		m->maxtok = u;
+	else if (nl == 5 && !memcmp(kv, "prior", 5) && scan_uint(eq + 1, 1, &u) == 0)
+		m->prior = u;
+	else if (nl == 7 && !memcmp(kv, "minspam", 7) && scan_uint(eq + 1, TOK_MAX, &u) == 0)
+		m->minspam = u;
 	else if (nl == 6 && !memcmp(kv, "epochs", 6) && scan_uint(eq + 1, 1000, &u) == 0)
 		m->epochs = u;
 	else if (nl == 4 && !memcmp(kv, "seed", 4) && scan_uint(eq + 1, 1000000, &u) == 0)
@@ -92,7 +97,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	model_defaults(&o.m);
 	o.prefix = MSG_PREFIX_DEFAULT;
-	while ((c = getopt(argc, argv, "+evkd:u:m:H:C:R:T:qpsnSNlLx:")) != -1) {
+	while ((c = getopt(argc, argv, "+evkd:u:m:H:C:R:T:qpsnSNlLXx:")) != -1) {
 		switch (c) {
 		case 'e': o.exitcode = 1; break;
 		case 'v': o.verbose = 1; break;
@@ -107,7 +112,7 @@ main(int argc, char **argv)
 		case 'C': o.m.spam_cut = number(optarg, 1); break;
 		case 'R': o.m.reject_cut = number(optarg, 1); break;
 		case 'T': tune(&o.m, optarg); break;
-		case 'q': case 'p': case 'l': case 'k': case 'L':
+		case 'q': case 'p': case 'l': case 'k': case 'L': case 'X':
 			if (mode && mode != 't')
 				die_usage(USAGE);
 			mode = c;
@@ -156,6 +161,10 @@ main(int argc, char **argv)
 		if (argc != 2)
 			die_usage(USAGE);
 		return run_cv(&o, k, argv[0], argv[1]);
+	case 'X':
+		if (argc != 4)
+			die_usage(USAGE);
+		return run_split(&o, argv);
 	case 'L':
 		if (argc != 2)
 			die_usage(USAGE);

@@ -18,6 +18,8 @@ struct model {
 	unsigned comb;           /* 0 Fisher (1 + S - H) / 2, 1 ratio of the two chi-square tails */
 	double scale;            /* Fisher log-odds / scale, for comb 1 */
 	double fclamp, lrw;      /* logit = clamp(Fisher / scale, +-fclamp) + lrw * regression logit */
+	unsigned prior;          /* 1: the regression's intercept (training-set spam share) counts */
+	unsigned minspam;        /* a spam verdict needs at least this many tokens used */
 	double ham_cut, spam_cut, reject_cut;
 	unsigned epochs, seed;   /* logistic regression: SGD passes (0: none), shuffle seed */
 	double eta, l2;          /* its step size and L2 strength */

@@ -46,6 +46,7 @@ int run_train(const struct opts *, int dspam, int dham, char **paths);
 int run_list(const struct opts *, char **paths);
 int run_tokens(const struct opts *);
 int run_cv(const struct opts *, unsigned k, const char *spam, const char *ham);
+int run_split(const struct opts *, char **dirs);   /* trainspam trainham testspam testham */
 int run_learn(const struct opts *, const char *spam, const char *ham);
 
 #endif

@@ -252,6 +252,7 @@ struct cv {
 	const struct opts *o;
 	unsigned k;
 	int spam;
+	int fixfold;             /* >= 0: every message loaded goes in this fold (-X) */
 	struct cvmsg *m;
 	size_t nm, capm;
 	struct tok *h;
@@ -290,7 +291,8 @@ cv_file(void *arg, const char *path)
 	m->gtube = c->t.gtube;
 	base = base ? base + 1 : path;
 	m->base = 0;
-	m->fold = (unsigned)(tok_hash(base, strlen(base)) % c->k);   /* by name: stable across runs */
+	m->fold = c->fixfold >= 0 ? (unsigned)c->fixfold
+	    : (unsigned)(tok_hash(base, strlen(base)) % c->k);   /* by name: stable across runs */
 	m->name = c->names.len;
 	if (str_cats(&c->names, path) < 0 || str_catc(&c->names, 0) < 0)
 		die_nomem(EXIT_TEMP);
@@ -358,18 +360,31 @@ fit(const struct opts *o, struct db_delta *d, const struct cv *c, unsigned skip)
 }
 
 static void
-cv_load(struct cv *c, const struct opts *o, unsigned k, const char *spam, const char *ham)
+cv_more(struct cv *c, const char *spam, const char *ham)
 {
-	memset(c, 0, sizeof *c);
-	c->o = o;
-	c->k = k;
-	toks_init(&c->t);
 	c->spam = 1;
 	if (each_message(spam, cv_file, c) < 0)
 		die_sys(EXIT_TEMP, "read", spam);
 	c->spam = 0;
 	if (each_message(ham, cv_file, c) < 0)
 		die_sys(EXIT_TEMP, "read", ham);
+}
+
+static void
+cv_init(struct cv *c, const struct opts *o, unsigned k)
+{
+	memset(c, 0, sizeof *c);
+	c->o = o;
+	c->k = k;
+	c->fixfold = -1;
+	toks_init(&c->t);
+}
+
+static void
+cv_load(struct cv *c, const struct opts *o, unsigned k, const char *spam, const char *ham)
+{
+	cv_init(c, o, k);
+	cv_more(c, spam, ham);
 }
 
 static void
@@ -438,16 +453,16 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	return EXIT_OK;
 }
 
-int
-run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
+/* score each fold of c with a model trained on the others; k folds tested */
+static int
+cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 {
-	struct cv c;
+	struct cv c = *cp;
 	struct db_delta d;
 	unsigned f, fp = 0, fn = 0, us = 0, uh = 0, ns = 0, nh = 0;
 	size_t i;
 	char line[512];
 	int len;
-	cv_load(&c, o, k, spam, ham);
 	delta_init(&d);
 	for (i = 0; i < c.nm; i++)
 		cv_count(&d, &c, &c.m[i], 1);
@@ -477,9 +492,9 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 				uh += r.v == V_UNSURE;
 			}
 			if (o->verbose) {
-				/* class verdict logit Fisher-logit regression-logit path */
-				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %.6f %s\n", c.m[i].spam ? "spam" : "ham",
-				    verdict_name(r.v), r.logit, r.flogit, r.lrlogit, c.names.s + c.m[i].name);
+				/* class verdict logit Fisher-logit regression-logit tokens-used path */
+				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %.6f %u %s\n", c.m[i].spam ? "spam" : "ham",
+				    verdict_name(r.v), r.logit, r.flogit, r.lrlogit, r.used, c.names.s + c.m[i].name);
 				if (len > 0 && (size_t)len < sizeof line && buf_writeall(1, line, (size_t)len, 0, 0) < 0)
 					die_sys(EXIT_TEMP, "write", "output");
 			}
@@ -498,4 +513,25 @@ run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
 	delta_free(&d);
 	cv_free(&c);
 	return EXIT_OK;
+}
+
+int
+run_cv(const struct opts *o, unsigned k, const char *spam, const char *ham)
+{
+	struct cv c;
+	cv_load(&c, o, k, spam, ham);
+	return cv_eval(o, &c, k);
+}
+
+/* -X: train on one set, score another (e.g. older mail against newer) */
+int
+run_split(const struct opts *o, char **dirs)
+{
+	struct cv c;
+	cv_init(&c, o, 2);
+	c.fixfold = 1;
+	cv_more(&c, dirs[0], dirs[1]);
+	c.fixfold = 0;
+	cv_more(&c, dirs[2], dirs[3]);
+	return cv_eval(o, &c, 1);
 }
