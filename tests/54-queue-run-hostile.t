@@ -88,4 +88,38 @@ else:
     t.diag("not root: skipping the symlinked Maildir check")
 qr.terminate()
 qr.wait(10)
+
+# a queue file whose envelope follows the message (a big PIPEMAIL_DSN):
+# a read error on it mid-message must not deliver a truncated copy (I2)
+import shutil, subprocess
+if shutil.which("strace") and subprocess.run(["strace", "-o", "/dev/null", "true"],
+                                             stderr=subprocess.DEVNULL).returncode == 0:
+    big = b"Subject: whole\n\n" + (b"y" * 999 + b"\n") * 3000 + b"END\n"
+    dsn = "RET=FULL ENVID=" + "x" * 6000 + "\n\n"
+    t.eq(queue_add(env, "x@example.org", ["demo@example.test"], big, dsn=dsn), 0, "big-envelope message queued")
+    demo = env.path("mail", "demo@example.test")
+    before = set(pmtest.maildir_files(demo))
+    qr = env.start(["strace", "-f", "-o", "/dev/null", "-e", "inject=sendfile,copy_file_range:error=EIO:when=2",
+                    pmtest.bin("queue-run"), "-l", "1"], stderr=log, start_new_session=True)
+    time.sleep(4)
+    os.killpg(qr.pid, 15)   # queue-run too, not just strace
+    qr.wait(10)
+    new = [f for f in pmtest.maildir_files(demo) if f not in before and b"Subject: whole" in open(f, "rb").read()]
+    t.ok(all(open(f, "rb").read().endswith(b"END\n") for f in new), "no truncated copy delivered (%d delivered)" % len(new))
+    qr = env.start([pmtest.bin("queue-run"), "-l", "1"], stderr=log)
+    t.ok(wait_for(lambda: [f for f in pmtest.maildir_files(demo) if f not in before and open(f, "rb").read().endswith(b"END\n")], 20),
+         "delivered whole in the end")
+    qr.terminate()
+    qr.wait(10)
+    # no in-kernel copy at all (EXDEV): the buffered copy delivers it whole
+    before = set(pmtest.maildir_files(demo))
+    t.eq(queue_add(env, "x@example.org", ["demo@example.test"], big, dsn=dsn), 0, "queued again")
+    qr = env.start(["strace", "-f", "-o", "/dev/null", "-e", "inject=copy_file_range:error=EXDEV",
+                    pmtest.bin("queue-run"), "-l", "1"], stderr=log, start_new_session=True)
+    t.ok(wait_for(lambda: [f for f in pmtest.maildir_files(demo) if f not in before and open(f, "rb").read().endswith(b"END\n")], 20),
+         "delivered whole without copy_file_range")
+    os.killpg(qr.pid, 15)
+    qr.wait(10)
+else:
+    t.diag("no usable strace: skipping the read-error check")
 t.done()

@@ -32,15 +32,17 @@ agent_sender(const char *s)
 	return strcmp(s, "#@[]") == 0 ? "" : s;
 }
 
-/* A copier child feeds the message through a pipe when the file holds
- * more after it (a large envelope): agents read stdin to its end. */
+/* stdin for an agent, which reads it to its end: the queue file itself
+ * when the message ends it, else a whole copy of the message. */
 int
 msg_stdin(const struct queue_msg *m)
 {
-	int p[2];
-	pid_t pid;
+	struct str tmp = STR_INIT;
+	loff_t off = (loff_t)m->hdr.msgoff, to = 0;
+	unsigned long long left = m->hdr.msglen;
+	int fd;
 	if (m->hdr.msgoff + m->hdr.msglen == m->size) {
-		int fd = dup(m->fd);
+		fd = dup(m->fd);
 		if (fd < 0 || lseek(fd, (off_t)m->hdr.msgoff, SEEK_SET) < 0) {
 			if (fd >= 0)
 				close(fd);
@@ -48,29 +50,48 @@ msg_stdin(const struct queue_msg *m)
 		}
 		return fd;
 	}
-	if (pipe(p) < 0)
+	/* the envelope follows the message: copy the message to an unlinked
+	 * file and hand that over only once the copy is whole. (A pipe fed by
+	 * a copier would end early on a read error, and the agent would
+	 * deliver a truncated message as if complete.) */
+	if (queue_path(&tmp, "tmp", NULL) < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
+	fd = open(tmp.s, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* no O_TMPFILE here: a private name, unlinked at once */
+		if (str_cats(&tmp, "/msgXXXXXX") == 0 && str_0(&tmp) == 0 && (fd = mkostemp(tmp.s, O_CLOEXEC)) >= 0)
+			unlink(tmp.s);
 	}
-	if (pid == 0) {
-		off_t off = (off_t)m->hdr.msgoff;
-		unsigned long long left = m->hdr.msglen;
-		close(p[0]);
-		signal(SIGPIPE, SIG_DFL);
-		while (left) {
-			ssize_t w = sendfile(p[1], m->fd, &off, left > (1 << 20) ? (1 << 20) : (size_t)left);
-			if (w <= 0)
-				_exit(EXIT_TEMP);
-			left -= (unsigned long long)w;
+	str_free(&tmp);
+	if (fd < 0)
+		return -1;
+	while (left) {
+		size_t want = left > (1 << 30) ? (size_t)1 << 30 : (size_t)left;
+		ssize_t w = copy_file_range(m->fd, &off, fd, &to, want, 0);
+		if (w < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+			/* no in-kernel copy: through a buffer */
+			char b[65536];
+			w = pread(m->fd, b, want < sizeof b ? want : sizeof b, (off_t)off);
+			if (w > 0 && (lseek(fd, (off_t)to, SEEK_SET) < 0 || buf_writeall(fd, b, (size_t)w, 0, 0) < 0))
+				w = -1;
+			if (w > 0) {
+				off += w;
+				to += w;
+			}
 		}
-		_exit(0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		left -= (unsigned long long)w;
 	}
-	close(p[1]);
-	return p[0];   /* the copier is reaped with the agent by waitpid(-1) in agent_run's caller */
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static void
