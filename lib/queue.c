@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "buf.h"
+#include "fmt.h"
 #include "queue.h"
 #include "scan.h"
 
@@ -81,9 +83,16 @@ queue_hdr_parse(const char *b, size_t n, struct queue_hdr *h)
 		return -1;
 	end = b + QUEUE_HDR_LEN;
 	p += 5;
+	h->crc = 0;
+	h->has_crc = 0;
 	if (field(&p, end, &h->msgoff) < 0 || field(&p, end, &h->msglen) < 0 ||
 	    field(&p, end, &h->envoff) < 0 || field(&p, end, &h->envlen) < 0)
 		return -1;
+	if (p[-1] == ' ' && p < end && *p >= '0' && *p <= '9') {
+		if (field(&p, end, &h->crc) < 0 || h->crc > 0xffffffffULL)
+			return -1;
+		h->has_crc = 1;
+	}
 	if (p[-1] == '\n') {
 		if (p != end)
 			return -1;
@@ -100,27 +109,56 @@ queue_hdr_parse(const char *b, size_t n, struct queue_hdr *h)
 	return 0;
 }
 
-void
+int
 queue_hdr_fmt(char *out, const struct queue_hdr *h)
 {
-	char tmp[QUEUE_HDR_LEN];
-	size_t n = 0;
-	unsigned long long v[4] = { h->msgoff, h->msglen, h->envoff, h->envlen };
-	int i, k;
-	/* formatted by hand into a fixed buffer: four numbers < 2^62 fit */
+	unsigned long long v[5] = { h->msgoff, h->msglen, h->envoff, h->envlen, h->crc };
+	int i, nv = h->has_crc ? 5 : 4;
+	size_t n = 4;
 	memset(out, ' ', QUEUE_HDR_LEN);
 	memcpy(out, "PMQ1", 4);
-	n = 4;
-	for (i = 0; i < 4; i++) {
-		k = 0;
-		do
-			tmp[k++] = (char)('0' + v[i] % 10);
-		while ((v[i] /= 10) && k < 20);
+	for (i = 0; i < nv; i++) {
+		char d[FMT_ULONG];
+		size_t k = fmt_ulong(d, v[i]);
+		if (n + 1 + k > QUEUE_HDR_LEN - 1)   /* room for the newline */
+			return -1;
 		out[n++] = ' ';
-		while (k)
-			out[n++] = tmp[--k];
+		memcpy(out + n, d, k);
+		n += k;
 	}
 	out[QUEUE_HDR_LEN - 1] = '\n';
+	return 0;
+}
+
+static int
+crc_region(int fd, unsigned long long off, unsigned long long len, uLong *crc)
+{
+	static char b[65536];
+	while (len > 0) {
+		size_t want = len < sizeof b ? (size_t)len : sizeof b;
+		ssize_t r = pread(fd, b, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;   /* shorter than the header says */
+			return -1;
+		}
+		*crc = crc32(*crc, (const Bytef *)b, (uInt)r);
+		off += (unsigned long long)r;
+		len -= (unsigned long long)r;
+	}
+	return 0;
+}
+
+int
+queue_crc(int fd, const struct queue_hdr *h, unsigned long long *crc)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+	if (crc_region(fd, h->msgoff, h->msglen, &c) < 0 || crc_region(fd, h->envoff, h->envlen, &c) < 0)
+		return -1;
+	*crc = c;
+	return 0;
 }
 
 static int
@@ -298,15 +336,25 @@ queue_msg_open(struct queue_msg *m, const char *path)
 		goto notmail;
 	}
 	free(env);
+	env = NULL;
+	if (m->hdr.has_crc) {
+		unsigned long long c;
+		if (queue_crc(m->fd, &m->hdr, &c) < 0)
+			goto err;
+		if (c != m->hdr.crc)
+			goto notmail;   /* blocks lost in a crash: never deliver them */
+	}
 	return 1;
 notmail:
 	free(env);
+	queue_env_free(&m->env);
 	close(m->fd);
 	m->fd = -1;
 	return 0;
 err:
 	r = errno;
 	free(env);
+	queue_env_free(&m->env);
 	close(m->fd);
 	m->fd = -1;
 	errno = r;

@@ -2,7 +2,10 @@
  *
  *   mess/ID    one file per message, written once by queue-add:
  *                offset 0     header, QUEUE_HDR_LEN bytes:
- *                             "PMQ1 MSGOFF MSGLEN ENVOFF ENVLEN\n" padded with spaces
+ *                             "PMQ1 MSGOFF MSGLEN ENVOFF ENVLEN CRC\n" padded with spaces
+ *                             (CRC: CRC-32 of message then envelope, so that
+ *                             blocks a crash left unwritten under a header
+ *                             that was written are caught, not delivered)
  *                ENVOFF       the envelope (below), ENVLEN bytes
  *                MSGOFF       the message exactly as received, MSGLEN bytes
  *              The envelope sits in the first page (ENVOFF QUEUE_HDR_LEN,
@@ -48,11 +51,15 @@ int queue_id_ok(const char *id);
 
 struct queue_hdr {
 	unsigned long long msgoff, msglen, envoff, envlen;
+	unsigned long long crc;   /* CRC-32 of the message then the envelope */
+	int has_crc;              /* files from before the CRC have none */
 };
 /* header bytes -> fields; 0 ok, -1 malformed */
 int queue_hdr_parse(const char *b, size_t n, struct queue_hdr *);
-/* fields -> exactly QUEUE_HDR_LEN bytes in out */
-void queue_hdr_fmt(char *out, const struct queue_hdr *);
+/* fields -> exactly QUEUE_HDR_LEN bytes in out; -1 if they do not fit */
+int queue_hdr_fmt(char *out, const struct queue_hdr *);
+/* CRC-32 of the message region then the envelope region, read from fd */
+int queue_crc(int fd, const struct queue_hdr *, unsigned long long *crc);
 
 struct queue_env {
 	unsigned long long arrival;

@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "buf.h"
 #include "die.h"
 #include "exitcode.h"
@@ -115,9 +116,10 @@ pwrite_all(int fd, const char *b, size_t n, off_t off)
 	return 0;
 }
 
-/* fd 0 -> file at QUEUE_MSG_OFF; returns the message length */
+/* fd 0 -> file at QUEUE_MSG_OFF; returns the message length, and its
+ * CRC-32 in *crc */
 static unsigned long long
-copy_message(void)
+copy_message(uLong *crc)
 {
 	static char b[COPY_BUF];
 	unsigned long long total = 0;
@@ -132,6 +134,7 @@ copy_message(void)
 			return total;
 		if (pwrite_all(filefd, b, (size_t)r, off) < 0)
 			fail(QQ_TEMP_WRITE, "write", "queue file");
+		*crc = crc32(*crc, (const Bytef *)b, (uInt)r);
 		off += r;
 		total += (unsigned long long)r;
 	}
@@ -204,6 +207,7 @@ main(int argc, char **argv)
 	struct queue_hdr h;
 	char hdr[QUEUE_HDR_LEN];
 	const char *dsn = getenv("PIPEMAIL_DSN");
+	uLong crc;
 	size_t nrcpt;
 
 	(void)argc;
@@ -229,17 +233,23 @@ main(int argc, char **argv)
 
 	make_file();
 	h.msgoff = QUEUE_MSG_OFF;
-	h.msglen = copy_message();
+	crc = crc32(0L, Z_NULL, 0);
+	h.msglen = copy_message(&crc);
 	read_envelope(&sender, &rcpts, &nrcpt);
 	if (queue_env_fmt(&env, (unsigned long long)time(NULL), (unsigned long long)getuid(),
 	    dsn, sender.s, rcpts.s, rcpts.len) < 0)
 		fail(QQ_TEMP_NOMEM, "format", "envelope");
 	h.envlen = env.len;
+	h.crc = crc32(crc, (const Bytef *)env.s, (uInt)env.len);
+	h.has_crc = 1;
 	h.envoff = QUEUE_HDR_LEN + env.len <= QUEUE_MSG_OFF ? QUEUE_HDR_LEN : QUEUE_MSG_OFF + h.msglen;
 	if (pwrite_all(filefd, env.s, env.len, (off_t)h.envoff) < 0)
 		fail(QQ_TEMP_WRITE, "write", "queue file");
 	/* the header last: until it is there the file is not mail */
-	queue_hdr_fmt(hdr, &h);
+	if (queue_hdr_fmt(hdr, &h) < 0) {
+		errno = EFBIG;
+		fail(QQ_TEMP_WRITE, "format", "queue file header");
+	}
 	if (pwrite_all(filefd, hdr, sizeof hdr, 0) < 0)
 		fail(QQ_TEMP_WRITE, "write", "queue file");
 	if (linkat(messfd, id, newfd, id, 0) < 0)

@@ -9,7 +9,7 @@
 static void
 test_hdr(void)
 {
-	struct queue_hdr h = { 4096, 123, 64, 40 }, g;
+	struct queue_hdr h = { 4096, 123, 64, 40, 0, 0 }, g;
 	char b[QUEUE_HDR_LEN];
 	queue_hdr_fmt(b, &h);
 	ok(memcmp(b, "PMQ1 4096 123 64 40 ", 20) == 0 && b[QUEUE_HDR_LEN - 1] == '\n', "header format");
@@ -26,6 +26,14 @@ test_hdr(void)
 	ok(queue_hdr_parse(b, sizeof b, &g) < 0, "overlapping regions refused");
 	memcpy(b, "PMQ1 99999999999999999999 1 64 1", 32);
 	ok(queue_hdr_parse(b, sizeof b, &g) < 0, "huge offset refused");
+	h = (struct queue_hdr){ 4096, 123, 64, 40, 4294967295ULL, 1 };
+	ok(queue_hdr_fmt(b, &h) == 0, "header with CRC formats");
+	ok(memcmp(b, "PMQ1 4096 123 64 40 4294967295 ", 31) == 0, "CRC is the fifth field");
+	ok(queue_hdr_parse(b, sizeof b, &g) == 0 && g.has_crc && g.crc == 4294967295ULL, "CRC parsed");
+	memcpy(b, "PMQ1 4096 123 64 40 4294967296 ", 31);
+	ok(queue_hdr_parse(b, sizeof b, &g) < 0, "CRC above 32 bits refused");
+	h = (struct queue_hdr){ 1ULL << 61, 1ULL << 61, 1ULL << 61, 1ULL << 61, 1, 1 };
+	ok(queue_hdr_fmt(b, &h) < 0, "fields that do not fit are refused, not overflowed");
 }
 
 static void
