@@ -13,7 +13,8 @@ test_hdr(void)
 	char b[QUEUE_HDR_LEN];
 	queue_hdr_fmt(b, &h);
 	ok(memcmp(b, "PMQ1 4096 123 64 40 ", 20) == 0 && b[QUEUE_HDR_LEN - 1] == '\n', "header format");
-	ok(queue_hdr_parse(b, sizeof b, &g) == 0 && memcmp(&g, &h, sizeof h) == 0, "header round trip");
+	ok(queue_hdr_parse(b, sizeof b, &g) == 0 && g.msgoff == h.msgoff && g.msglen == h.msglen &&
+	    g.envoff == h.envoff && g.envlen == h.envlen && !g.has_crc, "header round trip");
 	b[3] = '2';
 	ok(queue_hdr_parse(b, sizeof b, &g) < 0, "wrong magic refused");
 	queue_hdr_fmt(b, &h);
