@@ -6,12 +6,7 @@ import glob, os, shutil, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
-
-def order(name):
-    """pop-serve's message order: seconds, then microseconds of SECONDS.M<usec>, then the name"""
-    sec, _, rest = name.partition(".")
-    us = rest[1:].split("P")[0] if rest.startswith("M") else ""
-    return (int(sec), int(us) if us.isdigit() else 0, name)
+from pmtest import pop_order as order
 
 t = pmtest.TAP()
 env = pmtest.Env()

@@ -408,3 +408,10 @@ def wait_for(pred, timeout=20.0, step=0.05):
 def queue_files(env):
     d = os.path.join(env.queue, "mess")
     return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def pop_order(name):
+    """pop-serve's message order: seconds, then microseconds of SECONDS.M<usec>, then the name"""
+    sec, _, rest = name.partition(".")
+    us = rest[1:].split("P")[0] if rest.startswith("M") else ""
+    return (int(sec), int(us) if us.isdigit() else 0, name)
