@@ -41,8 +41,10 @@ for kind in spam ham; do
 done
 "$SC" -d "$T/db" -s "$T/tr/spam" 2>/dev/null && "$SC" -d "$T/db" -n "$T/tr/ham" 2>/dev/null
 ok $? "trained from directories"
-"$SC" -d "$T/dbL" -L "$T/tr/spam" "$T/tr/ham" 2>/dev/null
+"$SC" -d "$T/dbL" -L "$T/tr/spam" "$T/tr/ham" 2>"$T/lerr"
 ok $? "trained both classes and the regression with -L"
+grep -q 'event=learn .*calibration=[0-9.]*,[0-9.]*$' "$T/lerr"
+ok $? "-L calibrated the score: $(sed -n 's/.*calibration=//p' "$T/lerr")"
 # a per-user database fitted on top of the global one (classification adds them)
 "$SC" -d "$T/dbL" -u "$T/udb" -L "$T/tr/spam" "$T/tr/ham" 2>/dev/null && [ -s "$T/udb" ]
 ok $? "-u -L fits a per-user database"

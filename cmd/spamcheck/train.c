@@ -23,7 +23,7 @@ enum {
 	CAL_FOLDS = 5,           /* inner cross-validation of the calibration */
 	CAL_MIN = 10             /* messages of each class it needs */
 };
-#define CAL_L2 1e-4
+#define CAL_PRIOR 1.0
 #define CAL_MAX 100.0
 
 int
@@ -426,7 +426,7 @@ cv_free(struct cv *c)
 static void
 calibrate(const struct opts *o, struct db_delta *d, struct cv *c, unsigned skip)
 {
-	double a = 1, b = o->m.lrw, ns = 0, nh = 0;
+	double a = 1, b = o->m.lrw, ns = 0, nh = 0, lambda;
 	size_t i;
 	unsigned f, it;
 	for (i = 0; i < c->nm; i++)
@@ -460,10 +460,14 @@ calibrate(const struct opts *o, struct db_delta *d, struct cv *c, unsigned skip)
 				cv_count(d, c, &c->m[i], 1);
 	}
 	lr_zero(d);
-	/* Newton's method on the weighted log-loss, a little L2 for
-	 * separable data */
+	/* Newton's method on the weighted log-loss plus a pull towards the
+	 * uncalibrated weights (1, lrw) that weighs about as much as
+	 * CAL_PRIOR training messages together: a few
+	 * dozen messages (one user's folders) cannot fit it wildly, and
+	 * separable scores do not send it to infinity */
+	lambda = CAL_PRIOR / (ns + nh);
 	for (it = 0; it < 50; it++) {
-		double ga = CAL_L2 * a, gb = CAL_L2 * b, haa = CAL_L2, hab = 0, hbb = CAL_L2, det, da, db;
+		double ga = lambda * (a - 1), gb = lambda * (b - o->m.lrw), haa = lambda, hab = 0, hbb = lambda, det, da, db;
 		for (i = 0; i < c->nm; i++) {
 			const struct cvmsg *m = &c->m[i];
 			double z, p, w, g, h;
@@ -507,6 +511,7 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	struct db old;
 	struct logline l;
 	const char *db = o->userdb ? o->userdb : o->dbpath;
+	char cal[64];
 	size_t i;
 	cv_load(&c, o, 1, spam, ham);
 	delta_init(&d);
@@ -546,11 +551,19 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 		db_close(&old);
 	}
 	fit(o, &d, &c, c.k, -1);
+	cal[0] = 0;
+	if (d.calset && (d.cal_a != 0 || d.cal_b != 0)
+	    && snprintf(cal, sizeof cal, "%.3f,%.3f", d.cal_a, d.cal_b) >= (int)sizeof cal)
+		cal[0] = 0;
+	else if (d.calset && d.cal_a == 0 && d.cal_b == 0)
+		memcpy(cal, "none", 5);
 	if (db_update(db, &d) < 0)
 		die_sys(EXIT_TEMP, "update", db);
 	log_begin(&l, "learn");
 	log_kv(&l, "db", db);
 	log_kvu(&l, "messages", c.nm);
+	if (cal[0])
+		log_kv(&l, "calibration", cal);
 	log_end(&l);
 	delta_free(&d);
 	cv_free(&c);
