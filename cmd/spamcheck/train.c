@@ -500,6 +500,18 @@ calibrate(const struct opts *o, struct db_delta *d, struct cv *c, unsigned skip)
 	d->calset = 1;
 }
 
+static int
+global_empty(const char *path)
+{
+	struct db g;
+	int empty;
+	if (db_open(&g, path) < 0)
+		die_sys(EXIT_TEMP, "open", path);
+	empty = g.count == 0;
+	db_close(&g);
+	return empty;
+}
+
 /* -L: learn both classes' counts and fit the regression on them, starting
  * from the database's weights; a per-user database's weights are fitted
  * on top of the global ones, since classification adds the two */
@@ -521,8 +533,9 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 		die_sys(EXIT_TEMP, "open", db);
 	/* calibrated on these messages alone, when they are at least as
 	 * many as the database held (else a small batch would recalibrate
-	 * a large model); a per-user database uses the global calibration */
-	if (!o->userdb && c.nm >= old.nspam + old.nham)
+	 * a large model); a per-user database uses the global calibration,
+	 * unless the global database is empty */
+	if (c.nm >= old.nspam + old.nham && (!o->userdb || global_empty(o->dbpath)))
 		calibrate(o, &d, &c, c.k);
 	for (i = 0; i < d.cap; i++)
 		if (d.v[i].used) {
