@@ -215,6 +215,7 @@ delta_add(struct db_delta *x, const struct toks *t, int dspam, int dham)
 		if (!x->v[k].used) {
 			x->v[k].used = 1;
 			x->v[k].h = h;
+			x->v[k].pair = t->v[i].pair;
 			x->n++;
 		}
 		x->v[k].spam += dspam;
@@ -223,6 +224,12 @@ delta_add(struct db_delta *x, const struct toks *t, int dspam, int dham)
 	x->nspam += dspam;
 	x->nham += dham;
 	return 0;
+}
+
+int
+delta_live(const struct delta_slot *p)
+{
+	return !p->pair || p->spam + p->ham >= TOK_PAIR_MIN;
 }
 
 static int
@@ -295,7 +302,7 @@ db_update(const char *path, struct db_delta *x)
 				goto done;
 			i++;
 		} else if (i >= old.count || x->v[j].h < old.e[i].h) {
-			if (put_entry(&b, x->v[j].h, apply(0, x->v[j].spam), apply(0, x->v[j].ham),
+			if (delta_live(&x->v[j]) && put_entry(&b, x->v[j].h, apply(0, x->v[j].spam), apply(0, x->v[j].ham),
 			    x->v[j].wset ? x->v[j].w : 0, ws, &count) < 0)
 				goto done;
 			j++;

@@ -4,9 +4,15 @@
 #include "lr.h"
 
 double
-lr_xscale(size_t n)
+lr_xscale(const struct tok *v, size_t n)
 {
-	return n ? 1 / sqrt((double)n) : 0;   /* long and short messages step alike */
+	size_t i, k = 0;
+	/* long and short messages step alike; pairs add to the words'
+	 * evidence rather than thin it out (and a database trained without
+	 * them scores as it did) */
+	for (i = 0; i < n; i++)
+		k += !v[i].pair;
+	return k ? 1 / sqrt((double)k) : 0;
 }
 
 double
@@ -16,20 +22,20 @@ lr_logit_delta(const struct db_delta *d, const struct tok *v, size_t n)
 	size_t i;
 	for (i = 0; i < n; i++) {
 		const struct delta_slot *p = delta_find(d, v[i].h);
-		if (p && p->wset)
+		if (p && p->wset && delta_live(p))
 			s += p->w;
 	}
-	return (d->biasset ? d->bias : 0) + s * lr_xscale(n);
+	return (d->biasset ? d->bias : 0) + s * lr_xscale(v, n);
 }
 
 void
 lr_step(struct db_delta *d, const struct tok *v, size_t n, int y, double base, double eta, double l2)
 {
-	double z = base + lr_logit_delta(d, v, n), g = (double)y - 1 / (1 + exp(-z)), x = lr_xscale(n);
+	double z = base + lr_logit_delta(d, v, n), g = (double)y - 1 / (1 + exp(-z)), x = lr_xscale(v, n);
 	size_t i;
 	for (i = 0; i < n; i++) {
 		struct delta_slot *p = delta_find(d, v[i].h);
-		if (!p)
+		if (!p || !delta_live(p))
 			continue;
 		if (!p->wset)
 			p->w = 0;

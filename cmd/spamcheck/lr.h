@@ -18,7 +18,7 @@ double lr_logit_delta(const struct db_delta *, const struct tok *v, size_t n);
 void lr_step(struct db_delta *, const struct tok *v, size_t n, int y, double base, double eta, double l2);
 /* every weight and the intercept back to 0 */
 void lr_zero(struct db_delta *);
-/* the feature scale of a message of n tokens */
-double lr_xscale(size_t n);
+/* the feature scale of a message of n tokens: 1 / sqrt(its single tokens, pairs left out) */
+double lr_xscale(const struct tok *v, size_t n);
 
 #endif

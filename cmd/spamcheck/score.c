@@ -113,6 +113,8 @@ score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg
 		if (!fn(arg, t->v[i].h, &s, &g, &w))
 			continue;
 		wsum += w;
+		if (t->v[i].pair)
+			continue;   /* pairs are the regression's: Fisher would count their words twice */
 		ps = s / nspam;
 		ph = g / nham;
 		if (ps + ph <= 0)
@@ -152,7 +154,7 @@ score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg
 	/* the intercept learns the training set's share of spam, which says
 	 * nothing about the next message (on a temporal split it called
 	 * 40% of the newer spam ham): fitted, then left out, unless -T prior=1 */
-	r->lrlogit = (m->prior ? bias : 0) + wsum * lr_xscale(t->n);
+	r->lrlogit = (m->prior ? bias : 0) + wsum * lr_xscale(t->v, t->n);
 	r->fterm = fl > m->fclamp ? m->fclamp : fl < -m->fclamp ? -m->fclamp : fl;
 	uncal = cal_a == 0 && cal_b == 0;
 	if (uncal)

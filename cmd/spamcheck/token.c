@@ -52,6 +52,8 @@ toks_reset(struct toks *t)
 	t->gtube = 0;
 	t->urls = 0;
 	t->textbytes = 0;
+	t->pairs = TOK_PAIRS;
+	t->kind = 0;
 	if (t->slot)
 		memset(t->slot, 0, t->nslot * sizeof *t->slot);
 }
@@ -118,7 +120,8 @@ toks_add2(struct toks *t, const char *prefix, const char *w, size_t len)
 	}
 	t->v[t->n].h = h;
 	t->v[t->n].off = (uint32_t)t->text.len;
-	t->v[t->n].len = (uint32_t)len;
+	t->v[t->n].len = (uint16_t)len;
+	t->v[t->n].pair = (uint8_t)t->kind;
 	if (str_catb(&t->text, b, len) < 0)
 		return -1;
 	t->slot[k] = (uint32_t)++t->n;
@@ -276,6 +279,7 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 	size_t i = 0;
 	char w[TOK_TEXT_MAX], pp[TOK_TEXT_MAX * 2 + 2];
 	struct wordctx local;
+	int body = wc != NULL;   /* body words make regression-only pairs */
 	if (!wc) {
 		memset(&local, 0, sizeof local);
 		wc = &local;
@@ -321,12 +325,18 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 		wc->count++;
 		if (toks_add2(t, prefix, w, wl) < 0)
 			return -1;
-		if (pairs && wc->prevlen) {
+		if ((pairs || (body && t->pairs)) && wc->prevlen) {
+			int r;
 			memcpy(pp, wc->prev, wc->prevlen);
 			pp[wc->prevlen] = ' ';
 			memcpy(pp + wc->prevlen + 1, w, wl);
-			if (toks_add2(t, prefix, pp, wc->prevlen + 1 + wl) < 0)
+			t->kind = !pairs;
+			r = toks_add2(t, prefix, pp, wc->prevlen + 1 + wl);
+			t->kind = 0;
+			if (r < 0)
 				return -1;
+			if (!pairs)
+				t->pairs--;
 		}
 		memcpy(wc->prev, w, wl);
 		wc->prevlen = wl;

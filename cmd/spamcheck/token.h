@@ -16,12 +16,22 @@ enum {
 	TOK_MAX = 30000,          /* unique tokens per message */
 	TOK_TEXT_MAX = 48,        /* longest token kept as a word */
 	TOK_PART_BYTES = 262144,  /* decoded bytes per MIME part */
-	TOK_TEXT_BYTES = 524288   /* decoded text per message */
+	TOK_TEXT_BYTES = 524288,  /* decoded text per message */
+	/* Adjacent body words also make pair tokens, for the regression
+	 * only: the first TOK_PAIRS pairs of a message (phrases tell more
+	 * than words, but every pair costs a lookup), kept in a database
+	 * only once TOK_PAIR_MIN training messages hold them (most pairs
+	 * are seen once, and would multiply its size). Cross-validated and
+	 * on a temporal split (tests/bench/spamcheck-temporal). */
+	TOK_PAIRS = 50,
+	TOK_PAIR_MIN = 3
 };
 
 struct tok {
 	uint64_t h;
-	uint32_t off, len;        /* text in toks.text */
+	uint32_t off;             /* text in toks.text */
+	uint16_t len;
+	uint8_t pair;             /* a body word pair: evidence for the regression only */
 };
 
 struct toks {
@@ -34,6 +44,8 @@ struct toks {
 	unsigned urls;            /* links seen, for the urls-N rule */
 	const char *authserv;     /* if set, only Authentication-Results of this authserv-id count */
 	size_t textbytes;         /* decoded text consumed so far */
+	unsigned pairs;           /* body word pairs still to make (TOK_PAIRS per message) */
+	int kind;                 /* the pair flag of tokens being added */
 };
 
 uint64_t tok_hash(const char *s, size_t len);

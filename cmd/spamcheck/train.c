@@ -330,7 +330,7 @@ cv_lookup(void *arg, uint64_t h, double *spam, double *ham, double *w)
 	*spam = p->spam;
 	*ham = p->ham;
 	*w = p->wset ? p->w : 0;
-	return p->spam > 0 || p->ham > 0;
+	return (p->spam > 0 || p->ham > 0) && delta_live(p);
 }
 
 /* is m left out: in the outer fold skip, or the inner fold iskip (>= 0) */
@@ -559,7 +559,7 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 			for (j = 0; j < c.m[i].n; j++)
 				if (db_lookup_w(&old, v[j].h, &s, &g, &w))
 					sum += w;
-			c.m[i].base = old.bias + sum * lr_xscale(c.m[i].n);
+			c.m[i].base = old.bias + sum * lr_xscale(v, c.m[i].n);
 		}
 		db_close(&old);
 	}

@@ -203,10 +203,86 @@ test_db(void)
 	toks_free(&t);
 }
 
+/* body word pairs: flagged for the regression, the first TOK_PAIRS only,
+ * none from header words but the Subject's (Fisher's as before); a
+ * pair is stored once TOK_PAIR_MIN messages hold it */
+static void
+test_pairs(void)
+{
+	static const char msg[] = "From: Alpha Beta <ab@example.com>\nSubject: gamma delta\n\n";
+	char dir[] = "/tmp/sc-unit.XXXXXX", path[64];
+	struct str m = STR_INIT;
+	struct db_delta d;
+	struct toks t;
+	struct db db;
+	uint32_t s, g;
+	size_t i, npair = 0, subj = 0, from = 0;
+	uint64_t first = 0, late = 0;
+	int k;
+	toks_init(&t);
+	str_copys(&m, msg);
+	for (i = 0; i < 3 * TOK_PAIRS; i++) {
+		char w[16];
+		snprintf(w, sizeof w, "w%zu ", i);
+		str_cats(&m, w);
+	}
+	ok(tokenize(&t, m.s, m.len) == 0, "tokenised");
+	for (i = 0; i < t.n; i++) {
+		const char *x = t.text.s + t.v[i].off;
+		npair += t.v[i].pair;
+		subj += !t.v[i].pair && t.v[i].len == 13 && !memcmp(x, "S:gamma delta", 13);
+		from += t.v[i].len == 12 && !memcmp(x, "F:alpha beta", 12);
+		if (t.v[i].len == 5 && !memcmp(x, "w0 w1", 5))
+			first = t.v[i].pair ? t.v[i].h : 0;
+	}
+	is_int(npair, TOK_PAIRS, "TOK_PAIRS body pairs, flagged");
+	ok(first != 0, "the first body words pair");
+	is_int(subj, 1, "Subject pairs stay Fisher's");
+	is_int(from, 0, "other header words make no pairs");
+	for (i = 0; i < t.n; i++)
+		if (t.v[i].len == 9 && !memcmp(t.text.s + t.v[i].off, "w140 w141", 9))
+			late = t.v[i].h;
+	ok(!late, "no pairs past TOK_PAIRS");
+	if (!mkdtemp(dir))
+		exit(2);
+	snprintf(path, sizeof path, "%s/db", dir);
+	for (k = 0; k < TOK_PAIR_MIN; k++) {
+		delta_init(&d);
+		delta_add(&d, &t, 1, 0);
+		ok(db_update(path, &d) == 0, "trained one message");
+		ok(db_open(&db, path) == 0, "opened");
+		ok(db_lookup(&db, t.v[0].h, &s, &g) && s == (uint32_t)k + 1, "a word is stored at once");
+		ok(!db_lookup(&db, first, &s, &g), "a pair one message of a batch holds is not stored");
+		db_close(&db);
+	}
+	/* a batch of TOK_PAIR_MIN messages; then single messages count on */
+	unlink(path);
+	delta_init(&d);
+	for (k = 0; k < TOK_PAIR_MIN; k++)
+		delta_add(&d, &t, 0, 1);
+	db_update(path, &d);
+	ok(db_open(&db, path) == 0 && db_lookup(&db, first, &s, &g) && g == TOK_PAIR_MIN,
+	    "a pair TOK_PAIR_MIN messages of a batch hold is stored");
+	db_close(&db);
+	delta_init(&d);
+	delta_add(&d, &t, 0, 1);
+	db_update(path, &d);
+	ok(db_open(&db, path) == 0 && db_lookup(&db, first, &s, &g) && g == TOK_PAIR_MIN + 1,
+	    "a stored pair counts every later message");
+	db_close(&db);
+	unlink(path);
+	snprintf(path + strlen(path), 8, ".lock");
+	unlink(path);
+	rmdir(dir);
+	str_free(&m);
+	toks_free(&t);
+}
+
 int
 main(void)
 {
 	test_toks();
 	test_db();
+	test_pairs();
 	return done();
 }
