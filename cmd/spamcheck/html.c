@@ -137,11 +137,59 @@ is_block(const char *name)
 	return 0;
 }
 
+/* The registered-looking domain of a URL or host name (its last two
+ * labels), lower case, into d (DOMAIN_MAX bytes): its length, 0 if none. */
+enum { DOMAIN_MAX = 64 };
+static size_t
+url_domain(const char *u, size_t n, char *d)
+{
+	size_t i = 0, st, e, k, dots = 0;
+	if (find_ci(u, n < 8 ? n : 8, "http://") == u)
+		i = 7;
+	else if (find_ci(u, n < 8 ? n : 8, "https://") == u)
+		i = 8;
+	for (st = i; i < n && (u[i] == '.' || u[i] == '-' || (u[i] >= 'a' && u[i] <= 'z') || (u[i] >= 'A' && u[i] <= 'Z')
+	    || (u[i] >= '0' && u[i] <= '9')); i++)
+		;
+	e = i;
+	while (e > st && u[e - 1] == '.')
+		e--;
+	for (k = e; k > st; k--)
+		if (u[k - 1] == '.' && ++dots == 2)
+			break;
+	if (!dots || e - k >= DOMAIN_MAX)
+		return 0;
+	for (i = k; i < e; i++)
+		d[i - k] = (char)lc((unsigned char)u[i]);
+	return e - k;
+}
+
+/* Does a link's text (text from off on) name a site (http..., www...)
+ * in another domain than the link's target (dom)? Phishing shows one
+ * site and links to another; newsletters' click-tracking does too, so
+ * its weight is learned like any rule's. */
+static int
+text_mismatch(const struct str *text, size_t off, const char *dom, size_t dl)
+{
+	const char *s, *p;
+	size_t n, ol;
+	char other[DOMAIN_MAX];
+	if (!dl || text->len <= off)
+		return 0;
+	s = text->s + off;
+	n = text->len - off;
+	if (!(p = find_ci(s, n, "http")) && !(p = find_ci(s, n, "www.")))
+		return 0;
+	ol = url_domain(p, n - (size_t)(p - s), other);
+	return ol && (ol != dl || memcmp(other, dom, dl));
+}
+
 int
 html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct html_info *hi)
 {
-	size_t i = 0, run = 0;
-	int err = 0;
+	size_t i = 0, run = 0, aoff = 0, adl = 0;
+	char adom[DOMAIN_MAX];
+	int err = 0, ina = 0;
 	memset(hi, 0, sizeof *hi);
 	while (i < len && !err) {
 		char name[TAG_NAME_MAX + 1];
@@ -181,6 +229,10 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		gt = end ? (size_t)(end - in) : len;
 		i = gt < len ? gt + 1 : len;
 		run = i;
+		if (closing && ina && !strcmp(name, "a")) {
+			hi->mismatch += text_mismatch(text, aoff, adom, adl);
+			ina = 0;
+		}
 		if (closing || !nl) {
 			if (nl && is_block(name))
 				err |= str_catc(text, ' ') < 0;
@@ -200,6 +252,11 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		if ((v = attr(in + a, gt - a, "href", &vl)) != NULL || (v = attr(in + a, gt - a, "src", &vl)) != NULL
 		    || (v = attr(in + a, gt - a, "action", &vl)) != NULL) {
 			hi->links++;
+			if (!strcmp(name, "a")) {
+				ina = 1;
+				aoff = text->len;
+				adl = url_domain(v, vl, adom);
+			}
 			if (vl > 4 && (!memcmp(v, "http", 4) || !memcmp(v, "HTTP", 4) || !memcmp(v, "www.", 4) || !memcmp(v, "mailto:", 4)))
 				err |= tok_url(t, v, vl) < 0;
 		}

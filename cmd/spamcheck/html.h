@@ -1,5 +1,6 @@
 /* HTML reduced to its visible text plus features: link and image
- * targets as URL tokens, image count, hidden-text tricks. */
+ * targets as URL tokens, image count, hidden-text tricks, link text
+ * naming another site than the link's target. */
 #ifndef SPAMCHECK_HTML_H
 #define SPAMCHECK_HTML_H
 
@@ -9,6 +10,7 @@
 
 struct html_info {
 	unsigned imgs, links, hidden;
+	unsigned mismatch;       /* links whose text names another domain than their target */
 };
 
 int tok_url(struct toks *, const char *url, size_t len);

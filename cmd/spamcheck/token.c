@@ -375,7 +375,7 @@ is_version(const char *s, size_t n)
 struct msgstat {
 	int has_date, has_msgid, has_subject, has_to, has_from;
 	unsigned received, nreceived;
-	int html_parts, text_parts, other_parts, att_exec, hidden, imgs;
+	int html_parts, text_parts, other_parts, att_exec, hidden, imgs, mismatch, sparse;
 	size_t html_text, plain_text;
 	unsigned caps, letters;
 };
@@ -684,6 +684,9 @@ part_fn(void *arg, const struct mime_part *p)
 		c->ms->html_text += c->text.len;
 		c->ms->imgs += hi.imgs;
 		c->ms->hidden += hi.hidden;
+		c->ms->mismatch += hi.mismatch;
+		/* under a tenth of a sizeable HTML part is visible text */
+		c->ms->sparse += c->body.len > 2000 && c->text.len * 10 < c->body.len;
 		count_caps(c->text.s, c->text.len, &c->ms->caps, &c->ms->letters);
 		c->wc.prevlen = 0;
 		return words(t, "", c->text.s, c->text.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
@@ -733,6 +736,10 @@ rules(struct toks *t, const struct msgstat *ms, int mimeflags)
 		r[n++] = "R:body-caps";
 	if (mimeflags)
 		r[n++] = "R:mime-anomaly";
+	if (ms->mismatch)
+		r[n++] = "R:link-mismatch";
+	if (ms->sparse)
+		r[n++] = "R:html-sparse";
 	for (i = 0; i < n; i++)
 		if (toks_add(t, r[i]) < 0)
 			return -1;

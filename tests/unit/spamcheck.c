@@ -278,9 +278,41 @@ test_pairs(void)
 	toks_free(&t);
 }
 
+static int
+has_tok(const struct toks *t, const char *w)
+{
+	size_t i, n = strlen(w);
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].len == n && !memcmp(t->text.s + t->v[i].off, w, n))
+			return 1;
+	return 0;
+}
+
+/* link text naming another site than the link's target */
+static void
+test_links(void)
+{
+	static const char hdr[] = "Subject: x\nContent-Type: text/html\n\n";
+	struct str m = STR_INIT;
+	struct toks t;
+	toks_init(&t);
+	str_copys(&m, hdr);
+	str_cats(&m, "<p>Log in at <a href=\"http://evil.example.net/x\">https://www.Bank.com/login</a> today</p>");
+	ok(tokenize(&t, m.s, m.len) == 0 && has_tok(&t, "R:link-mismatch"), "link text naming another domain");
+	str_copys(&m, hdr);
+	str_cats(&m, "<p>Log in at <A HREF=\"HTTPS://secure.bank.com/x\">www.bank.com</A> or <a href=\"http://a.example\">here</a></p>");
+	ok(tokenize(&t, m.s, m.len) == 0 && !has_tok(&t, "R:link-mismatch"), "the same domain, or no site named: no mismatch");
+	str_copys(&m, hdr);
+	str_cats(&m, "<a href=\"http://evil.example.net/\">unclosed www.bank.com");
+	ok(tokenize(&t, m.s, m.len) == 0 && !has_tok(&t, "R:link-mismatch"), "an unclosed link is no evidence");
+	str_free(&m);
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_links();
 	test_toks();
 	test_db();
 	test_pairs();
