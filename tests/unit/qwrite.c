@@ -1,0 +1,123 @@
+/* Unit tests for lib/qwrite: the envelope check, and whole writes into a
+ * throwaway queue read back through lib/queue. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "exitcode.h"
+#include "qwrite.h"
+#include "tap.h"
+
+#define ENV(lit) lit, sizeof lit - 1
+
+static int
+check(const char *e, size_t n)
+{
+	const char *why = NULL;
+	return qwrite_envelope_check(e, n, &why);
+}
+
+static void
+test_check(void)
+{
+	char big[QUEUE_ADDR_MAX + 8];
+	is_int(check(ENV("Fa@b\0Tc@d\0\0")), QQ_OK, "sender and one recipient");
+	is_int(check(ENV("F\0Tc@d\0Te@f\0\0")), QQ_OK, "null sender, two recipients");
+	is_int(check(ENV("Fa@b\0Tc@d\0\0trailing")), QQ_OK, "bytes after the end ignored");
+	is_int(check(ENV("Fa@b\0\0")), QQ_PERM_ENV, "no recipients");
+	is_int(check(ENV("\0")), QQ_PERM_ENV, "empty envelope");
+	is_int(check(ENV("Ta@b\0Tc@d\0\0")), QQ_PERM_ENV, "no F field first");
+	is_int(check(ENV("Fa@b\0Xc@d\0\0")), QQ_PERM_ENV, "a field that is not T");
+	is_int(check(ENV("Fa@b\0T\0\0")), QQ_PERM_ENV, "empty recipient");
+	is_int(check(ENV("Fa\nb\0Tc@d\0\0")), QQ_PERM_ENV, "control character in sender");
+	is_int(check(ENV("Fa@b\0Tc\x7f@d\0\0")), QQ_PERM_ENV, "DEL in recipient");
+	is_int(check(ENV("Fa@b\0Tc@d\0")), QQ_TEMP_READ, "no terminating field: truncated");
+	is_int(check(ENV("Fa@b")), QQ_TEMP_READ, "cut inside a field: truncated");
+	is_int(check("", 0), QQ_TEMP_READ, "nothing at all: truncated");
+	memset(big, 'x', sizeof big);
+	big[0] = 'F';
+	big[QUEUE_ADDR_MAX + 2] = 0;
+	big[QUEUE_ADDR_MAX + 3] = 'T';
+	big[QUEUE_ADDR_MAX + 4] = 'y';
+	big[QUEUE_ADDR_MAX + 5] = 0;
+	big[QUEUE_ADDR_MAX + 6] = 0;
+	is_int(check(big, QUEUE_ADDR_MAX + 7), QQ_PERM_ADDR, "address over QUEUE_ADDR_MAX");
+	big[QUEUE_ADDR_MAX + 1] = 0;   /* exactly QUEUE_ADDR_MAX */
+	big[QUEUE_ADDR_MAX + 2] = 'T';
+	big[QUEUE_ADDR_MAX + 3] = 'y';
+	big[QUEUE_ADDR_MAX + 4] = 0;
+	big[QUEUE_ADDR_MAX + 5] = 0;
+	is_int(check(big, QUEUE_ADDR_MAX + 6), QQ_OK, "address of exactly QUEUE_ADDR_MAX");
+}
+
+static int
+count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void
+test_write(const char *q)
+{
+	static struct qwrite w;
+	struct queue_msg m;
+	char path[4096], body[200000];
+	size_t i;
+	ssize_t r;
+	for (i = 0; i < sizeof body; i++)
+		body[i] = (char)('a' + i % 26);
+	is_int(qwrite_open(&w), QQ_OK, "open creates the queue on first use");
+	ok(qwrite_put(&w, "Subject: x\n\n", 12) == QQ_OK && qwrite_put(&w, body, sizeof body) == QQ_OK,
+	    "message bytes, more than one buffer");
+	is_int(qwrite_commit(&w, ENV("Fs@x\0Tr1@y\0Tr2@y\0\0"), "RET=HDRS\n\n\n"), QQ_OK, "commit");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	is_int(queue_msg_open(&m, path), 1, "lib/queue reads it as complete mail");
+	ok(m.hdr.msglen == 12 + sizeof body && m.hdr.has_crc, "length and CRC in the header");
+	ok(m.env.nrcpt == 2 && strcmp(m.env.sender, "s@x") == 0 && strcmp(m.env.rcpt[1], "r2@y") == 0 &&
+	    strcmp(m.env.dsn, "RET=HDRS\n\n\n") == 0, "envelope read back");
+	r = pread(m.fd, path, 12, (off_t)m.hdr.msgoff);
+	ok(r == 12 && memcmp(path, "Subject: x\n\n", 12) == 0, "message bytes read back");
+	queue_msg_close(&m);
+	snprintf(path, sizeof path, "%s/new", q);
+	is_int(count(path), 1, "linked into new/");
+
+	/* a refused envelope and an abort leave nothing */
+	is_int(qwrite_open(&w), QQ_OK, "second open");
+	qwrite_put(&w, "x\n", 2);
+	is_int(qwrite_commit(&w, ENV("Fs@x\0\0"), NULL), QQ_PERM_ENV, "no recipient refused at commit");
+	is_int(qwrite_commit(&w, ENV("Fs@x\0Tr@y\0\0"), NULL), QQ_PERM_ENV, "a failure sticks");
+	ok(w.why && strcmp(w.why, "no recipients") == 0, "and says why");
+	qwrite_abort(&w);
+	snprintf(path, sizeof path, "%s/mess", q);
+	is_int(count(path), 1, "abort removes the partial file");
+	is_int(qwrite_open(&w), QQ_OK, "third open");
+	qwrite_abort(&w);
+	is_int(count(path), 1, "abort right after open leaves nothing");
+}
+
+int
+main(void)
+{
+	char q[] = "/tmp/qwrite-unit.XXXXXX", sub[64];
+	test_check();
+	if (!mkdtemp(q)) {
+		ok(0, "mkdtemp");
+		return done();
+	}
+	snprintf(sub, sizeof sub, "%s/q", q);
+	setenv("PIPEMAIL_QUEUE", sub, 1);
+	test_write(sub);
+	snprintf(sub, sizeof sub, "rm -rf '%s'", q);
+	if (system(sub) != 0)
+		ok(0, "cleanup");
+	return done();
+}
