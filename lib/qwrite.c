@@ -1,11 +1,15 @@
 /* One message into the queue: see qwrite.h and lib/queue.h.
- * The file is created in place under mess/, written once, the header
- * last; then one fsync of the file and one of mess/. new/ID is only the
+ * The file is taken from pool/ (or created) in place under mess/,
+ * written once, the header last; then one fsync of the file and one of mess/. new/ID is only the
  * notice that wakes queue-run (its start-up scan reads mess/), so it
  * needs no fsync of its own. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>   /* renameat2 */
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,7 +18,7 @@
 #include "qwrite.h"
 #include "str.h"
 
-enum { ID_TRIES = 20 };
+enum { ID_TRIES = 20, POOL_TRIES = 16 };
 
 static int
 fail(struct qwrite *w, int code, int err, const char *verb, const char *obj, const char *why)
@@ -74,6 +78,57 @@ close_dirs(struct qwrite *w)
 	w->messfd = w->newfd = -1;
 }
 
+/* A pool file (lib/queue.h), emptied and renamed to mess/ID, open, or
+ * -1: then the caller creates one. It is locked, checked to be the file
+ * the pool name still points to, and emptied before the rename, so that
+ * mess/ never shows an old message under a new name, and no two writers
+ * ever hold one file. Only a plain file with one link, owned by us, is
+ * used: whoever owns a file can read what is written into it. */
+static int
+pool_take(struct qwrite *w)
+{
+	struct str p = STR_INIT;
+	struct dirent *e;
+	struct stat st, here;
+	DIR *dir;
+	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
+	unsigned int n = 0, i, first;
+	int pfd, fd = -1;
+	uid_t me = geteuid();
+	if (queue_path(&p, "pool", NULL) < 0)
+		return -1;
+	pfd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	str_free(&p);
+	if (pfd < 0)
+		return -1;
+	if (!(dir = fdopendir(pfd))) {
+		close(pfd);
+		return -1;
+	}
+	while (n < POOL_TRIES && (e = readdir(dir)))
+		if (e->d_name[0] != '.' && strlen(e->d_name) <= QUEUE_ID_MAX)
+			memcpy(names[n++], e->d_name, strlen(e->d_name) + 1);
+	/* writers at once start at different names */
+	first = n ? (unsigned int)getpid() % n : 0;
+	for (i = 0; i < n && fd < 0; i++) {
+		const char *name = names[(first + i) % n];
+		fd = openat(pfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;   /* gone already, or not ours */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+		    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 1 && st.st_uid == me && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
+		    fcntl(fd, F_SETFL, 0) == 0 &&
+		    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0)
+			break;
+		close(fd);   /* another writer's, or a reader still holds it */
+		fd = -1;
+	}
+	closedir(dir);
+	return fd;
+}
+
 int
 qwrite_open(struct qwrite *w)
 {
@@ -118,6 +173,8 @@ qwrite_open(struct qwrite *w)
 		}
 		memcpy(w->id, s.s, s.len + 1);
 		str_free(&s);
+		if (i == 0 && (w->fd = pool_take(w)) >= 0)
+			return QQ_OK;
 		w->fd = openat(w->messfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (w->fd >= 0)
 			return QQ_OK;

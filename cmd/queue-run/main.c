@@ -1057,15 +1057,26 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		free(idx);
 }
 
+/* The queue file of a finished message goes to the pool (lib/queue.h)
+ * while the pool is not full; writers take from it without telling us, so
+ * a full count is checked again, at most once a second. */
+static int pool_n = -1;
+static unsigned long long pool_counted;
+static uid_t queue_owner;
+
 static void
 remove_files(const char *id)
 {
-	static const char *const sub[] = { "mess", "state" };
 	struct str p = STR_INIT;
-	size_t i;
-	for (i = 0; i < 2; i++)
-		if (queue_path(&p, sub[i], id) == 0)
-			unlink(p.s);
+	unsigned long long t = now_s();
+	if ((pool_n < 0 || pool_n >= QUEUE_POOL_MAX) && pool_counted != t) {
+		pool_n = queue_pool_count();
+		pool_counted = t;
+	}
+	if (queue_recycle(id, pool_n >= 0 && pool_n < QUEUE_POOL_MAX, queue_owner) == 1)
+		pool_n++;
+	if (queue_path(&p, "state", id) == 0)
+		unlink(p.s);
 	str_free(&p);
 }
 
@@ -1482,6 +1493,7 @@ int
 main(int argc, char **argv)
 {
 	unsigned long long v, term_deadline = 0;
+	struct stat qst;
 	int c;
 	die_init(argv[0] ? argv[0] : "queue-run");
 	/* no fastbins: a delivery child's first large malloc would otherwise
@@ -1504,8 +1516,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		die_usage(USAGE);
 	load_config();
-	if (queue_init() < 0)
+	if (queue_init() < 0 || stat(queue_dir(), &qst) < 0)
 		die_sys(EXIT_TEMP, "create", queue_dir());
+	queue_owner = qst.st_uid;   /* the writers' user: pool files must be theirs */
 	if (pipe2(sigpipe_, O_NONBLOCK | O_CLOEXEC) < 0)
 		die_sys(EXIT_TEMP, "create", "signal pipe");
 	{

@@ -1,6 +1,9 @@
 /* Unit tests for lib/qwrite: the envelope check, and whole writes into a
  * throwaway queue read back through lib/queue. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +107,107 @@ test_write(const char *q)
 	is_int(count(path), 1, "abort right after open leaves nothing");
 }
 
+static int
+commit_one(struct qwrite *w, const char *body, size_t n)
+{
+	if (qwrite_open(w) != QQ_OK || qwrite_put(w, body, n) != QQ_OK)
+		return -1;
+	return qwrite_commit(w, ENV("Fs@x\0Tr@y\0\0"), NULL) == QQ_OK ? 0 : -1;
+}
+
+static ino_t
+ino_of(const char *q, const char *sub, const char *id)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s/%s", q, sub, id);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* the pool: a finished file is reused, emptied first, never shared */
+static void
+test_pool(const char *q)
+{
+	static struct qwrite w;
+	static char big[100000];
+	char path[4096], id[QUEUE_ID_MAX + 1];
+	struct queue_msg m;
+	ino_t ino;
+	int fd;
+	memset(big, 'A', sizeof big);
+	ok(commit_one(&w, big, sizeof big) == 0, "a big message");
+	memcpy(id, w.id, sizeof id);
+	ino = ino_of(q, "mess", id);
+	snprintf(path, sizeof path, "%s/new/%s", q, id);
+	unlink(path);   /* as queue-run does once it has read the notice */
+	is_int(queue_recycle(id, 1, geteuid()), 1, "finished file goes to the pool");
+	ok(ino_of(q, "pool", id) == ino && ino_of(q, "mess", id) == 0, "moved, not copied");
+	is_int(queue_pool_count(), 1, "pool count");
+	ok(commit_one(&w, "small\n", 6) == 0, "the next message");
+	ok(ino_of(q, "mess", w.id) == ino, "written into the pooled file");
+	is_int(queue_pool_count(), 0, "pool empty again");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	ok(queue_msg_open(&m, path) == 1 && m.hdr.msglen == 6 && m.size == QUEUE_MSG_OFF + 6,
+	    "nothing of the old message is left in it");
+	queue_msg_close(&m);
+
+	/* a crash between pooling and emptying: the writer empties it */
+	memcpy(id, w.id, sizeof id);
+	snprintf(path, sizeof path, "%s/new/%s", q, id);
+	unlink(path);
+	{
+		char from[4096], to[4096];
+		snprintf(from, sizeof from, "%s/mess/%s", q, id);
+		snprintf(to, sizeof to, "%s/pool/%s", q, id);
+		ok(rename(from, to) == 0, "a full file left in the pool");
+	}
+	ok(commit_one(&w, "xy\n", 3) == 0 && ino_of(q, "mess", w.id) == ino, "taken");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	ok(queue_msg_open(&m, path) == 1 && m.hdr.msglen == 3 && m.size == QUEUE_MSG_OFF + 3, "and emptied first");
+	queue_msg_close(&m);
+
+	/* a second link (a crash can leave one): never written into */
+	memcpy(id, w.id, sizeof id);
+	snprintf(path, sizeof path, "%s/new/%s", q, id);
+	unlink(path);
+	is_int(queue_recycle(id, 1, geteuid()), 1, "pooled again");
+	{
+		char a[4096], b[4096];
+		snprintf(a, sizeof a, "%s/pool/%s", q, id);
+		snprintf(b, sizeof b, "%s/tmp/extra", q);
+		ok(link(a, b) == 0, "a second link to the pool file");
+		ok(commit_one(&w, "z\n", 2) == 0 && ino_of(q, "mess", w.id) != ino, "a file with two links is not taken");
+		unlink(b);
+	}
+	/* a reader still holding the file (a delivery not yet acknowledged) */
+	snprintf(path, sizeof path, "%s/pool/%s", q, id);
+	fd = open(path, O_RDONLY);
+	ok(fd >= 0 && flock(fd, LOCK_SH) == 0, "a reader locks the pool file");
+	ok(commit_one(&w, "r\n", 2) == 0 && ino_of(q, "mess", w.id) != ino, "a locked file is not taken");
+	if (fd >= 0)
+		close(fd);
+	is_int(queue_recycle("1.2.3", 1, geteuid()), -1, "recycling what is not there fails");
+	is_int(queue_recycle(w.id, 0, geteuid()), 0, "pool not wanted: unlinked");
+	ok(ino_of(q, "mess", w.id) == 0 && ino_of(q, "pool", w.id) == 0, "gone");
+	if (geteuid() == 0) {
+		char p2[4096];
+		ok(commit_one(&w, "o\n", 2) == 0, "another message");
+		memcpy(id, w.id, sizeof id);
+		snprintf(p2, sizeof p2, "%s/new/%s", q, id);
+		unlink(p2);
+		is_int(queue_recycle(id, 1, 12345), 0, "a file not the owner's is unlinked, not pooled");
+		ok(commit_one(&w, "o\n", 2) == 0, "and one more");
+		memcpy(id, w.id, sizeof id);
+		snprintf(p2, sizeof p2, "%s/new/%s", q, id);
+		unlink(p2);
+		ino = ino_of(q, "mess", id);
+		is_int(queue_recycle(id, 1, 0), 1, "pooled");
+		snprintf(p2, sizeof p2, "%s/pool/%s", q, id);
+		ok(chown(p2, 12345, 12345) == 0, "pool file given away");
+		ok(commit_one(&w, "o\n", 2) == 0 && ino_of(q, "mess", w.id) != ino, "someone else's file is not taken");
+	}
+}
+
 int
 main(void)
 {
@@ -116,6 +220,7 @@ main(void)
 	snprintf(sub, sizeof sub, "%s/q", q);
 	setenv("PIPEMAIL_QUEUE", sub, 1);
 	test_write(sub);
+	test_pool(sub);
 	snprintf(sub, sizeof sub, "rm -rf '%s'", q);
 	if (system(sub) != 0)
 		ok(0, "cleanup");
