@@ -56,7 +56,7 @@ int queue_init(void);
 /* 1 if id is a well-formed queue id (digits and dots, bounded) */
 int queue_id_ok(const char *id);
 
-enum { QUEUE_POOL_MAX = 1024 };
+enum { QUEUE_POOL_MAX = 100000 };   /* no more than the queue once held */
 /* A finished message's mess/ID: moved to pool/ (and emptied there) when
  * pool is set and it is a plain file with one link owned by owner, else
  * unlinked. 1 pooled, 0 unlinked, -1 neither (errno). */
