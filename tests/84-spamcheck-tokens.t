@@ -115,4 +115,12 @@ ok $? "Received: versions dropped, hosts and addresses kept"
 printf 'Subject: h\n\n\n<html>\n<body bgcolor="#ffffff">\n<font face="Arial">Romance bottle</font>\n</body></html>\n' | tok
 has "romance" && ! has "font" && ! has "bgcolor" && ! has "body"
 ok $? "HTML after blank lines in an untyped body: text kept, tags dropped"
+
+# a mailto: link's mailbox is no userinfo lure; an http one's is
+printf 'Content-Type: text/html\nSubject: m\n\n<html><a href="mailto:news@list.example">write</a></html>\n' | tok
+has "U:list.example" && ! has "R:url-userinfo"
+ok $? "mailto: link: its domain a token, no userinfo rule"
+printf 'Subject: u\n\nsee http://bank.example@evil.example/login\n' | tok
+has "U:evil.example" && has "R:url-userinfo"
+ok $? "http link with userinfo: the real host, and the rule"
 done_testing

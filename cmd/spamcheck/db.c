@@ -15,7 +15,8 @@
 #include "str.h"
 
 static const char magic1[8] = { 'p', 'm', 's', 'p', 'a', 'm', '1', '\n' };
-static const char magic[8] = { 'p', 'm', 's', 'p', 'a', 'm', '2', '\n' };
+static const char magic2[8] = { 'p', 'm', 's', 'p', 'a', 'm', '2', '\n' };
+static const char magic[8] = { 'p', 'm', 's', 'p', 'a', 'm', '3', '\n' };
 enum { HEADER = 64, ENTRY = 16, WEIGHT = 4 };
 
 struct header {
@@ -24,7 +25,9 @@ struct header {
 	uint32_t entry;          /* ENTRY */
 	uint64_t count, nspam, nham;
 	double bias;             /* version 2 */
-	char pad[HEADER - 48];
+	uint32_t flags;          /* version 3: none defined yet, must be 0 */
+	float cal_a, cal_b;      /* version 3: the calibration, 0 0 if none */
+	char pad[HEADER - 60];
 };
 
 int
@@ -32,7 +35,7 @@ db_open(struct db *d, const char *path)
 {
 	struct stat st;
 	struct header h;
-	int fd, v2;
+	int fd, v2, v3;
 	uint64_t per;
 	memset(d, 0, sizeof *d);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -50,14 +53,23 @@ db_open(struct db *d, const char *path)
 	}
 	close(fd);
 	memcpy(&h, d->map, sizeof h);
-	v2 = !memcmp(h.magic, magic, sizeof magic);
+	v3 = !memcmp(h.magic, magic, sizeof magic);
+	v2 = v3 || !memcmp(h.magic, magic2, sizeof magic2);   /* has weights */
 	per = ENTRY + (v2 ? WEIGHT : 0);
+	/* a file from a later version (pmspam4...) is refused like a corrupt one */
 	if ((!v2 && memcmp(h.magic, magic1, sizeof magic1)) || h.order != 0x01020304 || h.entry != ENTRY
+	    || (v3 && h.flags)
+	    || (v3 && !(h.cal_a >= 0 && h.cal_a <= 1000 && h.cal_b >= 0 && h.cal_b <= 1000))
 	    || h.count > (d->maplen - HEADER) / per || HEADER + h.count * per != d->maplen
 	    || (v2 && !(h.bias > -1e6 && h.bias < 1e6))) {
 		db_close(d);
 		errno = EPROTO;
 		return -1;
+	}
+	d->version = v3 ? 3 : v2 ? 2 : 1;
+	if (v3) {
+		d->cal_a = h.cal_a;
+		d->cal_b = h.cal_b;
 	}
 	d->count = h.count;
 	d->nspam = h.nspam;
@@ -299,6 +311,9 @@ db_update(const char *path, struct db_delta *x)
 		goto done;
 	memcpy(h.magic, magic, sizeof magic);
 	h.bias = x->biasset ? x->bias : old.bias;
+	h.flags = 0;
+	h.cal_a = (float)(x->calset ? x->cal_a : old.cal_a);
+	h.cal_b = (float)(x->calset ? x->cal_b : old.cal_b);
 	h.order = 0x01020304;
 	h.entry = ENTRY;
 	h.count = count;

@@ -1,7 +1,10 @@
 /* The token database: one file, a 64-byte header, entries sorted by token
  * hash, then one logistic-regression weight (float) per entry in the same
  * order; memory-mapped read-only by each classifier process (opening it
- * costs one open and one mmap). Version 1 files (no weights) still open. Updates merge into a new file under a
+ * costs one open and one mmap). Version 3 adds the calibration of the
+ * combined score (score.h) to the header; version 2 files (none: the
+ * uncalibrated defaults) and version 1 files (no weights either) still
+ * open. A later version is refused as corrupt. Updates merge into a new file under a
  * lock file, fsync it and rename it into place: a running classifier
  * keeps its old mapping, a new one sees the whole new file. */
 #ifndef SPAMCHECK_DB_H
@@ -23,6 +26,8 @@ struct db {
 	const float *w;          /* NULL: a version 1 file, every weight 0 */
 	uint64_t count, nspam, nham;
 	double bias;             /* the regression's intercept */
+	unsigned version;        /* 1, 2, 3; 0 for a missing file */
+	double cal_a, cal_b;     /* the calibration (score.h); 0 0: none fitted */
 };
 
 /* 0 ok (a missing file is an empty database), -1 errno (EPROTO: corrupt). */
@@ -45,6 +50,8 @@ struct db_delta {
 	int64_t nspam, nham;
 	double bias;             /* the new intercept, if biasset */
 	int biasset;
+	double cal_a, cal_b;     /* the calibration, if calset */
+	int calset;
 };
 
 void delta_init(struct db_delta *);

@@ -260,7 +260,7 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	int tmem = queue ? QQ_TEMP_NOMEM : EXIT_TEMP, tspawn = queue ? QQ_TEMP_SPAWN : EXIT_TEMP;
 	int tbug = queue ? QQ_TEMP_BUG : EXIT_TEMP;
 	prepare(o, &msg, &eof, &hdr, &r, tread, tconf, tmem);
-	if (queue && r.v == V_SPAM && o->m.reject_cut < 1 && r.score >= o->m.reject_cut) {
+	if (queue && r.reject) {
 		/* refuse: read what the sender still writes so it sees our exit code, not EPIPE */
 		log_result(&r, msg.len, eof, "reject");
 		if (!eof)

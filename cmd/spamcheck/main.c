@@ -109,8 +109,8 @@ main(int argc, char **argv)
 			o.prefix = (size_t)n;
 			break;
 		case 'H': o.m.ham_cut = number(optarg, 1); break;
-		case 'C': o.m.spam_cut = number(optarg, 1); break;
-		case 'R': o.m.reject_cut = number(optarg, 1); break;
+		case 'C': o.m.spam_cut = number(optarg, 1); o.m.cutset = 1; break;
+		case 'R': o.m.reject_cut = number(optarg, 1); o.m.cutset = 1; break;
 		case 'T': tune(&o.m, optarg); break;
 		case 'q': case 'p': case 'l': case 'k': case 'L': case 'X':
 			if (mode && mode != 't')

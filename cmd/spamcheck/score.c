@@ -29,20 +29,30 @@ model_defaults(struct model *m)
 	m->lrw = 0.7;
 	m->minspam = 8;
 	m->prior = 0;
-	m->ham_cut = 0.12;      /* log-odds -2: reachable by Fisher alone, for databases trained without the regression (-s/-n) */
-	m->spam_cut = 0.73;     /* log-odds 1 */
-	m->reject_cut = 0.995;  /* log-odds 5.3: above the most spam-like ham seen in CV or either temporal direction (4.1) */
+	/* The cutoffs are probabilities: a database trained with -L is
+	 * calibrated (train.c), so that its score is the probability of spam
+	 * for evidence like the message's, the classes weighed alike. A
+	 * false positive costs far more than a miss: spam needs odds of 49
+	 * to 1, ham 7 to 1 (log-odds -2, which Fisher alone reaches in a
+	 * database trained with -s/-n only), and an SMTP refusal 2000 to 1
+	 * (no ham scored so high in cross-validation or either temporal
+	 * direction; their highest, 7.0, was a newsletter scored by a model
+	 * that had seen none) */
+	m->ham_cut = 0.12;
+	m->spam_cut = 0.98;
+	m->reject_cut = 0.9995;
+	/* a database without calibration (trained with -s/-n only, or by an
+	 * older spamcheck) scores Fisher plus 0.7 times the regression, as
+	 * before, with the cutoffs it had: log-odds 1 and 5.3 */
+	m->spam_cut_uncal = 0.73;
+	m->reject_cut_uncal = 0.995;
+	m->cutset = 0;
 	m->epochs = 10;
 	m->seed = 1;
 	m->eta = 32;
 	m->l2 = 1e-3;
 }
 
-enum verdict
-verdict_of(const struct model *m, double s)
-{
-	return s >= m->spam_cut ? V_SPAM : s <= m->ham_cut ? V_HAM : V_UNSURE;
-}
 
 /* ln chi2Q(x2, v) for even v */
 static double
@@ -80,19 +90,22 @@ cmp_dev(const void *a, const void *b)
 
 void
 score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg,
-    double nspam, double nham, double bias, struct result *r)
+    double nspam, double nham, double bias, double cal_a, double cal_b, struct result *r)
 {
 	static struct cand c[TOK_MAX];   /* one per token at most */
 	size_t i, nc = 0;
-	double ls = 0, lh = 0, S, H, wsum = 0, fl;
+	double ls = 0, lh = 0, S, H, wsum = 0, fl, spam_cut, reject_cut;
+	int uncal;
 	r->score = 0.5;
-	r->logit = r->flogit = r->lrlogit = 0;
+	r->logit = r->flogit = r->lrlogit = r->fterm = 0;
 	r->used = 0;
 	r->nreason = 0;
 	r->gtube = t->gtube;
+	r->reject = 0;
 	if (t->gtube) {
 		r->score = 1;
 		r->v = V_SPAM;
+		r->reject = m->reject_cut < 1;
 		return;
 	}
 	for (i = 0; i < t->n && nspam > 0 && nham > 0; i++) {
@@ -140,10 +153,16 @@ score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg
 	 * nothing about the next message (on a temporal split it called
 	 * 40% of the newer spam ham): fitted, then left out, unless -T prior=1 */
 	r->lrlogit = (m->prior ? bias : 0) + wsum * lr_xscale(t->n);
-	r->logit = (fl > m->fclamp ? m->fclamp : fl < -m->fclamp ? -m->fclamp : fl) + m->lrw * r->lrlogit;
+	r->fterm = fl > m->fclamp ? m->fclamp : fl < -m->fclamp ? -m->fclamp : fl;
+	uncal = cal_a == 0 && cal_b == 0;
+	if (uncal)
+		cal_a = 1, cal_b = m->lrw;
+	r->logit = cal_a * r->fterm + cal_b * r->lrlogit;
 	r->score = 1 / (1 + exp(-r->logit));
 	r->used = (unsigned)nc;
-	r->v = verdict_of(m, r->score);
+	spam_cut = uncal && !m->cutset ? m->spam_cut_uncal : m->spam_cut;
+	reject_cut = uncal && !m->cutset ? m->reject_cut_uncal : m->reject_cut;
+	r->v = r->score >= spam_cut ? V_SPAM : r->score <= m->ham_cut ? V_HAM : V_UNSURE;
 	if (r->v == V_SPAM && nc < m->minspam)
 		r->v = V_UNSURE;   /* too little evidence to call it spam */
 	for (i = 0; i < nc && r->nreason < SCORE_REASONS; i++)
@@ -151,6 +170,7 @@ score_counts(const struct model *m, const struct toks *t, count_fn fn, void *arg
 			r->reason[r->nreason] = c[i].idx;
 			r->reason_f[r->nreason++] = c[i].f;
 		}
+	r->reject = r->v == V_SPAM && reject_cut < 1 && r->score >= reject_cut;
 }
 
 struct two {
@@ -186,5 +206,9 @@ score(const struct model *m, const struct toks *t, const struct db *global, cons
 	struct two d = { global, user };
 	double ns = (global ? (double)global->nspam : 0) + (user ? (double)user->nspam : 0);
 	double nh = (global ? (double)global->nham : 0) + (user ? (double)user->nham : 0);
-	score_counts(m, t, two_counts, &d, ns, nh, (global ? global->bias : 0) + (user ? user->bias : 0), r);
+	/* the global database's calibration (a per-user one's weights are
+	 * fitted on top of it), or the user's alone */
+	const struct db *cal = global && global->count ? global : user;
+	score_counts(m, t, two_counts, &d, ns, nh, (global ? global->bias : 0) + (user ? user->bias : 0),
+	    cal ? cal->cal_a : 0, cal ? cal->cal_b : 0, r);
 }

@@ -215,18 +215,19 @@ tok_url(struct toks *t, const char *u, size_t n)
 {
 	char host[TOK_TEXT_MAX];
 	size_t i = 0, hl = 0, dots = 0, k, lab;
-	int digits_only = 1;
+	int digits_only = 1, mailto = 0;
 	if (starts_ci(u, n, "http://"))
 		i = 7;
 	else if (starts_ci(u, n, "https://"))
 		i = 8;
 	else if (starts_ci(u, n, "mailto:"))
-		i = 7;
+		i = 7, mailto = 1;
 	t->urls++;
-	/* host: up to / ? # : ; userinfo before '@' is dropped (a lure) */
+	/* host: up to / ? # : ; userinfo before '@' is dropped (a lure; in
+	 * a mailto: link it is the mailbox, no lure) */
 	for (k = i; k < n && u[k] != '/' && u[k] != '?' && u[k] != '#'; k++)
 		if (u[k] == '@') {
-			if (toks_add(t, "R:url-userinfo") < 0)
+			if (!mailto && toks_add(t, "R:url-userinfo") < 0)
 				return -1;
 			i = k + 1;
 		}

@@ -3,6 +3,7 @@
  * cross-validation in memory (the test suite's accuracy floor and the
  * calibration of the cutoffs). */
 #include <dirent.h>
+#include <math.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,7 +18,13 @@
 #include "lr.h"
 #include "spamcheck.h"
 
-enum { DIR_ENTRIES_MAX = 1000000 };
+enum {
+	DIR_ENTRIES_MAX = 1000000,
+	CAL_FOLDS = 5,           /* inner cross-validation of the calibration */
+	CAL_MIN = 10             /* messages of each class it needs */
+};
+#define CAL_PRIOR 1.0
+#define CAL_MAX 100.0
 
 int
 read_file(const char *path, struct str *s, size_t max)
@@ -244,7 +251,8 @@ struct cvmsg {
 	size_t off, n;           /* its token hashes in cv.h */
 	double base;             /* log-odds from the global weights, when fitting a per-user database */
 	int spam, gtube;
-	unsigned fold;
+	unsigned fold, inner;    /* outer fold; fold of the calibration's inner cross-validation */
+	double fx, lx;           /* out-of-fold Fisher term and regression log-odds, for the calibration */
 	size_t name;             /* offset in cv.names */
 };
 
@@ -293,6 +301,7 @@ cv_file(void *arg, const char *path)
 	m->base = 0;
 	m->fold = c->fixfold >= 0 ? (unsigned)c->fixfold
 	    : (unsigned)(tok_hash(base, strlen(base)) % c->k);   /* by name: stable across runs */
+	m->inner = (unsigned)((tok_hash(base, strlen(base)) / 7919) % CAL_FOLDS);
 	m->name = c->names.len;
 	if (str_cats(&c->names, path) < 0 || str_catc(&c->names, 0) < 0)
 		die_nomem(EXIT_TEMP);
@@ -324,12 +333,19 @@ cv_lookup(void *arg, uint64_t h, double *spam, double *ham, double *w)
 	return p->spam > 0 || p->ham > 0;
 }
 
+/* is m left out: in the outer fold skip, or the inner fold iskip (>= 0) */
+static int
+cv_skipped(const struct cvmsg *m, unsigned skip, int iskip)
+{
+	return m->fold == skip || (iskip >= 0 && m->inner == (unsigned)iskip);
+}
+
 /* The regression: o->m.epochs passes of SGD over the messages of c not
- * in fold skip (c->k for none), each pass in a new random order (a pass
- * in class order would learn one class, then unlearn it), the step
+ * left out (cv_skipped), each pass in a new random order (a pass in
+ * class order would learn one class, then unlearn it), the step
  * shrinking as 1 / pass. */
 static void
-fit(const struct opts *o, struct db_delta *d, const struct cv *c, unsigned skip)
+fit(const struct opts *o, struct db_delta *d, const struct cv *c, unsigned skip, int iskip)
 {
 	size_t *perm, np, i, j, t;
 	uint64_t rnd = 0x9e3779b97f4a7c15ULL * (o->m.seed + 1);
@@ -340,7 +356,7 @@ fit(const struct opts *o, struct db_delta *d, const struct cv *c, unsigned skip)
 		die_nomem(EXIT_TEMP);
 	for (ep = 0; ep < o->m.epochs; ep++) {
 		for (np = i = 0; i < c->nm; i++)
-			if (c->m[i].fold != skip)
+			if (!cv_skipped(&c->m[i], skip, iskip))
 				perm[np++] = i;
 		for (i = np; i > 1; i--) {   /* Fisher-Yates, xorshift64 */
 			rnd ^= rnd << 13;
@@ -397,6 +413,105 @@ cv_free(struct cv *c)
 	str_free(&c->msg);
 }
 
+/* Calibration (Platt scaling): the combined log-odds are
+ * a * clamp(Fisher / scale) + b * regression, with a and b fitted by
+ * logistic regression on out-of-fold scores of the training messages
+ * (CAL_FOLDS-fold cross-validation inside the training set: a model never
+ * scores a message it was trained on, which would make both terms look
+ * surer than they are). Each class weighs half, and there is no
+ * intercept: the score says how the message's evidence weighs, not how
+ * much spam the training set held. d holds the counts of every training
+ * message (fold skip excluded) on entry and on return; its weights are
+ * left zeroed. Sets d->cal_a, d->cal_b. */
+static void
+calibrate(const struct opts *o, struct db_delta *d, struct cv *c, unsigned skip)
+{
+	double a = 1, b = o->m.lrw, ns = 0, nh = 0, lambda;
+	size_t i;
+	unsigned f, it;
+	for (i = 0; i < c->nm; i++)
+		if (c->m[i].fold != skip)
+			*(c->m[i].spam ? &ns : &nh) += 1;
+	if (ns < CAL_MIN || nh < CAL_MIN || !o->m.epochs) {
+		d->cal_a = d->cal_b = 0;   /* too few to tell: the uncalibrated defaults */
+		d->calset = 1;
+		return;
+	}
+	for (f = 0; f < CAL_FOLDS; f++) {
+		for (i = 0; i < c->nm; i++)
+			if (c->m[i].fold != skip && c->m[i].inner == f)
+				cv_count(d, c, &c->m[i], -1);
+		lr_zero(d);
+		fit(o, d, c, skip, (int)f);
+		for (i = 0; i < c->nm; i++) {
+			struct toks t;
+			struct result r;
+			if (c->m[i].fold == skip || c->m[i].inner != f)
+				continue;
+			toks_init(&t);
+			t.v = c->h + c->m[i].off;
+			t.n = c->m[i].n;
+			score_counts(&o->m, &t, cv_lookup, d, (double)d->nspam, (double)d->nham, 0, 1, 0, &r);
+			c->m[i].fx = r.fterm;
+			c->m[i].lx = r.lrlogit;
+		}
+		for (i = 0; i < c->nm; i++)
+			if (c->m[i].fold != skip && c->m[i].inner == f)
+				cv_count(d, c, &c->m[i], 1);
+	}
+	lr_zero(d);
+	/* Newton's method on the weighted log-loss plus a pull towards the
+	 * uncalibrated weights (1, lrw) that weighs about as much as
+	 * CAL_PRIOR training messages together: a few
+	 * dozen messages (one user's folders) cannot fit it wildly, and
+	 * separable scores do not send it to infinity */
+	lambda = CAL_PRIOR / (ns + nh);
+	for (it = 0; it < 50; it++) {
+		double ga = lambda * (a - 1), gb = lambda * (b - o->m.lrw), haa = lambda, hab = 0, hbb = lambda, det, da, db;
+		for (i = 0; i < c->nm; i++) {
+			const struct cvmsg *m = &c->m[i];
+			double z, p, w, g, h;
+			if (m->fold == skip)
+				continue;
+			w = 0.5 / (m->spam ? ns : nh);
+			z = a * m->fx + b * m->lx;
+			p = 1 / (1 + exp(-(z > 30 ? 30 : z < -30 ? -30 : z)));
+			g = w * (p - m->spam);
+			h = w * p * (1 - p);
+			ga += g * m->fx;
+			gb += g * m->lx;
+			haa += h * m->fx * m->fx;
+			hab += h * m->fx * m->lx;
+			hbb += h * m->lx * m->lx;
+		}
+		det = haa * hbb - hab * hab;
+		if (!(det > 0))
+			break;
+		da = (hbb * ga - hab * gb) / det;
+		db = (haa * gb - hab * ga) / det;
+		a -= da;
+		b -= db;
+		if (fabs(da) + fabs(db) < 1e-6)
+			break;
+	}
+	/* a negative weight would be a fluke of few messages */
+	d->cal_a = a > 0 && a < CAL_MAX ? a : a >= CAL_MAX ? CAL_MAX : 0;
+	d->cal_b = b > 0 && b < CAL_MAX ? b : b >= CAL_MAX ? CAL_MAX : 0;
+	d->calset = 1;
+}
+
+static int
+global_empty(const char *path)
+{
+	struct db g;
+	int empty;
+	if (db_open(&g, path) < 0)
+		die_sys(EXIT_TEMP, "open", path);
+	empty = g.count == 0;
+	db_close(&g);
+	return empty;
+}
+
 /* -L: learn both classes' counts and fit the regression on them, starting
  * from the database's weights; a per-user database's weights are fitted
  * on top of the global ones, since classification adds the two */
@@ -408,6 +523,7 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	struct db old;
 	struct logline l;
 	const char *db = o->userdb ? o->userdb : o->dbpath;
+	char cal[64];
 	size_t i;
 	cv_load(&c, o, 1, spam, ham);
 	delta_init(&d);
@@ -415,6 +531,12 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 		cv_count(&d, &c, &c.m[i], 1);
 	if (db_open(&old, db) < 0)
 		die_sys(EXIT_TEMP, "open", db);
+	/* calibrated on these messages alone, when they are at least as
+	 * many as the database held (else a small batch would recalibrate
+	 * a large model); a per-user database uses the global calibration,
+	 * unless the global database is empty */
+	if (c.nm >= old.nspam + old.nham && (!o->userdb || global_empty(o->dbpath)))
+		calibrate(o, &d, &c, c.k);
 	for (i = 0; i < d.cap; i++)
 		if (d.v[i].used) {
 			uint32_t s, g;
@@ -441,12 +563,20 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 		}
 		db_close(&old);
 	}
-	fit(o, &d, &c, c.k);
+	fit(o, &d, &c, c.k, -1);
+	cal[0] = 0;
+	if (d.calset && (d.cal_a != 0 || d.cal_b != 0)
+	    && snprintf(cal, sizeof cal, "%.3f,%.3f", d.cal_a, d.cal_b) >= (int)sizeof cal)
+		cal[0] = 0;
+	else if (d.calset && d.cal_a == 0 && d.cal_b == 0)
+		memcpy(cal, "none", 5);
 	if (db_update(db, &d) < 0)
 		die_sys(EXIT_TEMP, "update", db);
 	log_begin(&l, "learn");
 	log_kv(&l, "db", db);
 	log_kvu(&l, "messages", c.nm);
+	if (cal[0])
+		log_kv(&l, "calibration", cal);
 	log_end(&l);
 	delta_free(&d);
 	cv_free(&c);
@@ -471,7 +601,9 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 			if (c.m[i].fold == f)
 				cv_count(&d, &c, &c.m[i], -1);
 		lr_zero(&d);
-		fit(o, &d, &c, f);
+		calibrate(o, &d, &c, f);
+		lr_zero(&d);
+		fit(o, &d, &c, f, -1);
 		for (i = 0; i < c.nm; i++) {
 			struct toks t;
 			struct result r;
@@ -481,7 +613,7 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 			t.v = c.h + c.m[i].off;
 			t.n = c.m[i].n;
 			t.gtube = c.m[i].gtube;
-			score_counts(&o->m, &t, cv_lookup, &d, (double)d.nspam, (double)d.nham, d.bias, &r);
+			score_counts(&o->m, &t, cv_lookup, &d, (double)d.nspam, (double)d.nham, d.bias, d.cal_a, d.cal_b, &r);
 			if (c.m[i].spam) {
 				ns++;
 				fn += r.v == V_HAM;

@@ -80,7 +80,11 @@ test_db(void)
 	}
 	d.bias = -1.25;
 	d.biasset = 1;
+	d.cal_a = 1.5;
+	d.cal_b = 2.25;
+	d.calset = 1;
 	ok(db_update(path, &d) == 0 && db_open(&db, path) == 0 && db.bias == -1.25, "the intercept is stored");
+	ok(db.version == 3 && db.cal_a == 1.5 && db.cal_b == 2.25, "a version 3 file with the calibration");
 	for (i = 0; i < t.n; i++)
 		all &= db_lookup_w(&db, t.v[i].h, &s, &g, &w) == 1 && s == 3 && w == (i % 2 ? 0 : (float)i / 8);
 	ok(all, "weights stored beside the counts");
@@ -89,7 +93,7 @@ test_db(void)
 	t.n = 10;
 	delta_add(&d, &t, -1, 0);
 	t.n = 5000;
-	ok(db_update(path, &d) == 0 && db_open(&db, path) == 0 && db.bias == -1.25
+	ok(db_update(path, &d) == 0 && db_open(&db, path) == 0 && db.bias == -1.25 && db.cal_b == 2.25
 	    && db_lookup_w(&db, t.v[4].h, &s, &g, &w) == 1 && s == 2 && w == 0.5f
 	    && db_lookup_w(&db, t.v[40].h, &s, &g, &w) == 1 && s == 3 && w == 5, "counts merged, weights kept");
 	db_close(&db);
@@ -163,6 +167,26 @@ test_db(void)
 		ok(db_open(&db, path) == 0 && db_lookup_w(&db, u64, &s, &g, &w) == 1 && w == 0,
 		    "a NaN weight reads as 0");
 		db_close(&db);
+	}
+	/* a later version, or version 3 with flags this one does not know:
+	 * refused, never read as something else */
+	{
+		char hdr[64];
+		fd = open(path, O_RDWR);
+		if (fd < 0 || pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
+			exit(2);
+		hdr[6] = '4';
+		if (pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
+			exit(2);
+		errno = 0;
+		ok(db_open(&db, path) < 0 && errno == EPROTO, "a version 4 database is refused");
+		hdr[6] = '3';
+		hdr[48] = 2;
+		if (pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
+			exit(2);
+		errno = 0;
+		ok(db_open(&db, path) < 0 && errno == EPROTO, "unknown header flags are refused");
+		close(fd);
 	}
 	/* truncated and foreign files */
 	fd = open(path, O_WRONLY | O_TRUNC);
