@@ -83,7 +83,9 @@ close_dirs(struct qwrite *w)
  * the pool name still points to, and emptied before the rename, so that
  * mess/ never shows an old message under a new name, and no two writers
  * ever hold one file. Only a plain file with one link, owned by us, is
- * used: whoever owns a file can read what is written into it. */
+ * used: whoever owns a file can read what is written into it. Its times
+ * are set to now, as a new file's: queue-run's start-up takes an old
+ * file without a header for one a writer abandoned. */
 static int
 pool_take(struct qwrite *w)
 {
@@ -119,7 +121,7 @@ pool_take(struct qwrite *w)
 		    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
 		    st.st_nlink == 1 && st.st_uid == me && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
-		    fcntl(fd, F_SETFL, 0) == 0 &&
+		    futimens(fd, NULL) == 0 && fcntl(fd, F_SETFL, 0) == 0 &&
 		    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0)
 			break;
 		close(fd);   /* another writer's, or a reader still holds it */
