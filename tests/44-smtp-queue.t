@@ -169,6 +169,35 @@ if os.getuid() == 0 and shutil.which("unshare"):
         t.ok(True, "# SKIP no tmpfs mount here")
     else:
         t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "full queue file system -> 452 4.3.1")
+# in-process: the 250 only after the file and mess/ are synced (I1), and
+# injected write and sync failures give 452 with nothing left behind (I2, I3)
+if shutil.which("strace"):
+    msg = HEAD + b"Subject: s\r\n\r\nsynced\r\n.\r\nQUIT\r\n"
+    trace = env.path("trace")
+    r = subprocess.run(["strace", "-f", "-e", "trace=pwrite64,linkat,fsync,write", "-o", trace, pmtest.bin("smtp-recv")],
+                       input=msg, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env.env, timeout=60)
+    calls = []
+    for line in open(trace, errors="replace"):
+        for c in ("pwrite64", "linkat", "fsync"):
+            if (" %s(" % c) in line or line.startswith(c + "("):
+                calls.append(c)
+        if "write(" in line and "250 2.0.0" in line:
+            calls.append("reply250")
+    t.ok(smtp_codes(r.stdout)[-2:] == [250, 221] and "reply250" in calls and
+         calls[calls.index("reply250") - 4:calls.index("reply250")] == ["pwrite64", "linkat", "fsync", "fsync"],
+         "250 after header write, link, fsync of the file and of mess/", calls)
+    clear()
+    for what, inject in (("ENOSPC on write", "pwrite64:error=ENOSPC:when=1"), ("EIO on fsync", "fsync:error=EIO:when=1"),
+                         ("EIO on link", "linkat:error=EIO:when=1")):
+        r = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "inject=" + inject, pmtest.bin("smtp-recv")],
+                           input=msg, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env.env, timeout=60)
+        codes = smtp_codes(r.stdout)
+        t.ok(len(codes) >= 2 and 400 <= codes[-2] < 500 and codes[-1] == 221, what + ": a 4xx, never 250 or 5xx", codes)
+        left = [f for d in ("mess", "new") for f in os.listdir(os.path.join(Q, d))]
+        t.eq(left, [], what + ": nothing left in the queue")
+        t.ok(b"unable to" in r.stderr, what + ": the reason is logged", r.stderr[-300:])
+        clear()
+
 # the queue program inherits none of the UCSPI-TLS descriptors, also when
 # the session never used STARTTLS (they would keep tls-serve's pipes open)
 fdq = env.path("fdq")
