@@ -1,10 +1,12 @@
 /* Queue layout and file format (see queue.h). Readers never trust a
  * length from the file: every offset is checked against the file size. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>   /* rename */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -33,7 +35,7 @@ queue_path(struct str *out, const char *sub, const char *id)
 int
 queue_init(void)
 {
-	static const char *const sub[] = { "mess", "new", "state", "tmp" };
+	static const char *const sub[] = { "mess", "new", "state", "tmp", "pool" };
 	struct str p = STR_INIT;
 	size_t i;
 	int r = -1;
@@ -48,6 +50,58 @@ queue_init(void)
 out:
 	str_free(&p);
 	return r;
+}
+
+int
+queue_recycle(const char *id, int pool, uid_t owner)
+{
+	struct str p = STR_INIT, d = STR_INIT;
+	struct stat st;
+	int r = -1;
+	if (queue_path(&p, "mess", id) < 0)
+		return -1;
+	/* moved first, emptied after: a crash between the two leaves a full
+	 * file in pool/, which a writer empties before it takes it; never an
+	 * emptied one in mess/ */
+	if (pool && queue_path(&d, "pool", id) == 0 && lstat(p.s, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1 && st.st_uid == owner && renameat2(AT_FDCWD, p.s, AT_FDCWD, d.s, RENAME_NOREPLACE) == 0) {
+		/* emptied under the writers' lock, and only while the name still
+		 * points to it: a writer may have taken it meanwhile */
+		int fd = open(d.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat a, b;
+		if (fd >= 0) {
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && lstat(d.s, &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino && ftruncate(fd, 0) < 0) {
+				/* the writer that takes it empties it */
+			}
+			close(fd);
+		}
+		r = 1;
+	}
+	if (r < 0)
+		r = unlink(p.s) == 0 ? 0 : -1;
+	str_free(&p);
+	str_free(&d);
+	return r;
+}
+
+int
+queue_pool_count(void)
+{
+	struct str p = STR_INIT;
+	DIR *dir;
+	struct dirent *e;
+	int n = 0;
+	if (queue_path(&p, "pool", NULL) < 0)
+		return -1;
+	dir = opendir(p.s);
+	str_free(&p);
+	if (!dir)
+		return -1;
+	while (n < QUEUE_POOL_MAX && (e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
 }
 
 int

@@ -17,6 +17,13 @@
  *              notice that tells queue-run about new mail
  *   state/ID   queue-run's per-recipient delivery state, replaced by rename
  *   tmp/       scratch for state files
+ *   pool/      emptied queue files of finished messages, kept for the next
+ *              writer: it takes one by rename into mess/ instead of
+ *              creating a file, so the queue's churn frees and allocates
+ *              no inodes (on ext4 without a journal every creation scans
+ *              past the inodes freed in the last minutes). A writer
+ *              locks a pool file, checks it (plain, one link, its own),
+ *              empties it, and only then renames it into mess/.
  *   trigger    a FIFO queue-run reads; queue-add writes one byte to it
  *
  * ID is digits and dots only (SECONDS.USEC.PID), so it is safe in a path.
@@ -48,6 +55,14 @@ int queue_path(struct str *out, const char *sub, const char *id);
 int queue_init(void);
 /* 1 if id is a well-formed queue id (digits and dots, bounded) */
 int queue_id_ok(const char *id);
+
+enum { QUEUE_POOL_MAX = 100000 };   /* no more than the queue once held */
+/* A finished message's mess/ID: moved to pool/ (and emptied there) when
+ * pool is set and it is a plain file with one link owned by owner, else
+ * unlinked. 1 pooled, 0 unlinked, -1 neither (errno). */
+int queue_recycle(const char *id, int pool, uid_t owner);
+/* files in pool/ (stops counting at QUEUE_POOL_MAX); -1 errno */
+int queue_pool_count(void);
 
 struct queue_hdr {
 	unsigned long long msgoff, msglen, envoff, envlen;

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-# smtp-recv into the real queue-add: messages, envelopes and DSN in the
+# smtp-recv into the real queue: in-process (no QMAILQUEUE) and through
+# queue-add (QMAILQUEUE=queue-add): messages, envelopes and DSN in the
 # queue; faults: queue-add killed mid-write, smtp-recv killed mid-DATA or
 # right after the 250, a full queue file system.
 import os, shutil, signal, smtplib, subprocess, sys, time
@@ -12,6 +13,7 @@ if not os.path.exists(pmtest.bin("queue-add")):
     t.skip_all("queue-add not built")
 env = pmtest.Env()
 env.add_user("u@example.test", "pw")
+env.add_user("v@example.test", "pw")
 Q = env.queue
 
 
@@ -38,20 +40,27 @@ def clear():
                 os.unlink(os.path.join(p, f))
 
 
-port = env.server(["smtp-recv"])
-c = smtplib.SMTP("127.0.0.1", port, timeout=20)
-c.ehlo("client.test")
-for i in range(3):
-    c.sendmail("s%d@sender.test" % i, ["u@example.test"], b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
-c.quit()
-q = queue()
-t.eq(len(q), 3, "three messages through queue-add")
-senders = sorted(f for fields, _ in q.values() for f in fields if f.startswith(b"F"))
-t.eq(senders, [b"Fs0@sender.test", b"Fs1@sender.test", b"Fs2@sender.test"], "envelope senders")
-t.ok(all(b"Tu@example.test" in fields for fields, _ in q.values()), "envelope recipient")
-t.ok(all(m.startswith(b"Received: from client.test") and m.endswith(b"\n\nbody %s\n" % m.split(b"Subject: ")[1][:1])
-         for _, m in q.values()), "message bytes: Received line, LF line ends")
-clear()
+QADD = {"QMAILQUEUE": pmtest.bin("queue-add")}
+layouts = []
+for how, extra in (("in-process", None), ("queue-add", QADD)):
+    port = env.server(["smtp-recv"], env=extra)
+    c = smtplib.SMTP("127.0.0.1", port, timeout=20)
+    c.ehlo("client.test")
+    for i in range(3):
+        c.sendmail("s%d@sender.test" % i, ["u@example.test", "v@example.test"], b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+    c.quit()
+    q = queue()
+    t.eq(len(q), 3, "three messages queued " + how)
+    senders = sorted(f for fields, _ in q.values() for f in fields if f.startswith(b"F"))
+    t.eq(senders, [b"Fs0@sender.test", b"Fs1@sender.test", b"Fs2@sender.test"], "envelope senders " + how)
+    t.ok(all(fields[-4:] == [b"Tu@example.test", b"Tv@example.test", b"", b""] for fields, _ in q.values()),
+         "envelope recipients " + how, [f for f, _ in q.values()])
+    t.ok(all(m.startswith(b"Received: from client.test") and m.endswith(b"\n\nbody %s\n" % m.split(b"Subject: ")[1][:1])
+             for _, m in q.values()), "message bytes: Received line, LF line ends " + how)
+    # the same file layout either way: header fields, envelope after it
+    layouts.append(sorted((len(m), [f[:1] for f in fields]) for fields, m in q.values()))
+    clear()
+t.eq(layouts[0], layouts[1], "in-process and queue-add write the same layout")
 
 # DSN into the queue envelope
 r = env.run(["smtp-recv"], input=b"EHLO x\r\nMAIL FROM:<a@b.test> RET=FULL ENVID=e1\r\nRCPT TO:<u@example.test> NOTIFY=SUCCESS ORCPT=rfc822;u@example.test\r\nDATA\r\nx\r\n.\r\n", check=False)
@@ -75,15 +84,26 @@ def children(pid):
         return []
 
 
-def start():
+def start(extra=None):
     return subprocess.Popen([pmtest.bin("smtp-recv")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env.env)
+                            stderr=subprocess.DEVNULL, env=dict(env.env, **(extra or {})))
+
+
+def headed():
+    """files in mess/ that carry a header: mail queue-run would deliver"""
+    d = os.path.join(Q, "mess")
+    out = []
+    for f in os.listdir(d) if os.path.isdir(d) else []:
+        with open(os.path.join(d, f), "rb") as fh:
+            if fh.read(4) == b"PMQ1":
+                out.append(f)
+    return out
 
 
 HEAD = b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\n"
 
 # queue-add killed mid-write -> 451, nothing queued
-p = start()
+p = start(QADD)
 p.stdin.write(HEAD + b"Subject: k\r\n\r\n" + b"x" * 900 + b"\r\n")
 p.stdin.flush()
 kids = []
@@ -110,6 +130,15 @@ p.kill()
 p.wait()
 time.sleep(0.3)
 t.eq(queue(), {}, "smtp-recv killed mid-DATA: nothing queued")
+t.eq(headed(), [], "killed mid-DATA: no file in mess/ that reads as mail")
+clear()
+
+# the client goes away mid-DATA (in-process writer): nothing left at all
+p = start()
+p.stdin.write(HEAD + b"Subject: k\r\n\r\n" + b"x" * 5000 + b"\r\n")
+p.stdin.close()
+p.wait(timeout=30)
+t.eq(os.listdir(os.path.join(Q, "mess")), [], "client gone mid-DATA: the partial file is removed")
 clear()
 
 # smtp-recv killed right after the 250 -> the message is queued
@@ -140,6 +169,35 @@ if os.getuid() == 0 and shutil.which("unshare"):
         t.ok(True, "# SKIP no tmpfs mount here")
     else:
         t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "full queue file system -> 452 4.3.1")
+# in-process: the 250 only after the file and mess/ are synced (I1), and
+# injected write and sync failures give 452 with nothing left behind (I2, I3)
+if shutil.which("strace"):
+    msg = HEAD + b"Subject: s\r\n\r\nsynced\r\n.\r\nQUIT\r\n"
+    trace = env.path("trace")
+    r = subprocess.run(["strace", "-f", "-e", "trace=pwrite64,linkat,fsync,write", "-o", trace, pmtest.bin("smtp-recv")],
+                       input=msg, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env.env, timeout=60)
+    calls = []
+    for line in open(trace, errors="replace"):
+        for c in ("pwrite64", "linkat", "fsync"):
+            if (" %s(" % c) in line or line.startswith(c + "("):
+                calls.append(c)
+        if "write(" in line and "250 2.0.0" in line:
+            calls.append("reply250")
+    t.ok(smtp_codes(r.stdout)[-2:] == [250, 221] and "reply250" in calls and
+         calls[calls.index("reply250") - 4:calls.index("reply250")] == ["pwrite64", "linkat", "fsync", "fsync"],
+         "250 after header write, link, fsync of the file and of mess/", calls)
+    clear()
+    for what, inject in (("ENOSPC on write", "pwrite64:error=ENOSPC:when=1"), ("EIO on fsync", "fsync:error=EIO:when=1"),
+                         ("EIO on link", "linkat:error=EIO:when=1")):
+        r = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "inject=" + inject, pmtest.bin("smtp-recv")],
+                           input=msg, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env.env, timeout=60)
+        codes = smtp_codes(r.stdout)
+        t.ok(len(codes) >= 2 and 400 <= codes[-2] < 500 and codes[-1] == 221, what + ": a 4xx, never 250 or 5xx", codes)
+        left = [f for d in ("mess", "new") for f in os.listdir(os.path.join(Q, d))]
+        t.eq(left, [], what + ": nothing left in the queue")
+        t.ok(b"unable to" in r.stderr, what + ": the reason is logged", r.stderr[-300:])
+        clear()
+
 # the queue program inherits none of the UCSPI-TLS descriptors, also when
 # the session never used STARTTLS (they would keep tls-serve's pipes open)
 fdq = env.path("fdq")

@@ -2,7 +2,7 @@
 # queue-run, local side: delivery through the real deliver-maildir as the
 # user, aliases, user+detail, the delivery file, bounces (RFC 3464, parsed
 # with the email module), none for a null sender, a failed bounce to the
-# postmaster once and no further.
+# postmaster once and no further; persistent local workers and -S.
 import email, os, re, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -117,5 +117,24 @@ qr.terminate()
 t.eq(qr.wait(10), 0, "SIGTERM: clean exit 0")
 text = open(env.path("queue-run.log"), "rb").read().decode(errors="replace")
 t.ok("event=delivery" in text and "status=ok" in text and "channel=local" in text, "key=value delivery log lines")
+
+
+# persistent local workers (default) against a job child per message (-S):
+# the Maildir file names carry the delivering process's pid (P<pid>)
+def pids_of_run(opts, first):
+    many = env.add_user("many%d@example.test" % first, "pw")
+    for i in range(20):
+        queue_add(env, "sender@example.test", ["many%d@example.test" % first], b"Subject: m%d\n\nx\n" % i)
+    q = env.start([pmtest.bin("queue-run")] + opts, stderr=log)
+    ok = wait_for(lambda: len(maildir_files(many)) == 20)
+    q.terminate()
+    q.wait(10)
+    return ok, {re.search(r"P(\d+)", os.path.basename(f)).group(1) for f in maildir_files(many)}
+
+
+ok, pids = pids_of_run(["-l", "2"], 1)
+t.ok(ok and 1 <= len(pids) <= 2, "-l 2: 20 messages delivered by at most 2 worker processes", pids)
+ok, pids = pids_of_run(["-l", "2", "-S"], 2)
+t.ok(ok and len(pids) == 20, "-S: a job child per message", len(pids))
 t.diag(text[-3000:]) if t.failed else None
 t.done()

@@ -81,6 +81,20 @@ if rep:
     t.eq([(b.get("Final-Recipient"), b.get("Action")) for b in ds[1:]], [("rfc822; demo+x@example.test", "delivered")],
          "only the recipient that asked for SUCCESS, Action: delivered")
     t.eq(m.get_payload()[2].get_content_type(), "text/rfc822-headers", "header only")
+# finished queue files are kept for reuse (queue/pool), not unlinked, and
+# the next message is written into one of them
+pool = os.path.join(env.queue, "pool")
+before = set(os.listdir(pool)) if os.path.isdir(pool) else set()
+t.ok(before and not queue_files(env), "finished queue files pooled: %d" % len(before))
+inodes = {os.stat(os.path.join(pool, f)).st_ino for f in before}
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    s.sendmail("sender@example.test", ["demo@example.test"], b"Subject: reuse\r\n\r\nagain\r\n")
+got = wait_for(lambda: [f for f in maildir_files(demo) if b"Subject: reuse" in open(f, "rb").read()], 10)
+t.ok(len(got) == 1 and open(got[0], "rb").read().endswith(b"\n\nagain\n"), "a message through a reused queue file, intact")
+wait_for(lambda: not queue_files(env), 10)
+after = set(os.listdir(pool))
+t.ok(len(before - after) == 1 and {os.stat(os.path.join(pool, f)).st_ino for f in after} == inodes,
+     "one pooled file was taken for it and came back: no inode freed or made", (len(before), len(after)))
 qr.terminate()
 qr.wait(10)
 t.done()

@@ -23,6 +23,7 @@
 #include "dsn.h"
 #include "exitcode.h"
 #include "queue-run.h"
+#include "scan.h"
 
 enum { CAPTURE_MAX = 64 * 1024, ORIG_FULL_MAX = 10 << 20 };
 
@@ -596,7 +597,36 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	dsn_params_free(&p);
 }
 
-static void
+/* queue-run is gone before it recorded res: leave the results for the
+ * next one, unless it finished the message first (no other queue-run
+ * can: we hold the lock). 0 ok, -1 not written. */
+static int
+leave_results(const char *id, const struct str *res)
+{
+	struct str p = STR_INIT;
+	int fd, r = 0;
+	if (queue_path(&p, "mess", id) < 0) {
+		str_free(&p);
+		return -1;
+	}
+	if (access(p.s, F_OK) < 0 && errno == ENOENT) {
+		str_free(&p);
+		return 0;
+	}
+	if (queue_path(&p, "state", id) < 0 || str_cats(&p, ".done") < 0) {
+		str_free(&p);
+		return -1;
+	}
+	fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0 || buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
+		r = -1;
+	if (fd >= 0)
+		close(fd);
+	str_free(&p);
+	return r;
+}
+
+static _Noreturn void
 finish(const struct jobspec *j, int sock, const struct str *res)
 {
 	char c;
@@ -609,21 +639,124 @@ finish(const struct jobspec *j, int sock, const struct str *res)
 	while (r < 0 && errno == EINTR);
 	if (r == 1 || j->kind == JOB_BOUNCE || !res->len)
 		_exit(0);
-	/* queue-run is gone: leave the results for the next one, unless it
-	 * finished the message first (no other queue-run can: we hold the lock) */
-	{
-		struct str p = STR_INIT;
-		int fd;
-		if (queue_path(&p, "mess", j->id) < 0)
+	_exit(leave_results(j->id, res) < 0 ? EXIT_TEMP : 0);
+}
+
+static void
+child_signals(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead child */
+}
+
+/* the queue file, opened and share-locked: 1, or 0/-1 as queue_msg_open */
+static int
+open_locked(const char *id, struct queue_msg *m)
+{
+	struct str path = STR_INIT;
+	int r;
+	if (queue_path(&path, "mess", id) < 0)
+		die_nomem(EXIT_TEMP);
+	r = queue_msg_open(m, path.s);
+	str_free(&path);
+	if (r > 0 && flock(m->fd, LOCK_SH) < 0) {
+		queue_msg_close(m);
+		r = -1;
+	}
+	return r;
+}
+
+static void
+unable(const struct jobspec *j, struct str *res)
+{
+	size_t i;
+	for (i = 0; i < j->n; i++)
+		result_line(res, j->kind == JOB_BOUNCE ? 0 : j->idx[i], "temp", "4.3.0", "-",
+		    "unable to open queue file", 25);
+}
+
+/* A persistent local delivery worker (queue-run(8)): the work of a local
+ * job child, for one job after another, without a fork per message.
+ * Jobs come on fd in as lines "ID IDX..."; for each, the result lines
+ * and then a line "." go to fd out, and the worker waits on in for
+ * queue-run's "k" (the results are recorded) before it lets go of the
+ * queue file. End of input there instead means queue-run is gone: the
+ * results go to state/ID.done, as a job child's do, and the worker ends. */
+_Noreturn void
+local_worker(const char *me, const struct cfg *cfg, int in, int out)
+{
+	static char space[4096];
+	struct buf b;
+	struct str line = STR_INIT, res = STR_INIT;
+	size_t idx[JOB_RCPT_MAX];
+	child_signals();
+	buf_init(&b, in, space, sizeof space);
+	for (;;) {
+		struct jobspec j;
+		struct queue_msg m;
+		char *p, *sp, id[QUEUE_ID_MAX + 1];
+		size_t i, n = 0;
+		int opened, r = buf_getline(&b, &line, QUEUE_ID_MAX + JOB_RCPT_MAX * 21 + 2, '\n');
+		char c;
+		if (r != BUF_LINE || str_0(&line) < 0)
+			_exit(r == BUF_EOF ? 0 : EXIT_TEMP);
+		sp = memchr(line.s, ' ', line.len);
+		if (!sp || (size_t)(sp - line.s) > QUEUE_ID_MAX)
 			_exit(EXIT_TEMP);
-		if (access(p.s, F_OK) < 0 && errno == ENOENT)
+		memcpy(id, line.s, (size_t)(sp - line.s));
+		id[sp - line.s] = 0;
+		if (!queue_id_ok(id))
+			_exit(EXIT_TEMP);
+		for (p = sp + 1; *p && n < JOB_RCPT_MAX; n++) {
+			unsigned long long v;
+			char *e = strchr(p, ' ');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			if (scan_ulong(p, len, QUEUE_RCPT_MAX, &v) < 0)
+				_exit(EXIT_TEMP);
+			idx[n] = (size_t)v;
+			p += len + (e != NULL);
+		}
+		memset(&j, 0, sizeof j);
+		j.kind = JOB_LOCAL;
+		j.id = id;
+		j.idx = idx;
+		j.n = n;
+		j.me = me;
+		j.cfg = cfg;
+		str_trunc(&res, 0);
+		opened = open_locked(id, &m) > 0;
+		if (!opened)
+			unable(&j, &res);
+		else {
+			j.env = &m.env;
+			for (i = 0; i < n; i++) {
+				if (idx[i] >= m.env.nrcpt)   /* queue-run and the file disagree: never guess */
+					result_line(&res, idx[i], "temp", "4.3.0", "-", "no such recipient", 17);
+				else
+					local_deliver(&j, &m, idx[i], &res);
+			}
+		}
+		if (str_cats(&res, ".\n") < 0)
+			_exit(EXIT_TEMP);
+		r = buf_writeall(out, res.s, res.len, 0, 0);
+		res.len -= 2;   /* the "." */
+		if (r == 0) {
+			do
+				r = (int)read(in, &c, 1);
+			while (r < 0 && errno == EINTR);
+		}
+		if (r != 1 || c != 'k') {
+			/* queue-run is gone (EPIPE or end of input): the results stay */
+			if (res.len)
+				leave_results(id, &res);
 			_exit(0);
-		if (queue_path(&p, "state", j->id) < 0 || str_cats(&p, ".done") < 0)
-			_exit(EXIT_TEMP);
-		fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-		if (fd < 0 || buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
-			_exit(EXIT_TEMP);
-		_exit(0);
+		}
+		if (opened)
+			queue_msg_close(&m);
 	}
 }
 
@@ -631,24 +764,11 @@ void
 job_run(const struct jobspec *j, int sock)
 {
 	struct queue_msg m;
-	struct str path = STR_INIT, res = STR_INIT;
+	struct str res = STR_INIT;
 	size_t i;
-	int r;
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead child */
-	if (queue_path(&path, "mess", j->id) < 0)
-		die_nomem(EXIT_TEMP);
-	r = queue_msg_open(&m, path.s);
-	if (r > 0 && flock(m.fd, LOCK_SH) < 0)
-		r = -1;
-	if (r <= 0) {
-		for (i = 0; i < j->n; i++)
-			result_line(&res, j->kind == JOB_BOUNCE ? 0 : j->idx[i], "temp", "4.3.0", "-",
-			    "unable to open queue file", 25);
+	child_signals();
+	if (open_locked(j->id, &m) <= 0) {
+		unable(j, &res);
 		finish(j, sock, &res);
 	}
 	switch (j->kind) {
@@ -663,5 +783,4 @@ job_run(const struct jobspec *j, int sock)
 		bounce(j, &m, &res);
 	}
 	finish(j, sock, &res);
-	_exit(0);
 }

@@ -68,9 +68,12 @@ struct job {
 
 /* A persistent "smtp-send -B": its connection to the last destination
  * stays open for the next message there. At most remote_max of them;
- * one job child uses one at a time; idle ones end after WORKER_IDLE s. */
+ * one job child uses one at a time; idle ones end after WORKER_IDLE s.
+ * A local worker (job.c's local_worker, a child of ours, at most
+ * local_max) does local jobs one after another: no fork per message. */
 struct worker {
 	struct worker *next;
+	int local;
 	pid_t pid;
 	int in, out;                  /* its stdin (jobs), its stdout (results) */
 	int busy, stale;
@@ -95,7 +98,7 @@ static struct job *jobs;
 static unsigned int n_local, n_remote, n_jobs;
 static struct domcount *domains;
 static struct worker *workers;
-static unsigned int n_workers;
+static unsigned int n_workers, n_lworkers;
 static int no_batch;                  /* -S: one smtp-send per delivery */
 static struct str me = STR_INIT;
 static int sigpipe_[2] = { -1, -1 };
@@ -338,8 +341,9 @@ domain_put(const char *d)
 
 static void close_all_inherited(struct worker *keep);
 
+/* a new worker: a persistent smtp-send -B, or (local) a local worker */
 static struct worker *
-worker_start(void)
+worker_start(int local)
 {
 	int in[2], out[2];
 	pid_t pid;
@@ -365,6 +369,12 @@ worker_start(void)
 		free(w);
 		return NULL;
 	}
+	if (pid == 0 && local) {
+		close(in[1]);
+		close(out[0]);
+		close_all_inherited(NULL);
+		local_worker(me.s, &cfg, in[0], out[1]);
+	}
 	if (pid == 0) {
 		char *argv[3];
 		close_all_inherited(NULL);
@@ -385,14 +395,29 @@ worker_start(void)
 	}
 	close(in[0]);
 	close(out[1]);
+	w->local = local;
 	w->pid = pid;
 	w->in = in[1];
 	w->out = out[0];
 	w->idle_since = now_s();
 	w->next = workers;
 	workers = w;
-	n_workers++;
+	if (local)
+		n_lworkers++;
+	else
+		n_workers++;
 	return w;
+}
+
+/* an idle local worker, else a new one, else NULL (a job child then) */
+static struct worker *
+lworker_get(void)
+{
+	struct worker *w;
+	for (w = workers; w; w = w->next)
+		if (w->local && !w->busy && !w->stale && w->pid > 0)
+			return w;
+	return n_lworkers < cfg.local_max ? worker_start(1) : NULL;
 }
 
 /* end of input: the worker says QUIT to its peer and exits */
@@ -417,8 +442,11 @@ worker_free(struct worker *w)
 		}
 	worker_close(w);
 	free(w->domain);
+	if (w->local)
+		n_lworkers--;
+	else
+		n_workers--;
 	free(w);
-	n_workers--;
 }
 
 /* a worker for domain: the one last there, else a new one, else the
@@ -428,14 +456,14 @@ worker_get(const char *domain)
 {
 	struct worker *w, *best = NULL;
 	for (w = workers; w; w = w->next) {
-		if (w->busy || w->stale || w->pid <= 0)
+		if (w->local || w->busy || w->stale || w->pid <= 0)
 			continue;
 		if (w->domain && strcasecmp(w->domain, domain) == 0)
 			return w;
 		if (!best || w->idle_since < best->idle_since)
 			best = w;
 	}
-	if (n_workers < cfg.remote_max && (w = worker_start()))
+	if (n_workers < cfg.remote_max && (w = worker_start(0)))
 		return w;
 	return best;
 }
@@ -517,6 +545,27 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 			return -1;
 		}
 	}
+	if (kind == JOB_LOCAL && !no_batch) {
+		static struct str line = STR_INIT;
+		struct worker *w;
+		size_t k;
+		str_copys(&line, m->id);
+		for (k = 0; k < n; k++)
+			if (str_catc(&line, ' ') < 0 || str_catu(&line, idx[k]) < 0)
+				break;
+		if (k == n && str_catc(&line, '\n') == 0 && (w = lworker_get())) {
+			if (buf_writeall(w->in, line.s, line.len, 0, 0) == 0) {
+				j->w = w;
+				j->tail[2] = '\n';
+				j->fd = w->out;
+				j->pid = 0;
+				goto started;
+			}
+			w->stale = 1;
+			worker_close(w);
+		}
+		/* no worker to be had: a job child, as with -S */
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		free(j);
 		return -1;
@@ -546,7 +595,7 @@ started:
 	if (j->w) {
 		j->w->busy = 1;
 		free(j->w->domain);
-		j->w->domain = strdup(domain);
+		j->w->domain = domain ? strdup(domain) : NULL;
 	}
 	j->next = jobs;
 	jobs = j;
@@ -1008,15 +1057,26 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		free(idx);
 }
 
+/* The queue file of a finished message goes to the pool (lib/queue.h)
+ * while the pool is not full; writers take from it without telling us, so
+ * a full count is checked again, at most once a second. */
+static int pool_n = -1;
+static unsigned long long pool_counted;
+static uid_t queue_owner;
+
 static void
 remove_files(const char *id)
 {
-	static const char *const sub[] = { "mess", "state" };
 	struct str p = STR_INIT;
-	size_t i;
-	for (i = 0; i < 2; i++)
-		if (queue_path(&p, sub[i], id) == 0)
-			unlink(p.s);
+	unsigned long long t = now_s();
+	if ((pool_n < 0 || pool_n >= QUEUE_POOL_MAX) && pool_counted != t) {
+		pool_n = queue_pool_count();
+		pool_counted = t;
+	}
+	if (queue_recycle(id, pool_n >= 0 && pool_n < QUEUE_POOL_MAX, queue_owner) == 1)
+		pool_n++;
+	if (queue_path(&p, "state", id) == 0)
+		unlink(p.s);
 	str_free(&p);
 }
 
@@ -1069,6 +1129,19 @@ check_msg(struct msg *m)
 	return 0;
 }
 
+/* the job's worker is free again (a local one after its "k") */
+static void
+worker_done(struct job *j)
+{
+	j->w->busy = 0;
+	j->w->idle_since = now_s();
+	if (j->w->pid <= 0)
+		worker_free(j->w);
+	else if (j->w->stale)
+		worker_close(j->w);
+	j->w = NULL;
+}
+
 static void
 job_done(struct job *j)
 {
@@ -1076,7 +1149,13 @@ job_done(struct job *j)
 	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
 	size_t i = 0, k;
 	unsigned char *seen = calloc(j->n ? j->n : 1, 1);
-	if (j->w) {
+	if (j->w && j->w->local) {
+		/* result lines as a job child writes them, then "." */
+		if (j->complete && j->out.len >= 2)
+			j->out.len -= 2;
+		else
+			j->w->stale = 1;   /* it died mid-job */
+	} else if (j->w) {
 		/* smtp-send's lines into result lines, as a job child would */
 		struct jobspec js;
 		struct str o = j->out, e = STR_INIT;
@@ -1127,15 +1206,8 @@ job_done(struct job *j)
 		}
 		i = (size_t)(nl - j->out.s) + 1;
 	}
-	if (j->w) {
-		j->w->busy = 0;
-		j->w->idle_since = now_s();
-		if (j->w->pid <= 0)
-			worker_free(j->w);
-		else if (j->w->stale)
-			worker_close(j->w);
-		j->w = NULL;
-	}
+	if (j->w && !j->w->local)
+		worker_done(j);
 	if (j->kind != JOB_BOUNCE)
 		for (k = 0; k < j->n; k++) {
 			m->busy[j->idx[k]] = 0;
@@ -1277,6 +1349,11 @@ complete_jobs(void)
 				/* the child is gone; it already wrote nothing we lack */
 			}
 			close(j->fd);
+		} else if (j->w) {
+			/* a local worker: recorded, so it may let go and go on */
+			if (j->complete && j->w->in >= 0 && write(j->w->in, "k", 1) != 1)
+				j->w->stale = 1;
+			worker_done(j);
 		}
 		str_free(&j->out);
 		free(j->idx);
@@ -1416,6 +1493,7 @@ int
 main(int argc, char **argv)
 {
 	unsigned long long v, term_deadline = 0;
+	struct stat qst;
 	int c;
 	die_init(argv[0] ? argv[0] : "queue-run");
 	/* no fastbins: a delivery child's first large malloc would otherwise
@@ -1438,8 +1516,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		die_usage(USAGE);
 	load_config();
-	if (queue_init() < 0)
+	if (queue_init() < 0 || stat(queue_dir(), &qst) < 0)
 		die_sys(EXIT_TEMP, "create", queue_dir());
+	queue_owner = qst.st_uid;   /* the writers' user: pool files must be theirs */
 	if (pipe2(sigpipe_, O_NONBLOCK | O_CLOEXEC) < 0)
 		die_sys(EXIT_TEMP, "create", "signal pipe");
 	{

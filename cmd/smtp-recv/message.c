@@ -87,7 +87,7 @@ msg_end(struct session *s)
 		else
 			text = "554 5.4.6 Too many hops: mail loop";
 	} else {
-		code = qprog_finish(&s->q, s->env.s, s->env.len + 1, s->o.data_timeout);
+		code = qprog_finish(&s->q, s->env.s, s->env.len + 1, s->dsn.s, s->o.data_timeout);
 		if (code == QQ_OK) {
 			text = "250 2.0.0 Ok: queued";
 			result = "queued";

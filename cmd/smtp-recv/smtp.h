@@ -33,8 +33,12 @@ struct opts {
 	int anysender;               /* submission: any MAIL FROM after AUTH */
 };
 
-/* the queue program (qmail-queue protocol) */
+/* the queue program (qmail-queue protocol), or lib/qwrite in this
+ * process when QMAILQUEUE is unset: queue-add's work without its exec */
+struct qwrite;
 struct qprog {
+	struct qwrite *w;            /* the in-process writer (allocated once) */
+	int inproc;                  /* this message goes through w */
 	pid_t pid;
 	int msgfd, envfd;
 	int failed;                  /* a write to it failed */
@@ -110,7 +114,7 @@ int received_line(struct session *, struct str *out);
 /* queue.c */
 int qprog_start(struct qprog *, struct session *);
 void qprog_write(struct qprog *, const char *, size_t);
-int qprog_finish(struct qprog *, const char *env, size_t envlen, int timeout_s);  /* exit code, or -1 */
+int qprog_finish(struct qprog *, const char *env, size_t envlen, const char *dsn, int timeout_s);  /* exit code, or -1 */
 void qprog_abort(struct qprog *);
 
 #endif

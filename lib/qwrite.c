@@ -1,0 +1,356 @@
+/* One message into the queue: see qwrite.h and lib/queue.h.
+ * The file is taken from pool/ (or created) in place under mess/,
+ * written once, the header last; then one fsync of the file and one of mess/. new/ID is only the
+ * notice that wakes queue-run (its start-up scan reads mess/), so it
+ * needs no fsync of its own. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>   /* renameat2 */
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "exitcode.h"
+#include "qwrite.h"
+#include "str.h"
+
+enum { ID_TRIES = 20, POOL_TRIES = 16 };
+
+static int
+fail(struct qwrite *w, int code, int err, const char *verb, const char *obj, const char *why)
+{
+	if (w->code == QQ_OK) {
+		w->code = code;
+		w->err = err;
+		w->verb = verb;
+		w->obj = obj;
+		w->why = why;
+	}
+	errno = w->err;
+	return w->code;
+}
+
+static int
+write_err(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG ? QQ_TEMP_WRITE : e == ENOMEM ? QQ_TEMP_NOMEM : QQ_TEMP_WRITE;
+}
+
+static int
+opendir_fd(const char *sub)
+{
+	struct str p = STR_INIT;
+	int fd;
+	if (queue_path(&p, sub, NULL) < 0)
+		return -1;
+	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	str_free(&p);
+	return fd;
+}
+
+static int
+pwrite_all(int fd, const char *b, size_t n, off_t off)
+{
+	while (n) {
+		ssize_t r = pwrite(fd, b, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		b += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+static void
+close_dirs(struct qwrite *w)
+{
+	if (w->messfd >= 0)
+		close(w->messfd);
+	if (w->newfd >= 0)
+		close(w->newfd);
+	w->messfd = w->newfd = -1;
+}
+
+/* A pool file (lib/queue.h), emptied and renamed to mess/ID, open, or
+ * -1: then the caller creates one. It is locked, checked to be the file
+ * the pool name still points to, and emptied before the rename, so that
+ * mess/ never shows an old message under a new name, and no two writers
+ * ever hold one file. Only a plain file with one link, owned by us, is
+ * used: whoever owns a file can read what is written into it. Its times
+ * are set to now, as a new file's: queue-run's start-up takes an old
+ * file without a header for one a writer abandoned. */
+static int
+pool_take(struct qwrite *w)
+{
+	struct str p = STR_INIT;
+	struct dirent *e;
+	struct stat st, here;
+	DIR *dir;
+	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
+	unsigned int n = 0, i, first;
+	int pfd, fd = -1;
+	uid_t me = geteuid();
+	if (queue_path(&p, "pool", NULL) < 0)
+		return -1;
+	pfd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	str_free(&p);
+	if (pfd < 0)
+		return -1;
+	if (!(dir = fdopendir(pfd))) {
+		close(pfd);
+		return -1;
+	}
+	while (n < POOL_TRIES && (e = readdir(dir)))
+		if (e->d_name[0] != '.' && strlen(e->d_name) <= QUEUE_ID_MAX)
+			memcpy(names[n++], e->d_name, strlen(e->d_name) + 1);
+	/* writers at once start at different names */
+	first = n ? (unsigned int)getpid() % n : 0;
+	for (i = 0; i < n && fd < 0; i++) {
+		const char *name = names[(first + i) % n];
+		fd = openat(pfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;   /* gone already, or not ours */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+		    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 1 && st.st_uid == me && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
+		    futimens(fd, NULL) == 0 && fcntl(fd, F_SETFL, 0) == 0 &&
+		    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0)
+			break;
+		close(fd);   /* another writer's, or a reader still holds it */
+		fd = -1;
+	}
+	closedir(dir);
+	return fd;
+}
+
+int
+qwrite_open(struct qwrite *w)
+{
+	struct timeval tv;
+	unsigned int i;
+	w->messfd = w->newfd = w->fd = -1;
+	w->id[0] = 0;
+	w->msglen = 0;
+	w->crc = crc32(0L, Z_NULL, 0);
+	w->code = QQ_OK;
+	w->err = 0;
+	w->verb = w->obj = w->why = NULL;
+	w->n = 0;
+	w->messfd = opendir_fd("mess");
+	w->newfd = opendir_fd("new");
+	if ((w->messfd < 0 || w->newfd < 0) && errno == ENOENT && queue_init() == 0) {
+		/* first use: queue_init is idempotent, so racing writers all succeed */
+		if (w->messfd < 0)
+			w->messfd = opendir_fd("mess");
+		if (w->newfd < 0)
+			w->newfd = opendir_fd("new");
+	}
+	if (w->messfd < 0 || w->newfd < 0) {
+		int e = errno;
+		close_dirs(w);
+		return fail(w, QQ_TEMP_QUEUE, e, "open", "queue directory", NULL);
+	}
+	for (i = 0; i < ID_TRIES; i++) {
+		struct str s = STR_INIT;
+		gettimeofday(&tv, NULL);
+		if (str_catu(&s, (unsigned long long)tv.tv_sec) < 0 || str_catc(&s, '.') < 0 ||
+		    str_catu(&s, (unsigned long long)tv.tv_usec) < 0 || str_catc(&s, '.') < 0 ||
+		    str_catu(&s, (unsigned long long)getpid()) < 0 ||
+		    (i && (str_catc(&s, '.') < 0 || str_catu(&s, i) < 0))) {
+			str_free(&s);
+			close_dirs(w);
+			return fail(w, QQ_TEMP_NOMEM, ENOMEM, "create", "queue file", NULL);
+		}
+		if (s.len > QUEUE_ID_MAX) {
+			str_free(&s);
+			break;
+		}
+		memcpy(w->id, s.s, s.len + 1);
+		str_free(&s);
+		if (i == 0 && (w->fd = pool_take(w)) >= 0)
+			return QQ_OK;
+		w->fd = openat(w->messfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (w->fd >= 0)
+			return QQ_OK;
+		if (errno != EEXIST) {
+			int e = errno;
+			close_dirs(w);
+			return fail(w, e == ENOSPC || e == EDQUOT ? QQ_TEMP_WRITE : QQ_TEMP_QUEUE, e,
+			    "create", "queue file", NULL);
+		}
+	}
+	w->id[0] = 0;
+	close_dirs(w);
+	return fail(w, QQ_TEMP_QUEUE, 0, "create", "queue file", "no unique name");
+}
+
+static int
+flush(struct qwrite *w)
+{
+	if (w->n && pwrite_all(w->fd, w->b, w->n, (off_t)(QUEUE_MSG_OFF + w->msglen - w->n)) < 0)
+		return fail(w, write_err(errno), errno, "write", "queue file", NULL);
+	w->n = 0;
+	return QQ_OK;
+}
+
+int
+qwrite_put(struct qwrite *w, const char *p, size_t n)
+{
+	if (w->code != QQ_OK)
+		return w->code;
+	if (w->fd < 0)
+		return fail(w, QQ_TEMP_BUG, EBADF, "write", "queue file", NULL);
+	if (n > (unsigned long long)-1 - QUEUE_MSG_OFF - w->msglen)
+		return fail(w, QQ_TEMP_WRITE, EFBIG, "write", "queue file", NULL);
+	w->crc = crc32_z(w->crc, (const Bytef *)p, n);
+	while (n) {
+		size_t k = sizeof w->b - w->n;
+		if (k > n)
+			k = n;
+		memcpy(w->b + w->n, p, k);
+		w->n += k;
+		w->msglen += k;
+		p += k;
+		n -= k;
+		if (w->n == sizeof w->b && flush(w) != QQ_OK)
+			return w->code;
+	}
+	return QQ_OK;
+}
+
+int
+qwrite_envelope_check(const char *env, size_t len, const char **why)
+{
+	size_t i = 0, nrcpt = 0, first = 1;
+	for (;;) {
+		const char *f = env + i, *nul = memchr(f, 0, len - i);
+		size_t fl, j;
+		if (!nul) {
+			*why = "truncated";
+			return QQ_TEMP_READ;
+		}
+		fl = (size_t)(nul - f);
+		i += fl + 1;
+		if (fl == 0) {
+			if (first) {
+				*why = "no sender";
+				return QQ_PERM_ENV;
+			}
+			break;
+		}
+		if (fl > QUEUE_ADDR_MAX + 1) {
+			*why = "address too long";
+			return QQ_PERM_ADDR;
+		}
+		if (first ? f[0] != 'F' : f[0] != 'T' || fl < 2) {
+			*why = first ? "no sender" : "bad recipient field";
+			return QQ_PERM_ENV;
+		}
+		for (j = 1; j < fl; j++)
+			if ((unsigned char)f[j] < 0x20 || f[j] == 0x7f) {
+				*why = "control character in address";
+				return QQ_PERM_ENV;
+			}
+		if (!first && ++nrcpt > QUEUE_RCPT_MAX) {
+			*why = "too many recipients";
+			return QQ_PERM_ENV;
+		}
+		first = 0;
+	}
+	if (nrcpt == 0) {
+		*why = "no recipients";
+		return QQ_PERM_ENV;
+	}
+	return QQ_OK;
+}
+
+int
+qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
+{
+	struct str rcpts = STR_INIT, e = STR_INIT;
+	struct queue_hdr h;
+	char hdr[QUEUE_HDR_LEN];
+	const char *why = NULL, *p, *sender;
+	int code;
+	if (w->code != QQ_OK)
+		return w->code;
+	if (w->fd < 0)
+		return fail(w, QQ_TEMP_BUG, EBADF, "write", "queue file", NULL);
+	if ((code = qwrite_envelope_check(env, envlen, &why)) != QQ_OK)
+		return fail(w, code, 0, "accept", "envelope", why);
+	if (dsn && strlen(dsn) > QUEUE_DSN_MAX)
+		return fail(w, QQ_PERM_ENV, 0, "accept", "PIPEMAIL_DSN", "too long");
+	sender = env + 1;
+	for (p = sender + strlen(sender) + 1; *p; p += strlen(p) + 1)
+		if (str_catb(&rcpts, p + 1, strlen(p + 1) + 1) < 0) {
+			str_free(&rcpts);
+			return fail(w, QQ_TEMP_NOMEM, ENOMEM, "read", "envelope", NULL);
+		}
+	if (flush(w) != QQ_OK) {
+		str_free(&rcpts);
+		return w->code;
+	}
+	if (queue_env_fmt(&e, (unsigned long long)time(NULL), (unsigned long long)getuid(),
+	    dsn, sender, rcpts.s, rcpts.len) < 0) {
+		str_free(&rcpts);
+		return fail(w, QQ_TEMP_NOMEM, ENOMEM, "format", "envelope", NULL);
+	}
+	str_free(&rcpts);
+	h.msgoff = QUEUE_MSG_OFF;
+	h.msglen = w->msglen;
+	h.envlen = e.len;
+	h.crc = crc32_z(w->crc, (const Bytef *)e.s, e.len);
+	h.has_crc = 1;
+	h.envoff = QUEUE_HDR_LEN + e.len <= QUEUE_MSG_OFF ? QUEUE_HDR_LEN : QUEUE_MSG_OFF + h.msglen;
+	if (queue_hdr_fmt(hdr, &h) < 0) {
+		str_free(&e);
+		return fail(w, QQ_TEMP_WRITE, EFBIG, "format", "queue file header", NULL);
+	}
+	/* the header last (in the same write when the envelope follows it):
+	 * until it is there the file is not mail */
+	if (pwrite_all(w->fd, e.s, e.len, (off_t)h.envoff) < 0 || pwrite_all(w->fd, hdr, sizeof hdr, 0) < 0) {
+		str_free(&e);
+		return fail(w, write_err(errno), errno, "write", "queue file", NULL);
+	}
+	str_free(&e);
+	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0)
+		return fail(w, errno == ENOSPC ? QQ_TEMP_WRITE : QQ_TEMP_QUEUE, errno, "link", "queue file into new", NULL);
+	if (fsync(w->fd) < 0)
+		return fail(w, QQ_TEMP_WRITE, errno, "sync", "queue file", NULL);
+	if (fsync(w->messfd) < 0)
+		return fail(w, QQ_TEMP_QUEUE, errno, "sync", "queue directory", NULL);
+	if (close(w->fd) < 0) {
+		int ce = errno;
+		w->fd = -1;
+		unlinkat(w->newfd, w->id, 0);
+		unlinkat(w->messfd, w->id, 0);
+		close_dirs(w);
+		return fail(w, QQ_TEMP_WRITE, ce, "close", "queue file", NULL);
+	}
+	w->fd = -1;
+	close_dirs(w);
+	queue_trigger();
+	return QQ_OK;
+}
+
+void
+qwrite_abort(struct qwrite *w)
+{
+	int e = errno;
+	if (w->fd >= 0) {
+		unlinkat(w->newfd, w->id, 0);
+		unlinkat(w->messfd, w->id, 0);
+		close(w->fd);
+		w->fd = -1;
+	}
+	close_dirs(w);
+	errno = e;
+}

@@ -1,0 +1,240 @@
+/* Unit tests for lib/qwrite: the envelope check, and whole writes into a
+ * throwaway queue read back through lib/queue. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "exitcode.h"
+#include "qwrite.h"
+#include "tap.h"
+
+#define ENV(lit) lit, sizeof lit - 1
+
+static int
+check(const char *e, size_t n)
+{
+	const char *why = NULL;
+	return qwrite_envelope_check(e, n, &why);
+}
+
+static void
+test_check(void)
+{
+	char big[QUEUE_ADDR_MAX + 8];
+	is_int(check(ENV("Fa@b\0Tc@d\0\0")), QQ_OK, "sender and one recipient");
+	is_int(check(ENV("F\0Tc@d\0Te@f\0\0")), QQ_OK, "null sender, two recipients");
+	is_int(check(ENV("Fa@b\0Tc@d\0\0trailing")), QQ_OK, "bytes after the end ignored");
+	is_int(check(ENV("Fa@b\0\0")), QQ_PERM_ENV, "no recipients");
+	is_int(check(ENV("\0")), QQ_PERM_ENV, "empty envelope");
+	is_int(check(ENV("Ta@b\0Tc@d\0\0")), QQ_PERM_ENV, "no F field first");
+	is_int(check(ENV("Fa@b\0Xc@d\0\0")), QQ_PERM_ENV, "a field that is not T");
+	is_int(check(ENV("Fa@b\0T\0\0")), QQ_PERM_ENV, "empty recipient");
+	is_int(check(ENV("Fa\nb\0Tc@d\0\0")), QQ_PERM_ENV, "control character in sender");
+	is_int(check(ENV("Fa@b\0Tc\x7f@d\0\0")), QQ_PERM_ENV, "DEL in recipient");
+	is_int(check(ENV("Fa@b\0Tc@d\0")), QQ_TEMP_READ, "no terminating field: truncated");
+	is_int(check(ENV("Fa@b")), QQ_TEMP_READ, "cut inside a field: truncated");
+	is_int(check("", 0), QQ_TEMP_READ, "nothing at all: truncated");
+	memset(big, 'x', sizeof big);
+	big[0] = 'F';
+	big[QUEUE_ADDR_MAX + 2] = 0;
+	big[QUEUE_ADDR_MAX + 3] = 'T';
+	big[QUEUE_ADDR_MAX + 4] = 'y';
+	big[QUEUE_ADDR_MAX + 5] = 0;
+	big[QUEUE_ADDR_MAX + 6] = 0;
+	is_int(check(big, QUEUE_ADDR_MAX + 7), QQ_PERM_ADDR, "address over QUEUE_ADDR_MAX");
+	big[QUEUE_ADDR_MAX + 1] = 0;   /* exactly QUEUE_ADDR_MAX */
+	big[QUEUE_ADDR_MAX + 2] = 'T';
+	big[QUEUE_ADDR_MAX + 3] = 'y';
+	big[QUEUE_ADDR_MAX + 4] = 0;
+	big[QUEUE_ADDR_MAX + 5] = 0;
+	is_int(check(big, QUEUE_ADDR_MAX + 6), QQ_OK, "address of exactly QUEUE_ADDR_MAX");
+}
+
+static int
+count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void
+test_write(const char *q)
+{
+	static struct qwrite w;
+	struct queue_msg m;
+	char path[4096], body[200000];
+	size_t i;
+	ssize_t r;
+	for (i = 0; i < sizeof body; i++)
+		body[i] = (char)('a' + i % 26);
+	is_int(qwrite_open(&w), QQ_OK, "open creates the queue on first use");
+	ok(qwrite_put(&w, "Subject: x\n\n", 12) == QQ_OK && qwrite_put(&w, body, sizeof body) == QQ_OK,
+	    "message bytes, more than one buffer");
+	is_int(qwrite_commit(&w, ENV("Fs@x\0Tr1@y\0Tr2@y\0\0"), "RET=HDRS\n\n\n"), QQ_OK, "commit");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	is_int(queue_msg_open(&m, path), 1, "lib/queue reads it as complete mail");
+	ok(m.hdr.msglen == 12 + sizeof body && m.hdr.has_crc, "length and CRC in the header");
+	ok(m.env.nrcpt == 2 && strcmp(m.env.sender, "s@x") == 0 && strcmp(m.env.rcpt[1], "r2@y") == 0 &&
+	    strcmp(m.env.dsn, "RET=HDRS\n\n\n") == 0, "envelope read back");
+	r = pread(m.fd, path, 12, (off_t)m.hdr.msgoff);
+	ok(r == 12 && memcmp(path, "Subject: x\n\n", 12) == 0, "message bytes read back");
+	queue_msg_close(&m);
+	snprintf(path, sizeof path, "%s/new", q);
+	is_int(count(path), 1, "linked into new/");
+
+	/* a refused envelope and an abort leave nothing */
+	is_int(qwrite_open(&w), QQ_OK, "second open");
+	qwrite_put(&w, "x\n", 2);
+	is_int(qwrite_commit(&w, ENV("Fs@x\0\0"), NULL), QQ_PERM_ENV, "no recipient refused at commit");
+	is_int(qwrite_commit(&w, ENV("Fs@x\0Tr@y\0\0"), NULL), QQ_PERM_ENV, "a failure sticks");
+	ok(w.why && strcmp(w.why, "no recipients") == 0, "and says why");
+	qwrite_abort(&w);
+	snprintf(path, sizeof path, "%s/mess", q);
+	is_int(count(path), 1, "abort removes the partial file");
+	is_int(qwrite_open(&w), QQ_OK, "third open");
+	qwrite_abort(&w);
+	is_int(count(path), 1, "abort right after open leaves nothing");
+}
+
+static int
+commit_one(struct qwrite *w, const char *body, size_t n)
+{
+	if (qwrite_open(w) != QQ_OK || qwrite_put(w, body, n) != QQ_OK)
+		return -1;
+	return qwrite_commit(w, ENV("Fs@x\0Tr@y\0\0"), NULL) == QQ_OK ? 0 : -1;
+}
+
+static ino_t
+ino_of(const char *q, const char *sub, const char *id)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s/%s", q, sub, id);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* the pool: a finished file is reused, emptied first, never shared */
+static void
+test_pool(const char *q)
+{
+	static struct qwrite w;
+	static char big[100000];
+	char path[4096], id[QUEUE_ID_MAX + 1];
+	struct queue_msg m;
+	ino_t ino;
+	int fd;
+	memset(big, 'A', sizeof big);
+	ok(commit_one(&w, big, sizeof big) == 0, "a big message");
+	memcpy(id, w.id, sizeof id);
+	ino = ino_of(q, "mess", id);
+	snprintf(path, sizeof path, "%s/new/%s", q, id);
+	unlink(path);   /* as queue-run does once it has read the notice */
+	is_int(queue_recycle(id, 1, geteuid()), 1, "finished file goes to the pool");
+	ok(ino_of(q, "pool", id) == ino && ino_of(q, "mess", id) == 0, "moved, not copied");
+	is_int(queue_pool_count(), 1, "pool count");
+	{
+		/* an old pool file must look new once taken: queue-run's start-up
+		 * removes old files without a header as abandoned writes */
+		struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+		struct stat st;
+		snprintf(path, sizeof path, "%s/pool/%s", q, id);
+		ok(utimensat(AT_FDCWD, path, old, 0) == 0, "pool file dated 2001");
+		ok(qwrite_open(&w) == QQ_OK && fstat(w.fd, &st) == 0 && st.st_mtime > time(NULL) - 60,
+		    "taken, and dated now");
+		ok(qwrite_put(&w, "small\n", 6) == QQ_OK && qwrite_commit(&w, ENV("Fs@x\0Tr@y\0\0"), NULL) == QQ_OK,
+		    "the next message");
+	}
+	ok(ino_of(q, "mess", w.id) == ino, "written into the pooled file");
+	is_int(queue_pool_count(), 0, "pool empty again");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	ok(queue_msg_open(&m, path) == 1 && m.hdr.msglen == 6 && m.size == QUEUE_MSG_OFF + 6,
+	    "nothing of the old message is left in it");
+	queue_msg_close(&m);
+
+	/* a crash between pooling and emptying: the writer empties it */
+	memcpy(id, w.id, sizeof id);
+	snprintf(path, sizeof path, "%s/new/%s", q, id);
+	unlink(path);
+	{
+		char from[4096], to[4096];
+		snprintf(from, sizeof from, "%s/mess/%s", q, id);
+		snprintf(to, sizeof to, "%s/pool/%s", q, id);
+		ok(rename(from, to) == 0, "a full file left in the pool");
+	}
+	ok(commit_one(&w, "xy\n", 3) == 0 && ino_of(q, "mess", w.id) == ino, "taken");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	ok(queue_msg_open(&m, path) == 1 && m.hdr.msglen == 3 && m.size == QUEUE_MSG_OFF + 3, "and emptied first");
+	queue_msg_close(&m);
+
+	/* a second link (a crash can leave one): never written into */
+	memcpy(id, w.id, sizeof id);
+	snprintf(path, sizeof path, "%s/new/%s", q, id);
+	unlink(path);
+	is_int(queue_recycle(id, 1, geteuid()), 1, "pooled again");
+	{
+		char a[4096], b[4096];
+		snprintf(a, sizeof a, "%s/pool/%s", q, id);
+		snprintf(b, sizeof b, "%s/tmp/extra", q);
+		ok(link(a, b) == 0, "a second link to the pool file");
+		ok(commit_one(&w, "z\n", 2) == 0 && ino_of(q, "mess", w.id) != ino, "a file with two links is not taken");
+		unlink(b);
+	}
+	/* a reader still holding the file (a delivery not yet acknowledged) */
+	snprintf(path, sizeof path, "%s/pool/%s", q, id);
+	fd = open(path, O_RDONLY);
+	ok(fd >= 0 && flock(fd, LOCK_SH) == 0, "a reader locks the pool file");
+	ok(commit_one(&w, "r\n", 2) == 0 && ino_of(q, "mess", w.id) != ino, "a locked file is not taken");
+	if (fd >= 0)
+		close(fd);
+	is_int(queue_recycle("1.2.3", 1, geteuid()), -1, "recycling what is not there fails");
+	is_int(queue_recycle(w.id, 0, geteuid()), 0, "pool not wanted: unlinked");
+	ok(ino_of(q, "mess", w.id) == 0 && ino_of(q, "pool", w.id) == 0, "gone");
+	if (geteuid() == 0) {
+		char p2[4096];
+		ok(commit_one(&w, "o\n", 2) == 0, "another message");
+		memcpy(id, w.id, sizeof id);
+		snprintf(p2, sizeof p2, "%s/new/%s", q, id);
+		unlink(p2);
+		is_int(queue_recycle(id, 1, 12345), 0, "a file not the owner's is unlinked, not pooled");
+		ok(commit_one(&w, "o\n", 2) == 0, "and one more");
+		memcpy(id, w.id, sizeof id);
+		snprintf(p2, sizeof p2, "%s/new/%s", q, id);
+		unlink(p2);
+		ino = ino_of(q, "mess", id);
+		is_int(queue_recycle(id, 1, 0), 1, "pooled");
+		snprintf(p2, sizeof p2, "%s/pool/%s", q, id);
+		ok(chown(p2, 12345, 12345) == 0, "pool file given away");
+		ok(commit_one(&w, "o\n", 2) == 0 && ino_of(q, "mess", w.id) != ino, "someone else's file is not taken");
+	}
+}
+
+int
+main(void)
+{
+	char q[] = "/tmp/qwrite-unit.XXXXXX", sub[64];
+	test_check();
+	if (!mkdtemp(q)) {
+		ok(0, "mkdtemp");
+		return done();
+	}
+	snprintf(sub, sizeof sub, "%s/q", q);
+	setenv("PIPEMAIL_QUEUE", sub, 1);
+	test_write(sub);
+	test_pool(sub);
+	snprintf(sub, sizeof sub, "rm -rf '%s'", q);
+	if (system(sub) != 0)
+		ok(0, "cleanup");
+	return done();
+}
