@@ -229,7 +229,7 @@ delta_add(struct db_delta *x, const struct toks *t, int dspam, int dham)
 int
 delta_live(const struct delta_slot *p)
 {
-	return !p->pair || p->spam + p->ham >= TOK_PAIR_MIN;
+	return !p->pair || p->stored || p->spam + p->ham >= TOK_PAIR_MIN;
 }
 
 static int

@@ -45,6 +45,7 @@ struct db_delta {
 		int32_t spam, ham;
 		float w;             /* the token's new weight, if wset */
 		uint8_t used, wset, pair;   /* pair: a regression-only token (token.h) */
+		uint8_t stored;      /* the database holds it already */
 	} *v;
 	size_t n, cap;
 	int64_t nspam, nham;
@@ -60,7 +61,8 @@ void delta_free(struct db_delta *);
 int delta_add(struct db_delta *, const struct toks *, int dspam, int dham);
 /* token h's slot, NULL if none */
 struct delta_slot *delta_find(const struct db_delta *, uint64_t h);
-/* does the slot count: a pair needs TOK_PAIR_MIN messages */
+/* does the slot count: a pair needs TOK_PAIR_MIN messages, or to be
+ * stored already */
 int delta_live(const struct delta_slot *);
 /* Merge into the database at path atomically (counts added, weights
  * replaced where set). 0 ok, -1 errno. */

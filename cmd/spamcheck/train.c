@@ -541,7 +541,7 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 		if (d.v[i].used) {
 			uint32_t s, g;
 			double w = 0;
-			db_lookup_w(&old, d.v[i].h, &s, &g, &w);
+			d.v[i].stored = (uint8_t)db_lookup_w(&old, d.v[i].h, &s, &g, &w);
 			d.v[i].w = (float)w;
 			d.v[i].wset = 1;
 		}
