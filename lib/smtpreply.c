@@ -93,10 +93,12 @@ smtpreply_line(struct smtpreply *r, const char *line, size_t len)
 	r->code = (int)code;
 	t = len > 4 ? line + 4 : "";
 	tlen = len > 4 ? len - 4 : 0;
-	/* the enhanced code prefixes every line when present; strip it */
+	/* the enhanced code prefixes every line when present; strip it. Its
+	 * class is the reply's first digit, and only 2, 4 and 5 exist (RFC
+	 * 3463): a 3xx reply such as 354 carries none. */
 	for (sp = 0; sp < tlen && t[sp] != ' '; sp++)
 		;
-	if (smtpreply_isenh(t, sp, line[0])) {
+	if (line[0] != '3' && smtpreply_isenh(t, sp, line[0])) {
 		if (r->lines == 1) {
 			memcpy(r->enh, t, sp);
 			r->enh[sp] = 0;

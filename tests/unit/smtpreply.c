@@ -74,6 +74,11 @@ main(void)
 	is_str(enh, "5.7.1", "given enhanced code wins");
 	feed(&r, "550 4.7.1 wrong class");
 	is_str(r.enh, "", "enhanced code of another class ignored");
+	/* found by the fuzz target: a 3xx reply with a "3.x.y" prefix */
+	is_int(feed(&r, "323 3.441 go ahead"), 1, "3xx reply with something like an enhanced code");
+	smtpreply_enhanced(&r, 0, enh);
+	ok(strcmp(r.enh, "") == 0 && strcmp(enh, "2.0.0") == 0, "no class-3 enhanced code: there is none (RFC 3463)");
+	is_str(printed(&r), "323 3.441 go ahead", "the text kept whole");
 	ok(smtpreply_isenh("2.1.5", 5, '2') && !smtpreply_isenh("2.1.5", 5, '4') &&
 	    !smtpreply_isenh("2.1234.5", 8, '2') && !smtpreply_isenh("2..5", 4, '2'), "isenh");
 	{
