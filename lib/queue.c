@@ -65,12 +65,15 @@ queue_recycle(const char *id, int pool, uid_t owner)
 	 * emptied one in mess/ */
 	if (pool && queue_path(&d, "pool", id) == 0 && lstat(p.s, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_nlink == 1 && st.st_uid == owner && renameat2(AT_FDCWD, p.s, AT_FDCWD, d.s, RENAME_NOREPLACE) == 0) {
-		/* emptied under the writers' lock, and only while the name still
-		 * points to it: a writer may have taken it meanwhile */
+		/* emptied only while the name still points to it (a writer may
+		 * have taken it meanwhile) and under a shared lock: that keeps
+		 * writers, who lock exclusively, out, yet is granted while the
+		 * delivery that just finished holds its own shared lock until
+		 * queue-run acknowledges it, which is after this */
 		int fd = open(d.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		struct stat a, b;
 		if (fd >= 0) {
-			if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 && lstat(d.s, &b) == 0 &&
+			if (flock(fd, LOCK_SH | LOCK_NB) == 0 && fstat(fd, &a) == 0 && lstat(d.s, &b) == 0 &&
 			    a.st_dev == b.st_dev && a.st_ino == b.st_ino && ftruncate(fd, 0) < 0) {
 				/* the writer that takes it empties it */
 			}

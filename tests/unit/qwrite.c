@@ -131,7 +131,7 @@ test_pool(const char *q)
 {
 	static struct qwrite w;
 	static char big[100000];
-	char path[4096], id[QUEUE_ID_MAX + 1];
+	char path[4096], id[QUEUE_ID_MAX + 1], id2[QUEUE_ID_MAX + 1];
 	struct queue_msg m;
 	ino_t ino;
 	int fd;
@@ -201,6 +201,25 @@ test_pool(const char *q)
 	is_int(queue_recycle("1.2.3", 1, geteuid()), -1, "recycling what is not there fails");
 	is_int(queue_recycle(w.id, 0, geteuid()), 0, "pool not wanted: unlinked");
 	ok(ino_of(q, "mess", w.id) == 0 && ino_of(q, "pool", w.id) == 0, "gone");
+	/* pooled while the delivery that read it still holds its shared lock
+	 * (queue-run recycles before it acknowledges): emptied all the same */
+	ok(commit_one(&w, big, sizeof big) == 0, "a big message again");
+	memcpy(id2, w.id, sizeof id2);
+	snprintf(path, sizeof path, "%s/new/%s", q, id2);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/mess/%s", q, id2);
+	fd = open(path, O_RDONLY);
+	ok(fd >= 0 && flock(fd, LOCK_SH) == 0, "a delivery holds it");
+	is_int(queue_recycle(id2, 1, geteuid()), 1, "pooled under the delivery's lock");
+	{
+		struct stat st;
+		snprintf(path, sizeof path, "%s/pool/%s", q, id2);
+		ok(stat(path, &st) == 0 && st.st_size == 0, "and emptied: no old mail kept in the pool");
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof path, "%s/pool/%s", q, id2);
+	unlink(path);
 	if (geteuid() == 0) {
 		char p2[4096];
 		ok(commit_one(&w, "o\n", 2) == 0, "another message");
