@@ -1,8 +1,8 @@
 /* One message into the queue: see qwrite.h and lib/queue.h.
  * The file is taken from pool/ (or created) in place under mess/,
- * written once, the header last; then one fsync of the file and one of mess/. new/ID is only the
- * notice that wakes queue-run (its start-up scan reads mess/), so it
- * needs no fsync of its own. */
+ * written once, the header last; then one fsync of the file and one of
+ * mess/. new/ID is only the notice that wakes queue-run (its start-up
+ * scan reads mess/), so it needs no fsync of its own. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +37,7 @@ fail(struct qwrite *w, int code, int err, const char *verb, const char *obj, con
 static int
 write_err(int e)
 {
-	return e == ENOSPC || e == EDQUOT || e == EFBIG ? QQ_TEMP_WRITE : e == ENOMEM ? QQ_TEMP_NOMEM : QQ_TEMP_WRITE;
+	return e == ENOMEM ? QQ_TEMP_NOMEM : QQ_TEMP_WRITE;
 }
 
 static int
@@ -89,18 +89,13 @@ close_dirs(struct qwrite *w)
 static int
 pool_take(struct qwrite *w)
 {
-	struct str p = STR_INIT;
 	struct dirent *e;
 	struct stat st, here;
 	DIR *dir;
 	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
 	unsigned int n = 0, i, first;
-	int pfd, fd = -1;
+	int pfd = opendir_fd("pool"), fd = -1;
 	uid_t me = geteuid();
-	if (queue_path(&p, "pool", NULL) < 0)
-		return -1;
-	pfd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	str_free(&p);
 	if (pfd < 0)
 		return -1;
 	if (!(dir = fdopendir(pfd))) {

@@ -44,6 +44,14 @@ failx(int code, const char *verb, const char *obj, const char *why)
 	die_x(code, verb, obj, why);
 }
 
+/* qwrite_abort keeps errno for the message */
+static _Noreturn void
+fail(int code, const char *verb, const char *obj)
+{
+	qwrite_abort(&w);
+	die_sys(code, verb, obj);
+}
+
 static void
 copy_message(void)
 {
@@ -52,12 +60,8 @@ copy_message(void)
 		ssize_t r = read(0, b, sizeof b);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
-			qwrite_abort(&w);
-			errno = e;
-			die_sys(QQ_TEMP_READ, "read", "message");
-		}
+		if (r < 0)
+			fail(QQ_TEMP_READ, "read", "message");
 		if (r == 0)
 			return;
 		if (qwrite_put(&w, b, (size_t)r) != QQ_OK)
@@ -77,12 +81,8 @@ read_envelope(struct str *env)
 	for (;;) {
 		char c;
 		ssize_t r = buf_read(&in, &c, 1);
-		if (r < 0) {
-			int e = errno;
-			qwrite_abort(&w);
-			errno = e;
-			die_sys(QQ_TEMP_READ, "read", "envelope");
-		}
+		if (r < 0)
+			fail(QQ_TEMP_READ, "read", "envelope");
 		if (r == 0)
 			failx(QQ_TEMP_READ, "read", "envelope", "truncated");
 		if (str_catc(env, c) < 0) {

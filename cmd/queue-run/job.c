@@ -744,11 +744,8 @@ local_worker(const char *me, const struct cfg *cfg, int in, int out)
 			_exit(EXIT_TEMP);
 		r = buf_writeall(out, res.s, res.len, 0, 0);
 		res.len -= 2;   /* the "." */
-		if (r == 0) {
-			do
-				r = (int)read(in, &c, 1);
-			while (r < 0 && errno == EINTR);
-		}
+		if (r == 0)   /* through the same buffer as the jobs */
+			r = (int)buf_read(&b, &c, 1);
 		if (r != 1 || c != 'k') {
 			/* queue-run is gone (EPIPE or end of input): the results stay */
 			if (res.len)
