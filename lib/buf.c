@@ -205,8 +205,9 @@ buf_getline(struct buf *b, struct str *line, size_t max, char sep)
 
 /* A blocking write(2) to a peer that stopped reading would hang past every
  * deadline even after poll(2) said POLLOUT, since POLLOUT promises room for
- * some bytes, not for n. Sockets get send(MSG_DONTWAIT); pipes get at most
- * PIPE_BUF bytes after POLLOUT, which is what POLLOUT promises there;
+ * some bytes, not for n. Sockets get send(MSG_DONTWAIT); pipes with a time
+ * limit get at most PIPE_BUF bytes after POLLOUT, which is what POLLOUT
+ * promises there (without a limit, a blocking write is what was asked);
  * regular files and terminals do not block on a reader. */
 static int
 writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline_ms, int *kind)
@@ -221,11 +222,11 @@ writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline_ms,
 				fifo = *kind = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 				continue;
 			}
-		} else if (fifo) {
+		} else if (fifo && (timeout_ms > 0 || deadline_ms > 0)) {
 			if (wait_out(fd, timeout_ms, deadline_ms) < 0)
 				return -1;
 			w = write(fd, p, n > PIPE_BUF ? PIPE_BUF : n);
-		} else {
+		} else {   /* no limit to keep: blocking is allowed, EAGAIN waits below */
 			w = write(fd, p, n);
 		}
 		if (w < 0) {
