@@ -1,7 +1,7 @@
 /* The control directory: text files an admin edits, compiled to cdb;
- * every lookup reads the cdb (opened per lookup, so a rename by mailuser
- * is seen at once). A missing or corrupt database is a temporary error,
- * never "not found". */
+ * every lookup reads the cdb (kept mapped between lookups, but checked by
+ * stat(2) each time, so a rename by mailuser is seen at once). A missing
+ * or corrupt database is a temporary error, never "not found". */
 #include <cdb.h>
 #include <errno.h>
 #include <stdio.h>
@@ -369,62 +369,145 @@ conf_user_free(struct conf_user *u)
 
 /* --- lookups --- */
 
+/* The tables a process has open. A busy server looks up several keys
+ * per message, and open, fstat, mmap, munmap and close cost more than the
+ * lookup itself; one stat(2) of the path tells whether the mapped file is
+ * still the one there (conf_compile renames a new file into place: a new
+ * inode), so a change is seen as soon as before. */
+static struct table {
+	const char *name;
+	struct str path;
+	int mapped;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	struct cdb c;
+} tables[] = { { "domains", STR_INIT, 0, 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0 } },
+	       { "users", STR_INIT, 0, 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0 } },
+	       { "aliases", STR_INIT, 0, 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0 } } };
+
+static int
+same_file(const struct table *t, const struct stat *st)
+{
+	return t->dev == st->st_dev && t->ino == st->st_ino && t->size == st->st_size &&
+	    t->mtime.tv_sec == st->st_mtim.tv_sec && t->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	    t->ctime.tv_sec == st->st_ctim.tv_sec && t->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static void
+table_unmap(struct table *t)
+{
+	if (t->mapped)
+		cdb_free(&t->c);
+	t->mapped = 0;
+}
+
+void
+conf_close(void)
+{
+	size_t i;
+	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		table_unmap(&tables[i]);
+		str_free(&tables[i].path);
+	}
+}
+
+/* The table's database, mapped and current: 1; 0 missing (and its text
+ * file too, when emptyok: an empty table); -1 errno. */
+static int
+table_get(const char *name, int emptyok, struct table **out)
+{
+	struct table *t = NULL;
+	struct str path = STR_INIT;
+	struct stat st;
+	size_t i;
+	int fd, e, r = -1;
+
+	for (i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		if (strcmp(tables[i].name, name) == 0)
+			t = &tables[i];
+	if (!t || conf_path(&path, name) < 0 || str_cats(&path, ".cdb") < 0 || str_0(&path) < 0)
+		goto out;
+	/* the same control directory (tests change it between calls) and the same file */
+	if (t->mapped && t->path.len == path.len && memcmp(t->path.s, path.s, path.len) == 0 &&
+	    stat(path.s, &st) == 0 && same_file(t, &st)) {
+		*out = t;
+		r = 1;
+		goto out;
+	}
+	table_unmap(t);
+	fd = open(path.s, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENOENT && emptyok) {
+			str_trunc(&path, path.len - 4);
+			str_0(&path);
+			if (stat(path.s, &st) < 0 && errno == ENOENT) {
+				r = 0;
+				goto out;
+			}
+		}
+		errno = e;
+		goto out;
+	}
+	/* tinycdb reads through its mapping only: the descriptor can go */
+	if (fstat(fd, &st) < 0 || cdb_init(&t->c, fd) < 0) {
+		e = errno ? errno : EPROTO;
+		close(fd);
+		errno = e;
+		goto out;
+	}
+	close(fd);
+	t->mapped = 1;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	t->size = st.st_size;
+	t->mtime = st.st_mtim;
+	t->ctime = st.st_ctim;
+	if (str_copyb(&t->path, path.s, path.len) < 0 || str_0(&t->path) < 0) {
+		table_unmap(t);
+		goto out;
+	}
+	*out = t;
+	r = 1;
+out:
+	e = errno;
+	str_free(&path);
+	errno = e;
+	return r;
+}
+
 /* 1 found (value in val), 0 not found, -1 error. emptyok: a missing cdb
  * whose text file is missing too is an empty table. */
 static int
 lookup(const char *name, const char *key, size_t klen, struct str *val, int emptyok)
 {
-	struct str path = STR_INIT;
-	struct cdb c;
+	struct table *t;
 	const void *data;
-	int fd, r, e;
+	int r, e;
 
 	if (klen == 0 || klen > CONF_LINE_MAX)
 		return 0;
-	if (conf_path(&path, name) < 0 || str_cats(&path, ".cdb") < 0 || str_0(&path) < 0) {
-		str_free(&path);
-		return -1;
-	}
-	fd = open(path.s, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		if (e == ENOENT && emptyok) {
-			struct stat st;
-			str_trunc(&path, path.len - 4);
-			str_0(&path);
-			if (stat(path.s, &st) < 0 && errno == ENOENT) {
-				str_free(&path);
-				return 0;
-			}
-		}
-		str_free(&path);
-		errno = e;
-		return -1;
-	}
-	str_free(&path);
-	if (cdb_init(&c, fd) < 0) {
-		e = errno ? errno : EPROTO;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	r = table_get(name, emptyok, &t);
+	if (r <= 0)
+		return r;
 	errno = 0;
-	r = cdb_find(&c, key, (unsigned)klen);
+	r = cdb_find(&t->c, key, (unsigned)klen);
 	if (r > 0) {
-		data = cdb_get(&c, cdb_datalen(&c), cdb_datapos(&c));
+		data = cdb_get(&t->c, cdb_datalen(&t->c), cdb_datapos(&t->c));
 		if (!data)
 			r = -1;
-		else if (str_copyb(val, data, cdb_datalen(&c)) < 0 || str_0(val) < 0)
+		else if (str_copyb(val, data, cdb_datalen(&t->c)) < 0 || str_0(val) < 0)
 			r = -1;
 		else
 			r = 1;
 	}
-	if (r < 0 && !errno)
-		errno = EPROTO;
-	e = errno;
-	cdb_free(&c);
-	close(fd);
-	errno = e;
+	if (r < 0) {   /* a corrupt file, or no memory: mapped afresh next time */
+		e = errno ? errno : EPROTO;
+		table_unmap(t);
+		errno = e;
+	}
 	return r;
 }
 

@@ -32,6 +32,10 @@ int conf_line(const char *name, struct str *out);
 /* Host name: conf "me", else gethostname(). 0 ok, -1 error. */
 int conf_me(struct str *out);
 
+/* Unmap the databases lookups keep mapped (users.cdb holds password
+ * hashes): before a process gives up its privileges for good. */
+void conf_close(void);
+
 int conf_domain_local(const char *domain);
 
 struct conf_user {

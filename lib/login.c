@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "conf.h"
 #include "login.h"
 #include "passwd.h"
 #include "scan.h"
@@ -96,6 +97,7 @@ login_drop(uid_t uid, gid_t gid)
 		errno = EPERM;
 		return -1;
 	}
+	conf_close();   /* the password hashes stay with root */
 	if (geteuid() == 0) {
 		if (setgroups(1, &gid) < 0)
 			return -1;

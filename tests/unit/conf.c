@@ -241,6 +241,29 @@ test_lookups(void)
 	is_int(conf_rcpt_local("alice@example.test\r\n", &s), 0, "rcpt: CRLF is no match");
 	ok(conf_rcpt_local("alice@example.test", NULL) == 1, "rcpt: canonical optional");
 
+	/* tables stay mapped between lookups, yet a new file renamed into
+	 * place is seen by the very next lookup */
+	put("users",
+	    "alice@example.test:$y$hash:1000:1001:/var/mail/alice:0\n"
+	    "carol@example.test:*:1000:1001:/var/mail/carol:0\n");
+	ok(conf_compile("users", &line) == 0, "recompile users with carol, without bob");
+	is_int(conf_user_get("carol@example.test", &u), 1, "a user added since the last lookup is found");
+	is_int(conf_user_get("bob@example.test", &u), 0, "a user removed since is gone");
+	put("domains", "other.test\n");
+	ok(conf_compile("domains", &line) == 0, "recompile domains without example.test");
+	is_int(conf_domain_local("example.test"), 0, "a domain removed since the last lookup is not local");
+	put("domains", "# local\nExample.TEST\n\nother.test\n");
+	ok(conf_compile("domains", &line) == 0, "domains back");
+	conf_close();
+	is_int(conf_domain_local("example.test"), 1, "lookups after conf_close map the table again");
+	put("users",
+	    "# users\n"
+	    "alice@example.test:$y$hash:1000:1001:/var/mail/alice:0\n"
+	    "Bob@Example.Test:*:1000:1001:/var/mail/bob:1048576\n"
+	    "b+c@example.test:*:1:1:/var/mail/bc:0\n"
+	    "x@remote.test:*:1:1:/var/mail/x:0\n");
+	ok(conf_compile("users", &line) == 0, "users back");
+
 	/* a syntax error leaves the old database in place */
 	put("users", "alice@example.test:h:1:1:/m:0\nok@example.test:h:1:1:/m:0\nbroken line\n");
 	errno = 0;
