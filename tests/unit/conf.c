@@ -171,6 +171,13 @@ test_parsers(void)
 	str_free(&t);
 }
 
+static const char USERS[] =
+    "# users\n"
+    "alice@example.test:$y$hash:1000:1001:/var/mail/alice:0\n"
+    "Bob@Example.Test:*:1000:1001:/var/mail/bob:1048576\n"
+    "b+c@example.test:*:1:1:/var/mail/bc:0\n"
+    "x@remote.test:*:1:1:/var/mail/x:0\n";
+
 static void
 test_lookups(void)
 {
@@ -190,12 +197,7 @@ test_lookups(void)
 
 	put("domains", "# local\nExample.TEST\n\nother.test\n");
 	ok(conf_compile("domains", &line) == 0, "compile domains");
-	put("users",
-	    "# users\n"
-	    "alice@example.test:$y$hash:1000:1001:/var/mail/alice:0\n"
-	    "Bob@Example.Test:*:1000:1001:/var/mail/bob:1048576\n"
-	    "b+c@example.test:*:1:1:/var/mail/bc:0\n"
-	    "x@remote.test:*:1:1:/var/mail/x:0\n");
+	put("users", USERS);
 	ok(conf_compile("users", &line) == 0, "compile users");
 	put("aliases",
 	    "postmaster@example.test: alice@example.test\n"
@@ -256,12 +258,7 @@ test_lookups(void)
 	ok(conf_compile("domains", &line) == 0, "domains back");
 	conf_close();
 	is_int(conf_domain_local("example.test"), 1, "lookups after conf_close map the table again");
-	put("users",
-	    "# users\n"
-	    "alice@example.test:$y$hash:1000:1001:/var/mail/alice:0\n"
-	    "Bob@Example.Test:*:1000:1001:/var/mail/bob:1048576\n"
-	    "b+c@example.test:*:1:1:/var/mail/bc:0\n"
-	    "x@remote.test:*:1:1:/var/mail/x:0\n");
+	put("users", USERS);
 	ok(conf_compile("users", &line) == 0, "users back");
 
 	/* a syntax error leaves the old database in place */
