@@ -65,16 +65,13 @@ queue_recycle(const char *id, int pool, uid_t owner)
 	 * emptied one in mess/ */
 	if (pool && queue_path(&d, "pool", id) == 0 && lstat(p.s, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_nlink == 1 && st.st_uid == owner && renameat2(AT_FDCWD, p.s, AT_FDCWD, d.s, RENAME_NOREPLACE) == 0) {
-		/* emptied only while the name still points to it (a writer may
-		 * have taken it meanwhile) and under a shared lock: that keeps
-		 * writers, who lock exclusively, out, yet is granted while the
-		 * delivery that just finished holds its own shared lock until
-		 * queue-run acknowledges it, which is after this */
-		int fd = open(d.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		struct stat a, b;
+		/* emptied under a shared lock: that keeps writers, who lock
+		 * exclusively, out, yet is granted while the delivery that just
+		 * finished holds its own shared lock until queue-run
+		 * acknowledges it, which is after this */
+		int fd = pool == QUEUE_POOL_FULL ? -1 : open(d.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0) {
-			if (flock(fd, LOCK_SH | LOCK_NB) == 0 && fstat(fd, &a) == 0 && lstat(d.s, &b) == 0 &&
-			    a.st_dev == b.st_dev && a.st_ino == b.st_ino && ftruncate(fd, 0) < 0) {
+			if (flock(fd, LOCK_SH | LOCK_NB) == 0 && queue_pool_empty(id, fd) < 0) {
 				/* the writer that takes it empties it */
 			}
 			close(fd);
@@ -85,6 +82,29 @@ queue_recycle(const char *id, int pool, uid_t owner)
 		r = unlink(p.s) == 0 ? 0 : -1;
 	str_free(&p);
 	str_free(&d);
+	return r;
+}
+
+int
+queue_pool_empty(const char *id, int fd)
+{
+	struct str p = STR_INIT;
+	struct stat a, b;
+	int w = -1, r = -1, e;
+	/* emptied only while the name still points to it: a writer may have
+	 * taken it meanwhile */
+	if (queue_path(&p, "pool", id) == 0 && (w = open(p.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
+	    fstat(fd, &a) == 0 && fstat(w, &b) == 0) {
+		if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			r = ftruncate(w, 0);
+		else
+			errno = ESTALE;
+	}
+	e = errno;
+	if (w >= 0)
+		close(w);
+	str_free(&p);
+	errno = e;
 	return r;
 }
 

@@ -57,10 +57,16 @@ int queue_init(void);
 int queue_id_ok(const char *id);
 
 enum { QUEUE_POOL_MAX = 100000 };   /* no more than the queue once held */
-/* A finished message's mess/ID: moved to pool/ (and emptied there) when
- * pool is set and it is a plain file with one link owned by owner, else
- * unlinked. 1 pooled, 0 unlinked, -1 neither (errno). */
+/* A finished message's mess/ID: moved to pool/ when pool is set and it is
+ * a plain file with one link owned by owner, else unlinked; emptied there
+ * too with QUEUE_POOL, left to queue_pool_empty with QUEUE_POOL_FULL.
+ * 1 pooled, 0 unlinked, -1 neither (errno). */
+enum { QUEUE_UNLINK = 0, QUEUE_POOL = 1, QUEUE_POOL_FULL = 2 };
 int queue_recycle(const char *id, int pool, uid_t owner);
+/* Empty pool/ID from a process holding that file open and share-locked
+ * (fd): writers lock exclusively, so none takes it meanwhile. Only while
+ * the name still points to fd's file. 0 emptied, -1 not (errno). */
+int queue_pool_empty(const char *id, int fd);
 /* files in pool/ (stops counting at QUEUE_POOL_MAX); -1 errno */
 int queue_pool_count(void);
 

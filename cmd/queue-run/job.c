@@ -683,8 +683,8 @@ unable(const struct jobspec *j, struct str *res)
  * job child, for one job after another, without a fork per message.
  * Jobs come on fd in as lines "ID IDX..."; for each, the result lines
  * and then a line "." go to fd out, and the worker waits on in for
- * queue-run's "k" (the results are recorded) before it lets go of the
- * queue file. End of input there instead means queue-run is gone: the
+ * queue-run's "k" (the results are recorded), or "K" (and the message is
+ * finished: empty its pooled file), before it lets go of the queue file. End of input there instead means queue-run is gone: the
  * results go to state/ID.done, as a job child's do, and the worker ends. */
 _Noreturn void
 local_worker(const char *me, const struct cfg *cfg, int in, int out)
@@ -746,11 +746,16 @@ local_worker(const char *me, const struct cfg *cfg, int in, int out)
 		res.len -= 2;   /* the "." */
 		if (r == 0)   /* through the same buffer as the jobs */
 			r = (int)buf_read(&b, &c, 1);
-		if (r != 1 || c != 'k') {
+		if (r != 1 || (c != 'k' && c != 'K')) {
 			/* queue-run is gone (EPIPE or end of input): the results stay */
 			if (res.len)
 				leave_results(id, &res);
 			_exit(0);
+		}
+		/* "K": the message is finished and its file pooled; we empty it,
+		 * still under our lock (queue_pool_empty), or a writer will */
+		if (c == 'K' && opened && queue_pool_empty(id, m.fd) < 0) {
+			/* the writer that takes it empties it */
 		}
 		if (opened)
 			queue_msg_close(&m);

@@ -64,6 +64,7 @@ struct job {
 	struct worker *w;             /* a remote job fed to this worker, fd its stdout */
 	int complete;                 /* the worker's "." came */
 	char tail[3];                 /* its last bytes ("\n" before the first) */
+	int empty;                    /* its local worker empties the pooled file */
 };
 
 /* A persistent "smtp-send -B": its connection to the last destination
@@ -1063,18 +1064,30 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 static int pool_n = -1;
 static unsigned long long pool_counted;
 static uid_t queue_owner;
+/* The finished local worker job whose message check_msg may finish now:
+ * that worker, still holding the file open and locked, empties it once
+ * told ("K"). Emptying frees its blocks, which on a file system mounted
+ * with discard waits for the disk; this loop has better things to do. */
+static struct job *emptier;
 
 static void
 remove_files(const char *id)
 {
 	struct str p = STR_INIT;
 	unsigned long long t = now_s();
+	int how;
 	if ((pool_n < 0 || pool_n >= QUEUE_POOL_MAX) && pool_counted != t) {
 		pool_n = queue_pool_count();
 		pool_counted = t;
 	}
-	if (queue_recycle(id, pool_n >= 0 && pool_n < QUEUE_POOL_MAX, queue_owner) == 1)
+	how = pool_n >= 0 && pool_n < QUEUE_POOL_MAX ? QUEUE_POOL : QUEUE_UNLINK;
+	if (how == QUEUE_POOL && emptier)
+		how = QUEUE_POOL_FULL;
+	if (queue_recycle(id, how, queue_owner) == 1) {
 		pool_n++;
+		if (how == QUEUE_POOL_FULL)
+			emptier->empty = 1;
+	}
 	if (queue_path(&p, "state", id) == 0)
 		unlink(p.s);
 	str_free(&p);
@@ -1327,8 +1340,11 @@ complete_jobs(void)
 		for (k = done; k != j; k = k->next)
 			if (k->m == j->m)
 				first = 0;
-		if (first)
-			check_msg(j->m);
+		if (!first)
+			continue;
+		emptier = j->w && j->w->local && j->complete && j->w->in >= 0 ? j : NULL;
+		check_msg(j->m);
+		emptier = NULL;
 	}
 	/* group commit: one directory sync covers every state file renamed above */
 	if (state_written) {
@@ -1351,7 +1367,7 @@ complete_jobs(void)
 			close(j->fd);
 		} else if (j->w) {
 			/* a local worker: recorded, so it may let go and go on */
-			if (j->complete && j->w->in >= 0 && write(j->w->in, "k", 1) != 1)
+			if (j->complete && j->w->in >= 0 && write(j->w->in, j->empty ? "K" : "k", 1) != 1)
 				j->w->stale = 1;
 			worker_done(j);
 		}

@@ -1,6 +1,7 @@
 /* Unit tests for lib/qwrite: the envelope check, and whole writes into a
  * throwaway queue read back through lib/queue. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -126,6 +127,22 @@ ino_of(const char *q, const char *sub, const char *id)
 }
 
 /* the pool: a finished file is reused, emptied first, never shared */
+/* a committed message as a delivery holds it: out of new/, share-locked; its fd */
+static int
+held_message(const char *q, struct qwrite *w, const char *m, size_t n, char id[QUEUE_ID_MAX + 1], const char *what)
+{
+	char path[4096];
+	int fd;
+	ok(commit_one(w, m, n) == 0, what);
+	memcpy(id, w->id, QUEUE_ID_MAX + 1);
+	snprintf(path, sizeof path, "%s/new/%s", q, id);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/mess/%s", q, id);
+	fd = open(path, O_RDONLY);
+	ok(fd >= 0 && flock(fd, LOCK_SH) == 0, "a delivery holds it");
+	return fd;
+}
+
 static void
 test_pool(const char *q)
 {
@@ -203,13 +220,7 @@ test_pool(const char *q)
 	ok(ino_of(q, "mess", w.id) == 0 && ino_of(q, "pool", w.id) == 0, "gone");
 	/* pooled while the delivery that read it still holds its shared lock
 	 * (queue-run recycles before it acknowledges): emptied all the same */
-	ok(commit_one(&w, big, sizeof big) == 0, "a big message again");
-	memcpy(id2, w.id, sizeof id2);
-	snprintf(path, sizeof path, "%s/new/%s", q, id2);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/mess/%s", q, id2);
-	fd = open(path, O_RDONLY);
-	ok(fd >= 0 && flock(fd, LOCK_SH) == 0, "a delivery holds it");
+	fd = held_message(q, &w, big, sizeof big, id2, "a big message again");
 	is_int(queue_recycle(id2, 1, geteuid()), 1, "pooled under the delivery's lock");
 	{
 		struct stat st;
@@ -219,6 +230,27 @@ test_pool(const char *q)
 	if (fd >= 0)
 		close(fd);
 	snprintf(path, sizeof path, "%s/pool/%s", q, id2);
+	unlink(path);
+	/* QUEUE_POOL_FULL: pooled as it is; the delivery that holds it empties
+	 * it (queue_pool_empty), and only while the name is still its file */
+	fd = held_message(q, &w, big, sizeof big, id2, "a big message once more");
+	is_int(queue_recycle(id2, QUEUE_POOL_FULL, geteuid()), 1, "pooled, not emptied yet");
+	{
+		struct stat st;
+		int other = open(q, O_RDONLY | O_DIRECTORY);
+		snprintf(path, sizeof path, "%s/pool/%s", q, id2);
+		ok(stat(path, &st) == 0 && st.st_size > 0, "still full");
+		errno = 0;
+		ok(queue_pool_empty(id2, other) < 0 && errno == ESTALE, "not emptied through another file's descriptor");
+		ok(stat(path, &st) == 0 && st.st_size > 0, "still full after that");
+		ok(queue_pool_empty(id2, fd) == 0 && stat(path, &st) == 0 && st.st_size == 0, "emptied by its holder");
+		errno = 0;
+		ok(queue_pool_empty("1.2.3", fd) < 0 && errno == ENOENT, "a name not in the pool: nothing emptied");
+		if (other >= 0)
+			close(other);
+	}
+	if (fd >= 0)
+		close(fd);
 	unlink(path);
 	if (geteuid() == 0) {
 		char p2[4096];
