@@ -53,6 +53,40 @@ opendir_fd(const char *sub)
 	return fd;
 }
 
+/* The queue's directories, opened once per process: smtp-recv writes every
+ * message of a session, and each open is a walk of the path. Each use
+ * checks that the directory still has links (it was not removed) and that
+ * the queue is still the same path. Not closed: they are close-on-exec. */
+enum { DIR_MESS, DIR_NEW, DIR_POOL, DIR_N };
+static const char *const dir_sub[DIR_N] = { "mess", "new", "pool" };
+static int dir_cache[DIR_N] = { -1, -1, -1 };
+static struct str dir_queue = STR_INIT;
+
+static int
+queue_dir_fd(int which)
+{
+	const char *q = queue_dir();
+	struct stat st;
+	int i;
+	if (!dir_queue.s || strcmp(dir_queue.s, q) != 0) {
+		for (i = 0; i < DIR_N; i++) {
+			if (dir_cache[i] >= 0)
+				close(dir_cache[i]);
+			dir_cache[i] = -1;
+		}
+		if (str_copys(&dir_queue, q) < 0 || str_0(&dir_queue) < 0) {
+			str_free(&dir_queue);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	if (dir_cache[which] >= 0 && fstat(dir_cache[which], &st) == 0 && st.st_nlink > 0)
+		return dir_cache[which];
+	if (dir_cache[which] >= 0)
+		close(dir_cache[which]);
+	return dir_cache[which] = opendir_fd(dir_sub[which]);
+}
+
 static int
 pwrite_all(int fd, const char *b, size_t n, off_t off)
 {
@@ -72,11 +106,7 @@ pwrite_all(int fd, const char *b, size_t n, off_t off)
 static void
 close_dirs(struct qwrite *w)
 {
-	if (w->messfd >= 0)
-		close(w->messfd);
-	if (w->newfd >= 0)
-		close(w->newfd);
-	w->messfd = w->newfd = -1;
+	w->messfd = w->newfd = -1;   /* the cache's, kept open */
 }
 
 /* A pool file (lib/queue.h), emptied and renamed to mess/ID, open, or
@@ -99,11 +129,12 @@ pool_take(struct qwrite *w)
 	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
 	unsigned int n = 0, i, first;
 	ssize_t got, off;
-	int pfd = opendir_fd("pool"), fd = -1;
+	int pfd = queue_dir_fd(DIR_POOL), fd = -1;
 	uid_t me = geteuid();
 	if (pfd < 0)
 		return -1;
-	got = getdents64(pfd, buf.b, sizeof buf.b);
+	/* the cached descriptor is where the last read left it */
+	got = lseek(pfd, 0, SEEK_SET) == 0 ? getdents64(pfd, buf.b, sizeof buf.b) : -1;
 	for (off = 0; got > 0 && off < got && n < POOL_TRIES;) {
 		struct dirent64 *e = (struct dirent64 *)(void *)(buf.b + off);
 		size_t len;
@@ -131,7 +162,6 @@ pool_take(struct qwrite *w)
 		close(fd);   /* another writer's, or a reader still holds it */
 		fd = -1;
 	}
-	close(pfd);
 	return fd;
 }
 
@@ -148,14 +178,14 @@ qwrite_open(struct qwrite *w)
 	w->err = 0;
 	w->verb = w->obj = w->why = NULL;
 	w->n = 0;
-	w->messfd = opendir_fd("mess");
-	w->newfd = opendir_fd("new");
+	w->messfd = queue_dir_fd(DIR_MESS);
+	w->newfd = queue_dir_fd(DIR_NEW);
 	if ((w->messfd < 0 || w->newfd < 0) && errno == ENOENT && queue_init() == 0) {
 		/* first use: queue_init is idempotent, so racing writers all succeed */
 		if (w->messfd < 0)
-			w->messfd = opendir_fd("mess");
+			w->messfd = queue_dir_fd(DIR_MESS);
 		if (w->newfd < 0)
-			w->newfd = opendir_fd("new");
+			w->newfd = queue_dir_fd(DIR_NEW);
 	}
 	if (w->messfd < 0 || w->newfd < 0) {
 		int e = errno;

@@ -284,6 +284,16 @@ main(void)
 	setenv("PIPEMAIL_QUEUE", sub, 1);
 	test_write(sub);
 	test_pool(sub);
+	{
+		/* the directories stay open between messages; a queue removed
+		 * and made again in between is still written to, not the old one */
+		static struct qwrite w;
+		char cmd[128];
+		ok(commit_one(&w, "a\n", 2) == 0, "a message");
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", sub);
+		ok(system(cmd) == 0, "queue removed");
+		ok(commit_one(&w, "b\n", 2) == 0 && ino_of(sub, "mess", w.id) != 0, "the next message goes to the new queue");
+	}
 	snprintf(sub, sizeof sub, "rm -rf '%s'", q);
 	if (system(sub) != 0)
 		ok(0, "cleanup");
