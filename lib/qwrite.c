@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +111,59 @@ close_dirs(struct qwrite *w)
 	w->messfd = w->newfd = -1;   /* the cache's, kept open */
 }
 
+/* Up to POOL_TRIES names from pool/ at the directory position pos. One
+ * small getdents64, not readdir's 32 KB: ext4 hashes every name in each
+ * directory block a read reaches, and a take needs only a few names
+ * (with glibc's buffer this read was an eighth of all the CPU of a busy
+ * reception, perf). */
+static unsigned int
+pool_names(int pfd, off_t pos, char names[POOL_TRIES][QUEUE_ID_MAX + 1])
+{
+	union { struct dirent64 align; char b[POOL_TRIES * 48]; } buf;
+	unsigned int n = 0;
+	ssize_t got, off;
+	got = lseek(pfd, pos, SEEK_SET) == pos ? getdents64(pfd, buf.b, sizeof buf.b) : -1;
+	for (off = 0; got > 0 && off < got && n < POOL_TRIES;) {
+		struct dirent64 *e = (struct dirent64 *)(void *)(buf.b + off);
+		size_t len;
+		if (e->d_reclen <= offsetof(struct dirent64, d_name) || (size_t)e->d_reclen > (size_t)(got - off))
+			break;
+		len = strnlen(e->d_name, e->d_reclen - offsetof(struct dirent64, d_name));
+		if (e->d_name[0] != '.' && len <= QUEUE_ID_MAX)
+			memcpy(names[n++], e->d_name, len + 1);
+		off += e->d_reclen;
+	}
+	return n;
+}
+
+/* Where in pool/ to start reading. ext4 lists a big directory in the
+ * order of a hash of the names, and a position there is a hash value: were
+ * every take to start at the top, the top blocks would be emptied first
+ * and every later read would walk past more and more empty blocks (seen:
+ * a third of a busy reception's time in getdents). From a random hash,
+ * takes spread over the whole directory. Elsewhere: the top. */
+static off_t
+pool_start(int pfd)
+{
+	static int ext4 = -1;
+	static unsigned long long x;
+	struct timeval tv;
+	if (ext4 < 0) {
+		struct statfs sf;
+		ext4 = fstatfs(pfd, &sf) == 0 && sf.f_type == EXT4_SUPER_MAGIC;
+	}
+	if (!ext4)
+		return 0;
+	gettimeofday(&tv, NULL);
+	/* xorshift over the time and the pid: writers at once start apart */
+	x ^= (unsigned long long)tv.tv_usec << 20 ^ (unsigned long long)getpid() ^ (unsigned long long)tv.tv_sec << 40;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	/* a 64-bit process's ext4 directory position: the hash's top 31 bits above 32 */
+	return (off_t)((x & 0x7fffffffULL) << 32);
+}
+
 /* A pool file (lib/queue.h), emptied and renamed to mess/ID, open, or
  * -1: then the caller creates one. It is locked, checked to be the file
  * the pool name still points to, and emptied before the rename, so that
@@ -120,31 +175,18 @@ close_dirs(struct qwrite *w)
 static int
 pool_take(struct qwrite *w)
 {
-	/* One small getdents64, not readdir's 32 KB: ext4 hashes every name
-	 * in each directory block a read reaches, and a take needs only a
-	 * few names. With glibc's buffer this read was an eighth of all the
-	 * CPU of a busy reception (perf). */
-	union { struct dirent64 align; char b[POOL_TRIES * 48]; } buf;
 	struct stat st, here;
 	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
 	unsigned int n = 0, i, first;
-	ssize_t got, off;
 	int pfd = queue_dir_fd(DIR_POOL), fd = -1;
+	off_t pos;
 	uid_t me = geteuid();
 	if (pfd < 0)
 		return -1;
-	/* the cached descriptor is where the last read left it */
-	got = lseek(pfd, 0, SEEK_SET) == 0 ? getdents64(pfd, buf.b, sizeof buf.b) : -1;
-	for (off = 0; got > 0 && off < got && n < POOL_TRIES;) {
-		struct dirent64 *e = (struct dirent64 *)(void *)(buf.b + off);
-		size_t len;
-		if (e->d_reclen <= offsetof(struct dirent64, d_name) || (size_t)e->d_reclen > (size_t)(got - off))
-			break;
-		len = strnlen(e->d_name, e->d_reclen - offsetof(struct dirent64, d_name));
-		if (e->d_name[0] != '.' && len <= QUEUE_ID_MAX)
-			memcpy(names[n++], e->d_name, len + 1);
-		off += e->d_reclen;
-	}
+	pos = pool_start(pfd);
+	n = pool_names(pfd, pos, names);
+	if (n == 0 && pos != 0)   /* past the last name: from the top */
+		n = pool_names(pfd, 0, names);
 	/* writers at once start at different names */
 	first = n ? (unsigned int)getpid() % n : 0;
 	for (i = 0; i < n && fd < 0; i++) {

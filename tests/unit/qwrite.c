@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,11 +124,11 @@ ino_of(const char *q, const char *sub, const char *id)
 {
 	char path[4096];
 	struct stat st;
-	snprintf(path, sizeof path, "%s/%s/%s", q, sub, id);
+	if (snprintf(path, sizeof path, "%s/%s/%s", q, sub, id) >= (int)sizeof path)
+		return 0;
 	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
-/* the pool: a finished file is reused, emptied first, never shared */
 /* a committed message as a delivery holds it: out of new/, share-locked; its fd */
 static int
 held_message(const char *q, struct qwrite *w, const char *m, size_t n, char id[QUEUE_ID_MAX + 1], const char *what)
@@ -143,6 +145,7 @@ held_message(const char *q, struct qwrite *w, const char *m, size_t n, char id[Q
 	return fd;
 }
 
+/* the pool: a finished file is reused, emptied first, never shared */
 static void
 test_pool(const char *q)
 {
@@ -271,6 +274,59 @@ test_pool(const char *q)
 	}
 }
 
+/* On ext4 a take starts reading the pool at a random hash: takes spread
+ * over its whole listing (hash order), so its top is not emptied first */
+static void
+test_spread(const char *q)
+{
+	enum { POOLED = 300, TAKES = 30, TOP = 60 };
+	static char order[POOLED + 2][QUEUE_ID_MAX + 1];
+	static struct qwrite w;
+	char path[4096];
+	struct statfs sf;
+	struct dirent *e;
+	DIR *d;
+	size_t n = 0, i, beyond = 0, gone = 0;
+	setenv("PIPEMAIL_QUEUE", q, 1);
+	ok(commit_one(&w, "x\n", 2) == 0, "a queue for the spread");
+	if (statfs(q, &sf) != 0 || sf.f_type != EXT4_SUPER_MAGIC) {
+		skip(3, "not ext4: takes read the pool from the top");
+		return;
+	}
+	/* POOLED messages queued at once, then all finished */
+	memcpy(order[0], w.id, sizeof order[0]);
+	for (i = 1; i < POOLED && commit_one(&w, "x\n", 2) == 0; i++)
+		memcpy(order[i], w.id, sizeof order[i]);
+	for (n = i, i = 0; i < n; i++) {
+		if (snprintf(path, sizeof path, "%s/new/%s", q, order[i]) >= (int)sizeof path || unlink(path) < 0 ||
+		    queue_recycle(order[i], 1, geteuid()) != 1)
+			break;
+	}
+	is_int(i, POOLED, "pool filled");
+	n = 0;
+	snprintf(path, sizeof path, "%s/pool", q);
+	if ((d = opendir(path))) {
+		while (n < POOLED + 2 && (e = readdir(d)))
+			if (e->d_name[0] != '.' && strlen(e->d_name) <= QUEUE_ID_MAX)
+				memcpy(order[n++], e->d_name, strlen(e->d_name) + 1);
+		closedir(d);
+	}
+	for (i = 0; i < TAKES; i++)
+		if (commit_one(&w, "y\n", 2) < 0)
+			break;
+	is_int(i, TAKES, "messages written");
+	for (i = 0; i < n; i++)
+		if (ino_of(q, "pool", order[i]) == 0) {
+			gone++;
+			beyond += i >= TOP;
+		}
+	/* from the top only, none would be past the first TOP; at random
+	 * about four in five are */
+	ok(gone == TAKES && beyond >= TAKES / 3, "taken from all over the listing");
+	if (gone != TAKES || beyond < TAKES / 3)
+		printf("#   taken %zu, beyond the first %d: %zu\n", gone, TOP, beyond);
+}
+
 int
 main(void)
 {
@@ -294,6 +350,8 @@ main(void)
 		ok(system(cmd) == 0, "queue removed");
 		ok(commit_one(&w, "b\n", 2) == 0 && ino_of(sub, "mess", w.id) != 0, "the next message goes to the new queue");
 	}
+	snprintf(sub, sizeof sub, "%s/q2", q);
+	test_spread(sub);
 	snprintf(sub, sizeof sub, "rm -rf '%s'", q);
 	if (system(sub) != 0)
 		ok(0, "cleanup");
