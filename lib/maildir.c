@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "maildir.h"
 #include "buf.h"
+#include "groupsync.h"
 #include "scan.h"
 
 enum {
@@ -166,6 +167,14 @@ final_path(const struct maildir_tmp *t, struct str *path, struct str *name, cons
 	return cat_dirfile(path, t->dir.s, subdir, name->s);
 }
 
+static struct groupsync *dir_group;
+
+void
+maildir_sync_group(struct groupsync *g)
+{
+	dir_group = g;
+}
+
 static int
 fsync_dir(const char *dir, const char *sub)
 {
@@ -175,7 +184,7 @@ fsync_dir(const char *dir, const char *sub)
 		return -1;
 	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
-		r = fsync(fd);
+		r = groupsync_fsync(dir_group, fd);
 		e = errno;
 		close(fd);
 		errno = e;

@@ -36,6 +36,10 @@ int maildir_folder_path(struct str *out, const char *maildir, const char *folder
 int maildir_uniq(struct str *out);
 
 int maildir_tmp_open(struct maildir_tmp *, const char *dir);
+/* Commits in this process and its children share directory syncs through
+ * g (lib/groupsync.h): queue-run's local workers. NULL: each its own. */
+struct groupsync;
+void maildir_sync_group(struct groupsync *g);
 /* subdir "new" or "cur"; info e.g. "2,S" (appended as ":2,S") or NULL.
  * size: adds ",S=<size>" (file size) to the name; vsize (size with CRLF
  * line ends) adds ",W=<vsize>" when not (size_t)-1.
