@@ -177,32 +177,33 @@ pool_take(struct qwrite *w)
 {
 	struct stat st, here;
 	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
-	unsigned int n = 0, i, first;
-	int pfd = queue_dir_fd(DIR_POOL), fd = -1;
+	unsigned int n, i, first;
+	int pfd = queue_dir_fd(DIR_POOL), fd = -1, pass;
 	off_t pos;
 	uid_t me = geteuid();
 	if (pfd < 0)
 		return -1;
 	pos = pool_start(pfd);
-	n = pool_names(pfd, pos, names);
-	if (n == 0 && pos != 0)   /* past the last name: from the top */
-		n = pool_names(pfd, 0, names);
-	/* writers at once start at different names */
-	first = n ? (unsigned int)getpid() % n : 0;
-	for (i = 0; i < n && fd < 0; i++) {
-		const char *name = names[(first + i) % n];
-		fd = openat(pfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
-			continue;   /* gone already, or not ours */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
-		    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
-		    st.st_nlink == 1 && st.st_uid == me && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
-		    futimens(fd, NULL) == 0 && fcntl(fd, F_SETFL, 0) == 0 &&
-		    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0)
-			break;
-		close(fd);   /* another writer's, or a reader still holds it */
-		fd = -1;
+	/* from the random place, then (nothing there for us) from the top */
+	for (pass = pos ? 0 : 1; pass < 2 && fd < 0; pass++) {
+		n = pool_names(pfd, pass ? 0 : pos, names);
+		/* writers at once start at different names */
+		first = n ? (unsigned int)getpid() % n : 0;
+		for (i = 0; i < n && fd < 0; i++) {
+			const char *name = names[(first + i) % n];
+			fd = openat(pfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0)
+				continue;   /* gone already, or not ours */
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+			    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
+			    st.st_nlink == 1 && st.st_uid == me && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
+			    futimens(fd, NULL) == 0 && fcntl(fd, F_SETFL, 0) == 0 &&
+			    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0)
+				break;
+			close(fd);   /* another writer's, or a reader still holds it */
+			fd = -1;
+		}
 	}
 	return fd;
 }
