@@ -172,40 +172,59 @@ pool_start(int pfd)
  * used: whoever owns a file can read what is written into it. Its times
  * are set to now, as a new file's: queue-run's start-up takes an old
  * file without a header for one a writer abandoned. */
+/* Take pool/NAME: 1 (its descriptor in *fdp), or 0 */
+static int
+take_one(struct qwrite *w, int pfd, const char *name, int *fdp)
+{
+	struct stat st, here;
+	int fd = openat(pfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;   /* gone already, or not ours */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+	    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1 && st.st_uid == geteuid() && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
+	    futimens(fd, NULL) == 0 && fcntl(fd, F_SETFL, 0) == 0 &&
+	    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0) {
+		*fdp = fd;
+		return 1;
+	}
+	close(fd);   /* another writer's, or a reader still holds it */
+	return 0;
+}
+
+/* The names one read of pool/ gave, kept for the next messages of the
+ * process (a session): most takes then read no directory at all. A name
+ * another writer took meanwhile costs one failed open. */
+static struct {
+	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
+	unsigned int n, next;
+	int pfd;
+} seen = { .pfd = -1 };
+
 static int
 pool_take(struct qwrite *w)
 {
-	struct stat st, here;
-	char names[POOL_TRIES][QUEUE_ID_MAX + 1];
-	unsigned int n, i, first;
 	int pfd = queue_dir_fd(DIR_POOL), fd = -1, pass;
 	off_t pos;
-	uid_t me = geteuid();
 	if (pfd < 0)
 		return -1;
+	if (seen.pfd != pfd)
+		seen.n = seen.next = 0;
+	seen.pfd = pfd;
+	while (seen.next < seen.n)
+		if (take_one(w, pfd, seen.names[seen.next++], &fd))
+			return fd;
+	/* a read from a random place (writers at once start apart), then,
+	 * nothing there for us, one from the top */
 	pos = pool_start(pfd);
-	/* from the random place, then (nothing there for us) from the top */
-	for (pass = pos ? 0 : 1; pass < 2 && fd < 0; pass++) {
-		n = pool_names(pfd, pass ? 0 : pos, names);
-		/* writers at once start at different names */
-		first = n ? (unsigned int)getpid() % n : 0;
-		for (i = 0; i < n && fd < 0; i++) {
-			const char *name = names[(first + i) % n];
-			fd = openat(pfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-			if (fd < 0)
-				continue;   /* gone already, or not ours */
-			if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
-			    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
-			    st.st_nlink == 1 && st.st_uid == me && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
-			    futimens(fd, NULL) == 0 && fcntl(fd, F_SETFL, 0) == 0 &&
-			    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0)
-				break;
-			close(fd);   /* another writer's, or a reader still holds it */
-			fd = -1;
-		}
+	for (pass = pos ? 0 : 1; pass < 2; pass++) {
+		seen.n = pool_names(pfd, pass ? 0 : pos, seen.names);
+		for (seen.next = 0; seen.next < seen.n;)
+			if (take_one(w, pfd, seen.names[seen.next++], &fd))
+				return fd;
 	}
-	return fd;
+	return -1;
 }
 
 int
