@@ -90,7 +90,10 @@ struct domcount {
 	char name[];
 };
 
-static struct cfg cfg = { 10, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1 };
+/* 20 local deliveries at once, as Postfix's virtual(8) (qmail's 10 dates
+ * from spinning disks): on a fast disk they wait on syncs, and more of
+ * them at once share more syncs of a Maildir's new/ (lib/groupsync.h) */
+static struct cfg cfg = { 20, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1 };
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
 static struct msg *hash[HASH_SIZE];
 static struct msg *to_settle;        /* loaded since the last settle_all */
