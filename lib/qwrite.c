@@ -140,8 +140,8 @@ pool_names(int pfd, off_t pos, char names[POOL_TRIES][QUEUE_ID_MAX + 1])
  * order of a hash of the names, and a position there is a hash value: were
  * every take to start at the top, the top blocks would be emptied first
  * and every later read would walk past more and more empty blocks (seen:
- * a third of a busy reception's time in getdents). From a random hash,
- * takes spread over the whole directory. Elsewhere: the top. */
+ * pool/ grown to 79 blocks for 2,000 names, getdents 5% of all CPU). From
+ * a random hash, takes spread over the whole directory. Elsewhere: the top. */
 static off_t
 pool_start(int pfd)
 {
@@ -164,14 +164,6 @@ pool_start(int pfd)
 	return (off_t)((x & 0x7fffffffULL) << 32);
 }
 
-/* A pool file (lib/queue.h), emptied and renamed to mess/ID, open, or
- * -1: then the caller creates one. It is locked, checked to be the file
- * the pool name still points to, and emptied before the rename, so that
- * mess/ never shows an old message under a new name, and no two writers
- * ever hold one file. Only a plain file with one link, owned by us, is
- * used: whoever owns a file can read what is written into it. Its times
- * are set to now, as a new file's: queue-run's start-up takes an old
- * file without a header for one a writer abandoned. */
 /* Take pool/NAME: 1 (its descriptor in *fdp), or 0 */
 static int
 take_one(struct qwrite *w, int pfd, const char *name, int *fdp)
@@ -202,6 +194,14 @@ static struct {
 	int pfd;
 } seen = { .pfd = -1 };
 
+/* A pool file (lib/queue.h), emptied and renamed to mess/ID, open, or
+ * -1: then the caller creates one. It is locked, checked to be the file
+ * the pool name still points to, and emptied before the rename, so that
+ * mess/ never shows an old message under a new name, and no two writers
+ * ever hold one file. Only a plain file with one link, owned by us, is
+ * used: whoever owns a file can read what is written into it. Its times
+ * are set to now, as a new file's: queue-run's start-up takes an old
+ * file without a header for one a writer abandoned. */
 static int
 pool_take(struct qwrite *w)
 {
