@@ -52,6 +52,22 @@ out:
 	return r;
 }
 
+/* Empty the pool file at path, open for writing as w, while path is still
+ * the file held open (and share-locked) as held: a writer may have taken
+ * it meanwhile. 0, or -1 errno. */
+static int
+empty_held(const char *path, int w, int held)
+{
+	struct stat a, b;
+	if (fstat(held, &a) < 0 || lstat(path, &b) < 0)
+		return -1;
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	return ftruncate(w, 0);
+}
+
 int
 queue_recycle(const char *id, int pool, uid_t owner)
 {
@@ -69,9 +85,9 @@ queue_recycle(const char *id, int pool, uid_t owner)
 		 * exclusively, out, yet is granted while the delivery that just
 		 * finished holds its own shared lock until queue-run
 		 * acknowledges it, which is after this */
-		int fd = pool == QUEUE_POOL_FULL ? -1 : open(d.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		int fd = pool == QUEUE_POOL_FULL ? -1 : open(d.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0) {
-			if (flock(fd, LOCK_SH | LOCK_NB) == 0 && queue_pool_empty(id, fd) < 0) {
+			if (flock(fd, LOCK_SH | LOCK_NB) == 0 && empty_held(d.s, fd, fd) < 0) {
 				/* the writer that takes it empties it */
 			}
 			close(fd);
@@ -89,17 +105,9 @@ int
 queue_pool_empty(const char *id, int fd)
 {
 	struct str p = STR_INIT;
-	struct stat a, b;
 	int w = -1, r = -1, e;
-	/* emptied only while the name still points to it: a writer may have
-	 * taken it meanwhile */
-	if (queue_path(&p, "pool", id) == 0 && (w = open(p.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
-	    fstat(fd, &a) == 0 && fstat(w, &b) == 0) {
-		if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-			r = ftruncate(w, 0);
-		else
-			errno = ESTALE;
-	}
+	if (queue_path(&p, "pool", id) == 0 && (w = open(p.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0)
+		r = empty_held(p.s, w, fd);
 	e = errno;
 	if (w >= 0)
 		close(w);

@@ -2,7 +2,8 @@
  * smtp-recv also does in its own process when no QMAILQUEUE is set (an
  * exec per message saved). The file layout is lib/queue.h's.
  *
- *   qwrite_open     create mess/ID (O_EXCL, a unique ID)
+ *   qwrite_open     mess/ID under a unique ID: a pool file taken (see
+ *                   queue.h), else a new one (O_EXCL)
  *   qwrite_put      message bytes, any number of times, buffered
  *   qwrite_commit   envelope and header, link into new/, fsync the file
  *                   and mess/, wake queue-run: then, and only then, the

@@ -90,10 +90,8 @@ read_envelope(struct str *env)
 			die_nomem(QQ_TEMP_NOMEM);
 		}
 		if (c == 0) {
-			if (field == 0 && nfields > 0)
-				return;   /* the empty field that ends it */
 			if (field == 0)
-				failx(QQ_PERM_ENV, "accept", "envelope", "no sender");
+				return;   /* the empty field that ends it (first: no sender, qwrite says) */
 			if (++nfields > QUEUE_RCPT_MAX + 1)
 				failx(QQ_PERM_ENV, "accept", "envelope", "too many recipients");
 			field = 0;

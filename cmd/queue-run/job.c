@@ -684,8 +684,9 @@ unable(const struct jobspec *j, struct str *res)
  * Jobs come on fd in as lines "ID IDX..."; for each, the result lines
  * and then a line "." go to fd out, and the worker waits on in for
  * queue-run's "k" (the results are recorded), or "K" (and the message is
- * finished: empty its pooled file), before it lets go of the queue file. End of input there instead means queue-run is gone: the
- * results go to state/ID.done, as a job child's do, and the worker ends. */
+ * finished: empty its pooled file), before it lets go of the queue file.
+ * End of input there instead means queue-run is gone: the results go to
+ * state/ID.done, as a job child's do, and the worker ends. */
 _Noreturn void
 local_worker(const char *me, const struct cfg *cfg, int in, int out)
 {

@@ -556,11 +556,10 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 		static struct str line = STR_INIT;
 		struct worker *w;
 		size_t k;
-		str_copys(&line, m->id);
-		for (k = 0; k < n; k++)
-			if (str_catc(&line, ' ') < 0 || str_catu(&line, idx[k]) < 0)
-				break;
-		if (k == n && str_catc(&line, '\n') == 0 && (w = lworker_get())) {
+		int made = str_copys(&line, m->id) == 0;
+		for (k = 0; made && k < n; k++)
+			made = str_catc(&line, ' ') == 0 && str_catu(&line, idx[k]) == 0;
+		if (made && str_catc(&line, '\n') == 0 && (w = lworker_get())) {
 			if (buf_writeall(w->in, line.s, line.len, 0, 0) == 0) {
 				j->w = w;
 				j->tail[2] = '\n';

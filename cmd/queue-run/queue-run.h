@@ -37,7 +37,7 @@ struct jobspec {
  * to sock, wait for the scheduler's acknowledgement, and exit. */
 _Noreturn void job_run(const struct jobspec *, int sock);
 /* A persistent local worker: jobs "ID IDX...\n" on in; per job the result
- * lines and ".\n" on out, then it waits for "k" on in (see job.c). */
+ * lines and ".\n" on out, then it waits for "k" or "K" on in (see job.c). */
 _Noreturn void local_worker(const char *me, const struct cfg *, int in, int out);
 
 /* job.c helpers used by local.c */

@@ -106,7 +106,7 @@ qprog_start(struct qprog *q, struct session *s)
 	}
 	argv[0] = (char *)prog;
 	argv[1] = NULL;
-	if (str_0(&s->dsn) < 0 || !(envp = child_env(s->dsn.s, &var)))
+	if (!(envp = child_env(s->dsn.s, &var)))
 		return -1;
 	if (pipe2(m, O_CLOEXEC) < 0) {
 		free(envp);
