@@ -383,9 +383,7 @@ static struct table {
 	off_t size;
 	struct timespec mtime, ctime;
 	struct cdb c;
-} tables[] = { { "domains", STR_INIT, 0, 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0 } },
-	       { "users", STR_INIT, 0, 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0 } },
-	       { "aliases", STR_INIT, 0, 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0 } } };
+} tables[] = { { .name = "domains" }, { .name = "users" }, { .name = "aliases" } };
 
 static int
 same_file(const struct table *t, const struct stat *st)
