@@ -144,9 +144,9 @@ static size_t
 url_domain(const char *u, size_t n, char *d)
 {
 	size_t i = 0, st, e, k, dots = 0;
-	if (find_ci(u, n < 8 ? n : 8, "http://") == u)
+	if (starts_ci(u, n, "http://"))
 		i = 7;
-	else if (find_ci(u, n < 8 ? n : 8, "https://") == u)
+	else if (starts_ci(u, n, "https://"))
 		i = 8;
 	for (st = i; i < n && (u[i] == '.' || u[i] == '-' || (u[i] >= 'a' && u[i] <= 'z') || (u[i] >= 'A' && u[i] <= 'Z')
 	    || (u[i] >= '0' && u[i] <= '9')); i++)

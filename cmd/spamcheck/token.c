@@ -189,7 +189,7 @@ lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-static int
+int
 starts_ci(const char *s, size_t n, const char *p)
 {
 	size_t i, pl = strlen(p);

@@ -49,6 +49,8 @@ struct toks {
 };
 
 uint64_t tok_hash(const char *s, size_t len);
+/* does s (n bytes) start with p (lower case), in any case? */
+int starts_ci(const char *s, size_t n, const char *p);
 void toks_init(struct toks *);
 void toks_reset(struct toks *);
 void toks_free(struct toks *);

@@ -565,11 +565,10 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	}
 	fit(o, &d, &c, c.k, -1);
 	cal[0] = 0;
-	if (d.calset && (d.cal_a != 0 || d.cal_b != 0)
-	    && snprintf(cal, sizeof cal, "%.3f,%.3f", d.cal_a, d.cal_b) >= (int)sizeof cal)
-		cal[0] = 0;
-	else if (d.calset && d.cal_a == 0 && d.cal_b == 0)
+	if (d.calset && d.cal_a == 0 && d.cal_b == 0)
 		memcpy(cal, "none", 5);
+	else if (d.calset && snprintf(cal, sizeof cal, "%.3f,%.3f", d.cal_a, d.cal_b) >= (int)sizeof cal)
+		cal[0] = 0;   /* not a fit to log */
 	if (db_update(db, &d) < 0)
 		die_sys(EXIT_TEMP, "update", db);
 	log_begin(&l, "learn");
