@@ -155,6 +155,7 @@ body_copy(struct buf *in, struct buf *out, int iflag)
 			}
 			if (c == '\r') {
 				cr = 1;
+				st = B_MID;   /* a line that starts with CR is not a lone dot */
 				continue;
 			}
 			if (c == '.' && st == B_BOL && !iflag) {

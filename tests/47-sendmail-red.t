@@ -1,0 +1,24 @@
+#!/bin/sh
+# sendmail, adversarial: input shapes a script or a web form can produce
+# that must neither end the message early nor lose its rest.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/conf" "$T/q"
+export PIPEMAIL_CONF="$T/conf"
+echo "host.test" > "$T/conf/me"
+cat > "$T/fakeq" <<'EOQ'
+#!/bin/sh
+cat > "$FAKEQ_DIR/msg"
+cat <&1 > "$FAKEQ_DIR/env"
+exit 0
+EOQ
+chmod +x "$T/fakeq"
+export QMAILQUEUE="$T/fakeq" FAKEQ_DIR="$T/q"
+body() { sed -n '/^$/,$p' "$T/q/msg" | sed 1d; }
+
+# a line "CR ." is not a lone dot: without -i only "." (or ".\r") ends input
+printf 'Subject: x\n\nline1\n\r.\nline3\n' | $BIN/sendmail r@x.test
+is "$?" 0 "CR-dot line: exit 0"
+printf 'line1\n\r.\nline3\n' | cmp -s - "$(body > "$T/b"; echo "$T/b")"; ok $? "CR-dot line: stays data, the rest kept"
+printf 'Subject: x\n\na\n\r\r.\nb\n.\nnot this\n' | $BIN/sendmail r@x.test
+printf 'a\n\r\r.\nb\n' | cmp -s - "$(body > "$T/b"; echo "$T/b")"; ok $? "CR CR dot: data; the real lone dot still ends it"
+done_testing
