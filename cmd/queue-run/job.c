@@ -4,6 +4,7 @@
  * for queue-run to say the result is recorded. If queue-run died
  * meanwhile, the child appends its lines to state/ID.done, which the next
  * queue-run applies: a kill never loses a finished delivery. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -376,6 +377,23 @@ job_result_from_exit(struct str *out, size_t idx, int code, const struct str *er
 		result_line(out, idx, "temp", "4.0.0", "-", t, tl);
 }
 
+/* smtp-send's RCPT field names rcpt: it prints a blank, control or DEL
+ * byte of an address as '?' (an address with a blank is a legal quoted
+ * local part that queue-add takes) */
+static int
+same_rcpt(const char *w, size_t wl, const char *rcpt)
+{
+	size_t k;
+	if (wl != strlen(rcpt))
+		return 0;
+	for (k = 0; k < wl; k++) {
+		unsigned char a = (unsigned char)w[k], b = (unsigned char)rcpt[k];
+		if (b <= ' ' || b == 0x7f ? a != '?' : (a != b && tolower(a) != tolower(b)))
+			return 0;
+	}
+	return 1;
+}
+
 /* smtp-send's lines "STATUS RCPT ENHANCED HOST TEXT", one per recipient in
  * argument order, into result lines; recipients it said nothing about get
  * a temporary failure with why (what, or the last line of e) */
@@ -405,8 +423,7 @@ remote_results(const struct jobspec *j, const struct str *o, int code, const str
 				l = sp + 1;
 			}
 		}
-		if (f < 3 || wl[1] != strlen(j->env->rcpt[j->idx[i]]) ||
-		    strncasecmp(w[1], j->env->rcpt[j->idx[i]], wl[1]) != 0)
+		if (f < 3 || !same_rcpt(w[1], wl[1], j->env->rcpt[j->idx[i]]))
 			break;
 		{
 			char status[8], code_[QUEUE_DSNCODE_MAX + 1], host[256];
