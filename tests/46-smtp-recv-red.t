@@ -55,4 +55,32 @@ err = p.stderr.read().decode(errors="replace")
 t.ok("end=write" in err, "354 to a vanished client: session ends on the write error", err)
 t.eq(qfiles(), before, "354 to a vanished client: no queue file left behind")
 
+# -D is the time for a whole message: a BDAT transaction sent as many small
+# chunks, each in time, must not get a fresh deadline per chunk
+p = start(["-t", "5", "-d", "5", "-D", "2"])
+p.stdin.write(MAIL)
+p.stdin.flush()
+read_until(p, b"2.1.5")
+before = qfiles()
+t0, got = time.monotonic(), b""
+for i in range(8):
+    try:
+        p.stdin.write(b"BDAT 1\r\nx")
+        p.stdin.flush()
+    except BrokenPipeError:
+        break
+    got += read_until(p, b"\r\n", 2.0)
+    if b"421" in got:
+        break
+    time.sleep(0.6)
+try:
+    p.stdin.write(b"BDAT 1 LAST\r\ny")
+    p.stdin.close()
+except BrokenPipeError:
+    pass
+got += p.stdout.read()
+p.wait(10)
+t.ok(b"421 4.4.2" in got and time.monotonic() - t0 < 4.5, "BDAT chunks in time each: the message deadline (-D) still ends it", got)
+t.eq(qfiles(), before, "BDAT past the message deadline: nothing queued")
+
 t.done()
