@@ -197,9 +197,17 @@ smtp_bdat(struct session *s, const char *arg)
 		} else {
 			s->bdat = 1;
 			smtpdata_init(&s->data, 0, s->o.maxsize);
+			s->bdat_deadline = buf_now_ms() + s->o.data_deadline * 1000LL;
 		}
 	}
-	buf_deadline(&s->in, s->o.data_deadline * 1000);
+	if (s->bdat) {
+		/* every chunk in time must not make the message's time endless */
+		if (buf_now_ms() >= s->bdat_deadline)
+			msg_lost(s, 1);
+		s->in.deadline_ms = s->bdat_deadline;
+	} else {
+		buf_deadline(&s->in, s->o.data_deadline * 1000);
+	}
 	while (n > 0) {
 		size_t take, olen = 0;
 		if (buf_pending(&s->in) == 0)

@@ -33,8 +33,7 @@ void
 session_exit(struct session *s, const char *why)
 {
 	struct logline l;
-	if (s->bdat)
-		qprog_abort(&s->q);
+	qprog_abort(&s->q);   /* a message in progress, DATA's too (a no-op when none) */
 	(void)buf_flush(&s->out);
 	log_begin(&l, "session");
 	log_kv(&l, "ip", s->remoteip);

@@ -77,6 +77,7 @@ struct session {
 
 	/* BDAT in progress */
 	int bdat;
+	long long bdat_deadline;     /* monotonic ms: -D for the whole message, not per chunk */
 	struct smtpdata data;
 	struct qprog q;
 };

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+# smtp-recv, adversarial: clients that vanish or misbehave at awkward
+# moments, with the real queue writer (no QMAILQUEUE): nothing may be
+# left behind in the queue.
+import os, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from pmtest import smtp_codes
+
+t = pmtest.TAP()
+env = pmtest.Env()
+env.add_user("u@example.test", "pw")
+BASE = {"TCPREMOTEIP": "192.0.2.7", "PIPEMAIL_LOGIN_DELAY_MS": "0"}
+MAIL = b"EHLO client.example\r\nMAIL FROM:<s@sender.test>\r\nRCPT TO:<u@example.test>\r\n"
+
+
+def qfiles(sub="mess"):
+    d = os.path.join(env.queue, sub)
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def start(args=()):
+    e = dict(env.env)
+    e.update(BASE)
+    return subprocess.Popen([pmtest.bin("smtp-recv"), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=e)
+
+
+def read_until(p, marker, limit=5.0):
+    buf, end = b"", time.monotonic() + limit
+    while marker not in buf and time.monotonic() < end:
+        b = p.stdout.read1(4096)
+        if not b:
+            break
+        buf += b
+    return buf
+
+
+# the client is gone when the 354 goes out (it reset the connection after
+# pipelining MAIL, RCPT, DATA): the queue file opened for DATA is removed
+r = env.run(["smtp-recv"], input=MAIL + b"DATA\r\nx\r\n.\r\n", env=BASE, check=False)
+t.eq(smtp_codes(r.stdout)[-1], 250, "a message queued first")
+before = qfiles()
+p = start()
+p.stdin.write(MAIL)
+p.stdin.flush()
+read_until(p, b"2.1.5")
+p.stdout.close()
+p.stdin.write(b"DATA\r\n")
+p.stdin.flush()
+time.sleep(0.3)
+p.stdin.close()
+p.wait(10)
+err = p.stderr.read().decode(errors="replace")
+t.ok("end=write" in err, "354 to a vanished client: session ends on the write error", err)
+t.eq(qfiles(), before, "354 to a vanished client: no queue file left behind")
+
+# -D is the time for a whole message: a BDAT transaction sent as many small
+# chunks, each in time, must not get a fresh deadline per chunk
+p = start(["-t", "5", "-d", "5", "-D", "2"])
+p.stdin.write(MAIL)
+p.stdin.flush()
+read_until(p, b"2.1.5")
+before = qfiles()
+t0, got = time.monotonic(), b""
+for i in range(8):
+    try:
+        p.stdin.write(b"BDAT 1\r\nx")
+        p.stdin.flush()
+    except BrokenPipeError:
+        break
+    got += read_until(p, b"\r\n", 2.0)
+    if b"421" in got:
+        break
+    time.sleep(0.6)
+try:
+    p.stdin.write(b"BDAT 1 LAST\r\ny")
+    p.stdin.close()
+except BrokenPipeError:
+    pass
+got += p.stdout.read()
+p.wait(10)
+t.ok(b"421 4.4.2" in got and time.monotonic() - t0 < 4.5, "BDAT chunks in time each: the message deadline (-D) still ends it", got)
+t.eq(qfiles(), before, "BDAT past the message deadline: nothing queued")
+
+t.done()
