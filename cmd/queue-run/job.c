@@ -35,15 +35,16 @@ agent_sender(const char *s)
 }
 
 /* stdin for an agent, which reads it to its end: the queue file itself
- * when the message ends it, else a whole copy of the message. */
+ * when the message ends it (and the reader is ours), else a whole copy
+ * of the message. */
 int
-msg_stdin(const struct queue_msg *m)
+msg_stdin(const struct queue_msg *m, int private)
 {
 	struct str tmp = STR_INIT;
 	loff_t off = (loff_t)m->hdr.msgoff, to = 0;
 	unsigned long long left = m->hdr.msglen;
 	int fd;
-	if (m->hdr.msgoff + m->hdr.msglen == m->size) {
+	if (!private && m->hdr.msgoff + m->hdr.msglen == m->size) {
 		fd = dup(m->fd);
 		if (fd < 0 || lseek(fd, (off_t)m->hdr.msgoff, SEEK_SET) < 0) {
 			if (fd >= 0)
@@ -271,7 +272,7 @@ inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
 		signal(SIGPIPE, SIG_DFL);
 		if (prefix && buf_writeall(mp[1], prefix, strlen(prefix), 0, 0) < 0)
 			_exit(EXIT_TEMP);
-		in = m ? msg_stdin(m) : -1;
+		in = m ? msg_stdin(m, 0) : -1;
 		if (m && in < 0)
 			_exit(EXIT_TEMP);
 		if (m) {
@@ -465,7 +466,7 @@ remote(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	argv[k++] = (char *)j->domain;
 	for (i = 0; i < j->n; i++)
 		argv[k++] = (char *)j->env->rcpt[j->idx[i]];
-	in = msg_stdin(m);
+	in = msg_stdin(m, 0);
 	if (in < 0) {
 		for (i = 0; i < j->n; i++)
 			result_line(out, j->idx[i], "temp", "4.3.0", "-", "unable to read queue file", 25);

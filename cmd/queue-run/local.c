@@ -74,7 +74,7 @@ static int
 run_one(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
     const char *rcpt, const char *dtline, char *const *argv, const char *cwd, struct str *err)
 {
-	int in = msg_stdin(m), code;
+	int in = msg_stdin(m, 1), code;   /* the agent runs as the user */
 	struct agent a = { argv, agent_sender(j->env->sender), rcpt, dtline, in, 1, u->uid, u->gid, cwd, err, NULL };
 	/* a hand-edited users line must not get a program run as root */
 	if (geteuid() == 0 && (u->uid == 0 || u->gid == 0)) {
@@ -139,7 +139,7 @@ run_inproc(const struct jobspec *j, const struct queue_msg *m, const struct conf
 		str_copys(err, "refusing to deliver as root");
 		return EXIT_TEMP;
 	}
-	if ((in = msg_stdin(m)) < 0) {
+	if ((in = msg_stdin(m, 0)) < 0) {
 		str_copys(err, "unable to read queue file");
 		return EXIT_TEMP;
 	}

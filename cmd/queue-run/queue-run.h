@@ -53,7 +53,10 @@ struct agent {
 	struct str *out;        /* receives stdout (capped), or NULL */
 };
 int agent_run(const struct agent *);        /* exit code, or 111 when it could not run */
-int msg_stdin(const struct queue_msg *);    /* fd reading exactly the message, or -1 */
+/* fd reading exactly the message, or -1; private: a copy, never the
+ * queue file, whose envelope (every recipient) an agent running as a
+ * user could seek back to */
+int msg_stdin(const struct queue_msg *, int private);
 int inject(const struct jobspec *, const struct queue_msg *, const char *sender,
     const char *const *rcpts, size_t n, const char *prefix, struct str *err);
 /* the sender as delivery agents see it: "#@[]" is a null sender */
