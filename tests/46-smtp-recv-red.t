@@ -83,4 +83,16 @@ p.wait(10)
 t.ok(b"421 4.4.2" in got and time.monotonic() - t0 < 4.5, "BDAT chunks in time each: the message deadline (-D) still ends it", got)
 t.eq(qfiles(), before, "BDAT past the message deadline: nothing queued")
 
+# RFC 5321 4.5.3.1.6: the 1000-byte line limit does not count the dot
+# added for transparency: a 998-byte line that starts with "." arrives as
+# 999 bytes plus CR LF and is legal
+def session(data, args=()):
+    return env.run(["smtp-recv", *args], input=data, env=BASE, check=False)
+
+
+r = session(MAIL + b"DATA\r\n.." + b"a" * 997 + b"\r\n.\r\nQUIT\r\n")
+t.eq(smtp_codes(r.stdout)[-2:], [250, 221], "998-byte line starting with a dot (stuffed to 999): accepted")
+r = session(MAIL + b"DATA\r\n.." + b"a" * 998 + b"\r\n.\r\nQUIT\r\n")
+t.eq(smtp_codes(r.stdout)[-2:], [554, 221], "999-byte line starting with a dot: still over the limit")
+
 t.done()

@@ -64,6 +64,7 @@ smtpdata_feed(struct smtpdata *d, const char *in, size_t n, char *out, size_t *o
 		switch (d->state) {
 		case S_BOL:
 			if (c == '.' && d->dotted) {
+				d->linelen = 0;   /* the transparency dot is not counted (RFC 5321 4.5.3.1.6) */
 				d->state = S_DOT;
 				continue;
 			}
