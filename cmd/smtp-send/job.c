@@ -237,8 +237,14 @@ print_results(const struct job *j)
 		for (; k < o.len; k++)
 			if ((unsigned char)o.s[k] <= ' ' || o.s[k] == 0x7f)
 				o.s[k] = '?';
-		if (str_catc(&o, ' ') < 0 || str_cats(&o, rc->enh[0] ? rc->enh : "4.0.0") < 0 ||
-		    str_catc(&o, ' ') < 0 || str_cats(&o, rc->host[0] ? rc->host : "-") < 0 ||
+		if (str_catc(&o, ' ') < 0 || str_cats(&o, rc->enh[0] ? rc->enh : "4.0.0") < 0)
+			die_nomem(EXIT_TEMP);
+		/* a temporary verdict from a 2xx/5xx reply (a 554 greeting, a
+		 * 250 to DATA, a 535 from the smarthost): the class says 4, as
+		 * RFC 3463 and a "delayed" report want; the detail stays */
+		if ((rc->status & 3) != ST_OK && (rc->status & 3) != ST_PERM && rc->enh[0] && rc->enh[0] != '4')
+			o.s[o.len - strlen(rc->enh)] = '4';
+		if (str_catc(&o, ' ') < 0 || str_cats(&o, rc->host[0] ? rc->host : "-") < 0 ||
 		    str_catc(&o, ' ') < 0)
 			die_nomem(EXIT_TEMP);
 		k = o.len;
