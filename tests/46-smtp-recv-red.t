@@ -106,4 +106,15 @@ r = session(b"EHLO x\r\nMAIL FROM:<a@b.test>\r\n" + b"RCPT TO:<u@example.test>\r
 c = smtp_codes(r.stdout)
 t.ok(c[-1] == 421 and c.count(452) == 1003, "a RCPT flood past -n still ends the session (1000 excess, then -e)", c[-5:])
 
+# a file size limit (ulimit -f, EFBIG) is a full disk, not a crash: SIGXFSZ
+# must not kill the session before its 452, nor leave a partial queue file
+before = qfiles()
+e = dict(env.env)
+e.update(BASE)
+big = MAIL + b"DATA\r\n" + (b"x" * 998 + b"\r\n") * 200 + b".\r\nQUIT\r\n"
+r = subprocess.run(["sh", "-c", 'ulimit -f 64; exec "$0"', pmtest.bin("smtp-recv")], input=big, env=e,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "file size limit while queueing: 452, session goes on")
+t.eq(qfiles(), before, "file size limit: no partial queue file left")
+
 t.done()
