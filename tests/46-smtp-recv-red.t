@@ -117,4 +117,16 @@ r = subprocess.run(["sh", "-c", 'ulimit -f 64; exec "$0"', pmtest.bin("smtp-recv
 t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "file size limit while queueing: 452, session goes on")
 t.eq(qfiles(), before, "file size limit: no partial queue file left")
 
+# a BDAT chunk outside any transaction is read and dropped; a client that
+# ends (or stalls) inside it must not crash the server
+r = session(b"EHLO x\r\nBDAT 17\r\nabc")
+t.ok(r.returncode == 0 and b"end=eof-in-data" in r.stderr, "EOF inside a BDAT chunk without MAIL: clean end", (r.returncode, r.stderr[-300:]))
+p = start(["-d", "1"])
+p.stdin.write(b"EHLO x\r\nBDAT 17\r\nabc")
+p.stdin.flush()
+out = read_until(p, b"421", 10)
+p.stdin.close()
+p.wait(10)
+t.ok(p.returncode == 0 and b"421 4.4.2" in out, "a client stalling in that chunk: 421, no crash", (p.returncode, out[-100:]))
+
 t.done()
