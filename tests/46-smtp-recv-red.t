@@ -95,4 +95,26 @@ t.eq(smtp_codes(r.stdout)[-2:], [250, 221], "998-byte line starting with a dot (
 r = session(MAIL + b"DATA\r\n.." + b"a" * 998 + b"\r\n.\r\nQUIT\r\n")
 t.eq(smtp_codes(r.stdout)[-2:], [554, 221], "999-byte line starting with a dot: still over the limit")
 
+# recipients past -n get 452 and the client sends them again later (RFC
+# 5321 4.5.3.1.10): that is no error, or a client with more recipients
+# than -n plus -e could never deliver to any of them
+r = session(b"EHLO x\r\nMAIL FROM:<a@b.test>\r\n" + b"RCPT TO:<u@example.test>\r\n" * 10 + b"DATA\r\nx\r\n.\r\nQUIT\r\n",
+            ["-n", "3", "-e", "5"])
+t.eq(smtp_codes(r.stdout), [220, 250, 250] + [250] * 3 + [452] * 7 + [354, 250, 221],
+     "recipients over -n: 452 each, not counted as errors; the accepted ones get the message")
+r = session(b"EHLO x\r\nMAIL FROM:<a@b.test>\r\n" + b"RCPT TO:<u@example.test>\r\n" * 1010, ["-n", "1", "-e", "3"])
+c = smtp_codes(r.stdout)
+t.ok(c[-1] == 421 and c.count(452) == 1003, "a RCPT flood past -n still ends the session (1000 excess, then -e)", c[-5:])
+
+# a file size limit (ulimit -f, EFBIG) is a full disk, not a crash: SIGXFSZ
+# must not kill the session before its 452, nor leave a partial queue file
+before = qfiles()
+e = dict(env.env)
+e.update(BASE)
+big = MAIL + b"DATA\r\n" + (b"x" * 998 + b"\r\n") * 200 + b".\r\nQUIT\r\n"
+r = subprocess.run(["sh", "-c", 'ulimit -f 64; exec "$0"', pmtest.bin("smtp-recv")], input=big, env=e,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "file size limit while queueing: 452, session goes on")
+t.eq(qfiles(), before, "file size limit: no partial queue file left")
+
 t.done()

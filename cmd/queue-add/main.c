@@ -107,6 +107,7 @@ main(int argc, char **argv)
 	(void)argc;
 	die_init(argv[0] ? argv[0] : "queue-add");
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);   /* a file size limit is EFBIG: exit 53, the file removed */
 	signal(SIGALRM, on_alarm);
 	alarm(TIMEOUT_S);
 	umask(027);

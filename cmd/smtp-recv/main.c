@@ -70,6 +70,7 @@ main(int argc, char **argv)
 	if (e && (scan_ulongz(e, ~0ULL >> 2, &s.o.maxsize) < 0 || s.o.maxsize == 0))
 		die_x(EXIT_TEMP, "parse", "DATABYTES", "not a positive number");
 	signal(SIGPIPE, SIG_IGN);   /* a dead queue program is an error code, not a signal */
+	signal(SIGXFSZ, SIG_IGN);   /* a file size limit is EFBIG from the queue write: 452 */
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue program for us */
 	session_init(&s);
 	s.q.pid = -1;

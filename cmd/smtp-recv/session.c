@@ -10,6 +10,8 @@
 #include "ucspitls.h"
 #include "smtp.h"
 
+enum { RCPT_OVERSHOOT = 1000 };
+
 void
 session_init(struct session *s)
 {
@@ -59,6 +61,7 @@ txn_reset(struct session *s)
 	s->bdat = 0;
 	s->mail = 0;
 	s->nrcpt = 0;
+	s->rcpt_over = 0;
 	s->env.len = 0;
 	s->dsn.len = 0;
 	s->firstrcpt.len = 0;
@@ -303,6 +306,7 @@ smtp_mail(struct session *s, const char *arg, size_t len)
 		session_exit(s, "nomem");
 	s->mail = 1;
 	s->nrcpt = 0;
+	s->rcpt_over = 0;
 	reply(s, "250 2.1.0 Ok");
 }
 
@@ -347,7 +351,13 @@ smtp_rcpt(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	if (s->nrcpt >= s->o.maxrcpt) {
-		reply_err(s, "452 4.5.3 Too many recipients");
+		/* RFC 5321 4.5.3.1.10: the client sends these again in another
+		 * transaction, so they are no error; only a flood past
+		 * RCPT_OVERSHOOT (Postfix's default) counts toward -e */
+		if (++s->rcpt_over > RCPT_OVERSHOOT)
+			reply_err(s, "452 4.5.3 Too many recipients");
+		else
+			reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
 	off = skip_prefix(arg, len, "TO:");

@@ -69,6 +69,7 @@ struct session {
 	struct smtpaddr sender;
 	struct smtp_mailparams mp;
 	unsigned nrcpt;
+	unsigned rcpt_over;          /* RCPTs refused for -n in this transaction */
 	struct str firstrcpt;
 	struct str env;              /* "F<sender>\0" "T<rcpt>\0"... */
 	struct str dsn;              /* PIPEMAIL_DSN recipient lines */
