@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "buf.h"
@@ -164,11 +165,21 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	struct stat st;
 	char *buf;
 	unsigned long long left;
+	struct stat now;
 	j->msgfd = open(path, O_RDONLY | O_CLOEXEC);
 	j->eightbit = 0;
 	if (j->msgfd < 0)
 		return -1;
-	if (fstat(j->msgfd, &st) < 0 || !S_ISREG(st.st_mode) || off > (unsigned long long)st.st_size ||
+	/* a queue file (queue-run's workers): held share-locked while it is
+	 * read, as queue-run's own delivery children do, so that a queue-run
+	 * started after ours was killed finds it busy and no writer refills
+	 * it from the pool under us; and still the file the name points to */
+	while (flock(j->msgfd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (fstat(j->msgfd, &st) < 0 || stat(path, &now) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		return -1;
+	if (!S_ISREG(st.st_mode) || off > (unsigned long long)st.st_size ||
 	    (haslen && len > (unsigned long long)st.st_size - off))
 		return -1;
 	j->msgoff = (off_t)off;
