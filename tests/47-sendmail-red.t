@@ -21,4 +21,10 @@ is "$?" 0 "CR-dot line: exit 0"
 printf 'line1\n\r.\nline3\n' | cmp -s - "$(body > "$T/b"; echo "$T/b")"; ok $? "CR-dot line: stays data, the rest kept"
 printf 'Subject: x\n\na\n\r\r.\nb\n.\nnot this\n' | $BIN/sendmail r@x.test
 printf 'a\n\r\r.\nb\n' | cmp -s - "$(body > "$T/b"; echo "$T/b")"; ok $? "CR CR dot: data; the real lone dot still ends it"
+# -bs is a plain pipe: TLS facts in the caller's environment must not make
+# smtp-recv claim TLS (Received: ESMTPS, tls= in the log) or offer AUTH
+out=$(printf 'EHLO me\r\nQUIT\r\n' | SSL_PROTOCOL=TLSv1.3 SSL_CIPHER=FAKE PATH="$BIN:$PATH" $BIN/sendmail -bs 2>"$T/bs.err")
+echo "$out" | grep -q '^250 '; ok $? "-bs: EHLO answered"
+echo "$out" | grep -q 'AUTH'; is $? 1 "-bs with SSL_PROTOCOL in the environment: no AUTH offered"
+grep -q 'tls=no' "$T/bs.err"; ok $? "-bs with SSL_PROTOCOL in the environment: the session is logged tls=no"
 done_testing

@@ -104,6 +104,8 @@ exec_smtp_recv(const char *argv0)
 	unsetenv("SSLREADFD");
 	unsetenv("SSLWRITEFD");
 	unsetenv("UCSPITLS");
+	unsetenv("SSL_PROTOCOL");   /* a pipe, not TLS: smtp-recv takes these for implicit TLS */
+	unsetenv("SSL_CIPHER");
 	unsetenv("SMTPROLE");
 	if (slash && str_copyb(&sib, argv0, (size_t)(slash - argv0 + 1)) == 0 &&
 	    str_cats(&sib, "smtp-recv") == 0 && str_0(&sib) == 0)
