@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "buf.h"
@@ -254,7 +255,7 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	struct str msg = STR_INIT, hdr = STR_INIT;
 	struct result r;
 	int eof, p[2], status, e;
-	pid_t pid;
+	pid_t pid, parent;
 	/* qmail-queue codes in the queue chain, qmail's 111 elsewhere */
 	int tread = queue ? QQ_TEMP_READ : EXIT_TEMP, tconf = queue ? QQ_TEMP_CONF : EXIT_TEMP;
 	int tmem = queue ? QQ_TEMP_NOMEM : EXIT_TEMP, tspawn = queue ? QQ_TEMP_SPAWN : EXIT_TEMP;
@@ -280,12 +281,18 @@ run_pipe(const struct opts *o, char **argv, int queue)
 		die_sys(tspawn, "create", "pipe");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the child before we learn its code */
+	parent = getpid();
 	pid = fork();
 	if (pid < 0)
 		die_sys(tspawn, "fork", argv[0]);
 	if (pid == 0) {
 		/* the child gets the message on fd 0; fd 1 (the envelope in the queue chain) is ours, passed as is */
 		signal(SIGPIPE, SIG_DFL);
+		/* if we are killed mid-message (smtp-recv's timeout), the child
+		 * would see end of input and commit a truncated message: it dies
+		 * with us instead */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(tspawn);
 		if (dup2(p[0], 0) < 0)
 			_exit(tspawn);
 		close(p[0]);
