@@ -277,7 +277,9 @@ db_update(const char *path, struct db_delta *x)
 		goto done;
 	if (str_copys(&tmp, path) < 0 || str_cats(&tmp, ".tmp") < 0 || str_0(&tmp) < 0)
 		goto done;
-	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* never through a symbolic link: a per-user database's directory may
+	 * be writable by the mail user while root trains it */
+	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
 		goto done;
 	if (db_open(&old, path) < 0)
@@ -289,7 +291,9 @@ db_update(const char *path, struct db_delta *x)
 	qsort(x->v, n, sizeof *x->v, cmp_slot);
 	if (!(ws = malloc((old.count + n + 1) * sizeof *ws)))
 		goto done;
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (unlink(tmp.s) < 0 && errno != ENOENT)   /* a leftover (or planted) one; we hold the lock */
+		goto done;
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		goto done;
 	buf_init(&b, fd, space, sizeof space);

@@ -297,14 +297,19 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	if (queue)
 		close(1);   /* the envelope belongs to the child now */
 	e = emit(p[1], &hdr, &msg, eof);
+	if (e == -2) {
+		/* killed before it sees end of input: at EOF it would take the
+		 * truncated message as whole and commit it */
+		int err = errno;
+		kill(pid, SIGKILL);
+		close(p[1]);
+		waitpid(pid, &status, 0);
+		errno = err;
+		die_sys(tread, "read", "message");
+	}
 	close(p[1]);
 	if (e == -1 && !eof)
 		drain(0);   /* the child stopped reading; its exit code tells why */
-	if (e == -2) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
-		die_sys(tread, "read", "message");
-	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die_sys(tbug, "wait for", argv[0]);
