@@ -129,4 +129,33 @@ p.stdin.close()
 p.wait(10)
 t.ok(p.returncode == 0 and b"421 4.4.2" in out, "a client stalling in that chunk: 421, no crash", (p.returncode, out[-100:]))
 
+# a client that pipelines a flood and then reads its replies a trickle at a
+# time must not hold the session past -t per reply: writes have a deadline
+# too, not only an idle timeout that every few bytes read renew
+import threading
+p = start(["-t", "2"])
+flood = b"EHLO x\r\n" + b"NOOP\r\n" * 100000 + b"QUIT\r\n"
+
+
+def feed():
+    try:
+        p.stdin.write(flood)
+        p.stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+threading.Thread(target=feed, daemon=True).start()
+t0 = time.monotonic()
+while p.poll() is None and time.monotonic() - t0 < 15:
+    if not p.stdout.read1(2048):
+        break
+    time.sleep(0.5)
+alive = p.poll() is None
+if alive:
+    p.kill()
+p.wait(10)
+err = p.stderr.read().decode(errors="replace")
+t.ok(not alive and "end=write" in err, "a reader of 4 KB/s cannot hold a flooded session past -t (2 s) per reply", err[-200:])
+
 t.done()
