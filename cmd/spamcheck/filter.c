@@ -259,7 +259,7 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	/* qmail-queue codes in the queue chain, qmail's 111 elsewhere */
 	int tread = queue ? QQ_TEMP_READ : EXIT_TEMP, tconf = queue ? QQ_TEMP_CONF : EXIT_TEMP;
 	int tmem = queue ? QQ_TEMP_NOMEM : EXIT_TEMP, tspawn = queue ? QQ_TEMP_SPAWN : EXIT_TEMP;
-	int tbug = queue ? QQ_TEMP_BUG : EXIT_TEMP;
+	int tbug = queue ? QQ_TEMP_BUG : EXIT_TEMP, twrite = queue ? QQ_TEMP_WRITE : EXIT_TEMP;
 	prepare(o, &msg, &eof, &hdr, &r, tread, tconf, tmem);
 	if (queue && r.reject) {
 		/* refuse: read what the sender still writes so it sees our exit code, not EPIPE */
@@ -304,19 +304,22 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	if (queue)
 		close(1);   /* the envelope belongs to the child now */
 	e = emit(p[1], &hdr, &msg, eof);
-	if (e == -2) {
-		/* killed before it sees end of input: at EOF it would take the
-		 * truncated message as whole and commit it */
+	if (e == -2 || (e == -1 && errno != EPIPE)) {
+		/* our read or write failed: killed before it sees end of
+		 * input, at which it would take the truncated message as whole
+		 * and commit it */
 		int err = errno;
 		kill(pid, SIGKILL);
 		close(p[1]);
 		waitpid(pid, &status, 0);
 		errno = err;
-		die_sys(tread, "read", "message");
+		if (e == -2)
+			die_sys(tread, "read", "message");
+		die_sys(twrite, "write to", argv[0]);
 	}
 	close(p[1]);
 	if (e == -1 && !eof)
-		drain(0);   /* the child stopped reading; its exit code tells why */
+		drain(0);   /* the child stopped reading (EPIPE); its exit code tells why */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die_sys(tbug, "wait for", argv[0]);
