@@ -177,7 +177,10 @@ static int
 emit(int out, const struct str *hdr, const struct str *msg, int eof)
 {
 	char space[65536];
-	if (buf_writeall(out, hdr->s, hdr->len, 0, 0) < 0 || buf_writeall(out, msg->s, msg->len, 0, 0) < 0)
+	const char *nl = msg->len >= 5 && !memcmp(msg->s, "From ", 5) ? memchr(msg->s, '\n', msg->len) : NULL;
+	size_t from = nl ? (size_t)(nl - msg->s) + 1 : 0;   /* an mbox From line stays first */
+	if (buf_writeall(out, msg->s, from, 0, 0) < 0 || buf_writeall(out, hdr->s, hdr->len, 0, 0) < 0
+	    || buf_writeall(out, msg->s + from, msg->len - from, 0, 0) < 0)
 		return -1;
 	while (!eof) {
 		ssize_t r = read(0, space, sizeof space);
