@@ -6,7 +6,8 @@
 # (the sender retries: a truncated copy plus a whole one). Likewise when
 # writing to the next program fails with anything but EPIPE (EIO, ENOSPC
 # injected): the next program's 0 for a truncated message must not become
-# spamcheck's 0 (smtp-recv would answer 250).
+# spamcheck's 0 (smtp-recv would answer 250). Training: a failed fsync
+# or rename of the new database leaves no temporary file behind.
 . "$(dirname "$0")/lib.sh"
 SC=$BIN/spamcheck
 [ -x "$SC" ] || skip_all "spamcheck not built"
@@ -74,5 +75,17 @@ for err in EIO ENOSPC; do
 		[ ! -e "$T/commits" ]
 		ok $? "-$mode: $err: the next program never committed the truncated message"
 	done
+done
+
+printf 'Subject: cheap pills\n\nbuy cheap pills now\n' > "$T/spam"
+"$SC" -d "$T/t.db" -s < "$T/spam" 2>/dev/null
+cp "$T/t.db" "$T/t.db.orig"
+for sc in fsync rename; do
+	strace -o /dev/null -e trace=$sc -e inject=$sc:error=EIO:when=1 "$SC" -d "$T/t.db" -s < "$T/spam" 2>/dev/null
+	is $? 111 "training: $sc failing with EIO is temporary (111)"
+	[ ! -e "$T/t.db.tmp" ]
+	ok $? "training: no temporary database left behind after a failed $sc"
+	cmp -s "$T/t.db" "$T/t.db.orig"
+	ok $? "training: the database is as it was"
 done
 done_testing
