@@ -27,4 +27,13 @@ out=$(printf 'EHLO me\r\nQUIT\r\n' | SSL_PROTOCOL=TLSv1.3 SSL_CIPHER=FAKE PATH="
 echo "$out" | grep -q '^250 '; ok $? "-bs: EHLO answered"
 echo "$out" | grep -q 'AUTH'; is $? 1 "-bs with SSL_PROTOCOL in the environment: no AUTH offered"
 grep -q 'tls=no' "$T/bs.err"; ok $? "-bs with SSL_PROTOCOL in the environment: the session is logged tls=no"
+
+# a queue program that refuses without reading (exit 31) while sendmail is
+# still writing a large header: its verdict counts (69), not EPIPE taken
+# for a read error (74, "unable to read the message")
+printf '#!/bin/sh\nexit 31\n' > "$T/q31"; chmod +x "$T/q31"
+{ for i in 1 2 3; do printf 'X-Big: '; head -c 60000 /dev/zero | tr '\0' a; printf '\n'; done; printf 'Subject: x\n\nbody\n'; } > "$T/bighdr"
+QMAILQUEUE="$T/q31" $BIN/sendmail r@x.test < "$T/bighdr" 2>"$T/err"
+is "$?" 69 "refusal during a 180 KB header: EX_UNAVAILABLE"
+grep -q 'unable to read' "$T/err"; is "$?" 1 "refusal during a 180 KB header: not reported as a read error"
 done_testing

@@ -353,9 +353,10 @@ main(int argc, char **argv)
 	close(m[0]);
 	close(e[0]);
 	buf_init(&out, m[1], outspace, sizeof outspace);
-	r = buf_put(&out, trace.s, trace.len) | buf_put(&out, h.out.s ? h.out.s : "", h.out.len) |
+	/* a failed write is -2, as body_copy's: the queue program's status says why */
+	r = (buf_put(&out, trace.s, trace.len) | buf_put(&out, h.out.s ? h.out.s : "", h.out.len) |
 	    buf_put(&out, top.s ? top.s : "", top.len) |
-	    buf_put(&out, "\n", 1) | buf_put(&out, h.first.s ? h.first.s : "", h.first.len);
+	    buf_put(&out, "\n", 1) | buf_put(&out, h.first.s ? h.first.s : "", h.first.len)) < 0 ? -2 : 0;
 	if (r == 0 && !h.ended)
 		r = body_copy(&in, &out, o.i);
 	if (r == -1) {
