@@ -7,14 +7,24 @@
 #include "addrlist.h"
 #include "sendmail.h"
 
+/* white space before the colon is RFC 5322's obsolete syntax (4.5), still
+ * written by scripts: "Bcc :" is a Bcc field all the same */
+static size_t
+colon_after(const char *l, size_t n, size_t i)
+{
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	return i < n && l[i] == ':' ? i : 0;
+}
+
 static int
 named(const char *l, size_t n, const char *name)
 {
 	size_t k = strlen(name);
-	return n > k && strncasecmp(l, name, k) == 0 && l[k] == ':';
+	return n > k && strncasecmp(l, name, k) == 0 && colon_after(l, n, k) > 0;
 }
 
-/* length of the field name if l starts a header field, else 0 */
+/* index of the colon if l starts a header field, else 0 */
 static size_t
 fieldname(const char *l, size_t n)
 {
@@ -23,7 +33,9 @@ fieldname(const char *l, size_t n)
 		unsigned char c = (unsigned char)l[i];
 		if (c == ':')
 			return i;
-		if (c <= ' ' || c >= 0x7f)
+		if (c == ' ' || c == '\t')
+			return i ? colon_after(l, n, i) : 0;
+		if (c < ' ' || c >= 0x7f)
 			return 0;
 	}
 	return 0;
