@@ -45,4 +45,9 @@ is "$?" 0 "'Bcc :': exit 0"
 grep -q 'hidden@x.test' "$T/q/msg"; is "$?" 1 "'Bcc :': the hidden address is nowhere in the message"
 tr '\0' '|' < "$T/q/env" | grep -q '|Thidden@x.test|'; ok $? "'Bcc :': with -t its address is a recipient"
 sed -n '/^$/q;p' "$T/q/msg" | grep -q '^Subject: s$'; ok $? "'Bcc :': the header section goes on after it"
+
+# Resent-Bcc (RFC 5322 3.6.6) hides its addresses as Bcc does
+printf 'To: a@b.test\nResent-Bcc: rhidden@x.test\nSubject: s\n\nbody\n' | $BIN/sendmail -t -f s@x.test
+grep -q 'rhidden@x.test' "$T/q/msg"; is "$?" 1 "Resent-Bcc: removed from the message"
+tr '\0' '|' < "$T/q/env" | grep -q '|Trhidden@x.test|'; ok $? "Resent-Bcc: with -t its address is a recipient"
 done_testing

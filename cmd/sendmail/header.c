@@ -56,7 +56,7 @@ flush_field(struct headers *h, struct str *val)
 	return 0;
 }
 
-/* Bcc is never written (with or without -t); with -t, To, Cc and Bcc
+/* Bcc and Resent-Bcc are never written (with or without -t); with -t, To, Cc and Bcc
  * supply recipients. */
 int
 headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
@@ -94,7 +94,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 		} else if ((n = fieldname(line.s, line.len)) > 0) {
 			if (flush_field(h, &val) < 0)
 				goto nomem;
-			drop = named(line.s, line.len, "bcc");
+			drop = named(line.s, line.len, "bcc") || named(line.s, line.len, "resent-bcc");
 			parse = tflag && (drop || named(line.s, line.len, "to") || named(line.s, line.len, "cc"));
 			h->has_from |= named(line.s, line.len, "from");
 			h->has_date |= named(line.s, line.len, "date");
