@@ -36,4 +36,18 @@ printf '#!/bin/sh\nexit 31\n' > "$T/q31"; chmod +x "$T/q31"
 QMAILQUEUE="$T/q31" $BIN/sendmail r@x.test < "$T/bighdr" 2>"$T/err"
 is "$?" 69 "refusal during a 180 KB header: EX_UNAVAILABLE"
 grep -q 'unable to read' "$T/err"; is "$?" 1 "refusal during a 180 KB header: not reported as a read error"
+
+# obsolete header syntax (RFC 5322 4.5): white space before the colon.
+# "Bcc :" must stay a header, dropped, not become body text that shows
+# the hidden address to every recipient
+printf 'To: a@b.test\nBcc : hidden@x.test\nSubject: s\n\nbody\n' | $BIN/sendmail -t -f s@x.test
+is "$?" 0 "'Bcc :': exit 0"
+grep -q 'hidden@x.test' "$T/q/msg"; is "$?" 1 "'Bcc :': the hidden address is nowhere in the message"
+tr '\0' '|' < "$T/q/env" | grep -q '|Thidden@x.test|'; ok $? "'Bcc :': with -t its address is a recipient"
+sed -n '/^$/q;p' "$T/q/msg" | grep -q '^Subject: s$'; ok $? "'Bcc :': the header section goes on after it"
+
+# Resent-Bcc (RFC 5322 3.6.6) hides its addresses as Bcc does
+printf 'To: a@b.test\nResent-Bcc: rhidden@x.test\nSubject: s\n\nbody\n' | $BIN/sendmail -t -f s@x.test
+grep -q 'rhidden@x.test' "$T/q/msg"; is "$?" 1 "Resent-Bcc: removed from the message"
+tr '\0' '|' < "$T/q/env" | grep -q '|Trhidden@x.test|'; ok $? "Resent-Bcc: with -t its address is a recipient"
 done_testing
