@@ -10,7 +10,7 @@
 /* BOUNDARY_LONG: RFC 2046 allows 70 characters, but mail readers take
  * longer ones, so spam can use them; accepted up to what one 998-byte
  * line holds as "--boundary--". */
-enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, BOUNDARY_LONG = 994 };
+enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, BOUNDARY_LONG = 994, PARAM_PASSES = 32 };
 
 static int
 lc(int c)
@@ -621,9 +621,20 @@ mime_param(const char *v, size_t len, const char *attr, struct str *out)
 	size_t i = 0, alen = strlen(attr), ns = 0, ne = 0;
 	struct str val = STR_INIT;
 	int found = 0, ext_found = 0, r;
-	unsigned next_seg = 0;
+	unsigned next_seg = 0, before = 0, pass = 0;
 	out->len = 0;
-	while ((r = next_param(v, len, &i, &ns, &ne, &val)) == 1) {
+	for (;;) {
+		r = next_param(v, len, &i, &ns, &ne, &val);
+		if (r == 0 && next_seg != before && next_seg < 1000000 && ++pass < PARAM_PASSES) {
+			/* RFC 2231 segments may stand in any order (parameters
+			 * are unordered): another pass, while the last one found
+			 * the next number, a bounded number of times */
+			before = next_seg;
+			i = 0;
+			continue;
+		}
+		if (r != 1)
+			break;
 		if (ne - ns == alen && !casecmpn(v + ns, alen, attr)) {
 			if (!found && !ext_found) {
 				if (str_copyb(out, val.s, val.len) < 0)

@@ -293,6 +293,37 @@ test_long_boundary(void)
 	str_free(&b);
 }
 
+/* RFC 2231 continuations in another order than their numbers: MIME
+ * parameters are unordered (RFC 2231 section 3 expects reordering), and
+ * mail readers join them by number; a boundary split that way made the
+ * multipart a leaf, its encoded parts never decoded. */
+static void
+test_params_unordered(void)
+{
+	struct str s = STR_INIT;
+	struct seen w;
+	const char *v = "multipart/mixed; boundary*2=\"ef\"; boundary*0=\"ab\"; boundary*1=\"cd\"";
+	const char *m = "Content-Type: multipart/mixed; boundary*1=\"-x\"; boundary*0=\"b\"\n\n--b-x\n"
+	    "Content-Transfer-Encoding: base64\n\nY2hlYXAgcGlsbHM=\n--b-x--\n";
+	int r;
+	is_int(mime_param(v, strlen(v), "boundary", &s), 1, "continuations out of order: found");
+	str_0(&s);
+	is_str(s.s, "abcdef", "joined by their numbers");
+	v = "text/plain; name*0*=utf-8''%41; name*2=c; name*1*=%42";
+	mime_param(v, strlen(v), "name", &s);
+	str_0(&s);
+	is_str(s.s, "ABc", "extended segments decoded wherever they stand");
+	v = "text/plain; name*0=a; name*2=c";
+	mime_param(v, strlen(v), "name", &s);
+	str_0(&s);
+	is_str(s.s, "a", "a missing segment ends the value");
+	r = walk(m, strlen(m), &w);
+	str_0(&w.text);
+	ok(r == 0 && w.leaves == 1 && !strcmp(w.text.s, "cheap pills|"), "a multipart with such a boundary splits, its part decoded");
+	str_free(&w.text);
+	str_free(&s);
+}
+
 int
 main(void)
 {
@@ -303,5 +334,6 @@ main(void)
 	test_walk();
 	test_hostile();
 	test_long_boundary();
+	test_params_unordered();
 	return done();
 }
