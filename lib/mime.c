@@ -7,7 +7,10 @@
 #include "base64.h"
 #include "mime.h"
 
-enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096 };
+/* BOUNDARY_LONG: RFC 2046 allows 70 characters, but mail readers take
+ * longer ones, so spam can use them; accepted up to what one 998-byte
+ * line holds as "--boundary--". */
+enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, BOUNDARY_LONG = 994 };
 
 static int
 lc(int c)
@@ -752,7 +755,7 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 	struct mime_part part;
 	struct mime_field f;
 	struct str bnd = STR_INIT;
-	char delim[MIME_BOUNDARY_MAX + 3];
+	char delim[BOUNDARY_LONG + 3];
 	size_t hl, bo, dlen = 0, first_at = 0, first_after = 0;
 	int close = 0;
 	if (w->flags & MIME_E_STOPPED)
@@ -785,7 +788,7 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 		}
 		if (!strcmp(part.type, "multipart")) {
 			int r = mime_param(f.value, f.valuelen, "boundary", &bnd);
-			if (r == 1 && bnd.len >= 1 && bnd.len <= MIME_BOUNDARY_MAX && !memchr(bnd.s, '\n', bnd.len)) {
+			if (r == 1 && bnd.len >= 1 && bnd.len <= BOUNDARY_LONG && !memchr(bnd.s, '\n', bnd.len)) {
 				delim[0] = delim[1] = '-';
 				memcpy(delim + 2, bnd.s, bnd.len);
 				dlen = bnd.len + 2;

@@ -117,4 +117,45 @@ r = subprocess.run(["sh", "-c", 'ulimit -f 64; exec "$0"', pmtest.bin("smtp-recv
 t.eq(smtp_codes(r.stdout)[-2:], [452, 221], "file size limit while queueing: 452, session goes on")
 t.eq(qfiles(), before, "file size limit: no partial queue file left")
 
+# a BDAT chunk outside any transaction is read and dropped; a client that
+# ends (or stalls) inside it must not crash the server
+r = session(b"EHLO x\r\nBDAT 17\r\nabc")
+t.ok(r.returncode == 0 and b"end=eof-in-data" in r.stderr, "EOF inside a BDAT chunk without MAIL: clean end", (r.returncode, r.stderr[-300:]))
+p = start(["-d", "1"])
+p.stdin.write(b"EHLO x\r\nBDAT 17\r\nabc")
+p.stdin.flush()
+out = read_until(p, b"421", 10)
+p.stdin.close()
+p.wait(10)
+t.ok(p.returncode == 0 and b"421 4.4.2" in out, "a client stalling in that chunk: 421, no crash", (p.returncode, out[-100:]))
+
+# a client that pipelines a flood and then reads its replies a trickle at a
+# time must not hold the session past -t per reply: writes have a deadline
+# too, not only an idle timeout that every few bytes read renew
+import threading
+p = start(["-t", "2"])
+flood = b"EHLO x\r\n" + b"NOOP\r\n" * 100000 + b"QUIT\r\n"
+
+
+def feed():
+    try:
+        p.stdin.write(flood)
+        p.stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+threading.Thread(target=feed, daemon=True).start()
+t0 = time.monotonic()
+while p.poll() is None and time.monotonic() - t0 < 15:
+    if not p.stdout.read1(2048):
+        break
+    time.sleep(0.5)
+alive = p.poll() is None
+if alive:
+    p.kill()
+p.wait(10)
+err = p.stderr.read().decode(errors="replace")
+t.ok(not alive and "end=write" in err, "a reader of 4 KB/s cannot hold a flooded session past -t (2 s) per reply", err[-200:])
+
 t.done()

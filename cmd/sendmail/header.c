@@ -7,14 +7,24 @@
 #include "addrlist.h"
 #include "sendmail.h"
 
+/* white space before the colon is RFC 5322's obsolete syntax (4.5), still
+ * written by scripts: "Bcc :" is a Bcc field all the same */
+static size_t
+colon_after(const char *l, size_t n, size_t i)
+{
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	return i < n && l[i] == ':' ? i : 0;
+}
+
 static int
 named(const char *l, size_t n, const char *name)
 {
 	size_t k = strlen(name);
-	return n > k && strncasecmp(l, name, k) == 0 && l[k] == ':';
+	return n > k && strncasecmp(l, name, k) == 0 && colon_after(l, n, k) > 0;
 }
 
-/* length of the field name if l starts a header field, else 0 */
+/* index of the colon if l starts a header field, else 0 */
 static size_t
 fieldname(const char *l, size_t n)
 {
@@ -23,7 +33,9 @@ fieldname(const char *l, size_t n)
 		unsigned char c = (unsigned char)l[i];
 		if (c == ':')
 			return i;
-		if (c <= ' ' || c >= 0x7f)
+		if (c == ' ' || c == '\t')
+			return i ? colon_after(l, n, i) : 0;
+		if (c < ' ' || c >= 0x7f)
 			return 0;
 	}
 	return 0;
@@ -44,7 +56,7 @@ flush_field(struct headers *h, struct str *val)
 	return 0;
 }
 
-/* Bcc is never written (with or without -t); with -t, To, Cc and Bcc
+/* Bcc and Resent-Bcc are never written (with or without -t); with -t, To, Cc and Bcc
  * supply recipients. */
 int
 headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
@@ -82,7 +94,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 		} else if ((n = fieldname(line.s, line.len)) > 0) {
 			if (flush_field(h, &val) < 0)
 				goto nomem;
-			drop = named(line.s, line.len, "bcc");
+			drop = named(line.s, line.len, "bcc") || named(line.s, line.len, "resent-bcc");
 			parse = tflag && (drop || named(line.s, line.len, "to") || named(line.s, line.len, "cc"));
 			h->has_from |= named(line.s, line.len, "from");
 			h->has_date |= named(line.s, line.len, "date");

@@ -104,6 +104,8 @@ exec_smtp_recv(const char *argv0)
 	unsetenv("SSLREADFD");
 	unsetenv("SSLWRITEFD");
 	unsetenv("UCSPITLS");
+	unsetenv("SSL_PROTOCOL");   /* a pipe, not TLS: smtp-recv takes these for implicit TLS */
+	unsetenv("SSL_CIPHER");
 	unsetenv("SMTPROLE");
 	if (slash && str_copyb(&sib, argv0, (size_t)(slash - argv0 + 1)) == 0 &&
 	    str_cats(&sib, "smtp-recv") == 0 && str_0(&sib) == 0)
@@ -351,9 +353,10 @@ main(int argc, char **argv)
 	close(m[0]);
 	close(e[0]);
 	buf_init(&out, m[1], outspace, sizeof outspace);
-	r = buf_put(&out, trace.s, trace.len) | buf_put(&out, h.out.s ? h.out.s : "", h.out.len) |
+	/* a failed write is -2, as body_copy's: the queue program's status says why */
+	r = (buf_put(&out, trace.s, trace.len) | buf_put(&out, h.out.s ? h.out.s : "", h.out.len) |
 	    buf_put(&out, top.s ? top.s : "", top.len) |
-	    buf_put(&out, "\n", 1) | buf_put(&out, h.first.s ? h.first.s : "", h.first.len);
+	    buf_put(&out, "\n", 1) | buf_put(&out, h.first.s ? h.first.s : "", h.first.len)) < 0 ? -2 : 0;
 	if (r == 0 && !h.ended)
 		r = body_copy(&in, &out, o.i);
 	if (r == -1) {

@@ -81,6 +81,7 @@ cmd_getline(struct session *s, size_t max)
 	default:
 		session_exit(s, r == BUF_EOF ? "eof" : "eof-in-line");
 	}
+	reply_deadline(s);   /* for replies written directly (EHLO, greeting) */
 	if (memchr(s->line.s, '\r', s->line.len) || memchr(s->line.s, 0, s->line.len)) {
 		reply_err(s, "500 5.5.2 Bare CR or NUL in command refused");
 		return 0;

@@ -121,7 +121,8 @@ msg_lost(struct session *s, int timedout)
 {
 	qprog_abort(&s->q);
 	s->bdat = 0;
-	log_message(s, "aborted", timedout ? "timeout" : "eof");
+	if (s->mail)   /* a chunk outside any transaction is no message (and has no envelope) */
+		log_message(s, "aborted", timedout ? "timeout" : "eof");
 	if (timedout)
 		reply(s, "421 4.4.2 Timeout, closing connection");
 	session_exit(s, timedout ? "timeout" : "eof-in-data");

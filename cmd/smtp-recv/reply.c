@@ -5,9 +5,18 @@
 #include "log.h"
 #include "smtp.h"
 
+/* A reply that cannot be written within -t is a client too slow to read:
+ * the idle timeout alone is renewed by every few bytes it takes. */
+void
+reply_deadline(struct session *s)
+{
+	buf_deadline(&s->out, s->o.cmd_timeout * 1000);
+}
+
 void
 reply(struct session *s, const char *text)
 {
+	reply_deadline(s);
 	if (buf_puts(&s->out, text) < 0 || buf_put(&s->out, "\r\n", 2) < 0)
 		session_exit(s, "write");
 }
@@ -25,6 +34,7 @@ reply_err(struct session *s, const char *text)
 void
 reply_flush(struct session *s)
 {
+	reply_deadline(s);
 	if (buf_flush(&s->out) < 0)
 		session_exit(s, "write");
 }
@@ -34,6 +44,7 @@ session_exit(struct session *s, const char *why)
 {
 	struct logline l;
 	qprog_abort(&s->q);   /* a message in progress, DATA's too (a no-op when none) */
+	reply_deadline(s);
 	(void)buf_flush(&s->out);
 	log_begin(&l, "session");
 	log_kv(&l, "ip", s->remoteip);

@@ -87,6 +87,7 @@ struct session {
 void reply(struct session *, const char *text);            /* one whole line, "CODE X.Y.Z text" */
 void reply_err(struct session *, const char *text);        /* counts toward the error cap */
 void reply_flush(struct session *);
+void reply_deadline(struct session *);                     /* -t from now for writes not through reply() */
 _Noreturn void session_exit(struct session *, const char *why);
 
 /* cmd.c */

@@ -270,14 +270,16 @@ db_update(const char *path, struct db_delta *x)
 	size_t i, j = 0, n = 0;
 	uint64_t count = 0;
 	float *ws = NULL;
-	int lfd = -1, fd = -1, dfd, rc = -1, e;
+	int lfd = -1, fd = -1, dfd, rc = -1, e, made = 0;
 	const char *slash;
 	memset(&old, 0, sizeof old);
 	if (str_copys(&lock, path) < 0 || str_cats(&lock, ".lock") < 0 || str_0(&lock) < 0)
 		goto done;
 	if (str_copys(&tmp, path) < 0 || str_cats(&tmp, ".tmp") < 0 || str_0(&tmp) < 0)
 		goto done;
-	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* never through a symbolic link: a per-user database's directory may
+	 * be writable by the mail user while root trains it */
+	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
 		goto done;
 	if (db_open(&old, path) < 0)
@@ -289,9 +291,12 @@ db_update(const char *path, struct db_delta *x)
 	qsort(x->v, n, sizeof *x->v, cmp_slot);
 	if (!(ws = malloc((old.count + n + 1) * sizeof *ws)))
 		goto done;
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (unlink(tmp.s) < 0 && errno != ENOENT)   /* a leftover (or planted) one; we hold the lock */
+		goto done;
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		goto done;
+	made = 1;
 	buf_init(&b, fd, space, sizeof space);
 	memset(&h, 0, sizeof h);
 	if (buf_put(&b, (const char *)&h, sizeof h) < 0)
@@ -328,11 +333,12 @@ db_update(const char *path, struct db_delta *x)
 	h.nham = (uint64_t)((int64_t)old.nham + x->nham < 0 ? 0 : (int64_t)old.nham + x->nham);
 	if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
 		goto done;
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
+	if (fsync(fd) < 0)
 		goto done;
-	}
+	e = close(fd);
 	fd = -1;
+	if (e < 0)
+		goto done;
 	if (rename(tmp.s, path) < 0)
 		goto done;
 	slash = strrchr(path, '/');
@@ -349,10 +355,10 @@ db_update(const char *path, struct db_delta *x)
 	delta_free(x);
 done:
 	e = errno;
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		unlink(tmp.s);
-	}
+	if (rc < 0 && made)
+		unlink(tmp.s);   /* a failed fsync, close or rename leaves none behind either */
 	db_close(&old);
 	free(ws);
 	if (lfd >= 0)

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "buf.h"
@@ -176,7 +177,10 @@ static int
 emit(int out, const struct str *hdr, const struct str *msg, int eof)
 {
 	char space[65536];
-	if (buf_writeall(out, hdr->s, hdr->len, 0, 0) < 0 || buf_writeall(out, msg->s, msg->len, 0, 0) < 0)
+	const char *nl = msg->len >= 5 && !memcmp(msg->s, "From ", 5) ? memchr(msg->s, '\n', msg->len) : NULL;
+	size_t from = nl ? (size_t)(nl - msg->s) + 1 : 0;   /* an mbox From line stays first */
+	if (buf_writeall(out, msg->s, from, 0, 0) < 0 || buf_writeall(out, hdr->s, hdr->len, 0, 0) < 0
+	    || buf_writeall(out, msg->s + from, msg->len - from, 0, 0) < 0)
 		return -1;
 	while (!eof) {
 		ssize_t r = read(0, space, sizeof space);
@@ -254,11 +258,11 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	struct str msg = STR_INIT, hdr = STR_INIT;
 	struct result r;
 	int eof, p[2], status, e;
-	pid_t pid;
+	pid_t pid, parent;
 	/* qmail-queue codes in the queue chain, qmail's 111 elsewhere */
 	int tread = queue ? QQ_TEMP_READ : EXIT_TEMP, tconf = queue ? QQ_TEMP_CONF : EXIT_TEMP;
 	int tmem = queue ? QQ_TEMP_NOMEM : EXIT_TEMP, tspawn = queue ? QQ_TEMP_SPAWN : EXIT_TEMP;
-	int tbug = queue ? QQ_TEMP_BUG : EXIT_TEMP;
+	int tbug = queue ? QQ_TEMP_BUG : EXIT_TEMP, twrite = queue ? QQ_TEMP_WRITE : EXIT_TEMP;
 	prepare(o, &msg, &eof, &hdr, &r, tread, tconf, tmem);
 	if (queue && r.reject) {
 		/* refuse: read what the sender still writes so it sees our exit code, not EPIPE */
@@ -280,12 +284,18 @@ run_pipe(const struct opts *o, char **argv, int queue)
 		die_sys(tspawn, "create", "pipe");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the child before we learn its code */
+	parent = getpid();
 	pid = fork();
 	if (pid < 0)
 		die_sys(tspawn, "fork", argv[0]);
 	if (pid == 0) {
 		/* the child gets the message on fd 0; fd 1 (the envelope in the queue chain) is ours, passed as is */
 		signal(SIGPIPE, SIG_DFL);
+		/* if we are killed mid-message (smtp-recv's timeout), the child
+		 * would see end of input and commit a truncated message: it dies
+		 * with us instead */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(tspawn);
 		if (dup2(p[0], 0) < 0)
 			_exit(tspawn);
 		close(p[0]);
@@ -297,14 +307,22 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	if (queue)
 		close(1);   /* the envelope belongs to the child now */
 	e = emit(p[1], &hdr, &msg, eof);
+	if (e == -2 || (e == -1 && errno != EPIPE)) {
+		/* our read or write failed: killed before it sees end of
+		 * input, at which it would take the truncated message as whole
+		 * and commit it */
+		int err = errno;
+		kill(pid, SIGKILL);
+		close(p[1]);
+		waitpid(pid, &status, 0);
+		errno = err;
+		if (e == -2)
+			die_sys(tread, "read", "message");
+		die_sys(twrite, "write to", argv[0]);
+	}
 	close(p[1]);
 	if (e == -1 && !eof)
-		drain(0);   /* the child stopped reading; its exit code tells why */
-	if (e == -2) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
-		die_sys(tread, "read", "message");
-	}
+		drain(0);   /* the child stopped reading (EPIPE); its exit code tells why */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die_sys(tbug, "wait for", argv[0]);
