@@ -521,7 +521,9 @@ maildir_quota_get(const char *maildir, const char *spec, struct maildir_quota *q
 	}
 	if (size_path(&path, maildir) < 0)
 		return -1;
-	fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: the Maildir is the user's, and a FIFO put there would
+	 * block this open (and the delivery) for good */
+	fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	str_free(&path);
 	if (fd < 0) {
 		if (errno != ENOENT)
@@ -533,7 +535,8 @@ maildir_quota_get(const char *maildir, const char *spec, struct maildir_quota *q
 	}
 	if (fstat(fd, &st) < 0 || !(data = malloc(QUOTA_READ_MAX)))
 		goto fail;
-	while (len < QUOTA_READ_MAX && (r = read(fd, data + len, QUOTA_READ_MAX - len)) != 0) {
+	/* anything but a plain file reads as empty: corrupt, so rebuilt */
+	while (S_ISREG(st.st_mode) && len < QUOTA_READ_MAX && (r = read(fd, data + len, QUOTA_READ_MAX - len)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -607,7 +610,7 @@ maildir_quota_add(const char *maildir, long long bytes, long long count)
 	int fd, e, r = -1;
 	if (size_path(&path, maildir) < 0)
 		return -1;
-	fd = open(path.s, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path.s, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
 		str_free(&path);

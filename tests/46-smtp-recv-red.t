@@ -158,4 +158,12 @@ p.wait(10)
 err = p.stderr.read().decode(errors="replace")
 t.ok(not alive and "end=write" in err, "a reader of 4 KB/s cannot hold a flooded session past -t (2 s) per reply", err[-200:])
 
+# the message log line names the queue id (issue 3), so that an admin can
+# follow a message from smtp-recv into queue-run's log
+before = set(qfiles())
+r = session(MAIL + b"DATA\r\nSubject: id\r\n\r\nx\r\n.\r\nQUIT\r\n")
+new = sorted(set(qfiles()) - before)
+line = [l for l in r.stderr.decode(errors="replace").splitlines() if "event=message" in l]
+t.ok(len(new) == 1 and line and (" id=%s " % new[0]) in line[0] + " ", "message log line carries the queue id", (new, line))
+
 t.done()

@@ -63,6 +63,7 @@ t.ok(wait_for(lambda: "<e@remote.test> attempts 1" in ql().stdout.decode()), "ne
 t.eq(ql("bounce", e_id).returncode, 0, "bounce now")
 t.ok(wait_for(lambda: len(maildir_files(snd)) == n + 1), "report sent")
 t.ok(wait_for(lambda: e_id not in queue_files(env)), "bounced message left the queue")
+t.eq(ql("delete", "123.456.789").returncode, 100, "unknown id -> 100 (queue-run running)")
 t.eq(ql("delete", ids[0]).returncode, 0, "delete (queue-run running)")
 t.ok(wait_for(lambda: not queue_files(env)), "queue empty")
 t.eq(len(maildir_files(snd)), n + 1, "delete sends no report")

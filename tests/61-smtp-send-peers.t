@@ -272,6 +272,17 @@ t.ok(rc == 111 and out.count("temp x@example.org") == 2, "batch: MAIL refused tw
 t.ok(any(c == b"RSET" for c in p.sessions[0]["cmds"]), "batch: RSET after a refused transaction")
 p.close()
 
+# a queue directory may have a ':' in its name: OFFSET:LENGTH are the last two fields
+os.mkdir(env.path("spool:1"))
+with open(env.path("spool:1", "m3"), "wb") as f:
+    f.write(b"HEADERSTUFF" + b"Subject: three\n\nthird\n" + b"TRAILER")
+p = peer()
+rc, out, err = batch(["%s:11:22 example.org a@b.test x@example.org\n" % env.path("spool:1", "m3"),
+                      "%s example.org a@b.test x@example.org\n" % env.path("spool:1", "m3")])
+t.eq((rc, out.count("ok x@example.org")), (0, 2), "batch: a FILE with ':' in its path, with and without OFFSET:LENGTH")
+t.eq(p.sessions[0]["data"][:1] if p.sessions else None, [b"Subject: three\r\n\r\nthird\r\n"], "batch: its OFFSET:LENGTH honoured")
+p.close()
+
 rc, out, err = batch(["/nonexistent example.org a@b.test x@example.org\n", "short line\n"])
 t.eq(out, "temp x@example.org 4.3.0 - unable to read the message file\n.\n.\n", "batch: unreadable file, bad line")
 

@@ -211,6 +211,21 @@ offline(char act, const char *id)
 	return 0;
 }
 
+/* mess/ID exists: queue-run is told only about messages there are */
+static int
+queued(const char *id)
+{
+	struct str p = STR_INIT;
+	int r;
+	if (queue_path(&p, "mess", id) < 0)
+		die_nomem(EXIT_TEMP);
+	r = access(p.s, F_OK);
+	if (r < 0 && errno != ENOENT)
+		die_sys(EXIT_TEMP, "look up", p.s);
+	str_free(&p);
+	return r == 0;
+}
+
 static int
 act(char a, int argc, char **argv)
 {
@@ -230,7 +245,10 @@ act(char a, int argc, char **argv)
 			bad = 1;
 			continue;
 		}
-		if (fd >= 0) {
+		if (fd >= 0 && *id != '*' && !queued(id)) {
+			warn_x("find", id, "no such message in the queue");
+			bad = 1;
+		} else if (fd >= 0) {
 			str_trunc(&line, 0);
 			if (str_catc(&line, a) < 0 || str_catc(&line, ' ') < 0 || str_cats(&line, id) < 0 ||
 			    str_catc(&line, '\n') < 0)

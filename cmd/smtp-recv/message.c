@@ -6,6 +6,7 @@
 #include <strings.h>
 #include "exitcode.h"
 #include "log.h"
+#include "qwrite.h"
 #include "scan.h"
 #include "smtp.h"
 
@@ -45,7 +46,7 @@ msg_begin(struct session *s)
 }
 
 static void
-log_message(struct session *s, const char *result, const char *code)
+log_message(struct session *s, const char *result, const char *code, const char *id)
 {
 	struct logline l;
 	const char *p = s->env.s, *end = s->env.s + s->env.len;
@@ -65,6 +66,7 @@ log_message(struct session *s, const char *result, const char *code)
 	}
 	log_kvu(&l, "size", s->data.size);
 	log_kv(&l, "result", result);
+	log_kv(&l, "id", id);   /* NULL (not logged) but for a message queued in-process */
 	log_kv(&l, "code", code);
 	log_end(&l);
 }
@@ -74,8 +76,8 @@ log_message(struct session *s, const char *result, const char *code)
 static void
 msg_end(struct session *s)
 {
-	const char *text, *result = "perm";
-	int code;
+	const char *text, *result = "perm", *id = NULL;
+	int code, inproc = s->q.inproc;
 	if (s->data.errors) {
 		qprog_abort(&s->q);
 		if (s->data.errors & SMTPDATA_TOOBIG)
@@ -91,6 +93,7 @@ msg_end(struct session *s)
 		if (code == QQ_OK) {
 			text = "250 2.0.0 Ok: queued";
 			result = "queued";
+			id = inproc ? s->q.w->id : NULL;   /* a queue program does not tell it */
 			s->msgs++;
 		} else if (code == QQ_PERM_REFUSED) {
 			/* a content filter (spamcheck -q) said no */
@@ -107,7 +110,7 @@ msg_end(struct session *s)
 	}
 	s->q.pid = -1;
 	s->bdat = 0;
-	log_message(s, result, text);
+	log_message(s, result, text, id);
 	if (text[0] == '2')
 		reply(s, text);
 	else
@@ -122,7 +125,7 @@ msg_lost(struct session *s, int timedout)
 	qprog_abort(&s->q);
 	s->bdat = 0;
 	if (s->mail)   /* a chunk outside any transaction is no message (and has no envelope) */
-		log_message(s, "aborted", timedout ? "timeout" : "eof");
+		log_message(s, "aborted", timedout ? "timeout" : "eof", NULL);
 	if (timedout)
 		reply(s, "421 4.4.2 Timeout, closing connection");
 	session_exit(s, timedout ? "timeout" : "eof-in-data");

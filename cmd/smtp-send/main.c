@@ -58,7 +58,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	buf_init(&in, 0, inspace, sizeof inspace);
 	while ((g = buf_getline(&in, &line, BATCH_LINE_MAX, '\n')) == BUF_LINE || g == BUF_PARTIAL) {
 		size_t nf = 0, k;
-		char *q = line.s, *colon;
+		char *q = line.s, *colon, *c2;
 		unsigned long long off = 0, len = 0;
 		int haslen = 0, r;
 		if (line.len >= 4 && memcmp(line.s, "DSN\t", 4) == 0) {
@@ -84,14 +84,17 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 				die_sys(EXIT_TEMP, "write", "stdout");
 			continue;
 		}
-		colon = strchr(f[0], ':');
-		if (colon) {
-			char *c2 = strchr(colon + 1, ':');
-			*colon = 0;
-			if (!c2 || scan_ulong(colon + 1, (size_t)(c2 - colon - 1), ~0ULL >> 1, &off) < 0 ||
-			    scan_ulongz(c2 + 1, ~0ULL >> 1, &len) < 0)
-				off = len = 0, f[0] = "";
-			haslen = 1;
+		/* OFFSET:LENGTH are the last two fields: the path (a queue
+		 * directory's name) may hold a ':' itself */
+		if ((c2 = strrchr(f[0], ':'))) {
+			*c2 = 0;
+			colon = strrchr(f[0], ':');
+			*c2 = ':';
+			if (colon && scan_ulong(colon + 1, (size_t)(c2 - colon - 1), ~0ULL >> 1, &off) == 0 &&
+			    scan_ulongz(c2 + 1, ~0ULL >> 1, &len) == 0) {
+				*colon = 0;
+				haslen = 1;
+			}
 		}
 		j->domain = f[1];
 		j->sender = strcmp(f[2], "<>") == 0 ? "" : f[2];

@@ -241,6 +241,20 @@ test_quota(const char *md)
 	ok(maildir_quota_get(md, "2C", &q) == 0 && q.max_count == 2 && q.count == 2 && maildir_quota_over(&q, 0, 1),
 	    "empty file with spec: recounted, full");
 	is_int(count(md, "tmp"), 0, "recounts leave nothing in tmp/");
+	/* the Maildir is the user's: a FIFO as maildirsize must not block
+	 * the delivery (a shared delivery worker) for good; SIGALRM ends
+	 * this test if it does */
+	unlink(p);
+	if (mkfifo(p, 0600) == 0) {
+		struct stat st;
+		alarm(10);
+		ok(maildir_quota_get(md, NULL, &q) == 0 && !q.active, "FIFO as maildirsize, no spec: no quota, no hang");
+		ok(maildir_quota_add(md, 5, 1) < 0, "FIFO as maildirsize: add fails, no hang");
+		ok(maildir_quota_get(md, "1000S", &q) == 0 && q.bytes == 7 && q.count == 2, "FIFO with spec: recounted");
+		ok(stat(p, &st) == 0 && S_ISREG(st.st_mode), "and replaced by a plain maildirsize");
+		alarm(0);
+	} else
+		skip(4, "no FIFO here");
 	unlink(p);
 }
 
