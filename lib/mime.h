@@ -16,7 +16,7 @@ enum {
 	MIME_DEPTH_MAX = 32,          /* default nesting bound */
 	MIME_PARTS_MAX = 256,         /* default entity bound */
 	MIME_TYPE_MAX = 64,           /* type, subtype, charset buffers */
-	MIME_BOUNDARY_MAX = 70        /* RFC 2046 */
+	MIME_BOUNDARY_MAX = 70        /* RFC 2046's limit; mime_walk takes longer ones, as mail readers do */
 };
 
 struct mime_field {
