@@ -128,6 +128,8 @@ dns_mx(const char *domain, struct dns_mx *mx, size_t max, size_t *n)
 	ns_msg msg;
 	ns_rr rr;
 	int r, i, count, nullmx = 0;
+	size_t k;
+	unsigned int pref;
 
 	*n = 0;
 	ans = malloc(DNS_ANSWER_MAX);
@@ -156,11 +158,26 @@ dns_mx(const char *domain, struct dns_mx *mx, size_t max, size_t *n)
 			nullmx = 1;
 			continue;
 		}
-		if (*n >= max || strlen(name) > DNS_NAME_MAX)
+		if (strlen(name) > DNS_NAME_MAX)
 			continue;
-		mx[*n].pref = ns_get16(rd);
-		memcpy(mx[*n].host, name, strlen(name) + 1);
-		(*n)++;
+		pref = ns_get16(rd);
+		k = *n;
+		if (*n >= max) {
+			/* full: a more preferred host takes the least preferred
+			 * one's place, whatever order the answer came in */
+			size_t j, w = 0;
+			if (max == 0)
+				continue;
+			for (j = 1; j < *n; j++)
+				if (mx[j].pref > mx[w].pref)
+					w = j;
+			if (mx[w].pref <= pref)
+				continue;
+			k = w;
+		} else
+			(*n)++;
+		mx[k].pref = pref;
+		memcpy(mx[k].host, name, strlen(name) + 1);
 	}
 	if (*n == 0)
 		r = nullmx ? DNS_NULLMX : DNS_NODATA;

@@ -45,6 +45,7 @@ noaddr   TXT "no mail here"
 both     MX  10 dual.test.
 dual     AAAA ::1
 dual     A   127.0.0.1
+""" + "".join("many     MX  50 d%d.test.\nd%d       A   127.0.0.3\n" % (i, i) for i in range(20)) + """many     MX  1 mx-lo.test.
 """
 with open(os.path.join(d, "test.zone"), "w") as f:
     f.write(zone)
@@ -130,6 +131,11 @@ t.eq((rc, out[0]), (100, "perm"), "no MX and no address: perm")
 
 rc, out, err = send("nohost.test")
 t.eq((rc, out[0], out[2]), (100, "perm", "5.4.4"), "the only MX host does not exist: perm 5.4.4")
+
+# more MX records than smtp-send keeps: the most preferred is never the one dropped
+rc, out, err = send("many.test")
+t.eq((rc, out[0], out[3]), (0, "ok", "mx-lo.test"), "21 MX records, the best listed last: delivered to it")
+t.ok("ip=127.0.0.3" not in err, "no less preferred host tried first", err[:300])
 
 rc, out, err = send("both.test")
 t.eq((rc, out[0]), (0, "ok"), "AAAA and A: delivered")
