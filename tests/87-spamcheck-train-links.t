@@ -4,7 +4,9 @@
 # write (the man page's ./.spamcheck.db in the Maildir), while an admin
 # may train it as root. A link at db.tmp must not make root truncate and
 # overwrite its target; a link at db.lock must not make root create a
-# file anywhere (e.g. /etc/nologin).
+# file anywhere (e.g. /etc/nologin). A FIFO at the database path (which
+# the mail user can make there) must not hang the classifier in the
+# delivery chain or root's training: it is refused like a corrupt file.
 . "$(dirname "$0")/lib.sh"
 SC=$BIN/spamcheck
 [ -x "$SC" ] || skip_all "spamcheck not built"
@@ -27,4 +29,12 @@ ln -s "$T/created" "$T/maildir/.spamcheck.db.lock"
 is $? 111 "a link at db.lock: training refuses (temporary, 111)"
 [ ! -e "$T/created" ]
 ok $? "no file created at the link's target"
+
+mkfifo "$T/maildir/fifo.db" 2>/dev/null || skip_all "no mkfifo"
+timeout 5 "$SC" -d "$T/none.db" -u "$T/maildir/fifo.db" -p true < "$T/msg" 2>/dev/null
+is $? 111 "a FIFO as the per-user database: classifying fails at once (111), no hang"
+timeout 5 "$SC" -d "$T/maildir/fifo.db" -q true < "$T/msg" 2>/dev/null
+is $? 55 "a FIFO as the database in the queue chain: 55"
+timeout 5 "$SC" -d "$T/none.db" -u "$T/maildir/fifo.db" -s < "$T/msg" 2>/dev/null
+is $? 111 "training into it fails at once (111), no hang"
 done_testing

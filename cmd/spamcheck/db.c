@@ -38,12 +38,13 @@ db_open(struct db *d, const char *path)
 	int fd, v2, v3;
 	uint64_t per;
 	memset(d, 0, sizeof *d);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO there must not hang us; it is refused below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0)
 		goto fail;
-	if (st.st_size < HEADER || (uint64_t)st.st_size > SIZE_MAX / 2)
+	if (!S_ISREG(st.st_mode) || st.st_size < HEADER || (uint64_t)st.st_size > SIZE_MAX / 2)
 		goto corrupt;
 	d->maplen = (size_t)st.st_size;
 	d->map = mmap(NULL, d->maplen, PROT_READ, MAP_SHARED, fd, 0);
