@@ -1026,11 +1026,15 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 	for (i = 0; i < m->env.nrcpt; i++) {
 		if (m->st.r[i].status != want)
 			continue;
-		/* a bounce's failure goes to the postmaster whatever it asked for */
-		if (is_bounce_sender(m->env.sender) || dsn_wants(&p, i, kind))
+		/* a bounce's failure goes to the postmaster whatever it asked for;
+		 * a success report only to a real sender who asked (RFC 3461
+		 * 5.2.2, 6.2): an "s" without that (a hand-edited or corrupt
+		 * state) is delivered, or nothing would ever finish the message */
+		if (want == QS_DELIVERED_NOTIFY ? !is_bounce_sender(m->env.sender) && dsn_wants(&p, i, kind) :
+		    is_bounce_sender(m->env.sender) || dsn_wants(&p, i, kind))
 			idx[n++] = i;
-		else if (want == QS_FAILED) {
-			m->st.r[i].status = QS_REPORTED;
+		else if (want != QS_PENDING) {
+			m->st.r[i].status = want == QS_FAILED ? QS_REPORTED : QS_DONE;
 			m->dirty = 1;
 		}
 	}
