@@ -70,14 +70,15 @@ inproc_start(struct qprog *q)
 	umask(027);   /* as queue-add's */
 	if (qwrite_open(q->w) != QQ_OK) {
 		warn_inproc(q->w);
-		return -1;
+		return q->w->code;   /* 53 (no room) is answered as at the end */
 	}
 	q->pid = 0;
 	q->failed = 0;
 	return 0;
 }
 
-/* posix_spawn (a vfork underneath): no copy of this process per message */
+/* posix_spawn (a vfork underneath): no copy of this process per message.
+ * 0, a qmail-queue code the in-process writer failed with, or -1. */
 int
 qprog_start(struct qprog *q, struct session *s)
 {
@@ -98,11 +99,9 @@ qprog_start(struct qprog *q, struct session *s)
 		return -1;
 	if (!prog || !*prog) {
 		q->inproc = 1;
-		if (inproc_start(q) < 0) {
+		if ((r = inproc_start(q)) != 0)
 			q->inproc = 0;
-			return -1;
-		}
-		return 0;
+		return r;
 	}
 	argv[0] = (char *)prog;
 	argv[1] = NULL;
