@@ -848,10 +848,17 @@ set_aside(const char *path, const char *id)
 	str_free(&to);
 }
 
+/* how load looks at a file: LOAD_BUSY, as every message that may be held
+ * by an earlier run's children (all but new/ notices): refuse it while
+ * they hold it, then apply what they left in state/ID.done; LOAD_STARTUP
+ * also removes (or sets aside) old files queue-add never finished */
+enum { LOAD_BUSY = 1, LOAD_STARTUP = 3 };
+
 /* 1 loaded, 0 not mail (yet), 2 busy with an earlier run's children, -1 error */
 static int
-load(const char *id, int startup)
+load(const char *id, int how)
 {
+	int startup = how == LOAD_STARTUP;
 	struct str p = STR_INIT;
 	struct queue_msg qm;
 	struct msg *m;
@@ -877,7 +884,7 @@ load(const char *id, int startup)
 	str_free(&p);
 	if (r <= 0)
 		return r;
-	if (startup && flock(qm.fd, LOCK_EX | LOCK_NB) < 0) {
+	if ((how & LOAD_BUSY) && flock(qm.fd, LOCK_EX | LOCK_NB) < 0) {
 		queue_msg_close(&qm);
 		return 2;
 	}
@@ -905,7 +912,7 @@ load(const char *id, int startup)
 	h = hash_id(id);
 	m->hnext = hash[h];
 	hash[h] = m;
-	if (startup)
+	if (how & LOAD_BUSY)
 		apply_done_file(m);
 	m->settle = 1;   /* check_msg decides: it may have nothing left to do */
 	m->snext = to_settle;
@@ -916,15 +923,53 @@ load(const char *id, int startup)
 /* messages children of an earlier run still hold: looked at again each second */
 static struct str busy_ids = STR_INIT;   /* NUL-separated */
 
+static int
+busy_has(const char *id)
+{
+	size_t i = 0;
+	while (i < busy_ids.len) {
+		if (strcmp(busy_ids.s + i, id) == 0)
+			return 1;
+		i += strlen(busy_ids.s + i) + 1;
+	}
+	return 0;
+}
+
 static void
 busy_add(const char *id)
 {
 	struct logline l;
+	if (busy_has(id))
+		return;
 	log_begin(&l, "busy");
 	log_kv(&l, "id", id);
 	log_end(&l);
 	if (str_cats(&busy_ids, id) < 0 || str_catc(&busy_ids, 0) < 0)
 		warn_x("remember", id, "out of memory");
+}
+
+/* admin commands ("A ID", NUL-separated) for busy messages: carried out
+ * once the message is loaded */
+static struct str admin_later = STR_INIT;
+static void admin(char, struct msg *);
+
+static void
+admin_pending(const char *id)
+{
+	struct str old = admin_later;
+	size_t i = 0;
+	admin_later = (struct str)STR_INIT;
+	while (i < old.len) {
+		const char *c = old.s + i;
+		struct msg *m;
+		i += strlen(c) + 1;
+		if (strcmp(c + 2, id) != 0) {
+			if (str_cats(&admin_later, c) < 0 || str_catc(&admin_later, 0) < 0)
+				warn_x("remember", c + 2, "out of memory");
+		} else if ((m = lookup(id)))
+			admin(c[0], m);   /* may finish and free m: looked up each time */
+	}
+	str_free(&old);
 }
 
 static void
@@ -935,9 +980,12 @@ busy_retry(void)
 	busy_ids = (struct str)STR_INIT;
 	while (i < old.len) {
 		const char *id = old.s + i;
+		int r = load(id, LOAD_STARTUP);
 		i += strlen(id) + 1;
-		if (load(id, 1) == 2 && (str_cats(&busy_ids, id) < 0 || str_catc(&busy_ids, 0) < 0))
+		if (r == 2 && (str_cats(&busy_ids, id) < 0 || str_catc(&busy_ids, 0) < 0))
 			warn_x("remember", id, "out of memory");
+		if (r != 2 && admin_later.len)
+			admin_pending(id);
 	}
 	str_free(&old);
 }
@@ -961,7 +1009,7 @@ scan_dir(const char *sub, int startup)
 			if (queue_path(&n, "new", e->d_name) == 0)
 				unlink(n.s);
 		}
-		if (load(e->d_name, startup) == 2)
+		if (load(e->d_name, startup ? LOAD_STARTUP : 0) == 2)
 			busy_add(e->d_name);
 	}
 	closedir(d);
@@ -1026,11 +1074,15 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 	for (i = 0; i < m->env.nrcpt; i++) {
 		if (m->st.r[i].status != want)
 			continue;
-		/* a bounce's failure goes to the postmaster whatever it asked for */
-		if (is_bounce_sender(m->env.sender) || dsn_wants(&p, i, kind))
+		/* a bounce's failure goes to the postmaster whatever it asked for;
+		 * a success report only to a real sender who asked (RFC 3461
+		 * 5.2.2, 6.2): an "s" without that (a hand-edited or corrupt
+		 * state) is delivered, or nothing would ever finish the message */
+		if (want == QS_DELIVERED_NOTIFY ? !is_bounce_sender(m->env.sender) && dsn_wants(&p, i, kind) :
+		    is_bounce_sender(m->env.sender) || dsn_wants(&p, i, kind))
 			idx[n++] = i;
-		else if (want == QS_FAILED) {
-			m->st.r[i].status = QS_REPORTED;
+		else if (want != QS_PENDING) {
+			m->st.r[i].status = want == QS_FAILED ? QS_REPORTED : QS_DONE;
 			m->dirty = 1;
 		}
 	}
@@ -1497,11 +1549,17 @@ fifo_commands(void)
 			continue;
 		}
 		if (queue_id_ok(l + 2)) {
+			/* not loaded: maybe held by an earlier run's child, whose
+			 * results (.done) come first; the command waits for it */
 			struct msg *m = lookup(l + 2);
-			if (!m && load(l + 2, 0) == 1)
-				m = lookup(l + 2);
-			if (m)
+			int r = m ? 1 : load(l + 2, LOAD_BUSY);
+			if (r == 1 && (m = lookup(l + 2)))
 				admin(l[0], m);
+			else if (r == 2) {
+				busy_add(l + 2);
+				if (str_cats(&admin_later, l) < 0 || str_catc(&admin_later, 0) < 0)
+					warn_x("remember", l + 2, "out of memory");
+			}
 		}
 	}
 	if (i) {
