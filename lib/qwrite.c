@@ -43,6 +43,15 @@ write_err(int e)
 	return e == ENOMEM ? QQ_TEMP_NOMEM : QQ_TEMP_WRITE;
 }
 
+/* No room (blocks or inodes, or a quota) is 53, "disk full", wherever it
+ * happens: smtp-recv answers it 452 4.3.1 (RFC 3463: insufficient
+ * storage), and the client knows to come back later; otherwise code. */
+static int
+room_err(int e, int code)
+{
+	return e == ENOSPC || e == EDQUOT ? QQ_TEMP_WRITE : code;
+}
+
 static int
 opendir_fd(const char *sub)
 {
@@ -252,7 +261,7 @@ qwrite_open(struct qwrite *w)
 	if (w->messfd < 0 || w->newfd < 0) {
 		int e = errno;
 		close_dirs(w);
-		return fail(w, QQ_TEMP_QUEUE, e, "open", "queue directory", NULL);
+		return fail(w, room_err(e, QQ_TEMP_QUEUE), e, "open", "queue directory", NULL);
 	}
 	for (i = 0; i < ID_TRIES; i++) {
 		struct str s = STR_INIT;
@@ -279,8 +288,7 @@ qwrite_open(struct qwrite *w)
 		if (errno != EEXIST) {
 			int e = errno;
 			close_dirs(w);
-			return fail(w, e == ENOSPC || e == EDQUOT ? QQ_TEMP_WRITE : QQ_TEMP_QUEUE, e,
-			    "create", "queue file", NULL);
+			return fail(w, room_err(e, QQ_TEMP_QUEUE), e, "create", "queue file", NULL);
 		}
 	}
 	w->id[0] = 0;
@@ -418,11 +426,11 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	}
 	str_free(&e);
 	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0)
-		return fail(w, errno == ENOSPC ? QQ_TEMP_WRITE : QQ_TEMP_QUEUE, errno, "link", "queue file into new", NULL);
+		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "link", "queue file into new", NULL);
 	if (fsync(w->fd) < 0)
 		return fail(w, QQ_TEMP_WRITE, errno, "sync", "queue file", NULL);
 	if (fsync(w->messfd) < 0)
-		return fail(w, QQ_TEMP_QUEUE, errno, "sync", "queue directory", NULL);
+		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "sync", "queue directory", NULL);
 	if (close(w->fd) < 0) {
 		int ce = errno;
 		w->fd = -1;

@@ -97,13 +97,23 @@ msg_stdin(const struct queue_msg *m, int private)
 	return fd;
 }
 
-static void
-capture_two(int efd, struct str *err, int ofd, struct str *out)
+enum { AGENT_GRACE_MS = 5000 };
+
+/* Read the agent's stderr and stdout until both end, and reap it: its
+ * exit code (111 when killed). With a limit, when the limit passes, or
+ * AGENT_GRACE_MS after the agent itself exited while something it started
+ * still holds a pipe, its process group (its own: see agent_run) is
+ * killed and our ends of the pipes closed, so that nothing of it (not
+ * even a child that left the group) keeps the delivery waiting. */
+static int
+agent_wait(pid_t pid, int efd, struct str *err, int ofd, struct str *out, unsigned long long limit)
 {
 	struct pollfd pf[2];
 	char b[4096];
+	long long deadline = limit ? buf_now_ms() + (long long)(limit > 1000000000ULL ? 1000000000ULL : limit) * 1000 : 0;
+	int st = 0, exited = 0, expired = 0;
 	for (;;) {
-		int n = 0, i;
+		int n = 0, i, r, timeout = -1;
 		if (efd >= 0) {
 			pf[n].fd = efd;
 			pf[n++].events = POLLIN;
@@ -113,22 +123,34 @@ capture_two(int efd, struct str *err, int ofd, struct str *out)
 			pf[n++].events = POLLIN;
 		}
 		if (!n)
-			return;
-		if (poll(pf, (nfds_t)n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
+			break;
+		if (deadline) {
+			long long left = deadline - buf_now_ms();
+			if (left <= 0) {
+				expired = 1;
+				break;
+			}
+			/* once a second: has the agent itself ended? */
+			timeout = exited || left < 1000 ? (int)left : 1000;
 		}
-		for (i = 0; i < n; i++) {
-			ssize_t r;
+		r = poll(pf, (nfds_t)n, timeout);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r == 0 && !exited && waitpid(pid, &st, WNOHANG) == pid) {
+			exited = 1;
+			if (deadline > buf_now_ms() + AGENT_GRACE_MS)
+				deadline = buf_now_ms() + AGENT_GRACE_MS;
+		}
+		for (i = 0; r > 0 && i < n; i++) {
+			ssize_t got;
 			struct str *dst;
 			if (!pf[i].revents)
 				continue;
-			r = read(pf[i].fd, b, sizeof b);
-			if (r < 0 && errno == EINTR)
+			got = read(pf[i].fd, b, sizeof b);
+			if (got < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			dst = pf[i].fd == efd ? err : out;
-			if (r <= 0) {
+			if (got <= 0) {
 				close(pf[i].fd);
 				if (pf[i].fd == efd)
 					efd = -1;
@@ -137,9 +159,35 @@ capture_two(int efd, struct str *err, int ofd, struct str *out)
 				continue;
 			}
 			if (dst && dst->len < (dst == out ? JOB_OUT_MAX : CAPTURE_MAX))
-				str_catb(dst, b, (size_t)r);   /* on ENOMEM the text is just shorter */
+				str_catb(dst, b, (size_t)got);   /* on ENOMEM the text is just shorter */
 		}
 	}
+	if (expired || (deadline && (efd >= 0 || ofd >= 0))) {
+		kill(-pid, SIGKILL);   /* the agent's group: whatever it started */
+		if (!exited)
+			kill(pid, SIGKILL);
+	}
+	if (efd >= 0)
+		close(efd);
+	if (ofd >= 0)
+		close(ofd);
+	if (!exited)
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				return EXIT_TEMP;
+	if (expired && !exited) {
+		if (err) {
+			if (err->len)
+				str_catc(err, '\n');
+			str_cats(err, "delivery program timed out after ");
+			str_catu(err, limit);
+			str_cats(err, " seconds");
+		}
+		return EXIT_TEMP;
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return EXIT_TEMP;   /* killed: try again later */
 }
 
 /* The agent's environment: ours, with SENDER, RECIPIENT and DTLINE set.
@@ -196,7 +244,7 @@ vfork_say(const char *what, const char *obj, int e)
 int
 agent_run(const struct agent *a)
 {
-	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, st, nul;
+	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, nul;
 	pid_t pid;
 	struct str hold = STR_INIT;
 	char **env = agent_env(a, &hold);
@@ -222,6 +270,9 @@ agent_run(const struct agent *a)
 			_exit(EXIT_TEMP);
 		if (a->cwd && chdir(a->cwd) < 0)
 			_exit(EXIT_TEMP);
+		/* a group of its own, killed whole at the time limit */
+		if (a->limit && setpgid(0, 0) < 0)
+			_exit(EXIT_TEMP);
 		signal(SIGPIPE, SIG_DFL);
 		execvpe(a->argv[0], a->argv, env);
 		vfork_say("queue-run: unable to run ", a->argv[0], errno);
@@ -234,13 +285,7 @@ agent_run(const struct agent *a)
 		close(ep[1]);
 	if (op[1] >= 0)
 		close(op[1]);
-	capture_two(ep[0], a->err, op[0], a->out);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return EXIT_TEMP;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return EXIT_TEMP;   /* killed: try again later */
+	return agent_wait(pid, ep[0], a->err, op[0], a->out, a->limit);
 }
 
 /* Queue a copy with queue-add: prefix (e.g. a Delivered-To line), then the message. */
@@ -477,7 +522,7 @@ remote(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	else
 		unsetenv("PIPEMAIL_DSN");
 	{
-		struct agent a = { argv, agent_sender(j->env->sender), NULL, NULL, in, 0, 0, 0, NULL, &e, &o };
+		struct agent a = { argv, agent_sender(j->env->sender), NULL, NULL, in, 0, 0, 0, NULL, &e, &o, 0 };
 		code = agent_run(&a);
 	}
 	close(in);

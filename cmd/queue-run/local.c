@@ -75,7 +75,8 @@ run_one(const struct jobspec *j, const struct queue_msg *m, const struct conf_us
     const char *rcpt, const char *dtline, char *const *argv, const char *cwd, struct str *err)
 {
 	int in = msg_stdin(m, 1), code;   /* the agent runs as the user */
-	struct agent a = { argv, agent_sender(j->env->sender), rcpt, dtline, in, 1, u->uid, u->gid, cwd, err, NULL };
+	struct agent a = { argv, agent_sender(j->env->sender), rcpt, dtline, in, 1, u->uid, u->gid, cwd, err, NULL,
+		j->cfg->time_limit };
 	/* a hand-edited users line must not get a program run as root */
 	if (geteuid() == 0 && (u->uid == 0 || u->gid == 0)) {
 		if (in >= 0)

@@ -31,7 +31,7 @@
 #include "queue-run.h"
 #include "scan.h"
 
-#define USAGE "queue-run [-S] [-l local] [-r remote] [-d perdomain] [-L lifetime] [-b base] [-m max] [-w warn] [-t wait]"
+#define USAGE "queue-run [-S] [-l local] [-r remote] [-d perdomain] [-L lifetime] [-b base] [-m max] [-w warn] [-t wait] [-c limit]"
 
 enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400, WORKER_IDLE = 60 };
 
@@ -93,7 +93,8 @@ struct domcount {
 /* 20 local deliveries at once, as Postfix's virtual(8) (qmail's 10 dates
  * from spinning disks): on a fast disk they wait on syncs, and more of
  * them at once share more syncs of a Maildir's new/ (lib/groupsync.h) */
-static struct cfg cfg = { 20, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1 };
+static struct cfg cfg = { 20, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1,
+	1000 };   /* Postfix's command_time_limit */
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
 static struct msg *hash[HASH_SIZE];
 static struct msg *to_settle;        /* loaded since the last settle_all */
@@ -228,6 +229,7 @@ load_config(void)
 	conf_num("retrybase", &cfg.retry_base, cfg_opt.retry_base);
 	conf_num("retrymax", &cfg.retry_max, cfg_opt.retry_max);
 	conf_num("delaywarning", &cfg.warn_after, cfg_opt.warn_after);
+	conf_num("commandtimelimit", &cfg.time_limit, cfg_opt.time_limit);
 	cfg.local_max = l ? (unsigned int)(l > 1000 ? 1000 : l) : 1;
 	cfg.remote_max = r ? (unsigned int)(r > 1000 ? 1000 : r) : 1;
 	cfg.domain_max = d ? (unsigned int)(d > 1000 ? 1000 : d) : 1;
@@ -1578,7 +1580,7 @@ main(int argc, char **argv)
 	/* no fastbins: a delivery child's first large malloc would otherwise
 	 * consolidate them, touching (and so copying) the scheduler's heap */
 	mallopt(M_MXFAST, 0);
-	while ((c = getopt(argc, argv, "Sl:r:d:L:b:m:w:t:")) != -1) {
+	while ((c = getopt(argc, argv, "Sl:r:d:L:b:m:w:t:c:")) != -1) {
 		switch (c) {
 		case 'S': no_batch = 1; break;
 		case 'l': opt_num(optarg, &v); cfg.local_max = cfg_opt.local_max = v ? (unsigned)(v > 1000 ? 1000 : v) : 1; break;
@@ -1589,6 +1591,7 @@ main(int argc, char **argv)
 		case 'm': opt_num(optarg, &cfg.retry_max); cfg_opt.retry_max = 1; break;
 		case 'w': opt_num(optarg, &cfg.warn_after); cfg_opt.warn_after = 1; break;
 		case 't': opt_num(optarg, &cfg.term_wait); break;
+		case 'c': opt_num(optarg, &cfg.time_limit); cfg_opt.time_limit = 1; break;
 		default: die_usage(USAGE);
 		}
 	}

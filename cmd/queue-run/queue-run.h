@@ -13,6 +13,7 @@ struct cfg {
 	unsigned long long lifetime, retry_base, retry_max, warn_after, term_wait;
 	const char *deliver, *smtpsend, *queueadd;
 	int inproc;           /* local Maildir delivery without exec (PIPEMAIL_DELIVER unset) */
+	unsigned long long time_limit;   /* seconds a local delivery program may run, 0 none */
 };
 
 enum { JOB_LOCAL = 1, JOB_REMOTE, JOB_BOUNCE };
@@ -51,6 +52,7 @@ struct agent {
 	const char *cwd;        /* or NULL */
 	struct str *err;        /* receives stderr (capped), or NULL */
 	struct str *out;        /* receives stdout (capped), or NULL */
+	unsigned long long limit;   /* seconds; then its process group is killed (0: none) */
 };
 int agent_run(const struct agent *);        /* exit code, or 111 when it could not run */
 /* fd reading exactly the message, or -1; private: a copy, never the

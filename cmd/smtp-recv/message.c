@@ -28,28 +28,43 @@ txn_ready(struct session *s, int bdat)
 	return 1;
 }
 
-/* Start the queue program and write the Received: line. */
-static int
+/* A temporary failure of the queue: no room (53) is 452 4.3.1, as RFC
+ * 3463 has it for insufficient storage, at the start as at the end. */
+static const char *
+queue_temp(int code, const char *otherwise)
+{
+	return code == QQ_TEMP_WRITE ? "452 4.3.1 Insufficient system storage" : otherwise;
+}
+
+/* Start the queue program and write the Received: line: 0, or the
+ * reply that refuses the message. */
+static const char *
 msg_begin(struct session *s)
 {
 	struct str r = STR_INIT;
-	if (qprog_start(&s->q, s) < 0)
-		return -1;
+	int code = qprog_start(&s->q, s);
+	if (code != 0)
+		return queue_temp(code, "451 4.3.0 Unable to start the queue");
 	if (received_line(s, &r) < 0) {
 		str_free(&r);
 		qprog_abort(&s->q);
-		return -1;
+		return "451 4.3.0 Out of memory";
 	}
 	qprog_write(&s->q, r.s, r.len);
 	str_free(&r);
-	return 0;
+	return NULL;
 }
+
+/* what follows the recipients on a message line: rcpts_more, size,
+ * result, id and the reply (under 200 bytes) */
+enum { RCPT_LOG_ROOM = 256 };
 
 static void
 log_message(struct session *s, const char *result, const char *code, const char *id)
 {
 	struct logline l;
 	const char *p = s->env.s, *end = s->env.s + s->env.len;
+	unsigned long long more;
 	log_begin(&l, "message");
 	log_kv(&l, "ip", s->remoteip);
 	log_kvb(&l, "helo", s->helo.s, s->helo.len);
@@ -58,12 +73,16 @@ log_message(struct session *s, const char *result, const char *code, const char 
 		log_kvb(&l, "auth", s->authuser.s, s->authuser.len);
 	log_kvb(&l, "from", s->sender.addr.s, s->sender.addr.len);
 	log_kvu(&l, "nrcpt", s->nrcpt);
-	/* the envelope: F<sender>\0 then T<rcpt>\0 ... */
+	/* the envelope: F<sender>\0 then T<rcpt>\0 ...; recipients while
+	 * the line keeps room for the rest (up to 100 recipients of 256
+	 * bytes would be 30 KB, far over LOG_LINE_MAX), then how many not */
 	p += strlen(p) + 1;
-	while (p < end && *p == 'T') {
-		log_kv(&l, "rcpt", p + 1);
+	while (p < end && *p == 'T' && log_kv_room(&l, "rcpt", p + 1, RCPT_LOG_ROOM) == 0)
 		p += strlen(p) + 1;
-	}
+	for (more = 0; p < end && *p == 'T'; p += strlen(p) + 1)
+		more++;
+	if (more)
+		log_kvu(&l, "rcpts_more", more);
 	log_kvu(&l, "size", s->data.size);
 	log_kv(&l, "result", result);
 	log_kv(&l, "id", id);   /* NULL (not logged) but for a message queued in-process */
@@ -100,11 +119,8 @@ msg_end(struct session *s)
 			text = "554 5.7.1 Message refused by content policy";
 		} else if (code > 0 && QQ_IS_PERM(code)) {
 			text = "554 5.3.0 Message refused by the queue";
-		} else if (code == QQ_TEMP_WRITE) {
-			text = "452 4.3.1 Insufficient system storage";
-			result = "temp";
 		} else {
-			text = "451 4.3.0 Temporary queue failure";
+			text = queue_temp(code, "451 4.3.0 Temporary queue failure");
 			result = "temp";
 		}
 	}
@@ -147,14 +163,15 @@ void
 smtp_data(struct session *s, const char *arg)
 {
 	char out[BUF_SIZE + 2];
+	const char *refused;
 	if (*arg) {
 		reply_err(s, "501 5.5.4 Syntax: DATA");
 		return;
 	}
 	if (!txn_ready(s, 0))
 		return;
-	if (msg_begin(s) < 0) {
-		reply_err(s, "451 4.3.0 Unable to start the queue");
+	if ((refused = msg_begin(s)) != NULL) {
+		reply_err(s, refused);
 		return;
 	}
 	smtpdata_init(&s->data, 1, s->o.maxsize);
@@ -195,9 +212,10 @@ smtp_bdat(struct session *s, const char *arg)
 		ok = s->bdat || txn_ready(s, 1);
 	}
 	if (ok && !s->bdat) {
-		if (msg_begin(s) < 0) {
+		const char *refused = msg_begin(s);
+		if (refused) {
 			ok = 0;
-			reply_err(s, "451 4.3.0 Unable to start the queue");
+			reply_err(s, refused);
 		} else {
 			s->bdat = 1;
 			smtpdata_init(&s->data, 0, s->o.maxsize);

@@ -70,14 +70,15 @@ inproc_start(struct qprog *q)
 	umask(027);   /* as queue-add's */
 	if (qwrite_open(q->w) != QQ_OK) {
 		warn_inproc(q->w);
-		return -1;
+		return q->w->code;   /* 53 (no room) is answered as at the end */
 	}
 	q->pid = 0;
 	q->failed = 0;
 	return 0;
 }
 
-/* posix_spawn (a vfork underneath): no copy of this process per message */
+/* posix_spawn (a vfork underneath): no copy of this process per message.
+ * 0, a qmail-queue code the in-process writer failed with, or -1. */
 int
 qprog_start(struct qprog *q, struct session *s)
 {
@@ -98,11 +99,9 @@ qprog_start(struct qprog *q, struct session *s)
 		return -1;
 	if (!prog || !*prog) {
 		q->inproc = 1;
-		if (inproc_start(q) < 0) {
+		if ((r = inproc_start(q)) != 0)
 			q->inproc = 0;
-			return -1;
-		}
-		return 0;
+		return r;
 	}
 	argv[0] = (char *)prog;
 	argv[1] = NULL;
@@ -145,7 +144,8 @@ qprog_start(struct qprog *q, struct session *s)
 	if (posix_spawn_file_actions_adddup2(&fa, m[0], 0) == 0 &&
 	    posix_spawn_file_actions_adddup2(&fa, e[0], 1) == 0 &&
 	    posix_spawnattr_setsigdefault(&at, &def) == 0 &&
-	    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF) == 0)
+	    posix_spawnattr_setpgroup(&at, 0) == 0 &&
+	    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP) == 0)
 		r = posix_spawnp(&q->pid, prog, &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -179,28 +179,44 @@ qprog_write(struct qprog *q, const char *p, size_t n)
 		q->failed = 1;
 }
 
+/* The queue program runs in a process group of its own (qprog_start), and
+ * every kill is of the whole group: a filter such as `spamcheck -q
+ * queue-add` killed alone leaves its queue-add to see the end of a
+ * message cut short, with the envelope already written, and to queue it
+ * while the client is told 451 (PR_SET_PDEATHSIG in the filter does not
+ * survive a setgid queue-add). The group outlives its leader only while
+ * the leader is not reaped, so it is waited for with WNOWAIT first. */
+static void
+kill_group(pid_t pid)
+{
+	if (kill(-pid, SIGKILL) < 0)
+		kill(pid, SIGKILL);   /* not a group leader after all: the pid, as before */
+}
+
 static int
 reap(struct qprog *q, int timeout_s)
 {
 	struct sigaction sa, old;
-	int st = 0;
-	pid_t r;
+	siginfo_t si;
+	int st = -1, r;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_alarm;   /* no SA_RESTART: the alarm breaks waitpid */
+	memset(&si, 0, sizeof si);
+	sa.sa_handler = on_alarm;   /* no SA_RESTART: the alarm breaks waitid */
 	sigaction(SIGALRM, &sa, &old);
 	alarm((unsigned)timeout_s);
-	r = waitpid(q->pid, &st, 0);
+	r = waitid(P_PID, (id_t)q->pid, &si, WEXITED | WNOWAIT);
 	alarm(0);
-	if (r < 0 && errno == EINTR) {
-		kill(q->pid, SIGKILL);
-		r = waitpid(q->pid, &st, 0);
-		st = -1;
-	}
 	sigaction(SIGALRM, &old, NULL);
+	/* too slow, or failed: what it left running can only queue a copy
+	 * the client is told was not queued */
+	if (r < 0 ? errno == EINTR : si.si_code != CLD_EXITED || si.si_status != QQ_OK)
+		kill_group(q->pid);
+	if (r == 0 && si.si_code == CLD_EXITED)
+		st = si.si_status;
+	while (waitpid(q->pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	q->pid = -1;
-	if (r < 0 || st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+	return st;
 }
 
 int
@@ -240,7 +256,7 @@ qprog_abort(struct qprog *q)
 	if (q->pid <= 0)
 		return;
 	/* kill first: closing the pipes alone would let it see a short message */
-	kill(q->pid, SIGKILL);
+	kill_group(q->pid);
 	close(q->msgfd);
 	close(q->envfd);
 	(void)reap(q, 5);

@@ -115,7 +115,7 @@ int auth_offered(const struct session *);
 int received_line(struct session *, struct str *out);
 
 /* queue.c */
-int qprog_start(struct qprog *, struct session *);
+int qprog_start(struct qprog *, struct session *);   /* 0, a QQ_* code, or -1 */
 void qprog_write(struct qprog *, const char *, size_t);
 int qprog_finish(struct qprog *, const char *env, size_t envlen, const char *dsn, int timeout_s);  /* exit code, or -1 */
 void qprog_abort(struct qprog *);
