@@ -41,4 +41,52 @@ printf 'Subject: x\n\ny\n' | "$SC" -d "$T/db" -S -n 2>/dev/null
 is $? 0 "-S -n (a correction) is still allowed"
 "$SC" -d "$T/db" -q -p cat < /dev/null > /dev/null 2>&1
 is $? 100 "-q -p stays a usage error"
+# concurrent -L: two runs on one database (two users' cron jobs) must
+# serialise: the result is what one after the other gives, in some order.
+# The test holds the lock until both runs wait on it (so without the fix
+# both have read the old weights by then), then lets them go.
+mk() { # mk DIR WORD: 6 spam and 6 ham messages with a flavour of their own
+	mkdir -p "$1/s" "$1/h"
+	i=0
+	while [ $i -lt 6 ]; do
+		printf 'From: a%d@%s.example\nSubject: %s deal %d\n\nwin %s prize %d now\n' $i $2 $2 $i $2 $i > "$1/s/$i"
+		printf 'From: b%d@%s.org\nSubject: %s minutes %d\n\nour %s review %d friday\n' $i $2 $2 $i $2 $i > "$1/h/$i"
+		i=$((i + 1))
+	done
+}
+mk "$T/c0" base; mk "$T/c1" alpha; mk "$T/c2" beta
+"$SC" -d "$T/base.db" -L "$T/c0/s" "$T/c0/h" 2>/dev/null
+ok $? "a base database with weights"
+cp "$T/base.db" "$T/ab.db"; cp "$T/base.db" "$T/ba.db"; cp "$T/base.db" "$T/par.db"
+"$SC" -d "$T/ab.db" -L "$T/c1/s" "$T/c1/h" 2>/dev/null && "$SC" -d "$T/ab.db" -L "$T/c2/s" "$T/c2/h" 2>/dev/null \
+	&& "$SC" -d "$T/ba.db" -L "$T/c2/s" "$T/c2/h" 2>/dev/null && "$SC" -d "$T/ba.db" -L "$T/c1/s" "$T/c1/h" 2>/dev/null
+ok $? "sequential -L runs, both orders"
+: > "$T/par.db.lock"
+/usr/bin/python3 -c '
+import fcntl, os, sys, time
+f = open(sys.argv[1], "r+")
+fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+for _ in range(400):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.05)
+' "$T/par.db.lock" "$T/held" "$T/release" &
+holder=$!
+i=0
+while [ $i -lt 200 ] && [ ! -e "$T/held" ]; do sleep 0.05; i=$((i + 1)); done
+"$SC" -d "$T/par.db" -L "$T/c1/s" "$T/c1/h" 2>/dev/null & p1=$!
+"$SC" -d "$T/par.db" -L "$T/c2/s" "$T/c2/h" 2>/dev/null & p2=$!
+ino=$(stat -c %i "$T/par.db.lock")
+i=0
+while [ $i -lt 200 ] && [ "$(grep -c -- "-> FLOCK .*:$ino " /proc/locks 2>/dev/null)" != 2 ]; do sleep 0.05; i=$((i + 1)); done
+[ $i -lt 200 ] || diag "could not see both runs wait on the lock"
+touch "$T/release"
+wait $holder
+wait $p1; r1=$?
+wait $p2; r2=$?
+[ $r1 = 0 ] && [ $r2 = 0 ]
+ok $? "both concurrent -L runs succeed"
+cmp -s "$T/par.db" "$T/ab.db" || cmp -s "$T/par.db" "$T/ba.db"
+ok $? "concurrent -L runs give what one after the other gives (no weight update lost)"
 done_testing
