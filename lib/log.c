@@ -4,6 +4,8 @@
 #include "die.h"
 #include "log.h"
 
+static const char trunc_mark[] = " truncated=1";
+
 static void
 cat(struct logline *l, const char *s, size_t n)
 {
@@ -17,9 +19,12 @@ log_begin(struct logline *l, const char *event)
 	const char *prog = die_prog();
 	l->s = (struct str)STR_INIT;
 	l->failed = 0;
+	l->fit = 0;
 	cat(l, prog, strlen(prog));
 	cat(l, ": event=", 8);
 	cat(l, event, strlen(event));
+	if (l->s.len + sizeof trunc_mark <= LOG_LINE_MAX)
+		l->fit = l->s.len;
 }
 
 static int
@@ -54,6 +59,21 @@ log_kvb(struct logline *l, const char *key, const char *val, size_t len)
 		cat(l, "...", 3);
 	if (quote)
 		cat(l, "\"", 1);
+	/* sizeof counts the newline */
+	if (l->s.len + sizeof trunc_mark <= LOG_LINE_MAX)
+		l->fit = l->s.len;
+}
+
+int
+log_kv_room(struct logline *l, const char *key, const char *val, size_t room)
+{
+	size_t before = l->s.len, fit = l->fit;
+	log_kv(l, key, val);
+	if (!l->failed && l->s.len + 1 + room <= LOG_LINE_MAX)
+		return 0;
+	l->s.len = before;
+	l->fit = fit;
+	return -1;
 }
 
 void
@@ -75,9 +95,15 @@ log_kvu(struct logline *l, const char *key, unsigned long long val)
 void
 log_end(struct logline *l)
 {
+	if (!l->failed && l->s.len + 1 > LOG_LINE_MAX) {
+		l->s.len = l->fit;
+		cat(l, trunc_mark, sizeof trunc_mark - 1);
+	}
 	cat(l, "\n", 1);
 	if (!l->failed) {
 		size_t off = 0;
+		/* one write: a pipe takes LOG_LINE_MAX (PIPE_BUF) bytes whole; the
+		 * loop is for a file or terminal that takes less */
 		while (off < l->s.len) {
 			ssize_t w = write(2, l->s.s + off, l->s.len - off);
 			if (w < 0) {

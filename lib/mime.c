@@ -375,37 +375,72 @@ mime_cte(const char *v, size_t len)
 
 /* ---- encoded words ---- */
 
-/* "=?charset?E?text?=" at p: its length, or 0. */
-static size_t
-parse_ew(const char *p, size_t n, char *cs, int *enc, const char **txt, size_t *txtlen)
+/* Where the text of an encoded word ends: the first "?=" or byte <= 32
+ * at or after a position. One scan answers for every later start up to
+ * the stop it found (no "?=" or control byte lies between), so a field
+ * of many unterminated words ("=?a?q?x" repeated) is scanned once, not
+ * once per word: linear, not quadratic. */
+struct ew_scan {
+	size_t from, stop;       /* [from, stop) holds no stop; stop == len: none up to the end */
+	int valid;
+};
+
+static unsigned long ew_scanned;
+
+unsigned long
+mime_ew_scanned(void)
 {
-	size_t i = 2, c0, k;
+	return ew_scanned;
+}
+
+static size_t
+ew_stop(const char *s, size_t len, size_t t, struct ew_scan *sc)
+{
+	size_t i;
+	if (sc->valid && sc->from <= t && t <= sc->stop)
+		return sc->stop;
+	for (i = t; i + 1 < len; i++)
+		if ((s[i] == '?' && s[i + 1] == '=') || (unsigned char)s[i] <= 32)
+			break;
+	ew_scanned += i - t;
+	if (i + 1 >= len)
+		i = len;   /* the last byte is never a stop: a word needs "?=" */
+	sc->from = t;
+	sc->stop = i;
+	sc->valid = 1;
+	return i;
+}
+
+/* "=?charset?E?text?=" at s + at: its length, or 0. */
+static size_t
+parse_ew(const char *s, size_t len, size_t at, struct ew_scan *sc, char *cs, int *enc, const char **txt,
+    size_t *txtlen)
+{
+	const char *p = s + at;
+	size_t n = len - at, i = 2, c0, k, e;
 	if (n < 8 || p[0] != '=' || p[1] != '?')
 		return 0;
 	for (c0 = i; i < n && p[i] != '?'; i++)
 		if ((unsigned char)p[i] <= 32 || i - c0 >= MIME_TYPE_MAX - 1)
 			return 0;
+	ew_scanned += i - c0;
 	if (i == c0 || i + 3 >= n || p[i + 2] != '?')
 		return 0;
 	*enc = lc((unsigned char)p[i + 1]);
 	if (*enc != 'b' && *enc != 'q')
 		return 0;
-	memcpy(cs, p + c0, i - c0);
-	cs[i - c0] = 0;
+	i += 3;
+	e = ew_stop(s, len, at + i, sc);
+	if (e >= len || s[e] != '?')
+		return 0;   /* unterminated: plain text from its "=?" on */
+	memcpy(cs, p + c0, i - 3 - c0);
+	cs[i - 3 - c0] = 0;
 	for (k = 0; cs[k]; k++)
 		if (cs[k] == '*')
 			cs[k] = 0;   /* RFC 2231 language suffix */
-	i += 3;
 	*txt = p + i;
-	for (; i + 1 < n; i++) {
-		if (p[i] == '?' && p[i + 1] == '=') {
-			*txtlen = (size_t)(p + i - *txt);
-			return *txtlen <= EW_TEXT_MAX ? i + 2 : 0;
-		}
-		if ((unsigned char)p[i] <= 32)
-			return 0;
-	}
-	return 0;
+	*txtlen = e - (at + i);
+	return *txtlen <= EW_TEXT_MAX ? e + 2 - at : 0;
 }
 
 static int
@@ -422,8 +457,10 @@ int
 mime_decode_header(struct str *out, const char *v, size_t len)
 {
 	struct str u = STR_INIT, t = STR_INIT;
+	struct ew_scan sc;
 	size_t i = 0, plain = 0, start = out->len;
 	int prev_ew = 0, rc = -1;
+	memset(&sc, 0, sizeof sc);
 	if (mime_unfold(&u, v, len) < 0)
 		goto done;
 	while (i < u.len) {
@@ -431,7 +468,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 		const char *txt;
 		size_t txtlen, n;
 		int enc;
-		if (u.s[i] != '=' || (n = parse_ew(u.s + i, u.len - i, cs, &enc, &txt, &txtlen)) == 0) {
+		if (u.s[i] != '=' || (n = parse_ew(u.s, u.len, i, &sc, cs, &enc, &txt, &txtlen)) == 0) {
 			i++;
 			continue;
 		}

@@ -65,6 +65,25 @@ count_size(int fd, unsigned long long *out)
 	return 0;
 }
 
+/* A message file, opened for reading. O_NONBLOCK: a FIFO under a
+ * message's name would block open(2) past every deadline (with the
+ * mailbox lock held); anything but a regular file is refused (errno
+ * EINVAL), as a symlink is (ELOOP). */
+static int
+open_reg(int dfd, const char *name)
+{
+	struct stat st;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 uid_ok(const char *u, size_t len)
 {
@@ -127,6 +146,8 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 		const char *p;
 		if (de->d_name[0] == '.' || maildir_name_parse(de->d_name, &mn) < 0)
 			continue;
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;   /* a directory, symlink or FIFO is no message */
 		if (mn.flags && memchr(mn.flags, 'T', mn.flagslen))
 			continue;   /* trashed: on its way out, not offered */
 		if (*n == *cap) {
@@ -148,10 +169,10 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 		if (mn.has_vsize) {
 			e->m.size = mn.vsize;
 		} else {
-			int mfd = openat(fd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			int mfd = open_reg(fd, de->d_name);
 			if (mfd < 0) {
-				if (errno == ENOENT)
-					continue;   /* moved away by another reader meanwhile */
+				if (errno == ENOENT || errno == ELOOP || errno == EINVAL)
+					continue;   /* moved away by another reader meanwhile, or no message */
 				goto fail;
 			}
 			if (count_size(mfd, &e->m.size) < 0) {
@@ -359,11 +380,11 @@ static int
 open_msg(struct mbox *mb, unsigned long i)
 {
 	struct str path = STR_INIT;
-	int fd = openat(mb->dirfd, mb->names.s + mb->msg[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_reg(mb->dirfd, mb->names.s + mb->msg[i].name);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
 	if (refind(mb, i, &path) == 1)
-		fd = openat(mb->dirfd, path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = open_reg(mb->dirfd, path.s);
 	else
 		errno = ENOENT;
 	str_free(&path);
@@ -384,7 +405,7 @@ prefetch(struct mbox *mb, unsigned long i)
 			continue;
 		if (mb->msg[j].deleted)
 			continue;
-		fd = openat(mb->dirfd, mb->names.s + mb->msg[j].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = open_reg(mb->dirfd, mb->names.s + mb->msg[j].name);
 		if (fd < 0)
 			continue;   /* open_msg finds it again when it is asked for */
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);

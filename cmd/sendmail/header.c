@@ -62,7 +62,7 @@ int
 headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 {
 	struct str line = STR_INIT, val = STR_INIT;
-	int parse = 0, drop = 0, ret = EX_DATAERR;
+	int parse = 0, drop = 0, ret = EX_DATAERR, top = 1;
 	for (;;) {
 		int g = buf_getline(in, &line, HEADER_LINE_MAX, '\n');
 		size_t n = 0;
@@ -76,6 +76,16 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 			break;
 		if (line.len && line.s[line.len - 1] == '\r')
 			line.len--;
+		/* an mbox "From " line on top (a message saved from a mailbox, or
+		 * what some scripts write): dropped, as sendmail drops it; taken
+		 * for a body line it would make the whole header body text */
+		if (top && line.len >= 5 && memcmp(line.s, "From ", 5) == 0) {
+			top = 0;
+			if (g == BUF_PARTIAL)
+				break;
+			continue;
+		}
+		top = 0;
 		if (!iflag && dotline(&line)) {
 			h->ended = 1;
 			break;

@@ -178,19 +178,21 @@ received(struct str *out)
 	return e ? -1 : 0;
 }
 
+/* from: the envelope sender, or, when that is null (-f '<>'), the
+ * calling user's address: `From: <>` is no header at all */
 static int
 added_headers(struct str *out, const struct headers *h, const struct opts *o,
-    const char *sender, const struct str *me, const char *gecos)
+    const char *from, const struct str *me, const char *gecos)
 {
 	int e = 0;
 	if (!h->has_from) {
 		const char *name = o->name ? o->name : gecos;
 		e |= str_cats(out, "From: ");
 		if (name && *name)
-			e |= display_name(out, name) | str_catc(out, '<') | str_cats(out, sender) |
+			e |= display_name(out, name) | str_catc(out, '<') | str_cats(out, from) |
 			    str_catc(out, '>');
 		else
-			e |= str_cats(out, sender);
+			e |= str_cats(out, from);
 		e |= str_catc(out, '\n');
 	}
 	if (!h->has_date)
@@ -260,6 +262,7 @@ main(int argc, char **argv)
 	struct opts o = { 0 };
 	struct headers h = { STR_INIT, STR_INIT, 0, 0, 0, 0, 0, 0, STR_INIT };
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
+	struct str user = STR_INIT;   /* the calling user's address, login@me */
 	struct str args = STR_INIT;
 	struct passwd *pw;
 	const char *gecos = NULL, *prog;
@@ -282,6 +285,16 @@ main(int argc, char **argv)
 		if (comma)
 			*comma = 0;
 		gecos = pw->pw_gecos;
+	}
+	{
+		const char *login = pw ? pw->pw_name : getenv("LOGNAME");
+		if (login && address(&user, login, strlen(login), &me) < 0)
+			user.len = 0;
+		/* no user to name (an unknown uid, no LOGNAME): who sends bounces */
+		if (!user.len && (str_cats(&user, "MAILER-DAEMON@") < 0 || str_catb(&user, me.s, me.len) < 0))
+			die_nomem(EX_TEMPFAIL);
+		if (str_0(&user) < 0)
+			die_nomem(EX_TEMPFAIL);
 	}
 	if (o.from) {
 		size_t n = strlen(o.from);
@@ -326,7 +339,7 @@ main(int argc, char **argv)
 		die_msg(EX_USAGE, o.t ? "no recipients found in the message header" : "no recipients given");
 	if (str_catc(&env, 0) < 0)
 		die_nomem(EX_TEMPFAIL);
-	if (received(&trace) < 0 || added_headers(&top, &h, &o, sender.s, &me, gecos) < 0)
+	if (received(&trace) < 0 || added_headers(&top, &h, &o, sender.len ? sender.s : user.s, &me, gecos) < 0)
 		die_nomem(EX_TEMPFAIL);
 
 	/* the queue program: message on its fd 0, envelope on its fd 1 */

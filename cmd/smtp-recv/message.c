@@ -55,11 +55,16 @@ msg_begin(struct session *s)
 	return NULL;
 }
 
+/* what follows the recipients on a message line: rcpts_more, size,
+ * result, id and the reply (under 200 bytes) */
+enum { RCPT_LOG_ROOM = 256 };
+
 static void
 log_message(struct session *s, const char *result, const char *code, const char *id)
 {
 	struct logline l;
 	const char *p = s->env.s, *end = s->env.s + s->env.len;
+	unsigned long long more;
 	log_begin(&l, "message");
 	log_kv(&l, "ip", s->remoteip);
 	log_kvb(&l, "helo", s->helo.s, s->helo.len);
@@ -68,12 +73,16 @@ log_message(struct session *s, const char *result, const char *code, const char 
 		log_kvb(&l, "auth", s->authuser.s, s->authuser.len);
 	log_kvb(&l, "from", s->sender.addr.s, s->sender.addr.len);
 	log_kvu(&l, "nrcpt", s->nrcpt);
-	/* the envelope: F<sender>\0 then T<rcpt>\0 ... */
+	/* the envelope: F<sender>\0 then T<rcpt>\0 ...; recipients while
+	 * the line keeps room for the rest (up to 100 recipients of 256
+	 * bytes would be 30 KB, far over LOG_LINE_MAX), then how many not */
 	p += strlen(p) + 1;
-	while (p < end && *p == 'T') {
-		log_kv(&l, "rcpt", p + 1);
+	while (p < end && *p == 'T' && log_kv_room(&l, "rcpt", p + 1, RCPT_LOG_ROOM) == 0)
 		p += strlen(p) + 1;
-	}
+	for (more = 0; p < end && *p == 'T'; p += strlen(p) + 1)
+		more++;
+	if (more)
+		log_kvu(&l, "rcpts_more", more);
 	log_kvu(&l, "size", s->data.size);
 	log_kv(&l, "result", result);
 	log_kv(&l, "id", id);   /* NULL (not logged) but for a message queued in-process */

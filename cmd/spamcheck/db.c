@@ -261,9 +261,46 @@ put_entry(struct buf *b, uint64_t h, uint32_t s, uint32_t g, float w, float *ws,
 }
 
 int
+db_lock(const char *path)
+{
+	struct str lock = STR_INIT;
+	int lfd = -1, e;
+	if (str_copys(&lock, path) < 0 || str_cats(&lock, ".lock") < 0 || str_0(&lock) < 0) {
+		str_free(&lock);
+		return -1;
+	}
+	/* never through a symbolic link: a per-user database's directory may
+	 * be writable by the mail user while root trains it */
+	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (lfd >= 0 && flock(lfd, LOCK_EX) < 0) {
+		e = errno;
+		close(lfd);
+		errno = e;
+		lfd = -1;
+	}
+	e = errno;
+	str_free(&lock);
+	errno = e;
+	return lfd;
+}
+
+int
 db_update(const char *path, struct db_delta *x)
 {
-	struct str tmp = STR_INIT, lock = STR_INIT, dir = STR_INIT;
+	int lfd = db_lock(path), rc, e;
+	if (lfd < 0)
+		return -1;
+	rc = db_update_locked(path, x);
+	e = errno;
+	close(lfd);
+	errno = e;
+	return rc;
+}
+
+int
+db_update_locked(const char *path, struct db_delta *x)
+{
+	struct str tmp = STR_INIT, dir = STR_INIT;
 	struct db old;
 	struct header h;
 	struct buf b;
@@ -271,17 +308,10 @@ db_update(const char *path, struct db_delta *x)
 	size_t i, j = 0, n = 0;
 	uint64_t count = 0;
 	float *ws = NULL;
-	int lfd = -1, fd = -1, dfd, rc = -1, e, made = 0;
+	int fd = -1, dfd, rc = -1, e, made = 0;
 	const char *slash;
 	memset(&old, 0, sizeof old);
-	if (str_copys(&lock, path) < 0 || str_cats(&lock, ".lock") < 0 || str_0(&lock) < 0)
-		goto done;
 	if (str_copys(&tmp, path) < 0 || str_cats(&tmp, ".tmp") < 0 || str_0(&tmp) < 0)
-		goto done;
-	/* never through a symbolic link: a per-user database's directory may
-	 * be writable by the mail user while root trains it */
-	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
 		goto done;
 	if (db_open(&old, path) < 0)
 		goto done;
@@ -362,10 +392,7 @@ done:
 		unlink(tmp.s);   /* a failed fsync, close or rename leaves none behind either */
 	db_close(&old);
 	free(ws);
-	if (lfd >= 0)
-		close(lfd);
 	str_free(&tmp);
-	str_free(&lock);
 	str_free(&dir);
 	errno = e;
 	return rc;

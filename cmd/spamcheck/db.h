@@ -65,7 +65,12 @@ struct delta_slot *delta_find(const struct db_delta *, uint64_t h);
  * stored already */
 int delta_live(const struct delta_slot *);
 /* Merge into the database at path atomically (counts added, weights
- * replaced where set). 0 ok, -1 errno. */
+ * replaced where set), under its lock. 0 ok, -1 errno. */
 int db_update(const char *path, struct db_delta *);
+/* The lock file path.lock, held: an fd to close to release it; -1 errno.
+ * A trainer whose update builds on what the database holds (-L's
+ * weights) reads it and merges under one lock, with db_update_locked. */
+int db_lock(const char *path);
+int db_update_locked(const char *path, struct db_delta *);
 
 #endif

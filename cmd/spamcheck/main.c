@@ -90,7 +90,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o;
-	int c, mode = 0, dspam = 0, dham = 0;
+	int c, mode = 0, dspam = 0, dham = 0, train = 0;
 	unsigned int k = 0;
 	unsigned long long n;
 	die_init("spamcheck");
@@ -113,14 +113,16 @@ main(int argc, char **argv)
 		case 'R': o.m.reject_cut = number(optarg, 1); o.m.cutset = 1; break;
 		case 'T': tune(&o.m, optarg); break;
 		case 'q': case 'p': case 'l': case 'k': case 'L': case 'X':
-			if (mode && mode != 't')
+			if (mode)
 				die_usage(USAGE);
 			mode = c;
 			break;
-		case 's': dspam++; mode = mode ? mode : 't'; break;
-		case 'n': dham++; mode = mode ? mode : 't'; break;
-		case 'S': dspam--; mode = mode ? mode : 't'; break;
-		case 'N': dham--; mode = mode ? mode : 't'; break;
+		/* training is a mode of its own: with another one, in either
+		 * order, it is a usage error (checked after the loop) */
+		case 's': dspam++; train = 1; break;
+		case 'n': dham++; train = 1; break;
+		case 'S': dspam--; train = 1; break;
+		case 'N': dham--; train = 1; break;
 		case 'x':
 			if (mode || scan_uint(optarg, 100, &k) < 0 || k < 2)
 				die_usage(USAGE);
@@ -131,6 +133,11 @@ main(int argc, char **argv)
 	}
 	argv += optind;
 	argc -= optind;
+	if (train) {
+		if (mode)
+			die_usage(USAGE);
+		mode = 't';
+	}
 	if (o.m.ham_cut > o.m.spam_cut)
 		die_usage(USAGE);
 	if (!o.dbpath)

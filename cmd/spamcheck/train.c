@@ -525,10 +525,17 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	const char *db = o->userdb ? o->userdb : o->dbpath;
 	char cal[64];
 	size_t i;
+	int lfd;
 	cv_load(&c, o, 1, spam, ham);
 	delta_init(&d);
 	for (i = 0; i < c.nm; i++)
 		cv_count(&d, &c, &c.m[i], 1);
+	/* the fit starts from the database's weights, so it reads them and
+	 * merges under one lock: a concurrent -L (another user's cron job
+	 * on the global database) fits on top of this one's, never beside it
+	 * (the later rename would drop the earlier one's weights) */
+	if ((lfd = db_lock(db)) < 0)
+		die_sys(EXIT_TEMP, "lock", db);
 	if (db_open(&old, db) < 0)
 		die_sys(EXIT_TEMP, "open", db);
 	/* calibrated on these messages alone, when they are at least as
@@ -569,8 +576,9 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 		memcpy(cal, "none", 5);
 	else if (d.calset && snprintf(cal, sizeof cal, "%.3f,%.3f", d.cal_a, d.cal_b) >= (int)sizeof cal)
 		cal[0] = 0;   /* not a fit to log */
-	if (db_update(db, &d) < 0)
+	if (db_update_locked(db, &d) < 0)
 		die_sys(EXIT_TEMP, "update", db);
+	close(lfd);
 	log_begin(&l, "learn");
 	log_kv(&l, "db", db);
 	log_kvu(&l, "messages", c.nm);

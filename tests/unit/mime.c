@@ -81,6 +81,51 @@ test_words(void)
 	str_free(&s);
 }
 
+/* Many unterminated encoded words in one field ("=?a?q?x" repeated up to
+ * token.c's 16 KiB cap) were each scanned to the field's end: quadratic.
+ * The scanner's byte count must stay linear in the field. */
+static void
+test_words_linear(void)
+{
+	struct str v = STR_INIT, s = STR_INIT;
+	unsigned long before;
+	size_t i, k;
+	for (i = 0; i + 7 <= 16384; i += 7)
+		str_cats(&v, "=?a?q?x");
+	before = mime_ew_scanned();
+	ok(mime_decode_header(&s, v.s, v.len) == 0, "16 KiB of unterminated encoded words decode");
+	is_mem(s.s, s.len, v.s, v.len, "unterminated encoded words are plain text");
+	ok(mime_ew_scanned() - before <= 2 * v.len, "and cost linear work (at most 2 scanned bytes per byte)");
+	if (mime_ew_scanned() - before > 2 * v.len)
+		printf("#   scanned %lu bytes for %zu\n", mime_ew_scanned() - before, v.len);
+	/* runs of them ended by spaces (a stop that is not "?="), then a real word */
+	v.len = 0;
+	for (k = 0; k < 8; k++) {
+		for (i = 0; i < 280; i++)
+			str_cats(&v, "=?a?q?x");
+		str_catc(&v, ' ');
+	}
+	str_cats(&v, "=?utf-8?q?caf=C3=A9?=");
+	s.len = 0;
+	before = mime_ew_scanned();
+	ok(mime_decode_header(&s, v.s, v.len) == 0 && s.len >= 5 && !memcmp(s.s + s.len - 5, "caf\xc3\xa9", 5),
+	    "a word after runs of unterminated ones decodes");
+	ok(mime_ew_scanned() - before <= 2 * v.len, "runs ended by spaces: linear work");
+	/* one terminated word too long to decode, holding many word starts:
+	 * the later starts end at the same "?=", found once */
+	v.len = 0;
+	str_cats(&v, "=?a?q?");
+	for (i = 0; i < 2000; i++)
+		str_cats(&v, "x=?a?q?");
+	str_cats(&v, "?=");
+	s.len = 0;
+	before = mime_ew_scanned();
+	ok(mime_decode_header(&s, v.s, v.len) == 0, "an over-long word full of word starts decodes");
+	ok(mime_ew_scanned() - before <= 2 * v.len, "and costs linear work");
+	str_free(&v);
+	str_free(&s);
+}
+
 static void
 test_params(void)
 {
@@ -329,6 +374,7 @@ main(void)
 {
 	test_fields();
 	test_words();
+	test_words_linear();
 	test_params();
 	test_decoding();
 	test_walk();

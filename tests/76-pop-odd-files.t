@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+# pop-serve red team: entries in new/ and cur/ that carry a message's name
+# but are no regular file (a FIFO, a directory, a symlink). They are not
+# messages: the session neither hangs (a FIFO's open(2) would block past
+# every deadline, holding the mailbox lock) nor fails as a whole.
+import os, socket, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+
+t = pmtest.TAP()
+env = pmtest.Env()
+PW = "odd pw"
+md = env.add_user("u@example.test", PW)
+ids = "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID)
+env.run(["deliver-maildir", "-u", ids, md], input=b"Subject: m\n\nbody\n",
+        env={"SENDER": "a@b.test", "RECIPIENT": "u@example.test", "DTLINE": "Delivered-To: u@example.test\n"})
+port = env.server(["pop-serve", "-P", "-t", "3"], env={"PIPEMAIL_LOGIN_DELAY_MS": "1"})
+cur = os.path.join(md, "cur")
+new = os.path.join(md, "new")
+
+
+def session(cmds):
+    """log in, send cmds; the answers (b"" once the session is gone or stuck)"""
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    s.settimeout(6)
+    f = s.makefile("rb")
+    out = []
+    try:
+        f.readline()
+        s.sendall(b"USER u@example.test\r\n")
+        f.readline()
+        s.sendall(b"PASS " + PW.encode() + b"\r\n")
+        out.append(f.readline())
+        for c in cmds:
+            s.sendall(c + b"\r\n")
+            a = f.readline()
+            if a.startswith(b"+OK") and c.split()[0] in (b"LIST", b"UIDL", b"RETR"):
+                while True:
+                    l = f.readline()
+                    if l in (b".\r\n", b""):
+                        break
+                    a += l
+            out.append(a)
+        s.sendall(b"QUIT\r\n")
+        out.append(f.readline())
+    except (socket.timeout, OSError):
+        out.append(b"")
+    s.close()
+    return out
+
+
+def odd(path, make):
+    make(path)
+    try:
+        os.lchown(path, pmtest.MAILUID, pmtest.MAILGID)
+    except OSError:
+        pass
+
+
+cases = [
+    ("FIFO", lambda p: os.mkfifo(p, 0o600)),
+    ("directory", lambda p: os.mkdir(p, 0o700)),
+    ("symlink", lambda p: os.symlink("/etc/passwd", p)),
+]
+for what, make in cases:
+    for sub, name in ((new, "1000000000.odd.host"), (cur, "1000000000.odd.host:2,")):
+        path = os.path.join(sub, name)
+        odd(path, make)
+        a = session([b"LIST"])
+        t.ok(a[0].startswith(b"+OK 1 messages"), "%s in %s/ without W=: login sees only the real message"
+             % (what, os.path.basename(sub)), a)
+        t.ok(a[-1].startswith(b"+OK"), "%s in %s/: QUIT answered" % (what, os.path.basename(sub)), a)
+        os.rmdir(path) if what == "directory" else os.unlink(path)
+    # with ",W=" the size is taken from the name: the file is not opened at login
+    path = os.path.join(new, "1000000001.oddw.host,S=10,W=10")
+    odd(path, make)
+    a = session([b"STAT", b"RETR 1", b"UIDL"])
+    t.ok(a[0].startswith(b"+OK 1 messages"), "%s with W=: not offered" % what, a)
+    t.ok(len(a) > 3 and b"body" in a[2] and a[-1].startswith(b"+OK"), "%s with W=: RETR 1 is the real message, QUIT answered" % what, a)
+    os.rmdir(path) if what == "directory" else os.unlink(path)
+
+# nothing was left holding the mailbox
+a = session([b"STAT"])
+t.ok(a[0].startswith(b"+OK 1 messages"), "the mailbox is free afterwards", a)
+t.ok(not os.path.exists(os.path.join(md, "new", "1000000000.odd.host")), "cleanup")
+env.close()
+t.done()
