@@ -761,6 +761,19 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 		goto done;
 	}
 	out = -1;
+	/* the text goes into place (and to disk) before the database: a
+	 * crash in between leaves the text ahead, which the next compile
+	 * catches up with; the other way round the next compile would undo
+	 * a change the servers had already seen */
+	if (strcmp(srcname, name) != 0) {
+		struct str text = STR_INIT;
+		int rr = conf_path(&text, name) < 0 || rename(src.s, text.s) < 0 || conf_sync_dir() < 0 ? -1 : 0;
+		e = errno;
+		str_free(&text);
+		errno = e;
+		if (rr < 0)
+			goto done;
+	}
 	if (rename(tmp.s, dst.s) < 0 || conf_sync_dir() < 0)
 		goto done;
 	r = 0;

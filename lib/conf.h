@@ -90,7 +90,9 @@ int conf_valid_addr(const char *a, size_t len, int catchall);
 int conf_valid_maildir(const char *p, size_t len);
 
 /* conf_compile reading the text from the control file srcname instead of
- * name (mailuser compiles "users.tmp" before renaming it to "users"). */
+ * name (mailuser compiles "users.tmp"). Once the database is built,
+ * srcname is renamed to name, then the database into place, each rename
+ * synced: the text is never behind what the servers see. */
 int conf_compile_src(const char *name, const char *srcname, unsigned long *lineno);
 
 /* The users-file line for u, without a newline. 0 ok, -1 errno. */

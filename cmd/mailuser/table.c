@@ -179,14 +179,14 @@ table_append(struct table *t, const char *line)
 int
 table_commit(struct table *t, unsigned long *lineno)
 {
-	struct str tmpname = STR_INIT, tmp = STR_INIT, dst = STR_INIT;
+	struct str tmpname = STR_INIT, tmp = STR_INIT;
 	/* users holds password hashes: root only */
 	mode_t mode = strcmp(t->name, "users") ? 0644 : 0600;
 	int fd = -1, r = -1, e;
 
 	*lineno = 0;
 	if (str_copys(&tmpname, t->name) < 0 || str_cats(&tmpname, ".tmp") < 0 || str_0(&tmpname) < 0 ||
-	    conf_path(&tmp, tmpname.s) < 0 || conf_path(&dst, t->name) < 0)
+	    conf_path(&tmp, tmpname.s) < 0)
 		goto done;
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
@@ -198,10 +198,9 @@ table_commit(struct table *t, unsigned long *lineno)
 		goto done;
 	}
 	fd = -1;
-	/* compile first: a syntax error leaves both files as they were */
+	/* compile first: a syntax error leaves both files as they were;
+	 * then the text and the database go into place, in that order */
 	if (conf_compile_src(t->name, tmpname.s, lineno) < 0)
-		goto done;
-	if (rename(tmp.s, dst.s) < 0 || conf_sync_dir() < 0)
 		goto done;
 	r = 0;
 done:
@@ -212,7 +211,6 @@ done:
 		unlink(tmp.s);
 	str_free(&tmpname);
 	str_free(&tmp);
-	str_free(&dst);
 	errno = e;
 	return r;
 }
