@@ -3,7 +3,10 @@
 # but are no regular file (a FIFO, a directory, a symlink). They are not
 # messages: the session neither hangs (a FIFO's open(2) would block past
 # every deadline, holding the mailbox lock) nor fails as a whole.
-import os, socket, sys, time
+# And a message another reader moves from new/ to cur/ while the login
+# scans the two (strace holds each directory's openat(2) for a while) is
+# not listed twice.
+import os, shutil, socket, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -83,5 +86,40 @@ for what, make in cases:
 a = session([b"STAT"])
 t.ok(a[0].startswith(b"+OK 1 messages"), "the mailbox is free afterwards", a)
 t.ok(not os.path.exists(os.path.join(md, "new", "1000000000.odd.host")), "cleanup")
+
+if shutil.which("strace"):
+    for f in os.listdir(cur):
+        os.rename(os.path.join(cur, f), os.path.join(new, f.split(":")[0]))   # back to new/
+    a, b = socket.socketpair()
+    p = env.start(["strace", "-o", "/dev/null", "-P", "new", "-P", "cur", "-e", "trace=openat",
+                   "-e", "inject=openat:delay_enter=1500000", pmtest.bin("pop-serve"), "-P", "-t", "20"],
+                  stdin=b, stdout=b, stderr=subprocess.DEVNULL, env={"TCPREMOTEIP": "127.0.0.1"})
+    b.close()
+    a.settimeout(15)
+    f = a.makefile("rb")
+    f.readline()
+    a.sendall(b"USER u@example.test\r\n")
+    f.readline()
+    a.sendall(b"PASS " + PW.encode() + b"\r\n")
+    time.sleep(2.2)   # the first directory scanned, the second not yet
+    for n in os.listdir(new):
+        os.rename(os.path.join(new, n), os.path.join(cur, n + ":2,S"))
+    a.sendall(b"UIDL\r\nQUIT\r\n")
+    ans = [f.readline()]
+    while True:
+        l = f.readline()
+        ans.append(l)
+        if l in (b".\r\n", b""):
+            break
+    ans.append(f.readline())
+    a.close()
+    p.wait(20)
+    t.ok(ans[0].startswith(b"+OK 0 messages") or ans[0].startswith(b"+OK 1 messages"),
+         "a message moved new/ -> cur/ during the login scan is not listed twice", ans)
+    a = session([b"STAT"])
+    t.ok(a[0].startswith(b"+OK 1 messages"), "the next login lists it once", a)
+else:
+    t.ok(True, "# SKIP strace not installed")
+    t.ok(True, "# SKIP strace not installed")
 env.close()
 t.done()

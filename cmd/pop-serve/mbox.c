@@ -271,7 +271,10 @@ mbox_open(struct mbox *mb, const char *maildir)
 		}
 		goto err;
 	}
-	if (scan_dir(mb, "new", &v, &n, &cap) < 0 || scan_dir(mb, "cur", &v, &n, &cap) < 0)
+	/* cur/ first: another reader moving a message from new/ to cur/
+	 * between the two scans would otherwise have it listed twice (the
+	 * client fetching it twice); this way it waits for the next login */
+	if (scan_dir(mb, "cur", &v, &n, &cap) < 0 || scan_dir(mb, "new", &v, &n, &cap) < 0)
 		goto err;
 	sortnames = mb->names.s;
 	if (n)
