@@ -224,7 +224,6 @@ static int
 run_checkpw(struct sess *s, const char *pass)
 {
 	struct str data = STR_INIT;
-	struct sigaction sa, old;
 	int p[2], st, e;
 	pid_t pid;
 	if (buf_flush(&s->out) < 0) {
@@ -239,11 +238,12 @@ run_checkpw(struct sess *s, const char *pass)
 		ERR(s, "[SYS/TEMP] out of resources");
 		return GO_ON;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGPIPE, &sa, &old);
 	pid = fork();
 	if (pid == 0) {
+		/* the checkpassword chain expects SIGPIPE's default; only here:
+		 * this process writes to the pipe below and must not die of it
+		 * when the program exits without reading */
+		signal(SIGPIPE, SIG_DFL);
 		close(p[1]);
 		nonblock(s->in.fd, 0);   /* the checkpassword chain expects blocking fds */
 		nonblock(s->out.fd, 0);
@@ -261,14 +261,12 @@ run_checkpw(struct sess *s, const char *pass)
 	str_free(&data);
 	close(p[1]);
 	if (pid < 0) {
-		sigaction(SIGPIPE, &old, NULL);
 		ERR(s, "[SYS/TEMP] unable to run checkpassword");
 		return GO_ON;
 	}
 	(void)e;   /* a checkpassword that does not read fails on its own */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	sigaction(SIGPIPE, &old, NULL);
 	nonblock(s->in.fd, 1);   /* the child shared our file descriptions */
 	nonblock(s->out.fd, 1);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {

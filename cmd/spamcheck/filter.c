@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "buf.h"
@@ -252,6 +253,86 @@ drain(int fd)
 			break;
 }
 
+/* The next program's guard: the leader of a process group of its own in
+ * which it runs the program. When spamcheck dies (smtp-recv SIGKILLs it
+ * past its data timeout), the kernel signals the guard (parent-death
+ * signal), which kills the whole group: the program and whatever it
+ * started (-p sh -c '... deliver-maildir ...'), which would otherwise see
+ * end of input and commit the truncated message. The program's own
+ * parent-death signal reaches only itself, and the kernel clears it at
+ * the exec of a setgid program (queue-add may be one); the guard never
+ * execs. Its exit is the program's: the same code, or death by the same
+ * signal. Never returns. */
+static void
+guard(char **argv, int in, pid_t parent, int tspawn)
+{
+	sigset_t set, old;
+	siginfo_t si;
+	pid_t pid, self = getpid();
+	int status, sig;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	/* blocked before the parent-death signal is armed: a death from
+	 * here on waits for sigwaitinfo below */
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(tspawn);
+	signal(SIGPIPE, SIG_DFL);
+	pid = fork();
+	if (pid < 0)
+		die_sys(tspawn, "fork", argv[0]);
+	if (pid == 0) {
+		/* the program gets the message on fd 0; fd 1 (the envelope in
+		 * the queue chain) is ours, passed as is; it dies with the guard */
+		if (sigprocmask(SIG_SETMASK, &old, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self)
+			_exit(tspawn);
+		if (dup2(in, 0) < 0)
+			_exit(tspawn);
+		close(in);
+		execvp(argv[0], argv);
+		die_sys(tspawn, "run", argv[0]);
+	}
+	/* the message and the envelope are the program's alone */
+	close(in);
+	close(0);
+	close(1);
+	for (;;) {
+		sig = sigwaitinfo(&set, &si);
+		if (sig < 0 && errno == EINTR)
+			continue;
+		if (sig != SIGCHLD)
+			break;   /* spamcheck died, the group was told to stop, or we cannot wait */
+		if (waitpid(pid, &status, WNOHANG) != pid)
+			continue;
+		if (WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		if (WIFSIGNALED(status)) {
+			struct rlimit nocore = { 0, 0 };
+			setrlimit(RLIMIT_CORE, &nocore);
+			sig = WTERMSIG(status);
+			signal(sig, SIG_DFL);
+			sigemptyset(&set);
+			sigaddset(&set, sig);
+			sigprocmask(SIG_UNBLOCK, &set, NULL);
+			raise(sig);
+		}
+		_exit(tspawn);
+	}
+	kill(-self, SIGKILL);   /* the group: the program, what it started, and the guard */
+	_exit(tspawn);
+}
+
+/* the next program's whole process group (the guard leads it), before
+ * its input ends: it never takes a truncated message for a whole one */
+static void
+kill_group(pid_t pid)
+{
+	if (kill(-pid, SIGKILL) < 0)
+		kill(pid, SIGKILL);
+}
+
 int
 run_pipe(const struct opts *o, char **argv, int queue)
 {
@@ -289,20 +370,13 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	if (pid < 0)
 		die_sys(tspawn, "fork", argv[0]);
 	if (pid == 0) {
-		/* the child gets the message on fd 0; fd 1 (the envelope in the queue chain) is ours, passed as is */
-		signal(SIGPIPE, SIG_DFL);
-		/* if we are killed mid-message (smtp-recv's timeout), the child
-		 * would see end of input and commit a truncated message: it dies
-		 * with us instead */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(tspawn);
-		if (dup2(p[0], 0) < 0)
-			_exit(tspawn);
-		close(p[0]);
 		close(p[1]);
-		execvp(argv[0], argv);
-		die_sys(tspawn, "run", argv[0]);
+		if (setpgid(0, 0) < 0)
+			_exit(tspawn);
+		guard(argv, p[0], parent, tspawn);
 	}
+	/* here too, so that the group exists before any kill_group below */
+	setpgid(pid, pid);
 	close(p[0]);
 	if (queue)
 		close(1);   /* the envelope belongs to the child now */
@@ -312,7 +386,7 @@ run_pipe(const struct opts *o, char **argv, int queue)
 		 * input, at which it would take the truncated message as whole
 		 * and commit it */
 		int err = errno;
-		kill(pid, SIGKILL);
+		kill_group(pid);
 		close(p[1]);
 		waitpid(pid, &status, 0);
 		errno = err;
