@@ -284,6 +284,6 @@ t.eq(p.sessions[0]["data"][:1] if p.sessions else None, [b"Subject: three\r\n\r\
 p.close()
 
 rc, out, err = batch(["/nonexistent example.org a@b.test x@example.org\n", "short line\n"])
-t.eq(out, "temp x@example.org 4.3.0 - unable to read the message file\n.\n.\n", "batch: unreadable file, bad line")
+t.eq(out, "temp x@example.org 4.3.0 - unable to read the message file /nonexistent: No such file or directory\n.\n.\n", "batch: unreadable file, bad line")
 
 t.done()

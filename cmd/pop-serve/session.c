@@ -129,6 +129,16 @@ capa(struct sess *s)
 	buf_puts(&s->out, "IMPLEMENTATION pipemail\r\n.\r\n");
 }
 
+/* Before login the replies to a command must be out within the timeout
+ * of it: else a client that pipelines many commands and then reads a
+ * few bytes now and then holds the process for hours without a password.
+ * After login only the idle timeout: a big RETR on a slow link is fine. */
+static void
+out_deadline(struct sess *s)
+{
+	buf_deadline(&s->out, s->state == S_AUTH ? s->o->timeout_ms : 0);
+}
+
 /* Read one command line: CRLF-terminated, capped, within the deadline.
  * 1 line in s->line (CRLF stripped); 0 handled (a reply was queued);
  * -1 end of session. */
@@ -136,12 +146,16 @@ static int
 getline_crlf(struct sess *s)
 {
 	int r;
-	if (buf_pending(&s->in) == 0 && buf_flush(&s->out) < 0) {
-		s->endwhy = "write-error";
-		return -1;
+	if (buf_pending(&s->in) == 0) {
+		out_deadline(s);
+		if (buf_flush(&s->out) < 0) {
+			s->endwhy = "write-error";
+			return -1;
+		}
 	}
 	buf_deadline(&s->in, s->o->timeout_ms);
 	r = buf_getline(&s->in, &s->line, POPCMD_LINE_MAX, '\n');
+	out_deadline(s);
 	if (r == BUF_EOF || r == BUF_PARTIAL) {
 		s->endwhy = "eof";
 		return -1;
@@ -224,7 +238,6 @@ static int
 run_checkpw(struct sess *s, const char *pass)
 {
 	struct str data = STR_INIT;
-	struct sigaction sa, old;
 	int p[2], st, e;
 	pid_t pid;
 	if (buf_flush(&s->out) < 0) {
@@ -239,11 +252,12 @@ run_checkpw(struct sess *s, const char *pass)
 		ERR(s, "[SYS/TEMP] out of resources");
 		return GO_ON;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGPIPE, &sa, &old);
 	pid = fork();
 	if (pid == 0) {
+		/* the checkpassword chain expects SIGPIPE's default; only here:
+		 * this process writes to the pipe below and must not die of it
+		 * when the program exits without reading */
+		signal(SIGPIPE, SIG_DFL);
 		close(p[1]);
 		nonblock(s->in.fd, 0);   /* the checkpassword chain expects blocking fds */
 		nonblock(s->out.fd, 0);
@@ -261,14 +275,12 @@ run_checkpw(struct sess *s, const char *pass)
 	str_free(&data);
 	close(p[1]);
 	if (pid < 0) {
-		sigaction(SIGPIPE, &old, NULL);
 		ERR(s, "[SYS/TEMP] unable to run checkpassword");
 		return GO_ON;
 	}
 	(void)e;   /* a checkpassword that does not read fails on its own */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	sigaction(SIGPIPE, &old, NULL);
 	nonblock(s->in.fd, 1);   /* the child shared our file descriptions */
 	nonblock(s->out.fd, 1);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
@@ -667,6 +679,7 @@ session_run(const struct popopt *o)
 			s.endwhy = "error-limit";
 		}
 	}
+	out_deadline(&s);   /* a fresh one for the last replies */
 	buf_flush(&s.out);
 	if (s.mb_open) {
 		/* dropped, timed out or over a limit: nothing is deleted (RFC 1939 6) */

@@ -79,6 +79,8 @@ struct worker {
 	int local;
 	pid_t pid;
 	int in, out;                  /* its stdin (jobs), its stdout (results) */
+	int err;                      /* its stderr (smtp-send -B), relayed to ours */
+	struct str epart, efatal;     /* a line begun; its last "fatal" line this job */
 	int busy, stale;
 	char *domain;                 /* its last destination */
 	unsigned long long idle_since;
@@ -350,15 +352,53 @@ domain_put(const char *d)
 
 static void close_all_inherited(struct worker *keep);
 
+/* What a smtp-send -B worker says on stderr goes on to ours (it is log);
+ * its last "fatal" line is kept: when it dies with a job, that line is
+ * why, as a smtp-send run of its own tells in its stderr (remote()). */
+static void
+worker_err_read(struct worker *w)
+{
+	char b[4096];
+	ssize_t r;
+	while (w->err >= 0) {
+		char *nl;
+		r = read(w->err, b, sizeof b);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			close(w->err);
+			w->err = -1;
+			return;
+		}
+		if (buf_writeall(2, b, (size_t)r, 0, 0) < 0) {
+			/* our log is gone: nothing to do about it here */
+		}
+		if (w->epart.len < 4096)
+			str_catb(&w->epart, b, (size_t)r);
+		while ((nl = memchr(w->epart.s, '\n', w->epart.len))) {
+			size_t len = (size_t)(nl - w->epart.s);
+			if (memmem(w->epart.s, len, ": fatal: ", 9))
+				str_copyb(&w->efatal, w->epart.s, len);
+			memmove(w->epart.s, nl + 1, w->epart.len - len - 1);
+			w->epart.len -= len + 1;
+		}
+		if (w->epart.len >= 4096)
+			w->epart.len = 0;   /* no line that long is a reason */
+	}
+}
+
 /* a new worker: a persistent smtp-send -B, or (local) a local worker */
 static struct worker *
 worker_start(int local)
 {
-	int in[2], out[2];
+	int in[2], out[2], err[2] = { -1, -1 };
 	pid_t pid;
 	struct worker *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
+	w->err = -1;
 	if (pipe2(in, O_CLOEXEC) < 0) {
 		free(w);
 		return NULL;
@@ -369,12 +409,24 @@ worker_start(int local)
 		free(w);
 		return NULL;
 	}
+	if (!local && pipe2(err, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		free(w);
+		return NULL;
+	}
 	pid = fork();
 	if (pid < 0) {
 		close(in[0]);
 		close(in[1]);
 		close(out[0]);
 		close(out[1]);
+		if (!local) {
+			close(err[0]);
+			close(err[1]);
+		}
 		free(w);
 		return NULL;
 	}
@@ -387,7 +439,7 @@ worker_start(int local)
 	if (pid == 0) {
 		char *argv[3];
 		close_all_inherited(NULL);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			_exit(EXIT_TEMP);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -404,6 +456,11 @@ worker_start(int local)
 	}
 	close(in[0]);
 	close(out[1]);
+	if (!local) {
+		close(err[1]);
+		w->err = err[0];
+		fcntl(w->err, F_SETFL, O_NONBLOCK);
+	}
 	w->local = local;
 	w->pid = pid;
 	w->in = in[1];
@@ -450,6 +507,11 @@ worker_free(struct worker *w)
 			break;
 		}
 	worker_close(w);
+	worker_err_read(w);   /* its last words, if it left any */
+	if (w->err >= 0)
+		close(w->err);
+	str_free(&w->epart);
+	str_free(&w->efatal);
 	free(w->domain);
 	if (w->local)
 		n_lworkers--;
@@ -602,6 +664,7 @@ started:
 	j->domain = domain ? strdup(domain) : NULL;
 	if (j->w) {
 		j->w->busy = 1;
+		str_trunc(&j->w->efatal, 0);
 		free(j->w->domain);
 		j->w->domain = domain ? strdup(domain) : NULL;
 	}
@@ -1231,6 +1294,9 @@ job_done(struct job *j)
 		/* smtp-send's lines into result lines, as a job child would */
 		struct jobspec js;
 		struct str o = j->out, e = STR_INIT;
+		worker_err_read(j->w);   /* written before it died: in the pipe now */
+		if (!j->complete && j->w->efatal.len)
+			str_copyb(&e, j->w->efatal.s, j->w->efatal.len);
 		memset(&js, 0, sizeof js);
 		js.env = &m->env;
 		js.idx = j->idx;
@@ -1241,6 +1307,7 @@ job_done(struct job *j)
 		remote_results(&js, &o, EXIT_TEMP, &e, j->complete ? "smtp-send gave no result" :
 		    "smtp-send -B ended without a result", &j->out);
 		str_free(&o);
+		str_free(&e);
 		if (!j->complete)
 			j->w->stale = 1;   /* its output may be out of step now */
 	}
@@ -1328,9 +1395,12 @@ close_all_inherited(struct worker *keep)
 		close(trigger_keep);
 	for (struct job *o = jobs; o; o = o->next)
 		close(o->fd);
-	for (struct worker *w = workers; w; w = w->next)
+	for (struct worker *w = workers; w; w = w->next) {
 		if (w != keep)
 			worker_close(w);
+		if (w->err >= 0)
+			close(w->err);
+	}
 }
 
 static void
@@ -1635,7 +1705,7 @@ main(int argc, char **argv)
 	for (;;) {
 		struct pollfd *pf;
 		struct job *j;
-		size_t npf = 0, i;
+		size_t npf = 0, nj, i;
 		long long timeout = POLL_MAX_MS;
 		unsigned long long t;
 		char b[512];
@@ -1674,7 +1744,7 @@ main(int argc, char **argv)
 		workers_trim(0);
 		if (workers && timeout > 5000)
 			timeout = 5000;   /* idle workers end after WORKER_IDLE */
-		pf = calloc(n_jobs + 2, sizeof *pf);
+		pf = calloc(n_jobs + n_workers + 2, sizeof *pf);
 		if (!pf)
 			die_nomem(EXIT_TEMP);
 		pf[npf].fd = sigpipe_[0];
@@ -1685,6 +1755,12 @@ main(int argc, char **argv)
 			pf[npf].fd = j->fd;
 			pf[npf++].events = POLLIN;
 		}
+		nj = npf;
+		for (struct worker *w = workers; w && npf < n_jobs + n_workers + 2; w = w->next)
+			if (w->err >= 0) {
+				pf[npf].fd = w->err;
+				pf[npf++].events = POLLIN;
+			}
 		if (poll(pf, (nfds_t)npf, (int)timeout) < 0 && errno != EINTR)
 			die_sys(EXIT_TEMP, "poll", "descriptors");
 		if (pf[0].revents)
@@ -1703,10 +1779,17 @@ main(int argc, char **argv)
 			busy_retry();
 			settle_all();
 		}
-		read_jobs(pf, npf, 2);
+		/* stderr first: a dying worker's last line is then at hand */
+		for (i = nj; i < npf; i++)
+			if (pf[i].revents)
+				for (struct worker *w = workers; w; w = w->next)
+					if (w->err == pf[i].fd) {
+						worker_err_read(w);
+						break;
+					}
+		read_jobs(pf, nj, 2);
 		free(pf);
 		complete_jobs();
-		(void)i;
 	}
 	/* idle workers say QUIT to their peers; wait for that, bounded */
 	workers_trim(1);

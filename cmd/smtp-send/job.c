@@ -158,7 +158,8 @@ message_open(struct job *j)
 }
 
 /* Batch mode: the message is LENGTH bytes of FILE at OFFSET (or the file
- * from OFFSET to its end). 0 ok, -1 unreadable or out of range. */
+ * from OFFSET to its end). 0 ok, -1 unreadable (errno), out of range
+ * (EINVAL) or replaced by another file meanwhile (ESTALE). */
 int
 message_file(struct job *j, const char *path, unsigned long long off, unsigned long long len, int haslen)
 {
@@ -177,11 +178,17 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	while (flock(j->msgfd, LOCK_SH) < 0)
 		if (errno != EINTR)
 			return -1;
-	if (fstat(j->msgfd, &st) < 0 || stat(path, &now) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+	if (fstat(j->msgfd, &st) < 0 || stat(path, &now) < 0)
 		return -1;
+	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+		errno = ESTALE;
+		return -1;
+	}
 	if (!S_ISREG(st.st_mode) || off > (unsigned long long)st.st_size ||
-	    (haslen && len > (unsigned long long)st.st_size - off))
+	    (haslen && len > (unsigned long long)st.st_size - off)) {
+		errno = EINVAL;
 		return -1;
+	}
 	j->msgoff = (off_t)off;
 	j->size = haslen ? len : (unsigned long long)st.st_size - off;
 	buf = malloc(READ_BUF_SIZE);
@@ -190,6 +197,8 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	for (left = j->size; left && !j->eightbit;) {
 		ssize_t r = pread(j->msgfd, buf, left < READ_BUF_SIZE ? (size_t)left : READ_BUF_SIZE, (off_t)off), i;
 		if (r <= 0) {
+			if (r == 0)
+				errno = EINVAL;   /* shorter than it said */
 			free(buf);
 			return -1;
 		}

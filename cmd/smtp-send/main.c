@@ -1,6 +1,7 @@
 /* smtp-send: deliver one message (stdin) for one domain's recipients by
  * SMTP, to the domain's route or MX hosts; one result line per recipient
  * on stdout. Called by queue-run; usable from scripts. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 {
 	char inspace[BUF_SIZE];
 	struct buf in;
-	struct str line = STR_INIT, dsn = STR_INIT;
+	struct str line = STR_INIT, dsn = STR_INIT, reason = STR_INIT;
 	struct cache c = { NULL, STR_INIT };
 	char **f = calloc(RCPT_MAX + 3, sizeof *f);
 	int g;
@@ -103,8 +104,16 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 			read_dsn(j, dsn.s, '\t');
 		dsn.len = 0;
 		r = message_file(j, f[0], off, len, haslen);
-		if (r < 0)
-			job_settle(j, ST_TEMP, "4.3.0", "unable to read the message file", "-");
+		if (r < 0) {
+			/* the reason, as the queue shows it, and our log */
+			const char *why = errno == EINVAL ? "not a file of that size" :
+			    errno == ESTALE ? "replaced while being opened" : strerror(errno);
+			warn_x("read", f[0], why);
+			if (str_copys(&reason, "unable to read the message file ") < 0 || str_cats(&reason, f[0]) < 0 ||
+			    str_cats(&reason, ": ") < 0 || str_cats(&reason, why) < 0 || str_0(&reason) < 0)
+				die_nomem(EXIT_TEMP);
+			job_settle(j, ST_TEMP, "4.3.0", reason.s, "-");
+		}
 		run_job(j, o, p, &c);
 		r = print_results(j);
 		if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
@@ -123,6 +132,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	str_free(&c.key);
 	str_free(&line);
 	str_free(&dsn);
+	str_free(&reason);
 	free(f);
 	if (g == BUF_ERR)
 		die_sys(EXIT_TEMP, "read", "stdin");
