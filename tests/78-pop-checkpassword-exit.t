@@ -5,6 +5,8 @@
 # it writes user\0pass\0stamp\0 into the pipe nobody reads any more.
 # strace delays pop-serve's own write(2)s (not its child's) so the child
 # always wins the race.
+# Also under strace: a directory fsync(2) failing at QUIT is no +OK (the
+# deletions are not known to be durable; after a crash they could return).
 import os, shutil, socket, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -53,5 +55,23 @@ out, rc = session(env.path("no-such-checkpassword"))
 t.ok(len(out) > 2 and out[2].startswith(b"-ERR [SYS/TEMP]"), "checkpassword cannot be run: -ERR [SYS/TEMP]", out)
 t.ok(len(out) > 3 and out[3].startswith(b"+OK"), "the session goes on: QUIT +OK", out)
 t.eq(rc, 0, "pop-serve exits 0, not killed by SIGPIPE")
+# QUIT with the directory sync failing
+md = env.add_user("u@example.test", "pw")
+env.run(["deliver-maildir", "-u", "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID), md], input=b"Subject: m\n\nbody\n",
+        env={"SENDER": "a@b.test", "RECIPIENT": "u@example.test", "DTLINE": ""})
+a, b = socket.socketpair()
+p = env.start(["strace", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:error=EIO",
+               pmtest.bin("pop-serve"), "-P", "-t", "20"], stdin=b, stdout=b, stderr=subprocess.DEVNULL,
+              env={"TCPREMOTEIP": "127.0.0.1"})
+b.close()
+a.settimeout(15)
+f = a.makefile("rb")
+f.readline()
+a.sendall(b"USER u@example.test\r\nPASS pw\r\nDELE 1\r\nQUIT\r\n")
+ans = [f.readline() for _ in range(4)]
+a.close()
+p.wait(20)
+t.ok(ans[2].startswith(b"+OK"), "DELE 1", ans)
+t.ok(ans[3].startswith(b"-ERR [SYS/TEMP]"), "QUIT whose directory fsync fails: -ERR [SYS/TEMP], not +OK", ans)
 env.close()
 t.done()

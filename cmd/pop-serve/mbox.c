@@ -560,18 +560,21 @@ seen_name(const char *name, struct str *to)
 	return 1;
 }
 
-static void
+/* 0, or -1 when a directory could not be synced */
+static int
 sync_dirs(struct mbox *mb)
 {
 	static const char *subs[] = { "new", "cur" };
 	size_t k;
+	int r = 0;
 	for (k = 0; k < 2; k++) {
 		int fd = openat(mb->dirfd, subs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
+		if (fd < 0 || fsync(fd) < 0)
+			r = -1;
+		if (fd >= 0)
 			close(fd);
-		}
 	}
+	return r;
 }
 
 unsigned long
@@ -597,8 +600,9 @@ mbox_commit(struct mbox *mb, unsigned long *deleted)
 		else
 			failed++;
 	}
-	if (*deleted)
-		sync_dirs(mb);   /* the deletions are durable before +OK */
+	/* the deletions are durable before +OK; if that is not known, none is done */
+	if (*deleted && sync_dirs(mb) < 0)
+		failed += *deleted;
 	str_free(&path);
 	return failed;
 }

@@ -55,7 +55,8 @@ enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3 };
 int mbox_send(struct mbox *, unsigned long i, struct buf *out, unsigned long long lines);
 
 /* QUIT: unlink the deleted messages and fsync the directories. Returns
- * the number of deletions that failed (0 = all done). */
+ * the number of deletions that failed (0 = all done); when a directory
+ * sync fails every unlinked one counts as failed too (it may come back). */
 unsigned long mbox_commit(struct mbox *, unsigned long *deleted);
 /* Move message i to cur/ with the S flag (after a RETR: a flag change,
  * not synced; the unique part and so the UIDL stay). 1 moved, 0 nothing

@@ -129,6 +129,16 @@ capa(struct sess *s)
 	buf_puts(&s->out, "IMPLEMENTATION pipemail\r\n.\r\n");
 }
 
+/* Before login the replies to a command must be out within the timeout
+ * of it: else a client that pipelines many commands and then reads a
+ * few bytes now and then holds the process for hours without a password.
+ * After login only the idle timeout: a big RETR on a slow link is fine. */
+static void
+out_deadline(struct sess *s)
+{
+	buf_deadline(&s->out, s->state == S_AUTH ? s->o->timeout_ms : 0);
+}
+
 /* Read one command line: CRLF-terminated, capped, within the deadline.
  * 1 line in s->line (CRLF stripped); 0 handled (a reply was queued);
  * -1 end of session. */
@@ -136,12 +146,16 @@ static int
 getline_crlf(struct sess *s)
 {
 	int r;
-	if (buf_pending(&s->in) == 0 && buf_flush(&s->out) < 0) {
-		s->endwhy = "write-error";
-		return -1;
+	if (buf_pending(&s->in) == 0) {
+		out_deadline(s);
+		if (buf_flush(&s->out) < 0) {
+			s->endwhy = "write-error";
+			return -1;
+		}
 	}
 	buf_deadline(&s->in, s->o->timeout_ms);
 	r = buf_getline(&s->in, &s->line, POPCMD_LINE_MAX, '\n');
+	out_deadline(s);
 	if (r == BUF_EOF || r == BUF_PARTIAL) {
 		s->endwhy = "eof";
 		return -1;
@@ -665,6 +679,7 @@ session_run(const struct popopt *o)
 			s.endwhy = "error-limit";
 		}
 	}
+	out_deadline(&s);   /* a fresh one for the last replies */
 	buf_flush(&s.out);
 	if (s.mb_open) {
 		/* dropped, timed out or over a limit: nothing is deleted (RFC 1939 6) */
