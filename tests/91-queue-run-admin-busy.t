@@ -41,6 +41,13 @@ with open(os.path.join(env.queue, "state", a + ".done"), "w") as f:
     f.write("0 ok 2.0.0 - delivered by the killed run's child\n")
 c = queued("other@example.test", b"free")
 
+# queue-run not running: queue-list changes the files itself, and must not
+# under a delivery still running (it would bounce what the child delivers)
+t.eq(ql("bounce", a), 111, "offline bounce of a held message: 111, try later")
+t.eq(ql("delete", b), 111, "offline delete of a held message: 111")
+t.ok(not os.path.exists(os.path.join(env.queue, "state", b)) and
+     os.path.exists(os.path.join(env.queue, "mess", b)), "nothing changed")
+
 qr = env.start([pmtest.bin("queue-run"), "-b", "1", "-m", "1"], stderr=open(logp, "wb"))
 t.ok(wait_for(lambda: maildir_files(other), 10), "the free message is delivered")
 log = lambda: open(logp, "rb").read().decode(errors="replace")

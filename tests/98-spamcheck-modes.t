@@ -36,6 +36,21 @@ for t in s n S N; do
 		done
 	done
 done
+# two mode options together, either order: usage too
+for a in q p l k L X x; do
+	for b in q p l k L X x; do
+		[ $a = $b ] && continue
+		fa=-$a fb=-$b
+		[ $a = x ] && fa="-x 2"
+		[ $b = x ] && fb="-x 2"
+		rm -f "$T/db"
+		# shellcheck disable=SC2086
+		"$SC" -d "$T/db" $fa $fb cat "$S" "$H" < /dev/null > "$T/out" 2> "$T/err"
+		rc=$?
+		[ $rc = 100 ] && grep -q '^spamcheck: usage: ' "$T/err" && [ ! -e "$T/db" ] && [ ! -s "$T/out" ]
+		ok $? "spamcheck $fa $fb ...: usage (exit $rc)"
+	done
+done
 # the allowed combinations still work
 printf 'Subject: x\n\ny\n' | "$SC" -d "$T/db" -S -n 2>/dev/null
 is $? 0 "-S -n (a correction) is still allowed"

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 #include "buf.h"
@@ -168,7 +169,11 @@ list(int count_only)
 	return EXIT_OK;
 }
 
-/* queue-run not running: change the files; it acts on them when it starts */
+/* queue-run not running: change the files; it acts on them when it starts.
+ * Not under a delivery child of a queue-run that was killed (it holds the
+ * file locked, and its results wait in state/ID.done for the next
+ * queue-run): a bounce or delete then could undo or race what it did.
+ * 0 done, -1 no such message, -2 busy (try again). */
 static int
 offline(char act, const char *id)
 {
@@ -185,6 +190,22 @@ offline(char act, const char *id)
 		str_free(&p);
 		return -1;
 	}
+	if (act != 'R' && flock(m.fd, LOCK_EX | LOCK_NB) < 0) {
+		warn_x("change", id, errno == EWOULDBLOCK ? "a delivery still runs: try again when it ends" :
+		    "unable to lock it");
+		queue_msg_close(&m);
+		str_free(&p);
+		return -2;
+	}
+	if (act != 'R' && queue_path(&p, "state", id) == 0 && str_cats(&p, ".done") == 0 &&
+	    access(p.s, F_OK) == 0) {
+		warn_x("change", id, "results of an interrupted delivery are not yet recorded: start queue-run");
+		queue_msg_close(&m);
+		str_free(&p);
+		return -2;
+	}
+	if (act != 'R' && queue_path(&p, "mess", id) < 0)
+		die_nomem(EXIT_TEMP);
 	if (act == 'D') {
 		unlink(p.s);
 		if (queue_path(&p, "state", id) == 0)
@@ -230,7 +251,7 @@ static int
 act(char a, int argc, char **argv)
 {
 	struct str p = STR_INIT, line = STR_INIT;
-	int fd, i, bad = 0;
+	int fd, i, bad = 0, busy = 0, r;
 	if (argc < 1)
 		die_usage(USAGE);
 	if (queue_path(&p, "trigger", NULL) < 0)
@@ -264,14 +285,16 @@ act(char a, int argc, char **argv)
 				free(v[k]);
 			}
 			free(v);
-		} else if (offline(a, id) < 0)
+		} else if ((r = offline(a, id)) == -2)
+			busy = 1;
+		else if (r < 0)
 			bad = 1;
 	}
 	if (fd >= 0)
 		close(fd);
 	str_free(&p);
 	str_free(&line);
-	return bad ? EXIT_PERM : EXIT_OK;
+	return bad ? EXIT_PERM : busy ? EXIT_TEMP : EXIT_OK;
 }
 
 int

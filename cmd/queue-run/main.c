@@ -1795,6 +1795,8 @@ main(int argc, char **argv)
 	workers_trim(1);
 	for (long long end = buf_now_ms() + 2000; buf_now_ms() < end;) {
 		struct worker *w;
+		for (w = workers; w; w = w->next)
+			worker_err_read(w);   /* their last log lines */
 		reap();
 		for (w = workers; w && (w->busy || w->pid <= 0); w = w->next)
 			;
