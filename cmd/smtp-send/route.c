@@ -152,6 +152,9 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		if (r < 0)
 			die_sys(EXIT_TEMP, "read", o->routesfile);
 	}
+	/* a route's TLS policy holds for its MX hosts too ("example.org: tls=verify") */
+	if (r == 1 && p->route.tls != ROUTE_TLS_DEFAULT)
+		p->tlsmode = p->route.tls;
 	if (r == 1 && p->route.host.len) {
 		if (p->route.host.len > DNS_NAME_MAX)
 			die_x(EXIT_TEMP, "use", o->routesfile, "host name too long");
@@ -160,8 +163,6 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		p->nt = 1;
 		if (p->route.port)
 			p->port = p->route.port;
-		if (p->route.tls != ROUTE_TLS_DEFAULT)
-			p->tlsmode = p->route.tls;
 		if (p->route.user.len) {
 			j->user = p->route.user.s;
 			j->pass = p->route.pass.s;
