@@ -118,8 +118,9 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			}
 		}
 	}
-	if (attempts == 0 && !dnstemp) {
-		/* every mail host is known not to exist: RFC 5321 5.1 */
+	if (attempts == 0 && !dnstemp && !p->t[0].system) {
+		/* every mail host is known not to exist: RFC 5321 5.1. A route's
+		 * host is our configuration, not the domain's: that waits (temp) */
 		job_settle(j, ST_PERM, "5.4.4", "no mail host of the domain has an address", p->t[0].host);
 		goto out;
 	}
