@@ -341,6 +341,10 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			code = run_one(j, m, u, rcpt, dt.s, argv, u->maildir.s, err);
 			if (code == 99)
 				goto out0;
+			/* qmail-command(8): these are hard errors too */
+			if (code == 64 || code == 65 || code == 70 || code == 76 || code == 77 || code == 78 ||
+			    code == 112)
+				code = EXIT_PERM;
 			if (code != 0 && code != EXIT_PERM)
 				code = EXIT_TEMP;
 			break;
