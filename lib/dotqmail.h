@@ -5,7 +5,8 @@
  *                       user's Maildir, so "./" is the Maildir itself
  *                       and "./.Junk/" its Junk folder
  *   |command            run by /bin/sh -c as the user, message on stdin;
- *                       exit 0 next line, 99 stop (delivered), 100 bounce,
+ *                       exit 0 next line, 99 stop (delivered), 100 bounce
+ *                       (and 64 65 70 76 77 78 112, as qmail-command(8)),
  *                       anything else retry later
  *   &address  address   forward a copy
  * A path without a trailing '/' (an mbox) is refused. */

@@ -194,6 +194,18 @@ cats(struct str *o, const char *a, const char *b, const char *c)
 	return str_cats(o, a) < 0 || (b && str_cats(o, b) < 0) || (c && str_cats(o, c) < 0) ? -1 : 0;
 }
 
+/* a peer's reply text, 7-bit: RFC 3464 fields and our us-ascii text
+ * part carry US-ASCII only, and an 8-bit report would fail at a peer
+ * without 8BITMIME */
+static int
+cat_ascii(struct str *o, const char *s)
+{
+	for (; *s; s++)
+		if (str_catc(o, (unsigned char)*s >= 0x80 ? '?' : *s) < 0)
+			return -1;
+	return 0;
+}
+
 /* end of the header section: offset after the blank line, or len */
 static size_t
 header_end(const char *m, size_t len)
@@ -243,7 +255,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	for (i = 0; i < d->n; i++)
 		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
 		    cats(o, d->r[i].remote ? d->r[i].remote : "", d->r[i].remote ? " said: " : "", NULL) < 0 ||
-		    cats(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information", "\n", NULL) < 0)
+		    cat_ascii(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information") < 0 ||
+		    str_catc(o, '\n') < 0)
 			goto nomem;
 	/* machine part */
 	if (cats(o, "\n--", b.s, "\nContent-Type: message/delivery-status\n\n") < 0 ||
@@ -272,7 +285,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		if (r->remote && *r->remote && strcmp(r->remote, "-") != 0 &&
 		    cats(o, "Remote-MTA: dns; ", r->remote, "\n") < 0)
 			goto nomem;
-		if (r->diag && *r->diag && cats(o, "Diagnostic-Code: smtp; ", r->diag, "\n") < 0)
+		if (r->diag && *r->diag && (str_cats(o, "Diagnostic-Code: smtp; ") < 0 ||
+		    cat_ascii(o, r->diag) < 0 || str_catc(o, '\n') < 0))
 			goto nomem;
 		if (r->last && (str_cats(o, "Last-Attempt-Date: ") < 0 || cat_date(o, r->last) < 0 ||
 		    str_catc(o, '\n') < 0))

@@ -2,17 +2,7 @@
 # sendmail, adversarial: input shapes a script or a web form can produce
 # that must neither end the message early nor lose its rest.
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$T/conf" "$T/q"
-export PIPEMAIL_CONF="$T/conf"
-echo "host.test" > "$T/conf/me"
-cat > "$T/fakeq" <<'EOQ'
-#!/bin/sh
-cat > "$FAKEQ_DIR/msg"
-cat <&1 > "$FAKEQ_DIR/env"
-exit 0
-EOQ
-chmod +x "$T/fakeq"
-export QMAILQUEUE="$T/fakeq" FAKEQ_DIR="$T/q"
+sendmail_fakeq
 body() { sed -n '/^$/,$p' "$T/q/msg" | sed 1d; }
 
 # a line "CR ." is not a lone dot: without -i only "." (or ".\r") ends input

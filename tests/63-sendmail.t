@@ -3,18 +3,7 @@
 # lines), -f, -F, -i/-oi and the lone dot, added Date/Message-ID/From,
 # exit codes, the queue program's codes, -bs through smtp-recv.
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$T/conf" "$T/q"
-export PIPEMAIL_CONF="$T/conf"
-echo "host.test" > "$T/conf/me"
-cat > "$T/fakeq" <<'EOQ'
-#!/bin/sh
-# a fake queue program: message from fd 0, envelope from fd 1
-cat > "$FAKEQ_DIR/msg"
-cat <&1 > "$FAKEQ_DIR/env"
-exit ${FAKEQ_EXIT:-0}
-EOQ
-chmod +x "$T/fakeq"
-export QMAILQUEUE="$T/fakeq" FAKEQ_DIR="$T/q"
+sendmail_fakeq
 env0() { tr '\0' '|' < "$T/q/env"; }
 
 printf 'To: "Smith, J" <j@x.test>, b@y.test (Bee (nested))\nCc: team: c1@z.test,\n  c2@z.test;, undisclosed-recipients:;\nBcc: hidden@x.test,\n\tsecond@x.test\nSubject: hi\n\nbody\n' |

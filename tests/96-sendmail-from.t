@@ -4,16 +4,7 @@
 # login@me, never `<>`; an mbox "From " line on top of the input is
 # dropped, not taken for the start of the body.
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$T/conf" "$T/q"
-export PIPEMAIL_CONF="$T/conf"
-echo "host.test" > "$T/conf/me"
-cat > "$T/fakeq" <<'EOQ'
-#!/bin/sh
-cat > "$FAKEQ_DIR/msg"
-cat <&1 > "$FAKEQ_DIR/env"
-EOQ
-chmod +x "$T/fakeq"
-export QMAILQUEUE="$T/fakeq" FAKEQ_DIR="$T/q"
+sendmail_fakeq
 env0() { tr '\0' '|' < "$T/q/env"; }
 me=$(id -un)
 header() { sed '/^$/q' "$T/q/msg"; }

@@ -37,3 +37,23 @@ corpus_dir() { # the shared corpus, or empty when this clone has none beside it
 		[ -n "$d" ] && [ -d "$d/ham" ] && { (cd "$d" && pwd); return; }
 	done
 }
+
+# sendmail tests: a control directory ($T/conf, me = host.test) and a fake
+# queue program as QMAILQUEUE that keeps the last message in $T/q/msg and
+# its envelope in $T/q/env, exiting $FAKEQ_EXIT (default 0)
+sendmail_fakeq() {
+	mkdir -p "$T/conf" "$T/q"
+	PIPEMAIL_CONF="$T/conf"
+	export PIPEMAIL_CONF
+	echo "host.test" > "$T/conf/me"
+	cat > "$T/fakeq" <<'EOQ'
+#!/bin/sh
+# a fake queue program: message from fd 0, envelope from fd 1
+cat > "$FAKEQ_DIR/msg"
+cat <&1 > "$FAKEQ_DIR/env"
+exit ${FAKEQ_EXIT:-0}
+EOQ
+	chmod +x "$T/fakeq"
+	QMAILQUEUE="$T/fakeq" FAKEQ_DIR="$T/q"
+	export QMAILQUEUE FAKEQ_DIR
+}

@@ -660,6 +660,25 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	dsn_params_free(&p);
 }
 
+int
+state_file_read(const char *id, const char *suffix, struct str *b)
+{
+	struct str p = STR_INIT;
+	char tmp[8192];
+	ssize_t n;
+	int fd = -1;
+	str_trunc(b, 0);
+	if (queue_path(&p, "state", id) == 0 && str_cats(&p, suffix) == 0)
+		fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	str_free(&p);
+	if (fd < 0)
+		return -1;
+	while (b->len < JOB_OUT_MAX && (n = read(fd, tmp, sizeof tmp)) > 0)
+		str_catb(b, tmp, (size_t)n);
+	close(fd);
+	return 0;
+}
+
 /* queue-run is gone before it recorded res: leave the results for the
  * next one, unless it finished the message first (no other queue-run
  * can: we hold the lock). 0 ok, -1 not written. */

@@ -10,6 +10,7 @@
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "buf.h"
 #include "conf.h"
 #include "dotqmail.h"
 #include "exitcode.h"
@@ -204,10 +205,77 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	return 1;
 }
 
+/* The delivery file's lines already carried out for a recipient, kept
+ * across retries in state/ID.qmail as "IDX\tMAILDIR\tLINE\n" records, so
+ * that a later line's temporary failure does not repeat them. Written
+ * only then; it goes with the message's state (remove_files). */
+static int
+progress_key(size_t idx, const struct conf_user *u, struct str *key)
+{
+	return str_copyb(key, "", 0) < 0 || str_catu(key, idx) < 0 || str_catc(key, '\t') < 0 ||
+	    str_catb(key, u->maildir.s, u->maildir.len) < 0 || str_catc(key, '\t') < 0 ? -1 : 0;
+}
+
+/* done: this recipient's records (without the key), each ending in '\n' */
+static void
+progress_read(const struct jobspec *j, const struct str *key, struct str *done)
+{
+	struct str b = STR_INIT;
+	size_t i = 0;
+	str_trunc(done, 0);
+	state_file_read(j->id, ".qmail", &b);
+	while (i < b.len) {
+		char *nl = memchr(b.s + i, '\n', b.len - i);
+		size_t l;
+		if (!nl)
+			break;
+		l = (size_t)(nl - (b.s + i));
+		if (l >= key->len && memcmp(b.s + i, key->s, key->len) == 0)
+			str_catb(done, b.s + i + key->len, l - key->len + 1);
+		i += l + 1;
+	}
+	str_free(&b);
+}
+
+/* best effort: a record lost is a line carried out again, as before */
+static void
+progress_save(const struct jobspec *j, const struct str *recs)
+{
+	struct str p = STR_INIT;
+	int fd;
+	if (queue_path(&p, "state", j->id) == 0 && str_cats(&p, ".qmail") == 0 &&
+	    (fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) >= 0) {
+		if (buf_writeall(fd, recs->s, recs->len, 0, 0) == 0)
+			fsync(fd);
+		close(fd);
+	}
+	str_free(&p);
+}
+
+/* Was entry e carried out already? Each record in done counts once: it
+ * is used up (its first byte zeroed), so a line written twice in the
+ * file is carried out twice; a line moved is still known, a new one not. */
+static int
+progress_skip(const struct dotqmail_entry *e, struct str *done)
+{
+	size_t al = strlen(e->arg), i = 0;
+	while (i < done->len) {
+		char *nl = memchr(done->s + i, '\n', done->len - i);
+		size_t l = (size_t)(nl - (done->s + i));
+		if (l == al + 1 && done->s[i] == e->type && memcmp(done->s + i + 1, e->arg, al) == 0) {
+			done->s[i] = 0;
+			return 1;
+		}
+		i += l + 1;
+	}
+	return 0;
+}
+
 static int
 deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
-    const char *rcpt, struct str *err)
+    const char *rcpt, size_t idx, struct str *err)
 {
+	struct str key = STR_INIT, done = STR_INIT, recs = STR_INIT;
 	struct dotqmail_entry e[DOTQMAIL_ENTRIES_MAX];
 	struct str dt = STR_INIT, path = STR_INIT;
 	char *buf = NULL;
@@ -239,7 +307,12 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
 		goto out;
 	}
+	if (progress_key(idx, u, &key) < 0)
+		goto nomem;
+	progress_read(j, &key, &done);
 	for (i = 0; i < n && code == 0; i++) {
+		if (progress_skip(&e[i], &done))
+			continue;
 		switch (e[i].type) {
 		case DQ_MAILDIR:
 			str_trunc(&path, 0);
@@ -268,6 +341,10 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			code = run_one(j, m, u, rcpt, dt.s, argv, u->maildir.s, err);
 			if (code == 99)
 				goto out0;
+			/* qmail-command(8): these are hard errors too */
+			if (code == 64 || code == 65 || code == 70 || code == 76 || code == 77 || code == 78 ||
+			    code == 112)
+				code = EXIT_PERM;
 			if (code != 0 && code != EXIT_PERM)
 				code = EXIT_TEMP;
 			break;
@@ -276,11 +353,22 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			code = forward(j, m, rcpt, to, 1, err);
 		}
 		}
+		if (code == 0 && (str_catb(&recs, key.s, key.len) < 0 || str_catc(&recs, e[i].type) < 0 ||
+		    str_cats(&recs, e[i].arg) < 0 || str_catc(&recs, '\n') < 0))
+			goto nomem;
 	}
+	if (code != 0 && code != EXIT_PERM && recs.len)
+		progress_save(j, &recs);
+	goto out;
+nomem:
+	code = EXIT_TEMP;
 	goto out;
 out0:
 	code = 0;
 out:
+	str_free(&key);
+	str_free(&done);
+	str_free(&recs);
 	free(buf);
 	str_free(&quota);
 	str_free(&dt);
@@ -289,7 +377,8 @@ out:
 }
 
 static int
-resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, unsigned depth, struct str *err)
+resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, size_t idx, unsigned depth,
+    struct str *err)
 {
 	struct str canon = STR_INIT, targets = STR_INIT;
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
@@ -309,7 +398,7 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, un
 	}
 	r = conf_user_get(canon.s, &u);
 	if (r > 0) {
-		code = deliver_user(j, m, &u, rcpt, err);
+		code = deliver_user(j, m, &u, rcpt, idx, err);
 		goto out;
 	}
 	if (r == 0)
@@ -341,7 +430,7 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, un
 	} else if (n == 1 && depth < ALIAS_DEPTH_MAX && strchr(to[0], '@') &&
 	    conf_domain_local(strrchr(to[0], '@') + 1) > 0) {
 		/* one local target: deliver straight to it, no second queue entry */
-		code = resolve(j, m, to[0], depth + 1, err);
+		code = resolve(j, m, to[0], idx, depth + 1, err);
 	} else {
 		code = forward(j, m, rcpt, to, n, err);
 	}
@@ -357,7 +446,7 @@ void
 local_deliver(const struct jobspec *j, const struct queue_msg *m, size_t idx, struct str *res)
 {
 	struct str err = STR_INIT;
-	int code = resolve(j, m, j->env->rcpt[idx], 0, &err);
+	int code = resolve(j, m, j->env->rcpt[idx], idx, 0, &err);
 	if (code == EXIT_PERM && err.len && strcmp(err.s, "no such user here") == 0)
 		say(res, idx, "perm", "5.1.1", err.s);
 	else

@@ -845,18 +845,9 @@ apply_done_file(struct msg *m)
 {
 	struct str p = STR_INIT, b = STR_INIT;
 	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
-	char tmp[8192];
-	ssize_t n;
 	size_t i = 0;
-	int fd;
-	if (queue_path(&p, "state", m->id) < 0 || str_cats(&p, ".done") < 0)
+	if (state_file_read(m->id, ".done", &b) < 0)
 		goto out;
-	fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		goto out;
-	while (b.len < JOB_OUT_MAX && (n = read(fd, tmp, sizeof tmp)) > 0)
-		str_catb(&b, tmp, (size_t)n);
-	close(fd);
 	while (i < b.len) {
 		char *nl = memchr(b.s + i, '\n', b.len - i);
 		if (!nl)
@@ -868,7 +859,8 @@ apply_done_file(struct msg *m)
 	if (m->dirty && queue_state_save(m->id, &m->st) == 0)
 		state_written = 1;
 	m->dirty = 0;
-	unlink(p.s);
+	if (queue_path(&p, "state", m->id) == 0 && str_cats(&p, ".done") == 0)
+		unlink(p.s);
 out:
 	str_free(&res.host);
 	str_free(&res.text);
@@ -1096,6 +1088,8 @@ sweep_state(void)
 	}
 	while ((e = readdir(d))) {
 		const char *dot = strstr(e->d_name, ".done");
+		if (!dot)
+			dot = strstr(e->d_name, ".qmail");
 		if (e->d_name[0] == '.')
 			continue;
 		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
@@ -1212,6 +1206,8 @@ remove_files(const char *id)
 	}
 	if (queue_path(&p, "state", id) == 0)
 		unlink(p.s);
+	if (str_cats(&p, ".qmail") == 0)
+		unlink(p.s);   /* delivery-file lines done (local.c), if any */
 	str_free(&p);
 }
 

@@ -71,6 +71,8 @@ void job_result_from_exit(struct str *out, size_t idx, int code, const struct st
 void remote_results(const struct jobspec *, const struct str *o, int code, const struct str *e,
     const char *what, struct str *out);
 int batch_line(const struct jobspec *, unsigned long long msgoff, unsigned long long msglen, struct str *line);
+/* state/ID<suffix> into b (at most JOB_OUT_MAX and a bit): 0, or -1 none */
+int state_file_read(const char *id, const char *suffix, struct str *b);
 void local_deliver(const struct jobspec *, const struct queue_msg *, size_t idx, struct str *result);
 
 #endif

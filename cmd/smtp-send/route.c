@@ -118,8 +118,9 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			}
 		}
 	}
-	if (attempts == 0 && !dnstemp) {
-		/* every mail host is known not to exist: RFC 5321 5.1 */
+	if (attempts == 0 && !dnstemp && !p->t[0].system) {
+		/* every mail host is known not to exist: RFC 5321 5.1. A route's
+		 * host is our configuration, not the domain's: that waits (temp) */
 		job_settle(j, ST_PERM, "5.4.4", "no mail host of the domain has an address", p->t[0].host);
 		goto out;
 	}
@@ -152,6 +153,9 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		if (r < 0)
 			die_sys(EXIT_TEMP, "read", o->routesfile);
 	}
+	/* a route's TLS policy holds for its MX hosts too ("example.org: tls=verify") */
+	if (r == 1 && p->route.tls != ROUTE_TLS_DEFAULT)
+		p->tlsmode = p->route.tls;
 	if (r == 1 && p->route.host.len) {
 		if (p->route.host.len > DNS_NAME_MAX)
 			die_x(EXIT_TEMP, "use", o->routesfile, "host name too long");
@@ -160,8 +164,6 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		p->nt = 1;
 		if (p->route.port)
 			p->port = p->route.port;
-		if (p->route.tls != ROUTE_TLS_DEFAULT)
-			p->tlsmode = p->route.tls;
 		if (p->route.user.len) {
 			j->user = p->route.user.s;
 			j->pass = p->route.pass.s;

@@ -63,6 +63,20 @@ main(void)
 	d.ret = DSN_RET_NONE;
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "message/rfc822\n\nSubject: x\n\nsecret\n") != NULL,
 	    "no RET: small message returned whole");
+	/* a peer's reply in UTF-8 must not make a 7-bit report 8-bit (RFC 3464
+	 * text is US-ASCII; an 8-bit report fails at a peer without 8BITMIME) */
+	r[0].diag = "550 5.1.1 Benutzer \xc3\xbc unbekannt";
+	d.ret = DSN_RET_HDRS;
+	ok(dsn_report_make(&s, &d) == 0, "report with an 8-bit reply");
+	{
+		size_t k, high = 0;
+		for (k = 0; k < s.len; k++)
+			high += (unsigned char)s.s[k] >= 0x80;
+		ok(high == 0, "no 8-bit byte in the report");
+		ok(strstr(s.s, "\nDiagnostic-Code: smtp; 550 5.1.1 Benutzer ?? unbekannt\n") != NULL,
+		    "8-bit bytes of the reply shown as '?'");
+	}
+	r[0].diag = "550 5.1.1 no such user";
 	r[0].action = "delayed";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
 	dsn_params_free(&p);
