@@ -4,6 +4,9 @@
 # file. Were it ahead, a user the servers already accepted (mail taken,
 # logins allowed) would vanish at the next change, silently, and a deleted
 # one would come back. After the next change both agree again.
+# And a hand edit that left one address on two lines (the compiler refuses
+# it; only rebuild would have said so): del must not remove the first line
+# only and report success while the second keeps the account alive.
 . "$(dirname "$0")/lib.sh"
 command -v strace >/dev/null || skip_all "strace not installed"
 M=$BIN/mailuser
@@ -56,4 +59,18 @@ for n in 1 2; do
 	is "$(hash_text a@example.test)" "$(hash_cdb a@example.test)" "passwd killed at rename $n: the next change leaves text and database agreeing"
 done
 ls "$C" | grep -q '\.tmp$'; ok $((!$?)) "no temporary files left after the last change"
+
+fresh
+grep '^a@' "$C/users" >"$T/dup"
+cat "$T/dup" >>"$C/users"
+cp "$C/users" "$T/users.before"
+"$M" del a@example.test 2>"$T/err"
+is $? 100 "del of an address on two lines of users: exit 100"
+grep -q "users line 3" "$T/err"; ok $? "the message names the second line: $(cat "$T/err")"
+cmp -s "$C/users" "$T/users.before"; ok $? "users unchanged"
+"$M" alias add x@example.test a@example.test
+printf 'x@example.test: b@example.test\n' >>"$C/aliases"
+"$M" alias del x@example.test
+is $? 100 "alias del of an alias on two lines: exit 100"
+"$M" check x@example.test >/dev/null; ok $? "and the alias is still in force, as the file says"
 done_testing

@@ -108,6 +108,8 @@ table_each(struct table *t, table_fn *fn, void *ctx)
 		}
 		if (p > 0 && str_0(&key) == 0) {
 			r = fn(ctx, &key, line, len, off);
+			if (r < 0 && errno == EINVAL)
+				t->badline = n;
 			if (r)
 				break;
 		}
@@ -131,10 +133,16 @@ find_fn(void *ctx, const struct str *key, const char *line, size_t len, size_t o
 	(void)line;
 	if (!str_eq(key, f->key))
 		return 0;
+	if (f->found) {
+		/* a hand edit the compiler would refuse: deleting only the
+		 * first line would leave the entry in force */
+		errno = EINVAL;
+		return -1;
+	}
 	f->found = 1;
 	f->off = off;
 	f->len = len + (off + len < f->text->len ? 1 : 0);
-	return 1;
+	return 0;
 }
 
 int

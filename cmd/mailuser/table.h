@@ -23,12 +23,14 @@ typedef int table_fn(void *ctx, const struct str *key, const char *line, size_t 
 int table_load(struct table *, const char *name);    /* missing file = empty; 0, -1 errno */
 /* 1 stopped by fn, 0 all seen, -1 error (EINVAL: syntax, t->badline) */
 int table_each(struct table *, table_fn *fn, void *ctx);
-/* offset and length (with its '\n') of key's line: 1 found, 0 not, -1 error */
+/* offset and length (with its '\n') of key's line: 1 found, 0 not, -1 error
+ * (EINVAL with t->badline: a syntax error, or key on a second line) */
 int table_find(struct table *, const char *key, size_t *off, size_t *len);
 /* replace [off, off+len) with line (plus '\n' unless line is NULL) */
 int table_splice(struct table *, size_t off, size_t len, const char *line);
 int table_append(struct table *, const char *line);
-/* Write NAME.tmp, compile it to NAME.cdb, rename it over NAME.
+/* Write NAME.tmp, compile it to NAME.cdb.tmp, rename it over NAME and
+ * then the database into place.
  * -1 errno (EINVAL: syntax error at *lineno, nothing changed). */
 int table_commit(struct table *, unsigned long *lineno);
 void table_free(struct table *);
