@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include "dsn.h"
 
 static int
@@ -238,7 +239,9 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	    cats(o, "Subject: ", delayed ? "Delayed Mail (still being retried)" : delivered ?
 	        "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender", "\n") < 0 ||
 	    str_cats(o, "Date: ") < 0 || cat_date(o, d->now) < 0 ||
-	    cats(o, "\nMessage-ID: <", d->id, ".dsn@") < 0 || cats(o, d->me, ">\n", NULL) < 0 ||
+	    cats(o, "\nMessage-ID: <", d->id, ".") < 0 || str_catu(o, d->now) < 0 || str_catc(o, '.') < 0 ||
+	    str_catu(o, (unsigned long long)getpid()) < 0 ||
+	    cats(o, ".dsn@", d->me, ">\n") < 0 ||
 	    str_cats(o, "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n") < 0 ||
 	    cats(o, "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"", b.s, "\"\n\n") < 0 ||
 	    str_cats(o, "This is a MIME-encapsulated message.\n\n") < 0)
