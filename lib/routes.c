@@ -67,7 +67,7 @@ option(const char *s, size_t n, struct route *r)
 int
 routes_parse(const char *line, size_t len, struct str *domain, struct route *r)
 {
-	size_t i = 0, j;
+	size_t i = 0, j, dlen;
 	int bracket = 0;
 	while (len > 0 && (isws(line[len - 1]) || line[len - 1] == '\r'))
 		len--;
@@ -87,7 +87,14 @@ routes_parse(const char *line, size_t len, struct str *domain, struct route *r)
 		return syntax();
 	if (line[i] == '*' && j - i != 1)
 		return syntax();
-	if (str_copyb(domain, line + i, j - i) < 0 || str_0(domain) < 0)
+	/* "example.org." as in zone files: routes_lookup drops the looked-up
+	 * domain's root dot, so drop the pattern's too */
+	dlen = j - i;
+	if (dlen > 1 && line[j - 1] == '.')
+		dlen--;
+	if (dlen == 1 && line[i] == '.')
+		return syntax();
+	if (str_copyb(domain, line + i, dlen) < 0 || str_0(domain) < 0)
 		return -1;
 	str_lower(domain);
 	i = j + 1;

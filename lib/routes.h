@@ -16,8 +16,8 @@
  *            must come last: the password runs to the end of the line.
  *
  * An exact domain beats the longest matching .suffix, which beats '*'.
- * Domains compare in ASCII lower case. Keep the file mode 0600 when it
- * holds passwords. */
+ * Domains compare in ASCII lower case; a trailing root dot is ignored.
+ * Keep the file mode 0600 when it holds passwords. */
 #ifndef ROUTES_H
 #define ROUTES_H
 

@@ -59,6 +59,13 @@ main(void)
 	is_int(parse("a*:h", &d, &r), -1, "star inside a domain");
 	is_int(parse("x y:h", &d, &r), -1, "space in the domain");
 	is_int(parse("x:h:25\r", &d, &r), 1, "CR at the end trimmed");
+	/* a fully qualified name, as in DNS zone files: the lookup drops the
+	 * looked-up domain's root dot, so the pattern must lose it too */
+	is_int(parse("Example.ORG.:relay", &d, &r), 1, "domain with a root dot");
+	is_str(d.s, "example.org", "domain's root dot dropped");
+	is_int(parse(".example.org.:relay", &d, &r), 1, "suffix with a root dot");
+	is_str(d.s, ".example.org", "suffix's root dot dropped");
+	is_int(parse(".:relay", &d, &r), -1, "a lone dot is no domain");
 
 	ok(routes_match("*", "a.b") == 1, "star matches anything");
 	ok(routes_match(".b.c", "a.b.c") > 1 && routes_match(".b.c", "b.c") == 0, "suffix needs a subdomain");
