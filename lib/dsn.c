@@ -212,6 +212,11 @@ static size_t
 header_end(const char *m, size_t len)
 {
 	size_t i;
+	/* no header at all: the message starts with the blank line */
+	if (len && m[0] == '\n')
+		return 1;
+	if (len > 1 && m[0] == '\r' && m[1] == '\n')
+		return 2;
 	for (i = 0; i < len; i++) {
 		if (m[i] != '\n')
 			continue;

@@ -77,6 +77,15 @@ main(void)
 		    "8-bit bytes of the reply shown as '?'");
 	}
 	r[0].diag = "550 5.1.1 no such user";
+	/* RET=HDRS of a message with an empty header: nothing of its body */
+	d.orig = "\nsecret line\n\nmore secret\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret"), "empty header: no body returned");
+	d.orig = "\r\nsecret line\r\n\r\nmore secret\r\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret"), "empty header, CRLF: no body returned");
+	d.orig = "Subject: x\n\nsecret\n";
+	d.origlen = strlen(d.orig);
 	r[0].action = "delayed";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
 	dsn_params_free(&p);
