@@ -207,6 +207,16 @@ cat_ascii(struct str *o, const char *s)
 	return 0;
 }
 
+/* Is the text an SMTP reply ("550 ...", "421-...")? Only such a text is
+ * of diagnostic-type smtp (RFC 3464 2.3.6); ours (a local failure, a
+ * connection that failed) are not. */
+static int
+is_reply(const char *s)
+{
+	return s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' &&
+	    (s[3] == ' ' || s[3] == '-' || s[3] == 0);
+}
+
 /* end of the header section: offset after the blank line, or len */
 static size_t
 header_end(const char *m, size_t len)
@@ -293,7 +303,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		if (r->remote && *r->remote && strcmp(r->remote, "-") != 0 &&
 		    cats(o, "Remote-MTA: dns; ", r->remote, "\n") < 0)
 			goto nomem;
-		if (r->diag && *r->diag && (str_cats(o, "Diagnostic-Code: smtp; ") < 0 ||
+		if (r->diag && *r->diag && (str_cats(o, is_reply(r->diag) ? "Diagnostic-Code: smtp; " :
+		    "Diagnostic-Code: X-Pipemail; ") < 0 ||
 		    cat_ascii(o, r->diag) < 0 || str_catc(o, '\n') < 0))
 			goto nomem;
 		if (r->last && (str_cats(o, "Last-Attempt-Date: ") < 0 || cat_date(o, r->last) < 0 ||

@@ -87,7 +87,11 @@ for path in maildir_files(snd):
                 t.ok(DATE.match(v) is not None, "%s syntax" % k)
         if r["final-recipient"][0] == "rfc822; a@remote.test":
             t.eq(r.get("original-recipient"), ["rfc822;A@remote.test"], "Original-Recipient from ORCPT")
-            t.ok(r.get("diagnostic-code", [""])[0].startswith("smtp; "), "Diagnostic-Code")
+        for v in r.get("diagnostic-code", []):
+            # "smtp" only for an SMTP reply (RFC 3464 2.3.6): a local or
+            # connection failure is not one
+            t.ok(re.match(r"^(smtp; [2-5]\d\d( |-|$)|X-[A-Za-z0-9-]+; \S)", v) is not None,
+                 "Diagnostic-Code type fits its text: " + v)
 t.eq(sorted(actions), sorted([("rfc822; a@remote.test", "delayed"), ("rfc822; a@remote.test", "failed"),
                               ("rfc822; nobody@example.test", "failed")]), "the three reports")
 t.eq(len(set(ids)), len(ids), "every report has a Message-ID of its own")
