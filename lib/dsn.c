@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include "dsn.h"
 
 static int
@@ -206,11 +207,26 @@ cat_ascii(struct str *o, const char *s)
 	return 0;
 }
 
+/* Is the text an SMTP reply ("550 ...", "421-...")? Only such a text is
+ * of diagnostic-type smtp (RFC 3464 2.3.6); ours (a local failure, a
+ * connection that failed) are not. */
+static int
+is_reply(const char *s)
+{
+	return s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' &&
+	    (s[3] == ' ' || s[3] == '-' || s[3] == 0);
+}
+
 /* end of the header section: offset after the blank line, or len */
 static size_t
 header_end(const char *m, size_t len)
 {
 	size_t i;
+	/* no header at all: the message starts with the blank line */
+	if (len && m[0] == '\n')
+		return 1;
+	if (len > 1 && m[0] == '\r' && m[1] == '\n')
+		return 2;
 	for (i = 0; i < len; i++) {
 		if (m[i] != '\n')
 			continue;
@@ -238,7 +254,9 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	    cats(o, "Subject: ", delayed ? "Delayed Mail (still being retried)" : delivered ?
 	        "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender", "\n") < 0 ||
 	    str_cats(o, "Date: ") < 0 || cat_date(o, d->now) < 0 ||
-	    cats(o, "\nMessage-ID: <", d->id, ".dsn@") < 0 || cats(o, d->me, ">\n", NULL) < 0 ||
+	    cats(o, "\nMessage-ID: <", d->id, ".") < 0 || str_catu(o, d->now) < 0 || str_catc(o, '.') < 0 ||
+	    str_catu(o, (unsigned long long)getpid()) < 0 ||
+	    cats(o, ".dsn@", d->me, ">\n") < 0 ||
 	    str_cats(o, "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n") < 0 ||
 	    cats(o, "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"", b.s, "\"\n\n") < 0 ||
 	    str_cats(o, "This is a MIME-encapsulated message.\n\n") < 0)
@@ -285,7 +303,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		if (r->remote && *r->remote && strcmp(r->remote, "-") != 0 &&
 		    cats(o, "Remote-MTA: dns; ", r->remote, "\n") < 0)
 			goto nomem;
-		if (r->diag && *r->diag && (str_cats(o, "Diagnostic-Code: smtp; ") < 0 ||
+		if (r->diag && *r->diag && (str_cats(o, is_reply(r->diag) ? "Diagnostic-Code: smtp; " :
+		    "Diagnostic-Code: X-Pipemail; ") < 0 ||
 		    cat_ascii(o, r->diag) < 0 || str_catc(o, '\n') < 0))
 			goto nomem;
 		if (r->last && (str_cats(o, "Last-Attempt-Date: ") < 0 || cat_date(o, r->last) < 0 ||

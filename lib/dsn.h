@@ -50,7 +50,9 @@ struct dsn_report {
 	const char *me;          /* reporting MTA */
 	const char *to;          /* who gets the report */
 	const char *envid;       /* xtext or NULL */
-	const char *id;          /* queue id, for Message-ID and the boundary */
+	const char *id;          /* queue id, for the boundary and (with now and
+	                          * our pid, as a message may get several
+	                          * reports) the Message-ID */
 	unsigned long long arrival, now;
 	const struct dsn_report_rcpt *r;
 	size_t n;

@@ -76,7 +76,23 @@ main(void)
 		ok(strstr(s.s, "\nDiagnostic-Code: smtp; 550 5.1.1 Benutzer ?? unbekannt\n") != NULL,
 		    "8-bit bytes of the reply shown as '?'");
 	}
+	/* diagnostic-type smtp only for an SMTP reply (RFC 3464 2.3.6) */
+	r[0].diag = "no such user here";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nDiagnostic-Code: X-Pipemail; no such user here\n") != NULL,
+	    "a local failure's text is not typed smtp");
+	r[0].diag = "421-4.4.2 gone";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nDiagnostic-Code: smtp; 421-4.4.2 gone\n") != NULL,
+	    "an SMTP reply is");
 	r[0].diag = "550 5.1.1 no such user";
+	/* RET=HDRS of a message with an empty header: nothing of its body */
+	d.orig = "\nsecret line\n\nmore secret\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret"), "empty header: no body returned");
+	d.orig = "\r\nsecret line\r\n\r\nmore secret\r\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret"), "empty header, CRLF: no body returned");
+	d.orig = "Subject: x\n\nsecret\n";
+	d.origlen = strlen(d.orig);
 	r[0].action = "delayed";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
 	dsn_params_free(&p);
