@@ -5,7 +5,9 @@
 # every deadline, holding the mailbox lock) nor fails as a whole.
 # And a message another reader moves from new/ to cur/ while the login
 # scans the two (strace holds each directory's openat(2) for a while) is
-# not listed twice.
+# not listed twice; nor is a message another reader renames inside cur/
+# (a flag change) while readdir(3) is between two getdents(2) batches of
+# a large cur/, which can return both its old and its new name.
 import os, shutil, socket, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -87,12 +89,11 @@ a = session([b"STAT"])
 t.ok(a[0].startswith(b"+OK 1 messages"), "the mailbox is free afterwards", a)
 t.ok(not os.path.exists(os.path.join(md, "new", "1000000000.odd.host")), "cleanup")
 
-if shutil.which("strace"):
-    for f in os.listdir(cur):
-        os.rename(os.path.join(cur, f), os.path.join(new, f.split(":")[0]))   # back to new/
+def traced_login(strace_args):
+    """pop-serve under strace on a socketpair; USER answered, PASS sent
+    (the login scan running): (socket, its reader, the process)"""
     a, b = socket.socketpair()
-    p = env.start(["strace", "-o", "/dev/null", "-P", "new", "-P", "cur", "-e", "trace=openat",
-                   "-e", "inject=openat:delay_enter=1500000", pmtest.bin("pop-serve"), "-P", "-t", "20"],
+    p = env.start(["strace", "-o", "/dev/null"] + strace_args + [pmtest.bin("pop-serve"), "-P", "-t", "20"],
                   stdin=b, stdout=b, stderr=subprocess.DEVNULL, env={"TCPREMOTEIP": "127.0.0.1"})
     b.close()
     a.settimeout(15)
@@ -101,6 +102,13 @@ if shutil.which("strace"):
     a.sendall(b"USER u@example.test\r\n")
     f.readline()
     a.sendall(b"PASS " + PW.encode() + b"\r\n")
+    return a, f, p
+
+
+if shutil.which("strace"):
+    for f in os.listdir(cur):
+        os.rename(os.path.join(cur, f), os.path.join(new, f.split(":")[0]))   # back to new/
+    a, f, p = traced_login(["-P", "new", "-P", "cur", "-e", "trace=openat", "-e", "inject=openat:delay_enter=1500000"])
     time.sleep(2.2)   # the first directory scanned, the second not yet
     for n in os.listdir(new):
         os.rename(os.path.join(new, n), os.path.join(cur, n + ":2,S"))
@@ -118,8 +126,43 @@ if shutil.which("strace"):
          "a message moved new/ -> cur/ during the login scan is not listed twice", ans)
     a = session([b"STAT"])
     t.ok(a[0].startswith(b"+OK 1 messages"), "the next login lists it once", a)
+
+    # a big cur/, every message's flags changed while the scan waits
+    # between its first and second getdents64
+    for d in (cur, new):
+        for f in os.listdir(d):
+            os.unlink(os.path.join(d, f))
+    N = 1500
+    uniqs = set()
+    for i in range(N):
+        u = b"1%09d.M%dP1.host.example" % (i, i)
+        uniqs.add(u)
+        pth = os.path.join(cur, u.decode() + ",S=11,W=12:2,")
+        with open(pth, "wb") as fh:
+            fh.write(b"Subject: x\n")
+        os.chown(pth, pmtest.MAILUID, pmtest.MAILGID)
+    a, f, p = traced_login(["-P", cur, "-e", "trace=getdents64", "-e", "inject=getdents64:delay_enter=1500000:when=2"])
+    time.sleep(0.8)
+    for n in os.listdir(cur):
+        os.rename(os.path.join(cur, n), os.path.join(cur, n + "F"))
+    a.sendall(b"UIDL\r\nQUIT\r\n")
+    f.readline()
+    f.readline()
+    ul = []
+    while True:
+        l = f.readline()
+        if l in (b".\r\n", b""):
+            break
+        ul.append(l.split()[1])
+    a.close()
+    p.wait(20)
+    t.ok(0 < len(ul) <= N and set(ul) <= uniqs and len(set(ul)) == len(ul),
+         "flags changed in a big cur/ during the scan: no message listed twice (%d listed)" % len(ul),
+         sorted(set(ul) - uniqs)[:5])
+    a = session([b"STAT"])
+    t.ok(a[0].startswith(b"+OK %d messages" % N), "the next login lists each once", a[0])
 else:
-    t.ok(True, "# SKIP strace not installed")
-    t.ok(True, "# SKIP strace not installed")
+    for _ in range(4):
+        t.ok(True, "# SKIP strace not installed")
 env.close()
 t.done()

@@ -224,26 +224,35 @@ cmp_ent(const void *a, const void *b)
 /* One unique part in both new/ and cur/ (a mover that crashed between
  * link and unlink, another reader's copy) would give two messages one
  * UIDL. The first by name (cur/ before new/) keeps it; the others get
- * the hash of their whole name, stable while the names are. */
+ * the hash of their whole name, stable while the names are. Twice in one
+ * directory it is one message renamed (a flag change by another reader)
+ * while readdir(3) ran, seen under its old and its new name: listed
+ * once (whichever name is stale, open_msg finds the file again). */
 static int
-unique_uids(struct mbox *mb, struct ent *v, size_t n)
+unique_uids(struct mbox *mb, struct ent *v, size_t *np)
 {
-	size_t i, first = 0;
+	size_t n = *np, i, first = 0, out = n ? 1 : 0;
 	for (i = 1; i < n; i++) {
 		size_t off = mb->names.len;
+		struct ent e = v[i];
 		struct str nm = STR_INIT;
 		int r;
-		if (strcmp(mb->names.s + v[first].m.uid, mb->names.s + v[i].m.uid) != 0) {
-			first = i;
+		if (strcmp(mb->names.s + v[first].m.uid, mb->names.s + e.m.uid) != 0) {
+			first = out;
+			v[out++] = e;
 			continue;
 		}
+		if (strncmp(mb->names.s + v[first].m.name, mb->names.s + e.m.name, 4) == 0)
+			continue;   /* the same directory */
 		/* a copy: appending to the arena may move it */
-		r = str_copys(&nm, mb->names.s + v[i].m.name) < 0 || add_hash(&mb->names, nm.s, nm.len) < 0 ? -1 : 0;
+		r = str_copys(&nm, mb->names.s + e.m.name) < 0 || add_hash(&mb->names, nm.s, nm.len) < 0 ? -1 : 0;
 		str_free(&nm);
 		if (r < 0)
 			return -1;
-		v[i].m.uid = off;
+		e.m.uid = off;
+		v[out++] = e;
 	}
+	*np = out;
 	return 0;
 }
 
@@ -279,7 +288,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 	sortnames = mb->names.s;
 	if (n)
 		qsort(v, n, sizeof *v, cmp_ent);
-	if (unique_uids(mb, v, n) < 0)
+	if (unique_uids(mb, v, &n) < 0)
 		goto err;
 	if (n && !(mb->msg = malloc(n * sizeof *mb->msg)))
 		goto err;
