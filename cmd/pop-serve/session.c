@@ -602,9 +602,10 @@ trans_state(struct sess *s, const struct popcmd *c)
 	case POP_QUIT:
 		failed = mbox_commit(&s->mb, &deleted);
 		s->endwhy = "quit";
-		if (failed)
+		if (failed) {
 			ERR(s, "[SYS/TEMP] some deleted messages were not removed");
-		else
+			s->exitcode = EXIT_TEMP;   /* a local failure, as pop-serve(8) says */
+		} else
 			OK(s, "bye");
 		log_session(s, "end", failed ? "delete-failed" : "quit", deleted);
 		s->end_logged = 1;
