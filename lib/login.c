@@ -39,9 +39,12 @@ login_check(const char *user, const char *password, struct conf_user *u)
 	if (plen == 0 || plen > PASSWD_MAX) {
 		(void)passwd_verify("x", dummy_hash);
 		v = 0;
-	} else if (found) {
-		v = passwd_verify(password, u->hash.s ? u->hash.s : "*");
+	} else if (found && !passwd_locked(u->hash.s ? u->hash.s : "")) {
+		v = passwd_verify(password, u->hash.s);
 	} else {
+		/* unknown, or locked (which passwd_verify refuses at once): the
+		 * same work as a known user's, so that the time of a refusal
+		 * does not tell which addresses exist */
 		(void)passwd_verify(password, dummy_hash);
 		v = 0;
 	}

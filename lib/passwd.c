@@ -53,6 +53,13 @@ passwd_hash(const char *password, struct str *out)
 }
 
 int
+passwd_locked(const char *hash)
+{
+	/* '*' and '!' mark locked or disabled accounts */
+	return !hash[0] || hash[0] == '*' || hash[0] == '!';
+}
+
+int
 passwd_verify(const char *password, const char *hash)
 {
 	struct crypt_data *cd;
@@ -61,8 +68,7 @@ passwd_verify(const char *password, const char *hash)
 	unsigned char diff = 0;
 	int r = 0;
 
-	/* '*' and '!' mark locked or disabled accounts */
-	if (!hash[0] || hash[0] == '*' || hash[0] == '!')
+	if (passwd_locked(hash))
 		return 0;
 	if (strlen(password) > PASSWD_MAX)
 		return 0;

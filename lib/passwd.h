@@ -13,5 +13,7 @@ enum { PASSWD_MAX = 511 };
 int passwd_hash(const char *password, struct str *out);          /* 0 ok, -1 errno */
 /* 1 match, 0 no match (also for a malformed or locked hash), -1 error */
 int passwd_verify(const char *password, const char *hash);
+/* 1 when hash is empty or locked ('*' or '!' first): nothing can match it */
+int passwd_locked(const char *hash);
 
 #endif

@@ -25,6 +25,10 @@ main(void)
 	is_int(passwd_verify("Hello world!", sha), 1, "SHA-512-crypt vector verifies");
 	is_int(passwd_verify("Hello world?", sha), 0, "SHA-512-crypt wrong password");
 
+	is_int(passwd_locked("*"), 1, "'*' is locked");
+	is_int(passwd_locked("!$y$j9T$abc"), 1, "'!' is locked");
+	is_int(passwd_locked(""), 1, "an empty hash is locked");
+	is_int(passwd_locked("$y$j9T$abc"), 0, "a hash is not locked");
 	is_int(passwd_verify("x", "*"), 0, "'*' never matches");
 	is_int(passwd_verify("", "*"), 0, "'*' never matches the empty password");
 	is_int(passwd_verify("", ""), 0, "empty hash never matches");
