@@ -12,7 +12,8 @@
  *            (empty)         "example.org:" means: the normal MX lookup
  *   PORT     1..65535, default 25
  *   tls=     this route's STARTTLS policy, overriding smtp-send -T
- *   auth=    SMTP AUTH (PLAIN or LOGIN) to this host, only ever over TLS;
+ *   auth=    SMTP AUTH (PLAIN or LOGIN) to this host, only ever over TLS
+ *            (verified, unless the route's tls= says otherwise: smtp-send);
  *            must come last: the password runs to the end of the line.
  *
  * An exact domain beats the longest matching .suffix, which beats '*'.

@@ -156,6 +156,12 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 	/* a route's TLS policy holds for its MX hosts too ("example.org: tls=verify") */
 	if (r == 1 && p->route.tls != ROUTE_TLS_DEFAULT)
 		p->tlsmode = p->route.tls;
+	/* credentials go only to a host whose certificate names it, unless
+	 * the route says otherwise (tls=must for a smarthost with a
+	 * self-signed certificate): unverified TLS hands them to whoever
+	 * sits in the path */
+	else if (r == 1 && p->route.user.len)
+		p->tlsmode = ROUTE_TLS_VERIFY;
 	if (r == 1 && p->route.host.len) {
 		if (p->route.host.len > DNS_NAME_MAX)
 			die_x(EXIT_TEMP, "use", o->routesfile, "host name too long");
