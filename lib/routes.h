@@ -10,7 +10,7 @@
  *   HOST     relay.example   a host name: its addresses (getaddrinfo), no MX lookup
  *            [192.0.2.1]     an address; IPv6 only in brackets: [2001:db8::1]
  *            (empty)         "example.org:" means: the normal MX lookup
- *   PORT     1..65535, default 25
+ *   PORT     1..65535, default smtp-send's -p (25)
  *   tls=     this route's STARTTLS policy, overriding smtp-send -T
  *   auth=    SMTP AUTH (PLAIN or LOGIN) to this host, only ever over TLS
  *            (verified, unless the route's tls= says otherwise: smtp-send);
