@@ -249,7 +249,10 @@ agent_run(const struct agent *a)
 	struct str hold = STR_INIT;
 	char **env = agent_env(a, &hold);
 	gid_t g = a->gid;
-	if (!env || (a->err && pipe(ep) < 0) || (a->out && pipe(op) < 0) ||
+	/* O_CLOEXEC: the agent gets its ends as fd 1 and 2 only; a spare
+	 * copy of the write end would keep the pipe open after it closed
+	 * its stderr (and the read end is none of its business) */
+	if (!env || (a->err && pipe2(ep, O_CLOEXEC) < 0) || (a->out && pipe2(op, O_CLOEXEC) < 0) ||
 	    (nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
 		free(env);
 		str_free(&hold);
