@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -99,19 +101,33 @@ msg_stdin(const struct queue_msg *m, int private)
 
 enum { AGENT_GRACE_MS = 5000 };
 
+/* Has the agent ended? Not reaped (WNOWAIT): while it is a zombie its pid
+ * stays its process group's id, so kill(-pid) cannot reach a stranger. */
+static int
+agent_ended(pid_t pid)
+{
+	siginfo_t si;
+	si.si_pid = 0;
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
 /* Read the agent's stderr and stdout until both end, and reap it: its
- * exit code (111 when killed). With a limit, when the limit passes, or
- * AGENT_GRACE_MS after the agent itself exited while something it started
- * still holds a pipe, its process group (its own: see agent_run) is
- * killed and our ends of the pipes closed, so that nothing of it (not
- * even a child that left the group) keeps the delivery waiting. */
+ * exit code (111 when killed). With a limit, when the limit passes (pipes
+ * closed or not), or AGENT_GRACE_MS after the agent itself exited while
+ * something it started still holds a pipe, its process group (its own:
+ * see agent_run) is killed and our ends of the pipes closed, so that
+ * nothing of it (not even a child that left the group) keeps the
+ * delivery waiting. The agent is reaped only after that kill. */
 static int
 agent_wait(pid_t pid, int efd, struct str *err, int ofd, struct str *out, unsigned long long limit)
 {
-	struct pollfd pf[2];
+	struct pollfd pf[3];
 	char b[4096];
 	long long deadline = limit ? buf_now_ms() + (long long)(limit > 1000000000ULL ? 1000000000ULL : limit) * 1000 : 0;
 	int st = 0, exited = 0, expired = 0;
+	/* readable when the agent ends: no polling for it (a kernel without
+	 * pidfd: once a second) */
+	int pfd = limit ? (int)pidfd_open(pid, 0) : -1;
 	for (;;) {
 		int n = 0, i, r, timeout = -1;
 		if (efd >= 0) {
@@ -122,21 +138,24 @@ agent_wait(pid_t pid, int efd, struct str *err, int ofd, struct str *out, unsign
 			pf[n].fd = ofd;
 			pf[n++].events = POLLIN;
 		}
-		if (!n)
+		if (!n && (exited || !deadline))
 			break;
+		if (pfd >= 0 && !exited) {
+			pf[n].fd = pfd;
+			pf[n++].events = POLLIN;
+		}
 		if (deadline) {
 			long long left = deadline - buf_now_ms();
 			if (left <= 0) {
 				expired = 1;
 				break;
 			}
-			/* once a second: has the agent itself ended? */
-			timeout = exited || left < 1000 ? (int)left : 1000;
+			timeout = exited || pfd >= 0 || left < 1000 ? (int)(left > INT_MAX ? INT_MAX : left) : 1000;
 		}
 		r = poll(pf, (nfds_t)n, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r == 0 && !exited && waitpid(pid, &st, WNOHANG) == pid) {
+		if (!exited && (pfd >= 0 ? r > 0 && pf[n - 1].revents : r == 0) && agent_ended(pid)) {
 			exited = 1;
 			if (deadline > buf_now_ms() + AGENT_GRACE_MS)
 				deadline = buf_now_ms() + AGENT_GRACE_MS;
@@ -144,7 +163,7 @@ agent_wait(pid_t pid, int efd, struct str *err, int ofd, struct str *out, unsign
 		for (i = 0; r > 0 && i < n; i++) {
 			ssize_t got;
 			struct str *dst;
-			if (!pf[i].revents)
+			if (!pf[i].revents || pf[i].fd == pfd)
 				continue;
 			got = read(pf[i].fd, b, sizeof b);
 			if (got < 0 && (errno == EINTR || errno == EAGAIN))
@@ -162,19 +181,19 @@ agent_wait(pid_t pid, int efd, struct str *err, int ofd, struct str *out, unsign
 				str_catb(dst, b, (size_t)got);   /* on ENOMEM the text is just shorter */
 		}
 	}
+	if (pfd >= 0)
+		close(pfd);
 	if (expired || (deadline && (efd >= 0 || ofd >= 0))) {
 		kill(-pid, SIGKILL);   /* the agent's group: whatever it started */
-		if (!exited)
-			kill(pid, SIGKILL);
+		kill(pid, SIGKILL);    /* and it, should it have no group yet */
 	}
 	if (efd >= 0)
 		close(efd);
 	if (ofd >= 0)
 		close(ofd);
-	if (!exited)
-		while (waitpid(pid, &st, 0) < 0)
-			if (errno != EINTR)
-				return EXIT_TEMP;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_TEMP;
 	if (expired && !exited) {
 		if (err) {
 			if (err->len)
