@@ -352,15 +352,30 @@ domain_put(const char *d)
 
 static void close_all_inherited(struct worker *keep);
 
-/* What a smtp-send -B worker says on stderr goes on to ours (it is log);
- * its last "fatal" line is kept: when it dies with a job, that line is
- * why, as a smtp-send run of its own tells in its stderr (remote()). */
+/* What a smtp-send -B worker says on stderr goes on to ours (it is log),
+ * a whole line per write(2) as lib/log writes its lines, so that ours
+ * never land inside one of its; its last "fatal" line is kept: when it
+ * dies with a job, that line is why, as a smtp-send run of its own tells
+ * in its stderr (remote()). */
+enum { WORKER_LINE_MAX = 4096 };
+
+static void
+worker_err_line(struct worker *w, const char *s, size_t len)
+{
+	if (buf_writeall(2, s, len, 0, 0) < 0) {
+		/* our log is gone: nothing to do about it here */
+	}
+	if (memmem(s, len, ": fatal: ", 9))
+		str_copyb(&w->efatal, s, len && s[len - 1] == '\n' ? len - 1 : len);
+}
+
 static void
 worker_err_read(struct worker *w)
 {
 	char b[4096];
 	ssize_t r;
 	while (w->err >= 0) {
+		size_t i = 0;
 		char *nl;
 		r = read(w->err, b, sizeof b);
 		if (r < 0 && errno == EINTR)
@@ -368,24 +383,31 @@ worker_err_read(struct worker *w)
 		if (r < 0 && errno == EAGAIN)
 			return;
 		if (r <= 0) {
+			/* its last line, should it lack the newline */
+			if (w->epart.len && str_catc(&w->epart, '\n') == 0)
+				worker_err_line(w, w->epart.s, w->epart.len);
+			w->epart.len = 0;
 			close(w->err);
 			w->err = -1;
 			return;
 		}
-		if (buf_writeall(2, b, (size_t)r, 0, 0) < 0) {
-			/* our log is gone: nothing to do about it here */
+		if (str_catb(&w->epart, b, (size_t)r) < 0) {
+			worker_err_line(w, b, (size_t)r);   /* no memory: passed on as it came */
+			continue;
 		}
-		if (w->epart.len < 4096)
-			str_catb(&w->epart, b, (size_t)r);
-		while ((nl = memchr(w->epart.s, '\n', w->epart.len))) {
-			size_t len = (size_t)(nl - w->epart.s);
-			if (memmem(w->epart.s, len, ": fatal: ", 9))
-				str_copyb(&w->efatal, w->epart.s, len);
-			memmove(w->epart.s, nl + 1, w->epart.len - len - 1);
-			w->epart.len -= len + 1;
+		while ((nl = memchr(w->epart.s + i, '\n', w->epart.len - i))) {
+			size_t len = (size_t)(nl - (w->epart.s + i)) + 1;
+			worker_err_line(w, w->epart.s + i, len);
+			i += len;
 		}
-		if (w->epart.len >= 4096)
-			w->epart.len = 0;   /* no line that long is a reason */
+		memmove(w->epart.s, w->epart.s + i, w->epart.len - i);
+		w->epart.len -= i;
+		if (w->epart.len >= WORKER_LINE_MAX && str_catc(&w->epart, '\n') == 0) {
+			worker_err_line(w, w->epart.s, w->epart.len);   /* no line that long: cut */
+			w->epart.len = 0;
+		}
+		if ((size_t)r < sizeof b)
+			return;   /* the pipe is empty: poll tells when there is more */
 	}
 }
 
