@@ -1226,10 +1226,11 @@ remove_files(const char *id)
 		if (how == QUEUE_POOL_FULL)
 			emptier->empty = 1;
 	}
-	if (queue_path(&p, "state", id) == 0)
+	if (queue_path(&p, "state", id) == 0) {
 		unlink(p.s);
-	if (str_cats(&p, ".qmail") == 0)
-		unlink(p.s);   /* delivery-file lines done (local.c), if any */
+		if (str_cats(&p, ".qmail") == 0)
+			unlink(p.s);   /* delivery-file lines done (local.c), if any */
+	}
 	str_free(&p);
 }
 
