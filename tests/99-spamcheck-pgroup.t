@@ -96,5 +96,35 @@ EOF2
 else
 	ok 0 "# SKIP strace cannot trace here"; ok 0 "# SKIP"; ok 0 "# SKIP"; ok 0 "# SKIP"
 fi
+# the guard slow to act on spamcheck's death (its kill(2) delayed 2.5 s
+# by strace, as a loaded machine may leave it unscheduled): the script
+# must not see end of input meanwhile, so the guard holds the write end of
+# the message pipe until spamcheck says the message is whole
+for mode in p q; do
+	rm -f "$T/started" "$T/commits"
+	"$SC" -m 4096 -d "$T/none.db" -$mode sh -c "\"$T/next\"; :" < "$T/big" 1< "$T/env" 2>/dev/null &
+	pid=$!
+	wait_for "$T/started" 100
+	guard=$(pgrep -P $pid | head -n 1)
+	if [ -z "$guard" ] || ! command -v strace >/dev/null 2>&1; then
+		kill -9 $pid; wait $pid 2>/dev/null
+		ok 0 "# SKIP no guard or no strace"
+		continue
+	fi
+	strace -o "$T/gtrace" -p "$guard" -e trace=kill -e inject=kill:delay_enter=2500000 2>/dev/null &
+	st=$!
+	wait_for "$T/gtrace" 20 && sleep 0.3
+	if ! grep -q . "$T/gtrace" 2>/dev/null && ! kill -0 $st 2>/dev/null; then
+		kill -9 $pid; wait $pid 2>/dev/null
+		ok 0 "# SKIP strace cannot attach here"
+		continue
+	fi
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	wait_for "$T/commits" 20   # the script reads on 1 s after it started
+	[ $? -ne 0 ]
+	ok $? "-$mode: spamcheck SIGKILLed, its guard slow: no truncated commit"
+	wait $st 2>/dev/null
+done
 sleep 1   # orphaned sleep(1)s of killed scripts end before the directory goes
 done_testing
