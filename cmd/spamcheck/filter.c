@@ -258,15 +258,18 @@ drain(int fd)
  * past its data timeout), the kernel signals the guard (parent-death
  * signal), which kills the whole group: the program and whatever it
  * started (-p sh -c '... deliver-maildir ...'), which would otherwise see
- * end of input and commit the truncated message. The program's own
- * parent-death signal reaches only itself, and the kernel clears it at
- * the exec of a setgid program (queue-add may be one); the guard never
+ * end of input and commit the truncated message. The guard holds a copy
+ * of the write end of the program's input (wfd) until spamcheck tells it
+ * (SIGUSR1) that the message is whole: however slow the guard is to act,
+ * the program cannot see end of input before it is killed. The program's
+ * own parent-death signal reaches only itself, and the kernel clears it
+ * at the exec of a setgid program (queue-add may be one); the guard never
  * execs. Its exit is the program's: the same code, or death by the same
- * signal. Never returns. */
+ * signal. orig: the signal mask the program gets. Never returns. */
 static void
-guard(char **argv, int in, pid_t parent, int tspawn)
+guard(char **argv, int in, int wfd, pid_t parent, int tspawn, const sigset_t *orig)
 {
-	sigset_t set, old;
+	sigset_t set;
 	siginfo_t si;
 	pid_t pid, self = getpid();
 	int status, sig;
@@ -275,9 +278,10 @@ guard(char **argv, int in, pid_t parent, int tspawn)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);   /* blocked since before the fork (run_pipe) */
 	/* blocked before the parent-death signal is armed: a death from
 	 * here on waits for sigwaitinfo below */
-	if (sigprocmask(SIG_BLOCK, &set, &old) < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(tspawn);
 	signal(SIGPIPE, SIG_DFL);
 	pid = fork();
@@ -286,8 +290,9 @@ guard(char **argv, int in, pid_t parent, int tspawn)
 	if (pid == 0) {
 		/* the program gets the message on fd 0; fd 1 (the envelope in
 		 * the queue chain) is ours, passed as is; it dies with the guard */
-		if (sigprocmask(SIG_SETMASK, &old, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self)
+		if (sigprocmask(SIG_SETMASK, orig, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self)
 			_exit(tspawn);
+		close(wfd);   /* else its input would never end */
 		if (dup2(in, 0) < 0)
 			_exit(tspawn);
 		close(in);
@@ -302,6 +307,13 @@ guard(char **argv, int in, pid_t parent, int tspawn)
 		sig = sigwaitinfo(&set, &si);
 		if (sig < 0 && errno == EINTR)
 			continue;
+		if (sig == SIGUSR1) {
+			if (si.si_pid == parent && wfd >= 0) {
+				close(wfd);   /* the message is whole: its end may show */
+				wfd = -1;
+			}
+			continue;
+		}
 		if (sig != SIGCHLD)
 			break;   /* spamcheck died, the group was told to stop, or we cannot wait */
 		if (waitpid(pid, &status, WNOHANG) != pid)
@@ -340,6 +352,7 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	struct result r;
 	int eof, p[2], status, e;
 	pid_t pid, parent;
+	sigset_t usr1, orig;
 	/* qmail-queue codes in the queue chain, qmail's 111 elsewhere */
 	int tread = queue ? QQ_TEMP_READ : EXIT_TEMP, tconf = queue ? QQ_TEMP_CONF : EXIT_TEMP;
 	int tmem = queue ? QQ_TEMP_NOMEM : EXIT_TEMP, tspawn = queue ? QQ_TEMP_SPAWN : EXIT_TEMP;
@@ -366,15 +379,20 @@ run_pipe(const struct opts *o, char **argv, int queue)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the child before we learn its code */
 	parent = getpid();
+	/* SIGUSR1 ("the message is whole") waits in the guard until it asks */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &usr1, &orig) < 0)
+		die_sys(tspawn, "block", "SIGUSR1");
 	pid = fork();
 	if (pid < 0)
 		die_sys(tspawn, "fork", argv[0]);
 	if (pid == 0) {
-		close(p[1]);
 		if (setpgid(0, 0) < 0)
 			_exit(tspawn);
-		guard(argv, p[0], parent, tspawn);
+		guard(argv, p[0], p[1], parent, tspawn, &orig);
 	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
 	/* here too, so that the group exists before any kill_group below */
 	setpgid(pid, pid);
 	close(p[0]);
@@ -394,6 +412,9 @@ run_pipe(const struct opts *o, char **argv, int queue)
 			die_sys(tread, "read", "message");
 		die_sys(twrite, "write to", argv[0]);
 	}
+	/* whole, or as much as the program took (EPIPE): the guard lets go
+	 * of its copy of the write end, so the program sees the end */
+	kill(pid, SIGUSR1);
 	close(p[1]);
 	if (e == -1 && !eof)
 		drain(0);   /* the child stopped reading (EPIPE); its exit code tells why */
