@@ -103,12 +103,18 @@ run: deps all
 bench: deps all
 	@scripts/bench
 
+# QUEUEGROUP=pipemail installs queue-add setgid to the queue's group, so
+# that local users' sendmail can queue (INSTALL, section 2); a plain
+# reinstall would otherwise silently undo that.
+QUEUEGROUP =
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MAN); do s=$${m##*.}; \
 	  install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	if [ -n "$(QUEUEGROUP)" ]; then chgrp $(QUEUEGROUP) $(DESTDIR)$(PREFIX)/bin/queue-add && \
+	  chmod 2755 $(DESTDIR)$(PREFIX)/bin/queue-add; fi
 
 uninstall:
 	for p in $(CMDS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done

@@ -76,7 +76,8 @@ t.ok(wait_for(lambda: not queue_files(env)), "queue empty")
 with open(os.path.join(env.conf, "doublebounceto"), "w") as f:
     f.write("nobody-here@example.test\n")
 qr.send_signal(1)   # SIGHUP: reread
-time.sleep(0.3)
+t.ok(wait_for(lambda: "event=reload" in open(env.path("queue-run.log"), "rb").read().decode(errors="replace"), 10),
+     "SIGHUP: the reload is logged with the settings")
 n_snd, n_pm = len(maildir_files(snd)), len(maildir_files(pm))
 queue_add(env, "", ["nosuch3@example.test"], b"Subject: another bounce\n\nx\n")
 t.ok(wait_for(lambda: not queue_files(env), 10), "double bounce failure discarded, queue empty")

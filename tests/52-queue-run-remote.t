@@ -130,6 +130,14 @@ t.ok(wait_for(lambda: all(delivered.get("ok%d@remote.test" % i) for i in (2, 3, 
      "three recipients of one domain delivered")
 t.eq(len(mails) - before, 1, "in one SMTP transaction")
 
+# DSN parameters as smtp-recv stores them when the client gave none (an
+# empty line for the message and one per recipient): once, in one attempt
+queue_add(env, "sender@example.test", ["okdsn@remote.test"], b"Subject: no dsn\n\nbody\n", dsn="\n\n")
+t.ok(wait_for(lambda: delivered.get("okdsn@remote.test") and not queue_files(env), 10),
+     "empty DSN lines: delivered, queue empty")
+time.sleep(1.5)
+t.eq((delivered.get("okdsn@remote.test"), tries.get("okdsn@remote.test")), (1, 1), "empty DSN lines: once, in one attempt")
+
 # partial failure: 250 / 550 / 451 in one message
 queue_add(env, "sender@example.test", ["ok1@remote.test", "bad1@remote.test", "tmp1@remote.test"],
           b"Subject: partial\n\nbody\n")

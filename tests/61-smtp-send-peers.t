@@ -290,6 +290,10 @@ t.eq((rc, out.count("ok x@example.org")), (0, 2), "batch: a FILE with ':' in its
 t.eq(p.sessions[0]["data"][:1] if p.sessions else None, [b"Subject: three\r\n\r\nthird\r\n"], "batch: its OFFSET:LENGTH honoured")
 p.close()
 
+p = peer()
+rc, out, err = batch(["DSN\n", "%s example.org a@b.test x@example.org\n" % env.path("m2")])
+t.eq((rc, out.split("\n").count("."), out.count("ok x@example.org")), (0, 1, 1), "batch: a bare DSN line is no job: one answer")
+p.close()
 rc, out, err = batch(["/nonexistent example.org a@b.test x@example.org\n", "short line\n"])
 t.eq(out, "temp x@example.org 4.3.0 - unable to read the message file /nonexistent: No such file or directory\n.\n.\n", "batch: unreadable file, bad line")
 

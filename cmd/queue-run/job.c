@@ -595,7 +595,10 @@ batch_line(const struct jobspec *j, unsigned long long msgoff, unsigned long lon
 		str_cats(line, "DSN\t");
 		for (i = 0; i < dsn.len; i++)
 			str_catc(line, dsn.s[i] == '\n' ? '\t' : dsn.s[i]);
-		while (line->len && line->s[line->len - 1] == '\t')
+		/* empty fields at the end go, the tab after DSN stays: a
+		 * message without DSN parameters (smtp-recv stores an empty
+		 * line for each) still sends "DSN\t", which smtp-send reads */
+		while (line->len > 4 && line->s[line->len - 1] == '\t')
 			line->len--;
 		str_catc(line, '\n');
 	}

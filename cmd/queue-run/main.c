@@ -1659,6 +1659,19 @@ fifo_commands(void)
 	}
 }
 
+/* the settings in force, at start and after SIGHUP */
+static void
+log_settings(const char *event)
+{
+	struct logline l;
+	log_begin(&l, event);
+	log_kv(&l, "queue", queue_dir());
+	log_kvu(&l, "local", cfg.local_max);
+	log_kvu(&l, "remote", cfg.remote_max);
+	log_kvu(&l, "lifetime", cfg.lifetime);
+	log_end(&l);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1708,15 +1721,7 @@ main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 	}
 	trigger_open();
-	{
-		struct logline l;
-		log_begin(&l, "start");
-		log_kv(&l, "queue", queue_dir());
-		log_kvu(&l, "local", cfg.local_max);
-		log_kvu(&l, "remote", cfg.remote_max);
-		log_kvu(&l, "lifetime", cfg.lifetime);
-		log_end(&l);
-	}
+	log_settings("start");
 	scan_dir("mess", 1);
 	scan_dir("new", 1);
 	sweep_state();
@@ -1733,6 +1738,7 @@ main(int argc, char **argv)
 			struct msg *m;
 			got_hup = 0;
 			load_config();
+			log_settings("reload");   /* so that the admin sees it took */
 			/* local domains may have changed */
 			for (h = 0; h < HASH_SIZE; h++)
 				for (m = hash[h]; m; m = m->hnext)

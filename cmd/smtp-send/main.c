@@ -62,8 +62,10 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 		char *q = line.s, *colon, *c2;
 		unsigned long long off = 0, len = 0;
 		int haslen = 0, r;
-		if (line.len >= 4 && memcmp(line.s, "DSN\t", 4) == 0) {
-			if (str_copys(&dsn, line.s + 4) < 0 || str_0(&dsn) < 0)
+		/* "DSN" alone: no parameters (it is no job line, which would
+		 * put one answer too many out of step with the jobs) */
+		if ((line.len >= 4 && memcmp(line.s, "DSN\t", 4) == 0) || (line.len == 3 && memcmp(line.s, "DSN", 3) == 0)) {
+			if (str_copys(&dsn, line.len > 4 ? line.s + 4 : "") < 0 || str_0(&dsn) < 0)
 				die_nomem(EXIT_TEMP);
 			continue;
 		}
