@@ -1313,7 +1313,10 @@ job_done(struct job *j)
 		/* smtp-send's lines into result lines, as a job child would */
 		struct jobspec js;
 		struct str o = j->out, e = STR_INIT;
-		worker_err_read(j->w);   /* written before it died: in the pipe now */
+		/* its last words, written before it died, are in the pipe now;
+		 * a job that ended well costs no read here (poll brings them) */
+		if (!j->complete)
+			worker_err_read(j->w);
 		if (!j->complete && j->w->efatal.len)
 			str_copyb(&e, j->w->efatal.s, j->w->efatal.len);
 		memset(&js, 0, sizeof js);
