@@ -101,6 +101,22 @@ r.close()
 for p in all_files:
     os.chmod(p, 0o600)
 
+# an unreadable message whose name carries no size (W=): the login still
+# opens the mailbox, the message is listed and only its RETR fails
+odd = os.path.join(md, "new", "1999999999.M1P1.elsewhere")
+with open(odd, "wb") as f:
+    f.write(b"Subject: not yours to read\n\nx\n")
+os.chown(odd, 0, 0)
+os.chmod(odd, 0)
+r = Raw()
+a = r.login()
+t.ok(a.startswith(b"+OK"), "unreadable message without W=: the login succeeds", a)
+n = int(r.cmd(b"STAT").split()[1])
+t.ok(r.cmd(b"RETR %d" % n).startswith(b"-ERR"), "and its RETR fails")
+r.cmd(b"QUIT")
+r.close()
+os.unlink(odd)
+
 # the Maildir gone: a temporary error at login
 hidden = md + ".away"
 os.rename(md, hidden)

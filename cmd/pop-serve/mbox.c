@@ -170,6 +170,16 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 			e->m.size = mn.vsize;
 		} else {
 			int mfd = open_reg(fd, de->d_name);
+			struct stat st;
+			if (mfd < 0 && (errno == EACCES || errno == EPERM) &&
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+				/* a message we may not read (delivered with the wrong
+				 * owner or mode): listed at its file size and refused
+				 * at RETR, as one with W= is, rather than failing
+				 * every login to the whole mailbox */
+				e->m.size = (unsigned long long)st.st_size;
+				goto named;
+			}
 			if (mfd < 0) {
 				if (errno == ENOENT || errno == ELOOP || errno == EINVAL)
 					continue;   /* moved away by another reader meanwhile, or no message */
@@ -182,6 +192,7 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 			e->m.tailok = 1;
 			close(mfd);
 		}
+named:
 		e->m.name = mb->names.len;
 		if (str_cats(&mb->names, sub) < 0 || str_catc(&mb->names, '/') < 0
 		    || str_catb(&mb->names, de->d_name, strlen(de->d_name) + 1) < 0)
