@@ -237,6 +237,16 @@ t.eq((rc, out[0][0]), (111, "temp"), "credentials but no TLS: temp")
 t.ok(not any(c.startswith(b"AUTH") for c in p.sessions[0]["cmds"]), "no AUTH in plaintext")
 p.close()
 
+# --- address literals (RFC 5321 4.1.3): that address, no DNS ---------------------
+p = peer()
+routes("")
+rc, out, err = send(["x@[127.0.0.1]"], args=("-p", str(p.port), "-T", "no"), domain="[127.0.0.1]")
+t.eq((rc, out[0][0] if out else None, len(p.sessions)), (0, "ok", 1), "x@[127.0.0.1]: delivered to that address")
+for bad in ("[300.1.1.1]", "[127.0.0.1", "[IPv6:127.0.0.1]", "[]"):
+    rc, out, err = send(["x@" + bad], args=("-p", str(p.port)), domain=bad)
+    t.eq((rc, out[0][0] if out else None, out[0][2] if out else None), (100, "perm", "5.1.2"), "%s: malformed literal, perm" % bad)
+p.close()
+
 # --- batch mode (-B): one connection for several messages -----------------------
 with open(env.path("m1"), "wb") as f:
     f.write(b"HEADERSTUFF" + b"Subject: one\n\nfirst\n" + b"TRAILER")

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "die.h"
 #include "dns.h"
 #include "exitcode.h"
@@ -176,6 +177,28 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		}
 		/* routed mail shares connections by destination */
 		if (str_copys(&p->key, "route ") < 0 || str_cats(&p->key, p->t[0].host) < 0)
+			die_nomem(EXIT_TEMP);
+	} else if (j->domain[0] == '[') {
+		/* an address literal (RFC 5321 4.1.3): that address, no DNS */
+		const char *a = j->domain + 1;
+		size_t len = strlen(a);
+		unsigned char bin[sizeof(struct in6_addr)];
+		int v6 = len > 5 && strncasecmp(a, "IPv6:", 5) == 0;
+		if (v6)
+			a += 5, len -= 5;
+		if (len < 2 || len - 1 > DNS_NAME_MAX || a[len - 1] != ']') {
+			job_settle(j, ST_PERM, "5.1.2", "malformed address literal", "-");
+			return 0;
+		}
+		memcpy(p->t[0].host, a, len - 1);
+		p->t[0].host[len - 1] = 0;
+		if (inet_pton(v6 ? AF_INET6 : AF_INET, p->t[0].host, bin) != 1) {
+			job_settle(j, ST_PERM, "5.1.2", "malformed address literal", "-");
+			return 0;
+		}
+		p->t[0].system = 1;   /* getaddrinfo of a numeric address: no lookup */
+		p->nt = 1;
+		if (str_copys(&p->key, "literal ") < 0 || str_cats(&p->key, p->t[0].host) < 0)
 			die_nomem(EXIT_TEMP);
 	} else {
 		struct dns_mx mx[DNS_MX_MAX];
