@@ -224,9 +224,10 @@ smtp_bdat(struct session *s, const char *arg)
 	}
 	if (s->bdat) {
 		/* every chunk in time must not make the message's time endless */
-		if (buf_now_ms() >= s->bdat_deadline)
+		long long left = s->bdat_deadline - buf_now_ms();
+		if (left <= 0)
 			msg_lost(s, 1);
-		s->in.deadline_ms = s->bdat_deadline;
+		buf_deadline(&s->in, (int)left);   /* at most -D's 86400 s */
 	} else {
 		buf_deadline(&s->in, s->o.data_deadline * 1000);
 	}
