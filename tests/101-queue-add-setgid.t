@@ -42,8 +42,11 @@ if [ -x "$UNIT/dirs.t" ]; then
 	cp "$UNIT/dirs.t" "$T/dirs-setgid"
 	chgrp "$g" "$T/dirs-setgid"
 	chmod 2755 "$T/dirs-setgid"
-	PIPEMAIL_QUEUE="$T/evil" PIPEMAIL_CONF="$T/evilconf" asnobody "$T/dirs-setgid" > "$T/tap" 2>&1
-	is $? 0 "setgid unit: every check passes ($(grep -v '^ok' "$T/tap" | tr '\n' ' '))"
+	# set-id, a sanitizer build ignores ASAN_OPTIONS and its leak check
+	# cannot run at exit (not dumpable): judge the TAP lines, not the status
+	PIPEMAIL_QUEUE="$T/evil" PIPEMAIL_CONF="$T/evilconf" asnobody "$T/dirs-setgid" > "$T/tap" 2>/dev/null
+	is "$(grep -c '^not ok' "$T/tap")/$(grep -c '^ok' "$T/tap")" 0/3 \
+		"setgid unit: every check passes ($(grep -v '^ok' "$T/tap" | tr '\n' ' '))"
 	grep -q '^ok .* set-id: PIPEMAIL_CONF ignored' "$T/tap"; ok $? "setgid: conf_dir() ignores PIPEMAIL_CONF"
 	grep -q '^ok .* set-id: PIPEMAIL_QUEUE ignored' "$T/tap"; ok $? "setgid: queue_dir() ignores PIPEMAIL_QUEUE"
 	cp "$UNIT/dirs.t" "$T/dirs-plain"
