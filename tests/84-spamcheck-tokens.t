@@ -123,4 +123,16 @@ ok $? "mailto: link: its domain a token, no userinfo rule"
 printf 'Subject: u\n\nsee http://bank.example@evil.example/login\n' | tok
 has "U:evil.example" && has "R:url-userinfo"
 ok $? "http link with userinfo: the real host, and the rule"
+# a text part that names no charset is read in the charset its HTML
+# <meta> names, else its container's (senders label the multipart only);
+# before, both were read as windows-1252 and the words were mojibake
+printf 'Content-Type: text/html\nSubject: c\n\n<html><head><meta http-equiv="Content-Type" content="text/html; charset=koi8-r"></head><body>\332\304\305\323\330 text</body></html>\n' | tok
+has "здесь" && has "text"
+ok $? "HTML part without a charset: its <meta> charset"
+printf 'Content-Type: multipart/mixed; boundary="b"; charset="koi8-r"\nSubject: c\n\n--b\nContent-Type: text/plain\n\n\332\304\305\323\330\n--b--\n' | tok
+has "здесь"
+ok $? "text part without a charset: its container's"
+printf 'Content-Type: multipart/mixed; boundary="b"; charset="koi8-r"\nSubject: c\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n\320\267\320\264\n--b--\n' | tok
+has "зд"
+ok $? "a part's own charset wins over its container's"
 done_testing

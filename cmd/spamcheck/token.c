@@ -567,7 +567,10 @@ headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
 struct walkctx {
 	struct toks *t;
 	struct msgstat *ms;
-	struct str body, text;
+	struct str body, text, raw;
+	/* the charset in force at each depth: a part's own, else its
+	 * container's (senders label the multipart and not its parts) */
+	char cs[MIME_DEPTH_MAX][MIME_TYPE_MAX];
 	struct wordctx wc;
 	int err;
 };
@@ -604,6 +607,66 @@ looks_html(const char *s, size_t n)
 				return 1;
 	}
 	return 0;
+}
+
+/* charset=NAME in an HTML <meta> tag near the start of s, into cs
+ * (MIME_TYPE_MAX, lower case): 1 found, 0 not */
+static int
+meta_charset(const char *s, size_t n, char *cs)
+{
+	size_t i, k;
+	if (n > 4096)
+		n = 4096;
+	for (i = 0; i + 5 < n; i++) {
+		size_t e;
+		if (s[i] != '<' || !starts_ci(s + i + 1, n - i - 1, "meta"))
+			continue;
+		for (e = i; e < n && s[e] != '>'; e++)
+			;
+		for (k = i; k + 8 < e; k++)
+			if (starts_ci(s + k, e - k, "charset=")) {
+				size_t l = 0;
+				k += 8;
+				while (k < e && (s[k] == '"' || s[k] == '\'' || s[k] == ' '))
+					k++;
+				while (k + l < e && l < MIME_TYPE_MAX - 1
+				    && (is_alnum((unsigned char)s[k + l]) || s[k + l] == '-' || s[k + l] == '_'
+					|| s[k + l] == '.' || s[k + l] == ':'))
+					cs[l] = (char)lower((unsigned char)s[k + l]), l++;
+				cs[l] = 0;
+				return l > 0;
+			}
+		i = e;
+	}
+	return 0;
+}
+
+static int
+weak_charset(const char *cs)
+{
+	return !cs[0] || !strcmp(cs, "us-ascii");
+}
+
+/* Decode a text part to UTF-8 into c->body. A part that names no charset
+ * (or only us-ascii, which 8-bit text then contradicts) is read in the
+ * charset its HTML <meta> names, else its container's: Cyrillic or
+ * Chinese text labelled only there was read as windows-1252, and its
+ * words were mojibake that match nothing learnt from labelled mail. */
+static int
+part_text(struct walkctx *c, const struct mime_part *p)
+{
+	const char *cs = p->charset;
+	char meta[MIME_TYPE_MAX];
+	if (!weak_charset(cs))
+		return mime_body(&c->body, p, 1, TOK_PART_BYTES);
+	c->raw.len = 0;
+	if (mime_body(&c->raw, p, 0, TOK_PART_BYTES) < 0)
+		return -1;
+	if (!strcmp(p->subtype, "html") && meta_charset(c->raw.s ? c->raw.s : "", c->raw.len, meta))
+		cs = meta;
+	else if (p->depth < MIME_DEPTH_MAX)
+		cs = c->cs[p->depth];
+	return mime_utf8(&c->body, cs, c->raw.s ? c->raw.s : "", c->raw.len);
 }
 
 static int
@@ -655,6 +718,9 @@ part_fn(void *arg, const struct mime_part *p)
 		attach = 1;
 	}
 	str_free(&fn);
+	if (p->depth < MIME_DEPTH_MAX)   /* the charset in force, for this part and those inside it */
+		memcpy(c->cs[p->depth], weak_charset(p->charset) && p->depth ? c->cs[p->depth - 1] : p->charset,
+		    MIME_TYPE_MAX);
 	if (p->multipart || (!strcmp(p->type, "message") && p->depth + 1 < MIME_DEPTH_MAX && p->bodylen))
 		return 0;
 	if (!strcmp(p->type, "image"))
@@ -668,7 +734,7 @@ part_fn(void *arg, const struct mime_part *p)
 	if (t->textbytes >= TOK_TEXT_BYTES)
 		return 0;
 	c->body.len = 0;
-	if (mime_body(&c->body, p, 1, TOK_PART_BYTES) < 0)
+	if (part_text(c, p) < 0)
 		goto nomem;
 	if (c->body.len > TOK_TEXT_BYTES - t->textbytes)
 		c->body.len = TOK_TEXT_BYTES - t->textbytes;
@@ -775,10 +841,12 @@ tokenize(struct toks *t, const char *msg, size_t len)
 		goto nomem;
 	str_free(&c.body);
 	str_free(&c.text);
+	str_free(&c.raw);
 	return 0;
 nomem:
 	str_free(&c.body);
 	str_free(&c.text);
+	str_free(&c.raw);
 	errno = ENOMEM;
 	return -1;
 }
