@@ -18,6 +18,12 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 
 ALLCFLAGS = $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
+# The built-in control and queue directories. PIPEMAIL_CONF and
+# PIPEMAIL_QUEUE override them, except in a set-id program (queue-add
+# installed setgid): there only these count.
+CONFDIR  = /etc/pipemail
+QUEUEDIR = /var/spool/pipemail
+
 # Commands started once per message or per connection are linked as
 # static PIEs (ASLR kept): on this kind of machine the dynamic loader costs
 # about a quarter of such a process's CPU. They make no NSS lookups, so a
@@ -37,7 +43,7 @@ FUZZSRC  := $(wildcard tests/fuzz/*.c)
 PROGS    := $(CMDS:%=$(BIN)/%)
 MAN      := $(wildcard man/*.[1-8])
 
-.PHONY: all units test test-plain test-asan run install uninstall clean bench fuzz lint deps
+.PHONY: FORCE all units test test-plain test-asan run install uninstall clean bench fuzz lint deps
 .SECONDARY:
 
 all: $(PROGS)
@@ -45,6 +51,15 @@ all: $(PROGS)
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+# lib/conf.c and lib/queue.c are rebuilt when CONFDIR or QUEUEDIR change.
+$(OBJ)/lib/conf.o $(OBJ)/lib/queue.o: CPPFLAGS += -DPIPEMAIL_CONFDIR='"$(CONFDIR)"' \
+  -DPIPEMAIL_QUEUEDIR='"$(QUEUEDIR)"'
+$(OBJ)/lib/conf.o $(OBJ)/lib/queue.o: $(OBJ)/dirs.stamp
+$(OBJ)/dirs.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CONFDIR) $(QUEUEDIR)' | cmp -s - $@ || echo '$(CONFDIR) $(QUEUEDIR)' > $@
+FORCE:
 
 $(LIBA): $(LIBOBJ)
 	@mkdir -p $(@D)

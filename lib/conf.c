@@ -20,11 +20,18 @@
  * only (servers that drop privileges after the lookup run in that group). */
 enum { MODE_SECRET = 0640, MODE_PUBLIC = 0644 };
 
+/* the built-in control directory: make CONFDIR=... */
+#ifndef PIPEMAIL_CONFDIR
+#define PIPEMAIL_CONFDIR "/etc/pipemail"
+#endif
+
+/* secure_getenv: a set-id program (queue-add setgid, INSTALL) keeps the
+ * built-in directory, whatever the user who runs it sets. */
 const char *
 conf_dir(void)
 {
-	const char *d = getenv("PIPEMAIL_CONF");
-	return d && *d ? d : "/etc/pipemail";
+	const char *d = secure_getenv("PIPEMAIL_CONF");
+	return d && *d ? d : PIPEMAIL_CONFDIR;
 }
 
 int

@@ -15,11 +15,18 @@
 #include "queue.h"
 #include "scan.h"
 
+/* the built-in queue directory: make QUEUEDIR=... */
+#ifndef PIPEMAIL_QUEUEDIR
+#define PIPEMAIL_QUEUEDIR "/var/spool/pipemail"
+#endif
+
+/* secure_getenv: queue-add installed setgid must not write into a queue
+ * the user who runs it names. */
 const char *
 queue_dir(void)
 {
-	const char *d = getenv("PIPEMAIL_QUEUE");
-	return d && *d ? d : "/var/spool/pipemail";
+	const char *d = secure_getenv("PIPEMAIL_QUEUE");
+	return d && *d ? d : PIPEMAIL_QUEUEDIR;
 }
 
 int

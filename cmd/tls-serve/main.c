@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "buf.h"
+#include "conf.h"
 #include "die.h"
 #include "exitcode.h"
 #include "log.h"
@@ -55,12 +56,9 @@ on_sigchld(int sig)
 }
 
 static const char *
-conf_path(struct str *s, const char *file)
+tls_path(struct str *s, const char *file)
 {
-	const char *conf = getenv("PIPEMAIL_CONF");
-	if (!conf || !*conf)
-		conf = "/etc/pipemail";
-	if (str_copys(s, conf) < 0 || str_cats(s, "/tls/") < 0 || str_cats(s, file) < 0 || str_0(s) < 0)
+	if (str_copys(s, conf_dir()) < 0 || str_cats(s, "/tls/") < 0 || str_cats(s, file) < 0 || str_0(s) < 0)
 		die_nomem(EXIT_TEMP);
 	return s->s;
 }
@@ -95,8 +93,7 @@ server_new(const struct opts *o)
 		die_x(EXIT_TEMP, "configure", "TLS", tls_config_error(cfg));
 	if (tls_config_set_cert_file(cfg, o->cert) < 0)
 		die_x(EXIT_TEMP, "load", o->cert, tls_config_error(cfg));
-	if (tls_config_set_key_file(cfg, o->key) < 0)
-		die_x(EXIT_TEMP, "load", o->key, tls_config_error(cfg));
+	key_load(cfg, o->key);
 	if (tls_configure(srv, cfg) < 0)
 		die_x(EXIT_TEMP, "configure", "TLS", tls_error(srv));
 	tls_config_clear_keys(cfg);
@@ -356,9 +353,9 @@ main(int argc, char **argv)
 	if (!*argv)
 		die_usage(USAGE);
 	if (!o.cert)
-		o.cert = conf_path(&cert, "cert.pem");
+		o.cert = tls_path(&cert, "cert.pem");
 	if (!o.key)
-		o.key = conf_path(&key, "key.pem");
+		o.key = tls_path(&key, "key.pem");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap prog and lose its status */
 

@@ -30,6 +30,10 @@ void conn_relay(struct conn *c, int idle_ms, int flush_ms);
 /* close_notify, FIN, and a short bounded drain so the peer gets our last bytes. */
 void conn_close(struct conn *c);
 
+/* The private key into cfg; dies 111 when it cannot be read or when its
+ * mode lets others read or write it, or its group write it. */
+void key_load(struct tls_config *cfg, const char *path);
+
 /* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure. */
 void drop_privileges(const char *user);
 

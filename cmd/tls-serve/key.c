@@ -1,0 +1,67 @@
+/* tls-serve reads the private key itself, so that the mode it checks is
+ * the mode of the file it loads (the path followed, symlinks included).
+ * Like OpenSSH with host keys it refuses a key that other users may read
+ * or write, or that its group may write; group-readable stays allowed
+ * (Debian's ssl-cert group: /etc/ssl/private is 0640 root:ssl-cert). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "die.h"
+#include "exitcode.h"
+#include "tls-serve.h"
+
+enum { KEY_MAX = 1024 * 1024 };   /* a PEM key is a few KB; a bound on the read */
+
+static _Noreturn void
+refuse(const char *path, mode_t mode, const char *who)
+{
+	char why[160];
+	int n = snprintf(why, sizeof why, "mode %04o lets %s; make it 0600 or 0640",
+	                 (unsigned int)(mode & 07777), who);
+	die_x(EXIT_TEMP, "load", path, n > 0 && (size_t)n < sizeof why ? why : "unsafe mode");
+}
+
+void
+key_load(struct tls_config *cfg, const char *path)
+{
+	struct stat st;
+	char *mem;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		die_sys(EXIT_TEMP, "load", path);
+	if (fstat(fd, &st) < 0)
+		die_sys(EXIT_TEMP, "load", path);
+	if (!S_ISREG(st.st_mode))
+		die_x(EXIT_TEMP, "load", path, "not a regular file");
+	if (st.st_mode & (S_IROTH | S_IWOTH))
+		refuse(path, st.st_mode, "other users read or write the key");
+	if (st.st_mode & S_IWGRP)
+		refuse(path, st.st_mode, "its group write the key");
+	if (st.st_size > KEY_MAX)
+		die_x(EXIT_TEMP, "load", path, "larger than 1 MB");
+	if (!(mem = malloc((size_t)st.st_size + 1)))
+		die_nomem(EXIT_TEMP);
+	/* the size may change under us: read to EOF, never past the buffer */
+	while (len <= (size_t)st.st_size) {
+		ssize_t r = read(fd, mem + len, (size_t)st.st_size + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die_sys(EXIT_TEMP, "load", path);
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len > (size_t)st.st_size)
+		die_x(EXIT_TEMP, "load", path, "the file grew while it was read");
+	if (tls_config_set_key_mem(cfg, (const uint8_t *)mem, len) < 0)
+		die_x(EXIT_TEMP, "load", path, tls_config_error(cfg));
+	explicit_bzero(mem, len);
+	free(mem);
+}
