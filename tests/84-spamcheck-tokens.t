@@ -140,4 +140,8 @@ ok $? "a part's own charset wins over its container's"
 printf 'Date: Tue, 30 Jul 2002 05:52:19 -0400 (EDT)\nSubject: d\n\nbody\n' | tok
 has "DS:a, 9 a 9 9:9:9 -9 (a)" && ! grep -q '2002\|05:52' "$T/tok"
 ok $? "Date: its shape a token, its time not"
+# a remote script's host is evidence like a link's; its body stays out
+printf 'Content-Type: text/html\nSubject: s\n\n<html><script src="http://tracker.example/x.js">hiddencode()</script><p>shown</p></html>\n' | tok
+has "U:tracker.example" && has "shown" && ! grep -q hiddencode "$T/tok"
+ok $? "script src host a token, script body not"
 done_testing

@@ -241,12 +241,6 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		/* tag names are not tokens: they tell the sending software, not spam (cross-validated) */
 		if (is_block(name))
 			err |= str_catc(text, ' ') < 0;
-		if (!strcmp(name, "script") || !strcmp(name, "style")) {
-			end = find_ci(in + i, len - i, !strcmp(name, "script") ? "</script" : "</style");
-			i = end ? (size_t)(end - in) : len;
-			run = i;
-			continue;
-		}
 		if (!strcmp(name, "img"))
 			hi->imgs++;
 		if ((v = attr(in + a, gt - a, "href", &vl)) != NULL || (v = attr(in + a, gt - a, "src", &vl)) != NULL
@@ -266,6 +260,13 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		if (find_ci(in + a, gt - a, "display:none") || find_ci(in + a, gt - a, "visibility:hidden")
 		    || find_ci(in + a, gt - a, "font-size:0") || find_ci(in + a, gt - a, "font-size:1px")) {
 			hi->hidden++;
+		}
+		/* a script's or style's body is no text; its tag's src (a
+		 * remote script) was read above, as any link's */
+		if (!strcmp(name, "script") || !strcmp(name, "style")) {
+			end = find_ci(in + i, len - i, !strcmp(name, "script") ? "</script" : "</style");
+			i = end ? (size_t)(end - in) : len;
+			run = i;
 		}
 	}
 	if (!err && run < len)
