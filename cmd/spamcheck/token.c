@@ -266,6 +266,22 @@ tok_url(struct toks *t, const char *u, size_t n)
 	return 0;
 }
 
+/* The UTF-8 length of a character at s that only joins or breaks words
+ * invisibly (soft hyphen, zero-width space or joiner, word joiner, BOM),
+ * or 0: "vi\u00ADagra" is the word "viagra". */
+static size_t
+invisible_at(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (n >= 2 && u[0] == 0xc2 && u[1] == 0xad)
+		return 2;
+	if (n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x8b && u[2] <= 0x8d)
+		return 3;
+	if (n >= 3 && ((u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0xa0) || (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)))
+		return 3;
+	return 0;
+}
+
 struct wordctx {
 	char prev[TOK_TEXT_MAX];
 	size_t prevlen;
@@ -320,8 +336,16 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 		}
 		if (wl < 2 || (wl == 2 && s[st] == '$'))
 			continue;
-		for (k = 0; k < wl; k++)
-			w[k] = (char)lower((unsigned char)s[st + k]);
+		for (k = 0, e = st + wl; st < e; st++) {
+			size_t il = invisible_at(s + st, e - st);
+			if (il) {
+				st += il - 1;
+				continue;
+			}
+			w[k++] = (char)lower((unsigned char)s[st]);
+		}
+		if ((wl = k) < 2)
+			continue;
 		wc->count++;
 		if (toks_add2(t, prefix, w, wl) < 0)
 			return -1;
