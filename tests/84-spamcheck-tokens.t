@@ -152,4 +152,7 @@ ok $? "HTML entities: letters decoded, quotes as ASCII, invisible characters dro
 printf 'Subject: x\n\nbuy vi\302\255agra at pr\342\200\213ice\n' | tok
 has "viagra" && has "price"
 ok $? "UTF-8 soft hyphens and zero-width spaces do not split a word"
+printf 'Subject: x\n\n\320\227\320\224\320\225\320\241\320\254 \303\200LA\n' | tok
+has "здесь" && has "àla"
+ok $? "Cyrillic and Latin-1 capitals lower-cased as ASCII ones are"
 done_testing

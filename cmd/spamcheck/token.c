@@ -282,6 +282,23 @@ invisible_at(const char *s, size_t n)
 	return 0;
 }
 
+/* A two-byte UTF-8 letter at s lower-cased into w (two bytes): Latin-1,
+ * Greek and Cyrillic capitals, so that "ЗДЕСЬ" is the word "здесь" as
+ * "HERE" is "here". Returns 2. */
+static size_t
+fold2(const char *s, char *w)
+{
+	unsigned cp = ((unsigned char)s[0] & 0x1fu) << 6 | ((unsigned char)s[1] & 0x3fu);
+	if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) || (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2)
+	    || (cp >= 0x410 && cp <= 0x42f))
+		cp += 0x20;
+	else if (cp >= 0x400 && cp <= 0x40f)
+		cp += 0x50;
+	w[0] = (char)(0xc0 | cp >> 6);
+	w[1] = (char)(0x80 | (cp & 0x3f));
+	return 2;
+}
+
 struct wordctx {
 	char prev[TOK_TEXT_MAX];
 	size_t prevlen;
@@ -340,6 +357,12 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 			size_t il = invisible_at(s + st, e - st);
 			if (il) {
 				st += il - 1;
+				continue;
+			}
+			if (st + 1 < e && (unsigned char)s[st] >= 0xc3 && (unsigned char)s[st] <= 0xd0
+			    && ((unsigned char)s[st + 1] & 0xc0) == 0x80) {
+				k += fold2(s + st, w + k);
+				st++;
 				continue;
 			}
 			w[k++] = (char)lower((unsigned char)s[st]);
