@@ -256,8 +256,11 @@ dns_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
 	ans = malloc(DNS_ANSWER_MAX);
 	if (!ans)
 		return DNS_TEMP;
+	/* with both families wanted, AAAA records may take half the room at
+	 * most: a host with many of them keeps its IPv4 addresses reachable
+	 * (IPv6 often fails where IPv4 works) */
 	if (want & DNS_WANT_V6)
-		r6 = addrs(host, ns_t_aaaa, ans, a, max, n);
+		r6 = addrs(host, ns_t_aaaa, ans, a, (want & DNS_WANT_V4) ? max - max / 2 : max, n);
 	if ((want & DNS_WANT_V4) && r6 != DNS_NXDOMAIN)
 		r4 = addrs(host, ns_t_a, ans, a, max, n);
 	free(ans);

@@ -46,7 +46,9 @@ both     MX  10 dual.test.
 dual     AAAA ::1
 dual     A   127.0.0.1
 """ + "".join("many     MX  50 d%d.test.\nd%d       A   127.0.0.3\n" % (i, i) for i in range(20)) + """many     MX  1 mx-lo.test.
-"""
+crowd    MX  10 crowd6.test.
+crowd6   A   127.0.0.1
+""" + "".join("crowd6   AAAA ::ffff:127.0.1.%d\n" % i for i in range(1, 21))
 with open(os.path.join(d, "test.zone"), "w") as f:
     f.write(zone)
 with open(os.path.join(d, "nsd.conf"), "w") as f:
@@ -142,6 +144,11 @@ t.eq((rc, out[0]), (0, "ok"), "AAAA and A: delivered")
 t.ok(err.find("ip=::1") < err.find("ip=127.0.0.1") and "ip=::1" in err, "AAAA tried before A", err)
 rc, out, err = send("both.test", args=("-4",))
 t.ok(rc == 0 and "ip=::1" not in err, "-4: IPv4 only", err)
+
+# twenty AAAA records (none answering) do not crowd out the host's A record
+rc, out, err = send("crowd.test")
+t.ok((rc, out[0]) == (0, "ok"), "20 dead AAAA and one A: delivered over IPv4", err[-600:])
+t.ok(err.count("result=next") <= 8, "at most half the addresses are IPv6 ones", err[-600:])
 
 e = dict(env.env)
 e["PIPEMAIL_RESOLVER"] = "127.0.0.1:%d" % pmtest.free_port()

@@ -135,4 +135,9 @@ ok $? "text part without a charset: its container's"
 printf 'Content-Type: multipart/mixed; boundary="b"; charset="koi8-r"\nSubject: c\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n\320\267\320\264\n--b--\n' | tok
 has "зд"
 ok $? "a part's own charset wins over its container's"
+# the Date field counts by its format (spamware writes other formats than
+# mail programs), never by its time
+printf 'Date: Tue, 30 Jul 2002 05:52:19 -0400 (EDT)\nSubject: d\n\nbody\n' | tok
+has "DS:a, 9 a 9 9:9:9 -9 (a)" && ! grep -q '2002\|05:52' "$T/tok"
+ok $? "Date: its shape a token, its time not"
 done_testing
