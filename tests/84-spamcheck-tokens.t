@@ -140,4 +140,13 @@ ok $? "a part's own charset wins over its container's"
 printf 'Date: Tue, 30 Jul 2002 05:52:19 -0400 (EDT)\nSubject: d\n\nbody\n' | tok
 has "DS:a, 9 a 9 9:9:9 -9 (a)" && ! grep -q '2002\|05:52' "$T/tok"
 ok $? "Date: its shape a token, its time not"
+# a remote script's host is evidence like a link's; its body stays out
+printf 'Content-Type: text/html\nSubject: s\n\n<html><script src="http://tracker.example/x.js">hiddencode()</script><p>shown</p></html>\n' | tok
+has "U:tracker.example" && has "shown" && ! grep -q hiddencode "$T/tok"
+ok $? "script src host a token, script body not"
+# HTML entities: Latin-1 letters decoded, typographic quotes as ASCII (the
+# text/plain version's words), soft hyphens and zero-width spaces dropped
+printf 'Content-Type: text/html\nSubject: e\n\n<html><p>caf&eacute; Fran&ccedil;ais don&rsquo;t vi&shy;agra pr&#x200B;ice</p></html>\n' | tok
+has "café" && has "français" && has "don't" && has "viagra" && has "price" && ! has "eacute" && ! has "rsquo"
+ok $? "HTML entities: letters decoded, quotes as ASCII, invisible characters dropped"
 done_testing
