@@ -49,6 +49,12 @@ if [ -x "$UNIT/dirs.t" ]; then
 		"setgid unit: every check passes ($(grep -v '^ok' "$T/tap" | tr '\n' ' '))"
 	grep -q '^ok .* set-id: PIPEMAIL_CONF ignored' "$T/tap"; ok $? "setgid: conf_dir() ignores PIPEMAIL_CONF"
 	grep -q '^ok .* set-id: PIPEMAIL_QUEUE ignored' "$T/tap"; ok $? "setgid: queue_dir() ignores PIPEMAIL_QUEUE"
+	# run by root (gid 0, so set-id too): root may write anywhere, and
+	# queue-run (root) queues bounces through queue-add: the overrides
+	# count, as queue-add(8) says
+	PIPEMAIL_QUEUE="$T/evil" PIPEMAIL_CONF="$T/evilconf" "$T/dirs-setgid" > "$T/tap" 2>/dev/null
+	grep -q '^ok .* set-id by root: PIPEMAIL_CONF counts' "$T/tap"; ok $? "setgid run by root: conf_dir() honours PIPEMAIL_CONF"
+	grep -q '^ok .* set-id by root: PIPEMAIL_QUEUE counts' "$T/tap"; ok $? "setgid run by root: queue_dir() honours PIPEMAIL_QUEUE ($(grep -v '^ok' "$T/tap" | tr '\n' ' '))"
 	cp "$UNIT/dirs.t" "$T/dirs-plain"
 	PIPEMAIL_QUEUE="$T/evil" PIPEMAIL_CONF="$T/evilconf" asnobody "$T/dirs-plain" > "$T/tap" 2>&1
 	is $? 0 "plain unit: the overrides count ($(grep -v '^ok' "$T/tap" | tr '\n' ' '))"
