@@ -26,11 +26,12 @@ enum { MODE_SECRET = 0640, MODE_PUBLIC = 0644 };
 #endif
 
 /* secure_getenv: a set-id program (queue-add setgid, INSTALL) keeps the
- * built-in directory, whatever the user who runs it sets. */
+ * built-in directory, whatever the user who runs it sets; not when root
+ * runs it (queue-run queueing a bounce), who may write anywhere anyway. */
 const char *
 conf_dir(void)
 {
-	const char *d = secure_getenv("PIPEMAIL_CONF");
+	const char *d = getuid() == 0 ? getenv("PIPEMAIL_CONF") : secure_getenv("PIPEMAIL_CONF");
 	return d && *d ? d : PIPEMAIL_CONFDIR;
 }
 

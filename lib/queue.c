@@ -21,11 +21,11 @@
 #endif
 
 /* secure_getenv: queue-add installed setgid must not write into a queue
- * the user who runs it names. */
+ * the user who runs it names; root (queue-run queueing a bounce) may. */
 const char *
 queue_dir(void)
 {
-	const char *d = secure_getenv("PIPEMAIL_QUEUE");
+	const char *d = getuid() == 0 ? getenv("PIPEMAIL_QUEUE") : secure_getenv("PIPEMAIL_QUEUE");
 	return d && *d ? d : PIPEMAIL_QUEUEDIR;
 }
 
