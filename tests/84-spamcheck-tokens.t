@@ -135,4 +135,24 @@ ok $? "text part without a charset: its container's"
 printf 'Content-Type: multipart/mixed; boundary="b"; charset="koi8-r"\nSubject: c\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n\320\267\320\264\n--b--\n' | tok
 has "зд"
 ok $? "a part's own charset wins over its container's"
+# the Date field counts by its format (spamware writes other formats than
+# mail programs), never by its time
+printf 'Date: Tue, 30 Jul 2002 05:52:19 -0400 (EDT)\nSubject: d\n\nbody\n' | tok
+has "DS:a, 9 a 9 9:9:9 -9 (a)" && ! grep -q '2002\|05:52' "$T/tok"
+ok $? "Date: its shape a token, its time not"
+# a remote script's host is evidence like a link's; its body stays out
+printf 'Content-Type: text/html\nSubject: s\n\n<html><script src="http://tracker.example/x.js">hiddencode()</script><p>shown</p></html>\n' | tok
+has "U:tracker.example" && has "shown" && ! grep -q hiddencode "$T/tok"
+ok $? "script src host a token, script body not"
+# HTML entities: Latin-1 letters decoded, typographic quotes as ASCII (the
+# text/plain version's words), soft hyphens and zero-width spaces dropped
+printf 'Content-Type: text/html\nSubject: e\n\n<html><p>caf&eacute; Fran&ccedil;ais don&rsquo;t vi&shy;agra pr&#x200B;ice</p></html>\n' | tok
+has "café" && has "français" && has "don't" && has "viagra" && has "price" && ! has "eacute" && ! has "rsquo"
+ok $? "HTML entities: letters decoded, quotes as ASCII, invisible characters dropped"
+printf 'Subject: x\n\nbuy vi\302\255agra at pr\342\200\213ice\n' | tok
+has "viagra" && has "price"
+ok $? "UTF-8 soft hyphens and zero-width spaces do not split a word"
+printf 'Subject: x\n\n\320\227\320\224\320\225\320\241\320\254 \303\200LA\n' | tok
+has "здесь" && has "àla"
+ok $? "Cyrillic and Latin-1 capitals lower-cased as ASCII ones are"
 done_testing

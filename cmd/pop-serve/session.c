@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "buf.h"
+#include "checkpw.h"
 #include "conf.h"
 #include "die.h"
 #include "exitcode.h"
@@ -238,7 +239,7 @@ static int
 run_checkpw(struct sess *s, const char *pass)
 {
 	struct str data = STR_INIT;
-	int p[2], st, e;
+	int p[2], ready[2], st, e;
 	pid_t pid;
 	if (buf_flush(&s->out) < 0) {
 		s->endwhy = "write-error";
@@ -252,6 +253,13 @@ run_checkpw(struct sess *s, const char *pass)
 		ERR(s, "[SYS/TEMP] out of resources");
 		return GO_ON;
 	}
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		close(p[0]);
+		close(p[1]);
+		str_free(&data);
+		ERR(s, "[SYS/TEMP] out of resources");
+		return GO_ON;
+	}
 	pid = fork();
 	if (pid == 0) {
 		/* the checkpassword chain expects SIGPIPE's default; only here:
@@ -259,6 +267,8 @@ run_checkpw(struct sess *s, const char *pass)
 		 * when the program exits without reading */
 		signal(SIGPIPE, SIG_DFL);
 		close(p[1]);
+		if (checkpw_child(ready[1]) < 0)
+			_exit(EXIT_TEMP);
 		nonblock(s->in.fd, 0);   /* the checkpassword chain expects blocking fds */
 		nonblock(s->out.fd, 0);
 		if ((s->in.fd != 0 && dup2(s->in.fd, 0) < 0) || (s->out.fd != 1 && dup2(s->out.fd, 1) < 0)
@@ -270,19 +280,31 @@ run_checkpw(struct sess *s, const char *pass)
 		_exit(EXIT_TEMP);
 	}
 	close(p[0]);
+	close(ready[1]);
+	if (pid > 0)
+		(void)setpgid(pid, pid);   /* as the child does: whichever runs first */
 	e = pid < 0 ? -1 : buf_writeall(p[1], data.s, data.len, s->o->timeout_ms, 0);
 	explicit_bzero(data.s, data.len);
 	str_free(&data);
 	close(p[1]);
 	if (pid < 0) {
+		close(ready[0]);
 		ERR(s, "[SYS/TEMP] unable to run checkpassword");
 		return GO_ON;
 	}
 	(void)e;   /* a checkpassword that does not read fails on its own */
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	/* the password check gets the session timeout; the session it
+	 * starts has its own */
+	e = checkpw_wait(pid, ready[0], s->o->timeout_ms, &st);
 	nonblock(s->in.fd, 1);   /* the child shared our file descriptions */
 	nonblock(s->out.fd, 1);
+	if (e == CHECKPW_TIMEOUT) {
+		log_session(s, "login", "timeout", 0);
+		ERR(s, "[SYS/TEMP] the password check took too long, try later");
+		s->endwhy = "checkpassword-timeout";
+		s->exitcode = EXIT_TEMP;
+		return END;
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		s->endwhy = "checkpassword-done";
 		log_session(s, "login", "ok", 0);
@@ -648,6 +670,7 @@ session_run(const struct popopt *o)
 		const char *u = getenv("USER");
 		if (u && str_copys(&s.user, u) == 0)
 			s.have_user = 1;
+		checkpw_ready();   /* pop-serve -k stops timing the password check */
 		r = open_mailbox(&s, o->maildir);
 	} else {
 		OK(&s, "pipemail POP3 server ready");

@@ -84,13 +84,39 @@ put_cp(struct str *out, unsigned long cp)
 	return str_catb(out, b, 4);
 }
 
-/* An entity at s (starting '&'): appends its text, returns bytes used. */
+/* HTML 4's Latin-1 entities, U+00A0 on, in code point order */
+static const char *const latin1[96] = {
+	"nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf", "laquo",
+	"not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro", "para", "middot",
+	"cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest", "Agrave", "Aacute",
+	"Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute", "Ecirc", "Euml", "Igrave",
+	"Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute", "Ocirc", "Otilde", "Ouml", "times",
+	"Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute", "THORN", "szlig", "agrave", "aacute",
+	"acirc", "atilde", "auml", "aring", "aelig", "ccedil", "egrave", "eacute", "ecirc", "euml", "igrave",
+	"iacute", "icirc", "iuml", "eth", "ntilde", "ograve", "oacute", "ocirc", "otilde", "ouml", "divide",
+	"oslash", "ugrave", "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml"
+};
+
+/* Characters that only join or break words invisibly (a soft hyphen,
+ * zero-width spaces and joiners): "vi&shy;agra" is the word "viagra". */
+static int
+invisible(unsigned long cp)
+{
+	return cp == 0xad || (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff;
+}
+
+/* An entity at s (starting '&'): appends its text, returns bytes used.
+ * Typographic punctuation becomes its ASCII kin, as text/plain writes it,
+ * so that both versions of a message make the same words. */
 static size_t
 entity(struct str *out, const char *s, size_t n, int *err)
 {
-	static const struct { const char *name; unsigned cp; } ents[] = {
-		{ "nbsp", ' ' }, { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' },
-		{ "apos", '\'' }, { "copy", 0xa9 }, { "reg", 0xae }, { "euro", 0x20ac }, { "pound", 0xa3 }
+	static const struct { const char *name; const char *text; } ents[] = {
+		{ "nbsp", " " }, { "amp", "&" }, { "lt", "<" }, { "gt", ">" }, { "quot", "\"" },
+		{ "apos", "'" }, { "lsquo", "'" }, { "rsquo", "'" }, { "sbquo", "'" }, { "ldquo", "\"" },
+		{ "rdquo", "\"" }, { "bdquo", "\"" }, { "ndash", " - " }, { "mdash", " - " }, { "hellip", "..." },
+		{ "bull", " " }, { "ensp", " " }, { "emsp", " " }, { "thinsp", " " }, { "zwsp", "" },
+		{ "zwnj", "" }, { "zwj", "" }, { "shy", "" }, { "euro", "\xe2\x82\xac" }, { "trade", "\xe2\x84\xa2" }
 	};
 	size_t i, k;
 	if (n > 2 && s[1] == '#') {
@@ -110,13 +136,21 @@ entity(struct str *out, const char *s, size_t n, int *err)
 			goto literal;
 		if (i < n && s[i] == ';')
 			i++;
-		*err |= put_cp(out, cp) < 0;
+		if (!invisible(cp))
+			*err |= put_cp(out, cp) < 0;
 		return i;
 	}
 	for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
 		size_t el = strlen(ents[k].name);
 		if (n > el + 1 && !memcmp(s + 1, ents[k].name, el) && s[el + 1] == ';') {
-			*err |= put_cp(out, ents[k].cp) < 0;
+			*err |= str_cats(out, ents[k].text) < 0;
+			return el + 2;
+		}
+	}
+	for (k = 0; k < sizeof latin1 / sizeof latin1[0]; k++) {
+		size_t el = strlen(latin1[k]);
+		if (n > el + 1 && !memcmp(s + 1, latin1[k], el) && s[el + 1] == ';') {
+			*err |= put_cp(out, 0xa0 + k) < 0;
 			return el + 2;
 		}
 	}
@@ -241,12 +275,6 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		/* tag names are not tokens: they tell the sending software, not spam (cross-validated) */
 		if (is_block(name))
 			err |= str_catc(text, ' ') < 0;
-		if (!strcmp(name, "script") || !strcmp(name, "style")) {
-			end = find_ci(in + i, len - i, !strcmp(name, "script") ? "</script" : "</style");
-			i = end ? (size_t)(end - in) : len;
-			run = i;
-			continue;
-		}
 		if (!strcmp(name, "img"))
 			hi->imgs++;
 		if ((v = attr(in + a, gt - a, "href", &vl)) != NULL || (v = attr(in + a, gt - a, "src", &vl)) != NULL
@@ -266,6 +294,13 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		if (find_ci(in + a, gt - a, "display:none") || find_ci(in + a, gt - a, "visibility:hidden")
 		    || find_ci(in + a, gt - a, "font-size:0") || find_ci(in + a, gt - a, "font-size:1px")) {
 			hi->hidden++;
+		}
+		/* a script's or style's body is no text; its tag's src (a
+		 * remote script) was read above, as any link's */
+		if (!strcmp(name, "script") || !strcmp(name, "style")) {
+			end = find_ci(in + i, len - i, !strcmp(name, "script") ? "</script" : "</style");
+			i = end ? (size_t)(end - in) : len;
+			run = i;
 		}
 	}
 	if (!err && run < len)

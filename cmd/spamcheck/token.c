@@ -266,6 +266,39 @@ tok_url(struct toks *t, const char *u, size_t n)
 	return 0;
 }
 
+/* The UTF-8 length of a character at s that only joins or breaks words
+ * invisibly (soft hyphen, zero-width space or joiner, word joiner, BOM),
+ * or 0: "vi\u00ADagra" is the word "viagra". */
+static size_t
+invisible_at(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (n >= 2 && u[0] == 0xc2 && u[1] == 0xad)
+		return 2;
+	if (n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x8b && u[2] <= 0x8d)
+		return 3;
+	if (n >= 3 && ((u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0xa0) || (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)))
+		return 3;
+	return 0;
+}
+
+/* A two-byte UTF-8 letter at s lower-cased into w (two bytes): Latin-1,
+ * Greek and Cyrillic capitals, so that "ЗДЕСЬ" is the word "здесь" as
+ * "HERE" is "here". Returns 2. */
+static size_t
+fold2(const char *s, char *w)
+{
+	unsigned cp = ((unsigned char)s[0] & 0x1fu) << 6 | ((unsigned char)s[1] & 0x3fu);
+	if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) || (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2)
+	    || (cp >= 0x410 && cp <= 0x42f))
+		cp += 0x20;
+	else if (cp >= 0x400 && cp <= 0x40f)
+		cp += 0x50;
+	w[0] = (char)(0xc0 | cp >> 6);
+	w[1] = (char)(0x80 | (cp & 0x3f));
+	return 2;
+}
+
 struct wordctx {
 	char prev[TOK_TEXT_MAX];
 	size_t prevlen;
@@ -320,8 +353,22 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 		}
 		if (wl < 2 || (wl == 2 && s[st] == '$'))
 			continue;
-		for (k = 0; k < wl; k++)
-			w[k] = (char)lower((unsigned char)s[st + k]);
+		for (k = 0, e = st + wl; st < e; st++) {
+			size_t il = invisible_at(s + st, e - st);
+			if (il) {
+				st += il - 1;
+				continue;
+			}
+			if (st + 1 < e && (unsigned char)s[st] >= 0xc3 && (unsigned char)s[st] <= 0xd0
+			    && ((unsigned char)s[st + 1] & 0xc0) == 0x80) {
+				k += fold2(s + st, w + k);
+				st++;
+				continue;
+			}
+			w[k++] = (char)lower((unsigned char)s[st]);
+		}
+		if ((wl = k) < 2)
+			continue;
 		wc->count++;
 		if (toks_add2(t, prefix, w, wl) < 0)
 			return -1;
@@ -370,6 +417,26 @@ is_version(const char *s, size_t n)
 			return 0;
 	}
 	return dots != 3;
+}
+
+/* The shape of a header value: letter runs become 'a', digit runs '9',
+ * other bytes stay (at most TOK_TEXT_MAX - 8): the format the sending
+ * software writes ("a, 9 a 9 9:9:9 -9"), not the values. Of the Date
+ * field: spamware's formats differ from mail programs' (cross-validated
+ * and on a temporal split; Message-ID, priority and transfer-encoding
+ * tokens were tried too, and did not help both). */
+static size_t
+shape(const char *s, size_t n, char *out)
+{
+	size_t i, o = 0;
+	for (i = 0; i < n && o < TOK_TEXT_MAX - 8; i++) {
+		int c = (unsigned char)s[i], k = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? 'a'
+		    : c >= '0' && c <= '9' ? '9' : c >= 0x80 ? '8' : c;
+		if ((k == 'a' || k == '9' || k == '8') && o && out[o - 1] == k)
+			continue;
+		out[o++] = (char)k;
+	}
+	return o;
 }
 
 struct msgstat {
@@ -426,8 +493,10 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 		return words(t, "S:", v->s, v->len, 1, HDR_WORDS_MAX, NULL);
 	}
 	if (!strcmp(name, "date")) {
+		char sh[TOK_TEXT_MAX];
 		ms->has_date = 1;
-		return 0;   /* times would only teach the corpus's age */
+		/* its format only: times would teach the corpus's age */
+		return toks_add2(t, "DS:", sh, shape(v->s ? v->s : "", v->len, sh));
 	}
 	if (!strcmp(name, "message-id")) {
 		const char *at = memchr(v->s ? v->s : "", '@', v->len);

@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+# pop-serve -k waits for checkpassword at most the session timeout (-t):
+# a hung one (a stuck LDAP/NSS lookup) has its process group killed, the
+# client gets -ERR [SYS/TEMP] and the session ends, logged. The limit
+# ends when the subprogram starts (pop-serve -m reports it; another
+# subprogram closes $POPSERVE_READYFD), so a served session outlives it.
+import os, socket, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+
+LIMIT = 3   # -t seconds: the password check's limit in these servers
+t = pmtest.TAP()
+env = pmtest.Env()
+home = env.path("home")
+msg = os.path.join(pmtest.mailbox(os.path.join(home, "Maildir")), "new", "1000000000.M1P1Q1.host,S=20")
+with open(msg, "wb") as f:
+    f.write(b"Subject: cp\n\nhello\n")
+pids = env.path("pids")
+
+
+def script(name, text):
+    p = env.path(name)
+    with open(p, "w") as f:
+        f.write(text)
+    os.chmod(p, 0o755)
+    return p
+
+
+# hangs after reading fd 3, with a child of its own, as a stuck lookup would
+hung = script("hung", """#!/bin/sh
+cat <&3 >/dev/null
+sleep 300 &
+echo $$ $! > %s
+wait
+""" % pids)
+# accepts u@example.test / right pw and runs the subprogram in home
+good = script("good", """#!/bin/sh
+pw=$(tr '\\0' '\\n' <&3 | sed -n 2p)
+[ "$pw" = "right pw" ] || exit 1
+cd %s && USER=u@example.test exec "$@"
+""" % home)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def session(port):
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    s.settimeout(LIMIT * 5)
+    return s, s.makefile("rb")
+
+
+FAST = {"PIPEMAIL_LOGIN_DELAY_MS": "1"}
+mdir = [pmtest.bin("pop-serve"), "-m", "Maildir"]
+
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", hung] + mdir, env=FAST)
+s, fh = session(port)
+fh.readline()
+s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
+t.ok(fh.readline().startswith(b"+OK"), "USER accepted")
+try:
+    got = fh.readline()
+except OSError:
+    got = b"(no answer within %d s)" % (LIMIT * 5)
+t.ok(got.startswith(b"-ERR [SYS/TEMP]"), "a hung checkpassword: -ERR [SYS/TEMP] after the limit", got)
+try:
+    rest = fh.read() if got.startswith(b"-ERR") else b"(still open)"
+except OSError:
+    rest = b"(still open)"
+t.eq(rest, b"", "then the session ends")
+s.close()
+with open(pids) as f:
+    cp, kid = map(int, f.read().split())
+if not got.startswith(b"-ERR"):
+    for p in (kid, cp):   # the unfixed server left them: do not leave them behind
+        os.kill(p, 9)
+t.ok(pmtest.wait_for(lambda: not alive(cp) and not alive(kid), timeout=10),
+     "checkpassword and its child are killed (the process group)")
+time.sleep(0.2)
+log = env.log(port)
+t.ok(any(d.get("result") == "timeout" for d in pmtest.log_event(log, "login")), "logged: event=login result=timeout", log)
+t.ok(any(d.get("result") == "checkpassword-timeout" for d in pmtest.log_event(log, "end")),
+     "logged: event=end result=checkpassword-timeout", log)
+t.ok("right pw" not in log, "no password in the log")
+
+# the limit covers the check only: pop-serve -m reports its start, and the
+# session it serves may stay idle past the limit
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good] + mdir, env=FAST)
+s, fh = session(port)
+fh.readline()
+s.sendall(b"USER u@example.test\r\nPASS wrong\r\n")
+fh.readline()
+t.ok(fh.readline().startswith(b"-ERR [AUTH]"), "checkpassword exit 1: -ERR [AUTH], as before")
+s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
+fh.readline()
+t.ok(fh.readline().startswith(b"+OK 1 messages"), "a good password: the subprogram serves the Maildir")
+time.sleep(LIMIT + 1)
+s.sendall(b"STAT\r\n")
+t.eq(fh.readline(), b"+OK 1 22\r\n", "idle past the limit: the session is still served")
+s.sendall(b"QUIT\r\n")
+t.ok(fh.readline().startswith(b"+OK"), "QUIT")
+s.close()
+
+# another subprogram ends the limit by closing $POPSERVE_READYFD
+other = script("other", """#!/bin/sh
+eval "exec $POPSERVE_READYFD>&-"
+sleep %d
+exec "$@"
+""" % (LIMIT + 1))
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good, other] + mdir, env=FAST)
+s, fh = session(port)
+fh.readline()
+s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
+fh.readline()
+t.ok(fh.readline().startswith(b"+OK 1 messages"),
+     "a subprogram that closes $POPSERVE_READYFD may take longer than the limit")
+s.sendall(b"QUIT\r\n")
+fh.readline()
+s.close()
+t.done()
