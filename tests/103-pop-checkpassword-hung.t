@@ -122,4 +122,31 @@ t.ok(fh.readline().startswith(b"+OK 1 messages"),
 s.sendall(b"QUIT\r\n")
 fh.readline()
 s.close()
+
+# a checkpassword that refuses the password but leaves a process behind
+# holding the ready pipe (a daemon it started, a PAM helper): its exit
+# is the answer, not the limit (here 60 s, past the client's patience)
+bgpid = env.path("bgpid")
+leaves = script("leaves", """#!/bin/sh
+sleep 300 &
+echo $! > %s
+exit 1
+""" % bgpid)
+port = env.server(["pop-serve", "-P", "-t", "60", "-k", leaves] + mdir, env=FAST)
+s, fh = session(port)
+s.settimeout(20)
+fh.readline()
+s.sendall(b"USER u@example.test\r\nPASS wrong\r\n")
+fh.readline()
+try:
+    got = fh.readline()
+except OSError:
+    got = b"(no answer within 20 s)"
+t.ok(got.startswith(b"-ERR [AUTH]"), "checkpassword exit 1 with a process left holding the pipe: -ERR [AUTH] at once", got)
+s.close()
+try:
+    with open(bgpid) as f:
+        os.kill(int(f.read()), 9)
+except (OSError, ValueError):
+    pass
 t.done()
