@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,26 +49,34 @@ int
 checkpw_wait(pid_t pid, int readyr, int limit_ms, int *status)
 {
 	long long deadline = buf_now_ms() + limit_ms;
-	struct pollfd p = { .fd = readyr, .events = POLLIN };
+	/* the child's exit ends the wait too: something it started (a daemon,
+	 * a PAM helper) may hold the pipe long after it answered */
+	int pfd = (int)pidfd_open(pid, 0);
+	struct pollfd p[2] = { { .fd = readyr, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
 	for (;;) {
 		long long left = deadline - buf_now_ms();
 		char c;
 		int r;
 		if (left <= 0)
 			break;
-		r = poll(&p, 1, (int)left);   /* left <= limit_ms, an int */
+		r = poll(p, pfd < 0 ? 1 : 2, (int)left);   /* left <= limit_ms, an int */
 		if ((r < 0 && errno == EINTR) || r == 0)
 			continue;   /* the loop head tells whether the limit passed */
-		if (r > 0 && read(readyr, &c, 1) < 0 && (errno == EINTR || errno == EAGAIN))
+		if (r > 0 && !p[1].revents && read(readyr, &c, 1) < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		/* a byte, end of file, or an error poll or read cannot wait on:
-		 * the rest is the subprogram's session, under its own timeouts */
+		/* a byte, end of file, the child's exit, or an error poll or read
+		 * cannot wait on: the rest is the subprogram's session, under its
+		 * own timeouts */
 		close(readyr);
+		if (pfd >= 0)
+			close(pfd);
 		if (reap(pid, status) < 0)
 			*status = W_EXITCODE(EXIT_TEMP, 0);
 		return CHECKPW_DONE;
 	}
 	close(readyr);
+	if (pfd >= 0)
+		close(pfd);
 	/* it may have ended while something it started holds the pipe */
 	if (waitpid(pid, status, WNOHANG) == pid)
 		return CHECKPW_DONE;

@@ -12,8 +12,8 @@ enum { CHECKPW_DONE = 0, CHECKPW_TIMEOUT = 1 };
  * $POPSERVE_READYFD. -1 on failure. */
 int checkpw_child(int readyw);
 /* Waits for the child pid. Until a byte or end of file arrives on readyr
- * (the subprogram started, or everything holding the pipe is gone) at
- * most limit_ms; then without limit, as the subprogram serves the
+ * (the subprogram started, or everything holding the pipe is gone) or
+ * the child exits, at most limit_ms; then without limit, as the subprogram serves the
  * session under its own timeouts. CHECKPW_DONE with *status, or
  * CHECKPW_TIMEOUT: the child's process group was killed and the child
  * reaped. Closes readyr. */
