@@ -149,4 +149,53 @@ try:
         os.kill(int(f.read()), 9)
 except (OSError, ValueError):
     pass
+
+# by hand at a terminal, as admins try qmail-popup: the subprogram reads
+# the terminal, so checkpassword must stay in the terminal's foreground
+# process group (in a group of its own it is stopped by SIGTTIN)
+import pty, select, tty
+subpid = env.path("subpid")
+reader = script("reader", """#!/bin/sh
+eval "exec $POPSERVE_READYFD>&-"
+echo $$ > %s
+read x
+echo "read:$x"
+""" % subpid)
+try:
+    pid, fd = pty.fork()
+except OSError as e:
+    pid = None
+    t.ok(1, "# skip no pseudo-terminal (%s)" % e)
+if pid == 0:
+    try:
+        tty.setraw(0)
+        os.environ.update(FAST)
+        os.execv(pmtest.bin("pop-serve"), ["pop-serve", "-P", "-t", str(LIMIT), "-k", good, reader])
+    finally:
+        os._exit(111)
+if pid:
+    def upto(want, secs):
+        out, end = b"", time.monotonic() + secs
+        while want not in out and time.monotonic() < end:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return out
+    upto(b"ready", 10)
+    os.write(fd, b"USER u@example.test\r\nPASS right pw\r\n")
+    upto(b"+OK send PASS", 10)
+    pmtest.wait_for(lambda: os.path.exists(subpid) and os.path.getsize(subpid) > 0, timeout=10)
+    os.write(fd, b"typed\n")
+    got = upto(b"read:typed", 10)
+    t.ok(b"read:typed" in got, "at a terminal, the subprogram reads what is typed", got)
+    try:
+        with open(subpid) as f:
+            os.kill(int(f.read()), 9)
+    except (OSError, ValueError):
+        pass
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    os.close(fd)
 t.done()
