@@ -23,11 +23,11 @@
 enum { FD_FIRST = 4 };   /* above 0, 1 and 3, which the child sets up after this */
 
 int
-checkpw_child(int readyw)
+checkpw_child(int readyw, int group)
 {
 	char num[FMT_ULONG + 1];
 	int fd;
-	if (setpgid(0, 0) < 0)
+	if (group && setpgid(0, 0) < 0)
 		return -1;
 	fd = fcntl(readyw, F_DUPFD, FD_FIRST);   /* without close-on-exec */
 	if (fd < 0)
@@ -80,8 +80,8 @@ checkpw_wait(pid_t pid, int readyr, int limit_ms, int *status)
 	/* it may have ended while something it started holds the pipe */
 	if (waitpid(pid, status, WNOHANG) == pid)
 		return CHECKPW_DONE;
-	(void)kill(-pid, SIGKILL);   /* checkpassword and what it started */
-	(void)kill(pid, SIGKILL);    /* in case it left the group */
+	(void)kill(-pid, SIGKILL);   /* checkpassword and what it started (no such group at a terminal) */
+	(void)kill(pid, SIGKILL);    /* in case it left the group, or has none */
 	if (reap(pid, status) < 0)
 		*status = W_EXITCODE(EXIT_TEMP, 0);
 	return CHECKPW_TIMEOUT;

@@ -7,10 +7,10 @@
 
 enum { CHECKPW_DONE = 0, CHECKPW_TIMEOUT = 1 };
 
-/* In the forked child, before exec: a process group of its own and the
- * write end of the ready pipe kept open across exec, its number in
- * $POPSERVE_READYFD. -1 on failure. */
-int checkpw_child(int readyw);
+/* In the forked child, before exec: a process group of its own (when
+ * group) and the write end of the ready pipe kept open across exec, its
+ * number in $POPSERVE_READYFD. -1 on failure. */
+int checkpw_child(int readyw, int group);
 /* Waits for the child pid. Until a byte or end of file arrives on readyr
  * (the subprogram started, or everything holding the pipe is gone) or
  * the child exits, at most limit_ms; then without limit, as the subprogram serves the

@@ -240,6 +240,10 @@ run_checkpw(struct sess *s, const char *pass)
 {
 	struct str data = STR_INIT;
 	int p[2], ready[2], st, e;
+	/* at a terminal (an admin trying it by hand) checkpassword stays in
+	 * the foreground process group: in its own, the subprogram reading
+	 * the terminal would be stopped by SIGTTIN */
+	int group = !isatty(s->in.fd);
 	pid_t pid;
 	if (buf_flush(&s->out) < 0) {
 		s->endwhy = "write-error";
@@ -267,7 +271,7 @@ run_checkpw(struct sess *s, const char *pass)
 		 * when the program exits without reading */
 		signal(SIGPIPE, SIG_DFL);
 		close(p[1]);
-		if (checkpw_child(ready[1]) < 0)
+		if (checkpw_child(ready[1], group) < 0)
 			_exit(EXIT_TEMP);
 		nonblock(s->in.fd, 0);   /* the checkpassword chain expects blocking fds */
 		nonblock(s->out.fd, 0);
@@ -281,7 +285,7 @@ run_checkpw(struct sess *s, const char *pass)
 	}
 	close(p[0]);
 	close(ready[1]);
-	if (pid > 0)
+	if (pid > 0 && group)
 		(void)setpgid(pid, pid);   /* as the child does: whichever runs first */
 	e = pid < 0 ? -1 : buf_writeall(p[1], data.s, data.len, s->o->timeout_ms, 0);
 	explicit_bzero(data.s, data.len);
