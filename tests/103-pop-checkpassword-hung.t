@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-# pop-serve -k waits for checkpassword at most the session timeout (-t):
-# a hung one (a stuck LDAP/NSS lookup) has its process group killed, the
-# client gets -ERR [SYS/TEMP] and the session ends, logged. The limit
-# ends when the subprogram starts (pop-serve -m reports it; another
-# subprogram closes $POPSERVE_READYFD), so a served session outlives it.
+# pop-serve -w N -k waits for checkpassword at most N seconds: a hung one
+# (a stuck LDAP/NSS lookup) has its process group killed, the client gets
+# -ERR [SYS/TEMP] and the session ends, logged. The limit ends when the
+# subprogram starts (pop-serve -m reports it; another subprogram closes
+# $POPSERVE_READYFD), so a served session outlives it. Without -w nothing
+# is timed and no pipe is passed (qmail-popup's behaviour, which a
+# subprogram such as qmail-pop3d relies on).
 import os, socket, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -58,7 +60,7 @@ def session(port):
 FAST = {"PIPEMAIL_LOGIN_DELAY_MS": "1"}
 mdir = [pmtest.bin("pop-serve"), "-m", "Maildir"]
 
-port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", hung] + mdir, env=FAST)
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-w", str(LIMIT), "-k", hung] + mdir, env=FAST)
 s, fh = session(port)
 fh.readline()
 s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
@@ -90,7 +92,7 @@ t.ok("right pw" not in log, "no password in the log")
 
 # the limit covers the check only: pop-serve -m reports its start, and the
 # session it serves may stay idle past the limit
-port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good] + mdir, env=FAST)
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-w", str(LIMIT), "-k", good] + mdir, env=FAST)
 s, fh = session(port)
 fh.readline()
 s.sendall(b"USER u@example.test\r\nPASS wrong\r\n")
@@ -112,7 +114,7 @@ eval "exec $POPSERVE_READYFD>&-"
 sleep %d
 exec "$@"
 """ % (LIMIT + 1))
-port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good, other] + mdir, env=FAST)
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-w", str(LIMIT), "-k", good, other] + mdir, env=FAST)
 s, fh = session(port)
 fh.readline()
 s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
@@ -132,7 +134,7 @@ sleep 300 &
 echo $! > %s
 exit 1
 """ % bgpid)
-port = env.server(["pop-serve", "-P", "-t", "60", "-k", leaves] + mdir, env=FAST)
+port = env.server(["pop-serve", "-P", "-t", "60", "-w", "60", "-k", leaves] + mdir, env=FAST)
 s, fh = session(port)
 s.settimeout(20)
 fh.readline()
@@ -149,6 +151,34 @@ try:
         os.kill(int(f.read()), 9)
 except (OSError, ValueError):
     pass
+
+# without -w: no limit and no pipe, as with qmail-popup: a subprogram that
+# knows nothing of $POPSERVE_READYFD and starts slowly is served, past -t
+seen = env.path("seen")
+unaware = script("unaware", """#!/bin/sh
+echo "${POPSERVE_READYFD-unset}" > %s
+sleep %d
+exec "$@"
+""" % (seen, LIMIT + 1))
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good, unaware] + mdir, env=FAST)
+s, fh = session(port)
+fh.readline()
+s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
+fh.readline()
+try:
+    got = fh.readline()
+except OSError:
+    got = b"(no answer)"
+t.ok(got.startswith(b"+OK 1 messages"), "no -w: a subprogram that starts after -t seconds still serves the session", got)
+s.sendall(b"QUIT\r\n")
+fh.readline()
+s.close()
+with open(seen) as f:
+    t.eq(f.read().strip(), "unset", "no -w: no $POPSERVE_READYFD passed to checkpassword and the subprogram")
+import subprocess
+r = subprocess.run([pmtest.bin("pop-serve"), "-w", "5", "-m", "Maildir"], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+t.ok(r.returncode == 100 and b"usage" in r.stderr, "-w without -k: a usage error", r.stderr)
 
 # by hand at a terminal, as admins try qmail-popup: the subprogram reads
 # the terminal, so checkpassword must stay in the terminal's foreground
@@ -170,7 +200,7 @@ if pid == 0:
     try:
         tty.setraw(0)
         os.environ.update(FAST)
-        os.execv(pmtest.bin("pop-serve"), ["pop-serve", "-P", "-t", str(LIMIT), "-k", good, reader])
+        os.execv(pmtest.bin("pop-serve"), ["pop-serve", "-P", "-t", str(LIMIT), "-w", str(LIMIT), "-k", good, reader])
     finally:
         os._exit(111)
 if pid:

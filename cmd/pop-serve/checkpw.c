@@ -51,7 +51,13 @@ checkpw_wait(pid_t pid, int readyr, int limit_ms, int *status)
 	long long deadline = buf_now_ms() + limit_ms;
 	/* the child's exit ends the wait too: something it started (a daemon,
 	 * a PAM helper) may hold the pipe long after it answered */
-	int pfd = (int)pidfd_open(pid, 0);
+	int pfd;
+	if (limit_ms <= 0) {   /* no limit, no pipe: qmail-popup's plain wait */
+		if (reap(pid, status) < 0)
+			*status = W_EXITCODE(EXIT_TEMP, 0);
+		return CHECKPW_DONE;
+	}
+	pfd = (int)pidfd_open(pid, 0);
 	struct pollfd p[2] = { { .fd = readyr, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
 	for (;;) {
 		long long left = deadline - buf_now_ms();

@@ -1,4 +1,4 @@
-/* pop-serve -k: waiting, within a limit, for checkpassword(8) to start
+/* pop-serve -k -w: waiting, within a limit, for checkpassword(8) to start
  * the subprogram; the subprogram (pop-serve -m) says when it has. */
 #ifndef CHECKPW_H
 #define CHECKPW_H
@@ -11,7 +11,8 @@ enum { CHECKPW_DONE = 0, CHECKPW_TIMEOUT = 1 };
  * group) and the write end of the ready pipe kept open across exec, its
  * number in $POPSERVE_READYFD. -1 on failure. */
 int checkpw_child(int readyw, int group);
-/* Waits for the child pid. Until a byte or end of file arrives on readyr
+/* Waits for the child pid; with limit_ms 0, simply until it exits
+ * (readyr unused). Else until a byte or end of file arrives on readyr
  * (the subprogram started, or everything holding the pipe is gone) or
  * the child exits, at most limit_ms; then without limit, as the subprogram serves the
  * session under its own timeouts. CHECKPW_DONE with *status, or

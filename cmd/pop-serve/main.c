@@ -8,7 +8,7 @@
 #include "scan.h"
 #include "session.h"
 
-#define USAGE "pop-serve [-PLn] [-t secs] [-c cmds] [-e errors] [-f failures] [-m maildir | -k checkpassword subprogram ...]"
+#define USAGE "pop-serve [-PLn] [-t secs] [-c cmds] [-e errors] [-f failures] [-m maildir | [-w secs] -k checkpassword subprogram ...]"
 
 int
 main(int argc, char **argv)
@@ -19,7 +19,7 @@ main(int argc, char **argv)
 	unsigned long long v;
 	int c;
 	die_init("pop-serve");
-	while ((c = getopt(argc, argv, "+PLnt:c:e:f:m:k")) != -1) {
+	while ((c = getopt(argc, argv, "+PLnt:w:c:e:f:m:k")) != -1) {
 		switch (c) {
 		case 'P': o.plain_ok = 1; break;
 		case 'L': o.plain_loopback = 1; break;
@@ -28,6 +28,11 @@ main(int argc, char **argv)
 			if (scan_ulongz(optarg, 86400, &v) < 0 || v == 0)
 				die_usage(USAGE);
 			o.timeout_ms = (int)v * 1000;
+			break;
+		case 'w':
+			if (scan_ulongz(optarg, 86400, &v) < 0 || v == 0)
+				die_usage(USAGE);
+			o.checkpw_ms = (int)v * 1000;
 			break;
 		case 'c':
 			if (scan_ulongz(optarg, 100000000, &v) < 0 || v == 0)
@@ -54,7 +59,7 @@ main(int argc, char **argv)
 		if (o.maildir || argc - optind < 2)
 			die_usage(USAGE);
 		o.checkpw = argv + optind;
-	} else if (optind != argc) {
+	} else if (optind != argc || o.checkpw_ms) {
 		die_usage(USAGE);
 	}
 	return session_run(&o);

@@ -239,11 +239,15 @@ static int
 run_checkpw(struct sess *s, const char *pass)
 {
 	struct str data = STR_INIT;
-	int p[2], ready[2], st, e;
+	int p[2], ready[2] = { -1, -1 }, st, e;
+	/* -w: the check is timed, the subprogram reporting its start on a
+	 * pipe. Without it, no pipe and no process group: a subprogram that
+	 * knows nothing of the pipe (qmail-pop3d) is never cut off. */
+	int limit = s->o->checkpw_ms;
 	/* at a terminal (an admin trying it by hand) checkpassword stays in
 	 * the foreground process group: in its own, the subprogram reading
 	 * the terminal would be stopped by SIGTTIN */
-	int group = !isatty(s->in.fd);
+	int group = limit && !isatty(s->in.fd);
 	pid_t pid;
 	if (buf_flush(&s->out) < 0) {
 		s->endwhy = "write-error";
@@ -257,7 +261,7 @@ run_checkpw(struct sess *s, const char *pass)
 		ERR(s, "[SYS/TEMP] out of resources");
 		return GO_ON;
 	}
-	if (pipe2(ready, O_CLOEXEC) < 0) {
+	if (limit && pipe2(ready, O_CLOEXEC) < 0) {
 		close(p[0]);
 		close(p[1]);
 		str_free(&data);
@@ -271,7 +275,7 @@ run_checkpw(struct sess *s, const char *pass)
 		 * when the program exits without reading */
 		signal(SIGPIPE, SIG_DFL);
 		close(p[1]);
-		if (checkpw_child(ready[1], group) < 0)
+		if (limit && checkpw_child(ready[1], group) < 0)
 			_exit(EXIT_TEMP);
 		nonblock(s->in.fd, 0);   /* the checkpassword chain expects blocking fds */
 		nonblock(s->out.fd, 0);
@@ -284,7 +288,8 @@ run_checkpw(struct sess *s, const char *pass)
 		_exit(EXIT_TEMP);
 	}
 	close(p[0]);
-	close(ready[1]);
+	if (limit)
+		close(ready[1]);
 	if (pid > 0 && group)
 		(void)setpgid(pid, pid);   /* as the child does: whichever runs first */
 	e = pid < 0 ? -1 : buf_writeall(p[1], data.s, data.len, s->o->timeout_ms, 0);
@@ -292,14 +297,14 @@ run_checkpw(struct sess *s, const char *pass)
 	str_free(&data);
 	close(p[1]);
 	if (pid < 0) {
-		close(ready[0]);
+		if (limit)
+			close(ready[0]);
 		ERR(s, "[SYS/TEMP] unable to run checkpassword");
 		return GO_ON;
 	}
 	(void)e;   /* a checkpassword that does not read fails on its own */
-	/* the password check gets the session timeout; the session it
-	 * starts has its own */
-	e = checkpw_wait(pid, ready[0], s->o->timeout_ms, &st);
+	/* the session the subprogram serves has its own timeouts */
+	e = checkpw_wait(pid, ready[0], limit, &st);
 	nonblock(s->in.fd, 1);   /* the child shared our file descriptions */
 	nonblock(s->out.fd, 1);
 	if (e == CHECKPW_TIMEOUT) {

@@ -7,6 +7,7 @@ struct popopt {
 	int plain_loopback;      /* -L: the same, from a loopback address only */
 	int mark_seen;           /* retrieved -> cur/ with S (default on; -n off) */
 	int timeout_ms;          /* -t: idle timeout */
+	int checkpw_ms;          /* -w: the limit on checkpassword starting the subprogram, 0 none */
 	unsigned long maxcmds;   /* -c: commands per session */
 	unsigned long maxbad;    /* -e: bad commands before the session ends */
 	unsigned int maxfail;    /* -f: failed logins before the session ends */
