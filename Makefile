@@ -50,10 +50,11 @@ all: $(PROGS)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(DIRFLAGS) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
 
 # lib/conf.c and lib/queue.c are rebuilt when CONFDIR or QUEUEDIR change.
-$(OBJ)/lib/conf.o $(OBJ)/lib/queue.o: CPPFLAGS += -DPIPEMAIL_CONFDIR='"$(CONFDIR)"' \
+# (their own variable: a CPPFLAGS given on the command line must not drop them)
+$(OBJ)/lib/conf.o $(OBJ)/lib/queue.o: DIRFLAGS = -DPIPEMAIL_CONFDIR='"$(CONFDIR)"' \
   -DPIPEMAIL_QUEUEDIR='"$(QUEUEDIR)"'
 $(OBJ)/lib/conf.o $(OBJ)/lib/queue.o: $(OBJ)/dirs.stamp
 $(OBJ)/dirs.stamp: FORCE
