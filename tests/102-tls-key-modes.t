@@ -48,6 +48,21 @@ chmod 0600 "$T/conf/tls/key.pem"
 env -u UID -u GID "$BIN/tls-serve" true </dev/null >/dev/null 2>"$T/err"
 is $? 0 "the default key path, 0600: loads"
 
+# owned by another user (not root, not tls-serve's user): refused, whatever
+# the mode, since that user could replace it
+if [ "$(id -u)" = 0 ]; then
+	cp "$T/key.pem" "$T/kother.pem"
+	chmod 0600 "$T/kother.pem"
+	chown "$MAILUID" "$T/kother.pem"
+	serve "$T/kother.pem"
+	is $? 111 "a 0600 key owned by uid $MAILUID: refused ($(cat "$T/err"))"
+	grep -q "unable to load $T/kother.pem: owned by uid $MAILUID: make root its owner" "$T/err"
+	ok $? "the fatal line says who owns it"
+else
+	ok 1 "# skip not root: cannot give the key to another user"
+	ok 1 "# skip not root"
+fi
+
 # not a regular file: refused at once, no blocking open of a FIFO
 mkfifo -m 0600 "$T/fifo"
 timeout 10 env -u UID -u GID "$BIN/tls-serve" -k "$T/fifo" true </dev/null >/dev/null 2>"$T/err"

@@ -2,7 +2,9 @@
  * the mode of the file it loads (the path followed, symlinks included).
  * Like OpenSSH with host keys it refuses a key that other users may read
  * or write, or that its group may write; group-readable stays allowed
- * (Debian's ssl-cert group: /etc/ssl/private is 0640 root:ssl-cert). */
+ * (Debian's ssl-cert group: /etc/ssl/private is 0640 root:ssl-cert). Its
+ * owner must be root or the user tls-serve runs as: any other could
+ * replace the key. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -42,6 +44,12 @@ key_load(struct tls_config *cfg, const char *path)
 		refuse(path, st.st_mode, "other users read or write the key");
 	if (st.st_mode & S_IWGRP)
 		refuse(path, st.st_mode, "its group write the key");
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		char why[96];
+		int n = snprintf(why, sizeof why, "owned by uid %lu: make root its owner",
+		                 (unsigned long)st.st_uid);
+		die_x(EXIT_TEMP, "load", path, n > 0 && (size_t)n < sizeof why ? why : "owned by another user");
+	}
 	if (st.st_size > KEY_MAX)
 		die_x(EXIT_TEMP, "load", path, "larger than 1 MB");
 	if (!(mem = malloc((size_t)st.st_size + 1)))
