@@ -256,13 +256,24 @@ dns_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
 	ans = malloc(DNS_ANSWER_MAX);
 	if (!ans)
 		return DNS_TEMP;
-	/* with both families wanted, AAAA records may take half the room at
-	 * most: a host with many of them keeps its IPv4 addresses reachable
-	 * (IPv6 often fails where IPv4 works) */
 	if (want & DNS_WANT_V6)
-		r6 = addrs(host, ns_t_aaaa, ans, a, (want & DNS_WANT_V4) ? max - max / 2 : max, n);
-	if ((want & DNS_WANT_V4) && r6 != DNS_NXDOMAIN)
-		r4 = addrs(host, ns_t_a, ans, a, max, n);
+		r6 = addrs(host, ns_t_aaaa, ans, a, max, n);
+	if ((want & DNS_WANT_V4) && r6 != DNS_NXDOMAIN) {
+		/* A records keep up to half the room when AAAA would fill it: a
+		 * host with many AAAA keeps its IPv4 addresses reachable (IPv6
+		 * often fails where IPv4 works); a host with few A records
+		 * leaves the rest to AAAA */
+		struct dns_addr v4[DNS_ADDR_MAX];
+		size_t n4 = 0, keep4, room = max < DNS_ADDR_MAX ? max : DNS_ADDR_MAX;
+		r4 = addrs(host, ns_t_a, ans, v4, room, &n4);
+		keep4 = n4 < room / 2 ? n4 : room / 2;
+		if (*n > max - keep4)
+			*n = max - keep4;
+		if (keep4 < max - *n)
+			keep4 = n4 < max - *n ? n4 : max - *n;
+		memcpy(a + *n, v4, keep4 * sizeof *v4);
+		*n += keep4;
+	}
 	free(ans);
 	if (*n > 0)
 		return DNS_OK;

@@ -40,8 +40,8 @@ int dns_init(void);
  * the implicit MX), NULLMX, TEMP. */
 int dns_mx(const char *domain, struct dns_mx *mx, size_t max, size_t *n);
 
-/* Addresses of host: AAAA first (when wanted; at most half of max when A
- * is wanted too), then A. DNS_OK with
+/* Addresses of host: AAAA first (when wanted), then A; with both, the A
+ * records keep up to half of max. DNS_OK with
  * *n >= 1, or NXDOMAIN, NODATA, TEMP. */
 int dns_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n);
 

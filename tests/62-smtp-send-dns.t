@@ -48,7 +48,8 @@ dual     A   127.0.0.1
 """ + "".join("many     MX  50 d%d.test.\nd%d       A   127.0.0.3\n" % (i, i) for i in range(20)) + """many     MX  1 mx-lo.test.
 crowd    MX  10 crowd6.test.
 crowd6   A   127.0.0.1
-""" + "".join("crowd6   AAAA ::ffff:127.0.1.%d\n" % i for i in range(1, 21))
+""" + "".join("crowd6   AAAA ::ffff:127.0.1.%d\n" % i for i in range(1, 21)) + """v6only   MX  10 only6.test.
+""" + "".join("only6    AAAA ::ffff:127.0.2.%d\n" % i for i in range(1, 21))
 with open(os.path.join(d, "test.zone"), "w") as f:
     f.write(zone)
 with open(os.path.join(d, "nsd.conf"), "w") as f:
@@ -148,7 +149,10 @@ t.ok(rc == 0 and "ip=::1" not in err, "-4: IPv4 only", err)
 # twenty AAAA records (none answering) do not crowd out the host's A record
 rc, out, err = send("crowd.test")
 t.ok((rc, out[0]) == (0, "ok"), "20 dead AAAA and one A: delivered over IPv4", err[-600:])
-t.ok(err.count("result=next") <= 8, "at most half the addresses are IPv6 ones", err[-600:])
+t.eq(err.count("result=next"), 15, "the one A record kept its place; AAAA took the other 15")
+# with no A record the AAAA records have all the room (16 kept per host)
+rc, out, err = send("v6only.test")
+t.eq((rc, out[0], err.count("result=next")), (111, "temp", 16), "20 dead AAAA, no A: 16 addresses tried")
 
 e = dict(env.env)
 e["PIPEMAIL_RESOLVER"] = "127.0.0.1:%d" % pmtest.free_port()
