@@ -155,4 +155,7 @@ ok $? "UTF-8 soft hyphens and zero-width spaces do not split a word"
 printf 'Subject: x\n\n\320\227\320\224\320\225\320\241\320\254 \303\200LA\n' | tok
 has "здесь" && has "àla"
 ok $? "Cyrillic and Latin-1 capitals lower-cased as ASCII ones are"
+printf 'Subject: x\n\n\305\201\303\223D\305\271 \304\214ESKO \305\201\303\263d\305\272\n' | tok
+has "łódź" && has "česko" && ! has "Łódź"
+ok $? "Latin Extended-A capitals (Polish, Czech) lower-cased too"
 done_testing

@@ -283,8 +283,10 @@ invisible_at(const char *s, size_t n)
 }
 
 /* A two-byte UTF-8 letter at s lower-cased into w (two bytes): Latin-1,
- * Greek and Cyrillic capitals, so that "ЗДЕСЬ" is the word "здесь" as
- * "HERE" is "here". Returns 2. */
+ * Latin Extended-A (Polish, Czech, Turkish...), Greek and Cyrillic
+ * capitals, so that "ЗДЕСЬ" is the word "здесь" as "HERE" is "here".
+ * Those whose small letter is one byte (U+0130) or that have none stay.
+ * Returns 2. */
 static size_t
 fold2(const char *s, char *w)
 {
@@ -294,6 +296,12 @@ fold2(const char *s, char *w)
 		cp += 0x20;
 	else if (cp >= 0x400 && cp <= 0x40f)
 		cp += 0x50;
+	else if (cp == 0x178)
+		cp = 0xff;   /* Ÿ ÿ */
+	else if ((cp >= 0x100 && cp <= 0x12f) || (cp >= 0x132 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177))
+		cp |= 1;     /* capital even, small odd */
+	else if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e))
+		cp += cp & 1;   /* capital odd, small even */
 	w[0] = (char)(0xc0 | cp >> 6);
 	w[1] = (char)(0x80 | (cp & 0x3f));
 	return 2;
