@@ -105,6 +105,27 @@ invisible(unsigned long cp)
 	return cp == 0xad || (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff;
 }
 
+/* Whether the named reference name is at s (starting '&'): with its ';',
+ * or, for the legacy names browsers also take without it in text (HTML's
+ * Latin-1 names, amp, lt, gt, quot; none is a prefix of another), as a
+ * browser shows it: "na&iumlve" is "naïve". Sets *used. */
+static int
+named(const char *s, size_t n, const char *name, int legacy, size_t *used)
+{
+	size_t el = strlen(name);
+	if (n <= el || memcmp(s + 1, name, el) != 0)
+		return 0;
+	if (n > el + 1 && s[el + 1] == ';') {
+		*used = el + 2;
+		return 1;
+	}
+	if (legacy) {
+		*used = el + 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* An entity at s (starting '&'): appends its text, returns bytes used.
  * Typographic punctuation becomes its ASCII kin, as text/plain writes it,
  * so that both versions of a message make the same words. */
@@ -118,7 +139,7 @@ entity(struct str *out, const char *s, size_t n, int *err)
 		{ "bull", " " }, { "ensp", " " }, { "emsp", " " }, { "thinsp", " " }, { "zwsp", "" },
 		{ "zwnj", "" }, { "zwj", "" }, { "shy", "" }, { "euro", "\xe2\x82\xac" }, { "trade", "\xe2\x84\xa2" }
 	};
-	size_t i, k;
+	size_t i, k, used;
 	if (n > 2 && s[1] == '#') {
 		unsigned long cp = 0;
 		int hex = (s[2] == 'x' || s[2] == 'X');
@@ -140,20 +161,16 @@ entity(struct str *out, const char *s, size_t n, int *err)
 			*err |= put_cp(out, cp) < 0;
 		return i;
 	}
-	for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
-		size_t el = strlen(ents[k].name);
-		if (n > el + 1 && !memcmp(s + 1, ents[k].name, el) && s[el + 1] == ';') {
+	for (k = 0; k < sizeof ents / sizeof ents[0]; k++)
+		if (named(s, n, ents[k].name, k < 5, &used)) {   /* the first five are legacy names */
 			*err |= str_cats(out, ents[k].text) < 0;
-			return el + 2;
+			return used;
 		}
-	}
-	for (k = 0; k < sizeof latin1 / sizeof latin1[0]; k++) {
-		size_t el = strlen(latin1[k]);
-		if (n > el + 1 && !memcmp(s + 1, latin1[k], el) && s[el + 1] == ';') {
+	for (k = 0; k < sizeof latin1 / sizeof latin1[0]; k++)
+		if (named(s, n, latin1[k], 1, &used)) {
 			*err |= put_cp(out, 0xa0 + k) < 0;
-			return el + 2;
+			return used;
 		}
-	}
 literal:
 	*err |= str_catc(out, '&') < 0;
 	return 1;
