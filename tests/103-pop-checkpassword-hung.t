@@ -160,7 +160,10 @@ echo "${POPSERVE_READYFD-unset}" > %s
 sleep %d
 exec "$@"
 """ % (seen, LIMIT + 1))
-port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good, unaware] + mdir, env=FAST)
+# (a stale POPSERVE_READYFD in pop-serve's own environment is not passed on:
+# pop-serve -m would write its byte to whatever that descriptor is)
+port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good, unaware] + mdir,
+                  env=dict(FAST, POPSERVE_READYFD="1"))
 s, fh = session(port)
 fh.readline()
 s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")

@@ -27,6 +27,8 @@ checkpw_child(int readyw, int group)
 {
 	char num[FMT_ULONG + 1];
 	int fd;
+	if (readyw < 0)   /* untimed: no pipe, and none a stale variable could name */
+		return unsetenv(READYFD);
 	if (group && setpgid(0, 0) < 0)
 		return -1;
 	fd = fcntl(readyw, F_DUPFD, FD_FIRST);   /* without close-on-exec */

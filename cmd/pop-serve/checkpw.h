@@ -9,7 +9,8 @@ enum { CHECKPW_DONE = 0, CHECKPW_TIMEOUT = 1 };
 
 /* In the forked child, before exec: a process group of its own (when
  * group) and the write end of the ready pipe kept open across exec, its
- * number in $POPSERVE_READYFD. -1 on failure. */
+ * number in $POPSERVE_READYFD; with readyw -1 (no limit) only the
+ * variable removed. -1 on failure. */
 int checkpw_child(int readyw, int group);
 /* Waits for the child pid; with limit_ms 0, simply until it exits
  * (readyr unused). Else until a byte or end of file arrives on readyr

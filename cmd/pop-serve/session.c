@@ -275,7 +275,7 @@ run_checkpw(struct sess *s, const char *pass)
 		 * when the program exits without reading */
 		signal(SIGPIPE, SIG_DFL);
 		close(p[1]);
-		if (limit && checkpw_child(ready[1], group) < 0)
+		if (checkpw_child(ready[1], group) < 0)
 			_exit(EXIT_TEMP);
 		nonblock(s->in.fd, 0);   /* the checkpassword chain expects blocking fds */
 		nonblock(s->out.fd, 0);
