@@ -190,26 +190,28 @@ offline(char act, const char *id)
 		str_free(&p);
 		return -1;
 	}
-	if (act != 'R' && flock(m.fd, LOCK_EX | LOCK_NB) < 0) {
-		warn_x("change", id, errno == EWOULDBLOCK ? "a delivery still runs: try again when it ends" :
-		    "unable to lock it");
-		queue_msg_close(&m);
-		str_free(&p);
-		return -2;
+	if (act != 'R') {
+		const char *busy = NULL;
+		if (flock(m.fd, LOCK_EX | LOCK_NB) < 0)
+			busy = errno == EWOULDBLOCK ? "a delivery still runs: try again when it ends" : "unable to lock it";
+		else if (queue_path(&p, "state", id) == 0 && str_cats(&p, ".done") == 0 && access(p.s, F_OK) == 0)
+			busy = "results of an interrupted delivery are not yet recorded: start queue-run";
+		if (busy) {
+			warn_x("change", id, busy);
+			queue_msg_close(&m);
+			str_free(&p);
+			return -2;
+		}
 	}
-	if (act != 'R' && queue_path(&p, "state", id) == 0 && str_cats(&p, ".done") == 0 &&
-	    access(p.s, F_OK) == 0) {
-		warn_x("change", id, "results of an interrupted delivery are not yet recorded: start queue-run");
-		queue_msg_close(&m);
-		str_free(&p);
-		return -2;
-	}
-	if (act != 'R' && queue_path(&p, "mess", id) < 0)
-		die_nomem(EXIT_TEMP);
 	if (act == 'D') {
+		if (queue_path(&p, "mess", id) < 0)
+			die_nomem(EXIT_TEMP);
 		unlink(p.s);
-		if (queue_path(&p, "state", id) == 0)
+		if (queue_path(&p, "state", id) == 0) {
 			unlink(p.s);
+			if (str_cats(&p, ".qmail") == 0)
+				unlink(p.s);   /* delivery-file lines done, as queue-run's remove_files */
+		}
 	} else {
 		if (queue_state_load(id, &st, m.env.nrcpt) < 0)
 			die_sys(EXIT_TEMP, "read state of", id);
