@@ -97,10 +97,8 @@ static const char *const latin1[96] = {
 	"oslash", "ugrave", "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml"
 };
 
-/* Characters that only join or break words invisibly (a soft hyphen,
- * zero-width spaces and joiners): "vi&shy;agra" is the word "viagra". */
-static int
-invisible(unsigned long cp)
+int
+html_invisible(unsigned long cp)
 {
 	return cp == 0xad || (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff;
 }
@@ -157,7 +155,7 @@ entity(struct str *out, const char *s, size_t n, int *err)
 			goto literal;
 		if (i < n && s[i] == ';')
 			i++;
-		if (!invisible(cp))
+		if (!html_invisible(cp))
 			*err |= put_cp(out, cp) < 0;
 		return i;
 	}

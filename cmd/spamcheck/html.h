@@ -14,6 +14,10 @@ struct html_info {
 };
 
 int tok_url(struct toks *, const char *url, size_t len);
+/* Characters that only join or break words invisibly (a soft hyphen,
+ * zero-width spaces and joiners, word joiner, BOM): "vi&shy;agra" is the
+ * word "viagra", written as an entity or as the character itself. */
+int html_invisible(unsigned long cp);
 /* Appends the visible text of in to text; adds feature tokens to t.
  * 0 ok, -1 ENOMEM. */
 int html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct html_info *);

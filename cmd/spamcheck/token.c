@@ -266,19 +266,16 @@ tok_url(struct toks *t, const char *u, size_t n)
 	return 0;
 }
 
-/* The UTF-8 length of a character at s that only joins or breaks words
- * invisibly (soft hyphen, zero-width space or joiner, word joiner, BOM),
- * or 0: "vi\u00ADagra" is the word "viagra". */
+/* The UTF-8 length of an invisible character (html_invisible) at s, or 0:
+ * "vi\u00ADagra" is the word "viagra". They are all two or three bytes. */
 static size_t
 invisible_at(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	if (n >= 2 && u[0] == 0xc2 && u[1] == 0xad)
-		return 2;
-	if (n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x8b && u[2] <= 0x8d)
-		return 3;
-	if (n >= 3 && ((u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0xa0) || (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)))
-		return 3;
+	if (n >= 2 && (u[0] & 0xe0) == 0xc0 && (u[1] & 0xc0) == 0x80)
+		return html_invisible((u[0] & 0x1fu) << 6 | (u[1] & 0x3fu)) ? 2 : 0;
+	if (n >= 3 && (u[0] & 0xf0) == 0xe0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80)
+		return html_invisible((u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 | (u[2] & 0x3fu)) ? 3 : 0;
 	return 0;
 }
 
