@@ -710,7 +710,7 @@ state_file_read(const char *id, const char *suffix, struct str *b)
 static int
 leave_results(const char *id, const struct str *res)
 {
-	struct str p = STR_INIT;
+	struct str p = STR_INIT, d = STR_INIT;
 	int fd, r = 0;
 	if (queue_path(&p, "mess", id) < 0) {
 		str_free(&p);
@@ -729,6 +729,13 @@ leave_results(const char *id, const struct str *res)
 		r = -1;
 	if (fd >= 0)
 		close(fd);
+	/* a run that took the message from its new/ notice, without waiting
+	 * for our lock, may have finished it since the check above: then
+	 * nothing would ever read the file (remove_files takes it too, should
+	 * it come after this) */
+	if (r == 0 && queue_path(&d, "mess", id) == 0 && access(d.s, F_OK) < 0 && errno == ENOENT)
+		unlink(p.s);
+	str_free(&d);
 	str_free(&p);
 	return r;
 }

@@ -1227,9 +1227,15 @@ remove_files(const char *id)
 			emptier->empty = 1;
 	}
 	if (queue_path(&p, "state", id) == 0) {
+		size_t base = p.len;
 		unlink(p.s);
 		if (str_cats(&p, ".qmail") == 0)
 			unlink(p.s);   /* delivery-file lines done (local.c), if any */
+		/* results a killed run's child left while this run finished the
+		 * message too (job.c's leave_results checks again after it) */
+		str_trunc(&p, base);
+		if (str_cats(&p, ".done") == 0)
+			unlink(p.s);
 	}
 	str_free(&p);
 }
