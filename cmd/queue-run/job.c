@@ -729,10 +729,10 @@ leave_results(const char *id, const struct str *res)
 		r = -1;
 	if (fd >= 0)
 		close(fd);
-	/* a run that took the message from its new/ notice, without waiting
-	 * for our lock, may have finished it since the check above: then
-	 * nothing would ever read the file (remove_files takes it too, should
-	 * it come after this) */
+	/* a later run that loaded the message before this child took its
+	 * lock (a run killed just after the fork) may have finished it since
+	 * the check above: then nothing would ever read the file
+	 * (remove_files takes it too, should it come after this) */
 	if (r == 0 && queue_path(&d, "mess", id) == 0 && access(d.s, F_OK) < 0 && errno == ENOENT)
 		unlink(p.s);
 	str_free(&d);
