@@ -393,14 +393,24 @@ pread_all(int fd, char *b, size_t n, off_t off)
 int
 queue_msg_open(struct queue_msg *m, const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		m->env = (struct queue_env)QUEUE_ENV_INIT;
+		m->fd = -1;
+		return -1;
+	}
+	return queue_msg_fdopen(m, fd);
+}
+
+int
+queue_msg_fdopen(struct queue_msg *m, int fd)
+{
 	char h[QUEUE_HDR_LEN];
 	struct stat st;
 	char *env = NULL;
 	int r;
 	m->env = (struct queue_env)QUEUE_ENV_INIT;
-	m->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (m->fd < 0)
-		return -1;
+	m->fd = fd;
 	if (fstat(m->fd, &st) < 0)
 		goto err;
 	m->size = (unsigned long long)st.st_size;

@@ -111,6 +111,9 @@ struct queue_msg {
 };
 /* 1 ok, 0 incomplete or malformed (not mail), -1 error (errno) */
 int queue_msg_open(struct queue_msg *, const char *path);
+/* the same for a queue file already open for reading (it is m's now:
+ * closed on failure, and by queue_msg_close) */
+int queue_msg_fdopen(struct queue_msg *, int fd);
 void queue_msg_close(struct queue_msg *);
 
 /* Per-recipient delivery state, state/ID: a first line "PMS1 FLAGS" then

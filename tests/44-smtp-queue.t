@@ -6,7 +6,7 @@
 import os, shutil, signal, smtplib, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
-from pmtest import smtp_codes
+from pmtest import smtp_codes, children
 
 t = pmtest.TAP()
 if not os.path.exists(pmtest.bin("queue-add")):
@@ -74,14 +74,6 @@ r = env.run(["smtp-recv"], input=b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@
 t.eq(smtp_codes(r.stdout)[-1], 250, "BDAT message queued")
 t.ok(list(queue().values())[0][1].endswith(b"\nSubject: b\n\n"), "BDAT bytes in the queue")
 clear()
-
-
-def children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 def start(extra=None):

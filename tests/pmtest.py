@@ -395,6 +395,15 @@ def maildir_files(maildir, sub="new"):
     return sorted(os.path.join(d, f) for f in os.listdir(d))
 
 
+def children(pid):
+    """pid's child processes (Linux's /proc list of them)"""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 def wait_for(pred, timeout=20.0, step=0.05):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -18,6 +18,7 @@
 #include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -710,7 +711,7 @@ state_file_read(const char *id, const char *suffix, struct str *b)
 static int
 leave_results(const char *id, const struct str *res)
 {
-	struct str p = STR_INIT, d = STR_INIT;
+	struct str p = STR_INIT;
 	int fd, r = 0;
 	if (queue_path(&p, "mess", id) < 0) {
 		str_free(&p);
@@ -729,13 +730,6 @@ leave_results(const char *id, const struct str *res)
 		r = -1;
 	if (fd >= 0)
 		close(fd);
-	/* a later run that loaded the message before this child took its
-	 * lock (a run killed just after the fork) may have finished it since
-	 * the check above: then nothing would ever read the file
-	 * (remove_files takes it too, should it come after this) */
-	if (r == 0 && queue_path(&d, "mess", id) == 0 && access(d.s, F_OK) < 0 && errno == ENOENT)
-		unlink(p.s);
-	str_free(&d);
 	str_free(&p);
 	return r;
 }
@@ -767,19 +761,42 @@ child_signals(void)
 	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead child */
 }
 
-/* the queue file, opened and share-locked: 1, or 0/-1 as queue_msg_open */
-static int
-open_locked(const char *id, struct queue_msg *m)
+/* One job packet from queue-run on in, the queue file it names with it
+ * (SCM_RIGHTS; *fdp -1 if none came): its length, 0 at end of input,
+ * -1 on error. queue-run opened and share-locked that file before it sent
+ * it: the lock lives in the open file, which stays open in flight, so it
+ * is held from then on, even if queue-run is killed before we get here. */
+static ssize_t
+recv_job(int in, char *b, size_t size, int *fdp)
 {
-	struct str path = STR_INIT;
-	int r;
-	if (queue_path(&path, "mess", id) < 0)
-		die_nomem(EXIT_TEMP);
-	r = queue_msg_open(m, path.s);
-	str_free(&path);
-	if (r > 0 && flock(m->fd, LOCK_SH) < 0) {
-		queue_msg_close(m);
-		r = -1;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { b, size };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t r;
+	*fdp = -1;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.space;
+	mh.msg_controllen = sizeof u.space;
+	do
+		r = recvmsg(in, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fdp, CMSG_DATA(c), sizeof(int));
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		if (*fdp >= 0)
+			close(*fdp);
+		*fdp = -1;
+		errno = EMSGSIZE;
+		return -1;
 	}
 	return r;
 }
@@ -795,38 +812,40 @@ unable(const struct jobspec *j, struct str *res)
 
 /* A persistent local delivery worker (queue-run(8)): the work of a local
  * job child, for one job after another, without a fork per message.
- * Jobs come on fd in as lines "ID IDX..."; for each, the result lines
- * and then a line "." go to fd out, and the worker waits on in for
- * queue-run's "k" (the results are recorded), or "K" (and the message is
- * finished: empty its pooled file), before it lets go of the queue file.
- * End of input there instead means queue-run is gone: the results go to
+ * Jobs come on the packet socket in as "ID IDX...", each with its queue
+ * file, opened and locked (recv_job); for each, the result lines and then
+ * a line "." go to fd out, and the worker waits on in for queue-run's
+ * "k" (the results are recorded), or "K" (and the message is finished:
+ * empty its pooled file), before it lets go of the queue file. End of
+ * input there instead means queue-run is gone: the results go to
  * state/ID.done, as a job child's do, and the worker ends. */
 _Noreturn void
 local_worker(const char *me, const struct cfg *cfg, int in, int out)
 {
-	static char space[4096];
-	struct buf b;
-	struct str line = STR_INIT, res = STR_INIT;
+	static char packet[QUEUE_ID_MAX + JOB_RCPT_MAX * 21 + 2];
+	struct str res = STR_INIT;
 	size_t idx[JOB_RCPT_MAX];
 	child_signals();
-	buf_init(&b, in, space, sizeof space);
 	for (;;) {
 		struct jobspec j;
 		struct queue_msg m;
-		char *p, *sp, id[QUEUE_ID_MAX + 1];
+		char *p, *sp, *end, id[QUEUE_ID_MAX + 1];
 		size_t i, n = 0;
-		int opened, r = buf_getline(&b, &line, QUEUE_ID_MAX + JOB_RCPT_MAX * 21 + 2, '\n');
+		int fd, opened;
+		ssize_t r = recv_job(in, packet, sizeof packet - 1, &fd);
 		char c;
-		if (r != BUF_LINE || str_0(&line) < 0)
-			_exit(r == BUF_EOF ? 0 : EXIT_TEMP);
-		sp = memchr(line.s, ' ', line.len);
-		if (!sp || (size_t)(sp - line.s) > QUEUE_ID_MAX)
+		if (r <= 0)
+			_exit(r == 0 ? 0 : EXIT_TEMP);
+		end = packet + r;
+		*end = 0;
+		sp = memchr(packet, ' ', (size_t)r);
+		if (!sp || (size_t)(sp - packet) > QUEUE_ID_MAX || strlen(packet) != (size_t)r)
 			_exit(EXIT_TEMP);
-		memcpy(id, line.s, (size_t)(sp - line.s));
-		id[sp - line.s] = 0;
+		memcpy(id, packet, (size_t)(sp - packet));
+		id[sp - packet] = 0;
 		if (!queue_id_ok(id))
 			_exit(EXIT_TEMP);
-		for (p = sp + 1; *p && n < JOB_RCPT_MAX; n++) {
+		for (p = sp + 1; p < end && n < JOB_RCPT_MAX; n++) {
 			unsigned long long v;
 			char *e = strchr(p, ' ');
 			size_t len = e ? (size_t)(e - p) : strlen(p);
@@ -843,7 +862,7 @@ local_worker(const char *me, const struct cfg *cfg, int in, int out)
 		j.me = me;
 		j.cfg = cfg;
 		str_trunc(&res, 0);
-		opened = open_locked(id, &m) > 0;
+		opened = fd >= 0 && queue_msg_fdopen(&m, fd) > 0;
 		if (!opened)
 			unable(&j, &res);
 		else {
@@ -859,8 +878,11 @@ local_worker(const char *me, const struct cfg *cfg, int in, int out)
 			_exit(EXIT_TEMP);
 		r = buf_writeall(out, res.s, res.len, 0, 0);
 		res.len -= 2;   /* the "." */
-		if (r == 0)   /* through the same buffer as the jobs */
-			r = (int)buf_read(&b, &c, 1);
+		if (r == 0) {
+			do
+				r = recv(in, &c, 1, 0);
+			while (r < 0 && errno == EINTR);
+		}
 		if (r != 1 || (c != 'k' && c != 'K')) {
 			/* queue-run is gone (EPIPE or end of input): the results stay */
 			if (res.len)
@@ -878,13 +900,13 @@ local_worker(const char *me, const struct cfg *cfg, int in, int out)
 }
 
 void
-job_run(const struct jobspec *j, int sock)
+job_run(const struct jobspec *j, int msgfd, int sock)
 {
 	struct queue_msg m;
 	struct str res = STR_INIT;
 	size_t i;
 	child_signals();
-	if (open_locked(j->id, &m) <= 0) {
+	if (msgfd < 0 || queue_msg_fdopen(&m, msgfd) <= 0) {
 		unable(j, &res);
 		finish(j, sock, &res);
 	}

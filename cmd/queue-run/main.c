@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -421,7 +422,8 @@ worker_start(int local)
 	if (!w)
 		return NULL;
 	w->err = -1;
-	if (pipe2(in, O_CLOEXEC) < 0) {
+	/* a local worker's jobs are packets that carry their queue files */
+	if (local ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, in) < 0 : pipe2(in, O_CLOEXEC) < 0) {
 		free(w);
 		return NULL;
 	}
@@ -596,11 +598,72 @@ worker_reaped(pid_t pid)
 		}
 }
 
+/* The queue file ID, opened and share-locked for a child, or -1 (the
+ * child then answers "unable to open"). Taken here, before the child
+ * exists or hears of the job, so that a run that follows a kill of ours
+ * finds the file busy from the first moment the job is out of our hands
+ * (load): a child that had not yet locked it would deliver beside that
+ * run. The lock goes with the open file, to the child by fork, to a
+ * local worker in the job's packet (send_job). */
+static int
+lock_for_child(const char *id)
+{
+	struct str p = STR_INIT;
+	int fd = -1;
+	if (queue_path(&p, "mess", id) == 0)
+		fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	str_free(&p);
+	if (fd < 0)
+		return -1;
+	/* a writer or queue-list holds it exclusively only for a moment */
+	while (flock(fd, LOCK_SH) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+/* a local worker's job: one packet, "ID IDX...", with ID's queue file
+ * locked (lock_for_child); 0, or -1 the worker is gone */
+static int
+send_job(int sock, const char *s, size_t len, const char *id)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { (void *)s, len };
+	struct msghdr mh;
+	ssize_t r;
+	int fd = lock_for_child(id);
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+		memset(&u, 0, sizeof u);
+		mh.msg_control = u.space;
+		mh.msg_controllen = sizeof u.space;
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (fd >= 0)
+		close(fd);   /* the copy in flight, then the worker's, holds the lock */
+	return r == (ssize_t)len ? 0 : -1;
+}
+
 static int
 job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
     const char *report_to, const char *report_from, const char *action)
 {
-	int sv[2];
+	int sv[2], msgfd;
 	pid_t pid;
 	struct job *j = calloc(1, sizeof *j);
 	struct jobspec js;
@@ -645,8 +708,8 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 		int made = str_copys(&line, m->id) == 0;
 		for (k = 0; made && k < n; k++)
 			made = str_catc(&line, ' ') == 0 && str_catu(&line, idx[k]) == 0;
-		if (made && str_catc(&line, '\n') == 0 && (w = lworker_get())) {
-			if (buf_writeall(w->in, line.s, line.len, 0, 0) == 0) {
+		if (made && (w = lworker_get())) {
+			if (send_job(w->in, line.s, line.len, m->id) == 0) {
 				j->w = w;
 				j->tail[2] = '\n';
 				j->fd = w->out;
@@ -662,8 +725,11 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 		free(j);
 		return -1;
 	}
+	msgfd = lock_for_child(m->id);
 	pid = fork();
 	if (pid < 0) {
+		if (msgfd >= 0)
+			close(msgfd);
 		close(sv[0]);
 		close(sv[1]);
 		free(j);
@@ -672,8 +738,10 @@ job_start(struct msg *m, int kind, size_t *idx, size_t n, const char *domain,
 	if (pid == 0) {
 		close(sv[0]);
 		close_all_inherited(NULL);
-		job_run(&js, sv[1]);
+		job_run(&js, msgfd, sv[1]);
 	}
+	if (msgfd >= 0)
+		close(msgfd);   /* the child's copy holds the lock */
 	close(sv[1]);
 	j->pid = pid;
 	j->fd = sv[0];
@@ -1227,15 +1295,9 @@ remove_files(const char *id)
 			emptier->empty = 1;
 	}
 	if (queue_path(&p, "state", id) == 0) {
-		size_t base = p.len;
 		unlink(p.s);
 		if (str_cats(&p, ".qmail") == 0)
 			unlink(p.s);   /* delivery-file lines done (local.c), if any */
-		/* results a killed run's child left while this run finished the
-		 * message too (job.c's leave_results checks again after it) */
-		str_trunc(&p, base);
-		if (str_cats(&p, ".done") == 0)
-			unlink(p.s);
 	}
 	str_free(&p);
 }

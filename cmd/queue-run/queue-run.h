@@ -34,11 +34,13 @@ struct jobspec {
 	const struct cfg *cfg;
 };
 
-/* Run in a child of queue-run; write result lines "IDX STATUS DSN HOST TEXT"
- * to sock, wait for the scheduler's acknowledgement, and exit. */
-_Noreturn void job_run(const struct jobspec *, int sock);
-/* A persistent local worker: jobs "ID IDX...\n" on in; per job the result
- * lines and ".\n" on out, then it waits for "k" or "K" on in (see job.c). */
+/* Run in a child of queue-run, on the queue file msgfd (opened and
+ * share-locked before the fork, or -1); write result lines "IDX STATUS DSN
+ * HOST TEXT" to sock, wait for the scheduler's acknowledgement, and exit. */
+_Noreturn void job_run(const struct jobspec *, int msgfd, int sock);
+/* A persistent local worker: job packets "ID IDX..." on the SOCK_SEQPACKET
+ * socket in, each with its locked queue file; per job the result lines and
+ * ".\n" on out, then it waits for "k" or "K" on in (see job.c). */
 _Noreturn void local_worker(const char *me, const struct cfg *, int in, int out);
 
 /* job.c helpers used by local.c */
