@@ -425,6 +425,11 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 		return fail(w, write_err(errno), errno, "write", "queue file", NULL);
 	}
 	str_free(&e);
+	/* a pool file's lock (pool_take) kept other writers out of pool/;
+	 * once the notice is there queue-run share-locks the file in its
+	 * main loop before a job leaves it, so the lock must not last
+	 * through the fsyncs below */
+	flock(w->fd, LOCK_UN);
 	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0)
 		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "link", "queue file into new", NULL);
 	if (fsync(w->fd) < 0)

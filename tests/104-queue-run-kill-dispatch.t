@@ -5,10 +5,10 @@
 # moment the job left queue-run, so the new run waits for the old worker
 # instead of delivering beside it: the message is delivered once, and the
 # old worker's result (left in state/ID.done) finishes it.
-import fcntl, os, re, signal, sys, time
+import fcntl, os, signal, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
-from pmtest import queue_add, maildir_files, wait_for, queue_files, children
+from pmtest import queue_add, subject_copies, wait_for, queue_files, children
 
 t = pmtest.TAP()
 env = pmtest.Env()
@@ -17,11 +17,7 @@ log = open(env.path("queue-run.log"), "ab")
 
 
 def copies(subject):
-    n = 0
-    for f in maildir_files(demo):
-        with open(f, "rb") as fh:
-            n += re.search(rb"^Subject: " + subject + rb"$", fh.read(4096), re.M) is not None
-    return n
+    return subject_copies(demo, subject)
 
 
 def locked(id):

@@ -8,7 +8,7 @@
     with env.server(["smtp-recv"], extra_env) as port: ...
     t.done()
 """
-import os, shutil, signal, socket, subprocess, sys, tempfile, time, atexit
+import os, re, shutil, signal, socket, subprocess, sys, tempfile, time, atexit
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("PIPEMAIL_BIN", os.path.join(TOP, "bin"))
@@ -424,3 +424,12 @@ def pop_order(name):
     sec, _, rest = name.partition(".")
     us = rest[1:].split("P")[0] if rest.startswith("M") else ""
     return (int(sec), int(us) if us.isdigit() else 0, name)
+
+
+def subject_copies(maildir, subject):
+    """how many messages in maildir's new/ have the header Subject: subject (bytes)"""
+    n = 0
+    for f in maildir_files(maildir):
+        with open(f, "rb") as fh:
+            n += re.search(rb"^Subject: " + re.escape(subject) + rb"$", fh.read(4096), re.M) is not None
+    return n
