@@ -325,13 +325,26 @@ inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
 	for (i = 0; i < n; i++)
 		if (str_catc(&env, 'T') < 0 || str_cats(&env, rcpts[i]) < 0 || str_catc(&env, 0) < 0)
 			return EXIT_TEMP;
-	if (str_catc(&env, 0) < 0 || pipe(mp) < 0)
+	/* a local worker lives long: every early way out closes what it opened */
+	if (str_catc(&env, 0) < 0 || pipe(mp) < 0) {
+		str_free(&env);
 		return EXIT_TEMP;
-	if (pipe(ep) < 0)
+	}
+	if (pipe(ep) < 0) {
+		close(mp[0]);
+		close(mp[1]);
+		str_free(&env);
 		return EXIT_TEMP;
+	}
 	feeder = fork();
-	if (feeder < 0)
+	if (feeder < 0) {
+		close(mp[0]);
+		close(mp[1]);
+		close(ep[0]);
+		close(ep[1]);
+		str_free(&env);
 		return EXIT_TEMP;
+	}
 	if (feeder == 0) {
 		/* writes message and envelope so queue-add's reads never deadlock ours */
 		int in;
@@ -359,13 +372,17 @@ inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
 	}
 	close(mp[1]);
 	close(ep[1]);
+	str_free(&env);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(mp[0]);
+		close(ep[0]);   /* the feeder ends on EPIPE */
+		while (waitpid(feeder, NULL, 0) < 0 && errno == EINTR)
+			;
 		return EXIT_TEMP;
+	}
 	if (pid == 0) {
 		char *argv[2];
-		int e[2];
-		(void)e;
 		if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0)
 			_exit(QQ_TEMP_BUG);
 		unsetenv("PIPEMAIL_DSN");
@@ -376,7 +393,6 @@ inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
 	}
 	close(mp[0]);
 	close(ep[0]);
-	str_free(&env);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return EXIT_TEMP;
