@@ -749,6 +749,8 @@ queue_result_parse(struct queue_result *res, const char *line, size_t len)
 		res->status = 't';
 	else if (wl == 4 && memcmp(w, "perm", 4) == 0)
 		res->status = 'p';
+	else if (wl == 7 && memcmp(w, "relayed", 7) == 0)
+		res->status = 'r';
 	else
 		return -1;
 	if (word(&p, end, &w, &wl) < 0 || !dsn_ok(w, wl))

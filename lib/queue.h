@@ -157,10 +157,11 @@ int queue_rstate_set(struct queue_rstate *, const char *dsn, const char *host,
     const char *text, size_t textlen);
 
 /* One delivery result line: "IDX STATUS DSN HOST TEXT" with STATUS
- * ok|temp|perm. 0 ok, -1 malformed. host and text are copied. */
+ * ok|temp|perm|relayed (done, and a later hop answers its DSN request).
+ * 0 ok, -1 malformed. host and text are copied. */
 struct queue_result {
 	size_t idx;
-	char status;    /* 'o', 't', 'p' */
+	char status;    /* 'o', 't', 'p', 'r' */
 	char dsn[QUEUE_DSNCODE_MAX + 1];
 	struct str host, text;
 };

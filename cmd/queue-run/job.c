@@ -311,10 +311,11 @@ agent_run(const struct agent *a)
 	return agent_wait(pid, ep[0], a->err, op[0], a->out, a->limit);
 }
 
-/* Queue a copy with queue-add: prefix (e.g. a Delivered-To line), then the message. */
+/* Queue a copy with queue-add: prefix (e.g. a Delivered-To line), then the
+ * message; dsn, if not NULL or empty, its PIPEMAIL_DSN. */
 int
 inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
-    const char *const *rcpts, size_t n, const char *prefix, struct str *err)
+    const char *const *rcpts, size_t n, const char *prefix, const char *dsn, struct str *err)
 {
 	int mp[2], ep[2], st;
 	pid_t pid, feeder;
@@ -385,7 +386,8 @@ inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
 		char *argv[2];
 		if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0)
 			_exit(QQ_TEMP_BUG);
-		unsetenv("PIPEMAIL_DSN");
+		if (dsn && *dsn ? setenv("PIPEMAIL_DSN", dsn, 1) < 0 : unsetenv("PIPEMAIL_DSN") < 0)
+			_exit(QQ_TEMP_BUG);
 		argv[0] = (char *)j->cfg->queueadd;
 		argv[1] = NULL;
 		execvp(argv[0], argv);
@@ -692,7 +694,7 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 			die_nomem(EXIT_TEMP);
 		/* the report goes through queue-add as a message of its own */
 		to[0] = j->report_to;
-		code = inject(j, NULL, j->report_from, to, 1, rep.s, &err);
+		code = inject(j, NULL, j->report_from, to, 1, rep.s, NULL, &err);
 		str_free(&rep);
 	}
 	job_result_from_exit(out, 0, code, &err, code ? "queue-add failed" : "report queued");

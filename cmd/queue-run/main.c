@@ -903,6 +903,8 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	queue_rstate_set(r, res->dsn, res->host.s, res->text.s, res->text.len);
 	if (res->status == 'o')
 		r->status = wants_success(m, res->idx, channel) ? QS_DELIVERED_NOTIFY : QS_DONE;
+	else if (res->status == 'r')
+		r->status = QS_DONE;   /* forwarded with its NOTIFY: the next hop reports */
 	else if (res->status == 'p')
 		r->status = QS_FAILED;
 	else if (t >= m->env.arrival + cfg.lifetime) {
@@ -917,7 +919,7 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	log_kv(&l, "id", m->id);
 	log_kv(&l, "rcpt", m->env.rcpt[res->idx]);
 	log_kv(&l, "channel", channel);
-	log_kv(&l, "status", res->status == 'o' ? "ok" : res->status == 'p' ? "perm" :
+	log_kv(&l, "status", res->status == 'o' ? "ok" : res->status == 'r' ? "relayed" : res->status == 'p' ? "perm" :
 	    r->status == QS_FAILED ? "expired" : "temp");
 	log_kv(&l, "dsn", r->dsn);
 	log_kvb(&l, "host", r->host.s, r->host.len);
