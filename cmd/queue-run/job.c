@@ -522,13 +522,13 @@ remote_results(const struct jobspec *j, const struct str *o, int code, const str
 			code_[wl[2]] = 0;
 			memcpy(host, w[3], wl[3]);
 			host[wl[3]] = 0;
-			if (strcmp(status, "ok") && strcmp(status, "temp") && strcmp(status, "perm"))
+			if (strcmp(status, "ok") && strcmp(status, "relayed") && strcmp(status, "temp") && strcmp(status, "perm"))
 				break;
 			for (f = 0; code_[f]; f++)
 				if (!((code_[f] >= '0' && code_[f] <= '9') || code_[f] == '.'))
 					break;
 			if (code_[f] || !code_[0])
-				strcpy(code_, status[0] == 'o' ? "2.0.0" : status[0] == 'p' ? "5.0.0" : "4.0.0");
+				strcpy(code_, status[0] == 'o' || status[0] == 'r' ? "2.0.0" : status[0] == 'p' ? "5.0.0" : "4.0.0");
 			result_line(out, j->idx[i], status, code_, host, l, len);
 		}
 	}
@@ -659,7 +659,7 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 		const struct queue_rstate *s = &j->st->r[j->idx[i]];
 		r[i].rcpt = j->env->rcpt[j->idx[i]];
 		r[i].orcpt = j->idx[i] < p.n && p.r[j->idx[i]].orcpt.len ? p.r[j->idx[i]].orcpt.s : NULL;
-		r[i].action = j->action;
+		r[i].action = strcmp(j->action, "delivered") == 0 && s->status == QS_RELAYED_NOTIFY ? "relayed" : j->action;
 		r[i].status = strcmp(s->dsn, "-") ? s->dsn : strcmp(j->action, "delayed") == 0 ? "4.0.0" :
 		    strcmp(j->action, "delivered") == 0 ? "2.0.0" : "5.0.0";
 		r[i].remote = s->host.len && strcmp(s->host.s, "-") ? s->host.s : NULL;

@@ -464,7 +464,7 @@ local_deliver(const struct jobspec *j, const struct queue_msg *m, size_t idx, st
 	if (code == EXIT_PERM && err.len && strcmp(err.s, "no such user here") == 0)
 		say(res, idx, "perm", "5.1.1", err.s);
 	else if (code == 0 && relayed)
-		say(res, idx, "relayed", "2.0.0", "forwarded with its DSN parameters");
+		say(res, idx, "forwarded", "2.0.0", "forwarded with its DSN parameters");
 	else
 		job_result_from_exit(res, idx, code == 0 ? 0 : code == EXIT_PERM ? EXIT_PERM : EXIT_TEMP, &err,
 		    code == 0 ? "delivered" : "delivery failed");
