@@ -610,7 +610,7 @@ queue_state_parse(struct queue_state *st, const char *b, size_t len, size_t nrcp
 			goto bad;
 		if (word(&p, nl, &w, &wl) < 0 || wl != 1 ||
 		    (*w != QS_PENDING && *w != QS_DONE && *w != QS_FAILED && *w != QS_REPORTED &&
-		     *w != QS_DELIVERED_NOTIFY))
+		     *w != QS_DELIVERED_NOTIFY && *w != QS_RELAYED_NOTIFY))
 			goto bad;
 		r->status = *w;
 		if (word_num(&p, nl, 1000000, &v) < 0)
@@ -749,6 +749,10 @@ queue_result_parse(struct queue_result *res, const char *line, size_t len)
 		res->status = 't';
 	else if (wl == 4 && memcmp(w, "perm", 4) == 0)
 		res->status = 'p';
+	else if (wl == 7 && memcmp(w, "relayed", 7) == 0)
+		res->status = 'r';
+	else if (wl == 9 && memcmp(w, "forwarded", 9) == 0)
+		res->status = 'F';
 	else
 		return -1;
 	if (word(&p, end, &w, &wl) < 0 || !dsn_ok(w, wl))

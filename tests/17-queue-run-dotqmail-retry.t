@@ -10,7 +10,7 @@
 import os, re, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
-from pmtest import queue_add, maildir_files, wait_for, queue_files
+from pmtest import queue_add, maildir_files, wait_for, queue_files, dotqmail
 
 t = pmtest.TAP()
 env = pmtest.Env()
@@ -20,14 +20,6 @@ flag = env.path("flag")
 runs = env.path("runs")
 open(runs, "w").close()
 os.chmod(runs, 0o666)
-
-
-def dotqmail(maildir, text):
-    p = os.path.join(maildir, ".qmail")
-    with open(p, "w") as f:
-        f.write(text)
-    os.chown(p, pmtest.MAILUID, pmtest.MAILGID)
-    os.chmod(p, 0o644)
 
 
 def log():

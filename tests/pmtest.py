@@ -404,6 +404,15 @@ def children(pid):
         return []
 
 
+def dotqmail(maildir, text):
+    """Write a user's delivery file (.qmail beside the Maildir's cur/ new/ tmp/)"""
+    p = os.path.join(maildir, ".qmail")
+    with open(p, "w") as f:
+        f.write(text)
+    os.chown(p, MAILUID, MAILGID)
+    os.chmod(p, 0o644)
+
+
 def wait_for(pred, timeout=20.0, step=0.05):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

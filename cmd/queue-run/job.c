@@ -311,10 +311,11 @@ agent_run(const struct agent *a)
 	return agent_wait(pid, ep[0], a->err, op[0], a->out, a->limit);
 }
 
-/* Queue a copy with queue-add: prefix (e.g. a Delivered-To line), then the message. */
+/* Queue a copy with queue-add: prefix (e.g. a Delivered-To line), then the
+ * message; dsn, if not NULL or empty, its PIPEMAIL_DSN. */
 int
 inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
-    const char *const *rcpts, size_t n, const char *prefix, struct str *err)
+    const char *const *rcpts, size_t n, const char *prefix, const char *dsn, struct str *err)
 {
 	int mp[2], ep[2], st;
 	pid_t pid, feeder;
@@ -385,7 +386,8 @@ inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
 		char *argv[2];
 		if (dup2(mp[0], 0) < 0 || dup2(ep[0], 1) < 0)
 			_exit(QQ_TEMP_BUG);
-		unsetenv("PIPEMAIL_DSN");
+		if (dsn && *dsn ? setenv("PIPEMAIL_DSN", dsn, 1) < 0 : unsetenv("PIPEMAIL_DSN") < 0)
+			_exit(QQ_TEMP_BUG);
 		argv[0] = (char *)j->cfg->queueadd;
 		argv[1] = NULL;
 		execvp(argv[0], argv);
@@ -520,13 +522,13 @@ remote_results(const struct jobspec *j, const struct str *o, int code, const str
 			code_[wl[2]] = 0;
 			memcpy(host, w[3], wl[3]);
 			host[wl[3]] = 0;
-			if (strcmp(status, "ok") && strcmp(status, "temp") && strcmp(status, "perm"))
+			if (strcmp(status, "ok") && strcmp(status, "relayed") && strcmp(status, "temp") && strcmp(status, "perm"))
 				break;
 			for (f = 0; code_[f]; f++)
 				if (!((code_[f] >= '0' && code_[f] <= '9') || code_[f] == '.'))
 					break;
 			if (code_[f] || !code_[0])
-				strcpy(code_, status[0] == 'o' ? "2.0.0" : status[0] == 'p' ? "5.0.0" : "4.0.0");
+				strcpy(code_, status[0] == 'o' || status[0] == 'r' ? "2.0.0" : status[0] == 'p' ? "5.0.0" : "4.0.0");
 			result_line(out, j->idx[i], status, code_, host, l, len);
 		}
 	}
@@ -657,7 +659,7 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 		const struct queue_rstate *s = &j->st->r[j->idx[i]];
 		r[i].rcpt = j->env->rcpt[j->idx[i]];
 		r[i].orcpt = j->idx[i] < p.n && p.r[j->idx[i]].orcpt.len ? p.r[j->idx[i]].orcpt.s : NULL;
-		r[i].action = j->action;
+		r[i].action = strcmp(j->action, "delivered") == 0 && s->status == QS_RELAYED_NOTIFY ? "relayed" : j->action;
 		r[i].status = strcmp(s->dsn, "-") ? s->dsn : strcmp(j->action, "delayed") == 0 ? "4.0.0" :
 		    strcmp(j->action, "delivered") == 0 ? "2.0.0" : "5.0.0";
 		r[i].remote = s->host.len && strcmp(s->host.s, "-") ? s->host.s : NULL;
@@ -692,7 +694,7 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 			die_nomem(EXIT_TEMP);
 		/* the report goes through queue-add as a message of its own */
 		to[0] = j->report_to;
-		code = inject(j, NULL, j->report_from, to, 1, rep.s, &err);
+		code = inject(j, NULL, j->report_from, to, 1, rep.s, NULL, &err);
 		str_free(&rep);
 	}
 	job_result_from_exit(out, 0, code, &err, code ? "queue-add failed" : "report queued");

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "dotqmail.h"
+#include "dsn.h"
 #include "exitcode.h"
 #include "maildeliver.h"
 #include "queue-run.h"
@@ -53,11 +54,15 @@ has_dtline(const struct queue_msg *m, const char *addr)
 	return 0;
 }
 
+/* Queue a copy for to[0..n-1]. pass: rcpt (recipient idx) forwards to
+ * exactly one address, so the copy carries its DSN parameters on (RFC 3461
+ * 6.2.7: an alias is a hop, not a delivery): the next hop answers its
+ * NOTIFY, and *relayed tells the caller that no success report is ours. */
 static int
 forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
-    const char *const *to, size_t n, struct str *err)
+    const char *const *to, size_t n, int pass, size_t idx, int *relayed, struct str *err)
 {
-	struct str pre = STR_INIT;
+	struct str pre = STR_INIT, dsn = STR_INIT;
 	int code;
 	if (has_dtline(m, rcpt)) {
 		str_copys(err, "mail loop: already delivered to ");
@@ -66,8 +71,16 @@ forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
 	}
 	if (str_copys(&pre, "Delivered-To: ") < 0 || str_cats(&pre, rcpt) < 0 || str_catc(&pre, '\n') < 0)
 		return EXIT_TEMP;
-	code = inject(j, m, j->env->sender, to, n, pre.s, err);
+	if (pass && n == 1 && *j->env->dsn && (dsn_params_subset(j->env->dsn, &idx, 1, &dsn) < 0 || str_0(&dsn) < 0)) {
+		str_free(&pre);
+		str_free(&dsn);
+		return EXIT_TEMP;
+	}
+	code = inject(j, m, j->env->sender, to, n, pre.s, dsn.len ? dsn.s : NULL, err);
+	if (code == 0 && pass && n == 1)
+		*relayed = 1;
 	str_free(&pre);
+	str_free(&dsn);
 	return code;
 }
 
@@ -273,7 +286,7 @@ progress_skip(const struct dotqmail_entry *e, struct str *done)
 
 static int
 deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
-    const char *rcpt, size_t idx, struct str *err)
+    const char *rcpt, size_t idx, int *relayed, struct str *err)
 {
 	struct str key = STR_INIT, done = STR_INIT, recs = STR_INIT;
 	struct dotqmail_entry e[DOTQMAIL_ENTRIES_MAX];
@@ -350,7 +363,8 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			break;
 		default: {
 			const char *to[1] = { e[i].arg };
-			code = forward(j, m, rcpt, to, 1, err);
+			/* a file that only forwards, to one address, is an alias */
+			code = forward(j, m, rcpt, to, 1, n == 1, idx, relayed, err);
 		}
 		}
 		if (code == 0 && (str_catb(&recs, key.s, key.len) < 0 || str_catc(&recs, e[i].type) < 0 ||
@@ -378,7 +392,7 @@ out:
 
 static int
 resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, size_t idx, unsigned depth,
-    struct str *err)
+    int *relayed, struct str *err)
 {
 	struct str canon = STR_INIT, targets = STR_INIT;
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
@@ -398,7 +412,7 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 	}
 	r = conf_user_get(canon.s, &u);
 	if (r > 0) {
-		code = deliver_user(j, m, &u, rcpt, idx, err);
+		code = deliver_user(j, m, &u, rcpt, idx, relayed, err);
 		goto out;
 	}
 	if (r == 0)
@@ -430,9 +444,9 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 	} else if (n == 1 && depth < ALIAS_DEPTH_MAX && strchr(to[0], '@') &&
 	    conf_domain_local(strrchr(to[0], '@') + 1) > 0) {
 		/* one local target: deliver straight to it, no second queue entry */
-		code = resolve(j, m, to[0], idx, depth + 1, err);
+		code = resolve(j, m, to[0], idx, depth + 1, relayed, err);
 	} else {
-		code = forward(j, m, rcpt, to, n, err);
+		code = forward(j, m, rcpt, to, n, n == 1, idx, relayed, err);
 	}
 out:
 	free(to);
@@ -446,9 +460,11 @@ void
 local_deliver(const struct jobspec *j, const struct queue_msg *m, size_t idx, struct str *res)
 {
 	struct str err = STR_INIT;
-	int code = resolve(j, m, j->env->rcpt[idx], idx, 0, &err);
+	int relayed = 0, code = resolve(j, m, j->env->rcpt[idx], idx, 0, &relayed, &err);
 	if (code == EXIT_PERM && err.len && strcmp(err.s, "no such user here") == 0)
 		say(res, idx, "perm", "5.1.1", err.s);
+	else if (code == 0 && relayed)
+		say(res, idx, "forwarded", "2.0.0", "forwarded with its DSN parameters");
 	else
 		job_result_from_exit(res, idx, code == 0 ? 0 : code == EXIT_PERM ? EXIT_PERM : EXIT_TEMP, &err,
 		    code == 0 ? "delivered" : "delivery failed");

@@ -871,14 +871,15 @@ start_jobs(void)
 
 /* --- loading --- */
 
-/* NOTIFY=SUCCESS asked for, and we are the last hop (local delivery):
- * a remote peer that speaks DSN gets the request from smtp-send instead */
+/* NOTIFY=SUCCESS asked for by a real sender, and the request ends with
+ * us: a local delivery, or a relay to a peer without DSN ("relayed"
+ * results); a remote peer that speaks DSN gets it from smtp-send instead */
 static int
-wants_success(const struct msg *m, size_t i, const char *channel)
+wants_success(const struct msg *m, size_t i)
 {
 	struct dsn_params p = DSN_PARAMS_INIT;
 	int r;
-	if (!*m->env.dsn || strcmp(channel, "local") != 0 || is_bounce_sender(m->env.sender))
+	if (!*m->env.dsn || is_bounce_sender(m->env.sender))
 		return 0;
 	if (dsn_params_parse(&p, m->env.dsn, m->env.nrcpt) < 0)
 		return 0;
@@ -902,7 +903,11 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	r->last = t;
 	queue_rstate_set(r, res->dsn, res->host.s, res->text.s, res->text.len);
 	if (res->status == 'o')
-		r->status = wants_success(m, res->idx, channel) ? QS_DELIVERED_NOTIFY : QS_DONE;
+		r->status = strcmp(channel, "local") == 0 && wants_success(m, res->idx) ? QS_DELIVERED_NOTIFY : QS_DONE;
+	else if (res->status == 'r')
+		r->status = wants_success(m, res->idx) ? QS_RELAYED_NOTIFY : QS_DONE;
+	else if (res->status == 'F')
+		r->status = QS_DONE;   /* forwarded with its NOTIFY: the next hop reports */
 	else if (res->status == 'p')
 		r->status = QS_FAILED;
 	else if (t >= m->env.arrival + cfg.lifetime) {
@@ -917,7 +922,8 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	log_kv(&l, "id", m->id);
 	log_kv(&l, "rcpt", m->env.rcpt[res->idx]);
 	log_kv(&l, "channel", channel);
-	log_kv(&l, "status", res->status == 'o' ? "ok" : res->status == 'p' ? "perm" :
+	log_kv(&l, "status", res->status == 'o' ? "ok" : res->status == 'r' ? "relayed" : res->status == 'F' ? "forwarded" :
+	    res->status == 'p' ? "perm" :
 	    r->status == QS_FAILED ? "expired" : "temp");
 	log_kv(&l, "dsn", r->dsn);
 	log_kvb(&l, "host", r->host.s, r->host.len);
@@ -1221,7 +1227,8 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		return;
 	}
 	for (i = 0; i < m->env.nrcpt; i++) {
-		if (m->st.r[i].status != want)
+		/* a success report tells of deliveries and relays alike */
+		if (m->st.r[i].status != want && !(want == QS_DELIVERED_NOTIFY && m->st.r[i].status == QS_RELAYED_NOTIFY))
 			continue;
 		/* a bounce's failure goes to the postmaster whatever it asked for;
 		 * a success report only to a real sender who asked (RFC 3461
@@ -1312,7 +1319,7 @@ check_msg(struct msg *m)
 	for (i = 0; i < m->env.nrcpt; i++) {
 		pending += m->st.r[i].status == QS_PENDING;
 		failed += m->st.r[i].status == QS_FAILED;
-		success += m->st.r[i].status == QS_DELIVERED_NOTIFY;
+		success += m->st.r[i].status == QS_DELIVERED_NOTIFY || m->st.r[i].status == QS_RELAYED_NOTIFY;
 	}
 	if (!m->bouncing && !got_term && !m->report_next) {
 		if (failed && m->jobs == 0)
@@ -1327,7 +1334,8 @@ check_msg(struct msg *m)
 		pending = failed = 0;
 		for (i = 0; i < m->env.nrcpt; i++) {
 			pending += m->st.r[i].status == QS_PENDING;
-			failed += m->st.r[i].status == QS_FAILED || m->st.r[i].status == QS_DELIVERED_NOTIFY;
+			failed += m->st.r[i].status == QS_FAILED || m->st.r[i].status == QS_DELIVERED_NOTIFY ||
+			    m->st.r[i].status == QS_RELAYED_NOTIFY;
 		}
 		if (!pending && !failed) {
 			struct logline l;
@@ -1412,7 +1420,8 @@ job_done(struct job *j)
 						struct queue_rstate *q = &m->st.r[j->idx[k]];
 						if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
 							q->status = QS_REPORTED;
-						else if (strcmp(j->action, "delivered") == 0 && q->status == QS_DELIVERED_NOTIFY)
+						else if (strcmp(j->action, "delivered") == 0 &&
+						    (q->status == QS_DELIVERED_NOTIFY || q->status == QS_RELAYED_NOTIFY))
 							q->status = QS_DONE;
 					}
 					if (strcmp(j->action, "delayed") == 0)

@@ -62,7 +62,7 @@ int agent_run(const struct agent *);        /* exit code, or 111 when it could n
  * user could seek back to */
 int msg_stdin(const struct queue_msg *, int private);
 int inject(const struct jobspec *, const struct queue_msg *, const char *sender,
-    const char *const *rcpts, size_t n, const char *prefix, struct str *err);
+    const char *const *rcpts, size_t n, const char *prefix, const char *dsn, struct str *err);
 /* the sender as delivery agents see it: "#@[]" is a null sender */
 const char *agent_sender(const char *);
 void result_line(struct str *out, size_t idx, const char *status, const char *dsn,

@@ -249,7 +249,8 @@ print_results(const struct job *j)
 		const struct rcpt *rc = &j->rcpt[i];
 		size_t k;
 		n[rc->status & 3]++;
-		if (str_cats(&o, word[rc->status & 3]) < 0 || str_catc(&o, ' ') < 0)
+		if (str_cats(&o, (rc->status & 3) == ST_OK && rc->relayed ? "relayed" : word[rc->status & 3]) < 0 ||
+		    str_catc(&o, ' ') < 0)
 			die_nomem(EXIT_TEMP);
 		k = o.len;
 		if (str_cats(&o, rc->addr) < 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "base64.h"
 #include "buf.h"
@@ -94,11 +95,31 @@ command(struct sess *s, const char *a, const char *b, int ms)
 	return reply(s, ms);
 }
 
+/* Does " NOTIFY=... ORCPT=..." ask for SUCCESS? */
+static int
+notify_success(const struct str *dsn)
+{
+	const char *p = dsn->len ? memmem(dsn->s, dsn->len, " NOTIFY=", 8) : NULL, *end = dsn->s + dsn->len;
+	if (!p)
+		return 0;
+	for (p += 8; p < end && *p != ' ';) {
+		const char *e = p;
+		while (e < end && *e != ',' && *e != ' ')
+			e++;
+		if (e - p == 7 && strncasecmp(p, "SUCCESS", 7) == 0)
+			return 1;
+		p = e < end && *e == ',' ? e + 1 : e;
+	}
+	return 0;
+}
+
 /* rcptctx: the reply answered RCPT (so 550 means 5.1.1, not 5.0.0) */
 static void
 set_rcpt(struct sess *s, struct rcpt *rc, int status, const struct smtpreply *r, int rcptctx)
 {
 	rc->status = status;
+	/* RFC 3461 5.2.2: a request the peer cannot carry on ends here */
+	rc->relayed = status == ST_OK && !(s->ext.flags & EXT_DSN) && notify_success(&rc->dsn);
 	smtpreply_enhanced(r, rcptctx, rc->enh);
 	rc->text.len = 0;
 	smtpreply_print(r, &rc->text);

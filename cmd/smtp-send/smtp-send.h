@@ -28,6 +28,7 @@ struct rcpt {
 	struct str dsn;       /* " NOTIFY=... ORCPT=..." or empty */
 	int status;           /* ST_* */
 	int accepted;         /* 250 to RCPT in the current session */
+	int relayed;          /* delivered to a peer without DSN, NOTIFY=SUCCESS asked */
 	char enh[SMTPREPLY_ENH_MAX];
 	struct str text;      /* the reply, printable */
 	char host[DNS_NAME_MAX + 1];   /* who answered, "" for nobody */

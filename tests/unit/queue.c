@@ -99,6 +99,9 @@ test_result(void)
 	ok(r.idx == 2 && r.status == 'p' && strcmp(r.dsn, "5.1.1") == 0, "fields");
 	is_str(r.host.s, "mx.test", "host");
 	is_str(r.text.s, "user unknown", "text");
+	ok(queue_result_parse(&r, "1 relayed 2.0.0 mx.test 250 ok", 30) == 0 && r.status == 'r', "relayed");
+	ok(queue_result_parse(&r, "1 forwarded 2.0.0 - fw", 22) == 0 && r.status == 'F', "forwarded");
+	ok(queue_result_parse(&r, "1 relaye 2.0.0 - x", 18) < 0, "a prefix of a status refused");
 	ok(queue_result_parse(&r, "0 fine 2.0.0 - x", 16) < 0, "bad status refused");
 	ok(queue_result_parse(&r, "x ok 2.0.0 - x", 14) < 0, "bad index refused");
 	ok(queue_result_parse(&r, "0 ok 2.0.0 -", 12) < 0, "missing text separator refused");
