@@ -48,7 +48,7 @@ msg_stdin(const struct queue_msg *m, int private)
 	unsigned long long left = m->hdr.msglen;
 	int fd;
 	if (!private && m->hdr.msgoff + m->hdr.msglen == m->size) {
-		fd = dup(m->fd);
+		fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 3);   /* above 0-2: the caller dup2s it onto 0 */
 		if (fd < 0 || lseek(fd, (off_t)m->hdr.msgoff, SEEK_SET) < 0) {
 			if (fd >= 0)
 				close(fd);
@@ -752,8 +752,11 @@ leave_results(const char *id, const struct str *res)
 	return r;
 }
 
+/* leave: the results may go to state/ID.done should queue-run be gone
+ * (not when the queue file could not even be opened: a job that never
+ * held its lock must not write beside a run that finished the message) */
 static _Noreturn void
-finish(const struct jobspec *j, int sock, const struct str *res)
+finish(const struct jobspec *j, int sock, const struct str *res, int leave)
 {
 	char c;
 	ssize_t r;
@@ -763,7 +766,7 @@ finish(const struct jobspec *j, int sock, const struct str *res)
 	do
 		r = read(sock, &c, 1);
 	while (r < 0 && errno == EINTR);
-	if (r == 1 || j->kind == JOB_BOUNCE || !res->len)
+	if (r == 1 || j->kind == JOB_BOUNCE || !res->len || !leave)
 		_exit(0);
 	_exit(leave_results(j->id, res) < 0 ? EXIT_TEMP : 0);
 }
@@ -902,8 +905,9 @@ local_worker(const char *me, const struct cfg *cfg, int in, int out)
 			while (r < 0 && errno == EINTR);
 		}
 		if (r != 1 || (c != 'k' && c != 'K')) {
-			/* queue-run is gone (EPIPE or end of input): the results stay */
-			if (res.len)
+			/* queue-run is gone (EPIPE or end of input): the results
+			 * stay, if we held the file (see finish) */
+			if (opened && res.len)
 				leave_results(id, &res);
 			_exit(0);
 		}
@@ -926,7 +930,7 @@ job_run(const struct jobspec *j, int msgfd, int sock)
 	child_signals();
 	if (msgfd < 0 || queue_msg_fdopen(&m, msgfd) <= 0) {
 		unable(j, &res);
-		finish(j, sock, &res);
+		finish(j, sock, &res, 0);
 	}
 	switch (j->kind) {
 	case JOB_LOCAL:
@@ -939,5 +943,5 @@ job_run(const struct jobspec *j, int msgfd, int sock)
 	default:
 		bounce(j, &m, &res);
 	}
-	finish(j, sock, &res);
+	finish(j, sock, &res, 1);
 }
