@@ -12,7 +12,7 @@ from pmtest import queue_add, maildir_files, wait_for, queue_files
 t = pmtest.TAP()
 env = pmtest.Env()
 demo = env.add_user("demo@example.test", "pw")
-N = 100 if pmtest.SANITIZED else 300
+N = 150 if pmtest.SANITIZED else 600
 rnd = random.Random(4242)
 
 
@@ -46,7 +46,7 @@ end = time.monotonic() + 25
 qr = start()
 while time.monotonic() < end and queue_files(env):
     # the first kill comes early, so there is always one mid-run
-    time.sleep(rnd.uniform(0.01, 0.05) if kills == 0 else rnd.uniform(0.05, 0.4))
+    time.sleep(rnd.uniform(0.005, 0.05))   # many kills: each is a chance to hit a hand-over
     if kills and not queue_files(env):
         break
     qr.kill()
