@@ -244,12 +244,15 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	struct str b = STR_INIT, x = STR_INIT;
 	size_t i, n;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
-	/* a success report may mix deliveries and relays (RFC 3464 2.3.3) */
-	int delivered = d->n && (strcmp(d->r[0].action, "delivered") == 0 || strcmp(d->r[0].action, "relayed") == 0);
-	int relayed = 0, hdrs;
+	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
+	int delivered = d->n && (strcmp(d->r[0].action, "delivered") == 0 || strcmp(d->r[0].action, "relayed") == 0 ||
+	    strcmp(d->r[0].action, "expanded") == 0);
+	int relayed = 0, expanded = 0, hdrs;
 	str_trunc(o, 0);
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
+		expanded |= strcmp(d->r[i].action, "expanded") == 0;
+	}
 	if (cats(&b, "pipemail-", d->id, "-report") < 0)
 		goto nomem;
 	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0 ||
@@ -269,14 +272,16 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	    cats(o, "This is the mail system at host ", d->me, ".\n\n") < 0 ||
 	    str_cats(o, delayed ? "Your message could not be delivered yet to the recipients below.\n"
 	        "It will be retried; you need not send it again.\n\n" : delivered ?
-	        relayed ? "Your message was delivered to the recipients below, as you asked; those marked\n"
-	        "\"relayed\" were handed to a system that will send no further notice.\n\n" :
-	        "Your message was delivered to the recipients below, as you asked.\n\n" :
+	        "Your message was delivered to the recipients below, as you asked.\n" :
 	        "I'm sorry to have to inform you that your message could not\n"
-	        "be delivered to one or more recipients.\n\n") < 0)
+	        "be delivered to one or more recipients.\n") < 0 ||
+	    str_cats(o, relayed ? "Those marked \"relayed\" were handed to a system that sends no further notice.\n" : "") < 0 ||
+	    str_cats(o, expanded ? "Those marked \"expanded\" were forwarded to several addresses, which send none.\n" : "") < 0 ||
+	    str_catc(o, '\n') < 0)
 		goto nomem;
 	for (i = 0; i < d->n; i++)
 		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
+		    (delivered && strcmp(d->r[i].action, "delivered") != 0 && cats(o, d->r[i].action, ": ", NULL) < 0) ||
 		    cats(o, d->r[i].remote ? d->r[i].remote : "", d->r[i].remote ? " said: " : "", NULL) < 0 ||
 		    cat_ascii(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information") < 0 ||
 		    str_catc(o, '\n') < 0)

@@ -610,7 +610,7 @@ queue_state_parse(struct queue_state *st, const char *b, size_t len, size_t nrcp
 			goto bad;
 		if (word(&p, nl, &w, &wl) < 0 || wl != 1 ||
 		    (*w != QS_PENDING && *w != QS_DONE && *w != QS_FAILED && *w != QS_REPORTED &&
-		     *w != QS_DELIVERED_NOTIFY && *w != QS_RELAYED_NOTIFY))
+		     !queue_success_due(*w)))
 			goto bad;
 		r->status = *w;
 		if (word_num(&p, nl, 1000000, &v) < 0)
@@ -753,6 +753,8 @@ queue_result_parse(struct queue_result *res, const char *line, size_t len)
 		res->status = 'r';
 	else if (wl == 9 && memcmp(w, "forwarded", 9) == 0)
 		res->status = 'F';
+	else if (wl == 8 && memcmp(w, "expanded", 8) == 0)
+		res->status = 'e';
 	else
 		return -1;
 	if (word(&p, end, &w, &wl) < 0 || !dsn_ok(w, wl))

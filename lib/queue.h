@@ -122,12 +122,19 @@ void queue_msg_close(struct queue_msg *);
  * STATUS p pending, d delivered, f failed (report not yet sent),
  * x failed and reported (or nothing to report), s delivered with a
  * success report (NOTIFY=SUCCESS) still to send, y the same for a relay
- * to a peer without DSN ("relayed"); NEXT/LAST unix seconds;
+ * to a peer without DSN ("relayed"), e for an alias forwarded to several
+ * addresses ("expanded"); NEXT/LAST unix seconds;
  * DSN an enhanced code or "-"; HOST "-" or who answered; TEXT the last
  * reply (control bytes made spaces). Missing or corrupt state means
  * every recipient pending: mail is re-delivered, never lost. */
 enum { QS_PENDING = 'p', QS_DONE = 'd', QS_FAILED = 'f', QS_REPORTED = 'x', QS_DELIVERED_NOTIFY = 's',
-	QS_RELAYED_NOTIFY = 'y' };
+	QS_RELAYED_NOTIFY = 'y', QS_EXPANDED_NOTIFY = 'e' };
+/* done, with a success report still to send (s, y or e) */
+static inline int
+queue_success_due(char status)
+{
+	return status == QS_DELIVERED_NOTIFY || status == QS_RELAYED_NOTIFY || status == QS_EXPANDED_NOTIFY;
+}
 enum { QS_WARNED = 1 };     /* flags: delay warning sent */
 enum { QUEUE_TEXT_MAX = 512, QUEUE_DSNCODE_MAX = 15 };
 
@@ -160,12 +167,13 @@ int queue_rstate_set(struct queue_rstate *, const char *dsn, const char *host,
 
 /* One delivery result line: "IDX STATUS DSN HOST TEXT" with STATUS ok,
  * temp, perm, relayed (accepted by a peer that will not answer a DSN
- * request: RFC 3461 asks us for a "relayed" report) or forwarded (a
- * local forward that carries the DSN request on: no report of ours).
+ * request: RFC 3461 asks us for a "relayed" report), forwarded (a local
+ * forward that carries the DSN request on: no report of ours) or
+ * expanded (a local alias forwarded to several addresses).
  * 0 ok, -1 malformed. host and text are copied. */
 struct queue_result {
 	size_t idx;
-	char status;    /* 'o', 't', 'p', 'r', 'F' */
+	char status;    /* 'o', 't', 'p', 'r', 'F', 'e' */
 	char dsn[QUEUE_DSNCODE_MAX + 1];
 	struct str host, text;
 };

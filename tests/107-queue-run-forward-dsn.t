@@ -4,8 +4,9 @@
 # "&address"), is a hop, not a delivery. Its copy carries the DSN
 # parameters on (RET, ENVID, NOTIFY, ORCPT), so the next hop answers a
 # NOTIFY=SUCCESS, and queue-run sends no "delivered" report of its own.
-# A recipient delivered here as well as forwarded still gets its report;
-# so does an alias with two targets (its copy carries no parameters).
+# A recipient delivered here as well as forwarded still gets its
+# "delivered" report; an alias with two targets gets an "expanded" one
+# (RFC 3464 2.3.3), and its copies carry no parameters.
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -16,6 +17,7 @@ env = pmtest.Env()
 snd = env.add_user("sender@example.test", "pw")
 solo = env.add_user("solo@example.test", "pw")
 both = env.add_user("both@example.test", "pw")
+multi = env.add_user("multi@example.test", "pw")
 env.run(["mailuser", "alias", "add", "fwd@example.test", "far@remote.test"])
 env.run(["mailuser", "alias", "add", "two@example.test", "far2@remote.test", "far3@remote.test"])
 # nothing listens there: the forwarded copies wait in the queue
@@ -25,6 +27,7 @@ with open(os.path.join(env.conf, "routes"), "w") as f:
 
 dotqmail(solo, "&solofar@remote.test\n")
 dotqmail(both, "./\n&bothfar@remote.test\n")
+dotqmail(multi, "&m1@remote.test\n&m2@remote.test\n")
 
 
 def envelope(id):
@@ -42,7 +45,7 @@ def envelope(id):
     return rcpts, dsn
 
 
-rcpts = ["fwd@example.test", "solo@example.test", "both@example.test", "two@example.test"]
+rcpts = ["fwd@example.test", "solo@example.test", "both@example.test", "two@example.test", "multi@example.test"]
 dsn = "RET=HDRS ENVID=env+2B1\n" + "".join("NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig%d@example.org\n" % i
                                             for i in range(len(rcpts)))
 t.eq(queue_add(env, "sender@example.test", rcpts, b"Subject: fw\n\nbody\n", dsn=dsn), 0, "queued with DSN parameters")
@@ -55,7 +58,8 @@ for id in queue_files(env):
     for a in r:
         copies[a] = d
 t.eq(sorted(copies), ["bothfar@remote.test", "far2@remote.test", "far3@remote.test", "far@remote.test",
-                      "solofar@remote.test"], "every forwarded copy waits in the queue")
+                      "m1@remote.test", "m2@remote.test", "solofar@remote.test"],
+     "every forwarded copy waits in the queue")
 t.eq(copies.get("far@remote.test"), "RET=HDRS ENVID=env+2B1\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig0@example.org\n",
      "a one-target alias passes RET, ENVID, NOTIFY and ORCPT on")
 t.eq(copies.get("solofar@remote.test"), "RET=HDRS ENVID=env+2B1\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig1@example.org\n",
@@ -66,8 +70,10 @@ t.eq(len(maildir_files(both)), 1, "both@ delivered here too")
 reports = wait_for(lambda: maildir_files(snd), 10)
 t.eq(len(reports), 1, "one success report")
 text = open(reports[0], "rb").read() if reports else b""
-t.ok(b"Action: delivered" in text, "it says delivered")
-for i, (a, want) in enumerate(zip(rcpts, [False, False, True, True])):
+t.ok(b"Action: delivered" in text, "it says delivered (both@)")
+t.eq(text.count(b"Action: expanded"), 2, "and expanded (two@, and multi@ whose file forwards to two)")
+t.eq(text.count(b"Action: "), 3, "for those three recipients only")
+for i, (a, want) in enumerate(zip(rcpts, [False, False, True, True, True])):
     t.eq(("orig%d@example.org" % i).encode() in text, want,
          "%s %s in it" % (a, "is" if want else "is not"))
 qr.terminate()

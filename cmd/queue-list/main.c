@@ -49,7 +49,7 @@ static const char *
 status_word(char s)
 {
 	switch (s) {
-	case QS_DONE: case QS_DELIVERED_NOTIFY: case QS_RELAYED_NOTIFY: return "delivered";
+	case QS_DONE: case QS_DELIVERED_NOTIFY: case QS_RELAYED_NOTIFY: case QS_EXPANDED_NOTIFY: return "delivered";
 	case QS_FAILED: return "failed";
 	case QS_REPORTED: return "bounced";
 	default: return "pending";

@@ -659,7 +659,8 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 		const struct queue_rstate *s = &j->st->r[j->idx[i]];
 		r[i].rcpt = j->env->rcpt[j->idx[i]];
 		r[i].orcpt = j->idx[i] < p.n && p.r[j->idx[i]].orcpt.len ? p.r[j->idx[i]].orcpt.s : NULL;
-		r[i].action = strcmp(j->action, "delivered") == 0 && s->status == QS_RELAYED_NOTIFY ? "relayed" : j->action;
+		r[i].action = strcmp(j->action, "delivered") != 0 ? j->action : s->status == QS_RELAYED_NOTIFY ? "relayed" :
+		    s->status == QS_EXPANDED_NOTIFY ? "expanded" : "delivered";
 		r[i].status = strcmp(s->dsn, "-") ? s->dsn : strcmp(j->action, "delayed") == 0 ? "4.0.0" :
 		    strcmp(j->action, "delivered") == 0 ? "2.0.0" : "5.0.0";
 		r[i].remote = s->host.len && strcmp(s->host.s, "-") ? s->host.s : NULL;

@@ -54,13 +54,16 @@ has_dtline(const struct queue_msg *m, const char *addr)
 	return 0;
 }
 
+/* what became of a local recipient that went well */
+enum { HOW_DELIVERED, HOW_FORWARDED, HOW_EXPANDED };
+
 /* Queue a copy for to[0..n-1]. pass: rcpt (recipient idx) forwards to
  * exactly one address, so the copy carries its DSN parameters on (RFC 3461
  * 6.2.7: an alias is a hop, not a delivery): the next hop answers its
- * NOTIFY, and *relayed tells the caller that no success report is ours. */
+ * NOTIFY, and *how becomes HOW_FORWARDED: no success report is ours. */
 static int
 forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
-    const char *const *to, size_t n, int pass, size_t idx, int *relayed, struct str *err)
+    const char *const *to, size_t n, int pass, size_t idx, int *how, struct str *err)
 {
 	struct str pre = STR_INIT, dsn = STR_INIT;
 	int code;
@@ -78,7 +81,7 @@ forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
 	}
 	code = inject(j, m, j->env->sender, to, n, pre.s, dsn.len ? dsn.s : NULL, err);
 	if (code == 0 && pass && n == 1)
-		*relayed = 1;
+		*how = HOW_FORWARDED;
 	str_free(&pre);
 	str_free(&dsn);
 	return code;
@@ -286,7 +289,7 @@ progress_skip(const struct dotqmail_entry *e, struct str *done)
 
 static int
 deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
-    const char *rcpt, size_t idx, int *relayed, struct str *err)
+    const char *rcpt, size_t idx, int *how, struct str *err)
 {
 	struct str key = STR_INIT, done = STR_INIT, recs = STR_INIT;
 	struct dotqmail_entry e[DOTQMAIL_ENTRIES_MAX];
@@ -364,7 +367,7 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 		default: {
 			const char *to[1] = { e[i].arg };
 			/* a file that only forwards, to one address, is an alias */
-			code = forward(j, m, rcpt, to, 1, n == 1, idx, relayed, err);
+			code = forward(j, m, rcpt, to, 1, n == 1, idx, how, err);
 		}
 		}
 		if (code == 0 && (str_catb(&recs, key.s, key.len) < 0 || str_catc(&recs, e[i].type) < 0 ||
@@ -373,6 +376,11 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 	}
 	if (code != 0 && code != EXIT_PERM && recs.len)
 		progress_save(j, &recs);
+	/* a file that only forwards, to several addresses: an expansion */
+	for (i = 0; code == 0 && i < n && e[i].type == DQ_FORWARD; i++)
+		;
+	if (code == 0 && n > 1 && i == n)
+		*how = HOW_EXPANDED;
 	goto out;
 nomem:
 	code = EXIT_TEMP;
@@ -392,7 +400,7 @@ out:
 
 static int
 resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, size_t idx, unsigned depth,
-    int *relayed, struct str *err)
+    int *how, struct str *err)
 {
 	struct str canon = STR_INIT, targets = STR_INIT;
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
@@ -412,7 +420,7 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 	}
 	r = conf_user_get(canon.s, &u);
 	if (r > 0) {
-		code = deliver_user(j, m, &u, rcpt, idx, relayed, err);
+		code = deliver_user(j, m, &u, rcpt, idx, how, err);
 		goto out;
 	}
 	if (r == 0)
@@ -444,9 +452,11 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 	} else if (n == 1 && depth < ALIAS_DEPTH_MAX && strchr(to[0], '@') &&
 	    conf_domain_local(strrchr(to[0], '@') + 1) > 0) {
 		/* one local target: deliver straight to it, no second queue entry */
-		code = resolve(j, m, to[0], idx, depth + 1, relayed, err);
+		code = resolve(j, m, to[0], idx, depth + 1, how, err);
 	} else {
-		code = forward(j, m, rcpt, to, n, n == 1, idx, relayed, err);
+		code = forward(j, m, rcpt, to, n, n == 1, idx, how, err);
+		if (code == 0 && n > 1)
+			*how = HOW_EXPANDED;
 	}
 out:
 	free(to);
@@ -460,10 +470,12 @@ void
 local_deliver(const struct jobspec *j, const struct queue_msg *m, size_t idx, struct str *res)
 {
 	struct str err = STR_INIT;
-	int relayed = 0, code = resolve(j, m, j->env->rcpt[idx], idx, 0, &relayed, &err);
+	int how = HOW_DELIVERED, code = resolve(j, m, j->env->rcpt[idx], idx, 0, &how, &err);
 	if (code == EXIT_PERM && err.len && strcmp(err.s, "no such user here") == 0)
 		say(res, idx, "perm", "5.1.1", err.s);
-	else if (code == 0 && relayed)
+	else if (code == 0 && how == HOW_EXPANDED)
+		say(res, idx, "expanded", "2.0.0", "forwarded to several addresses");
+	else if (code == 0 && how == HOW_FORWARDED)
 		say(res, idx, "forwarded", "2.0.0", "forwarded with its DSN parameters");
 	else
 		job_result_from_exit(res, idx, code == 0 ? 0 : code == EXIT_PERM ? EXIT_PERM : EXIT_TEMP, &err,

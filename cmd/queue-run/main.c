@@ -908,6 +908,8 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 		r->status = wants_success(m, res->idx) ? QS_RELAYED_NOTIFY : QS_DONE;
 	else if (res->status == 'F')
 		r->status = QS_DONE;   /* forwarded with its NOTIFY: the next hop reports */
+	else if (res->status == 'e')
+		r->status = wants_success(m, res->idx) ? QS_EXPANDED_NOTIFY : QS_DONE;
 	else if (res->status == 'p')
 		r->status = QS_FAILED;
 	else if (t >= m->env.arrival + cfg.lifetime) {
@@ -923,7 +925,7 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	log_kv(&l, "rcpt", m->env.rcpt[res->idx]);
 	log_kv(&l, "channel", channel);
 	log_kv(&l, "status", res->status == 'o' ? "ok" : res->status == 'r' ? "relayed" : res->status == 'F' ? "forwarded" :
-	    res->status == 'p' ? "perm" :
+	    res->status == 'e' ? "expanded" : res->status == 'p' ? "perm" :
 	    r->status == QS_FAILED ? "expired" : "temp");
 	log_kv(&l, "dsn", r->dsn);
 	log_kvb(&l, "host", r->host.s, r->host.len);
@@ -1227,8 +1229,8 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		return;
 	}
 	for (i = 0; i < m->env.nrcpt; i++) {
-		/* a success report tells of deliveries and relays alike */
-		if (m->st.r[i].status != want && !(want == QS_DELIVERED_NOTIFY && m->st.r[i].status == QS_RELAYED_NOTIFY))
+		/* a success report tells of deliveries, relays and expansions alike */
+		if (m->st.r[i].status != want && !(want == QS_DELIVERED_NOTIFY && queue_success_due(m->st.r[i].status)))
 			continue;
 		/* a bounce's failure goes to the postmaster whatever it asked for;
 		 * a success report only to a real sender who asked (RFC 3461
@@ -1319,7 +1321,7 @@ check_msg(struct msg *m)
 	for (i = 0; i < m->env.nrcpt; i++) {
 		pending += m->st.r[i].status == QS_PENDING;
 		failed += m->st.r[i].status == QS_FAILED;
-		success += m->st.r[i].status == QS_DELIVERED_NOTIFY || m->st.r[i].status == QS_RELAYED_NOTIFY;
+		success += queue_success_due(m->st.r[i].status);
 	}
 	if (!m->bouncing && !got_term && !m->report_next) {
 		if (failed && m->jobs == 0)
@@ -1334,8 +1336,7 @@ check_msg(struct msg *m)
 		pending = failed = 0;
 		for (i = 0; i < m->env.nrcpt; i++) {
 			pending += m->st.r[i].status == QS_PENDING;
-			failed += m->st.r[i].status == QS_FAILED || m->st.r[i].status == QS_DELIVERED_NOTIFY ||
-			    m->st.r[i].status == QS_RELAYED_NOTIFY;
+			failed += m->st.r[i].status == QS_FAILED || queue_success_due(m->st.r[i].status);
 		}
 		if (!pending && !failed) {
 			struct logline l;
@@ -1420,8 +1421,7 @@ job_done(struct job *j)
 						struct queue_rstate *q = &m->st.r[j->idx[k]];
 						if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
 							q->status = QS_REPORTED;
-						else if (strcmp(j->action, "delivered") == 0 &&
-						    (q->status == QS_DELIVERED_NOTIFY || q->status == QS_RELAYED_NOTIFY))
+						else if (strcmp(j->action, "delivered") == 0 && queue_success_due(q->status))
 							q->status = QS_DONE;
 					}
 					if (strcmp(j->action, "delayed") == 0)
