@@ -888,6 +888,19 @@ wants_success(const struct msg *m, size_t i)
 	return r;
 }
 
+/* Was recipient i's "ok" a delivery here? A result recovered from
+ * state/ID.done names no channel: the domain tells, as in start_msg (an
+ * unreadable control directory: no report rather than a wrong one). */
+static int
+delivered_here(struct msg *m, size_t i, const char *channel)
+{
+	const char *d;
+	if (strcmp(channel, "recovered") != 0)
+		return strcmp(channel, "local") == 0;
+	d = rcpt_domain(m->env.rcpt[i]);
+	return m->where[i] ? m->where[i] == 1 : !*d || conf_domain_local(d) > 0;
+}
+
 static void
 apply_result(struct msg *m, const struct queue_result *res, const char *channel, int logit)
 {
@@ -903,7 +916,7 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	r->last = t;
 	queue_rstate_set(r, res->dsn, res->host.s, res->text.s, res->text.len);
 	if (res->status == 'o')
-		r->status = strcmp(channel, "local") == 0 && wants_success(m, res->idx) ? QS_DELIVERED_NOTIFY : QS_DONE;
+		r->status = delivered_here(m, res->idx, channel) && wants_success(m, res->idx) ? QS_DELIVERED_NOTIFY : QS_DONE;
 	else if (res->status == 'r')
 		r->status = wants_success(m, res->idx) ? QS_RELAYED_NOTIFY : QS_DONE;
 	else if (res->status == 'F')
