@@ -6,7 +6,7 @@
 # the delivery would have. A remote "ok" recovered the same way needs none
 # (smtp-send says "relayed" when the request ends with us), and a
 # recovered "relayed" gets its "relayed" report.
-import os, sys
+import os, re, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import queue_add, maildir_files, wait_for, queue_files
@@ -44,4 +44,10 @@ t.ok(b"far@remote.test" not in text, "the recovered remote ok is not reported")
 t.eq(maildir_files(demo), [], "nothing delivered again")
 qr.terminate()
 qr.wait(10)
+# queue-run(8)'s LOGGING names every status and channel the log used
+man = open(os.path.join(pmtest.TOP, "man", "queue-run.8")).read()
+words = set(re.findall(r"(?:status|channel)=([a-z|]+)", man))
+named = {w for ws in words for w in ws.split("|")}
+used = set(re.findall(r"event=delivery .*?channel=(\S+) status=(\S+)", open(env.path("queue-run.log")).read()))
+t.ok(used and all(c in named and s in named for c, s in used), "queue-run(8) names what the log said", used)
 t.done()
