@@ -95,11 +95,15 @@ command(struct sess *s, const char *a, const char *b, int ms)
 	return reply(s, ms);
 }
 
-/* Does " NOTIFY=... ORCPT=..." ask for SUCCESS? */
+/* Does " NOTIFY=... ORCPT=..." ask for SUCCESS? (keywords in any case,
+ * as read_dsn takes them) */
 static int
 notify_success(const struct str *dsn)
 {
-	const char *p = dsn->len ? memmem(dsn->s, dsn->len, " NOTIFY=", 8) : NULL, *end = dsn->s + dsn->len;
+	const char *p = NULL, *q, *end = dsn->s + dsn->len;
+	for (q = dsn->s; !p && dsn->len && q + 8 <= end; q++)
+		if (*q == ' ' && strncasecmp(q + 1, "NOTIFY=", 7) == 0)
+			p = q;
 	if (!p)
 		return 0;
 	for (p += 8; p < end && *p != ' ';) {
