@@ -100,8 +100,11 @@ command(struct sess *s, const char *a, const char *b, int ms)
 static int
 notify_success(const struct str *dsn)
 {
-	const char *p = NULL, *q, *end = dsn->s + dsn->len;
-	for (q = dsn->s; !p && dsn->len && q + 8 <= end; q++)
+	const char *p = NULL, *q, *end;
+	if (!dsn->len)
+		return 0;   /* and dsn->s may be NULL: no arithmetic on it */
+	end = dsn->s + dsn->len;
+	for (q = dsn->s; !p && end - q >= 8; q++)
 		if (*q == ' ' && strncasecmp(q + 1, "NOTIFY=", 7) == 0)
 			p = q;
 	if (!p)
