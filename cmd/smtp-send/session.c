@@ -99,9 +99,10 @@ command(struct sess *s, const char *a, const char *b, int ms)
 static int
 notify_success(const struct str *dsn)
 {
-	const char *p = dsn->len ? memmem(dsn->s, dsn->len, " NOTIFY=", 8) : NULL, *end = dsn->s + dsn->len;
-	if (!p)
+	const char *p, *end;
+	if (!dsn->len || !(p = memmem(dsn->s, dsn->len, " NOTIFY=", 8)))
 		return 0;
+	end = dsn->s + dsn->len;
 	for (p += 8; p < end && *p != ' ';) {
 		const char *e = p;
 		while (e < end && *e != ',' && *e != ' ')
