@@ -55,6 +55,8 @@ t.ok(wait_for(lambda: first not in queue_files(env), 15), "the message is finish
 copies = {}
 for id in queue_files(env):
     r, d = envelope(id)
+    if r == ["sender@example.test"]:
+        continue   # the success report, on its way to the sender's mailbox
     for a in r:
         copies[a] = d
 t.eq(sorted(copies), ["bothfar@remote.test", "far2@remote.test", "far3@remote.test", "far@remote.test",
