@@ -176,6 +176,60 @@ dsn_params_subset(const char *text, const size_t *idx, size_t n, struct str *out
 	return 0;
 }
 
+int
+dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n, int keep_success, struct str *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct dsn_params p = DSN_PARAMS_INIT;
+	struct str line = STR_INIT;
+	const char *nl = text ? strchr(text, '\n') : NULL;
+	unsigned int v;
+	size_t i;
+	int r = -1, ascii = 1;
+	str_trunc(out, 0);
+	if (dsn_params_parse(&p, text, idx + 1) < 0)
+		return -1;
+	v = p.r[idx].notify;
+	if (!keep_success && (v & DSN_NOTIFY_SUCCESS) && !(v &= ~(unsigned)DSN_NOTIFY_SUCCESS))
+		v = DSN_NOTIFY_NEVER;
+	if (v && str_cats(&line, "NOTIFY=") < 0)
+		goto out;
+	if (v & DSN_NOTIFY_NEVER ? str_cats(&line, "NEVER") < 0 :
+	    ((v & DSN_NOTIFY_SUCCESS) && str_cats(&line, "SUCCESS,") < 0) ||
+	    ((v & DSN_NOTIFY_FAILURE) && str_cats(&line, "FAILURE,") < 0) ||
+	    ((v & DSN_NOTIFY_DELAY) && str_cats(&line, "DELAY,") < 0))
+		goto out;
+	if (line.len && line.s[line.len - 1] == ',')
+		line.len--;
+	for (i = 0; rcpt[i]; i++)
+		ascii &= (unsigned char)rcpt[i] > ' ' && (unsigned char)rcpt[i] < 0x7f;
+	if (p.r[idx].orcpt.len || ascii) {
+		if ((line.len && str_catc(&line, ' ') < 0) || str_cats(&line, "ORCPT=") < 0)
+			goto out;
+		if (p.r[idx].orcpt.len ? str_catb(&line, p.r[idx].orcpt.s, p.r[idx].orcpt.len) < 0 :
+		    str_cats(&line, "rfc822;") < 0)
+			goto out;
+		for (i = 0; !p.r[idx].orcpt.len && rcpt[i]; i++) {   /* xtext: '+', '=' and the rest as +XX */
+			unsigned char c = (unsigned char)rcpt[i];
+			if (c == '+' || c == '=' ? str_catc(&line, '+') < 0 || str_catc(&line, hex[c >> 4]) < 0 ||
+			    str_catc(&line, hex[c & 15]) < 0 : str_catc(&line, (char)c) < 0)
+				goto out;
+		}
+	}
+	/* the first line as it was, then the recipient's line n times */
+	if (str_catb(out, text ? text : "", nl ? (size_t)(nl - text) : text ? strlen(text) : 0) < 0 ||
+	    str_catc(out, '\n') < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (str_catb(out, line.s ? line.s : "", line.len) < 0 || str_catc(out, '\n') < 0)
+			goto out;
+	r = str_0(out);
+out:
+	str_free(&line);
+	dsn_params_free(&p);
+	return r;
+}
+
 static int
 cat_date(struct str *out, unsigned long long t)
 {
@@ -247,11 +301,12 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
 	int delivered = d->n && (strcmp(d->r[0].action, "delivered") == 0 || strcmp(d->r[0].action, "relayed") == 0 ||
 	    strcmp(d->r[0].action, "expanded") == 0);
-	int relayed = 0, expanded = 0, hdrs;
+	int relayed = 0, expanded = 0, plain = 0, hdrs;
 	str_trunc(o, 0);
 	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
 		expanded |= strcmp(d->r[i].action, "expanded") == 0;
+		plain |= strcmp(d->r[i].action, "delivered") == 0;
 	}
 	if (cats(&b, "pipemail-", d->id, "-report") < 0)
 		goto nomem;
@@ -271,12 +326,14 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	if (cats(o, "--", b.s, "\nContent-Type: text/plain; charset=us-ascii\n\n") < 0 ||
 	    cats(o, "This is the mail system at host ", d->me, ".\n\n") < 0 ||
 	    str_cats(o, delayed ? "Your message could not be delivered yet to the recipients below.\n"
-	        "It will be retried; you need not send it again.\n\n" : delivered ?
+	        "It will be retried; you need not send it again.\n" : delivered ? plain ?
 	        "Your message was delivered to the recipients below, as you asked.\n" :
+	        "Your message was passed on for the recipients below, as you asked.\n" :
 	        "I'm sorry to have to inform you that your message could not\n"
 	        "be delivered to one or more recipients.\n") < 0 ||
 	    str_cats(o, relayed ? "Those marked \"relayed\" were handed to a system that sends no further notice.\n" : "") < 0 ||
-	    str_cats(o, expanded ? "Those marked \"expanded\" were forwarded to several addresses, which send none.\n" : "") < 0 ||
+	    str_cats(o, expanded ? "Those marked \"expanded\" were forwarded to several addresses; failures there may\n"
+	        "still be reported to you.\n" : "") < 0 ||
 	    str_catc(o, '\n') < 0)
 		goto nomem;
 	for (i = 0; i < d->n; i++)

@@ -34,6 +34,14 @@ void dsn_params_free(struct dsn_params *);
 int dsn_wants(const struct dsn_params *, size_t i, unsigned int kind);
 /* PIPEMAIL_DSN for a subset of the recipients (first line + their lines). */
 int dsn_params_subset(const char *text, const size_t *idx, size_t n, struct str *out);
+/* PIPEMAIL_DSN for a local forward of recipient idx (address rcpt) to n
+ * addresses (RFC 3461 6.2.7): RET and ENVID as they were; for each of
+ * the n, the recipient's NOTIFY (without SUCCESS unless keep_success: a
+ * forward to several, or beside a delivery here, reports success itself;
+ * NEVER if nothing is left) and its ORCPT, or "rfc822;rcpt" when it had
+ * none and rcpt is plain ASCII (RFC 3461 4.2). 0, or -1 ENOMEM. */
+int dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n, int keep_success,
+    struct str *out);
 /* xtext (RFC 3461 §4) decoding; undecodable "+XX" left as is, control bytes dropped. */
 int dsn_xtext_decode(const char *s, size_t len, struct str *out);
 

@@ -6,7 +6,9 @@
 # NOTIFY=SUCCESS, and queue-run sends no "delivered" report of its own.
 # A recipient delivered here as well as forwarded still gets its
 # "delivered" report; an alias with two targets gets an "expanded" one
-# (RFC 3464 2.3.3), and its copies carry no parameters.
+# (RFC 3464 2.3.3). The copies of those two carry RET, ENVID and ORCPT on,
+# and NOTIFY without SUCCESS (that was answered here), as Postfix does; a
+# recipient that gave no ORCPT gets its own address as one (RFC 3461 4.2).
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -66,8 +68,11 @@ t.eq(copies.get("far@remote.test"), "RET=HDRS ENVID=env+2B1\nNOTIFY=SUCCESS,FAIL
      "a one-target alias passes RET, ENVID, NOTIFY and ORCPT on")
 t.eq(copies.get("solofar@remote.test"), "RET=HDRS ENVID=env+2B1\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig1@example.org\n",
      "so does a delivery file that only forwards, to one address")
-t.ok(not copies.get("bothfar@remote.test"), "a delivery file that also delivers here passes nothing on")
-t.ok(not copies.get("far2@remote.test"), "nor does an alias with two targets")
+t.eq(copies.get("bothfar@remote.test"), "RET=HDRS ENVID=env+2B1\nNOTIFY=FAILURE ORCPT=rfc822;orig2@example.org\n",
+     "a delivery file that also delivers here passes NOTIFY on without SUCCESS")
+t.eq(copies.get("far2@remote.test"), "RET=HDRS ENVID=env+2B1\nNOTIFY=FAILURE ORCPT=rfc822;orig3@example.org\n"
+     "NOTIFY=FAILURE ORCPT=rfc822;orig3@example.org\n", "so does an alias with two targets, a line for each")
+t.eq(copies.get("far3@remote.test"), copies.get("far2@remote.test"), "(one copy for both)")
 t.eq(len(maildir_files(both)), 1, "both@ delivered here too")
 reports = wait_for(lambda: maildir_files(snd), 10)
 t.eq(len(reports), 1, "one success report")

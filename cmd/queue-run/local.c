@@ -57,10 +57,11 @@ has_dtline(const struct queue_msg *m, const char *addr)
 /* what became of a local recipient that went well */
 enum { HOW_DELIVERED, HOW_FORWARDED, HOW_EXPANDED };
 
-/* Queue a copy for to[0..n-1]. pass: rcpt (recipient idx) forwards to
- * exactly one address, so the copy carries its DSN parameters on (RFC 3461
- * 6.2.7: an alias is a hop, not a delivery): the next hop answers its
- * NOTIFY, and *how becomes HOW_FORWARDED: no success report is ours. */
+/* Queue a copy for to[0..n-1], with the DSN parameters of recipient idx
+ * (RFC 3461 6.2.7, dsn_params_forward). pass: rcpt forwards to exactly
+ * one address, so all of them go on (an alias is a hop, not a delivery):
+ * the next hop answers a NOTIFY=SUCCESS, and *how becomes HOW_FORWARDED,
+ * no success report is ours. Otherwise SUCCESS stays here. */
 static int
 forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
     const char *const *to, size_t n, int pass, size_t idx, int *how, struct str *err)
@@ -74,12 +75,12 @@ forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
 	}
 	if (str_copys(&pre, "Delivered-To: ") < 0 || str_cats(&pre, rcpt) < 0 || str_catc(&pre, '\n') < 0)
 		return EXIT_TEMP;
-	if (pass && n == 1 && *j->env->dsn && (dsn_params_subset(j->env->dsn, &idx, 1, &dsn) < 0 || str_0(&dsn) < 0)) {
+	if (dsn_params_forward(j->env->dsn, idx, j->env->rcpt[idx], n, pass && n == 1, &dsn) < 0) {
 		str_free(&pre);
 		str_free(&dsn);
 		return EXIT_TEMP;
 	}
-	code = inject(j, m, j->env->sender, to, n, pre.s, dsn.len ? dsn.s : NULL, err);
+	code = inject(j, m, j->env->sender, to, n, pre.s, dsn.s, err);
 	if (code == 0 && pass && n == 1)
 		*how = HOW_FORWARDED;
 	str_free(&pre);

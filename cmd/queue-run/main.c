@@ -1282,8 +1282,12 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		to = pm.s;
 		from = "#@[]";
 	}
-	if (job_start(m, JOB_BOUNCE, idx, n, NULL, to, from, action) < 0)
+	if (job_start(m, JOB_BOUNCE, idx, n, NULL, to, from, action) < 0) {
 		free(idx);
+		/* no child to be had (fork, descriptors): try again later, as
+		 * when queue-add failed it, or nothing would look at it again */
+		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+	}
 }
 
 /* The queue file of a finished message goes to the pool (lib/queue.h)

@@ -29,6 +29,19 @@ main(void)
 	is_str(s.s, "RET=HDRS ENVID=ab+2Bc\nNOTIFY=NEVER\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+40y\n", "subset lines in order");
 	ok(dsn_params_subset("", idx, 2, &s) == 0 && s.len == 0, "empty stays empty");
 
+	/* a forward's copy: SUCCESS kept for one target only, else dropped (NEVER if nothing is left) */
+	ok(dsn_params_forward(text, 0, "a@x", 1, 1, &s) == 0, "forward to one");
+	is_str(s.s, "RET=HDRS ENVID=ab+2Bc\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+40y\n", "all passed on");
+	ok(dsn_params_forward(text, 0, "a@x", 2, 0, &s) == 0, "forward to two");
+	is_str(s.s, "RET=HDRS ENVID=ab+2Bc\nNOTIFY=FAILURE ORCPT=rfc822;x+40y\nNOTIFY=FAILURE ORCPT=rfc822;x+40y\n",
+	    "SUCCESS dropped, a line each");
+	ok(dsn_params_forward("\nNOTIFY=SUCCESS\n", 0, "a+b=c@x", 1, 0, &s) == 0, "SUCCESS alone");
+	is_str(s.s, "\nNOTIFY=NEVER ORCPT=rfc822;a+2Bb+3Dc@x\n", "NEVER, ORCPT made from the address in xtext");
+	ok(dsn_params_forward(NULL, 1, "b@x", 1, 1, &s) == 0, "no parameters at all");
+	is_str(s.s, "\nORCPT=rfc822;b@x\n", "only the ORCPT");
+	ok(dsn_params_forward("\n\nNOTIFY=DELAY\n", 1, "\xc3\xa9@x", 1, 1, &s) == 0, "a UTF-8 address");
+	is_str(s.s, "\nNOTIFY=DELAY\n", "no rfc822 ORCPT made of it");
+
 	ok(dsn_xtext_decode("a+2Bb+3D+4", 10, &s) == 0, "xtext");
 	is_str(s.s, "a+b=+4", "xtext decoded, bad escape kept");
 	ok(dsn_xtext_decode("a+0Db", 5, &s) == 0 && strcmp(s.s, "ab") == 0, "control byte dropped");

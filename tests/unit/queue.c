@@ -81,6 +81,8 @@ test_state(void)
 	ok(queue_state_fmt(&st2, &s2) == 0 && strcmp(s.s, s2.s) == 0, "round trip");
 	ok(queue_state_parse(&st2, s.s, s.len, 4) < 0 && st2.n == 4 && st2.r[0].status == QS_PENDING,
 	    "wrong recipient count: fresh state");
+	ok(queue_state_parse(&st2, "PMS1 -\ny 1 0 1 2.0.0 mx 250 ok\ne 1 0 1 2.0.0 - x\n", 49, 2) == 0 &&
+	    st2.r[0].status == QS_RELAYED_NOTIFY && st2.r[1].status == QS_EXPANDED_NOTIFY, "relayed and expanded states");
 	ok(queue_state_parse(&st2, "PMS1 -\nq 0 0 0 - - \n", 20, 1) < 0, "bad status refused");
 	ok(queue_state_parse(&st2, "PMS1 -\np 0 0 0 - -\n", 19, 1) < 0, "missing text separator refused");
 	ok(queue_state_parse(&st2, "PMS1 -\np 0 0 0 5.x - \n", 22, 1) < 0, "bad enhanced code refused");
@@ -101,7 +103,10 @@ test_result(void)
 	is_str(r.text.s, "user unknown", "text");
 	ok(queue_result_parse(&r, "1 relayed 2.0.0 mx.test 250 ok", 30) == 0 && r.status == 'r', "relayed");
 	ok(queue_result_parse(&r, "1 forwarded 2.0.0 - fw", 22) == 0 && r.status == 'F', "forwarded");
+	ok(queue_result_parse(&r, "1 expanded 2.0.0 - x", 20) == 0 && r.status == 'e', "expanded");
 	ok(queue_result_parse(&r, "1 relaye 2.0.0 - x", 18) < 0, "a prefix of a status refused");
+	ok(queue_success_due('s') && queue_success_due('y') && queue_success_due('e') && !queue_success_due('d') &&
+	    !queue_success_due('x'), "the states that owe a success report");
 	ok(queue_result_parse(&r, "0 fine 2.0.0 - x", 16) < 0, "bad status refused");
 	ok(queue_result_parse(&r, "x ok 2.0.0 - x", 14) < 0, "bad index refused");
 	ok(queue_result_parse(&r, "0 ok 2.0.0 -", 12) < 0, "missing text separator refused");
