@@ -74,4 +74,10 @@ printf 'Subject: chld\n\nx\n' | python3 -c 'import os, signal, sys; signal.signa
 is "$?" 0 "SIGCHLD ignored by the caller: still exit 0"
 printf 'Subject: chld\n\nx\n' | FAKEQ_EXIT=31 python3 -c 'import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])' $BIN/sendmail r@x.test
 is "$?" 69 "SIGCHLD ignored by the caller: the queue program's refusal still seen"
+# -bp, and sendmail called as mailq: the queue listing (queue-list's)
+mkdir -p "$T/queue/mess" "$T/queue/state"
+want=$(PIPEMAIL_QUEUE="$T/queue" $BIN/queue-list 2>&1)
+is "$(PIPEMAIL_QUEUE="$T/queue" $BIN/sendmail -bp 2>&1)" "$want" "-bp: queue-list's listing"
+ln -s "$BIN/sendmail" "$T/mailq"
+is "$(PIPEMAIL_QUEUE="$T/queue" "$T/mailq" 2>&1)" "$want" "called as mailq: the same"
 done_testing

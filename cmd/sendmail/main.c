@@ -17,10 +17,10 @@
 #include "log.h"
 #include "sendmail.h"
 
-#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-v] [-bs | -bm] [--] [RCPT...]"
+#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
 
 struct opts {
-	int t, i, v, bs;
+	int t, i, v, bs, bp;
 	const char *from;     /* -f, or NULL */
 	const char *name;     /* -F, or NULL */
 };
@@ -67,6 +67,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			case 'b':
 				if (strcmp(a, "bs") == 0)
 					o->bs = 1;
+				else if (strcmp(a, "bp") == 0)
+					o->bp = 1;
 				else if (strcmp(a, "bm") != 0)
 					usage();
 				a = "b"; /* the rest of the word was the mode */
@@ -88,14 +90,34 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return k;
 }
 
+/* run name from our own directory (the installed pair finds each other,
+ * also through a link such as mailq), else from PATH */
+_Noreturn static void
+exec_sibling(const char *argv0, char *name)
+{
+	char *av[2] = { name, NULL };
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	const char *dir = argv0, *slash;
+	struct str sib = STR_INIT;
+	if (n > 0) {
+		self[n] = 0;
+		dir = self;
+	}
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash && str_copyb(&sib, dir, (size_t)(slash - dir + 1)) == 0 &&
+	    str_cats(&sib, name) == 0 && str_0(&sib) == 0)
+		execv(sib.s, av);
+	execvp(name, av);
+	warn_sys("run", name);
+	_exit(EX_UNAVAILABLE);
+}
+
 /* -bs: one SMTP session on stdin/stdout by smtp-recv, trusted like a local
  * submission (relaying allowed). */
 _Noreturn static void
 exec_smtp_recv(const char *argv0)
 {
-	char *av[2] = { "smtp-recv", NULL };
-	const char *slash = strrchr(argv0, '/');
-	struct str sib = STR_INIT;
 	if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("TCPREMOTEIP", "127.0.0.1", 1) < 0 ||
 	    setenv("TCPREMOTEHOST", "localhost", 1) < 0 || setenv("TCPLOCALIP", "127.0.0.1", 1) < 0 ||
 	    setenv("PROTO", "TCP", 1) < 0)
@@ -107,12 +129,7 @@ exec_smtp_recv(const char *argv0)
 	unsetenv("SSL_PROTOCOL");   /* a pipe, not TLS: smtp-recv takes these for implicit TLS */
 	unsetenv("SSL_CIPHER");
 	unsetenv("SMTPROLE");
-	if (slash && str_copyb(&sib, argv0, (size_t)(slash - argv0 + 1)) == 0 &&
-	    str_cats(&sib, "smtp-recv") == 0 && str_0(&sib) == 0)
-		execv(sib.s, av);
-	execvp("smtp-recv", av);
-	warn_sys("run", "smtp-recv");
-	_exit(EX_UNAVAILABLE);
+	exec_sibling(argv0, "smtp-recv");
 }
 
 /* an envelope address: bounded, no controls; '@me' added when bare */
@@ -273,6 +290,10 @@ main(int argc, char **argv)
 
 	die_init("sendmail");
 	k = parse_opts(argc, argv, &o);
+	/* -bp, or called as mailq: the queue listing, as every MTA's sendmail gives it */
+	prog = !argv[0] ? "sendmail" : strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (o.bp || strcmp(prog, "mailq") == 0)
+		exec_sibling(argv[0], "queue-list");
 	if (o.bs)
 		exec_smtp_recv(argv[0]);
 	if (conf_me(&me) < 0)
