@@ -136,6 +136,16 @@ dsn_params_free(struct dsn_params *p)
 	p->ret = DSN_RET_NONE;
 }
 
+unsigned int
+dsn_rcpt_notify(const char *s, size_t len)
+{
+	struct dsn_params p = DSN_PARAMS_INIT;
+	struct dsn_rcpt r = { 0, STR_INIT };
+	unsigned int v = line_words(s, len, &p, &r) < 0 ? 0 : r.notify;
+	str_free(&r.orcpt);
+	return v;
+}
+
 int
 dsn_wants(const struct dsn_params *p, size_t i, unsigned int kind)
 {

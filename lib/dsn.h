@@ -30,6 +30,9 @@ struct dsn_params {
 /* 0 ok, -1 ENOMEM. text may be NULL. Always yields n recipients. */
 int dsn_params_parse(struct dsn_params *, const char *text, size_t nrcpt);
 void dsn_params_free(struct dsn_params *);
+/* The NOTIFY bits of one recipient's parameters ("NOTIFY=... ORCPT=...",
+ * keywords in any case, as dsn_params_parse reads them); 0 not given. */
+unsigned int dsn_rcpt_notify(const char *s, size_t len);
 /* Does recipient i want a notice of this kind (DSN_NOTIFY_FAILURE/DELAY)? */
 int dsn_wants(const struct dsn_params *, size_t i, unsigned int kind);
 /* PIPEMAIL_DSN for a subset of the recipients (first line + their lines). */

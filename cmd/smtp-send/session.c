@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include "base64.h"
 #include "buf.h"
 #include "conn.h"
 #include "dotstuff.h"
+#include "dsn.h"
 #include "log.h"
 #include "smtp-send.h"
 
@@ -95,38 +95,14 @@ command(struct sess *s, const char *a, const char *b, int ms)
 	return reply(s, ms);
 }
 
-/* Does " NOTIFY=... ORCPT=..." ask for SUCCESS? (keywords in any case,
- * as read_dsn takes them) */
-static int
-notify_success(const struct str *dsn)
-{
-	const char *p = NULL, *q, *end;
-	if (!dsn->len)
-		return 0;   /* and dsn->s may be NULL: no arithmetic on it */
-	end = dsn->s + dsn->len;
-	for (q = dsn->s; !p && end - q >= 8; q++)
-		if (*q == ' ' && strncasecmp(q + 1, "NOTIFY=", 7) == 0)
-			p = q;
-	if (!p)
-		return 0;
-	for (p += 8; p < end && *p != ' ';) {
-		const char *e = p;
-		while (e < end && *e != ',' && *e != ' ')
-			e++;
-		if (e - p == 7 && strncasecmp(p, "SUCCESS", 7) == 0)
-			return 1;
-		p = e < end && *e == ',' ? e + 1 : e;
-	}
-	return 0;
-}
-
 /* rcptctx: the reply answered RCPT (so 550 means 5.1.1, not 5.0.0) */
 static void
 set_rcpt(struct sess *s, struct rcpt *rc, int status, const struct smtpreply *r, int rcptctx)
 {
 	rc->status = status;
 	/* RFC 3461 5.2.2: a request the peer cannot carry on ends here */
-	rc->relayed = status == ST_OK && !(s->ext.flags & EXT_DSN) && notify_success(&rc->dsn);
+	rc->relayed = status == ST_OK && !(s->ext.flags & EXT_DSN) &&
+	    (dsn_rcpt_notify(rc->dsn.s, rc->dsn.len) & DSN_NOTIFY_SUCCESS);
 	smtpreply_enhanced(r, rcptctx, rc->enh);
 	rc->text.len = 0;
 	smtpreply_print(r, &rc->text);

@@ -25,6 +25,11 @@ main(void)
 	ok(dsn_params_parse(&p, NULL, 2) == 0 && p.ret == DSN_RET_NONE && p.r[1].notify == 0, "no parameters");
 	ok(dsn_params_parse(&p, "RET=BOGUS FOO=1\nNOTIFY=BOGUS\n", 1) == 0 && p.ret == 0, "unknown words ignored");
 
+	is_int((int)dsn_rcpt_notify(" notify=success,Delay ORCPT=rfc822;a", 36), DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY,
+	    "one recipient's NOTIFY, any case");
+	is_int((int)dsn_rcpt_notify(" ORCPT=rfc822;a", 15), 0, "none given");
+	is_int((int)dsn_rcpt_notify(NULL, 0), 0, "nothing at all");
+
 	ok(dsn_params_subset(text, idx, 2, &s) == 0, "subset");
 	is_str(s.s, "RET=HDRS ENVID=ab+2Bc\nNOTIFY=NEVER\nNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+40y\n", "subset lines in order");
 	ok(dsn_params_subset("", idx, 2, &s) == 0 && s.len == 0, "empty stays empty");
