@@ -309,15 +309,14 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	size_t i, n;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
 	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
-	int delivered = d->n && (strcmp(d->r[0].action, "delivered") == 0 || strcmp(d->r[0].action, "relayed") == 0 ||
-	    strcmp(d->r[0].action, "expanded") == 0);
-	int relayed = 0, expanded = 0, plain = 0, hdrs;
+	int relayed = 0, expanded = 0, plain = 0, delivered, hdrs;
 	str_trunc(o, 0);
 	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
 		expanded |= strcmp(d->r[i].action, "expanded") == 0;
 		plain |= strcmp(d->r[i].action, "delivered") == 0;
 	}
+	delivered = plain || relayed || expanded;
 	if (cats(&b, "pipemail-", d->id, "-report") < 0)
 		goto nomem;
 	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0 ||

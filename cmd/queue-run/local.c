@@ -58,10 +58,11 @@ has_dtline(const struct queue_msg *m, const char *addr)
 enum { HOW_DELIVERED, HOW_FORWARDED, HOW_EXPANDED };
 
 /* Queue a copy for to[0..n-1], with the DSN parameters of recipient idx
- * (RFC 3461 6.2.7, dsn_params_forward). pass: rcpt forwards to exactly
- * one address, so all of them go on (an alias is a hop, not a delivery):
- * the next hop answers a NOTIFY=SUCCESS, and *how becomes HOW_FORWARDED,
- * no success report is ours. Otherwise SUCCESS stays here. */
+ * (RFC 3461 6.2.7, dsn_params_forward). pass: rcpt forwards to that one
+ * address and nowhere else, so all of them go on (an alias is a hop, not
+ * a delivery): the next hop answers a NOTIFY=SUCCESS, and *how becomes
+ * HOW_FORWARDED, no success report is ours. Otherwise SUCCESS stays
+ * here; to several addresses at once *how becomes HOW_EXPANDED. */
 static int
 forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
     const char *const *to, size_t n, int pass, size_t idx, int *how, struct str *err)
@@ -75,14 +76,14 @@ forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
 	}
 	if (str_copys(&pre, "Delivered-To: ") < 0 || str_cats(&pre, rcpt) < 0 || str_catc(&pre, '\n') < 0)
 		return EXIT_TEMP;
-	if (dsn_params_forward(j->env->dsn, idx, j->env->rcpt[idx], n, pass && n == 1, &dsn) < 0) {
+	if (dsn_params_forward(j->env->dsn, idx, j->env->rcpt[idx], n, pass, &dsn) < 0) {
 		str_free(&pre);
 		str_free(&dsn);
 		return EXIT_TEMP;
 	}
 	code = inject(j, m, j->env->sender, to, n, pre.s, dsn.s, err);
-	if (code == 0 && pass && n == 1)
-		*how = HOW_FORWARDED;
+	if (code == 0 && (pass || n > 1))
+		*how = pass ? HOW_FORWARDED : HOW_EXPANDED;
 	str_free(&pre);
 	str_free(&dsn);
 	return code;
@@ -456,8 +457,6 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 		code = resolve(j, m, to[0], idx, depth + 1, how, err);
 	} else {
 		code = forward(j, m, rcpt, to, n, n == 1, idx, how, err);
-		if (code == 0 && n > 1)
-			*how = HOW_EXPANDED;
 	}
 out:
 	free(to);
