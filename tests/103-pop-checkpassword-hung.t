@@ -57,18 +57,25 @@ def session(port):
     return s, s.makefile("rb")
 
 
+def login(s, fh, password, none):
+    """USER and PASS: the answer to USER, then the one to PASS (or none, when
+    the connection times out first)"""
+    s.sendall(b"USER u@example.test\r\nPASS " + password + b"\r\n")
+    user = fh.readline()
+    try:
+        return user, fh.readline()
+    except OSError:
+        return user, none
+
+
 FAST = {"PIPEMAIL_LOGIN_DELAY_MS": "1"}
 mdir = [pmtest.bin("pop-serve"), "-m", "Maildir"]
 
 port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-w", str(LIMIT), "-k", hung] + mdir, env=FAST)
 s, fh = session(port)
 fh.readline()
-s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
-t.ok(fh.readline().startswith(b"+OK"), "USER accepted")
-try:
-    got = fh.readline()
-except OSError:
-    got = b"(no answer within %d s)" % (LIMIT * 5)
+user, got = login(s, fh, b"right pw", b"(no answer within %d s)" % (LIMIT * 5))
+t.ok(user.startswith(b"+OK"), "USER accepted")
 t.ok(got.startswith(b"-ERR [SYS/TEMP]"), "a hung checkpassword: -ERR [SYS/TEMP] after the limit", got)
 try:
     rest = fh.read() if got.startswith(b"-ERR") else b"(still open)"
@@ -138,12 +145,7 @@ port = env.server(["pop-serve", "-P", "-t", "60", "-w", "60", "-k", leaves] + md
 s, fh = session(port)
 s.settimeout(20)
 fh.readline()
-s.sendall(b"USER u@example.test\r\nPASS wrong\r\n")
-fh.readline()
-try:
-    got = fh.readline()
-except OSError:
-    got = b"(no answer within 20 s)"
+got = login(s, fh, b"wrong", b"(no answer within 20 s)")[1]
 t.ok(got.startswith(b"-ERR [AUTH]"), "checkpassword exit 1 with a process left holding the pipe: -ERR [AUTH] at once", got)
 s.close()
 try:
@@ -166,12 +168,7 @@ port = env.server(["pop-serve", "-P", "-t", str(LIMIT), "-k", good, unaware] + m
                   env=dict(FAST, POPSERVE_READYFD="1"))
 s, fh = session(port)
 fh.readline()
-s.sendall(b"USER u@example.test\r\nPASS right pw\r\n")
-fh.readline()
-try:
-    got = fh.readline()
-except OSError:
-    got = b"(no answer)"
+got = login(s, fh, b"right pw", b"(no answer)")[1]
 t.ok(got.startswith(b"+OK 1 messages"), "no -w: a subprogram that starts after -t seconds still serves the session", got)
 s.sendall(b"QUIT\r\n")
 fh.readline()
