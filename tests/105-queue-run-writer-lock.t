@@ -7,14 +7,13 @@
 # would wait out the writer's fsyncs, and every other message with it.
 # Here the writer's first fsync is held up (strace); meanwhile a second
 # message must be delivered and finished, and both go exactly once.
-import os, shutil, subprocess, sys, time
+import os, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import queue_add, subject_copies, wait_for, queue_files
 
 t = pmtest.TAP()
-if not shutil.which("strace") or subprocess.run(["strace", "-o", "/dev/null", "true"],
-                                               stderr=subprocess.DEVNULL).returncode != 0:
+if not pmtest.strace_usable():
     t.skip_all("no usable strace")
 env = pmtest.Env()
 demo = env.add_user("demo@example.test", "pw")

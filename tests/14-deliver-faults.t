@@ -4,7 +4,7 @@
 # of new/ failing with EIO, link failing, a file size limit (EFBIG), a
 # read-only file system and a read-only Maildir: each gives 111 with one
 # line on stderr, nothing in new/ and the tmp/ file removed.
-import os, resource, shutil, subprocess, sys
+import os, resource, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -41,8 +41,7 @@ def expect_111(name, md, argv, data=MSG, preexec=None, quiet_ok=False):
              name + ": one fatal line", err)
 
 
-have_strace = shutil.which("strace") and subprocess.run(
-    ["strace", "-o", "/dev/null", "true"], stderr=subprocess.DEVNULL).returncode == 0
+have_strace = pmtest.strace_usable()
 
 
 def strace(inject):

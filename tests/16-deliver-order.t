@@ -4,13 +4,12 @@
 # (never renamed onto a name), then new/ is fsync'd, and only then does the
 # process exit 0. The tmp/ name is removed. A folder delivery fsyncs the
 # folder's new/.
-import os, re, shutil, subprocess, sys
+import os, re, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
 t = pmtest.TAP()
-if not shutil.which("strace") or subprocess.run(["strace", "-o", "/dev/null", "true"],
-                                                 stderr=subprocess.DEVNULL).returncode != 0:
+if not pmtest.strace_usable():
     t.skip_all("strace unusable here")
 env = pmtest.Scratch()
 ENV = pmtest.deliver_env(SENDER="a@example.org", RECIPIENT="b@example.test")

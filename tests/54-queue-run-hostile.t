@@ -91,9 +91,8 @@ qr.wait(10)
 
 # a queue file whose envelope follows the message (a big PIPEMAIL_DSN):
 # a read error on it mid-message must not deliver a truncated copy (I2)
-import shutil, subprocess
-if shutil.which("strace") and subprocess.run(["strace", "-o", "/dev/null", "true"],
-                                             stderr=subprocess.DEVNULL).returncode == 0:
+import shutil
+if pmtest.strace_usable():
     big = b"Subject: whole\n\n" + (b"y" * 999 + b"\n") * 3000 + b"END\n"
     dsn = "RET=FULL ENVID=" + "x" * 6000 + "\n\n"
     t.eq(queue_add(env, "x@example.org", ["demo@example.test"], big, dsn=dsn), 0, "big-envelope message queued")

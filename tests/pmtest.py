@@ -404,6 +404,12 @@ def children(pid):
         return []
 
 
+def strace_usable():
+    """strace is installed and may trace here (a container can forbid ptrace)"""
+    return bool(shutil.which("strace")) and subprocess.run(
+        ["strace", "-o", "/dev/null", "true"], stderr=subprocess.DEVNULL).returncode == 0
+
+
 def dotqmail(maildir, text):
     """Write a user's delivery file (.qmail beside the Maildir's cur/ new/ tmp/)"""
     p = os.path.join(maildir, ".qmail")
