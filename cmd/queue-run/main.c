@@ -1340,10 +1340,12 @@ check_msg(struct msg *m)
 		failed += m->st.r[i].status == QS_FAILED;
 		success += queue_success_due(m->st.r[i].status);
 	}
-	if (!m->bouncing && !got_term && !m->report_next) {
-		if (failed && m->jobs == 0)
+	/* reports wait for the attempts in progress: a delay warning too,
+	 * or it would name a recipient whose first try is still running */
+	if (!m->bouncing && !got_term && !m->report_next && m->jobs == 0) {
+		if (failed)
 			start_report(m, "failed", DSN_NOTIFY_FAILURE);
-		else if (success && m->jobs == 0)
+		else if (success)
 			start_report(m, "delivered", DSN_NOTIFY_SUCCESS);
 		else if (pending && cfg.warn_after && !(m->st.flags & QS_WARNED) &&
 		    t >= m->env.arrival + cfg.warn_after)
