@@ -230,29 +230,8 @@ dns_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
 {
 	unsigned char *ans;
 	int r6 = DNS_NODATA, r4 = DNS_NODATA;
-	struct in6_addr in6;
-	struct in_addr in4;
 
 	*n = 0;
-	/* a literal address needs no lookup */
-	if (max && inet_pton(AF_INET6, host, &in6) == 1) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->sa;
-		memset(a, 0, sizeof *a);
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6;
-		a->len = sizeof *sin6;
-		*n = 1;
-		return DNS_OK;
-	}
-	if (max && inet_pton(AF_INET, host, &in4) == 1) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&a->sa;
-		memset(a, 0, sizeof *a);
-		sin->sin_family = AF_INET;
-		sin->sin_addr = in4;
-		a->len = sizeof *sin;
-		*n = 1;
-		return DNS_OK;
-	}
 	ans = malloc(DNS_ANSWER_MAX);
 	if (!ans)
 		return DNS_TEMP;

@@ -2,7 +2,8 @@
 """smtp-send's MX routing against a real DNS server (nsd) on 127.0.0.1:
 preference order, a 4xx greeting or a dead host moves to the next MX,
 random order among equal preferences, the implicit MX, null MX (RFC 7505),
-a domain that does not exist, AAAA before A."""
+a domain that does not exist, AAAA before A, an MX that names an IP
+address."""
 import os, shutil, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -49,6 +50,9 @@ dual     A   127.0.0.1
 crowd    MX  10 crowd6.test.
 crowd6   A   127.0.0.1
 """ + "".join("crowd6   AAAA ::ffff:127.0.1.%d\n" % i for i in range(1, 21)) + """v6only   MX  10 only6.test.
+numeric  MX  10 127.0.0.1.
+numfb    MX  10 127.0.0.2.
+numfb    MX  20 mx-lo.test.
 """ + "".join("only6    AAAA ::ffff:127.0.2.%d\n" % i for i in range(1, 21))
 with open(os.path.join(d, "test.zone"), "w") as f:
     f.write(zone)
@@ -134,6 +138,15 @@ t.eq((rc, out[0]), (100, "perm"), "no MX and no address: perm")
 
 rc, out, err = send("nohost.test")
 t.eq((rc, out[0], out[2]), (100, "perm", "5.4.4"), "the only MX host does not exist: perm 5.4.4")
+
+# an MX names a host: an IP address in its place is not connected to
+rc, out, err = send("numeric.test")
+t.eq((rc, out[0], out[2]), (100, "perm", "5.4.4"), "the only MX is an IP address: perm 5.4.4")
+t.ok("IP address" in out[4], "the reason says why", out)
+before_other = other.nconn
+rc, out, err = send("numfb.test")
+t.eq((rc, out[0], out[3], other.nconn - before_other), (0, "ok", "mx-lo.test", 0),
+     "MX 10 is an IP address: skipped, delivered to MX 20")
 
 # more MX records than smtp-send keeps: the most preferred is never the one dropped
 rc, out, err = send("many.test")

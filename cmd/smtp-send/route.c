@@ -47,6 +47,13 @@ system_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t 
 }
 
 static int
+numeric_host(const char *host)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	return inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
+}
+
+static int
 add_session(struct cache *c, struct sess *s, const struct plan *p)
 {
 	if (!c || !session_reusable(s, CACHE_AGE_MS) || str_copyb(&c->key, p->key.s, p->key.len) < 0) {
@@ -66,7 +73,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	char lastenh[SMTPREPLY_ENH_MAX] = "4.4.1";
 	const char *lasthost = NULL;
 	size_t h, attempts = 0;
-	int dnstemp = 0;
+	int dnstemp = 0, numeric = 0;
 
 	if (cache && cache->s) {
 		if (cache->key.len == p->key.len && memcmp(cache->key.s, p->key.s, p->key.len) == 0 &&
@@ -87,7 +94,16 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	for (h = 0; h < p->nt && attempts < ATTEMPTS_MAX; h++) {
 		struct dns_addr a[DNS_ADDR_MAX];
 		size_t na, i;
-		int r = p->t[h].system ? system_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na) :
+		int r;
+		if (!p->t[h].system && numeric_host(p->t[h].host)) {
+			/* an MX names a host (RFC 1035 3.3.9), and a domain
+			 * without brackets is no address literal: an IP address
+			 * in their place is a misconfiguration not guessed at
+			 * (Exim's default, allow_mx_to_ip = false) */
+			numeric = 1;
+			continue;
+		}
+		r = p->t[h].system ? system_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na) :
 		    dns_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na);
 		if (r != DNS_OK) {
 			if (r == DNS_TEMP)
@@ -122,7 +138,8 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	if (attempts == 0 && !dnstemp && !p->t[0].system) {
 		/* every mail host is known not to exist: RFC 5321 5.1. A route's
 		 * host is our configuration, not the domain's: that waits (temp) */
-		job_settle(j, ST_PERM, "5.4.4", "no mail host of the domain has an address", p->t[0].host);
+		job_settle(j, ST_PERM, "5.4.4", numeric ? "the mail host is an IP address, not a host name" :
+		    "no mail host of the domain has an address", p->t[0].host);
 		goto out;
 	}
 	job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
