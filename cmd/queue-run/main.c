@@ -1681,17 +1681,34 @@ settle_all(void)
 
 /* --- admin requests from queue-list: "R ID\n" retry, "D ID\n" delete, "B ID\n" bounce --- */
 
+/* Whole request lines read since the last fifo_commands, then the line
+ * begun (from fifo_line on). Requests pile up while we are busy: each
+ * is kept, however many came; a line too long to be one is garbage,
+ * dropped up to its newline, so that it takes no request after it along. */
+enum { FIFO_LINE_MAX = 2 + QUEUE_ID_MAX + 1, FIFO_READS = 256 };
 static struct str fifo_buf = STR_INIT;
+static size_t fifo_line;
+static int fifo_skip;
 
 static void
 fifo_input(const char *b, size_t n)
 {
 	size_t i;
 	for (i = 0; i < n; i++) {
-		if (b[i] == 0 && fifo_buf.len == 0)
-			continue;   /* a plain wakeup from queue-add */
-		if (fifo_buf.len < 4096)
-			str_catc(&fifo_buf, b[i]);
+		if (fifo_skip) {
+			fifo_skip = b[i] != '\n';
+			continue;
+		}
+		/* queue-add's wakeup byte comes between lines (one write each) */
+		if (b[i] == 0 && fifo_buf.len == fifo_line)
+			continue;
+		if (fifo_buf.len - fifo_line >= FIFO_LINE_MAX || str_catc(&fifo_buf, b[i]) < 0) {
+			fifo_buf.len = fifo_line;
+			fifo_skip = b[i] != '\n';
+			continue;
+		}
+		if (b[i] == '\n')
+			fifo_line = fifo_buf.len;
 	}
 }
 
@@ -1755,6 +1772,7 @@ fifo_commands(void)
 	if (i) {
 		memmove(fifo_buf.s, fifo_buf.s + i, fifo_buf.len - i);
 		fifo_buf.len -= i;
+		fifo_line -= i;
 	}
 }
 
@@ -1893,7 +1911,9 @@ main(int argc, char **argv)
 		reap();
 		if (pf[1].revents) {
 			ssize_t r;
-			while ((r = read(trigger_fd, b, sizeof b)) > 0)
+			int k = 0;
+			/* bounded: writers that never stop do not hold up the loop */
+			while (k++ < FIFO_READS && (r = read(trigger_fd, b, sizeof b)) > 0)
 				fifo_input(b, (size_t)r);
 			scan_dir("new", 0);
 			settle_all();
