@@ -49,6 +49,7 @@ struct msg {
 	unsigned char *where;         /* per recipient: 0 unknown, 1 local, 2 remote */
 	unsigned int jobs;            /* running jobs (bounce included) */
 	int dirty, bouncing, gone, settle;
+	char after;                   /* a request (D, B) that waits for jobs to end */
 	unsigned long long wake, report_next;
 };
 
@@ -1120,6 +1121,7 @@ busy_add(const char *id)
  * once the message is loaded */
 static struct str admin_later = STR_INIT;
 static void admin(char, struct msg *);
+static int admin_apply(char, struct msg *);
 
 static void
 admin_pending(const char *id)
@@ -1475,6 +1477,9 @@ job_done(struct job *j)
 				str_free(&t.text);
 			}
 		}
+	/* a delete or bounce asked for while these recipients were out */
+	if (m->after && !admin_apply(m->after, m))
+		m->after = 0;
 	free(seen);
 	str_free(&res.host);
 	str_free(&res.text);
@@ -1712,29 +1717,48 @@ fifo_input(const char *b, size_t n)
 	}
 }
 
+/* Carry out request a on m's recipients. One a job has is left to it:
+ * the request waits for its result (m->after, job_done), or a temporary
+ * failure would put it back on the schedule, neither deleted nor bounced.
+ * 1 if any was left. */
+static int
+admin_apply(char a, struct msg *m)
+{
+	size_t i;
+	int left = 0;
+	for (i = 0; i < m->env.nrcpt; i++) {
+		struct queue_rstate *r = &m->st.r[i];
+		if (a == 'D' && queue_success_due(r->status)) {
+			r->status = QS_DONE;   /* deleted: no one is told, as offline */
+			continue;
+		}
+		if (r->status != QS_PENDING && !(a == 'D' && r->status == QS_FAILED))
+			continue;
+		r->next = 0;
+		if (a != 'R' && m->busy[i])
+			left = 1;
+		else if (a == 'D')
+			r->status = QS_REPORTED;   /* dropped without a report */
+		else if (a == 'B') {
+			r->status = QS_FAILED;
+			queue_rstate_set(r, "5.0.0", r->host.s, "bounced by the administrator", 28);
+		}
+	}
+	m->dirty = 1;
+	return left;
+}
+
 static void
 admin(char a, struct msg *m)
 {
-	size_t i;
 	struct logline l;
 	log_begin(&l, "admin");
 	log_kv(&l, "id", m->id);
 	log_kv(&l, "action", a == 'R' ? "retry" : a == 'D' ? "delete" : "bounce");
 	log_end(&l);
-	for (i = 0; i < m->env.nrcpt; i++) {
-		struct queue_rstate *r = &m->st.r[i];
-		if (r->status != QS_PENDING && !(a == 'D' && r->status == QS_FAILED))
-			continue;
-		r->next = 0;
-		if (a == 'D' && !m->busy[i])
-			r->status = QS_REPORTED;   /* dropped without a report */
-		else if (a == 'B' && !m->busy[i]) {
-			r->status = QS_FAILED;
-			queue_rstate_set(r, "5.0.0", r->host.s, "bounced by the administrator", 28);
-		}
-	}
+	if (admin_apply(a, m) && m->after != 'D')
+		m->after = a == 'R' ? m->after : a;   /* a delete outranks a bounce */
 	m->report_next = 0;
-	m->dirty = 1;
 	if (!m->jobs)
 		check_msg(m);
 }
