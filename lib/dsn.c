@@ -303,19 +303,9 @@ header_end(const char *m, size_t len)
 }
 
 static int
-has8(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-static int
 has8s(const char *s)
 {
-	return s && has8(s, strlen(s));
+	return s && str_8bit(s, strlen(s));
 }
 
 int
@@ -332,7 +322,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	 * the global-* types, which may carry UTF-8; the plain types are
 	 * US-ASCII only. Such mail travelled with SMTPUTF8, and so does the
 	 * report (smtp-send asks for it for a UTF-8 envelope address). */
-	global = has8s(d->to) || has8(d->orig, header_end(d->orig, d->origlen));
+	global = has8s(d->to) || str_8bit(d->orig, header_end(d->orig, d->origlen));
 	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
 		expanded |= strcmp(d->r[i].action, "expanded") == 0;
@@ -421,7 +411,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	    cats(o, global ? hdrs ? "message/global-headers" : "message/global" :
 	        hdrs ? "text/rfc822-headers" : "message/rfc822", "\n", NULL) < 0 ||
 	    /* an 8-bit body (8BITMIME) is declared so, as RFC 2046 5.2.1 asks */
-	    str_cats(o, has8(d->orig, n) ? "Content-Transfer-Encoding: 8bit\n\n" : "\n") < 0 ||
+	    str_cats(o, str_8bit(d->orig, n) ? "Content-Transfer-Encoding: 8bit\n\n" : "\n") < 0 ||
 	    str_catb(o, d->orig, n) < 0 ||
 	    (n && d->orig[n - 1] != '\n' && str_catc(o, '\n') < 0) ||
 	    cats(o, "\n--", b.s, "--\n") < 0)
