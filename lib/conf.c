@@ -29,10 +29,16 @@ enum { MODE_SECRET = 0640, MODE_PUBLIC = 0644 };
  * built-in directory, whatever the user who runs it sets; not when root
  * runs it (queue-run queueing a bounce), who may write anywhere anyway. */
 const char *
+conf_env_dir(const char *var, const char *builtin)
+{
+	const char *d = getuid() == 0 ? getenv(var) : secure_getenv(var);
+	return d && *d ? d : builtin;
+}
+
+const char *
 conf_dir(void)
 {
-	const char *d = getuid() == 0 ? getenv("PIPEMAIL_CONF") : secure_getenv("PIPEMAIL_CONF");
-	return d && *d ? d : PIPEMAIL_CONFDIR;
+	return conf_env_dir("PIPEMAIL_CONF", PIPEMAIL_CONFDIR);
 }
 
 int

@@ -26,6 +26,9 @@
 enum { CONF_ADDR_MAX = 320, CONF_LINE_MAX = 4096 };
 
 const char *conf_dir(void);
+/* A directory named by the environment variable var, else builtin; a
+ * set-id program run by another user than root gets builtin. */
+const char *conf_env_dir(const char *var, const char *builtin);
 int conf_path(struct str *out, const char *name);          /* dir/name */
 /* First line of a control file, trimmed. 1 found, 0 absent (or empty), -1 error. */
 int conf_line(const char *name, struct str *out);

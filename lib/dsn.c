@@ -302,6 +302,12 @@ header_end(const char *m, size_t len)
 	return len;
 }
 
+static int
+has8s(const char *s)
+{
+	return s && str_8bit(s, strlen(s));
+}
+
 int
 dsn_report_make(struct str *o, const struct dsn_report *d)
 {
@@ -309,12 +315,19 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	size_t i, n;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
 	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
-	int relayed = 0, expanded = 0, plain = 0, delivered, hdrs;
+	int relayed = 0, expanded = 0, plain = 0, delivered, hdrs, global;
 	str_trunc(o, 0);
+	/* RFC 6533: a UTF-8 address, or a returned header in UTF-8 (RFC
+	 * 6532), makes the report an internationalized one: its parts are
+	 * the global-* types, which may carry UTF-8; the plain types are
+	 * US-ASCII only. Such mail travelled with SMTPUTF8, and so does the
+	 * report (smtp-send asks for it for a UTF-8 envelope address). */
+	global = has8s(d->to) || str_8bit(d->orig, header_end(d->orig, d->origlen));
 	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
 		expanded |= strcmp(d->r[i].action, "expanded") == 0;
 		plain |= strcmp(d->r[i].action, "delivered") == 0;
+		global |= has8s(d->r[i].rcpt) || has8s(d->r[i].orcpt);
 	}
 	delivered = plain || relayed || expanded;
 	if (cats(&b, "pipemail-", d->id, "-report") < 0)
@@ -328,11 +341,13 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	    str_catu(o, (unsigned long long)getpid()) < 0 ||
 	    cats(o, ".dsn@", d->me, ">\n") < 0 ||
 	    str_cats(o, "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n") < 0 ||
-	    cats(o, "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"", b.s, "\"\n\n") < 0 ||
+	    cats(o, "Content-Type: multipart/report; report-type=", global ? "global-" : "", "delivery-status;\n") < 0 ||
+	    cats(o, "\tboundary=\"", b.s, "\"\n\n") < 0 ||
 	    str_cats(o, "This is a MIME-encapsulated message.\n\n") < 0)
 		goto nomem;
 	/* human part */
-	if (cats(o, "--", b.s, "\nContent-Type: text/plain; charset=us-ascii\n\n") < 0 ||
+	if (cats(o, "--", b.s, global ? "\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" :
+	        "\nContent-Type: text/plain; charset=us-ascii\n\n") < 0 ||
 	    cats(o, "This is the mail system at host ", d->me, ".\n\n") < 0 ||
 	    str_cats(o, delayed ? "Your message could not be delivered yet to the recipients below.\n"
 	        "It will be retried; you need not send it again.\n" : delivered ? plain ?
@@ -353,7 +368,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		    str_catc(o, '\n') < 0)
 			goto nomem;
 	/* machine part */
-	if (cats(o, "\n--", b.s, "\nContent-Type: message/delivery-status\n\n") < 0 ||
+	if (cats(o, "\n--", b.s, global ? "\nContent-Type: message/global-delivery-status\n"
+	        "Content-Transfer-Encoding: 8bit\n\n" : "\nContent-Type: message/delivery-status\n\n") < 0 ||
 	    cats(o, "Reporting-MTA: dns; ", d->me, "\n") < 0)
 		goto nomem;
 	if (d->envid && *d->envid) {
@@ -372,7 +388,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 			    cats(o, "Original-Recipient: ", x.s, "\n") < 0)
 				goto nomem;
 		}
-		if (cats(o, "Final-Recipient: rfc822; ", r->rcpt, "\n") < 0 ||
+		if (cats(o, "Final-Recipient: ", has8s(r->rcpt) ? "utf-8; " : "rfc822; ", r->rcpt) < 0 ||
+		    str_catc(o, '\n') < 0 ||
 		    cats(o, "Action: ", r->action, "\n") < 0 ||
 		    cats(o, "Status: ", r->status, "\n") < 0)
 			goto nomem;
@@ -390,8 +407,11 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	/* the original: headers only when asked, or when it is too big */
 	hdrs = d->ret == DSN_RET_HDRS || (d->ret == DSN_RET_NONE && d->origlen > DSN_FULL_MAX);
 	n = hdrs ? header_end(d->orig, d->origlen) : d->origlen;
-	if (cats(o, "\n--", b.s, hdrs ? "\nContent-Type: text/rfc822-headers\n\n" :
-	        "\nContent-Type: message/rfc822\n\n") < 0 ||
+	if (cats(o, "\n--", b.s, "\nContent-Type: ") < 0 ||
+	    cats(o, global ? hdrs ? "message/global-headers" : "message/global" :
+	        hdrs ? "text/rfc822-headers" : "message/rfc822", "\n", NULL) < 0 ||
+	    /* an 8-bit body (8BITMIME) is declared so, as RFC 2046 5.2.1 asks */
+	    str_cats(o, str_8bit(d->orig, n) ? "Content-Transfer-Encoding: 8bit\n\n" : "\n") < 0 ||
 	    str_catb(o, d->orig, n) < 0 ||
 	    (n && d->orig[n - 1] != '\n' && str_catc(o, '\n') < 0) ||
 	    cats(o, "\n--", b.s, "--\n") < 0)

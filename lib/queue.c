@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "buf.h"
+#include "conf.h"
 #include "fmt.h"
 #include "queue.h"
 #include "scan.h"
@@ -20,13 +21,12 @@
 #define PIPEMAIL_QUEUEDIR "/var/spool/pipemail"
 #endif
 
-/* secure_getenv: queue-add installed setgid must not write into a queue
- * the user who runs it names; root (queue-run queueing a bounce) may. */
+/* queue-add installed setgid must not write into a queue the user who
+ * runs it names; root (queue-run queueing a bounce) may */
 const char *
 queue_dir(void)
 {
-	const char *d = getuid() == 0 ? getenv("PIPEMAIL_QUEUE") : secure_getenv("PIPEMAIL_QUEUE");
-	return d && *d ? d : PIPEMAIL_QUEUEDIR;
+	return conf_env_dir("PIPEMAIL_QUEUE", PIPEMAIL_QUEUEDIR);
 }
 
 int

@@ -253,16 +253,6 @@ put_local(struct smtpaddr *out, const struct str *content)
 }
 
 static int
-has_8bit(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-static int
 path(const unsigned char *p, size_t len, int flags, struct smtpaddr *out, size_t *used, struct str *content)
 {
 	size_t i = 0, next, lstart;
@@ -360,7 +350,7 @@ smtpaddr_path(const char *s, size_t len, int flags, struct smtpaddr *out, size_t
 		out->at = 0;
 		return r;
 	}
-	out->utf8 = has_8bit(out->addr.s, out->addr.len);
+	out->utf8 = str_8bit(out->addr.s, out->addr.len);
 	if (out->at > out->addr.len)
 		out->at = out->addr.len;
 	return SMTPADDR_OK;

@@ -127,3 +127,13 @@ str_lower(struct str *x)
 		if (x->s[i] >= 'A' && x->s[i] <= 'Z')
 			x->s[i] = (char)(x->s[i] + ('a' - 'A'));
 }
+
+int
+str_8bit(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}

@@ -28,5 +28,6 @@ void str_trunc(struct str *, size_t len);
 void str_free(struct str *);
 int str_eq(const struct str *, const char *);    /* 1 if equal to the C string */
 void str_lower(struct str *);                    /* ASCII only */
+int str_8bit(const char *, size_t);              /* 1 if a byte is >= 0x80 */
 
 #endif

@@ -1,6 +1,6 @@
 #!/bin/sh
 # sendmail: -t (To/Cc/Bcc, Bcc removed, groups, comments, quotes, folded
-# lines), -f, -F, -i/-oi and the lone dot, added Date/Message-ID/From,
+# lines; Resent-To/Cc/Bcc of a resent message), -f, -F, -i/-oi and the lone dot, added Date/Message-ID/From,
 # exit codes, the queue program's codes, -bs through smtp-recv.
 . "$(dirname "$0")/lib.sh"
 sendmail_fakeq
@@ -18,6 +18,15 @@ grep -q '^Message-ID: <.*@host.test>$' "$T/q/msg"; ok $? "Message-ID added"
 head -1 "$T/q/msg" | grep -q '^Received: (pipemail sendmail'; ok $? "Received trace line on top"
 tail -1 "$T/q/msg" | grep -qx 'body'; ok $? "body kept"
 
+# a resent message (RFC 5322 3.6.6) goes to its Resent- recipients only:
+# the original To/Cc/Bcc have had it (sendmail's rule)
+printf 'Resent-From: r@host.test\nResent-To: new@x.test\nResent-Cc: rc@x.test,\n  rc2@x.test\nResent-Bcc: rb@x.test\nFrom: o@o.test\nTo: old@o.test\nCc: oldcc@o.test\nBcc: oldbcc@o.test\n\nbody\n' |
+	$BIN/sendmail -t -f r@host.test
+is "$(env0)" "Fr@host.test|Tnew@x.test|Trc@x.test|Trc2@x.test|Trb@x.test||" "-t of a resent message: Resent-To/Cc/Bcc only"
+grep -qi '^resent-bcc\|^bcc' "$T/q/msg"; is "$?" 1 "Resent-Bcc and Bcc removed"
+grep -q '^Resent-To: new@x.test$' "$T/q/msg" && grep -q '^To: old@o.test$' "$T/q/msg"; ok $? "the other fields kept"
+printf 'Resent-From: r@host.test\nTo: old@o.test\n\nbody\n' | $BIN/sendmail -t 2>/dev/null
+is "$?" 64 "-t of a resent message without Resent- recipients: none found (EX_USAGE)"
 printf 'From: a@b.test\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <x@y>\n\nline\n.\nafter dot\n' | $BIN/sendmail r@x.test
 is "$?" 0 "plain recipients: exit 0"
 grep -c '^From:\|^Date:\|^Message-ID:' "$T/q/msg" | grep -qx 3; ok $? "existing From/Date/Message-ID kept, none added"

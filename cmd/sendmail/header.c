@@ -48,21 +48,24 @@ dotline(const struct str *l)
 }
 
 static int
-flush_field(struct headers *h, struct str *val)
+flush_field(struct headers *h, struct str *val, int resent)
 {
-	if (val->len && addrlist_parse(val->s, val->len, &h->rcpts, &h->nrcpt) < 0)
+	if (val->len && addrlist_parse(val->s, val->len, resent ? &h->resent : &h->rcpts,
+	    resent ? &h->nresent : &h->nrcpt) < 0)
 		return -1;
 	val->len = 0;
 	return 0;
 }
 
-/* Bcc and Resent-Bcc are never written (with or without -t); with -t, To, Cc and Bcc
- * supply recipients. */
+/* Bcc and Resent-Bcc are never written (with or without -t); with -t, To,
+ * Cc and Bcc supply recipients, or, when the message is being resent (it
+ * has Resent- fields, RFC 5322 3.6.6), Resent-To, Resent-Cc and
+ * Resent-Bcc only, as sendmail does: the original recipients have it. */
 int
 headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 {
 	struct str line = STR_INIT, val = STR_INIT;
-	int parse = 0, drop = 0, ret = EX_DATAERR, top = 1;
+	int parse = 0, drop = 0, resent = 0, ret = EX_DATAERR, top = 1;
 	for (;;) {
 		int g = buf_getline(in, &line, HEADER_LINE_MAX, '\n');
 		size_t n = 0;
@@ -102,10 +105,13 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 				break;
 			}
 		} else if ((n = fieldname(line.s, line.len)) > 0) {
-			if (flush_field(h, &val) < 0)
+			if (flush_field(h, &val, resent) < 0)
 				goto nomem;
-			drop = named(line.s, line.len, "bcc") || named(line.s, line.len, "resent-bcc");
-			parse = tflag && (drop || named(line.s, line.len, "to") || named(line.s, line.len, "cc"));
+			resent = n > 7 && strncasecmp(line.s, "resent-", 7) == 0;
+			h->is_resent |= resent;
+			drop = named(line.s, line.len, resent ? "resent-bcc" : "bcc");
+			parse = tflag && (drop || named(line.s + 7 * resent, line.len - 7 * (size_t)resent, "to") ||
+			    named(line.s + 7 * resent, line.len - 7 * (size_t)resent, "cc"));
 			h->has_from |= named(line.s, line.len, "from");
 			h->has_date |= named(line.s, line.len, "date");
 			h->has_msgid |= named(line.s, line.len, "message-id");
@@ -125,8 +131,14 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 		if (g == BUF_PARTIAL)
 			break;
 	}
-	if (flush_field(h, &val) < 0)
+	if (flush_field(h, &val, resent) < 0)
 		goto nomem;
+	if (h->is_resent) {
+		struct str t = h->rcpts;
+		h->rcpts = h->resent;
+		h->nrcpt = h->nresent;
+		h->resent = t;
+	}
 	ret = 0;
 	goto out;
 nomem:

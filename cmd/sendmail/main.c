@@ -277,7 +277,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct headers h = { STR_INIT, STR_INIT, 0, 0, 0, 0, 0, 0, STR_INIT };
+	struct headers h = { STR_INIT, STR_INIT, 0, STR_INIT, 0, 0, 0, 0, 0, 0, 0, STR_INIT };
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
 	struct str user = STR_INIT;   /* the calling user's address, login@me */
 	struct str args = STR_INIT;

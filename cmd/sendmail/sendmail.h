@@ -15,8 +15,12 @@ enum {
 
 struct headers {
 	struct str out;      /* header lines to write, LF-terminated, Bcc removed */
-	struct str rcpts;    /* with -t: To/Cc/Bcc addresses, NUL-terminated each */
+	struct str rcpts;    /* with -t: To/Cc/Bcc addresses, NUL-terminated each;
+	                      * of a resent message, Resent-To/Cc/Bcc's instead */
 	size_t nrcpt;
+	struct str resent;   /* Resent-To/Cc/Bcc addresses while reading */
+	size_t nresent;
+	int is_resent;       /* a Resent- field was seen */
 	int has_from, has_date, has_msgid;
 	int ended;           /* a "." line ended the input (without -i) */
 	int blank;           /* the header section ended with an empty line */

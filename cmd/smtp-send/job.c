@@ -138,16 +138,14 @@ message_open(struct job *j)
 			die_sys(EXIT_TEMP, "seek", "stdin");
 	}
 	for (;;) {
-		ssize_t r = read(0, buf, READ_BUF_SIZE), i;
+		ssize_t r = read(0, buf, READ_BUF_SIZE);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			die_sys(EXIT_TEMP, "read", "the message");
 		if (r == 0)
 			break;
-		for (i = 0; i < r && !j->eightbit; i++)
-			if ((unsigned char)buf[i] >= 0x80)
-				j->eightbit = 1;
+		j->eightbit = j->eightbit || str_8bit(buf, (size_t)r);
 		size += (unsigned long long)r;
 		if (spool && buf_writeall(fd, buf, (size_t)r, 0, 0) < 0)
 			die_sys(EXIT_TEMP, "write", "the spool file");
@@ -195,16 +193,14 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	if (!buf)
 		return -1;
 	for (left = j->size; left && !j->eightbit;) {
-		ssize_t r = pread(j->msgfd, buf, left < READ_BUF_SIZE ? (size_t)left : READ_BUF_SIZE, (off_t)off), i;
+		ssize_t r = pread(j->msgfd, buf, left < READ_BUF_SIZE ? (size_t)left : READ_BUF_SIZE, (off_t)off);
 		if (r <= 0) {
 			if (r == 0)
 				errno = EINVAL;   /* shorter than it said */
 			free(buf);
 			return -1;
 		}
-		for (i = 0; i < r; i++)
-			if ((unsigned char)buf[i] >= 0x80)
-				j->eightbit = 1;
+		j->eightbit = str_8bit(buf, (size_t)r);
 		off += (unsigned long long)r;
 		left -= (unsigned long long)r;
 	}

@@ -42,6 +42,7 @@ test_str(void)
 	str_copys(&s, "MiXeD");
 	str_lower(&s);
 	ok(str_eq(&s, "mixed"), "str_lower + str_eq");
+	ok(!str_8bit("plain ascii\x7f", 12) && str_8bit("caf\xc3\xa9", 5) && !str_8bit("caf\xc3\xa9", 3), "str_8bit");
 	str_free(&s);
 }
 

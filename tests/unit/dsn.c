@@ -113,6 +113,47 @@ main(void)
 	d.origlen = strlen(d.orig);
 	r[0].action = "delayed";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
+	r[0].action = "failed";
+	/* an 8-bit body goes back declared 8bit, in a plain report */
+	d.ret = DSN_RET_FULL;
+	d.orig = "Subject: x\n\nGr\xc3\xbc\xc3\x9f" "e\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL &&
+	    strstr(s.s, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\nSubject: x\n") != NULL,
+	    "8-bit body: message/rfc822, 8bit");
+	/* RFC 6533: a UTF-8 recipient makes the report a global one */
+	r[0].rcpt = "j\xc3\xbcrgen@example.org";
+	ok(dsn_report_make(&s, &d) == 0, "report for a UTF-8 recipient");
+	ok(strstr(s.s, "Content-Type: multipart/report; report-type=global-delivery-status;\n") != NULL,
+	    "report-type global-delivery-status");
+	ok(strstr(s.s, "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n") != NULL &&
+	    strstr(s.s, "<j\xc3\xbcrgen@example.org>: ") != NULL, "human part in UTF-8 names the address");
+	ok(strstr(s.s, "Content-Type: message/global-delivery-status\nContent-Transfer-Encoding: 8bit\n") != NULL,
+	    "message/global-delivery-status");
+	ok(strstr(s.s, "\nFinal-Recipient: utf-8; j\xc3\xbcrgen@example.org\n") != NULL, "Final-Recipient type utf-8");
+	ok(strstr(s.s, "Content-Type: message/global\nContent-Transfer-Encoding: 8bit\n\nSubject: x\n") != NULL,
+	    "original returned as message/global");
+	d.ret = DSN_RET_HDRS;
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Content-Type: message/global-headers\n\nSubject: x\n\n") != NULL,
+	    "RET=HDRS: message/global-headers, 7bit");
+	/* UTF-8 only in the returned header (RFC 6532): global too; an ASCII
+	 * address keeps its rfc822 type */
+	r[0].rcpt = "u@example.org";
+	d.orig = "Subject: Gr\xc3\xbc\xc3\x9f" "e\n\nbody\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=global-delivery-status;") != NULL &&
+	    strstr(s.s, "\nFinal-Recipient: rfc822; u@example.org\n") != NULL &&
+	    strstr(s.s, "Content-Type: message/global-headers\nContent-Transfer-Encoding: 8bit\n\nSubject: Gr") != NULL,
+	    "UTF-8 header: global report, rfc822 address type");
+	/* a UTF-8 sender of the report */
+	d.orig = "Subject: x\n\nbody\n";
+	d.origlen = strlen(d.orig);
+	d.to = "\xc3\xa9@test";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=global-delivery-status;") != NULL,
+	    "UTF-8 report recipient: global report");
+	d.to = "sender@test";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL &&
+	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n") != NULL, "ASCII again: plain report");
 	dsn_params_free(&p);
 	str_free(&s);
 	return done();
