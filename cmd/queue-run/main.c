@@ -1078,6 +1078,11 @@ load(const char *id, int how)
 		free(m);
 		return -1;
 	}
+	/* no retry of ours is further away than retry_max: a later one is
+	 * damage, and would keep the message past its lifetime untried */
+	for (size_t i = 0; i < m->env.nrcpt; i++)
+		if (m->st.r[i].status == QS_PENDING && m->st.r[i].next > now_s() + cfg.retry_max)
+			m->st.r[i].next = now_s() + cfg.retry_max;
 	h = hash_id(id);
 	m->hnext = hash[h];
 	hash[h] = m;
@@ -1901,9 +1906,10 @@ main(int argc, char **argv)
 		if (!got_term && active.next != &active && (n_local < cfg.local_max || n_remote < cfg.remote_max))
 			timeout = 1000;   /* something waits on a limit or the control directory */
 		if (!got_term && min_wake) {
-			long long ms = min_wake > t ? (long long)(min_wake - t) * 1000 : 0;
-			if (ms < timeout)
-				timeout = ms;
+			/* in seconds first: a far wake time must not overflow */
+			unsigned long long s = min_wake > t ? min_wake - t : 0;
+			if (s < (unsigned long long)timeout / 1000)
+				timeout = (long long)s * 1000;
 		}
 		if (got_term || busy_ids.len)
 			timeout = 1000;

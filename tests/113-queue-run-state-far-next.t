@@ -1,0 +1,37 @@
+#!/usr/bin/python3
+# A damaged state file whose NEXT (when to try again) lies absurdly far in
+# the future: queue-run must neither keep that message past its lifetime
+# (it never tried it again, so it never expired) nor compute its poll
+# timeout from it (seconds times 1000 overflowed: undefined behaviour,
+# an abort under UBSan, a negative timeout -- wait forever -- without).
+# No retry of queue-run's own is ever more than retrymax away, so a later
+# NEXT is taken as now + retrymax.
+import os, signal, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from pmtest import queue_add, maildir_files, wait_for, queue_files
+
+t = pmtest.TAP()
+env = pmtest.Env()
+snd = env.add_user("sender@example.test", "pw")
+with open(os.path.join(env.conf, "routes"), "w") as f:
+    f.write("remote.test:[127.0.0.1]:%d tls=no\n" % pmtest.free_port())   # nothing listens: 4xx
+logp = env.path("qr.log")
+log = lambda: open(logp, "rb").read().decode(errors="replace")
+
+t.eq(queue_add(env, "sender@example.test", ["a@remote.test"], b"Subject: far\n\nbody\n"), 0, "queued")
+mid = queue_files(env)[0]
+os.makedirs(os.path.join(env.queue, "state"), exist_ok=True)
+with open(os.path.join(env.queue, "state", mid), "w") as f:
+    f.write("PMS1 -\np 1 %d 1 4.4.1 - unable to connect\n" % (1 << 62))
+
+# lifetime 2 s, retries at most 1 s apart: it must expire and bounce
+qr = env.start([pmtest.bin("queue-run"), "-L", "2", "-b", "1", "-m", "1"], stderr=open(logp, "wb"))
+reports = wait_for(lambda: maildir_files(snd), 20)
+t.eq(len(reports), 1, "the message expired and bounced")
+t.ok(reports and b"Action: failed" in open(reports[0], "rb").read(), "a failure report")
+t.ok(wait_for(lambda: not queue_files(env), 10), "the queue is empty", log())
+t.ok(qr.poll() is None, "queue-run still runs", log())
+qr.send_signal(signal.SIGTERM)
+t.eq(qr.wait(20), 0, "queue-run stops")
+t.done()
