@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>   /* renameat2 */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -376,10 +378,102 @@ qwrite_envelope_check(const char *env, size_t len, const char **why)
 	return QQ_OK;
 }
 
+struct rcptkey {
+	const char *a;
+	size_t len, at, idx;   /* at: the last '@', len when none */
+};
+
+static int
+cmp_rcpt(const void *x, const void *y)
+{
+	const struct rcptkey *p = x, *q = y;
+	int c;
+	if (p->at != q->at)
+		return p->at < q->at ? -1 : 1;
+	if ((c = memcmp(p->a, q->a, p->at)) != 0)
+		return c;
+	if (p->len != q->len)
+		return p->len < q->len ? -1 : 1;
+	if (p->at < p->len && (c = strncasecmp(p->a + p->at, q->a + q->at, p->len - p->at)) != 0)
+		return c;
+	return p->idx < q->idx ? -1 : p->idx > q->idx;
+}
+
+int
+qwrite_unique(struct str *rcpts, const char *dsn, struct str *dsnout)
+{
+	struct rcptkey *k;
+	struct str out = STR_INIT;
+	unsigned char *dup;
+	size_t n = 0, i, off, dropped = 0;
+	const char *line;
+	for (i = 0; i < rcpts->len; i++)
+		n += rcpts->s[i] == 0;
+	str_trunc(dsnout, 0);
+	if (dsn && str_cats(dsnout, dsn) < 0)
+		return -1;
+	if (n < 2)
+		return 0;
+	k = calloc(n, sizeof *k);
+	dup = calloc(n, 1);
+	if (!k || !dup)
+		goto nomem;
+	for (i = 0, off = 0; i < n; i++) {
+		const char *at;
+		k[i].a = rcpts->s + off;
+		k[i].len = strlen(k[i].a);
+		at = strrchr(k[i].a, '@');
+		k[i].at = at ? (size_t)(at - k[i].a) : k[i].len;
+		k[i].idx = i;
+		off += k[i].len + 1;
+	}
+	qsort(k, n, sizeof *k, cmp_rcpt);
+	for (i = 1; i < n; i++) {
+		struct rcptkey a = k[i - 1], b = k[i];
+		a.idx = b.idx = 0;
+		if (cmp_rcpt(&a, &b) == 0)
+			dup[k[i].idx] = 1, dropped++;
+	}
+	if (!dropped)
+		goto done;
+	for (i = 0, off = 0; i < n; i++) {
+		size_t l = strlen(rcpts->s + off);
+		if (!dup[i] && str_catb(&out, rcpts->s + off, l + 1) < 0)
+			goto nomem;
+		off += l + 1;
+	}
+	if (str_copyb(rcpts, out.s, out.len) < 0)
+		goto nomem;
+	/* PIPEMAIL_DSN: the message's line, then one line per recipient */
+	if (dsn && (line = strchr(dsn, '\n')) != NULL) {
+		str_trunc(dsnout, 0);
+		if (str_catb(dsnout, dsn, (size_t)(line - dsn) + 1) < 0)
+			goto nomem;
+		for (i = 0, line++; *line; i++) {
+			const char *nl = strchr(line, '\n');
+			size_t l = nl ? (size_t)(nl - line) + 1 : strlen(line);
+			if ((i >= n || !dup[i]) && str_catb(dsnout, line, l) < 0)
+				goto nomem;
+			line += l;
+		}
+	}
+done:
+	free(k);
+	free(dup);
+	str_free(&out);
+	return (int)dropped;
+nomem:
+	free(k);
+	free(dup);
+	str_free(&out);
+	errno = ENOMEM;
+	return -1;
+}
+
 int
 qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 {
-	struct str rcpts = STR_INIT, e = STR_INIT;
+	struct str rcpts = STR_INIT, e = STR_INIT, d = STR_INIT;
 	struct queue_hdr h;
 	char hdr[QUEUE_HDR_LEN];
 	const char *why = NULL, *p, *sender;
@@ -398,16 +492,25 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 			str_free(&rcpts);
 			return fail(w, QQ_TEMP_NOMEM, ENOMEM, "read", "envelope", NULL);
 		}
+	/* one copy per recipient address, however often it was named */
+	if (qwrite_unique(&rcpts, dsn, &d) < 0 || (dsn && str_0(&d) < 0)) {
+		str_free(&rcpts);
+		str_free(&d);
+		return fail(w, QQ_TEMP_NOMEM, ENOMEM, "read", "envelope", NULL);
+	}
 	if (flush(w) != QQ_OK) {
 		str_free(&rcpts);
+		str_free(&d);
 		return w->code;
 	}
 	if (queue_env_fmt(&e, (unsigned long long)time(NULL), (unsigned long long)getuid(),
-	    dsn, sender, rcpts.s, rcpts.len) < 0) {
+	    dsn ? d.s : NULL, sender, rcpts.s, rcpts.len) < 0) {
 		str_free(&rcpts);
+		str_free(&d);
 		return fail(w, QQ_TEMP_NOMEM, ENOMEM, "format", "envelope", NULL);
 	}
 	str_free(&rcpts);
+	str_free(&d);
 	h.msgoff = QUEUE_MSG_OFF;
 	h.msglen = w->msglen;
 	h.envlen = e.len;

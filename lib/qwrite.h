@@ -46,4 +46,11 @@ void qwrite_abort(struct qwrite *);
  * ignores them. */
 int qwrite_envelope_check(const char *env, size_t len, const char **why);
 
+/* Drop repeated recipients from rcpts (addresses, NUL-terminated each):
+ * the same local part at the same domain in any case, as "To: bob,
+ * Cc: bob" or sendmail -t with bob also an argument make. The first stays,
+ * with its PIPEMAIL_DSN line; *dsnout gets dsn without the lines of those
+ * dropped (dsn may be NULL). The number dropped, or -1 (ENOMEM). */
+int qwrite_unique(struct str *rcpts, const char *dsn, struct str *dsnout);
+
 #endif

@@ -133,6 +133,18 @@ cmds = p.sessions[0]["cmds"]
 t.eq(cmds[1], b"MAIL FROM:<a@b.test> BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=abc+2Bx", "MAIL parameters")
 t.eq(cmds[2], "RCPT TO:<\u00fc@example.org> NOTIFY=FAILURE,DELAY ORCPT=rfc822;u@example.org".encode(), "RCPT DSN parameters")
 t.eq(cmds[3], b"RCPT TO:<y@example.org>", "no DSN parameters for a recipient with an empty line")
+# UTF-8 header fields (RFC 6532) ask for SMTPUTF8 where the peer has it;
+# an 8-bit body alone does not
+rc, out, _ = send(["y@example.org"], msg="Subject: caf\u00e9\r\n\r\nbody\r\n".encode())
+t.eq((rc, p.sessions[1]["cmds"][1]), (0, b"MAIL FROM:<a@b.test> BODY=8BITMIME SMTPUTF8"),
+     "UTF-8 header: SMTPUTF8 to a peer that has it")
+rc, out, _ = send(["y@example.org"], msg="Subject: x\r\n\r\ncaf\u00e9\r\n".encode())
+t.eq((rc, p.sessions[2]["cmds"][1]), (0, b"MAIL FROM:<a@b.test> BODY=8BITMIME"), "8-bit body only: no SMTPUTF8")
+p.close()
+p = peer({"ext": [b"PIPELINING", b"8BITMIME"]})
+rc, out, _ = send(["y@example.org"], msg="Subject: caf\u00e9\n\nbody\n".encode())
+t.eq((rc, p.sessions[0]["cmds"][1]), (0, b"MAIL FROM:<a@b.test> BODY=8BITMIME"),
+     "UTF-8 header, peer without SMTPUTF8: sent as before, 8BITMIME")
 p.close()
 
 p = peer({"ext": [b"PIPELINING"]})
@@ -287,6 +299,17 @@ p = peer({"mail": b"452 4.3.1 full", "data": b"554 5.5.1 no valid recipients"})
 rc, out, err = batch(["%s example.org a@b.test x@example.org\n" % env.path("m2")] * 2)
 t.ok(rc == 111 and out.count("temp x@example.org") == 2, "batch: MAIL refused twice on one connection", out)
 t.ok(any(c == b"RSET" for c in p.sessions[0]["cmds"]), "batch: RSET after a refused transaction")
+p.close()
+
+# batch: each job's header scanned anew, from its OFFSET
+with open(env.path("m4"), "wb") as f:
+    f.write("XSubject: caf\u00e9\n\nbody\n".encode())
+p = peer({"ext": [b"PIPELINING", b"8BITMIME", b"SMTPUTF8"]})
+rc, out, err = batch(["%s:1:%d example.org a@b.test x@example.org\n" % (env.path("m4"), os.path.getsize(env.path("m4")) - 1),
+                      "%s example.org a@b.test x@example.org\n" % env.path("m2")])
+t.eq([c for c in p.sessions[0]["cmds"] if c.startswith(b"MAIL")] if p.sessions else None,
+     [b"MAIL FROM:<a@b.test> BODY=8BITMIME SMTPUTF8", b"MAIL FROM:<a@b.test>"],
+     "batch: SMTPUTF8 for the job with a UTF-8 header only")
 p.close()
 
 # a queue directory may have a ':' in its name: OFFSET:LENGTH are the last two fields

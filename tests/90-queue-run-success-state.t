@@ -14,6 +14,7 @@ env = pmtest.Env()
 snd = env.add_user("sender@example.test", "pw")
 pm = env.add_user("postmaster@example.test", "pw")
 demo = env.add_user("demo@example.test", "pw")
+demo2 = env.add_user("demo2@example.test", "pw")
 
 
 def state(id, lines):
@@ -31,7 +32,7 @@ done = "s 1 0 1700000000 2.0.0 - delivered"
 os.makedirs(os.path.join(env.queue, "state"), exist_ok=True)
 a = queued("sender@example.test", ["demo@example.test"])                          # no DSN at all
 state(a, [done])
-b = queued("sender@example.test", ["demo@example.test", "demo@example.test"],
+b = queued("sender@example.test", ["demo@example.test", "demo2@example.test"],
            dsn="\nNOTIFY=FAILURE\nNOTIFY=NEVER\n")                                 # asked for no success report
 state(b, [done, done])
 c = queued("", ["demo@example.test"], dsn="\nNOTIFY=SUCCESS\n")                   # a bounce: never reported on
@@ -43,7 +44,7 @@ state(e, [done])
 
 qr = env.start([pmtest.bin("queue-run"), "-b", "1", "-m", "2"], stderr=open(env.path("queue-run.log"), "wb"))
 t.ok(wait_for(lambda: not queue_files(env), 15), "every message finished", queue_files(env))
-t.eq(maildir_files(demo), [], "nothing delivered again")
+t.eq(maildir_files(demo) + maildir_files(demo2), [], "nothing delivered again")
 reports = wait_for(lambda: maildir_files(snd), 10)
 t.eq(len(reports), 1, "one report to the sender: the one asked for")
 t.ok(reports and b"Action: delivered" in open(reports[0], "rb").read(), "a success report")

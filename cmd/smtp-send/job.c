@@ -105,6 +105,25 @@ read_dsn(struct job *j, const char *p, char sep)
 	}
 }
 
+/* The header section's end, across reads: 8-bit bytes before it are
+ * UTF-8 header fields (RFC 6532), which want SMTPUTF8 where the peer
+ * has it. */
+enum { HS_BOL, HS_MID, HS_CR, HS_DONE };
+
+static void
+header_scan(struct job *j, const char *b, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n && j->hstate != HS_DONE; i++) {
+		unsigned char c = (unsigned char)b[i];
+		j->hdr8 |= c >= 0x80;
+		if (c == '\n')
+			j->hstate = j->hstate == HS_MID ? HS_BOL : HS_DONE;
+		else
+			j->hstate = c == '\r' && j->hstate == HS_BOL ? HS_CR : HS_MID;
+	}
+}
+
 /* The message must be readable more than once (another MX after a
  * failure): a regular file is used in place, anything else is spooled
  * to an unlinked temporary file. Constant memory either way. */
@@ -118,6 +137,8 @@ message_open(struct job *j)
 	unsigned long long size = 0;
 	if (!buf)
 		die_nomem(EXIT_TEMP);
+	j->hdr8 = 0;
+	j->hstate = HS_BOL;
 	if (fstat(0, &st) < 0)
 		die_sys(EXIT_TEMP, "stat", "stdin");
 	spool = !S_ISREG(st.st_mode);
@@ -146,6 +167,7 @@ message_open(struct job *j)
 		if (r == 0)
 			break;
 		j->eightbit = j->eightbit || str_8bit(buf, (size_t)r);
+		header_scan(j, buf, (size_t)r);
 		size += (unsigned long long)r;
 		if (spool && buf_writeall(fd, buf, (size_t)r, 0, 0) < 0)
 			die_sys(EXIT_TEMP, "write", "the spool file");
@@ -166,7 +188,8 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	unsigned long long left;
 	struct stat now;
 	j->msgfd = open(path, O_RDONLY | O_CLOEXEC);
-	j->eightbit = 0;
+	j->eightbit = j->hdr8 = 0;
+	j->hstate = HS_BOL;
 	if (j->msgfd < 0)
 		return -1;
 	/* a queue file (queue-run's workers): held share-locked while it is
@@ -201,6 +224,7 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 			return -1;
 		}
 		j->eightbit = str_8bit(buf, (size_t)r);
+		header_scan(j, buf, (size_t)r);   /* the header comes first: done when 8-bit stops this */
 		off += (unsigned long long)r;
 		left -= (unsigned long long)r;
 	}

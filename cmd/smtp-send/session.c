@@ -217,7 +217,10 @@ put_mail(struct sess *s)
 	}
 	if (j->eightbit && (s->ext.flags & EXT_8BITMIME))
 		e |= conn_puts(s->c, " BODY=8BITMIME");
-	if (j->utf8)
+	/* a UTF-8 address needs it; UTF-8 header fields ask for it where the
+	 * peer has it, and go as before (8BITMIME) where it has not: most
+	 * 8-bit headers are legacy charsets, not RFC 6532 */
+	if (j->utf8 || (j->hdr8 && (s->ext.flags & EXT_SMTPUTF8)))
 		e |= conn_puts(s->c, " SMTPUTF8");
 	if ((s->ext.flags & EXT_DSN) && j->dsnmail.len)
 		e |= conn_put(s->c, j->dsnmail.s, j->dsnmail.len);

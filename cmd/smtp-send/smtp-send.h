@@ -45,6 +45,8 @@ struct job {
 	off_t msgoff;
 	unsigned long long size;
 	int eightbit, utf8;
+	int hdr8;             /* UTF-8 (8-bit) in the header section (RFC 6532) */
+	int hstate;           /* scanning the header section: HS_* in job.c */
 	int tlsmode;          /* TLS_MODE_* */
 	struct tls_config *tlscfg;   /* no verification; made on first use */
 	struct tls_config *tlsverify;

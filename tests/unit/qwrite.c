@@ -329,11 +329,35 @@ test_spread(const char *q)
 		printf("#   taken %zu, beyond the first %d: %zu\n", gone, TOP, beyond);
 }
 
+static void
+test_unique(void)
+{
+	struct str r = STR_INIT, d = STR_INIT;
+	static const char list[] = "bob@x.test\0ann@y.test\0bob@X.TEST\0Bob@x.test\0ann@y.test\0bob\0bob\0";
+	str_copyb(&r, list, sizeof list - 1);
+	is_int(qwrite_unique(&r, "RET=FULL\nNOTIFY=SUCCESS\nNOTIFY=NEVER\nORCPT=rfc822;b+40X.TEST\n"
+	    "NOTIFY=DELAY\nNOTIFY=FAILURE\n\nNOTIFY=NEVER\n", &d), 3, "three repeats dropped");
+	ok(r.len == 37 && memcmp(r.s, "bob@x.test\0ann@y.test\0Bob@x.test\0bob\0", 37) == 0,
+	    "the first of each kept, in order; the domain in any case, the local part exact");
+	str_0(&d);
+	is_str(d.s, "RET=FULL\nNOTIFY=SUCCESS\nNOTIFY=NEVER\nNOTIFY=DELAY\n\n", "their DSN lines go with them");
+	str_copyb(&r, "a@b\0c@d\0", 8);
+	is_int(qwrite_unique(&r, NULL, &d), 0, "no repeat: nothing dropped");
+	ok(r.len == 8 && d.len == 0, "list unchanged, no DSN text");
+	str_copyb(&r, "a@b\0a@b\0", 8);
+	is_int(qwrite_unique(&r, "RET=HDRS", &d), 1, "DSN text of the message's line only");
+	str_0(&d);
+	ok(r.len == 4 && strcmp(d.s, "RET=HDRS") == 0, "kept as it was");
+	str_free(&r);
+	str_free(&d);
+}
+
 int
 main(void)
 {
 	char q[] = "/tmp/qwrite-unit.XXXXXX", sub[64];
 	test_check();
+	test_unique();
 	if (!mkdtemp(q)) {
 		ok(0, "mkdtemp");
 		return done();
