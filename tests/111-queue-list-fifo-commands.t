@@ -14,9 +14,7 @@ from pmtest import queue_add, wait_for, queue_files
 
 t = pmtest.TAP()
 env = pmtest.Env()
-# a route to a closed port: remote mail stays queued, deferred
-with open(os.path.join(env.conf, "routes"), "w") as f:
-    f.write("remote.test:[127.0.0.1]:%d tls=no\n" % pmtest.free_port())
+pmtest.route_nowhere(env)   # remote.test: every try fails temporarily
 logp = env.path("qr.log")
 
 
@@ -31,8 +29,7 @@ def add(n, tag):
     return sorted(set(queue_files(env)) - before)
 
 
-def log():
-    return open(logp, "rb").read().decode(errors="replace")
+log = pmtest.log_reader(logp)
 
 
 def tried(ids):

@@ -32,13 +32,13 @@ with open(qa, "w") as f:
     f.write("#!/bin/sh\n[ -e %s ] && exit 71\nexec %s\n" % (env.path("noqueue"), pmtest.bin("queue-add")))
 os.chmod(qa, 0o755)
 logp = env.path("qr.log")
-log = lambda: open(logp, "rb").read().decode(errors="replace")
+log = pmtest.log_reader(logp)
 
 
 def queued(rcpt, subject):
-    before = set(queue_files(env))
-    t.eq(queue_add(env, "sender@example.test", [rcpt], b"Subject: " + subject + b"\n\nbody\n"), 0, "queued")
-    return (set(queue_files(env)) - before).pop()
+    id = pmtest.queue_new(env, "sender@example.test", [rcpt], b"Subject: " + subject + b"\n\nbody\n")
+    t.ok(id, "queued")
+    return id
 
 
 def ql(*a):
@@ -64,10 +64,9 @@ t.ok(b"bnc@example.test" in text and b"del@example.test" not in text and b"Actio
 t.ok(wait_for(lambda: b not in queue_files(env), 20), "the bounced message left the queue", log())
 
 open(env.path("noqueue"), "w").close()
-before = set(queue_files(env))
-t.eq(queue_add(env, "sender@example.test", ["plain@example.test"], b"Subject: success\n\nbody\n",
-               dsn="\nNOTIFY=SUCCESS\n"), 0, "queued with NOTIFY=SUCCESS")
-s = (set(queue_files(env)) - before).pop()
+s = pmtest.queue_new(env, "sender@example.test", ["plain@example.test"], b"Subject: success\n\nbody\n",
+                     dsn="\nNOTIFY=SUCCESS\n")
+t.ok(s, "queued with NOTIFY=SUCCESS")
 t.ok(wait_for(lambda: maildir_files(plain) and "queue report for %s" % s in log(), 20),
      "delivered; its success report could not be queued", log())
 os.unlink(env.path("noqueue"))

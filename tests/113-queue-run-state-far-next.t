@@ -14,13 +14,12 @@ from pmtest import queue_add, maildir_files, wait_for, queue_files
 t = pmtest.TAP()
 env = pmtest.Env()
 snd = env.add_user("sender@example.test", "pw")
-with open(os.path.join(env.conf, "routes"), "w") as f:
-    f.write("remote.test:[127.0.0.1]:%d tls=no\n" % pmtest.free_port())   # nothing listens: 4xx
+pmtest.route_nowhere(env)   # remote.test: every try fails temporarily
 logp = env.path("qr.log")
-log = lambda: open(logp, "rb").read().decode(errors="replace")
+log = pmtest.log_reader(logp)
 
-t.eq(queue_add(env, "sender@example.test", ["a@remote.test"], b"Subject: far\n\nbody\n"), 0, "queued")
-mid = queue_files(env)[0]
+mid = pmtest.queue_new(env, "sender@example.test", ["a@remote.test"], b"Subject: far\n\nbody\n")
+t.ok(mid, "queued")
 os.makedirs(os.path.join(env.queue, "state"), exist_ok=True)
 with open(os.path.join(env.queue, "state", mid), "w") as f:
     f.write("PMS1 -\np 1 %d 1 4.4.1 - unable to connect\n" % (1 << 62))

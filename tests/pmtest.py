@@ -448,3 +448,24 @@ def subject_copies(maildir, subject):
         with open(f, "rb") as fh:
             n += re.search(rb"^Subject: " + re.escape(subject) + rb"$", fh.read(4096), re.M) is not None
     return n
+
+
+def route_nowhere(env, domain="remote.test"):
+    """Route domain's mail to a closed port on 127.0.0.1: every try fails
+    temporarily (nothing listens), so the mail stays queued"""
+    with open(os.path.join(env.conf, "routes"), "a") as f:
+        f.write("%s:[127.0.0.1]:%d tls=no\n" % (domain, free_port()))
+
+
+def log_reader(path):
+    """a function returning the text of a log file so far"""
+    return lambda: open(path, "rb").read().decode(errors="replace")
+
+
+def queue_new(env, sender, rcpts, message, dsn=None):
+    """queue_add, then the new message's id (None if queue-add failed)"""
+    before = set(queue_files(env))
+    if queue_add(env, sender, rcpts, message, dsn) != 0:
+        return None
+    new = set(queue_files(env)) - before
+    return new.pop() if len(new) == 1 else None

@@ -173,9 +173,10 @@ list(int count_only)
  * Not under a delivery child of a queue-run that was killed (it holds the
  * file locked, and its results wait in state/ID.done for the next
  * queue-run): a bounce or delete then could undo or race what it did.
- * 0 done, -1 no such message, -2 busy (try again). */
+ * 0 done, -1 no such message, -2 busy (try again), 1 queue-run listens
+ * now (*fifo: the trigger, open): the request is for it. */
 static int
-offline(char act, const char *id)
+offline(char act, const char *id, int *fifo)
 {
 	struct str p = STR_INIT;
 	struct queue_msg m;
@@ -202,6 +203,17 @@ offline(char act, const char *id)
 			str_free(&p);
 			return -2;
 		}
+	} else if (flock(m.fd, LOCK_EX | LOCK_NB) < 0) {
+		/* a retry may go on beside a delivery that still runs */
+	}
+	/* A queue-run that started since we looked may have read the message
+	 * before our lock, and would never see our change: it gets the
+	 * request instead. One that starts from now on finds the message
+	 * locked (busy) until we are done, and then reads what we wrote. */
+	if ((*fifo = queue_trigger_open(O_WRONLY)) >= 0) {
+		queue_msg_close(&m);
+		str_free(&p);
+		return 1;
 	}
 	if (act == 'D') {
 		if (queue_path(&p, "mess", id) < 0)
@@ -249,6 +261,18 @@ queued(const char *id)
 	return r == 0;
 }
 
+/* one request line to queue-run; one write under PIPE_BUF is atomic,
+ * so the line never mixes with others */
+static void
+request(int fd, char a, const char *id, struct str *line, const char *trigger)
+{
+	str_trunc(line, 0);
+	if (str_catc(line, a) < 0 || str_catc(line, ' ') < 0 || str_cats(line, id) < 0 || str_catc(line, '\n') < 0)
+		die_nomem(EXIT_TEMP);
+	if (buf_writeall(fd, line->s, line->len, 5000, 0) < 0)
+		die_sys(EXIT_TEMP, "write", trigger);
+}
+
 static int
 act(char a, int argc, char **argv)
 {
@@ -271,23 +295,20 @@ act(char a, int argc, char **argv)
 		if (fd >= 0 && *id != '*' && !queued(id)) {
 			warn_x("find", id, "no such message in the queue");
 			bad = 1;
-		} else if (fd >= 0) {
-			str_trunc(&line, 0);
-			if (str_catc(&line, a) < 0 || str_catc(&line, ' ') < 0 || str_cats(&line, id) < 0 ||
-			    str_catc(&line, '\n') < 0)
-				die_nomem(EXIT_TEMP);
-			/* one write under PIPE_BUF is atomic: the line never mixes with others */
-			if (buf_writeall(fd, line.s, line.len, 5000, 0) < 0)
-				die_sys(EXIT_TEMP, "write", p.s);
-		} else if (*id == '*') {
+		} else if (fd >= 0)
+			request(fd, a, id, &line, p.s);
+		else if (*id == '*') {
 			size_t n, k;
 			char **v = ids(&n);
 			for (k = 0; k < n; k++) {
-				offline(a, v[k]);
+				if (fd < 0 && offline(a, v[k], &fd) == 1)
+					request(fd, a, "*", &line, p.s);   /* queue-run does the rest */
 				free(v[k]);
 			}
 			free(v);
-		} else if ((r = offline(a, id)) == -2)
+		} else if ((r = offline(a, id, &fd)) == 1)
+			request(fd, a, id, &line, p.s);
+		else if (r == -2)
 			busy = 1;
 		else if (r < 0)
 			bad = 1;
