@@ -46,7 +46,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		for (a++; *a; a++) {
 			char c = *a;
 			const char *val = NULL;
-			if (strchr("fFoBNRVXLCOhrp", c)) {   /* take a value */
+			/* take a value: as sendmail's getopt string (and Postfix's,
+			 * which has A: and e: too), else the word after -A, -e or
+			 * -d would be taken for a recipient */
+			if (strchr("fFoBNRVXLCOhrpAed", c)) {
 				if (a[1])
 					val = a + 1;
 				else if (k + 1 < argc)
@@ -74,11 +77,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 				a = "b"; /* the rest of the word was the mode */
 				break;
 			case 'B': case 'N': case 'R': case 'V': case 'X': case 'L': case 'C':
-			case 'O': case 'h': case 'p':
+			case 'O': case 'h': case 'p': case 'A': case 'e': case 'd':
 				break;   /* accepted and ignored */
 			case 'q':
 				usage();   /* no queue runs from here: see queue-run */
-			case 'U': case 'm': case 'n': case 'G': case 'A': case 'e': case 'd':
+			case 'U': case 'm': case 'n': case 'G':
 				break;
 			default:
 				usage();
