@@ -2,6 +2,7 @@
  * Postfix's sendmail(1) know them; the message goes to $QMAILQUEUE or
  * queue-add by the qmail-queue protocol. Exit codes from sysexits.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -91,6 +92,23 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	return k;
+}
+
+/* A closed 0, 1 or 2 gets /dev/null, as Postfix's sendmail does: else
+ * pipe(2) hands out that number and moving the pipes into place in the
+ * queue program closed its envelope. 1 when fd 0 was closed. */
+static int
+open_std_fds(void)
+{
+	int fd, closed0 = 0;
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		closed0 |= fd == 0;
+		if (open("/dev/null", O_RDWR) != fd)
+			_exit(EX_OSERR);
+	}
+	return closed0;
 }
 
 /* run name from our own directory (the installed pair finds each other,
@@ -288,9 +306,11 @@ main(int argc, char **argv)
 	const char *gecos = NULL, *prog;
 	char inspace[BUF_SIZE], outspace[BUF_SIZE];
 	struct buf in, out;
-	int k, r, m[2], e[2], status, nrcpt = 0;
+	int k, r, m[2], e[2], status, nrcpt = 0, stdin_closed;
 	pid_t pid;
 
+	/* no message on a closed stdin: an I/O error, never an empty message */
+	stdin_closed = open_std_fds();
 	die_init("sendmail");
 	k = parse_opts(argc, argv, &o);
 	/* -bp, or called as mailq: the queue listing, as every MTA's sendmail gives it */
@@ -337,6 +357,10 @@ main(int argc, char **argv)
 	if (str_0(&sender) < 0)
 		die_nomem(EX_TEMPFAIL);
 
+	if (stdin_closed) {
+		errno = EBADF;
+		die_sys(EX_IOERR, "read", "the message");
+	}
 	buf_init(&in, 0, inspace, sizeof inspace);
 	r = headers_read(&in, o.t, o.i, &h);
 	if (r == EX_DATAERR)
