@@ -30,6 +30,33 @@ queue_dir(void)
 }
 
 int
+queue_open(const char *path, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), fl;
+	if (fd < 0) {
+		if (errno == ENXIO)
+			errno = EINVAL;   /* a FIFO without a reader, a socket */
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	/* a plain file: blocking as usual (agents read it as their stdin) */
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto fail;
+	return fd;
+fail:
+	fl = errno;
+	close(fd);
+	errno = fl;
+	return -1;
+}
+
+int
 queue_path(struct str *out, const char *sub, const char *id)
 {
 	if (str_copys(out, queue_dir()) < 0 || str_catc(out, '/') < 0 || str_cats(out, sub) < 0)
@@ -44,6 +71,7 @@ queue_init(void)
 {
 	static const char *const sub[] = { "mess", "new", "state", "tmp", "pool" };
 	struct str p = STR_INIT;
+	struct stat st;
 	size_t i;
 	int r = -1;
 	if (mkdir(queue_dir(), 0750) < 0 && errno != EEXIST)
@@ -51,7 +79,17 @@ queue_init(void)
 	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
 		if (queue_path(&p, sub[i], NULL) < 0 || (mkdir(p.s, 0750) < 0 && errno != EEXIST))
 			goto out;
-	if (queue_path(&p, "trigger", NULL) < 0 || (mkfifo(p.s, 0620) < 0 && errno != EEXIST))
+	if (queue_path(&p, "trigger", NULL) < 0)
+		goto out;
+	/* something else in the FIFO's place (a link, a file): a FIFO again */
+	if (lstat(p.s, &st) == 0 && !S_ISFIFO(st.st_mode))
+		unlink(p.s);
+	if (mkfifo(p.s, 0620) == 0) {
+		/* root's is the queue owner's, as INSTALL makes it: queue-add
+		 * (setgid to the queue's group) must be able to write to it */
+		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && lchown(p.s, st.st_uid, st.st_gid) < 0)
+			goto out;
+	} else if (errno != EEXIST)
 		goto out;
 	r = 0;
 out:
@@ -393,11 +431,11 @@ pread_all(int fd, char *b, size_t n, off_t off)
 int
 queue_msg_open(struct queue_msg *m, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = queue_open(path, O_RDONLY, 0);
 	if (fd < 0) {
 		m->env = (struct queue_env)QUEUE_ENV_INIT;
 		m->fd = -1;
-		return -1;
+		return errno == EINVAL || errno == ELOOP ? 0 : -1;   /* not mail */
 	}
 	return queue_msg_fdopen(m, fd);
 }
@@ -413,6 +451,8 @@ queue_msg_fdopen(struct queue_msg *m, int fd)
 	m->fd = fd;
 	if (fstat(m->fd, &st) < 0)
 		goto err;
+	if (!S_ISREG(st.st_mode))
+		goto notmail;
 	m->size = (unsigned long long)st.st_size;
 	r = pread_all(m->fd, h, sizeof h, 0);
 	if (r < 0)
@@ -472,16 +512,28 @@ queue_msg_close(struct queue_msg *m)
 	queue_env_free(&m->env);
 }
 
+int
+queue_trigger_open(int flags)
+{
+	struct str p = STR_INIT;
+	struct stat st;
+	int fd = -1;
+	/* O_NONBLOCK: a writer's open fails with ENXIO when no reader instead of waiting */
+	if (queue_path(&p, "trigger", NULL) == 0)
+		fd = open(p.s, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	str_free(&p);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		fd = -1;
+	}
+	return fd;
+}
+
 void
 queue_trigger(void)
 {
-	struct str p = STR_INIT;
-	int fd;
-	if (queue_path(&p, "trigger", NULL) < 0)
-		return;
-	/* O_NONBLOCK: open fails with ENXIO when no reader instead of waiting */
-	fd = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	str_free(&p);
+	int fd = queue_trigger_open(O_WRONLY);
 	if (fd < 0)
 		return;
 	if (write(fd, "", 1) < 0) {
@@ -670,9 +722,10 @@ queue_state_load(const char *id, struct queue_state *st, size_t nrcpt)
 	int fd, r = -1;
 	if (queue_path(&p, "state", id) < 0)
 		return -1;
-	fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = queue_open(p.s, O_RDONLY, 0);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		/* none, or not a plain file: corrupt, so fresh */
+		if (errno == ENOENT || errno == EINVAL || errno == ELOOP)
 			r = queue_state_init(st, nrcpt);
 		goto out;
 	}
@@ -709,7 +762,10 @@ queue_state_save(const char *id, const struct queue_state *st)
 	if (queue_state_fmt(st, &b) < 0 || queue_path(&tmp, "tmp", id) < 0 ||
 	    str_cats(&tmp, ".state") < 0 || queue_path(&dst, "state", id) < 0)
 		goto out;
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	/* our scratch name: whatever is there (a crash's leftover, a planted
+	 * link or FIFO) goes, and the file is made anew */
+	unlink(tmp.s);
+	fd = queue_open(tmp.s, O_WRONLY | O_CREAT | O_EXCL, 0640);
 	if (fd < 0)
 		goto out;
 	if (buf_writeall(fd, b.s, b.len, 0, 0) < 0 || close(fd) < 0) {

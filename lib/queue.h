@@ -48,6 +48,10 @@ enum {
 };
 
 const char *queue_dir(void);
+/* Open a queue file that must be a plain file (flags and mode as
+ * open(2)'s): never through a symbolic link (ELOOP), never waiting on a
+ * FIFO planted there; anything but a plain file is EINVAL. -1 errno. */
+int queue_open(const char *path, int flags, mode_t mode);
 /* out = queue_dir "/" sub ["/" id] */
 int queue_path(struct str *out, const char *sub, const char *id);
 /* Create the queue directory, its subdirectories and the trigger FIFO
@@ -182,5 +186,8 @@ int queue_result_parse(struct queue_result *, const char *line, size_t len);
 /* Wake queue-run: one byte into the trigger FIFO, never blocking.
  * Silent when nobody listens. */
 void queue_trigger(void);
+/* The trigger, opened with flags | O_NONBLOCK, only if it is a FIFO (not
+ * through a link: root writes to it). -1 errno; EINVAL something else. */
+int queue_trigger_open(int flags);
 
 #endif

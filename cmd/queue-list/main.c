@@ -258,7 +258,7 @@ act(char a, int argc, char **argv)
 		die_usage(USAGE);
 	if (queue_path(&p, "trigger", NULL) < 0)
 		die_nomem(EXIT_TEMP);
-	fd = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = queue_trigger_open(O_WRONLY);   /* a FIFO only: we may be root */
 	for (i = 0; i < argc; i++) {
 		const char *id = argv[i];
 		if (a == 'R' && strcmp(id, "all") == 0)

@@ -714,7 +714,7 @@ state_file_read(const char *id, const char *suffix, struct str *b)
 	int fd = -1;
 	str_trunc(b, 0);
 	if (queue_path(&p, "state", id) == 0 && str_cats(&p, suffix) == 0)
-		fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = queue_open(p.s, O_RDONLY, 0);
 	str_free(&p);
 	if (fd < 0)
 		return -1;
@@ -744,7 +744,7 @@ leave_results(const char *id, const struct str *res)
 		str_free(&p);
 		return -1;
 	}
-	fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	fd = queue_open(p.s, O_WRONLY | O_APPEND | O_CREAT, 0640);
 	if (fd < 0 || buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
 		r = -1;
 	if (fd >= 0)

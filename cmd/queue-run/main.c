@@ -612,7 +612,7 @@ lock_for_child(const char *id)
 	struct str p = STR_INIT;
 	int fd = -1;
 	if (queue_path(&p, "mess", id) == 0)
-		fd = open(p.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = queue_open(p.s, O_RDONLY, 0);
 	str_free(&p);
 	if (fd < 0)
 		return -1;
@@ -989,7 +989,7 @@ finished(const char *path, const struct stat *st, const char *id)
 	struct queue_hdr hd;
 	struct str s = STR_INIT;
 	int fd, yes = st->st_nlink > 1;
-	if (!yes && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+	if (!yes && (fd = queue_open(path, O_RDONLY, 0)) >= 0) {
 		yes = pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && queue_hdr_parse(h, sizeof h, &hd) == 0;
 		close(fd);
 	}
@@ -1649,11 +1649,11 @@ trigger_open(void)
 	struct str p = STR_INIT;
 	if (queue_path(&p, "trigger", NULL) < 0)
 		die_nomem(EXIT_TEMP);
-	trigger_fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	trigger_fd = queue_trigger_open(O_RDONLY);
 	if (trigger_fd < 0)
 		die_sys(EXIT_TEMP, "open", p.s);
 	/* our own writer keeps the FIFO from reporting end of file forever */
-	trigger_keep = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	trigger_keep = queue_trigger_open(O_WRONLY);
 	str_free(&p);
 }
 
