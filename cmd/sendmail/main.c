@@ -330,6 +330,13 @@ main(int argc, char **argv)
 			*comma = 0;
 		gecos = pw->pw_gecos;
 	}
+	/* the full name: -F, else NAME (as Postfix's sendmail and
+	 * qmail-inject read it), else the GECOS field */
+	{
+		const char *env_name = getenv("NAME");
+		if (env_name && *env_name)
+			gecos = env_name;
+	}
 	{
 		const char *login = pw ? pw->pw_name : getenv("LOGNAME");
 		if (login && address(&user, login, strlen(login), &me) < 0)
