@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
@@ -18,12 +19,13 @@
 #include "log.h"
 #include "sendmail.h"
 
-#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
+#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
 
 struct opts {
 	int t, i, v, bs, bp;
 	const char *from;     /* -f, or NULL */
 	const char *name;     /* -F, or NULL */
+	const char *notify, *ret, *envid;   /* -N, -R, -V (DSN), or NULL */
 };
 
 _Noreturn static void
@@ -64,6 +66,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			case 'v': o->v = 1; break;
 			case 'f': case 'r': o->from = val; break;
 			case 'F': o->name = val; break;
+			case 'N': o->notify = val; break;
+			case 'R': o->ret = val; break;
+			case 'V': o->envid = val; break;
 			case 'o':
 				if (val[0] == 'i' && val[1] == 0)
 					o->i = 1;
@@ -77,7 +82,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 					usage();
 				a = "b"; /* the rest of the word was the mode */
 				break;
-			case 'B': case 'N': case 'R': case 'V': case 'X': case 'L': case 'C':
+			case 'B': case 'X': case 'L': case 'C':
 			case 'O': case 'h': case 'p': case 'A': case 'e': case 'd':
 				break;   /* accepted and ignored */
 			case 'q':
@@ -277,6 +282,95 @@ count0(const struct str *list)
 	return n;
 }
 
+/* -N's list ("never", or success, delay, failure, comma-separated,
+ * blanks allowed) as a NOTIFY= value; -1 when malformed */
+static int
+dsn_notify(struct str *out, const char *list)
+{
+	static const char *const kw[] = { "NEVER", "SUCCESS", "FAILURE", "DELAY" };
+	unsigned int bits = 0, k;
+	const char *p = list;
+	for (;;) {
+		size_t n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ", \t");
+		for (k = 0; k < 4; k++)
+			if (n == strlen(kw[k]) && strncasecmp(p, kw[k], n) == 0)
+				break;
+		if (k == 4)
+			return -1;
+		bits |= 1u << k;
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (*p++ != ',')
+			return -1;
+	}
+	if ((bits & 1) && bits != 1)   /* RFC 3461 4.1: NEVER stands alone */
+		return -1;
+	if (str_cats(out, "NOTIFY=") < 0)
+		return -2;
+	for (k = 0; k < 4; k++)
+		if ((bits & 1u << k) && ((out->s[out->len - 1] != '=' && str_catc(out, ',') < 0) ||
+		    str_cats(out, kw[k]) < 0))
+			return -2;
+	return 0;
+}
+
+/* PIPEMAIL_DSN from -R, -V and -N, as smtp-recv passes RET, ENVID and
+ * NOTIFY on: a first line, then one line per recipient. Dies on a bad
+ * value: a request the user made must not be dropped. */
+static void
+dsn_env(const struct opts *o, size_t nrcpt, struct str *out)
+{
+	struct str line = STR_INIT;
+	size_t i;
+	int e = 0;
+	if (!o->notify && !o->ret && !o->envid)
+		return;
+	if (o->ret) {
+		if (strcasecmp(o->ret, "full") && strcasecmp(o->ret, "hdrs"))
+			die_msg(EX_USAGE, "-R takes full or hdrs");
+		e |= str_cats(out, "RET=") | str_cats(out, strcasecmp(o->ret, "full") ? "HDRS" : "FULL");
+	}
+	if (o->envid) {
+		const unsigned char *p = (const unsigned char *)o->envid;
+		size_t start;
+		if (!*p)
+			die_msg(EX_USAGE, "-V takes an envelope id");
+		e |= (out->len ? str_catc(out, ' ') : 0) | str_cats(out, "ENVID=");
+		start = out->len;
+		/* RFC 3461 4.4: printable US-ASCII, written as xtext */
+		for (; *p; p++) {
+			if (*p < 0x20 || *p > 0x7e)
+				die_msg(EX_USAGE, "-V: the envelope id must be printable ASCII");
+			if (*p <= ' ' || *p == '+' || *p == '=') {
+				static const char hex[] = "0123456789ABCDEF";
+				e |= str_catc(out, '+') | str_catc(out, hex[*p >> 4]) | str_catc(out, hex[*p & 15]);
+			} else {
+				e |= str_catc(out, (char)*p);
+			}
+		}
+		if (out->len - start > SM_ENVID_MAX)
+			die_msg(EX_USAGE, "-V: the envelope id is too long");
+	}
+	e |= str_catc(out, '\n');
+	if (o->notify) {
+		int r = dsn_notify(&line, o->notify);
+		if (r == -1)
+			die_msg(EX_USAGE, "-N takes never, or success, delay and failure separated by commas");
+		e |= r == -2 ? -1 : 0;
+	}
+	for (i = 0; i < nrcpt; i++)
+		e |= str_catb(out, line.s ? line.s : "", line.len) | str_catc(out, '\n');
+	if (e || str_0(out) < 0)
+		die_nomem(EX_TEMPFAIL);
+	str_free(&line);
+}
+
 /* qmail-queue's exit code as a sysexits code */
 static int
 queue_status(int status)
@@ -301,7 +395,7 @@ main(int argc, char **argv)
 	struct headers h = { STR_INIT, STR_INIT, 0, STR_INIT, 0, 0, 0, 0, 0, 0, 0, STR_INIT };
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
 	struct str user = STR_INIT;   /* the calling user's address, login@me */
-	struct str args = STR_INIT;
+	struct str args = STR_INIT, dsn = STR_INIT;
 	struct passwd *pw;
 	const char *gecos = NULL, *prog;
 	char inspace[BUF_SIZE], outspace[BUF_SIZE];
@@ -403,7 +497,11 @@ main(int argc, char **argv)
 		prog = "queue-add";
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue program for us */
-	unsetenv("PIPEMAIL_DSN");
+	/* the DSN requests of -N, -R and -V, else none: an inherited
+	 * PIPEMAIL_DSN is not this message's */
+	dsn_env(&o, (size_t)nrcpt, &dsn);
+	if (dsn.len ? setenv("PIPEMAIL_DSN", dsn.s, 1) < 0 : unsetenv("PIPEMAIL_DSN") < 0)
+		die_nomem(EX_TEMPFAIL);
 	if (pipe(m) < 0 || pipe(e) < 0)
 		die_sys(EX_TEMPFAIL, "create", "a pipe");
 	pid = fork();

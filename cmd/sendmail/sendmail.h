@@ -10,7 +10,8 @@
 enum {
 	HEADER_LINE_MAX = 65536,     /* one physical header line */
 	HEADERS_MAX = 1048576,       /* the whole header section */
-	SM_ADDR_MAX = 320
+	SM_ADDR_MAX = 320,
+	SM_ENVID_MAX = 100           /* RFC 3461 4.4, as xtext */
 };
 
 struct headers {
