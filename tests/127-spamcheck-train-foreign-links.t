@@ -2,7 +2,8 @@
 # spamcheck training from a directory that belongs to another user (root
 # training a mail user's ~/Maildir/.Junk from cron): a symbolic link the
 # user planted there is not followed, so root never reads a file only root
-# may (a secret, another user's mail) into a database that user can read.
+# may (a secret, another user's mail) into a database that user can read,
+# neither as a message nor as the Maildir's cur/ or new/.
 # In a directory of the trainer's own, links are followed (a training set
 # of links into a corpus). FIFOs and directories are skipped, no hang.
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,18 @@ is "$(count "$T/err")" 2 "the two messages learnt; the link to root's file is no
 timeout 60 "$SC" -d "$T/db" -l "$md" > "$T/list" 2>/dev/null
 is "$(wc -l < "$T/list" | tr -d ' ')" 2 "-l lists the two messages only"
 grep -q '/cur/3$' "$T/list"; is "$?" 1 "-l does not read through the link"
+
+# the user's Maildir whose cur/ is a link to a directory of root's
+md2="$T/home2/Maildir"
+mkdir -p "$md2/new" "$md2/tmp" "$T/rootdir"
+msg four > "$md2/new/1"
+printf 'root-only words\n' > "$T/rootdir/private"
+chmod 700 "$T/rootdir"
+ln -s "$T/rootdir" "$md2/cur"
+chown -R "$MAILUID:$MAILGID" "$T/home2"
+chown -h "$MAILUID:$MAILGID" "$md2/cur"
+timeout 60 "$SC" -d "$T/db4" -s "$md2" 2>"$T/err4"
+is "$(count "$T/err4")" 1 "a Maildir's cur/ linked to root's directory is not read"
 
 # the trainer's own directory: links into a corpus are the training set
 mkdir -p "$T/set"

@@ -29,33 +29,32 @@ enum {
 /* one message: its path (for messages and the log) and a descriptor open on it */
 typedef int (*msg_fn)(void *arg, const char *path, int fd);
 
+/* Symbolic links are followed only in a directory of our own (a training
+ * set of links into a corpus): in another user's (root training
+ * ~user/Maildir/.Junk from cron) that user could make root read a file
+ * only root may, learnt into a database the user reads. */
 static int
-is_dir(const char *p)
+nofollow_in(int dirfd)
 {
 	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return fstat(dirfd, &st) < 0 || st.st_uid != geteuid() ? O_NOFOLLOW : 0;
 }
 
-/* every regular, non-hidden file directly in dir. A FIFO or device is
- * skipped, never opened for reading (a FIFO swapped in after a check
- * would hang the training). Symbolic links are followed only in a
- * directory of our own (a training set of links into a corpus): in
- * another user's (root training ~user/Maildir/.Junk) that user could
- * make root read a file only root may, learnt into a database the user
- * reads. */
+/* every regular, non-hidden file directly in the directory dfd (closed
+ * here), named dir. A FIFO or device is skipped, never opened for
+ * reading (a FIFO swapped in after a check would hang the training). */
 static int
-each_in_dir(const char *dir, msg_fn fn, void *arg)
+each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 {
-	DIR *d = opendir(dir);
+	DIR *d;
 	struct dirent *de;
 	struct str p = STR_INIT;
-	struct stat dst;
 	unsigned n = 0;
-	int rc = 0, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	if (!d)
+	int rc = 0, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow_in(dfd);
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
 		return -1;
-	if (fstat(dirfd(d), &dst) < 0 || dst.st_uid != geteuid())
-		flags |= O_NOFOLLOW;
+	}
 	while (n < DIR_ENTRIES_MAX && (de = readdir(d)) != NULL) {
 		struct stat st;
 		int fd;
@@ -88,13 +87,14 @@ each_in_dir(const char *dir, msg_fn fn, void *arg)
 
 /* A file is one message; a Maildir (it has cur/ or new/) is its new/ and
  * cur/; any other directory is every file in it. A path the caller names
- * is read as named (through a link, or a pipe such as /dev/stdin). */
+ * is read as named (through a link, or a pipe such as /dev/stdin); below
+ * it, links obey nofollow_in. */
 static int
 each_message(const char *path, msg_fn fn, void *arg)
 {
 	struct str sub = STR_INIT;
 	struct stat st;
-	int rc = 0, k;
+	int rc = 0, k, top, maildir = 0;
 	if (stat(path, &st) < 0)
 		return -1;   /* a path named by the caller must exist */
 	if (!S_ISDIR(st.st_mode)) {
@@ -107,18 +107,28 @@ each_message(const char *path, msg_fn fn, void *arg)
 		close(fd);
 		return rc;
 	}
-	for (k = 0; k < 2; k++) {
-		if (str_copys(&sub, path) < 0 || str_cats(&sub, k ? "/cur" : "/new") < 0 || str_0(&sub) < 0) {
-			str_free(&sub);
-			return -1;
+	if ((top = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (k = 0; k < 2 && rc >= 0; k++) {
+		int fd = openat(top, k ? "cur" : "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC | nofollow_in(top));
+		if (fd < 0) {
+			maildir |= errno != ENOENT && errno != ENOTDIR;   /* there, but a link we do not follow */
+			continue;
 		}
-		if (is_dir(sub.s) && (rc = each_in_dir(sub.s, fn, arg)) < 0)
+		maildir = 1;
+		if (str_copys(&sub, path) < 0 || str_cats(&sub, k ? "/cur" : "/new") < 0 || str_0(&sub) < 0) {
+			close(fd);
+			rc = -1;
 			break;
-		if (is_dir(sub.s))
-			rc = 1;
+		}
+		rc = each_in_dir(fd, sub.s, fn, arg);
 	}
-	if (rc == 0)
-		rc = each_in_dir(path, fn, arg);
+	if (rc >= 0 && !maildir) {
+		rc = each_in_dir(top, path, fn, arg);
+		top = -1;
+	}
+	if (top >= 0)
+		close(top);
 	str_free(&sub);
 	return rc < 0 ? -1 : 0;
 }
