@@ -286,21 +286,23 @@ maildeliver(const struct maildeliver *d, int in, struct str *err, struct str *na
 		goto out;
 	}
 	if (d->folder) {
-		if (maildir_folder_path(&folderpath, d->maildir, d->folder) < 0) {
+		int f = maildir_folder_path(&folderpath, d->maildir, d->folder);
+		if (f < 0) {
 			if (errno == EINVAL)
 				code = fail(err, EXIT_PERM, "deliver to folder", d->folder, "invalid folder name");
 			else
 				fail(err, EXIT_TEMP, "deliver to folder", d->folder, "out of memory");
 			goto out;
 		}
-		dir = folderpath.s;
+		if (f == 0)
+			dir = folderpath.s;   /* else INBOX: the Maildir itself */
 	}
 	if (d->create) {
 		if (maildir_make(d->maildir, MODE_DIR) < 0) {
 			fail(err, EXIT_TEMP, "create maildir", d->maildir, NULL);
 			goto out;
 		}
-		if (d->folder && make_folder(dir, err) != EXIT_OK)
+		if (dir != d->maildir && make_folder(dir, err) != EXIT_OK)
 			goto out;
 	}
 	/* quota: a cache that must never cost a message, so a read error only warns */
