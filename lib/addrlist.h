@@ -1,7 +1,9 @@
 /* Addresses out of RFC 5322 address-list header fields (To, Cc, Bcc):
  * display names, quoted strings, nested comments, angle addresses,
  * groups, obsolete source routes. Bounded: comment nesting, address
- * length and the number of addresses are capped. Lenient like sendmail:
+ * length and the number of addresses are capped. A quoted local part
+ * that needs no quotes loses them ("john"@x is john@x); others are kept
+ * as written. Lenient like sendmail:
  * an entry that yields no usable address is skipped, not fatal. */
 #ifndef ADDRLIST_H
 #define ADDRLIST_H

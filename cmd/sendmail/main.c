@@ -158,21 +158,37 @@ exec_smtp_recv(const char *argv0)
 	exec_sibling(argv0, "smtp-recv");
 }
 
-/* an envelope address: bounded, no controls; '@me' added when bare */
+/* an envelope address: bounded, no controls, blanks only inside a quoted
+ * local part; '@me' added when bare (an '@' inside quotes is no domain) */
 static int
 address(struct str *out, const char *a, size_t n, const struct str *me)
 {
 	size_t i;
+	int inq = 0, domain = 0;
 	if (n == 0 || n > SM_ADDR_MAX)
 		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)a[i];
-		if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
+		if (c < ' ' || c == 0x7f || c == '<' || c == '>')
 			return -1;
+		if (inq) {
+			if (c == '\\' && i + 1 < n && (unsigned char)a[i + 1] >= ' ' && a[i + 1] != 0x7f)
+				i++;
+			else if (c == '"')
+				inq = 0;
+		} else if (c == ' ') {
+			return -1;
+		} else if (c == '"') {
+			inq = 1;
+		} else if (c == '@') {
+			domain = 1;
+		}
 	}
+	if (inq)
+		return -1;   /* an unclosed quote */
 	if (str_catb(out, a, n) < 0)
 		return -2;
-	if (!memchr(a, '@', n) && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
+	if (!domain && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
 		return -2;
 	return 0;
 }
