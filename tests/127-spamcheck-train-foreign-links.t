@@ -42,6 +42,18 @@ chown -h "$MAILUID:$MAILGID" "$md2/cur"
 timeout 60 "$SC" -d "$T/db4" -s "$md2" 2>"$T/err4"
 is "$(count "$T/err4")" 1 "a Maildir's cur/ linked to root's directory is not read"
 
+# both new/ and cur/ links: still a Maildir (nothing in it read), never
+# taken for a plain directory whose files (maildirsize...) are messages
+md3="$T/home3/Maildir"
+mkdir -p "$md3"
+printf '100000S\n0 0\n' > "$md3/maildirsize"
+ln -s "$T/rootdir" "$md3/cur"
+ln -s "$T/rootdir" "$md3/new"
+chown -R "$MAILUID:$MAILGID" "$T/home3"
+chown -h "$MAILUID:$MAILGID" "$md3/cur" "$md3/new"
+timeout 60 "$SC" -d "$T/db5" -s "$md3" 2>"$T/err5"
+is "$(count "$T/err5")" 0 "a Maildir whose new/ and cur/ are links: no message read"
+
 # the trainer's own directory: links into a corpus are the training set
 mkdir -p "$T/set"
 msg three > "$T/m3"

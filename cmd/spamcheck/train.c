@@ -110,13 +110,23 @@ each_message(const char *path, msg_fn fn, void *arg)
 	if ((top = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	for (k = 0; k < 2 && rc >= 0; k++) {
-		int fd = openat(top, k ? "cur" : "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC | nofollow_in(top));
+		const char *name = k ? "cur" : "new";
+		int fd = openat(top, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | nofollow_in(top));
 		if (fd < 0) {
-			maildir |= errno != ENOENT && errno != ENOTDIR;   /* there, but a link we do not follow */
-			continue;
+			struct stat ls;
+			int e = errno;
+			if (fstatat(top, name, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
+				maildir = 1;   /* a Maildir's, but a link we do not follow */
+				continue;
+			}
+			if (e == ENOENT || e == ENOTDIR)
+				continue;   /* none: not a Maildir */
+			errno = e;
+			rc = -1;
+			break;
 		}
 		maildir = 1;
-		if (str_copys(&sub, path) < 0 || str_cats(&sub, k ? "/cur" : "/new") < 0 || str_0(&sub) < 0) {
+		if (str_copys(&sub, path) < 0 || str_catc(&sub, '/') < 0 || str_cats(&sub, name) < 0 || str_0(&sub) < 0) {
 			close(fd);
 			rc = -1;
 			break;
