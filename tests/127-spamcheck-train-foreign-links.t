@@ -54,6 +54,12 @@ chown -h "$MAILUID:$MAILGID" "$md3/cur" "$md3/new"
 timeout 60 "$SC" -d "$T/db5" -s "$md3" 2>"$T/err5"
 is "$(count "$T/err5")" 0 "a Maildir whose new/ and cur/ are links: no message read"
 
+# an empty folder (nothing to learn, under the sanitizers too)
+mkdir -p "$T/empty/cur" "$T/empty/new"
+timeout 60 "$SC" -d "$T/db6" -s "$T/empty" 2>"$T/err6"
+is "$?" 0 "an empty Maildir: exit 0"
+is "$(count "$T/err6")" 0 "an empty Maildir: no message"
+
 # the trainer's own directory: links into a corpus are the training set
 mkdir -p "$T/set"
 msg three > "$T/m3"
