@@ -75,10 +75,8 @@ atext(unsigned char c)
 	    || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
-/* A quoted local part that needs no quotes ("john.smith"@x) is the
- * address without them (RFC 5321 4.1.2), as smtp-recv stores it. */
-static void
-unquote(struct str *a)
+void
+addrlist_unquote(struct str *a)
 {
 	size_t i, n;
 	if (a->len < 3 || a->s[0] != '"')
@@ -115,7 +113,7 @@ finish(struct entry *e, struct str *out, size_t *count)
 			a->s[i - skip] = a->s[i];
 		a->len -= skip;
 	}
-	unquote(a);
+	addrlist_unquote(a);
 	if (usable(a)) {
 		if (*count >= ADDRLIST_COUNT_MAX) {
 			errno = E2BIG;

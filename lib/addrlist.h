@@ -22,4 +22,8 @@ enum {
  * or more than ADDRLIST_COUNT_MAX addresses (E2BIG). */
 int addrlist_parse(const char *s, size_t len, struct str *out, size_t *count);
 
+/* A quoted local part that needs no quotes ("john.smith"@x) loses them
+ * (RFC 5321 4.1.2), as smtp-recv stores the address; others are left. */
+void addrlist_unquote(struct str *a);
+
 #endif

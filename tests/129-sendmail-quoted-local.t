@@ -28,6 +28,8 @@ sendt 'To: "m@x.test"'
 is "$(env0)" "F$me@host.test|T\"m@x.test\"@host.test||" "an '@' inside the quotes is no domain: @me added"
 send -f '"s s"@y.test' r@x.test
 is "$(env0)" "F\"s s\"@y.test|Tr@x.test||" "-f with a quoted local part"
+send -f '<"sam"@y.test>' r@x.test
+is "$(env0)" "Fsam@y.test|Tr@x.test||" "-f '<\"sam\"@y.test>': the sender unquoted too (its bounces find sam)"
 
 send '"abc@x.test'
 is "$?" 67 "an unclosed quote: unusable (67)"

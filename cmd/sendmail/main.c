@@ -464,8 +464,14 @@ main(int argc, char **argv)
 			f++;
 			n -= 2;
 		}
-		if (n && (r = address(&sender, f, n, &me)) < 0)
+		struct str uq = STR_INIT;
+		/* "john"@x is john@x, as for recipients: bounces find the user */
+		if (str_copyb(&uq, f, n) < 0)
+			die_nomem(EX_TEMPFAIL);
+		addrlist_unquote(&uq);
+		if (n && (r = address(&sender, uq.s, uq.len, &me)) < 0)
 			die_x(r == -1 ? EX_NOUSER : EX_TEMPFAIL, "use", "the sender address", "unusable address");
+		str_free(&uq);
 	} else {
 		const char *login = pw ? pw->pw_name : getenv("LOGNAME");
 		if (!login || address(&sender, login, strlen(login), &me) < 0)
