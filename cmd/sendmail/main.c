@@ -14,10 +14,12 @@
 #include <unistd.h>
 #include "conf.h"
 #include "die.h"
+#include "dsn.h"
 #include "addrlist.h"
 #include "exitcode.h"
 #include "log.h"
 #include "sendmail.h"
+#include "smtpaddr.h"
 
 #define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
 
@@ -299,41 +301,24 @@ count0(const struct str *list)
 }
 
 /* -N's list ("never", or success, delay, failure, comma-separated,
- * blanks allowed) as a NOTIFY= value; -1 when malformed */
+ * blanks allowed) as a NOTIFY= value, checked as smtp-recv checks
+ * RCPT's; -1 when malformed */
 static int
 dsn_notify(struct str *out, const char *list)
 {
-	static const char *const kw[] = { "NEVER", "SUCCESS", "FAILURE", "DELAY" };
-	unsigned int bits = 0, k;
-	const char *p = list;
-	for (;;) {
-		size_t n;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		n = strcspn(p, ", \t");
-		for (k = 0; k < 4; k++)
-			if (n == strlen(kw[k]) && strncasecmp(p, kw[k], n) == 0)
-				break;
-		if (k == 4)
-			return -1;
-		bits |= 1u << k;
-		p += n;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		if (*p++ != ',')
-			return -1;
-	}
-	if ((bits & 1) && bits != 1)   /* RFC 3461 4.1: NEVER stands alone */
-		return -1;
-	if (str_cats(out, "NOTIFY=") < 0)
-		return -2;
-	for (k = 0; k < 4; k++)
-		if ((bits & 1u << k) && ((out->s[out->len - 1] != '=' && str_catc(out, ',') < 0) ||
-		    str_cats(out, kw[k]) < 0))
-			return -2;
-	return 0;
+	struct str v = STR_INIT;
+	unsigned bits;
+	int r = -2;
+	for (; *list; list++)
+		if (*list != ' ' && *list != '\t' && str_catc(&v, *list) < 0)
+			goto out;
+	if (smtpaddr_notify(v.s ? v.s : "", v.len, &bits) != SMTPADDR_OK)
+		r = -1;
+	else if (smtpaddr_notify_fmt(out, bits) == 0)
+		r = 0;
+out:
+	str_free(&v);
+	return r;
 }
 
 /* PIPEMAIL_DSN from -R, -V and -N, as smtp-recv passes RET, ENVID and
@@ -360,16 +345,10 @@ dsn_env(const struct opts *o, size_t nrcpt, struct str *out)
 		e |= (out->len ? str_catc(out, ' ') : 0) | str_cats(out, "ENVID=");
 		start = out->len;
 		/* RFC 3461 4.4: printable US-ASCII, written as xtext */
-		for (; *p; p++) {
+		for (; *p; p++)
 			if (*p < 0x20 || *p > 0x7e)
 				die_msg(EX_USAGE, "-V: the envelope id must be printable ASCII");
-			if (*p <= ' ' || *p == '+' || *p == '=') {
-				static const char hex[] = "0123456789ABCDEF";
-				e |= str_catc(out, '+') | str_catc(out, hex[*p >> 4]) | str_catc(out, hex[*p & 15]);
-			} else {
-				e |= str_catc(out, (char)*p);
-			}
-		}
+		e |= dsn_xtext_encode(out, o->envid, strlen(o->envid));
 		if (out->len - start > SM_ENVID_MAX)
 			die_msg(EX_USAGE, "-V: the envelope id is too long");
 	}
