@@ -240,15 +240,19 @@ received(struct str *out)
 }
 
 /* from: the envelope sender, or, when that is null (-f '<>'), the
- * calling user's address: `From: <>` is no header at all */
+ * calling user's address: `From: <>` is no header at all. A message
+ * being resent gets the Resent- forms instead (RFC 5322 3.6.6: each
+ * resent block has a Resent-Date and a Resent-From), as Postfix's
+ * cleanup adds them. */
 static int
 added_headers(struct str *out, const struct headers *h, const struct opts *o,
     const char *from, const struct str *me, const char *gecos)
 {
+	const char *pfx = h->is_resent ? "Resent-" : "";
 	int e = 0;
-	if (!h->has_from) {
+	if (!(h->is_resent ? h->has_rfrom : h->has_from)) {
 		const char *name = o->name ? o->name : gecos;
-		e |= str_cats(out, "From: ");
+		e |= str_cats(out, pfx) | str_cats(out, "From: ");
 		if (name && *name)
 			e |= display_name(out, name) | str_catc(out, '<') | str_cats(out, from) |
 			    str_catc(out, '>');
@@ -256,12 +260,12 @@ added_headers(struct str *out, const struct headers *h, const struct opts *o,
 			e |= str_cats(out, from);
 		e |= str_catc(out, '\n');
 	}
-	if (!h->has_date)
-		e |= str_cats(out, "Date: ") | header_date(out) | str_catc(out, '\n');
-	if (!h->has_msgid) {
+	if (!(h->is_resent ? h->has_rdate : h->has_date))
+		e |= str_cats(out, pfx) | str_cats(out, "Date: ") | header_date(out) | str_catc(out, '\n');
+	if (!(h->is_resent ? h->has_rmsgid : h->has_msgid)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		e |= str_cats(out, "Message-ID: <") | str_catu(out, (unsigned long long)ts.tv_sec) |
+		e |= str_cats(out, pfx) | str_cats(out, "Message-ID: <") | str_catu(out, (unsigned long long)ts.tv_sec) |
 		    str_catc(out, '.') | str_catu(out, (unsigned long long)ts.tv_nsec) |
 		    str_catc(out, '.') | str_catu(out, (unsigned long long)getpid()) |
 		    str_catc(out, '.') | str_catu(out, arc4random()) | str_catc(out, '@') |
@@ -387,7 +391,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct headers h = { STR_INIT, STR_INIT, 0, STR_INIT, 0, 0, 0, 0, 0, 0, 0, STR_INIT };
+	struct headers h;
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
 	struct str user = STR_INIT;   /* the calling user's address, login@me */
 	struct str args = STR_INIT, dsn = STR_INIT;
@@ -397,6 +401,7 @@ main(int argc, char **argv)
 	struct buf in, out;
 	int k, r, m[2], e[2], status, nrcpt = 0, stdin_closed;
 	pid_t pid;
+	memset(&h, 0, sizeof h);
 
 	/* no message on a closed stdin: an I/O error, never an empty message */
 	stdin_closed = open_std_fds();
