@@ -3,6 +3,7 @@
  * ends an entry, ':' at the top level starts a group (its name is
  * dropped). An entry's address is the angle address when it had one. */
 #include <errno.h>
+#include <string.h>
 #include "addrlist.h"
 
 struct entry {
@@ -68,6 +69,33 @@ usable(const struct str *a)
 }
 
 static int
+atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80
+	    || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+void
+addrlist_unquote(struct str *a)
+{
+	size_t i, n;
+	if (a->len < 3 || a->s[0] != '"')
+		return;
+	for (n = 1; n < a->len && a->s[n] != '"'; n++) {
+		unsigned char c = (unsigned char)a->s[n];
+		if (!atext(c) && !(c == '.' && n > 1 && a->s[n - 1] != '.'))
+			return;   /* an escape, a blank, a special: the quotes stay */
+	}
+	if (n >= a->len || n == 1 || a->s[n - 1] == '.' || (n + 1 < a->len && a->s[n + 1] != '@'))
+		return;
+	for (i = 1; i < n; i++)
+		a->s[i - 1] = a->s[i];
+	for (i = n + 1; i < a->len; i++)
+		a->s[i - 2] = a->s[i];
+	a->len -= 2;
+}
+
+static int
 finish(struct entry *e, struct str *out, size_t *count)
 {
 	struct str *a = e->hadangle || e->inangle ? &e->angle : &e->bare;
@@ -85,6 +113,7 @@ finish(struct entry *e, struct str *out, size_t *count)
 			a->s[i - skip] = a->s[i];
 		a->len -= skip;
 	}
+	addrlist_unquote(a);
 	if (usable(a)) {
 		if (*count >= ADDRLIST_COUNT_MAX) {
 			errno = E2BIG;

@@ -187,9 +187,22 @@ dsn_params_subset(const char *text, const size_t *idx, size_t n, struct str *out
 }
 
 int
-dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n, int keep_success, struct str *out)
+dsn_xtext_encode(struct str *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < '!' || c > '~' || c == '+' || c == '=' ? str_catc(out, '+') < 0 || str_catc(out, hex[c >> 4]) < 0 ||
+		    str_catc(out, hex[c & 15]) < 0 : str_catc(out, (char)c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n, int keep_success, struct str *out)
+{
 	struct dsn_params p = DSN_PARAMS_INIT;
 	struct str line = STR_INIT;
 	const char *nl = text ? strchr(text, '\n') : NULL;
@@ -219,12 +232,8 @@ dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n, int
 		if (p.r[idx].orcpt.len ? str_catb(&line, p.r[idx].orcpt.s, p.r[idx].orcpt.len) < 0 :
 		    str_cats(&line, "rfc822;") < 0)
 			goto out;
-		for (i = 0; !p.r[idx].orcpt.len && rcpt[i]; i++) {   /* xtext: '+', '=' and the rest as +XX */
-			unsigned char c = (unsigned char)rcpt[i];
-			if (c == '+' || c == '=' ? str_catc(&line, '+') < 0 || str_catc(&line, hex[c >> 4]) < 0 ||
-			    str_catc(&line, hex[c & 15]) < 0 : str_catc(&line, (char)c) < 0)
-				goto out;
-		}
+		if (!p.r[idx].orcpt.len && dsn_xtext_encode(&line, rcpt, strlen(rcpt)) < 0)
+			goto out;
 	}
 	/* the first line as it was, then the recipient's line n times */
 	if (str_catb(out, text ? text : "", nl ? (size_t)(nl - text) : text ? strlen(text) : 0) < 0 ||

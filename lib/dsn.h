@@ -47,6 +47,9 @@ int dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n,
     struct str *out);
 /* xtext (RFC 3461 §4) decoding; undecodable "+XX" left as is, control bytes dropped. */
 int dsn_xtext_decode(const char *s, size_t len, struct str *out);
+/* xtext encoding, appended to out: '+', '=' and bytes outside '!'..'~' as
+ * "+XX". 0 ok, -1 ENOMEM. */
+int dsn_xtext_encode(struct str *out, const char *s, size_t len);
 
 struct dsn_report_rcpt {
 	const char *rcpt;        /* final recipient */

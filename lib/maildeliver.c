@@ -90,7 +90,8 @@ struct copier {
 	char *o;
 	size_t olen;
 	int in_header;
-	size_t hlen;         /* bytes of the current header line seen */
+	int ended;           /* a header line ended; the next byte says if it goes on */
+	size_t hlen;         /* bytes of the current header field seen, unfolded */
 	char hline[HLINE_MAX];
 	const struct str *dt;
 	int loop;
@@ -105,7 +106,19 @@ flush_out(struct copier *c)
 	return buf_writeall(c->out, c->o, n, 0, 0);
 }
 
-/* one output byte; the header is watched line by line for dt */
+/* the header field seen so far is complete: is it dt? */
+static void
+field_end(struct copier *c)
+{
+	if (c->hlen && c->dt->len && c->hlen <= HLINE_MAX && same_field(c->hline, c->hlen, c->dt->s, c->dt->len))
+		c->loop = 1;
+	c->hlen = 0;
+	c->ended = 0;
+}
+
+/* one output byte; the header is watched field by field for dt, folded
+ * fields unfolded (RFC 5322 2.2.3: a line starting with a blank continues
+ * the field), so a Delivered-To a relay refolded is still ours */
 static int
 emit(struct copier *c, char ch)
 {
@@ -116,6 +129,12 @@ emit(struct copier *c, char ch)
 	c->r->vsize += ch == '\n' ? 2 : 1;
 	if (!c->in_header)
 		return 0;
+	if (c->ended) {
+		if (ch == ' ' || ch == '\t')
+			c->ended = 0;   /* a continuation: the field goes on */
+		else
+			field_end(c);
+	}
 	if (ch != '\n') {
 		if (c->hlen < HLINE_MAX)
 			c->hline[c->hlen] = ch;
@@ -124,9 +143,8 @@ emit(struct copier *c, char ch)
 	}
 	if (c->hlen == 0)
 		c->in_header = 0;   /* the blank line ends the header */
-	else if (c->dt->len && c->hlen <= HLINE_MAX && same_field(c->hline, c->hlen, c->dt->s, c->dt->len))
-		c->loop = 1;
-	c->hlen = 0;
+	else
+		c->ended = 1;
 	return 0;
 }
 
@@ -184,6 +202,13 @@ maildeliver_copy(int in, int out, const struct str *top, const struct str *dt, s
 	}
 	if (cr && emit(&c, '\r') < 0)
 		goto werr;
+	/* the input ended inside the header: its last field is complete */
+	if (c.in_header)
+		field_end(&c);
+	if (c.loop) {
+		ret = COPY_LOOP;
+		goto done;
+	}
 	if (flush_out(&c) < 0)
 		goto werr;
 	goto done;
@@ -261,21 +286,23 @@ maildeliver(const struct maildeliver *d, int in, struct str *err, struct str *na
 		goto out;
 	}
 	if (d->folder) {
-		if (maildir_folder_path(&folderpath, d->maildir, d->folder) < 0) {
+		int f = maildir_folder_path(&folderpath, d->maildir, d->folder);
+		if (f < 0) {
 			if (errno == EINVAL)
 				code = fail(err, EXIT_PERM, "deliver to folder", d->folder, "invalid folder name");
 			else
 				fail(err, EXIT_TEMP, "deliver to folder", d->folder, "out of memory");
 			goto out;
 		}
-		dir = folderpath.s;
+		if (f == 0)
+			dir = folderpath.s;   /* else INBOX: the Maildir itself */
 	}
 	if (d->create) {
 		if (maildir_make(d->maildir, MODE_DIR) < 0) {
 			fail(err, EXIT_TEMP, "create maildir", d->maildir, NULL);
 			goto out;
 		}
-		if (d->folder && make_folder(dir, err) != EXIT_OK)
+		if (dir != d->maildir && make_folder(dir, err) != EXIT_OK)
 			goto out;
 	}
 	/* quota: a cache that must never cost a message, so a read error only warns */

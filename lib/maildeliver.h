@@ -31,8 +31,9 @@ struct copy_result {
 };
 
 /* Write top, then copy in to out with CRLF turned into LF (every other
- * byte kept), in constant memory; stop at a header line equal to dt
- * (field name and value compared case-insensitively, blanks trimmed). */
+ * byte kept), in constant memory; stop at a header field equal to dt
+ * (unfolded; field name and value compared case-insensitively, blanks
+ * trimmed). */
 int maildeliver_copy(int in, int out, const struct str *top, const struct str *dt, struct copy_result *r);
 
 /* One delivery: the message read from in to its end, Return-Path and

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -66,6 +67,14 @@ int
 maildir_folder_path(struct str *out, const char *maildir, const char *folder)
 {
 	size_t i, n = strlen(folder);
+	/* IMAP's INBOX (any case) is the Maildir; "INBOX.x" is x, as
+	 * Courier's and Dovecot's Maildir++ namespaces name folders */
+	if (n >= 5 && strncasecmp(folder, "INBOX", 5) == 0 && (n == 5 || folder[5] == '.')) {
+		if (n == 5)
+			return str_copys(out, maildir) < 0 ? -1 : 1;
+		folder += 6;
+		n -= 6;
+	}
 	if (n == 0 || folder[0] == '.' || folder[n - 1] == '.')
 		goto bad;
 	for (i = 0; i < n; i++) {

@@ -26,8 +26,10 @@ struct maildir_tmp {
 int maildir_make(const char *dir, mode_t mode);
 
 /* Maildir++ folder: out = maildir "/." name, where name is a folder name
- * such as "Junk" or "Lists.Work" (IMAP hierarchy separator '.').
- * Refuses (-1, EINVAL) empty names, '/', a leading '.', "..", control bytes. */
+ * such as "Junk" or "Lists.Work" (IMAP hierarchy separator '.'); 0.
+ * "INBOX" (any case) is the Maildir itself: out = maildir, and 1;
+ * "INBOX.name" is name. Refuses (-1, EINVAL) empty names, '/', a leading
+ * '.', "..", control bytes. */
 int maildir_folder_path(struct str *out, const char *maildir, const char *folder);
 
 /* A new unique name: SECONDS.M<usec>P<pid>Q<counter>.<host>, host with

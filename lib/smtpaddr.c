@@ -529,9 +529,29 @@ smtpaddr_mail_params(const char *s, size_t len, struct smtp_mailparams *mp)
 	return r == 0 ? SMTPADDR_OK : r;
 }
 
-/* NOTIFY=NEVER / NOTIFY=SUCCESS,FAILURE,DELAY (any non-empty subset) */
-static int
-parse_notify(const char *v, size_t len, unsigned *out)
+int
+smtpaddr_notify_fmt(struct str *out, unsigned bits)
+{
+	static const struct { unsigned bit; const char *name; } n[] = {
+		{ SMTP_NOTIFY_NEVER, "NEVER" }, { SMTP_NOTIFY_SUCCESS, "SUCCESS" },
+		{ SMTP_NOTIFY_FAILURE, "FAILURE" }, { SMTP_NOTIFY_DELAY, "DELAY" },
+	};
+	size_t i;
+	int first = 1;
+	if (str_cats(out, "NOTIFY=") < 0)
+		return -1;
+	for (i = 0; i < sizeof n / sizeof n[0]; i++) {
+		if (!(bits & n[i].bit))
+			continue;
+		if ((!first && str_catc(out, ',') < 0) || str_cats(out, n[i].name) < 0)
+			return -1;
+		first = 0;
+	}
+	return 0;
+}
+
+int
+smtpaddr_notify(const char *v, size_t len, unsigned *out)
 {
 	size_t i = 0;
 	unsigned m = 0;
@@ -601,7 +621,7 @@ smtpaddr_rcpt_params(const char *s, size_t len, int utf8, struct smtp_rcptparams
 		if (key_is(&pm, "NOTIFY")) {
 			if (rp->notify)
 				return SMTPADDR_PARAM_DUP;
-			if (!pm.hasval || parse_notify(pm.val, pm.vallen, &rp->notify) != SMTPADDR_OK)
+			if (!pm.hasval || smtpaddr_notify(pm.val, pm.vallen, &rp->notify) != SMTPADDR_OK)
 				return SMTPADDR_PARAM_SYNTAX;
 		} else if (key_is(&pm, "ORCPT")) {
 			if (rp->orcpt.len)

@@ -78,6 +78,13 @@ struct smtp_rcptparams {
 /* Parse the parameters after the path: s[0..len) is empty or starts with
  * a space. utf8: SMTPUTF8 in effect (ORCPT may carry utf-8-addr-xtext). */
 int smtpaddr_mail_params(const char *s, size_t len, struct smtp_mailparams *);
+/* A NOTIFY value: NEVER, or a non-empty subset of SUCCESS, FAILURE, DELAY,
+ * comma-separated, each once, any case. SMTPADDR_OK with the SMTP_NOTIFY_*
+ * bits in *out, else SMTPADDR_PARAM_SYNTAX. */
+int smtpaddr_notify(const char *v, size_t len, unsigned *out);
+/* "NOTIFY=" and the names of the bits, in the order NEVER, SUCCESS,
+ * FAILURE, DELAY, appended to out. 0 ok, -1 ENOMEM. */
+int smtpaddr_notify_fmt(struct str *out, unsigned bits);
 int smtpaddr_rcpt_params(const char *s, size_t len, int utf8, struct smtp_rcptparams *);
 void smtpaddr_mail_params_free(struct smtp_mailparams *);
 void smtpaddr_rcpt_params_free(struct smtp_rcptparams *);

@@ -25,8 +25,12 @@ printf 'Resent-From: r@host.test\nResent-To: new@x.test\nResent-Cc: rc@x.test,\n
 is "$(env0)" "Fr@host.test|Tnew@x.test|Trc@x.test|Trc2@x.test|Trb@x.test||" "-t of a resent message: Resent-To/Cc/Bcc only"
 grep -qi '^resent-bcc\|^bcc' "$T/q/msg"; is "$?" 1 "Resent-Bcc and Bcc removed"
 grep -q '^Resent-To: new@x.test$' "$T/q/msg" && grep -q '^To: old@o.test$' "$T/q/msg"; ok $? "the other fields kept"
+grep -c '^Resent-Date: \|^Resent-Message-ID: <' "$T/q/msg" | grep -qx 2; ok $? "a resent message gets Resent-Date and Resent-Message-ID"
+grep -c '^Resent-From: \|^Date: \|^Message-ID: ' "$T/q/msg" | grep -qx 1; ok $? "its own Resent-From kept; no Date or Message-ID added to the original's"
 printf 'Resent-From: r@host.test\nTo: old@o.test\n\nbody\n' | $BIN/sendmail -t 2>/dev/null
 is "$?" 64 "-t of a resent message without Resent- recipients: none found (EX_USAGE)"
+printf 'Resent-To: new@x.test\nResent-Date: Mon, 1 Jan 2024 00:00:00 +0000\nFrom: o@o.test\n\nbody\n' | $BIN/sendmail -t -f r@host.test
+grep -q '^Resent-From: .*<r@host.test>$' "$T/q/msg" && [ "$(grep -c '^Resent-Date: ' "$T/q/msg")" = 1 ]; ok $? "Resent-From added from -f; the given Resent-Date kept"
 printf 'From: a@b.test\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <x@y>\n\nline\n.\nafter dot\n' | $BIN/sendmail r@x.test
 is "$?" 0 "plain recipients: exit 0"
 grep -c '^From:\|^Date:\|^Message-ID:' "$T/q/msg" | grep -qx 3; ok $? "existing From/Date/Message-ID kept, none added"

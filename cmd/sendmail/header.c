@@ -112,9 +112,13 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 			drop = named(line.s, line.len, resent ? "resent-bcc" : "bcc");
 			parse = tflag && (drop || named(line.s + 7 * resent, line.len - 7 * (size_t)resent, "to") ||
 			    named(line.s + 7 * resent, line.len - 7 * (size_t)resent, "cc"));
-			h->has_from |= named(line.s, line.len, "from");
-			h->has_date |= named(line.s, line.len, "date");
-			h->has_msgid |= named(line.s, line.len, "message-id");
+			{
+				const char *nm = line.s + 7 * resent;
+				size_t nl = line.len - 7 * (size_t)resent;
+				*(resent ? &h->has_rfrom : &h->has_from) |= named(nm, nl, "from");
+				*(resent ? &h->has_rdate : &h->has_date) |= named(nm, nl, "date");
+				*(resent ? &h->has_rmsgid : &h->has_msgid) |= named(nm, nl, "message-id");
+			}
 			n++;   /* past the colon */
 		} else {
 			/* not a header: the body starts here, without a blank line */

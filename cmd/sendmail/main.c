@@ -2,27 +2,32 @@
  * Postfix's sendmail(1) know them; the message goes to $QMAILQUEUE or
  * queue-add by the qmail-queue protocol. Exit codes from sysexits.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 #include "conf.h"
 #include "die.h"
+#include "dsn.h"
 #include "addrlist.h"
 #include "exitcode.h"
 #include "log.h"
 #include "sendmail.h"
+#include "smtpaddr.h"
 
-#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
+#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
 
 struct opts {
 	int t, i, v, bs, bp;
 	const char *from;     /* -f, or NULL */
 	const char *name;     /* -F, or NULL */
+	const char *notify, *ret, *envid;   /* -N, -R, -V (DSN), or NULL */
 };
 
 _Noreturn static void
@@ -46,7 +51,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		for (a++; *a; a++) {
 			char c = *a;
 			const char *val = NULL;
-			if (strchr("fFoBNRVXLCOhrp", c)) {   /* take a value */
+			/* take a value: as sendmail's getopt string (and Postfix's,
+			 * which has A: and e: too), else the word after -A, -e or
+			 * -d would be taken for a recipient */
+			if (strchr("fFoBNRVXLCOhrpAed", c)) {
 				if (a[1])
 					val = a + 1;
 				else if (k + 1 < argc)
@@ -60,6 +68,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			case 'v': o->v = 1; break;
 			case 'f': case 'r': o->from = val; break;
 			case 'F': o->name = val; break;
+			case 'N': o->notify = val; break;
+			case 'R': o->ret = val; break;
+			case 'V': o->envid = val; break;
 			case 'o':
 				if (val[0] == 'i' && val[1] == 0)
 					o->i = 1;
@@ -73,12 +84,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 					usage();
 				a = "b"; /* the rest of the word was the mode */
 				break;
-			case 'B': case 'N': case 'R': case 'V': case 'X': case 'L': case 'C':
-			case 'O': case 'h': case 'p':
+			case 'B': case 'X': case 'L': case 'C':
+			case 'O': case 'h': case 'p': case 'A': case 'e': case 'd':
 				break;   /* accepted and ignored */
 			case 'q':
 				usage();   /* no queue runs from here: see queue-run */
-			case 'U': case 'm': case 'n': case 'G': case 'A': case 'e': case 'd':
+			case 'U': case 'm': case 'n': case 'G':
 				break;
 			default:
 				usage();
@@ -88,6 +99,23 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	return k;
+}
+
+/* A closed 0, 1 or 2 gets /dev/null, as Postfix's sendmail does: else
+ * pipe(2) hands out that number and moving the pipes into place in the
+ * queue program closed its envelope. 1 when fd 0 was closed. */
+static int
+open_std_fds(void)
+{
+	int fd, closed0 = 0;
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		closed0 |= fd == 0;
+		if (open("/dev/null", O_RDWR) != fd)
+			_exit(EX_OSERR);
+	}
+	return closed0;
 }
 
 /* run name from our own directory (the installed pair finds each other,
@@ -132,21 +160,37 @@ exec_smtp_recv(const char *argv0)
 	exec_sibling(argv0, "smtp-recv");
 }
 
-/* an envelope address: bounded, no controls; '@me' added when bare */
+/* an envelope address: bounded, no controls, blanks only inside a quoted
+ * local part; '@me' added when bare (an '@' inside quotes is no domain) */
 static int
 address(struct str *out, const char *a, size_t n, const struct str *me)
 {
 	size_t i;
+	int inq = 0, domain = 0;
 	if (n == 0 || n > SM_ADDR_MAX)
 		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)a[i];
-		if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
+		if (c < ' ' || c == 0x7f || c == '<' || c == '>')
 			return -1;
+		if (inq) {
+			if (c == '\\' && i + 1 < n && (unsigned char)a[i + 1] >= ' ' && a[i + 1] != 0x7f)
+				i++;
+			else if (c == '"')
+				inq = 0;
+		} else if (c == ' ') {
+			return -1;
+		} else if (c == '"') {
+			inq = 1;
+		} else if (c == '@') {
+			domain = 1;
+		}
 	}
+	if (inq)
+		return -1;   /* an unclosed quote */
 	if (str_catb(out, a, n) < 0)
 		return -2;
-	if (!memchr(a, '@', n) && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
+	if (!domain && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
 		return -2;
 	return 0;
 }
@@ -196,15 +240,19 @@ received(struct str *out)
 }
 
 /* from: the envelope sender, or, when that is null (-f '<>'), the
- * calling user's address: `From: <>` is no header at all */
+ * calling user's address: `From: <>` is no header at all. A message
+ * being resent gets the Resent- forms instead (RFC 5322 3.6.6: each
+ * resent block has a Resent-Date and a Resent-From), as Postfix's
+ * cleanup adds them. */
 static int
 added_headers(struct str *out, const struct headers *h, const struct opts *o,
     const char *from, const struct str *me, const char *gecos)
 {
+	const char *pfx = h->is_resent ? "Resent-" : "";
 	int e = 0;
-	if (!h->has_from) {
+	if (!(h->is_resent ? h->has_rfrom : h->has_from)) {
 		const char *name = o->name ? o->name : gecos;
-		e |= str_cats(out, "From: ");
+		e |= str_cats(out, pfx) | str_cats(out, "From: ");
 		if (name && *name)
 			e |= display_name(out, name) | str_catc(out, '<') | str_cats(out, from) |
 			    str_catc(out, '>');
@@ -212,12 +260,12 @@ added_headers(struct str *out, const struct headers *h, const struct opts *o,
 			e |= str_cats(out, from);
 		e |= str_catc(out, '\n');
 	}
-	if (!h->has_date)
-		e |= str_cats(out, "Date: ") | header_date(out) | str_catc(out, '\n');
-	if (!h->has_msgid) {
+	if (!(h->is_resent ? h->has_rdate : h->has_date))
+		e |= str_cats(out, pfx) | str_cats(out, "Date: ") | header_date(out) | str_catc(out, '\n');
+	if (!(h->is_resent ? h->has_rmsgid : h->has_msgid)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		e |= str_cats(out, "Message-ID: <") | str_catu(out, (unsigned long long)ts.tv_sec) |
+		e |= str_cats(out, pfx) | str_cats(out, "Message-ID: <") | str_catu(out, (unsigned long long)ts.tv_sec) |
 		    str_catc(out, '.') | str_catu(out, (unsigned long long)ts.tv_nsec) |
 		    str_catc(out, '.') | str_catu(out, (unsigned long long)getpid()) |
 		    str_catc(out, '.') | str_catu(out, arc4random()) | str_catc(out, '@') |
@@ -256,6 +304,72 @@ count0(const struct str *list)
 	return n;
 }
 
+/* -N's list ("never", or success, delay, failure, comma-separated,
+ * blanks allowed) as a NOTIFY= value, checked as smtp-recv checks
+ * RCPT's; -1 when malformed */
+static int
+dsn_notify(struct str *out, const char *list)
+{
+	struct str v = STR_INIT;
+	unsigned bits;
+	int r = -2;
+	for (; *list; list++)
+		if (*list != ' ' && *list != '\t' && str_catc(&v, *list) < 0)
+			goto out;
+	if (smtpaddr_notify(v.s ? v.s : "", v.len, &bits) != SMTPADDR_OK)
+		r = -1;
+	else if (smtpaddr_notify_fmt(out, bits) == 0)
+		r = 0;
+out:
+	str_free(&v);
+	return r;
+}
+
+/* PIPEMAIL_DSN from -R, -V and -N, as smtp-recv passes RET, ENVID and
+ * NOTIFY on: a first line, then one line per recipient. Dies on a bad
+ * value: a request the user made must not be dropped. */
+static void
+dsn_env(const struct opts *o, size_t nrcpt, struct str *out)
+{
+	struct str line = STR_INIT;
+	size_t i;
+	int e = 0;
+	if (!o->notify && !o->ret && !o->envid)
+		return;
+	if (o->ret) {
+		if (strcasecmp(o->ret, "full") && strcasecmp(o->ret, "hdrs"))
+			die_msg(EX_USAGE, "-R takes full or hdrs");
+		e |= str_cats(out, "RET=") | str_cats(out, strcasecmp(o->ret, "full") ? "HDRS" : "FULL");
+	}
+	if (o->envid) {
+		const unsigned char *p = (const unsigned char *)o->envid;
+		size_t start;
+		if (!*p)
+			die_msg(EX_USAGE, "-V takes an envelope id");
+		e |= (out->len ? str_catc(out, ' ') : 0) | str_cats(out, "ENVID=");
+		start = out->len;
+		/* RFC 3461 4.4: printable US-ASCII, written as xtext */
+		for (; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				die_msg(EX_USAGE, "-V: the envelope id must be printable ASCII");
+		e |= dsn_xtext_encode(out, o->envid, strlen(o->envid));
+		if (out->len - start > SM_ENVID_MAX)
+			die_msg(EX_USAGE, "-V: the envelope id is too long");
+	}
+	e |= str_catc(out, '\n');
+	if (o->notify) {
+		int r = dsn_notify(&line, o->notify);
+		if (r == -1)
+			die_msg(EX_USAGE, "-N takes never, or success, delay and failure separated by commas");
+		e |= r == -2 ? -1 : 0;
+	}
+	for (i = 0; i < nrcpt; i++)
+		e |= str_catb(out, line.s ? line.s : "", line.len) | str_catc(out, '\n');
+	if (e || str_0(out) < 0)
+		die_nomem(EX_TEMPFAIL);
+	str_free(&line);
+}
+
 /* qmail-queue's exit code as a sysexits code */
 static int
 queue_status(int status)
@@ -277,17 +391,20 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct headers h = { STR_INIT, STR_INIT, 0, STR_INIT, 0, 0, 0, 0, 0, 0, 0, STR_INIT };
+	struct headers h;
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
 	struct str user = STR_INIT;   /* the calling user's address, login@me */
-	struct str args = STR_INIT;
+	struct str args = STR_INIT, dsn = STR_INIT;
 	struct passwd *pw;
 	const char *gecos = NULL, *prog;
 	char inspace[BUF_SIZE], outspace[BUF_SIZE];
 	struct buf in, out;
-	int k, r, m[2], e[2], status, nrcpt = 0;
+	int k, r, m[2], e[2], status, nrcpt = 0, stdin_closed;
 	pid_t pid;
+	memset(&h, 0, sizeof h);
 
+	/* no message on a closed stdin: an I/O error, never an empty message */
+	stdin_closed = open_std_fds();
 	die_init("sendmail");
 	k = parse_opts(argc, argv, &o);
 	/* -bp, or called as mailq: the queue listing, as every MTA's sendmail gives it */
@@ -307,6 +424,13 @@ main(int argc, char **argv)
 			*comma = 0;
 		gecos = pw->pw_gecos;
 	}
+	/* the full name: -F, else NAME (as Postfix's sendmail and
+	 * qmail-inject read it), else the GECOS field */
+	{
+		const char *env_name = getenv("NAME");
+		if (env_name && *env_name)
+			gecos = env_name;
+	}
 	{
 		const char *login = pw ? pw->pw_name : getenv("LOGNAME");
 		if (login && address(&user, login, strlen(login), &me) < 0)
@@ -324,8 +448,14 @@ main(int argc, char **argv)
 			f++;
 			n -= 2;
 		}
-		if (n && (r = address(&sender, f, n, &me)) < 0)
+		struct str uq = STR_INIT;
+		/* "john"@x is john@x, as for recipients: bounces find the user */
+		if (str_copyb(&uq, f, n) < 0)
+			die_nomem(EX_TEMPFAIL);
+		addrlist_unquote(&uq);
+		if (n && (r = address(&sender, uq.s, uq.len, &me)) < 0)
 			die_x(r == -1 ? EX_NOUSER : EX_TEMPFAIL, "use", "the sender address", "unusable address");
+		str_free(&uq);
 	} else {
 		const char *login = pw ? pw->pw_name : getenv("LOGNAME");
 		if (!login || address(&sender, login, strlen(login), &me) < 0)
@@ -334,6 +464,10 @@ main(int argc, char **argv)
 	if (str_0(&sender) < 0)
 		die_nomem(EX_TEMPFAIL);
 
+	if (stdin_closed) {
+		errno = EBADF;
+		die_sys(EX_IOERR, "read", "the message");
+	}
 	buf_init(&in, 0, inspace, sizeof inspace);
 	r = headers_read(&in, o.t, o.i, &h);
 	if (r == EX_DATAERR)
@@ -369,7 +503,11 @@ main(int argc, char **argv)
 		prog = "queue-add";
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue program for us */
-	unsetenv("PIPEMAIL_DSN");
+	/* the DSN requests of -N, -R and -V, else none: an inherited
+	 * PIPEMAIL_DSN is not this message's */
+	dsn_env(&o, (size_t)nrcpt, &dsn);
+	if (dsn.len ? setenv("PIPEMAIL_DSN", dsn.s, 1) < 0 : unsetenv("PIPEMAIL_DSN") < 0)
+		die_nomem(EX_TEMPFAIL);
 	if (pipe(m) < 0 || pipe(e) < 0)
 		die_sys(EX_TEMPFAIL, "create", "a pipe");
 	pid = fork();

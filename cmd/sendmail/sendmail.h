@@ -10,7 +10,8 @@
 enum {
 	HEADER_LINE_MAX = 65536,     /* one physical header line */
 	HEADERS_MAX = 1048576,       /* the whole header section */
-	SM_ADDR_MAX = 320
+	SM_ADDR_MAX = 320,
+	SM_ENVID_MAX = 100           /* RFC 3461 4.4, as xtext */
 };
 
 struct headers {
@@ -22,6 +23,7 @@ struct headers {
 	size_t nresent;
 	int is_resent;       /* a Resent- field was seen */
 	int has_from, has_date, has_msgid;
+	int has_rfrom, has_rdate, has_rmsgid;   /* their Resent- forms */
 	int ended;           /* a "." line ended the input (without -i) */
 	int blank;           /* the header section ended with an empty line */
 	struct str first;    /* a body line read while looking for headers */

@@ -313,23 +313,8 @@ smtp_mail(struct session *s, const char *arg, size_t len)
 static int
 dsn_rcpt_line(struct str *d, const struct smtp_rcptparams *rp)
 {
-	static const struct { unsigned bit; const char *name; } n[] = {
-		{ SMTP_NOTIFY_NEVER, "NEVER" }, { SMTP_NOTIFY_SUCCESS, "SUCCESS" },
-		{ SMTP_NOTIFY_FAILURE, "FAILURE" }, { SMTP_NOTIFY_DELAY, "DELAY" },
-	};
-	size_t i;
-	int first = 1;
-	if (rp->notify) {
-		if (str_cats(d, "NOTIFY=") < 0)
-			return -1;
-		for (i = 0; i < sizeof n / sizeof n[0]; i++) {
-			if (!(rp->notify & n[i].bit))
-				continue;
-			if ((!first && str_catc(d, ',') < 0) || str_cats(d, n[i].name) < 0)
-				return -1;
-			first = 0;
-		}
-	}
+	if (rp->notify && smtpaddr_notify_fmt(d, rp->notify) < 0)
+		return -1;
 	if (rp->orcpt.len && ((rp->notify && str_catc(d, ' ') < 0) || str_cats(d, "ORCPT=") < 0 ||
 	    str_catb(d, rp->orcpt.s, rp->orcpt.len) < 0))
 		return -1;

@@ -319,7 +319,8 @@ db_update_locked(const char *path, struct db_delta *x)
 	for (i = 0; i < x->cap; i++)
 		if (x->v[i].used)
 			x->v[n++] = x->v[i];
-	qsort(x->v, n, sizeof *x->v, cmp_slot);
+	if (n)   /* no message learnt (an empty folder): v may be NULL, and qsort's is nonnull */
+		qsort(x->v, n, sizeof *x->v, cmp_slot);
 	if (!(ws = malloc((old.count + n + 1) * sizeof *ws)))
 		goto done;
 	if (unlink(tmp.s) < 0 && errno != ENOENT)   /* a leftover (or planted) one; we hold the lock */

@@ -32,8 +32,6 @@ void classifier_close(struct classifier *);
 int classify(struct classifier *, const struct opts *, const char *msg, size_t len, struct result *);
 /* read up to max bytes from fd; *eof set when the input ended. 0 / -1 errno */
 int read_prefix(int fd, struct str *, size_t max, int *eof);
-/* a whole file, up to max bytes; 0 / -1 errno */
-int read_file(const char *path, struct str *, size_t max);
 
 const char *verdict_name(enum verdict);
 

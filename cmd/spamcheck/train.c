@@ -26,51 +26,58 @@ enum {
 #define CAL_PRIOR 1.0
 #define CAL_MAX 100.0
 
-int
-read_file(const char *path, struct str *s, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), eof, r, e;
-	if (fd < 0)
-		return -1;
-	r = read_prefix(fd, s, max, &eof);
-	e = errno;
-	close(fd);
-	errno = e;
-	return r;
-}
+/* one message: its path (for messages and the log) and a descriptor open on it */
+typedef int (*msg_fn)(void *arg, const char *path, int fd);
 
-typedef int (*msg_fn)(void *arg, const char *path);
-
+/* Symbolic links are followed only in a directory of our own (a training
+ * set of links into a corpus): in another user's (root training
+ * ~user/Maildir/.Junk from cron) that user could make root read a file
+ * only root may, learnt into a database the user reads. */
 static int
-is_dir(const char *p)
+nofollow_in(int dirfd)
 {
 	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return fstat(dirfd, &st) < 0 || st.st_uid != geteuid() ? O_NOFOLLOW : 0;
 }
 
-/* every regular, non-hidden file directly in dir */
+/* every regular, non-hidden file directly in the directory dfd (closed
+ * here), named dir. A FIFO or device is skipped, never opened for
+ * reading (a FIFO swapped in after a check would hang the training). */
 static int
-each_in_dir(const char *dir, msg_fn fn, void *arg)
+each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 {
-	DIR *d = opendir(dir);
+	DIR *d;
 	struct dirent *de;
 	struct str p = STR_INIT;
 	unsigned n = 0;
-	int rc = 0;
-	if (!d)
+	int rc = 0, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow_in(dfd);
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
 		return -1;
+	}
 	while (n < DIR_ENTRIES_MAX && (de = readdir(d)) != NULL) {
 		struct stat st;
+		int fd;
 		if (de->d_name[0] == '.')
 			continue;
 		if (str_copys(&p, dir) < 0 || str_catc(&p, '/') < 0 || str_cats(&p, de->d_name) < 0 || str_0(&p) < 0) {
 			rc = -1;
 			break;
 		}
-		if (stat(p.s, &st) < 0 || !S_ISREG(st.st_mode))
+		fd = openat(dirfd(d), de->d_name, flags);
+		if (fd < 0) {
+			if (errno != ENOENT && errno != ELOOP)   /* gone since readdir; a link */
+				warn_sys("read", p.s);
 			continue;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			continue;
+		}
 		n++;
-		if ((rc = fn(arg, p.s)) < 0)
+		rc = fn(arg, p.s, fd);
+		close(fd);
+		if (rc < 0)
 			break;
 	}
 	closedir(d);
@@ -79,31 +86,73 @@ each_in_dir(const char *dir, msg_fn fn, void *arg)
 }
 
 /* A file is one message; a Maildir (it has cur/ or new/) is its new/ and
- * cur/; any other directory is every file in it. */
+ * cur/; any other directory is every file in it. A path the caller names
+ * is read as named (through a link, or a pipe such as /dev/stdin); below
+ * it, links obey nofollow_in. */
 static int
 each_message(const char *path, msg_fn fn, void *arg)
 {
 	struct str sub = STR_INIT;
 	struct stat st;
-	int rc = 0, k;
+	int rc = 0, k, top, maildir = 0;
 	if (stat(path, &st) < 0)
 		return -1;   /* a path named by the caller must exist */
-	if (!S_ISDIR(st.st_mode))
-		return fn(arg, path);
-	for (k = 0; k < 2; k++) {
-		if (str_copys(&sub, path) < 0 || str_cats(&sub, k ? "/cur" : "/new") < 0 || str_0(&sub) < 0) {
-			str_free(&sub);
-			return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			warn_sys("read", path);
+			return 0;
 		}
-		if (is_dir(sub.s) && (rc = each_in_dir(sub.s, fn, arg)) < 0)
-			break;
-		if (is_dir(sub.s))
-			rc = 1;
+		rc = fn(arg, path, fd);
+		close(fd);
+		return rc;
 	}
-	if (rc == 0)
-		rc = each_in_dir(path, fn, arg);
+	if ((top = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (k = 0; k < 2 && rc >= 0; k++) {
+		const char *name = k ? "cur" : "new";
+		int fd = openat(top, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | nofollow_in(top));
+		if (fd < 0) {
+			struct stat ls;
+			int e = errno;
+			if (fstatat(top, name, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
+				maildir = 1;   /* a Maildir's, but a link we do not follow */
+				continue;
+			}
+			if (e == ENOENT || e == ENOTDIR)
+				continue;   /* none: not a Maildir */
+			errno = e;
+			rc = -1;
+			break;
+		}
+		maildir = 1;
+		if (str_copys(&sub, path) < 0 || str_catc(&sub, '/') < 0 || str_cats(&sub, name) < 0 || str_0(&sub) < 0) {
+			close(fd);
+			rc = -1;
+			break;
+		}
+		rc = each_in_dir(fd, sub.s, fn, arg);
+	}
+	if (rc >= 0 && !maildir) {
+		rc = each_in_dir(top, path, fn, arg);
+		top = -1;
+	}
+	if (top >= 0)
+		close(top);
 	str_free(&sub);
 	return rc < 0 ? -1 : 0;
+}
+
+/* the first max bytes of the message on fd; -1 (warned) when unreadable */
+static int
+read_msg(int fd, const char *path, struct str *s, size_t max)
+{
+	int eof;
+	if (read_prefix(fd, s, max, &eof) < 0) {
+		warn_sys("read", path);
+		return -1;
+	}
+	return 0;
 }
 
 struct trainctx {
@@ -126,13 +175,11 @@ learn_bytes(struct trainctx *c)
 }
 
 static int
-learn_file(void *arg, const char *path)
+learn_file(void *arg, const char *path, int fd)
 {
 	struct trainctx *c = arg;
-	if (read_file(path, &c->msg, c->o->prefix) < 0) {
-		warn_sys("read", path);
+	if (read_msg(fd, path, &c->msg, c->o->prefix) < 0)
 		return 0;
-	}
 	return learn_bytes(c);
 }
 
@@ -178,15 +225,13 @@ struct listctx {
 };
 
 static int
-list_file(void *arg, const char *path)
+list_file(void *arg, const char *path, int fd)
 {
 	struct listctx *x = arg;
 	struct result r;
 	char sc[32];
-	if (read_file(path, &x->msg, x->o->prefix) < 0) {
-		warn_sys("read", path);
+	if (read_msg(fd, path, &x->msg, x->o->prefix) < 0)
 		return 0;
-	}
 	if (classify(&x->c, x->o, x->msg.s ? x->msg.s : "", x->msg.len, &r) < 0)
 		die_nomem(EXIT_TEMP);
 	if (snprintf(sc, sizeof sc, " %.6f ", r.score) >= (int)sizeof sc)
@@ -270,16 +315,14 @@ struct cv {
 };
 
 static int
-cv_file(void *arg, const char *path)
+cv_file(void *arg, const char *path, int fd)
 {
 	struct cv *c = arg;
 	struct cvmsg *m;
 	const char *base = strrchr(path, '/');
 	size_t i;
-	if (read_file(path, &c->msg, c->o->prefix) < 0) {
-		warn_sys("read", path);
+	if (read_msg(fd, path, &c->msg, c->o->prefix) < 0)
 		return 0;
-	}
 	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0)
 		die_nomem(EXIT_TEMP);
 	if (c->nm == c->capm) {

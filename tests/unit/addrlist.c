@@ -32,6 +32,12 @@ main(void)
 	is_str(parse("\"Smith, J\" <j@x>", &n), "j@x", "comma inside a quoted display name");
 	is_str(parse("j@x (Smith, J (nested))", &n), "j@x", "nested comment with a comma");
 	is_str(parse("\"a b\"@x", &n), "\"a b\"@x", "quoted local part kept");
+	is_str(parse("\"john.smith\"@x, <\"bob\"@y>", &n), "john.smith@x|bob@y", "needless quotes dropped");
+	is_str(parse("\"bob\"", &n), "bob", "needless quotes dropped without a domain");
+	is_str(parse("\"a..b\"@x, \".a\"@x, \"a.\"@x, \"\"@x", &n), "\"a..b\"@x|\".a\"@x|\"a.\"@x|\"\"@x",
+	    "quotes a dot-atom needs are kept");
+	is_str(parse("\"a\\\"b\"@x, \"m@x\", \"jo\"hn@x", &n), "\"a\\\"b\"@x|\"m@x\"|\"jo\"hn@x",
+	    "escapes, an '@', a mixed local part: kept as written");
 	is_str(parse("team: a@x, b@y;, c@z", &n), "a@x|b@y|c@z", "group");
 	is_str(parse("undisclosed-recipients:;", &n), "", "empty group");
 	is_str(parse("<@r1,@r2:u@h>", &n), "u@h", "obsolete route stripped");

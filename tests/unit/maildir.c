@@ -53,7 +53,8 @@ test_make(const char *md)
 static void
 test_folder(const char *md)
 {
-	static const char *const bad[] = { "", ".", "..", ".Junk", "Junk.", "a..b", "a/b", "../x", "a\nb", "a\x7f", "\t" };
+	static const char *const bad[] = { "", ".", "..", ".Junk", "Junk.", "a..b", "a/b", "../x", "a\nb", "a\x7f", "\t",
+		"INBOX.", "inbox..x", "INBOX./x" };
 	struct str p = STR_INIT;
 	char want[512];
 	size_t i;
@@ -63,6 +64,11 @@ test_folder(const char *md)
 	ok(maildir_folder_path(&p, md, "Lists.Work") == 0, "folder Lists.Work");
 	snprintf(want, sizeof want, "%s/.Lists.Work", md);
 	is_str(p.s, want, "hierarchy kept with '.'");
+	ok(maildir_folder_path(&p, md, "InBox") == 1, "folder INBOX (any case) is the Maildir: 1");
+	is_str(p.s, md, "INBOX's path is the Maildir");
+	ok(maildir_folder_path(&p, md, "INBOX.Lists.Work") == 0, "folder INBOX.Lists.Work");
+	snprintf(want, sizeof want, "%s/.Lists.Work", md);
+	is_str(p.s, want, "INBOX.Lists.Work is Lists.Work");
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char name[64];
 		snprintf(name, sizeof name, "folder name %zu refused with EINVAL", i);
