@@ -50,6 +50,7 @@ struct msg {
 	unsigned int jobs;            /* running jobs (bounce included) */
 	int dirty, bouncing, gone, settle;
 	char after;                   /* a request (D, B) that waits for jobs to end */
+	int recovered;                /* results from state/ID.done not yet saved */
 	unsigned long long wake, report_next;
 };
 
@@ -951,11 +952,36 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 	log_end(&l);
 }
 
+static void
+done_unlink(struct msg *m)
+{
+	struct str p = STR_INIT;
+	if (queue_path(&p, "state", m->id) == 0 && str_cats(&p, ".done") == 0)
+		unlink(p.s);
+	str_free(&p);
+	m->recovered = 0;
+}
+
+/* m's state to disk (its .done file then goes); the directory sync is
+ * complete_jobs', for all saved at once */
+static void
+state_save(struct msg *m)
+{
+	if (queue_state_save(m->id, &m->st) < 0)
+		warn_sys("save state of", m->id);
+	else {
+		state_written = 1;
+		if (m->recovered)
+			done_unlink(m);
+	}
+	m->dirty = 0;
+}
+
 /* results left by children whose queue-run died */
 static void
 apply_done_file(struct msg *m)
 {
-	struct str p = STR_INIT, b = STR_INIT;
+	struct str b = STR_INIT;
 	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
 	size_t i = 0;
 	if (state_file_read(m->id, ".done", &b) < 0)
@@ -968,15 +994,16 @@ apply_done_file(struct msg *m)
 			apply_result(m, &res, "recovered", 1);
 		i = (size_t)(nl - b.s) + 1;
 	}
-	if (m->dirty && queue_state_save(m->id, &m->st) == 0)
-		state_written = 1;
-	m->dirty = 0;
-	if (queue_path(&p, "state", m->id) == 0 && str_cats(&p, ".done") == 0)
-		unlink(p.s);
+	/* the .done file goes once its results are saved, not before: a
+	 * kill meanwhile would lose them (and repeat those deliveries) */
+	m->recovered = 1;
+	if (m->dirty)
+		state_save(m);
+	else
+		done_unlink(m);
 out:
 	str_free(&res.host);
 	str_free(&res.text);
-	str_free(&p);
 	str_free(&b);
 }
 
@@ -1375,13 +1402,8 @@ check_msg(struct msg *m)
 			return 1;
 		}
 	}
-	if (m->dirty) {
-		if (queue_state_save(m->id, &m->st) < 0)
-			warn_sys("save state of", m->id);
-		else
-			state_written = 1;
-		m->dirty = 0;
-	}
+	if (m->dirty)
+		state_save(m);
 	reschedule(m);
 	return 0;
 }
