@@ -1362,6 +1362,17 @@ remove_files(const char *id)
 	str_free(&p);
 }
 
+/* a recipient of m waits to be tried now */
+static int
+due_now(const struct msg *m, unsigned long long t)
+{
+	size_t i;
+	for (i = 0; i < m->env.nrcpt; i++)
+		if (m->st.r[i].status == QS_PENDING && !m->busy[i] && m->st.r[i].next <= t)
+			return 1;
+	return 0;
+}
+
 /* After results: report, finish or persist. 1 when m is finished and freed. */
 static int
 check_msg(struct msg *m)
@@ -1375,8 +1386,10 @@ check_msg(struct msg *m)
 		success += queue_success_due(m->st.r[i].status);
 	}
 	/* reports wait for the attempts in progress: a delay warning too,
-	 * or it would name a recipient whose first try is still running */
-	if (!m->bouncing && !got_term && !m->report_next && m->jobs == 0) {
+	 * or it would name a recipient whose first try is still running;
+	 * and for those due now that a limit holds back, or a message to
+	 * many would get a report for each batch of them */
+	if (!m->bouncing && !got_term && !m->report_next && m->jobs == 0 && !due_now(m, t)) {
 		if (failed)
 			start_report(m, "failed", DSN_NOTIFY_FAILURE);
 		else if (success)
