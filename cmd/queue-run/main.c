@@ -1797,7 +1797,7 @@ admin(char a, struct msg *m)
 	log_kv(&l, "action", a == 'R' ? "retry" : a == 'D' ? "delete" : "bounce");
 	log_end(&l);
 	if (admin_apply(a, m) && m->after != 'D')
-		m->after = a == 'R' ? m->after : a;   /* a delete outranks a bounce */
+		m->after = a;   /* D or B (a retry leaves nothing); a delete outranks a bounce */
 	m->report_next = 0;
 	if (!m->jobs)
 		check_msg(m);
