@@ -1032,14 +1032,26 @@ set_aside(const char *path, const char *id)
 {
 	struct str d = STR_INIT, to = STR_INIT;
 	struct logline l;
-	if (queue_path(&d, "bad", NULL) == 0 && (mkdir(d.s, 0750) == 0 || errno == EEXIST) &&
-	    queue_path(&to, "bad", id) == 0 && rename(path, to.s) == 0) {
+	int dfd = -1, tries;
+	/* into the queue's own bad/, through no link: the queue's owner may
+	 * put one there, which would take our rename (root's) anywhere; any
+	 * such thing in its place is replaced by a directory */
+	for (tries = 0; dfd < 0 && tries < 2 && queue_path(&d, "bad", NULL) == 0; tries++) {
+		if (mkdir(d.s, 0750) < 0 && errno != EEXIST)
+			break;
+		dfd = open(d.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR))
+			unlink(d.s);
+	}
+	if (dfd >= 0 && queue_path(&to, "bad", id) == 0 && renameat(AT_FDCWD, path, dfd, id) == 0) {
 		log_begin(&l, "corrupt");
 		log_kv(&l, "id", id);
 		log_kv(&l, "moved", to.s);
 		log_end(&l);
 	} else
 		warn_sys("set aside unreadable queue file", path);
+	if (dfd >= 0)
+		close(dfd);
 	str_free(&d);
 	str_free(&to);
 }
