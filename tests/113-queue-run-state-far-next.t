@@ -5,8 +5,10 @@
 # timeout from it (seconds times 1000 overflowed: undefined behaviour,
 # an abort under UBSan, a negative timeout -- wait forever -- without).
 # No retry of queue-run's own is ever more than retrymax away, so a later
-# NEXT is taken as now + retrymax.
-import os, signal, sys
+# NEXT is taken as now + retrymax. And the same when the wall clock steps
+# back while queue-run runs (libfaketime, a day): the retry times it set
+# before lie a day ahead; before, nothing was tried for that day.
+import glob, os, signal, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import queue_add, maildir_files, wait_for, queue_files
@@ -33,4 +35,26 @@ t.ok(wait_for(lambda: not queue_files(env), 10), "the queue is empty", log())
 t.ok(qr.poll() is None, "queue-run still runs", log())
 qr.send_signal(signal.SIGTERM)
 t.eq(qr.wait(20), 0, "queue-run stops")
+
+# the clock steps back a day under a running queue-run
+lib = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") + glob.glob("/usr/lib/faketime/libfaketime.so.1"))[:1]
+if not lib or pmtest.SANITIZED:   # libfaketime before the ASan runtime can hang it (test 13)
+    t.ok(True, "# skip no libfaketime (or sanitized)")
+else:
+    rc = env.path("faketimerc")
+    with open(rc, "w") as f:
+        f.write("+1d\n")
+    mid = pmtest.queue_new(env, "sender@example.test", ["b@remote.test"], b"Subject: clock\n\nbody\n")
+    logp = env.path("qr2.log")
+    log = pmtest.log_reader(logp)
+    tries = lambda: log().count("id=%s rcpt=b@remote.test channel=remote status=temp" % mid)
+    qr = env.start([pmtest.bin("queue-run"), "-b", "1", "-m", "1"], stderr=open(logp, "wb"),
+                   env={"LD_PRELOAD": lib[0], "FAKETIME_TIMESTAMP_FILE": rc, "FAKETIME_NO_CACHE": "1"})
+    t.ok(wait_for(lambda: tries() >= 2, 20), "tried and retried, a day ahead", log())
+    with open(rc, "w") as f:
+        f.write("+0\n")   # the clock is set right
+    n = tries()
+    t.ok(wait_for(lambda: tries() >= n + 2, 20), "still retried every second after the step back", log())
+    qr.send_signal(signal.SIGTERM)
+    t.eq(qr.wait(20), 0, "queue-run stops")
 t.done()

@@ -262,6 +262,37 @@ backoff(unsigned int n)
 
 /* --- per-message scheduling --- */
 
+/* m's retries (and a report's) no later than lim */
+static void
+clamp_next(struct msg *m, unsigned long long lim)
+{
+	size_t i;
+	for (i = 0; i < m->env.nrcpt; i++)
+		if (m->st.r[i].status == QS_PENDING && m->st.r[i].next > lim)
+			m->st.r[i].next = lim;
+	if (m->report_next > lim)
+		m->report_next = lim;
+	if (m->list == 2 && m->wake > lim)
+		m->wake = lim;
+}
+
+/* The wall clock stepped back (a correction): retry times set before it
+ * lie further ahead than any retry of ours (retry_max), and nothing would
+ * be tried again until the clock caught up. Brought back to that limit. */
+static void
+clock_back(unsigned long long t)
+{
+	struct msg *m;
+	size_t h;
+	for (h = 0; h < HASH_SIZE; h++)
+		for (m = hash[h]; m; m = m->hnext)
+			clamp_next(m, t + cfg.retry_max);
+	min_wake = 0;
+	for (m = deferred.next; m != &deferred; m = m->next)
+		if (!min_wake || m->wake < min_wake)
+			min_wake = m->wake;
+}
+
 static const char *
 rcpt_domain(const char *r)
 {
@@ -1119,9 +1150,7 @@ load(const char *id, int how)
 	}
 	/* no retry of ours is further away than retry_max: a later one is
 	 * damage, and would keep the message past its lifetime untried */
-	for (size_t i = 0; i < m->env.nrcpt; i++)
-		if (m->st.r[i].status == QS_PENDING && m->st.r[i].next > now_s() + cfg.retry_max)
-			m->st.r[i].next = now_s() + cfg.retry_max;
+	clamp_next(m, now_s() + cfg.retry_max);
 	h = hash_id(id);
 	m->hnext = hash[h];
 	hash[h] = m;
@@ -1868,7 +1897,7 @@ log_settings(const char *event)
 int
 main(int argc, char **argv)
 {
-	unsigned long long v, term_deadline = 0;
+	unsigned long long v, term_deadline = 0, last_t = 0;
 	struct stat qst;
 	int c;
 	die_init(argv[0] ? argv[0] : "queue-run");
@@ -1944,6 +1973,9 @@ main(int argc, char **argv)
 			got_alrm = 0;
 			all_now();
 		}
+		if ((t = now_s()) < last_t)
+			clock_back(t);
+		last_t = t;
 		if (got_term && !term_deadline)
 			term_deadline = now_s() + cfg.term_wait;
 		if (got_term && (n_jobs == 0 || now_s() >= term_deadline))
