@@ -5,7 +5,8 @@
 # once it is released. Before: the request skipped the busy recipient,
 # whose temporary failure then put it back on the retry schedule: the
 # deleted message stayed queued (and was delivered later), the bounced one
-# was never bounced. And a delete of a message whose only work left is a
+# was never bounced. The same for a remote recipient whose smtp-send -B
+# worker holds the message (a stand-in that answers once released). And a delete of a message whose only work left is a
 # success report it could not queue yet: before, the delete queued that
 # report (or, failing again, kept the message), though a delete tells no
 # one, as queue-list's offline delete does not.
@@ -31,6 +32,13 @@ qa = env.path("qa")
 with open(qa, "w") as f:
     f.write("#!/bin/sh\n[ -e %s ] && exit 71\nexec %s\n" % (env.path("noqueue"), pmtest.bin("queue-add")))
 os.chmod(qa, 0o755)
+# a stand-in "smtp-send -B": each job line answered "temp" once released
+ss = env.path("smtp-send")
+with open(ss, "w") as f:
+    f.write("#!/bin/sh\nwhile read -r spec domain sender rcpts; do\n  touch %s/remote.running\n"
+            "  i=0; while [ ! -e %s/go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n"
+            "  for r in $rcpts; do echo \"temp $r 4.4.1 - not now\"; done\n  echo .\ndone\n" % (marks, marks))
+os.chmod(ss, 0o755)
 logp = env.path("qr.log")
 log = pmtest.log_reader(logp)
 
@@ -47,15 +55,19 @@ def ql(*a):
 
 d = queued("del@example.test", b"deleted in flight")
 b = queued("bnc@example.test", b"bounced in flight")
-qr = env.start([pmtest.bin("queue-run"), "-b", "3600"], env={"PIPEMAIL_QUEUEADD": qa}, stderr=open(logp, "wb"))
-t.ok(wait_for(lambda: os.path.exists(os.path.join(marks, "del.running")) and
-              os.path.exists(os.path.join(marks, "bnc.running")), 20), "both deliveries running")
+r = queued("r@remote.test", b"deleted in flight, remote")
+qr = env.start([pmtest.bin("queue-run"), "-b", "3600"], env={"PIPEMAIL_QUEUEADD": qa, "PIPEMAIL_SMTPSEND": ss},
+               stderr=open(logp, "wb"))
+t.ok(wait_for(lambda: all(os.path.exists(os.path.join(marks, k + ".running")) for k in ("del", "bnc", "remote")), 20),
+     "the three deliveries running")
 t.eq(ql("delete", d), 0, "delete while its delivery runs")
 t.eq(ql("bounce", b), 0, "bounce while its delivery runs")
-t.ok(wait_for(lambda: log().count("event=admin") >= 2, 10), "queue-run took both requests")
+t.eq(ql("delete", r), 0, "delete while its smtp-send -B worker has it")
+t.ok(wait_for(lambda: log().count("event=admin") >= 3, 10), "queue-run took the requests")
 open(os.path.join(marks, "go"), "w").close()   # the deliveries end: temporary failures
 
 t.ok(wait_for(lambda: d not in queue_files(env), 20), "the deleted message left the queue", log())
+t.ok(wait_for(lambda: r not in queue_files(env), 20), "so did the remote one", log())
 reports = wait_for(lambda: maildir_files(snd), 20)
 t.eq(len(reports), 1, "one report, for the bounced message only")
 text = open(reports[0], "rb").read() if reports else b""
