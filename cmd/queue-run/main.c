@@ -1900,6 +1900,12 @@ main(int argc, char **argv)
 	unsigned long long v, term_deadline = 0, last_t = 0;
 	struct stat qst;
 	int c;
+	/* s6-svc -h or -a while we start must not kill us (their default
+	 * action): until the handlers below are in place there is nothing to
+	 * reread or rerun, since the configuration and the whole queue are
+	 * read after them anyway */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGALRM, SIG_IGN);
 	die_init(argv[0] ? argv[0] : "queue-run");
 	/* no fastbins: a delivery child's first large malloc would otherwise
 	 * consolidate them, touching (and so copying) the scheduler's heap */
