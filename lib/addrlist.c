@@ -3,8 +3,8 @@
  * ends an entry, ':' at the top level starts a group (its name is
  * dropped). An entry's address is the angle address when it had one. */
 #include <errno.h>
-#include <string.h>
 #include "addrlist.h"
+#include "smtpaddr.h"
 
 struct entry {
 	struct str bare, angle;
@@ -68,13 +68,6 @@ usable(const struct str *a)
 	return a->s[0] != '@' && a->s[a->len - 1] != '@';
 }
 
-static int
-atext(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80
-	    || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
-}
-
 void
 addrlist_unquote(struct str *a)
 {
@@ -83,7 +76,7 @@ addrlist_unquote(struct str *a)
 		return;
 	for (n = 1; n < a->len && a->s[n] != '"'; n++) {
 		unsigned char c = (unsigned char)a->s[n];
-		if (!atext(c) && !(c == '.' && n > 1 && a->s[n - 1] != '.'))
+		if (c < 0x80 && !smtpaddr_atext(c) && !(c == '.' && n > 1 && a->s[n - 1] != '.'))
 			return;   /* an escape, a blank, a special: the quotes stay */
 	}
 	if (n >= a->len || n == 1 || a->s[n - 1] == '.' || (n + 1 < a->len && a->s[n + 1] != '@'))

@@ -19,8 +19,8 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-is_atext(unsigned char c)
+int
+smtpaddr_atext(unsigned char c)
 {
 	return is_alpha(c) || is_digit(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
@@ -178,7 +178,7 @@ parse_dotstring(const unsigned char *p, size_t i, size_t end, int flags, size_t 
 			int r = nonascii(p, i, end, flags, &k);
 			if (r != SMTPADDR_OK)
 				return r;
-		} else if (!is_atext(c)) {
+		} else if (!smtpaddr_atext(c)) {
 			break;
 		}
 		atom += k;

@@ -82,6 +82,8 @@ int smtpaddr_mail_params(const char *s, size_t len, struct smtp_mailparams *);
  * comma-separated, each once, any case. SMTPADDR_OK with the SMTP_NOTIFY_*
  * bits in *out, else SMTPADDR_PARAM_SYNTAX. */
 int smtpaddr_notify(const char *v, size_t len, unsigned *out);
+/* RFC 5322 atext, ASCII only: letters, digits and !#$%&'*+-/=?^_`{|}~ */
+int smtpaddr_atext(unsigned char c);
 /* "NOTIFY=" and the names of the bits, in the order NEVER, SUCCESS,
  * FAILURE, DELAY, appended to out. 0 ok, -1 ENOMEM. */
 int smtpaddr_notify_fmt(struct str *out, unsigned bits);
