@@ -1,8 +1,8 @@
 /* One message into the queue: see qwrite.h and lib/queue.h.
  * The file is taken from pool/ (or created) in place under mess/,
  * written once, the header last; then one fsync of the file and one of
- * mess/. new/ID is only the notice that wakes queue-run (its start-up
- * scan reads mess/), so it needs no fsync of its own. */
+ * mess/, and only then new/ID, the notice that wakes queue-run (its
+ * start-up scan reads mess/), so it needs no fsync of its own. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -528,17 +528,19 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 		return fail(w, write_err(errno), errno, "write", "queue file", NULL);
 	}
 	str_free(&e);
-	/* a pool file's lock (pool_take) kept other writers out of pool/;
-	 * once the notice is there queue-run share-locks the file in its
-	 * main loop before a job leaves it, so the lock must not last
-	 * through the fsyncs below */
-	flock(w->fd, LOCK_UN);
-	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0)
-		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "link", "queue file into new", NULL);
 	if (fsync(w->fd) < 0)
 		return fail(w, QQ_TEMP_WRITE, errno, "sync", "queue file", NULL);
 	if (fsync(w->messfd) < 0)
 		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "sync", "queue directory", NULL);
+	/* The notice only now: a running queue-run takes what new/ shows at
+	 * any writer's wakeup, so a notice before the syncs let it deliver a
+	 * message whose sync then failed, and the client, told 4xx, sent it
+	 * again. A pool file's lock (pool_take) kept other writers out of
+	 * pool/; queue-run share-locks the file in its main loop before a job
+	 * leaves it, so the lock ends before the notice. */
+	flock(w->fd, LOCK_UN);
+	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0)
+		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "link", "queue file into new", NULL);
 	if (close(w->fd) < 0) {
 		int ce = errno;
 		w->fd = -1;
