@@ -10,7 +10,6 @@
 #include <stdio.h>   /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -21,6 +20,7 @@
 #include <zlib.h>
 #include "exitcode.h"
 #include "qwrite.h"
+#include "smtpaddr.h"
 #include "str.h"
 
 enum { ID_TRIES = 20, POOL_TRIES = 16 };
@@ -380,21 +380,16 @@ qwrite_envelope_check(const char *env, size_t len, const char **why)
 
 struct rcptkey {
 	const char *a;
-	size_t len, at, idx;   /* at: the last '@', len when none */
+	size_t len, idx;
 };
 
+/* the same mailbox in input order, so that the first one is kept */
 static int
 cmp_rcpt(const void *x, const void *y)
 {
 	const struct rcptkey *p = x, *q = y;
-	int c;
-	if (p->at != q->at)
-		return p->at < q->at ? -1 : 1;
-	if ((c = memcmp(p->a, q->a, p->at)) != 0)
-		return c;
-	if (p->len != q->len)
-		return p->len < q->len ? -1 : 1;
-	if (p->at < p->len && (c = strncasecmp(p->a + p->at, q->a + q->at, p->len - p->at)) != 0)
+	int c = smtpaddr_cmp(p->a, q->a);
+	if (c)
 		return c;
 	return p->idx < q->idx ? -1 : p->idx > q->idx;
 }
@@ -419,21 +414,15 @@ qwrite_unique(struct str *rcpts, const char *dsn, struct str *dsnout)
 	if (!k || !dup)
 		goto nomem;
 	for (i = 0, off = 0; i < n; i++) {
-		const char *at;
 		k[i].a = rcpts->s + off;
 		k[i].len = strlen(k[i].a);
-		at = strrchr(k[i].a, '@');
-		k[i].at = at ? (size_t)(at - k[i].a) : k[i].len;
 		k[i].idx = i;
 		off += k[i].len + 1;
 	}
 	qsort(k, n, sizeof *k, cmp_rcpt);
-	for (i = 1; i < n; i++) {
-		struct rcptkey a = k[i - 1], b = k[i];
-		a.idx = b.idx = 0;
-		if (cmp_rcpt(&a, &b) == 0)
+	for (i = 1; i < n; i++)
+		if (smtpaddr_cmp(k[i - 1].a, k[i].a) == 0)
 			dup[k[i].idx] = 1, dropped++;
-	}
 	if (!dropped)
 		goto done;
 	for (i = 0, off = 0; i < n; i++) {
