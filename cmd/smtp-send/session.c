@@ -545,13 +545,33 @@ out:
 	return ret;
 }
 
+/* A cached connection that died before the data went out (a 421 at the
+ * peer's idle timeout read as MAIL's reply, RSET into a closed socket):
+ * what it settled is undone, for a fresh connection to decide. */
+static int
+stale(struct job *j, const unsigned char *was)
+{
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++)
+		if (was[i] == ST_PENDING)
+			j->rcpt[i].status = ST_PENDING;
+	return 1;
+}
+
 int
 session_deliver(struct sess *s, struct job *j, int reused)
 {
 	size_t i, rounds;
+	unsigned char *was = NULL;
 	s->job = j;
 	s->err.len = 0;
 	s->sentdata = 0;
+	if (reused) {
+		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
+			return 1;
+		for (i = 0; i < j->nrcpt; i++)
+			was[i] = (unsigned char)j->rcpt[i].status;
+	}
 	for (rounds = 0; !s->dead && rounds <= j->nrcpt / TXN_RCPT_MAX; rounds++) {
 		int pending = 0;
 		for (i = 0; i < j->nrcpt; i++)
@@ -562,13 +582,16 @@ session_deliver(struct sess *s, struct job *j, int reused)
 			if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
 				s->dead = 1;
 			s->dirty = 0;
-			if (s->dead)
-				break;
 		}
-		transaction(s);
-		if (s->dead && reused && !s->sentdata && rounds == 0)
-			return 1;   /* a cached connection went stale: nothing was decided */
+		if (!s->dead)
+			transaction(s);
+		if (s->dead && reused && !s->sentdata && rounds == 0) {
+			stale(j, was);
+			free(was);
+			return 1;
+		}
 	}
+	free(was);
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
 	s->msgs++;
@@ -578,9 +601,12 @@ session_deliver(struct sess *s, struct job *j, int reused)
 }
 
 int
-session_reusable(const struct sess *s, int max_age_ms)
+session_reusable(struct sess *s, int max_age_ms)
 {
-	return !s->dead && buf_now_ms() - s->opened < max_age_ms;
+	/* anything the peer said unasked (a 421 at its idle timeout, a
+	 * second reply to the dot) would be read as the next command's
+	 * reply, every verdict after it one behind */
+	return !s->dead && buf_now_ms() - s->opened < max_age_ms && !conn_unasked(s->c);
 }
 
 void

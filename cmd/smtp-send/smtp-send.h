@@ -73,7 +73,7 @@ int session_open(struct job *, const char *host, const struct dns_addr *, int tl
  * the caller may try a fresh connection), else 0 with every recipient
  * settled. */
 int session_deliver(struct sess *, struct job *, int reused);
-int session_reusable(const struct sess *, int max_age_ms);
+int session_reusable(struct sess *, int max_age_ms);
 void session_close(struct sess *);   /* QUIT, log, free */
 
 /* The TLS configuration for verify or not, made on first use; NULL with
