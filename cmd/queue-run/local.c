@@ -17,6 +17,7 @@
 #include "exitcode.h"
 #include "maildeliver.h"
 #include "queue-run.h"
+#include "smtpaddr.h"
 
 static void
 say(struct str *res, size_t idx, const char *status, const char *dsn, const char *text)
@@ -400,13 +401,43 @@ out:
 	return code;
 }
 
+/* Does this message name target as a recipient of its own (not idx), one
+ * delivered without alias expansion: a local user (whose local part we
+ * match in any case, as our lookups do) or a remote address? Then that
+ * recipient's own delivery reaches target, and an alias's copy would be a
+ * second one. Aliases are not counted: two aliases naming each other
+ * would each leave the copy to the other, and none would be made. */
+static int
+named_elsewhere(const struct jobspec *j, size_t idx, const char *target)
+{
+	size_t k;
+	for (k = 0; k < j->env->nrcpt; k++) {
+		const char *r = j->env->rcpt[k], *at = strrchr(r, '@');
+		struct str canon = STR_INIT;
+		struct conf_user u = CONF_USER_INIT;
+		int local, user = 0;
+		if (k == idx || strcasecmp(r, target) != 0 || !at)
+			continue;
+		local = conf_domain_local(at + 1);
+		if (local == 0 && smtpaddr_cmp(r, target) == 0)
+			return 1;
+		if (local > 0 && conf_rcpt_local(r, &canon) > 0)
+			user = conf_user_get(canon.s, &u) > 0;
+		conf_user_free(&u);
+		str_free(&canon);
+		if (user)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, size_t idx, unsigned depth,
     int *how, struct str *err)
 {
 	struct str canon = STR_INIT, targets = STR_INIT;
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
-	const char **to = NULL;
+	const char **to = NULL, *dup = NULL;
 	size_t n = 0, cap = 0;
 	char *p, *t;
 	int r, code = EXIT_TEMP;
@@ -439,6 +470,10 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 			t[strlen(t) - 1] = 0;
 		if (!*t)
 			continue;
+		if (named_elsewhere(j, idx, t)) {
+			dup = t;
+			continue;
+		}
 		if (n == cap) {
 			const char **nt;
 			cap = cap ? cap * 2 : 8;
@@ -448,7 +483,11 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 		}
 		to[n++] = t;
 	}
-	if (n == 0) {
+	if (n == 0 && dup) {
+		str_copys(err, "delivered once, as ");
+		str_cats(err, dup);
+		code = 0;
+	} else if (n == 0) {
 		str_copys(err, "alias has no targets");
 		code = EXIT_PERM;
 	} else if (n == 1 && depth < ALIAS_DEPTH_MAX && strchr(to[0], '@') &&
