@@ -300,18 +300,29 @@ fail_all(struct sess *s, int status, const char *enh, const char *text)
 }
 
 /* the RCPT reply for rc: accepted (ST_PENDING until the data is
- * accepted) or its temporary/permanent verdict */
+ * accepted), left for the next transaction, or its temporary/permanent
+ * verdict. acc: recipients this transaction has accepted so far. */
 static size_t
-rcpt_reply(struct sess *s, struct rcpt *rc, int mailok)
+rcpt_reply(struct sess *s, struct rcpt *rc, int mailok, size_t acc)
 {
+	int code = s->r.code;
 	rc->accepted = 0;
 	if (!mailok)
 		return 0;
-	if (s->r.code >= 200 && s->r.code < 300) {
+	if (code >= 200 && code < 300) {
 		rc->accepted = 1;
 		return 1;
 	}
-	set_rcpt(s, rc, status_of(s->r.code), &s->r, 1);
+	/* RFC 5321 4.5.3.1.10: 552 is RFC 821's "too many recipients",
+	 * to be taken as 452; after an accepted one, a 452 is the peer's
+	 * limit per transaction: the rest go in the next transaction */
+	if (code == 552 || code == 452) {
+		if (acc > 0)
+			return 0;
+		set_rcpt(s, rc, ST_TEMP, &s->r, 1);
+		return 0;
+	}
+	set_rcpt(s, rc, status_of(code), &s->r, 1);
 	return 0;
 }
 
@@ -366,7 +377,7 @@ transaction(struct sess *s)
 				continue;
 			if (reply(s, TO_RCPT) < 0)
 				return;
-			accepted += rcpt_reply(s, &j->rcpt[i], mailok);
+			accepted += rcpt_reply(s, &j->rcpt[i], mailok, accepted);
 		}
 		if (s->dead || reply(s, TO_DATA) < 0)
 			return;
@@ -383,7 +394,7 @@ transaction(struct sess *s)
 				continue;
 			if (put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 || reply(s, TO_RCPT) < 0)
 				return;
-			accepted += rcpt_reply(s, &j->rcpt[i], 1);
+			accepted += rcpt_reply(s, &j->rcpt[i], 1, accepted);
 		}
 		if (accepted == 0 || s->dead)
 			return;
@@ -561,7 +572,7 @@ stale(struct job *j, const unsigned char *was)
 int
 session_deliver(struct sess *s, struct job *j, int reused)
 {
-	size_t i, rounds;
+	size_t i, rounds, was_pending = 0;
 	unsigned char *was = NULL;
 	s->job = j;
 	s->err.len = 0;
@@ -572,12 +583,17 @@ session_deliver(struct sess *s, struct job *j, int reused)
 		for (i = 0; i < j->nrcpt; i++)
 			was[i] = (unsigned char)j->rcpt[i].status;
 	}
-	for (rounds = 0; !s->dead && rounds <= j->nrcpt / TXN_RCPT_MAX; rounds++) {
-		int pending = 0;
+	/* each transaction settles at least one recipient, or none is left
+	 * pending (a recipient is put off only after another's 250) */
+	for (rounds = 0; !s->dead && rounds <= j->nrcpt; rounds++) {
+		size_t pending = 0;
 		for (i = 0; i < j->nrcpt; i++)
-			pending |= j->rcpt[i].status == ST_PENDING;
+			pending += j->rcpt[i].status == ST_PENDING;
 		if (!pending)
 			break;
+		if (rounds > 0 && pending == was_pending)
+			break;
+		was_pending = pending;
 		if (s->dirty) {
 			if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
 				s->dead = 1;
@@ -594,6 +610,7 @@ session_deliver(struct sess *s, struct job *j, int reused)
 	free(was);
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
+	job_settle(j, ST_TEMP, "4.5.3", "too many recipients for the peer", s->host);
 	s->msgs++;
 	for (i = 0; i < j->nrcpt; i++)
 		s->n[j->rcpt[i].status & 3]++;
