@@ -102,6 +102,7 @@ struct target {
 struct plan {
 	struct target t[DNS_MX_MAX];
 	size_t nt;
+	int more;             /* the domain has more MX hosts than t holds */
 	unsigned port;
 	int tlsmode;
 	struct route route;
