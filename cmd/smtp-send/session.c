@@ -211,7 +211,7 @@ put_mail(struct sess *s)
 	int e = 0;
 	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, j->sender) | conn_puts(s->c, ">");
 	if (s->ext.flags & EXT_SIZE) {
-		e |= str_catu(&num, j->size) | conn_puts(s->c, " SIZE=");
+		e |= str_catu(&num, j->wiresize) | conn_puts(s->c, " SIZE=");
 		e |= conn_put(s->c, num.s, num.len);
 		str_free(&num);
 	}
@@ -344,7 +344,7 @@ transaction(struct sess *s)
 		n += (size_t)in;
 	}
 	s->sentdata = 0;
-	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->size > s->ext.size) {
+	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->wiresize > s->ext.size) {
 		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
 		return;
 	}

@@ -43,7 +43,8 @@ struct job {
 	struct str dsnmail;   /* " RET=... ENVID=..." or empty */
 	int msgfd;
 	off_t msgoff;
-	unsigned long long size;
+	unsigned long long size;       /* bytes in the message file */
+	unsigned long long wiresize;   /* as SIZE counts them: CRLF line ends, no stuffed dots (RFC 1870) */
 	int eightbit, utf8;
 	int hdr8;             /* UTF-8 (8-bit) in the header section (RFC 6532) */
 	int hstate;           /* scanning the header section: HS_* in job.c */
