@@ -17,7 +17,7 @@ struct cfg {
 };
 
 enum { JOB_LOCAL = 1, JOB_REMOTE, JOB_BOUNCE };
-enum { JOB_RCPT_MAX = 100, JOB_OUT_MAX = 1 << 20, ALIAS_DEPTH_MAX = 10 };
+enum { JOB_RCPT_MAX = 100, JOB_OUT_MAX = 1 << 20, ALIAS_DEPTH_MAX = 10, ALIAS_DEDUPE_MAX = 1000 };
 
 struct jobspec {
 	int kind;

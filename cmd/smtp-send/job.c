@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "buf.h"
 #include "die.h"
+#include "dotstuff.h"
 #include "exitcode.h"
 #include "smtp-send.h"
 
@@ -124,6 +125,48 @@ header_scan(struct job *j, const char *b, size_t n)
 	}
 }
 
+/* What the scan learns from each block: 8-bit bytes, UTF-8 in the
+ * header, and the size on the wire, as the data will go (dotstuff). */
+struct scan {
+	struct dotstuff d;
+	struct str out;
+};
+
+static void
+scan_start(struct job *j, struct scan *sc)
+{
+	j->eightbit = j->hdr8 = 0;
+	j->hstate = HS_BOL;
+	j->wiresize = 0;
+	dotstuff_init(&sc->d);
+	sc->out = (struct str)STR_INIT;
+}
+
+static int
+scan_block(struct job *j, struct scan *sc, const char *b, size_t n)
+{
+	j->eightbit = j->eightbit || str_8bit(b, n);
+	header_scan(j, b, n);
+	sc->out.len = 0;
+	if (dotstuff_put(&sc->d, b, n, &sc->out) < 0)
+		return -1;
+	j->wiresize += sc->out.len;
+	return 0;
+}
+
+/* the dots stuffed and the final ".\r\n" are not counted (RFC 1870 3) */
+static int
+scan_end(struct job *j, struct scan *sc)
+{
+	int r;
+	sc->out.len = 0;
+	r = dotstuff_end(&sc->d, &sc->out);
+	if (r == 0)
+		j->wiresize += sc->out.len - 3 - sc->d.stuffed;
+	str_free(&sc->out);
+	return r;
+}
+
 /* The message must be readable more than once (another MX after a
  * failure): a regular file is used in place, anything else is spooled
  * to an unlinked temporary file. Constant memory either way. */
@@ -135,10 +178,10 @@ message_open(struct job *j)
 	const char *tmpdir = getenv("TMPDIR");
 	int fd = 0, spool;
 	unsigned long long size = 0;
+	struct scan sc;
 	if (!buf)
 		die_nomem(EXIT_TEMP);
-	j->hdr8 = 0;
-	j->hstate = HS_BOL;
+	scan_start(j, &sc);
 	if (fstat(0, &st) < 0)
 		die_sys(EXIT_TEMP, "stat", "stdin");
 	spool = !S_ISREG(st.st_mode);
@@ -166,13 +209,15 @@ message_open(struct job *j)
 			die_sys(EXIT_TEMP, "read", "the message");
 		if (r == 0)
 			break;
-		j->eightbit = j->eightbit || str_8bit(buf, (size_t)r);
-		header_scan(j, buf, (size_t)r);
+		if (scan_block(j, &sc, buf, (size_t)r) < 0)
+			die_nomem(EXIT_TEMP);
 		size += (unsigned long long)r;
 		if (spool && buf_writeall(fd, buf, (size_t)r, 0, 0) < 0)
 			die_sys(EXIT_TEMP, "write", "the spool file");
 	}
 	free(buf);
+	if (scan_end(j, &sc) < 0)
+		die_nomem(EXIT_TEMP);
 	j->msgfd = fd;
 	j->size = size;
 }
@@ -187,9 +232,9 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	char *buf;
 	unsigned long long left;
 	struct stat now;
+	struct scan sc;
 	j->msgfd = open(path, O_RDONLY | O_CLOEXEC);
-	j->eightbit = j->hdr8 = 0;
-	j->hstate = HS_BOL;
+	scan_start(j, &sc);
 	if (j->msgfd < 0)
 		return -1;
 	/* a queue file (queue-run's workers): held share-locked while it is
@@ -215,21 +260,20 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	buf = malloc(READ_BUF_SIZE);
 	if (!buf)
 		return -1;
-	for (left = j->size; left && !j->eightbit;) {
+	for (left = j->size; left;) {
 		ssize_t r = pread(j->msgfd, buf, left < READ_BUF_SIZE ? (size_t)left : READ_BUF_SIZE, (off_t)off);
-		if (r <= 0) {
+		if (r <= 0 || scan_block(j, &sc, buf, (size_t)r) < 0) {
 			if (r == 0)
 				errno = EINVAL;   /* shorter than it said */
 			free(buf);
+			str_free(&sc.out);
 			return -1;
 		}
-		j->eightbit = str_8bit(buf, (size_t)r);
-		header_scan(j, buf, (size_t)r);   /* the header comes first: done when 8-bit stops this */
 		off += (unsigned long long)r;
 		left -= (unsigned long long)r;
 	}
 	free(buf);
-	return 0;
+	return scan_end(j, &sc);
 }
 
 /* TLS configurations are made on first use: starting libtls (and the

@@ -135,9 +135,10 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			}
 		}
 	}
-	if (attempts == 0 && !dnstemp && !p->t[0].system) {
+	if (attempts == 0 && !dnstemp && !p->t[0].system && !p->more) {
 		/* every mail host is known not to exist: RFC 5321 5.1. A route's
-		 * host is our configuration, not the domain's: that waits (temp) */
+		 * host is our configuration, not the domain's: that waits (temp);
+		 * so do MX hosts past the ones kept, which might have answered */
 		job_settle(j, ST_PERM, "5.4.4", numeric ? "the mail host is an IP address, not a host name" :
 		    "no mail host of the domain has an address", p->t[0].host);
 		goto out;
@@ -157,6 +158,7 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 	int r = 0;
 
 	p->nt = 0;
+	p->more = 0;
 	p->port = o->port;
 	p->tlsmode = o->tlsmode;
 	p->key.len = 0;
@@ -218,10 +220,21 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		if (str_copys(&p->key, "literal ") < 0 || str_cats(&p->key, p->t[0].host) < 0)
 			die_nomem(EXIT_TEMP);
 	} else {
-		struct dns_mx mx[DNS_MX_MAX];
+		/* one more than kept: to know that some were left out */
+		struct dns_mx mx[DNS_MX_MAX + 1];
+		char dom[DNS_NAME_MAX + 1];
 		size_t n;
-		switch (dns_mx(j->domain, mx, DNS_MX_MAX, &n)) {
+		/* a UTF-8 domain is looked up by its A-labels, never raw; a
+		 * name DNS cannot carry fails now, not after days of retries */
+		if (dns_idna(j->domain, dom, sizeof dom) < 0) {
+			job_settle(j, ST_PERM, "5.1.2", "malformed domain name", "-");
+			return 0;
+		}
+		switch (dns_mx(dom, mx, DNS_MX_MAX + 1, &n)) {
 		case DNS_OK:
+			p->more = n > DNS_MX_MAX;
+			if (p->more)
+				n = DNS_MX_MAX;
 			for (i = 0; i < n; i++) {
 				memcpy(p->t[i].host, mx[i].host, sizeof p->t[i].host);
 				p->t[i].system = 0;
@@ -229,11 +242,7 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 			p->nt = n;
 			break;
 		case DNS_NODATA:   /* RFC 5321 5.1: the implicit MX */
-			if (strlen(j->domain) > DNS_NAME_MAX) {
-				job_settle(j, ST_PERM, "5.1.2", "domain name too long", "-");
-				return 0;
-			}
-			memcpy(p->t[0].host, j->domain, strlen(j->domain) + 1);
+			memcpy(p->t[0].host, dom, strlen(dom) + 1);
 			p->t[0].system = 0;
 			p->nt = 1;
 			break;

@@ -211,7 +211,7 @@ put_mail(struct sess *s)
 	int e = 0;
 	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, j->sender) | conn_puts(s->c, ">");
 	if (s->ext.flags & EXT_SIZE) {
-		e |= str_catu(&num, j->size) | conn_puts(s->c, " SIZE=");
+		e |= str_catu(&num, j->wiresize) | conn_puts(s->c, " SIZE=");
 		e |= conn_put(s->c, num.s, num.len);
 		str_free(&num);
 	}
@@ -300,18 +300,29 @@ fail_all(struct sess *s, int status, const char *enh, const char *text)
 }
 
 /* the RCPT reply for rc: accepted (ST_PENDING until the data is
- * accepted) or its temporary/permanent verdict */
+ * accepted), left for the next transaction, or its temporary/permanent
+ * verdict. acc: recipients this transaction has accepted so far. */
 static size_t
-rcpt_reply(struct sess *s, struct rcpt *rc, int mailok)
+rcpt_reply(struct sess *s, struct rcpt *rc, int mailok, size_t acc)
 {
+	int code = s->r.code;
 	rc->accepted = 0;
 	if (!mailok)
 		return 0;
-	if (s->r.code >= 200 && s->r.code < 300) {
+	if (code >= 200 && code < 300) {
 		rc->accepted = 1;
 		return 1;
 	}
-	set_rcpt(s, rc, status_of(s->r.code), &s->r, 1);
+	/* RFC 5321 4.5.3.1.10: 552 is RFC 821's "too many recipients",
+	 * to be taken as 452; after an accepted one, a 452 is the peer's
+	 * limit per transaction: the rest go in the next transaction */
+	if (code == 552 || code == 452) {
+		if (acc > 0)
+			return 0;
+		set_rcpt(s, rc, ST_TEMP, &s->r, 1);
+		return 0;
+	}
+	set_rcpt(s, rc, status_of(code), &s->r, 1);
 	return 0;
 }
 
@@ -333,7 +344,7 @@ transaction(struct sess *s)
 		n += (size_t)in;
 	}
 	s->sentdata = 0;
-	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->size > s->ext.size) {
+	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->wiresize > s->ext.size) {
 		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
 		return;
 	}
@@ -366,7 +377,7 @@ transaction(struct sess *s)
 				continue;
 			if (reply(s, TO_RCPT) < 0)
 				return;
-			accepted += rcpt_reply(s, &j->rcpt[i], mailok);
+			accepted += rcpt_reply(s, &j->rcpt[i], mailok, accepted);
 		}
 		if (s->dead || reply(s, TO_DATA) < 0)
 			return;
@@ -383,7 +394,7 @@ transaction(struct sess *s)
 				continue;
 			if (put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 || reply(s, TO_RCPT) < 0)
 				return;
-			accepted += rcpt_reply(s, &j->rcpt[i], 1);
+			accepted += rcpt_reply(s, &j->rcpt[i], 1, accepted);
 		}
 		if (accepted == 0 || s->dead)
 			return;
@@ -545,32 +556,61 @@ out:
 	return ret;
 }
 
+/* A cached connection that died before the data went out (a 421 at the
+ * peer's idle timeout read as MAIL's reply, RSET into a closed socket):
+ * what it settled is undone, for a fresh connection to decide. */
+static int
+stale(struct job *j, const unsigned char *was)
+{
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++)
+		if (was[i] == ST_PENDING)
+			j->rcpt[i].status = ST_PENDING;
+	return 1;
+}
+
 int
 session_deliver(struct sess *s, struct job *j, int reused)
 {
-	size_t i, rounds;
+	size_t i, rounds, was_pending = 0;
+	unsigned char *was = NULL;
 	s->job = j;
 	s->err.len = 0;
 	s->sentdata = 0;
-	for (rounds = 0; !s->dead && rounds <= j->nrcpt / TXN_RCPT_MAX; rounds++) {
-		int pending = 0;
+	if (reused) {
+		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
+			return 1;
 		for (i = 0; i < j->nrcpt; i++)
-			pending |= j->rcpt[i].status == ST_PENDING;
+			was[i] = (unsigned char)j->rcpt[i].status;
+	}
+	/* each transaction settles at least one recipient, or none is left
+	 * pending (a recipient is put off only after another's 250) */
+	for (rounds = 0; !s->dead && rounds <= j->nrcpt; rounds++) {
+		size_t pending = 0;
+		for (i = 0; i < j->nrcpt; i++)
+			pending += j->rcpt[i].status == ST_PENDING;
 		if (!pending)
 			break;
+		if (rounds > 0 && pending == was_pending)
+			break;
+		was_pending = pending;
 		if (s->dirty) {
 			if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
 				s->dead = 1;
 			s->dirty = 0;
-			if (s->dead)
-				break;
 		}
-		transaction(s);
-		if (s->dead && reused && !s->sentdata && rounds == 0)
-			return 1;   /* a cached connection went stale: nothing was decided */
+		if (!s->dead)
+			transaction(s);
+		if (s->dead && reused && !s->sentdata && rounds == 0) {
+			stale(j, was);
+			free(was);
+			return 1;
+		}
 	}
+	free(was);
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
+	job_settle(j, ST_TEMP, "4.5.3", "too many recipients for the peer", s->host);
 	s->msgs++;
 	for (i = 0; i < j->nrcpt; i++)
 		s->n[j->rcpt[i].status & 3]++;
@@ -578,9 +618,12 @@ session_deliver(struct sess *s, struct job *j, int reused)
 }
 
 int
-session_reusable(const struct sess *s, int max_age_ms)
+session_reusable(struct sess *s, int max_age_ms)
 {
-	return !s->dead && buf_now_ms() - s->opened < max_age_ms;
+	/* anything the peer said unasked (a 421 at its idle timeout, a
+	 * second reply to the dot) would be read as the next command's
+	 * reply, every verdict after it one behind */
+	return !s->dead && buf_now_ms() - s->opened < max_age_ms && !conn_unasked(s->c);
 }
 
 void

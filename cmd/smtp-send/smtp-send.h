@@ -43,7 +43,8 @@ struct job {
 	struct str dsnmail;   /* " RET=... ENVID=..." or empty */
 	int msgfd;
 	off_t msgoff;
-	unsigned long long size;
+	unsigned long long size;       /* bytes in the message file */
+	unsigned long long wiresize;   /* as SIZE counts them: CRLF line ends, no stuffed dots (RFC 1870) */
 	int eightbit, utf8;
 	int hdr8;             /* UTF-8 (8-bit) in the header section (RFC 6532) */
 	int hstate;           /* scanning the header section: HS_* in job.c */
@@ -73,7 +74,7 @@ int session_open(struct job *, const char *host, const struct dns_addr *, int tl
  * the caller may try a fresh connection), else 0 with every recipient
  * settled. */
 int session_deliver(struct sess *, struct job *, int reused);
-int session_reusable(const struct sess *, int max_age_ms);
+int session_reusable(struct sess *, int max_age_ms);
 void session_close(struct sess *);   /* QUIT, log, free */
 
 /* The TLS configuration for verify or not, made on first use; NULL with
@@ -102,6 +103,7 @@ struct target {
 struct plan {
 	struct target t[DNS_MX_MAX];
 	size_t nt;
+	int more;             /* the domain has more MX hosts than t holds */
 	unsigned port;
 	int tlsmode;
 	struct route route;
