@@ -102,6 +102,7 @@ int print_results(const struct job *);
 struct target {
 	char host[DNS_NAME_MAX + 1];
 	int system;   /* a route's host: the system resolver (/etc/hosts too) */
+	unsigned pref;   /* MX preference (an implicit MX: 0) */
 };
 
 /* Where one job goes: hosts in order, port, TLS policy, credentials. */
