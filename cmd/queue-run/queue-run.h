@@ -43,6 +43,11 @@ _Noreturn void job_run(const struct jobspec *, int msgfd, int sock);
  * ".\n" on out, then it waits for "k" or "K" on in (see job.c). */
 _Noreturn void local_worker(const char *me, const struct cfg *, int in, int out);
 
+/* the queue directory's owner and group: queue-add, run for forwards and
+ * bounces, runs as them, as it does under smtp-recv (main.c) */
+extern uid_t queue_owner;
+extern gid_t queue_group;
+
 /* job.c helpers used by local.c */
 struct agent {
 	char *const *argv;

@@ -11,24 +11,28 @@
 #include <unistd.h>
 #include "buf.h"
 #include "die.h"
+#include "dns.h"
 #include "dotstuff.h"
 #include "exitcode.h"
 #include "smtp-send.h"
 
 void
+job_settle_one(struct rcpt *rc, int status, const char *enh, const char *text, const char *host)
+{
+	rc->status = status;
+	snprintf(rc->enh, sizeof rc->enh, "%s", enh);
+	if (str_copys(&rc->text, text) < 0 || str_0(&rc->text) < 0)
+		rc->text.len = 0;
+	snprintf(rc->host, sizeof rc->host, "%s", host ? host : "");
+}
+
+void
 job_settle(struct job *j, int status, const char *enh, const char *text, const char *host)
 {
 	size_t i;
-	for (i = 0; i < j->nrcpt; i++) {
-		struct rcpt *rc = &j->rcpt[i];
-		if (rc->status != ST_PENDING)
-			continue;
-		rc->status = status;
-		snprintf(rc->enh, sizeof rc->enh, "%s", enh);
-		if (str_copys(&rc->text, text) < 0 || str_0(&rc->text) < 0)
-			rc->text.len = 0;
-		snprintf(rc->host, sizeof rc->host, "%s", host ? host : "");
-	}
+	for (i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].status == ST_PENDING)
+			job_settle_one(&j->rcpt[i], status, enh, text, host);
 }
 
 /* An envelope address we are willing to put on the wire: no controls, no
@@ -351,29 +355,57 @@ print_results(const struct job *j)
 	return EXIT_TEMP;
 }
 
+/* A UTF-8 address as a peer without SMTPUTF8 takes it (RFC 6531 3.2):
+ * an ASCII local part and the domain's A-labels (RFC 5891), the same
+ * mailbox. NULL when the local part is not ASCII or the domain no name. */
+static char *
+ascii_form(const char *addr)
+{
+	const char *at = strrchr(addr, '@'), *p;
+	char dom[DNS_NAME_MAX + 1], *out;
+	size_t l;
+	if (!at || at[1] == '[')
+		return NULL;
+	for (p = addr; p < at; p++)
+		if ((unsigned char)*p >= 0x80)
+			return NULL;
+	if (dns_idna(at + 1, dom, sizeof dom) < 0)
+		return NULL;
+	l = (size_t)(at - addr) + 1;
+	if (!(out = malloc(l + strlen(dom) + 1)))
+		die_nomem(EXIT_TEMP);
+	memcpy(out, addr, l);
+	memcpy(out + l, dom, strlen(dom) + 1);
+	return out;
+}
+
 /* The envelope of one job; unusable recipients are settled at once. */
 void
 job_envelope(struct job *j, char **rcpts, size_t n)
 {
 	size_t i;
-	j->utf8 = 0;
+	j->utf8 = j->sender_utf8 = 0;
+	j->sender_ascii = NULL;
 	j->nrcpt = n;
 	j->rcpt = calloc(n, sizeof *j->rcpt);
 	if (!j->rcpt)
 		die_nomem(EXIT_TEMP);
-	if (!addr_ok(j->sender, &j->utf8))
+	if (!addr_ok(j->sender, &j->sender_utf8))
 		job_settle(j, ST_PERM, "5.1.7", "unusable sender address", "-");
+	else if (j->sender_utf8)
+		j->sender_ascii = ascii_form(j->sender);
+	j->utf8 = j->sender_utf8;
 	for (i = 0; i < n; i++) {
-		int u = 0;
 		struct rcpt *rc = &j->rcpt[i];
 		rc->addr = rcpts[i];
-		if (rc->status == ST_PENDING && (!addr_ok(rc->addr, &u) || !*rc->addr)) {
+		if (rc->status == ST_PENDING && (!addr_ok(rc->addr, &rc->utf8) || !*rc->addr)) {
 			rc->status = ST_PERM;
 			memcpy(rc->enh, "5.1.3", 6);
 			if (str_copys(&rc->text, "unusable recipient address") < 0 || str_0(&rc->text) < 0)
 				die_nomem(EXIT_TEMP);
-		}
-		j->utf8 |= u;
+		} else if (rc->utf8)
+			rc->ascii = ascii_form(rc->addr);
+		j->utf8 |= rc->utf8;
 	}
 }
 
@@ -384,7 +416,10 @@ job_free(struct job *j)
 	for (i = 0; i < j->nrcpt; i++) {
 		str_free(&j->rcpt[i].text);
 		str_free(&j->rcpt[i].dsn);
+		free(j->rcpt[i].ascii);
 	}
+	free(j->sender_ascii);
+	j->sender_ascii = NULL;
 	free(j->rcpt);
 	j->rcpt = NULL;
 	j->nrcpt = 0;

@@ -209,7 +209,10 @@ put_mail(struct sess *s)
 	struct job *j = s->job;
 	struct str num = STR_INIT;
 	int e = 0;
-	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, j->sender) | conn_puts(s->c, ">");
+	int u8 = (s->ext.flags & EXT_SMTPUTF8) != 0;
+	/* without SMTPUTF8 the address is its ASCII form (transaction) */
+	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, !u8 && j->sender_ascii ? j->sender_ascii : j->sender) |
+	    conn_puts(s->c, ">");
 	if (s->ext.flags & EXT_SIZE) {
 		e |= str_catu(&num, j->wiresize) | conn_puts(s->c, " SIZE=");
 		e |= conn_put(s->c, num.s, num.len);
@@ -220,7 +223,7 @@ put_mail(struct sess *s)
 	/* a UTF-8 address needs it; UTF-8 header fields ask for it where the
 	 * peer has it, and go as before (8BITMIME) where it has not: most
 	 * 8-bit headers are legacy charsets, not RFC 6532 */
-	if (j->utf8 || (j->hdr8 && (s->ext.flags & EXT_SMTPUTF8)))
+	if (u8 && (j->utf8 || j->hdr8))
 		e |= conn_puts(s->c, " SMTPUTF8");
 	if ((s->ext.flags & EXT_DSN) && j->dsnmail.len)
 		e |= conn_put(s->c, j->dsnmail.s, j->dsnmail.len);
@@ -232,7 +235,8 @@ static int
 put_rcpt(struct sess *s, const struct rcpt *rc)
 {
 	int e = 0;
-	e |= conn_puts(s->c, "RCPT TO:<") | conn_puts(s->c, rc->addr) | conn_puts(s->c, ">");
+	e |= conn_puts(s->c, "RCPT TO:<") |
+	    conn_puts(s->c, !(s->ext.flags & EXT_SMTPUTF8) && rc->ascii ? rc->ascii : rc->addr) | conn_puts(s->c, ">");
 	if ((s->ext.flags & EXT_DSN) && rc->dsn.len)
 		e |= conn_put(s->c, rc->dsn.s, rc->dsn.len);
 	e |= conn_puts(s->c, "\r\n");
@@ -349,8 +353,23 @@ transaction(struct sess *s)
 		return;
 	}
 	if (j->utf8 && !(s->ext.flags & EXT_SMTPUTF8)) {
-		fail_all(s, ST_PERM, "5.6.7", "SMTPUTF8 address but the peer does not support SMTPUTF8");
-		return;
+		/* RFC 6531 3.2: what has an ASCII form goes in it; a recipient
+		 * without one fails alone, not every recipient with it */
+		static const char why[] = "SMTPUTF8 address but the peer does not support SMTPUTF8";
+		if (j->sender_utf8 && !j->sender_ascii) {
+			fail_all(s, ST_PERM, "5.6.7", why);
+			return;
+		}
+		for (i = 0, n = 0; i < j->nrcpt; i++) {
+			struct rcpt *rc = &j->rcpt[i];
+			if (rc->accepted && rc->utf8 && !rc->ascii) {
+				job_settle_one(rc, ST_PERM, "5.6.7", why, s->host);
+				rc->accepted = 0;
+			}
+			n += rc->accepted != 0;
+		}
+		if (n == 0)
+			return;
 	}
 	if (j->eightbit && !(s->ext.flags & EXT_8BITMIME)) {
 		fail_all(s, ST_PERM, "5.6.3", "8-bit message but the peer does not support 8BITMIME");
