@@ -2,7 +2,7 @@
 # sendmail finds queue-add beside itself before PATH: under cron's
 # PATH=/usr/bin:/bin (pipemail in /usr/local/bin) it used to fail with
 # exit 75 and no reason. A queue program that cannot be run is named on
-# standard error.
+# standard error, by sendmail and by smtp-recv (whose client hears 451).
 . "$(dirname "$0")/lib.sh"
 export PIPEMAIL_QUEUE="$T/queue"
 unset QMAILQUEUE
@@ -28,4 +28,9 @@ printf 'Subject: missing\n\nbody\n' | QMAILQUEUE="$T/no-such-queue-prog" $BIN/se
 is "$?" 75 "QMAILQUEUE that cannot run: exit 75"
 grep -q "unable to run $T/no-such-queue-prog" "$T/err"; ok $? "and it says why: $(head -n 1 "$T/err")"
 is "$(($(queued) - n))" 0 "nothing queued"
+$BIN/mailuser domain add local.test || ok 1 "mailuser domain add"
+printf 'HELO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<r@x.test>\r\nDATA\r\nQUIT\r\n' |
+	RELAYCLIENT= QMAILQUEUE="$T/no-such-queue-prog" $BIN/smtp-recv >"$T/out" 2>"$T/err"
+grep -q "^451 4.3.0 Unable to start the queue" "$T/out"; ok $? "smtp-recv: 451 to DATA"
+grep -q "unable to run $T/no-such-queue-prog" "$T/err"; ok $? "smtp-recv says why: $(head -n 1 "$T/err")"
 done_testing
