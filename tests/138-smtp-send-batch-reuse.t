@@ -12,7 +12,9 @@ out of step, is not used for the next job's verdicts.
   recipient the peer accepted reported refused (550 read as DATA's reply).
   Such a connection is not reused;
 - the peer closes just as the next job starts (421 as MAIL's reply): what
-  that settled is undone and a fresh connection decides."""
+  that settled is undone and a fresh connection decides;
+- input that ends inside a job line is no job: its last recipient may be
+  cut short into another address."""
 import os, socket, subprocess, sys, threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -206,5 +208,19 @@ p, rc, r1, r2 = two_jobs([mail_421], ["y@example.org", "z@example.org"], False)
 t.eq(r2, [["ok", "y@example.org", "2.0.0"], ["ok", "z@example.org", "2.0.0"]],
      "421 to MAIL on a cached connection: a fresh one delivers")
 t.eq((rc, p.n, len(p.data)), (0, 2, 2), "421 to MAIL on a cached connection: each message once")
+
+
+# 5. input that ends inside a job line (a writer cut short): the job is
+# not run, its last recipient may be cut (bob@example.co for .com)
+p = Peer([])
+routes(p.port)
+r = subprocess.run([pmtest.bin("smtp-send"), "-B", "-w", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   input=("%s example.org a@b.test x@example.org\n%s example.org a@b.test y@example.org bob@example.co"
+                          % (env.path("m"), env.path("m"))).encode(), env=env.env, timeout=60)
+p.close()
+t.eq(r.stdout.decode().split("\n")[:2], ["ok x@example.org 2.0.0 127.0.0.1 250 queued", "."],
+     "a batch ending inside a line: the whole lines before it run")
+t.eq((r.returncode, len(p.data)), (111, 1), "a batch ending inside a line: that job not run, exit 111")
+t.ok("no newline" in r.stderr.decode(), "... and smtp-send says why", r.stderr.decode())
 
 t.done()
