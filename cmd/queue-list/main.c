@@ -69,7 +69,9 @@ ids(size_t *n)
 	if (queue_path(&p, "mess", NULL) < 0)
 		die_nomem(EXIT_TEMP);
 	if (!(d = opendir(p.s))) {
-		if (errno == ENOENT)
+		/* a queue not written to yet has no mess/; a queue that is not
+		 * there at all is a wrong path, not an empty queue */
+		if (errno == ENOENT && access(queue_dir(), F_OK) == 0)
 			return NULL;
 		die_sys(EXIT_TEMP, "open", p.s);
 	}
