@@ -400,6 +400,16 @@ transaction(struct sess *s)
 		return;
 	}
 
+	/* a reply nobody asked for (an extra line after EHLO's, a second
+	 * answer to the last dot) would answer MAIL, and every verdict after
+	 * it would belong to the command before: a recipient refused for
+	 * another's 550 */
+	if (conn_unasked(s->c)) {
+		s->dead = 1;
+		str_copys(&s->err, "the peer sent a reply before the command it answers");
+		str_0(&s->err);
+		return;
+	}
 	s->dirty = 1;
 	if (pipe) {
 		/* RFC 2920: MAIL, every RCPT and DATA in one write */
