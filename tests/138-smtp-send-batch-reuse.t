@@ -12,7 +12,11 @@ out of step, is not used for the next job's verdicts.
   recipient the peer accepted reported refused (550 read as DATA's reply).
   Such a connection is not reused;
 - the peer closes just as the next job starts (421 as MAIL's reply): what
-  that settled is undone and a fresh connection decides."""
+  that settled is undone and a fresh connection decides;
+- input that ends inside a job line is no job: its last recipient may be
+  cut short into another address;
+- on a fresh connection too, a reply sent before its command (an extra
+  line after EHLO's) ends the session (temp), not a verdict out of step."""
 import os, socket, subprocess, sys, threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -63,11 +67,12 @@ class Peer:
         self.ls.close()
 
 
-def dialogue(p, c, f, after_dot=b"", rcpt=None, ntxn=99):
+def dialogue(p, c, f, after_dot=b"", rcpt=None, ntxn=99, greet=True):
     """A peer with PIPELINING; rcpt maps addresses to replies; after_dot is
     sent in the same write as the dot's 250. Returns after ntxn messages
     (or at QUIT / EOF)."""
-    c.sendall(b"220 peer ESMTP\r\n")
+    if greet:
+        c.sendall(b"220 peer ESMTP\r\n")
     while ntxn > 0:
         l = f.readline()
         if not l:
@@ -206,5 +211,36 @@ p, rc, r1, r2 = two_jobs([mail_421], ["y@example.org", "z@example.org"], False)
 t.eq(r2, [["ok", "y@example.org", "2.0.0"], ["ok", "z@example.org", "2.0.0"]],
      "421 to MAIL on a cached connection: a fresh one delivers")
 t.eq((rc, p.n, len(p.data)), (0, 2, 2), "421 to MAIL on a cached connection: each message once")
+
+
+# 5. input that ends inside a job line (a writer cut short): the job is
+# not run, its last recipient may be cut (bob@example.co for .com)
+p = Peer([])
+routes(p.port)
+r = subprocess.run([pmtest.bin("smtp-send"), "-B", "-w", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   input=("%s example.org a@b.test x@example.org\n%s example.org a@b.test y@example.org bob@example.co"
+                          % (env.path("m"), env.path("m"))).encode(), env=env.env, timeout=60)
+p.close()
+t.eq(r.stdout.decode().split("\n")[:2], ["ok x@example.org 2.0.0 127.0.0.1 250 queued", "."],
+     "a batch ending inside a line: the whole lines before it run")
+t.eq((r.returncode, len(p.data)), (111, 1), "a batch ending inside a line: that job not run, exit 111")
+t.ok("no newline" in r.stderr.decode(), "... and smtp-send says why", r.stderr.decode())
+
+# 6. a fresh connection out of step: an extra line after EHLO's reply
+def extra_after_ehlo(p, c, f):
+    c.sendall(b"220 peer ESMTP\r\n")
+    f.readline()
+    c.sendall(b"250-peer\r\n250 8BITMIME\r\n250 2.0.0 and one more\r\n")
+    dialogue(p, c, f, rcpt={"bad@example.org": b"550 5.1.1 no such user"}, greet=False)
+
+
+p = Peer([extra_after_ehlo])
+routes(p.port)
+b = Batch()
+r1 = b.job(["good@example.org", "bad@example.org"])
+rc, err = b.end()
+p.close()
+t.ok(all(r[0] == "temp" for r in r1) and len(r1) == 2, "a reply before its command: no verdict read out of step", r1)
+t.eq(len(p.data), 0, "a reply before its command: nothing sent")
 
 t.done()

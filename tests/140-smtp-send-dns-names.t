@@ -3,7 +3,8 @@
 
 - A UTF-8 (IDN) domain is looked up by its IDNA A-labels (xn--...), never
   sent raw to DNS, where no such name can exist (the mail bounced "domain
-  does not exist"); its implicit MX is the A-label name too.
+  does not exist"); its implicit MX is the A-label name too, and its route
+  in the routes file (ASCII only) is found by that name.
 - A name DNS cannot carry (over 253 bytes, a label over 63, an empty
   label) fails permanently at once (5.1.2); it was a "temporary DNS
   failure" retried for days.
@@ -62,6 +63,17 @@ t.ok(p.sessions and any("caf\u00e9.test".encode() in c for c in p.sessions[-1]["
      p.sessions[-1]["cmds"] if p.sessions else None)
 rc, out = send("b\u00fccher.test")
 t.eq((rc, out[0], out[3]), (0, "ok", "xn--bcher-kva.test"), "an IDN domain without MX: the implicit MX is the A-label name")
+
+# the routes file names domains in ASCII: an IDN domain's route is found
+# by its A-labels
+with open(os.path.join(env.conf, "routes"), "w") as f:
+    f.write("xn--caf-dma.test:[127.0.0.1]:%d tls=no\n" % p.port)
+e = dict(env.env)
+e["PIPEMAIL_RESOLVER"] = "127.0.0.1:1"   # no DNS: the route alone
+r = subprocess.run([pmtest.bin("smtp-send"), "-w", "5", "-f", "a@b.test", "caf\u00e9.test", "y@caf\u00e9.test"],
+                   input=b"Subject: x\r\n\r\nbody\r\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=60)
+t.eq((r.returncode, r.stdout.decode().split(" ")[0]), (0, "ok"), "an IDN domain: its route, written with A-labels, used")
+os.unlink(os.path.join(env.conf, "routes"))
 
 for name, dom in (("a 256-byte domain", ("a" * 62 + ".") * 4 + "test"), ("a 64-byte label", "a" * 64 + ".test"),
                   ("an empty label", "a..test"), ("malformed UTF-8", "caf\udce9.test")):

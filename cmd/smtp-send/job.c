@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "dotstuff.h"
 #include "exitcode.h"
+#include "smtpaddr.h"
 #include "smtp-send.h"
 
 void
@@ -54,23 +55,29 @@ addr_ok(const char *a, int *utf8)
 }
 
 /* A DSN parameter list "KEY=value KEY=value" with only the given keys and
- * xtext-safe values; appended to out with a leading space each. */
+ * xtext-safe values (UTF-8 too in an "ORCPT=utf-8;" one, RFC 6533's
+ * utf-8-addr-unitext, as smtp-recv takes it under SMTPUTF8); appended to
+ * out with a leading space each. */
 static int
 dsn_params(const char *line, size_t len, const char *const *keys, struct str *out)
 {
 	size_t i = 0;
 	out->len = 0;
 	while (i < len) {
-		size_t j, k, ok = 0;
+		size_t j, k, ok = 0, u8 = 0;
 		while (i < len && line[i] == ' ')
 			i++;
 		if (i == len)
 			break;
 		for (j = i; j < len && line[j] != ' '; j++) {
 			unsigned char c = (unsigned char)line[j];
-			if (c < 0x21 || c > 0x7e)
+			if (c < 0x21 || c == 0x7f)
 				return -1;
+			u8 |= c > 0x7f;
 		}
+		if (u8 && (j - i < 12 || strncasecmp(line + i, "ORCPT=utf-8;", 12) != 0 ||
+		    !smtpaddr_utf8_ok(line + i, j - i)))
+			return -1;
 		for (k = 0; keys[k]; k++) {
 			size_t kl = strlen(keys[k]);
 			if (j - i > kl + 1 && strncasecmp(line + i, keys[k], kl) == 0 && line[i + kl] == '=')

@@ -230,6 +230,7 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 	unsigned long lineno;
 	size_t i;
 	int r = 0;
+	char dom[DNS_NAME_MAX + 1];
 
 	p->nt = 0;
 	p->more = 0;
@@ -237,8 +238,15 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 	p->tlsmode = o->tlsmode;
 	p->key.len = 0;
 	j->user = j->pass = NULL;
+	/* the domain as DNS and the routes file name it: a UTF-8 domain by
+	 * its A-labels (routes are written in ASCII); a name DNS cannot
+	 * carry fails now, not after days of retries */
+	if (j->domain[0] != '[' && dns_idna(j->domain, dom, sizeof dom) < 0) {
+		job_settle(j, ST_PERM, "5.1.2", "malformed domain name", "-");
+		return 0;
+	}
 	if (!o->noroutes) {
-		r = routes_lookup(o->routesfile, j->domain, &p->route, &lineno);
+		r = routes_lookup(o->routesfile, j->domain[0] == '[' ? j->domain : dom, &p->route, &lineno);
 		if (r < 0 && errno == EINVAL) {
 			char where[32];
 			snprintf(where, sizeof where, "line %lu", lineno);
@@ -296,14 +304,7 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 	} else {
 		/* one more than kept: to know that some were left out */
 		struct dns_mx mx[DNS_MX_MAX + 1];
-		char dom[DNS_NAME_MAX + 1];
 		size_t n;
-		/* a UTF-8 domain is looked up by its A-labels, never raw; a
-		 * name DNS cannot carry fails now, not after days of retries */
-		if (dns_idna(j->domain, dom, sizeof dom) < 0) {
-			job_settle(j, ST_PERM, "5.1.2", "malformed domain name", "-");
-			return 0;
-		}
 		switch (dns_mx(dom, mx, DNS_MX_MAX + 1, &n)) {
 		case DNS_OK:
 			p->more = n > DNS_MX_MAX;

@@ -231,14 +231,38 @@ put_mail(struct sess *s)
 	return e ? lost_sending(s) : 0;
 }
 
+/* RCPT parameters for a peer without SMTPUTF8: a UTF-8 ORCPT's
+ * characters as "\x{HEX}" (RFC 6533 utf-8-addr-xtext, plain ASCII) */
+static int
+put_ascii_params(struct sess *s, const char *p, size_t len)
+{
+	size_t i = 0;
+	int e = 0;
+	while (i < len && !e) {
+		unsigned char c = (unsigned char)p[i];
+		size_t w = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4, k;   /* valid UTF-8: read_dsn */
+		unsigned long cp = w == 1 ? c : c & (0x7fu >> w);
+		char hex[16];
+		if (w == 1) {
+			e |= conn_put(s->c, p + i++, 1);
+			continue;
+		}
+		for (k = 1; k < w && i + k < len; k++)
+			cp = cp << 6 | ((unsigned char)p[i + k] & 0x3f);
+		snprintf(hex, sizeof hex, "\\x{%lX}", cp);
+		e |= conn_puts(s->c, hex);
+		i += w;
+	}
+	return e;
+}
+
 static int
 put_rcpt(struct sess *s, const struct rcpt *rc)
 {
-	int e = 0;
-	e |= conn_puts(s->c, "RCPT TO:<") |
-	    conn_puts(s->c, !(s->ext.flags & EXT_SMTPUTF8) && rc->ascii ? rc->ascii : rc->addr) | conn_puts(s->c, ">");
+	int e = 0, u8 = (s->ext.flags & EXT_SMTPUTF8) != 0;
+	e |= conn_puts(s->c, "RCPT TO:<") | conn_puts(s->c, !u8 && rc->ascii ? rc->ascii : rc->addr) | conn_puts(s->c, ">");
 	if ((s->ext.flags & EXT_DSN) && rc->dsn.len)
-		e |= conn_put(s->c, rc->dsn.s, rc->dsn.len);
+		e |= u8 ? conn_put(s->c, rc->dsn.s, rc->dsn.len) : put_ascii_params(s, rc->dsn.s, rc->dsn.len);
 	e |= conn_puts(s->c, "\r\n");
 	return e ? lost_sending(s) : 0;
 }
@@ -376,6 +400,16 @@ transaction(struct sess *s)
 		return;
 	}
 
+	/* a reply nobody asked for (an extra line after EHLO's, a second
+	 * answer to the last dot) would answer MAIL, and every verdict after
+	 * it would belong to the command before: a recipient refused for
+	 * another's 550 */
+	if (conn_unasked(s->c)) {
+		s->dead = 1;
+		str_copys(&s->err, "the peer sent a reply before the command it answers");
+		str_0(&s->err);
+		return;
+	}
 	s->dirty = 1;
 	if (pipe) {
 		/* RFC 2920: MAIL, every RCPT and DATA in one write */
