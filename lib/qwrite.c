@@ -521,24 +521,27 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 		return fail(w, QQ_TEMP_WRITE, errno, "sync", "queue file", NULL);
 	if (fsync(w->messfd) < 0)
 		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "sync", "queue directory", NULL);
-	/* The notice only now: a running queue-run takes what new/ shows at
-	 * any writer's wakeup, so a notice before the syncs let it deliver a
-	 * message whose sync then failed, and the client, told 4xx, sent it
-	 * again. A pool file's lock (pool_take) kept other writers out of
-	 * pool/; queue-run share-locks the file in its main loop before a job
-	 * leaves it, so the lock ends before the notice. */
-	flock(w->fd, LOCK_UN);
-	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0)
-		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "link", "queue file into new", NULL);
+	/* The notice only now, after everything that can fail: a running
+	 * queue-run takes what new/ shows at any writer's wakeup, so a notice
+	 * before the syncs (or a close that fails, as on NFS) let it deliver
+	 * a message the client, told 4xx, then sent again. The close ends a
+	 * pool file's lock (pool_take, which kept other writers out of
+	 * pool/): queue-run share-locks the file in its main loop before a
+	 * job leaves it. */
 	if (close(w->fd) < 0) {
 		int ce = errno;
 		w->fd = -1;
-		unlinkat(w->newfd, w->id, 0);
 		unlinkat(w->messfd, w->id, 0);
 		close_dirs(w);
 		return fail(w, QQ_TEMP_WRITE, ce, "close", "queue file", NULL);
 	}
 	w->fd = -1;
+	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0) {
+		int le = errno;
+		unlinkat(w->messfd, w->id, 0);
+		close_dirs(w);
+		return fail(w, room_err(le, QQ_TEMP_QUEUE), le, "link", "queue file into new", NULL);
+	}
 	close_dirs(w);
 	queue_trigger();
 	return QQ_OK;

@@ -81,4 +81,18 @@ t.ok(wait_for(lambda: "queue-add failed" in pmtest.log_reader(log)(), 30), "the 
 t.eq(os.listdir(root_only), [], "nothing created through the mess link")
 qr.terminate()
 t.eq(qr.wait(15), 0, "queue-run stopped")
+
+# queue-list, root's, changing the queue offline: its state goes into
+# the queue's state/, not through a link the owner put there
+os.rename(os.path.join(q, "mess.real"), os.path.join(q, "mess.old"))
+os.unlink(os.path.join(q, "mess"))
+os.rename(os.path.join(q, "mess.old"), os.path.join(q, "mess"))
+pmtest.route_nowhere(env)
+t.eq(queue_add_as_owner("far@remote.test", b"Subject: offline\n\nbody\n"), 0, "queued for a remote host")
+new = [i for i in queue_files(env) if b"offline" in open(os.path.join(q, "mess", i), "rb").read()]
+os.rename(os.path.join(q, "state"), os.path.join(q, "state.real"))
+os.symlink(root_only, os.path.join(q, "state"))
+r = subprocess.run([pmtest.bin("queue-list"), "bounce"] + new, env=env.env, capture_output=True)
+t.eq(os.listdir(root_only), [], "queue-list bounce wrote nothing through the state link (exit %d, %s)"
+     % (r.returncode, r.stderr.decode(errors="replace").strip()))
 t.done()

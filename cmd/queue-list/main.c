@@ -282,6 +282,10 @@ act(char a, int argc, char **argv)
 	int fd, i, bad = 0, busy = 0, r;
 	if (argc < 1)
 		die_usage(USAGE);
+	/* root changing the queue offline writes only into its directories,
+	 * never through one its owner swapped for a link (queue_pin) */
+	if (geteuid() == 0 && queue_pin() < 0 && errno != ENOENT)
+		die_sys(EXIT_TEMP, "open", "the queue's directories");
 	if (queue_path(&p, "trigger", NULL) < 0)
 		die_nomem(EXIT_TEMP);
 	fd = queue_trigger_open(O_WRONLY);   /* a FIFO only: we may be root */
