@@ -132,6 +132,8 @@ install: all
 	  install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	if [ -n "$(QUEUEGROUP)" ]; then chgrp $(QUEUEGROUP) $(DESTDIR)$(PREFIX)/bin/queue-add && \
 	  chmod 2755 $(DESTDIR)$(PREFIX)/bin/queue-add; fi
+	@echo 'pipemail: installed with control dir $(CONFDIR), queue $(QUEUEDIR) built in;' \
+	  '$(if $(QUEUEGROUP),queue-add setgid $(QUEUEGROUP),queue-add not set-id (QUEUEGROUP= unset))'
 
 uninstall:
 	for p in $(CMDS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done

@@ -7,6 +7,7 @@ dotstuff_init(struct dotstuff *d)
 	d->cr = 0;
 	d->col = 0;
 	d->eightbit = 0;
+	d->stuffed = 0;
 }
 
 static int
@@ -53,6 +54,7 @@ dotstuff_put(struct dotstuff *d, const char *in, size_t len, struct str *out)
 			if (str_catc(out, '.') < 0)
 				return -1;
 			d->col++;
+			d->stuffed++;
 		}
 		d->bol = 0;
 		if (str_catc(out, c) < 0)

@@ -17,6 +17,7 @@ struct dotstuff {
 	int cr;       /* a CR is pending */
 	size_t col;   /* bytes on the current wire line */
 	int eightbit; /* a byte >= 0x80 was seen */
+	unsigned long long stuffed;   /* dots doubled so far */
 };
 
 void dotstuff_init(struct dotstuff *);

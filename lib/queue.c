@@ -57,13 +57,75 @@ fail:
 }
 
 int
-queue_path(struct str *out, const char *sub, const char *id)
+queue_path_plain(struct str *out, const char *sub, const char *id)
 {
 	if (str_copys(out, queue_dir()) < 0 || str_catc(out, '/') < 0 || str_cats(out, sub) < 0)
 		return -1;
 	if (id && (str_catc(out, '/') < 0 || str_cats(out, id) < 0))
 		return -1;
 	return 0;
+}
+
+/* The directories queue_pin holds open, and their descriptors (-1: not) */
+static const char *const pin_sub[] = { "mess", "new", "state", "tmp", "pool" };
+enum { PIN_N = sizeof pin_sub / sizeof pin_sub[0] };
+static int pin_fd[PIN_N] = { -1, -1, -1, -1, -1 };
+
+int
+queue_path(struct str *out, const char *sub, const char *id)
+{
+	size_t i;
+	for (i = 0; i < PIN_N; i++)
+		if (pin_fd[i] >= 0 && strcmp(sub, pin_sub[i]) == 0)
+			break;
+	if (i == PIN_N)
+		return queue_path_plain(out, sub, id);
+	if (str_copys(out, "/proc/self/fd/") < 0 || str_catu(out, (unsigned long long)pin_fd[i]) < 0)
+		return -1;
+	if (id && (str_catc(out, '/') < 0 || str_cats(out, id) < 0))
+		return -1;
+	return 0;
+}
+
+int
+queue_pin(void)
+{
+	int fd[PIN_N];
+	size_t i, n;
+	int r = -1, e;
+	for (n = 0; n < PIN_N; n++) {
+		struct str p = STR_INIT;
+		fd[n] = queue_path_plain(&p, pin_sub[n], NULL) < 0 ? -1 :
+		    open(p.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		str_free(&p);
+		if (fd[n] < 0)
+			goto out;
+	}
+	/* each must be reachable as /proc/self/fd/N: else (no /proc) the
+	 * paths stay as they were */
+	for (i = 0; i < PIN_N; i++) {
+		struct str p = STR_INIT;
+		struct stat a, b;
+		int same = str_copys(&p, "/proc/self/fd/") == 0 && str_catu(&p, (unsigned long long)fd[i]) == 0 &&
+		    fstat(fd[i], &a) == 0 && stat(p.s, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+		str_free(&p);
+		if (!same) {
+			r = 1;
+			goto out;
+		}
+	}
+	for (i = 0; i < PIN_N; i++) {
+		if (pin_fd[i] >= 0)
+			close(pin_fd[i]);
+		pin_fd[i] = fd[i];
+	}
+	return 0;
+out:
+	e = errno;
+	for (i = 0; i < n; i++)
+		close(fd[i]);
+	errno = e;
+	return r;
 }
 
 int

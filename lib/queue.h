@@ -52,8 +52,19 @@ const char *queue_dir(void);
  * open(2)'s): never through a symbolic link (ELOOP), never waiting on a
  * FIFO planted there; anything but a plain file is EINVAL. -1 errno. */
 int queue_open(const char *path, int flags, mode_t mode);
-/* out = queue_dir "/" sub ["/" id] */
+/* out = queue_dir "/" sub ["/" id], or, once queue_pin has pinned sub,
+ * "/proc/self/fd/N" ["/" id] */
 int queue_path(struct str *out, const char *sub, const char *id);
+/* queue_dir "/" sub ["/" id] always: for a path another process opens */
+int queue_path_plain(struct str *out, const char *sub, const char *id);
+/* Hold mess/, new/, state/, tmp/ and pool/ open (never through a link)
+ * and make queue_path name them through their descriptors, for root's
+ * queue-run: the queue's owner may rename anything inside the queue, and
+ * a directory swapped for a link must not take root's files elsewhere.
+ * The descriptors are close-on-exec; forked children share them.
+ * 0 pinned, 1 not (no /proc: the paths stay as they were), -1 error
+ * (errno; ELOOP or ENOTDIR: one of them is not a directory). */
+int queue_pin(void);
 /* Create the queue directory, its subdirectories and the trigger FIFO
  * where missing (mode: directories 0750). 0 ok, -1 errno. */
 int queue_init(void);

@@ -1,8 +1,8 @@
 /* One message into the queue: see qwrite.h and lib/queue.h.
  * The file is taken from pool/ (or created) in place under mess/,
  * written once, the header last; then one fsync of the file and one of
- * mess/. new/ID is only the notice that wakes queue-run (its start-up
- * scan reads mess/), so it needs no fsync of its own. */
+ * mess/, and only then new/ID, the notice that wakes queue-run (its
+ * start-up scan reads mess/), so it needs no fsync of its own. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,6 @@
 #include <stdio.h>   /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -21,6 +20,7 @@
 #include <zlib.h>
 #include "exitcode.h"
 #include "qwrite.h"
+#include "smtpaddr.h"
 #include "str.h"
 
 enum { ID_TRIES = 20, POOL_TRIES = 16 };
@@ -380,21 +380,16 @@ qwrite_envelope_check(const char *env, size_t len, const char **why)
 
 struct rcptkey {
 	const char *a;
-	size_t len, at, idx;   /* at: the last '@', len when none */
+	size_t len, idx;
 };
 
+/* the same mailbox in input order, so that the first one is kept */
 static int
 cmp_rcpt(const void *x, const void *y)
 {
 	const struct rcptkey *p = x, *q = y;
-	int c;
-	if (p->at != q->at)
-		return p->at < q->at ? -1 : 1;
-	if ((c = memcmp(p->a, q->a, p->at)) != 0)
-		return c;
-	if (p->len != q->len)
-		return p->len < q->len ? -1 : 1;
-	if (p->at < p->len && (c = strncasecmp(p->a + p->at, q->a + q->at, p->len - p->at)) != 0)
+	int c = smtpaddr_cmp(p->a, q->a);
+	if (c)
 		return c;
 	return p->idx < q->idx ? -1 : p->idx > q->idx;
 }
@@ -419,21 +414,15 @@ qwrite_unique(struct str *rcpts, const char *dsn, struct str *dsnout)
 	if (!k || !dup)
 		goto nomem;
 	for (i = 0, off = 0; i < n; i++) {
-		const char *at;
 		k[i].a = rcpts->s + off;
 		k[i].len = strlen(k[i].a);
-		at = strrchr(k[i].a, '@');
-		k[i].at = at ? (size_t)(at - k[i].a) : k[i].len;
 		k[i].idx = i;
 		off += k[i].len + 1;
 	}
 	qsort(k, n, sizeof *k, cmp_rcpt);
-	for (i = 1; i < n; i++) {
-		struct rcptkey a = k[i - 1], b = k[i];
-		a.idx = b.idx = 0;
-		if (cmp_rcpt(&a, &b) == 0)
+	for (i = 1; i < n; i++)
+		if (smtpaddr_cmp(k[i - 1].a, k[i].a) == 0)
 			dup[k[i].idx] = 1, dropped++;
-	}
 	if (!dropped)
 		goto done;
 	for (i = 0, off = 0; i < n; i++) {
@@ -528,26 +517,31 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 		return fail(w, write_err(errno), errno, "write", "queue file", NULL);
 	}
 	str_free(&e);
-	/* a pool file's lock (pool_take) kept other writers out of pool/;
-	 * once the notice is there queue-run share-locks the file in its
-	 * main loop before a job leaves it, so the lock must not last
-	 * through the fsyncs below */
-	flock(w->fd, LOCK_UN);
-	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0)
-		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "link", "queue file into new", NULL);
 	if (fsync(w->fd) < 0)
 		return fail(w, QQ_TEMP_WRITE, errno, "sync", "queue file", NULL);
 	if (fsync(w->messfd) < 0)
 		return fail(w, room_err(errno, QQ_TEMP_QUEUE), errno, "sync", "queue directory", NULL);
+	/* The notice only now, after everything that can fail: a running
+	 * queue-run takes what new/ shows at any writer's wakeup, so a notice
+	 * before the syncs (or a close that fails, as on NFS) let it deliver
+	 * a message the client, told 4xx, then sent again. The close ends a
+	 * pool file's lock (pool_take, which kept other writers out of
+	 * pool/): queue-run share-locks the file in its main loop before a
+	 * job leaves it. */
 	if (close(w->fd) < 0) {
 		int ce = errno;
 		w->fd = -1;
-		unlinkat(w->newfd, w->id, 0);
 		unlinkat(w->messfd, w->id, 0);
 		close_dirs(w);
 		return fail(w, QQ_TEMP_WRITE, ce, "close", "queue file", NULL);
 	}
 	w->fd = -1;
+	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0) {
+		int le = errno;
+		unlinkat(w->messfd, w->id, 0);
+		close_dirs(w);
+		return fail(w, room_err(le, QQ_TEMP_QUEUE), le, "link", "queue file into new", NULL);
+	}
 	close_dirs(w);
 	queue_trigger();
 	return QQ_OK;

@@ -5,8 +5,8 @@
  *   qwrite_open     mess/ID under a unique ID: a pool file taken (see
  *                   queue.h), else a new one (O_EXCL)
  *   qwrite_put      message bytes, any number of times, buffered
- *   qwrite_commit   envelope and header, link into new/, fsync the file
- *                   and mess/, wake queue-run: then, and only then, the
+ *   qwrite_commit   envelope and header, fsync the file and mess/, link
+ *                   into new/, wake queue-run: then, and only then, the
  *                   message is queued
  *   qwrite_abort    remove what was written
  *

@@ -4,6 +4,7 @@
  * it is copied. */
 #include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 #include "scan.h"
 #include "smtpaddr.h"
 
@@ -647,4 +648,19 @@ void
 smtpaddr_rcpt_params_free(struct smtp_rcptparams *rp)
 {
 	str_free(&rp->orcpt);
+}
+
+int
+smtpaddr_cmp(const char *a, const char *b)
+{
+	const char *aat = strrchr(a, '@'), *bat = strrchr(b, '@');
+	size_t al = aat ? (size_t)(aat - a) : strlen(a), bl = bat ? (size_t)(bat - b) : strlen(b);
+	int c;
+	if (al != bl)
+		return al < bl ? -1 : 1;
+	if ((c = memcmp(a, b, al)) != 0)
+		return c;
+	if (!aat || !bat)
+		return (aat != NULL) - (bat != NULL);
+	return strcasecmp(aat, bat);
 }

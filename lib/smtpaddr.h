@@ -100,3 +100,8 @@ int smtpaddr_xtext_ok(const char *s, size_t len);
 int smtpaddr_utf8_ok(const char *s, size_t len);
 
 #endif
+
+/* Order of mailboxes: the local part exactly (RFC 5321 2.4: only the
+ * receiving host may fold its case), the domain in any case. 0 when a and
+ * b name the same mailbox. */
+int smtpaddr_cmp(const char *a, const char *b);

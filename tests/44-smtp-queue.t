@@ -176,8 +176,8 @@ if shutil.which("strace"):
         if "write(" in line and "250 2.0.0" in line:
             calls.append("reply250")
     t.ok(smtp_codes(r.stdout)[-2:] == [250, 221] and "reply250" in calls and
-         calls[calls.index("reply250") - 4:calls.index("reply250")] == ["pwrite64", "linkat", "fsync", "fsync"],
-         "250 after header write, link, fsync of the file and of mess/", calls)
+         calls[calls.index("reply250") - 4:calls.index("reply250")] == ["pwrite64", "fsync", "fsync", "linkat"],
+         "250 after header write, fsync of the file and of mess/, then the new/ notice", calls)
     clear()
     for what, inject in (("ENOSPC on write", "pwrite64:error=ENOSPC:when=1"), ("EIO on fsync", "fsync:error=EIO:when=1"),
                          ("EIO on link", "linkat:error=EIO:when=1")):

@@ -52,8 +52,8 @@ if command -v strace >/dev/null 2>&1; then
 	strace -f -e trace=openat,pwrite64,linkat,fsync,exit_group -o "$T/trace" "$Q" 0<"$T/msg" 1<"$T/env"
 	is $? 0 "exit 0 under strace"
 	grep -Eo 'pwrite64|fsync|linkat|exit_group' "$T/trace" | tr '\n' ' ' > "$T/order"
-	grep -q 'pwrite64 pwrite64 pwrite64 linkat fsync fsync exit_group' "$T/order"
-	ok $? "header written last, then fsync file and directory before exit ($(cat "$T/order"))"
+	grep -q 'pwrite64 pwrite64 pwrite64 fsync fsync linkat exit_group' "$T/order"
+	ok $? "header written last, then fsync file and directory, then the new/ notice, before exit ($(cat "$T/order"))"
 	# disk full (ENOSPC on the first write) -> 53, nothing left behind
 	before=$(ls "$PIPEMAIL_QUEUE/mess" | wc -l)
 	strace -o /dev/null -e inject=pwrite64:error=ENOSPC:when=1 "$Q" 0<"$T/msg" 1<"$T/env" 2>/dev/null

@@ -19,6 +19,7 @@ def ql(*args):
     return env.run(["queue-list"] + list(args), check=False)
 
 
+os.makedirs(env.queue, exist_ok=True)   # as INSTALL makes it
 r = ql()
 t.eq((r.returncode, r.stdout), (0, b"0 messages, 0 pending recipients\n"), "empty queue")
 queue_add(env, "sender@example.test", ["a@remote.test", "b@remote.test"], b"Subject: one\n\n" + b"x" * 100 + b"\n")
@@ -69,4 +70,13 @@ t.ok(wait_for(lambda: not queue_files(env)), "queue empty")
 t.eq(len(maildir_files(snd)), n + 1, "delete sends no report")
 qr.terminate()
 qr.wait(10)
+# a queue directory that is not there is a wrong path (111), not an empty
+# queue; one without mess/ yet is empty
+r = subprocess.run([pmtest.bin("queue-list")], env=dict(env.env, PIPEMAIL_QUEUE=env.path("no", "queue")),
+                   capture_output=True)
+t.eq((r.returncode, r.stdout), (111, b""), "a missing queue: exit 111")
+os.mkdir(env.path("fresh"))
+r = subprocess.run([pmtest.bin("queue-list")], env=dict(env.env, PIPEMAIL_QUEUE=env.path("fresh")),
+                   capture_output=True)
+t.eq((r.returncode, r.stdout.startswith(b"0 messages")), (0, True), "a queue never written to: empty")
 t.done()

@@ -69,7 +69,9 @@ ids(size_t *n)
 	if (queue_path(&p, "mess", NULL) < 0)
 		die_nomem(EXIT_TEMP);
 	if (!(d = opendir(p.s))) {
-		if (errno == ENOENT)
+		/* a queue not written to yet has no mess/; a queue that is not
+		 * there at all is a wrong path, not an empty queue */
+		if (errno == ENOENT && access(queue_dir(), F_OK) == 0)
 			return NULL;
 		die_sys(EXIT_TEMP, "open", p.s);
 	}
@@ -280,6 +282,10 @@ act(char a, int argc, char **argv)
 	int fd, i, bad = 0, busy = 0, r;
 	if (argc < 1)
 		die_usage(USAGE);
+	/* root changing the queue offline writes only into its directories,
+	 * never through one its owner swapped for a link (queue_pin) */
+	if (geteuid() == 0 && queue_pin() < 0 && errno != ENOENT)
+		die_sys(EXIT_TEMP, "open", "the queue's directories");
 	if (queue_path(&p, "trigger", NULL) < 0)
 		die_nomem(EXIT_TEMP);
 	fd = queue_trigger_open(O_WRONLY);   /* a FIFO only: we may be root */

@@ -390,6 +390,11 @@ inject(const struct jobspec *j, const struct queue_msg *m, const char *sender,
 			_exit(QQ_TEMP_BUG);
 		argv[0] = (char *)j->cfg->queueadd;
 		argv[1] = NULL;
+		/* root writing into a directory its owner may swap for a link
+		 * would write wherever the owner liked */
+		if (geteuid() == 0 && (queue_owner != 0 || queue_group != 0) &&
+		    (setgroups(0, NULL) < 0 || setgid(queue_group) < 0 || setuid(queue_owner) < 0))
+			_exit(QQ_TEMP_BUG);
 		execvp(argv[0], argv);
 		_exit(QQ_TEMP_SPAWN);
 	}
@@ -603,7 +608,7 @@ batch_line(const struct jobspec *j, unsigned long long msgoff, unsigned long lon
 	size_t i;
 	int r = -1;
 	str_trunc(line, 0);
-	if (queue_path(&path, "mess", j->id) < 0 || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
+	if (queue_path_plain(&path, "mess", j->id) < 0 || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
 		goto out;
 	if (!field_ok(path.s) || (*sender && !field_ok(sender)) || !j->domain || !field_ok(j->domain))
 		goto out;

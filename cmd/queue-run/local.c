@@ -17,6 +17,7 @@
 #include "exitcode.h"
 #include "maildeliver.h"
 #include "queue-run.h"
+#include "smtpaddr.h"
 
 static void
 say(struct str *res, size_t idx, const char *status, const char *dsn, const char *text)
@@ -400,15 +401,139 @@ out:
 	return code;
 }
 
+/* An alias's target list (conf_alias_get: comma-separated) split in
+ * place into its non-empty, blank-trimmed targets. 0 ok, -1 no memory. */
+static int
+split_targets(char *list, const char ***to, size_t *n)
+{
+	size_t cap = 0;
+	char *t;
+	*to = NULL;
+	*n = 0;
+	while ((t = strsep(&list, ","))) {
+		size_t l;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		for (l = strlen(t); l && (t[l - 1] == ' ' || t[l - 1] == '\t'); l--)
+			t[l - 1] = 0;
+		if (!*t)
+			continue;
+		if (*n == cap) {
+			const char **nt;
+			cap = cap ? cap * 2 : 8;
+			if (!(nt = realloc(*to, cap * sizeof *nt)))
+				return -1;
+			*to = nt;
+		}
+		(*to)[(*n)++] = t;
+	}
+	return 0;
+}
+
+/* Do a and b name one mailbox? r is local when local_r > 0: then the
+ * local part matches in any case, as our lookups do. */
+static int
+same_mailbox(const char *r, int local_r, const char *t)
+{
+	return strcasecmp(r, t) == 0 && (local_r > 0 || smtpaddr_cmp(r, t) == 0);
+}
+
+/* What recipient k of this message is: 'u' a local user, 'a' a local
+ * alias (its targets in *targets), 'r' remote, 0 unknown or unreadable. */
+static int
+rcpt_kind(const char *r, struct str *targets)
+{
+	const char *at = strrchr(r, '@');
+	struct str canon = STR_INIT;
+	struct conf_user u = CONF_USER_INIT;
+	int local, kind = 0;
+	if (!at || (local = conf_domain_local(at + 1)) < 0)
+		return 0;
+	if (local == 0)
+		return 'r';
+	if (conf_rcpt_local(r, &canon) > 0) {
+		int ru = conf_user_get(canon.s, &u);
+		if (ru > 0)
+			kind = 'u';
+		else if (ru == 0 && targets && conf_alias_get(canon.s, targets) > 0 && str_0(targets) == 0)
+			kind = 'a';
+	}
+	conf_user_free(&u);
+	str_free(&canon);
+	return kind;
+}
+
+/* Is target also a recipient of this message (not idx) that is
+ * delivered without alias expansion, a local user or a remote address?
+ * Then that recipient's own delivery reaches it, and a copy from this
+ * alias would be a second one. Aliases are not counted: two aliases
+ * naming each other would each leave the copy to the other, and none
+ * would be made. */
+static int
+named_directly(const struct jobspec *j, size_t idx, const char *target)
+{
+	size_t k;
+	for (k = 0; k < j->env->nrcpt; k++) {
+		const char *r = j->env->rcpt[k];
+		int kind;
+		if (k == idx || strcasecmp(r, target) != 0)
+			continue;
+		kind = rcpt_kind(r, NULL);
+		if ((kind == 'u' || kind == 'r') && same_mailbox(r, kind == 'u', target))
+			return 1;
+	}
+	return 0;
+}
+
+/* The targets of the aliases among the recipients before idx, each
+ * followed by a NUL, into out: two lists sharing a member, or a domain's
+ * catch-all reached twice, give the member one copy, from the first of
+ * them, exactly as that one would alone. Only the first
+ * ALIAS_DEDUPE_MAX recipients are looked at (a bounded duplicate past
+ * them, never a loss). 0 ok, -1 no memory. */
+static int
+earlier_targets(const struct jobspec *j, size_t idx, struct str *out)
+{
+	struct str list = STR_INIT;
+	size_t k, i, n;
+	int r = 0;
+	for (k = 0; k < idx && k < ALIAS_DEDUPE_MAX && r == 0; k++) {
+		const char **to;
+		if (rcpt_kind(j->env->rcpt[k], &list) != 'a')
+			continue;
+		if (split_targets(list.s, &to, &n) < 0) {
+			free(to);
+			r = -1;
+			break;
+		}
+		for (i = 0; i < n && r == 0; i++)
+			r = str_catb(out, to[i], strlen(to[i]) + 1);
+		free(to);
+	}
+	str_free(&list);
+	return r;
+}
+
+static int
+in_targets(const struct str *l, const char *target)
+{
+	size_t off;
+	for (off = 0; off < l->len; off += strlen(l->s + off) + 1) {
+		const char *t = l->s + off, *at = strrchr(t, '@');
+		if (strcasecmp(t, target) == 0 && at && same_mailbox(t, conf_domain_local(at + 1), target))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, size_t idx, unsigned depth,
     int *how, struct str *err)
 {
-	struct str canon = STR_INIT, targets = STR_INIT;
+	struct str canon = STR_INIT, targets = STR_INIT, earlier = STR_INIT;
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
-	const char **to = NULL;
-	size_t n = 0, cap = 0;
-	char *p, *t;
+	const char **to = NULL, **all = NULL, *dup = NULL;
+	size_t n = 0, nall = 0, i;
 	int r, code = EXIT_TEMP;
 	r = conf_rcpt_local(rcpt, &canon);
 	if (r < 0) {
@@ -432,23 +557,20 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 		code = r < 0 ? EXIT_TEMP : EXIT_PERM;
 		goto out;
 	}
-	for (p = targets.s; (t = strsep(&p, ","));) {
-		while (*t == ' ' || *t == '\t')
-			t++;
-		while (*t && (t[strlen(t) - 1] == ' ' || t[strlen(t) - 1] == '\t'))
-			t[strlen(t) - 1] = 0;
-		if (!*t)
-			continue;
-		if (n == cap) {
-			const char **nt;
-			cap = cap ? cap * 2 : 8;
-			if (!(nt = realloc(to, cap * sizeof *to)))
-				goto out;
-			to = nt;
-		}
-		to[n++] = t;
+	if (split_targets(targets.s, &all, &nall) < 0 || earlier_targets(j, idx, &earlier) < 0)
+		goto out;
+	for (i = 0; i < nall; i++) {
+		if (named_directly(j, idx, all[i]) || in_targets(&earlier, all[i]))
+			dup = all[i];
+		else
+			all[n++] = all[i];
 	}
-	if (n == 0) {
+	to = all;
+	if (n == 0 && dup) {
+		str_copys(err, "delivered once, as ");
+		str_cats(err, dup);
+		code = 0;
+	} else if (n == 0) {
 		str_copys(err, "alias has no targets");
 		code = EXIT_PERM;
 	} else if (n == 1 && depth < ALIAS_DEPTH_MAX && strchr(to[0], '@') &&
@@ -459,10 +581,11 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 		code = forward(j, m, rcpt, to, n, n == 1, idx, how, err);
 	}
 out:
-	free(to);
+	free(all);
 	conf_user_free(&u);
 	str_free(&canon);
 	str_free(&targets);
+	str_free(&earlier);
 	return code;
 }
 

@@ -1370,7 +1370,8 @@ start_report(struct msg *m, const char *action, unsigned int kind)
  * a full count is checked again, at most once a second. */
 static int pool_n = -1;
 static unsigned long long pool_counted;
-static uid_t queue_owner;
+uid_t queue_owner;
+gid_t queue_group;
 /* The finished local worker job whose message check_msg may finish now:
  * that worker, still holding the file open and locked, empties it once
  * told ("K"). Emptying frees its blocks, which on a file system mounted
@@ -1931,6 +1932,16 @@ main(int argc, char **argv)
 	if (queue_init() < 0 || stat(queue_dir(), &qst) < 0)
 		die_sys(EXIT_TEMP, "create", queue_dir());
 	queue_owner = qst.st_uid;   /* the writers' user: pool files must be theirs */
+	queue_group = qst.st_gid;
+	switch (queue_pin()) {
+	case 0:
+		break;
+	case 1:
+		warn_x("pin", "the queue's directories", "no /proc/self/fd");
+		break;
+	default:
+		die_sys(EXIT_TEMP, "open", "the queue's directories");
+	}
 	/* local deliveries into one Maildir at once share their syncs of new/
 	 * (without the shared table each syncs its own: as correct, slower) */
 	maildir_sync_group(group = groupsync_new());

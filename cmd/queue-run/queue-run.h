@@ -17,7 +17,7 @@ struct cfg {
 };
 
 enum { JOB_LOCAL = 1, JOB_REMOTE, JOB_BOUNCE };
-enum { JOB_RCPT_MAX = 100, JOB_OUT_MAX = 1 << 20, ALIAS_DEPTH_MAX = 10 };
+enum { JOB_RCPT_MAX = 100, JOB_OUT_MAX = 1 << 20, ALIAS_DEPTH_MAX = 10, ALIAS_DEDUPE_MAX = 1000 };
 
 struct jobspec {
 	int kind;
@@ -42,6 +42,11 @@ _Noreturn void job_run(const struct jobspec *, int msgfd, int sock);
  * socket in, each with its locked queue file; per job the result lines and
  * ".\n" on out, then it waits for "k" or "K" on in (see job.c). */
 _Noreturn void local_worker(const char *me, const struct cfg *, int in, int out);
+
+/* the queue directory's owner and group: queue-add, run for forwards and
+ * bounces, runs as them, as it does under smtp-recv (main.c) */
+extern uid_t queue_owner;
+extern gid_t queue_group;
 
 /* job.c helpers used by local.c */
 struct agent {

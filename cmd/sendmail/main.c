@@ -118,27 +118,35 @@ open_std_fds(void)
 	return closed0;
 }
 
-/* run name from our own directory (the installed pair finds each other,
- * also through a link such as mailq), else from PATH */
-_Noreturn static void
-exec_sibling(const char *argv0, char *name)
+/* name in our own directory (the installed pair finds each other, also
+ * through a link such as mailq, and under cron's short PATH) into sib:
+ * 0, or -1 when our directory is unknown */
+static int
+sibling(const char *argv0, const char *name, struct str *sib)
 {
-	char *av[2] = { name, NULL };
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	const char *dir = argv0, *slash;
-	struct str sib = STR_INIT;
 	if (n > 0) {
 		self[n] = 0;
 		dir = self;
 	}
 	slash = dir ? strrchr(dir, '/') : NULL;
-	if (slash && str_copyb(&sib, dir, (size_t)(slash - dir + 1)) == 0 &&
-	    str_cats(&sib, name) == 0 && str_0(&sib) == 0)
+	return slash && str_copyb(sib, dir, (size_t)(slash - dir + 1)) == 0 &&
+	    str_cats(sib, name) == 0 && str_0(sib) == 0 ? 0 : -1;
+}
+
+/* run name from our own directory, else from PATH; code if neither */
+_Noreturn static void
+exec_sibling(const char *argv0, char *name, int code)
+{
+	char *av[2] = { name, NULL };
+	struct str sib = STR_INIT;
+	if (sibling(argv0, name, &sib) == 0)
 		execv(sib.s, av);
 	execvp(name, av);
 	warn_sys("run", name);
-	_exit(EX_UNAVAILABLE);
+	_exit(code);
 }
 
 /* -bs: one SMTP session on stdin/stdout by smtp-recv, trusted like a local
@@ -157,7 +165,15 @@ exec_smtp_recv(const char *argv0)
 	unsetenv("SSL_PROTOCOL");   /* a pipe, not TLS: smtp-recv takes these for implicit TLS */
 	unsetenv("SSL_CIPHER");
 	unsetenv("SMTPROLE");
-	exec_sibling(argv0, "smtp-recv");
+	/* smtp-recv's own queue writing needs the queue's rights, which a
+	 * user lacks; queue-add beside us may be setgid to the queue's group */
+	if (!getenv("QMAILQUEUE") || !*getenv("QMAILQUEUE")) {
+		struct str qa = STR_INIT;
+		if (sibling(argv0, "queue-add", &qa) == 0 && access(qa.s, X_OK) == 0 && setenv("QMAILQUEUE", qa.s, 1) < 0)
+			_exit(EX_TEMPFAIL);
+		str_free(&qa);
+	}
+	exec_sibling(argv0, "smtp-recv", EX_UNAVAILABLE);
 }
 
 /* an envelope address: bounded, no controls, blanks only inside a quoted
@@ -399,7 +415,7 @@ main(int argc, char **argv)
 	const char *gecos = NULL, *prog;
 	char inspace[BUF_SIZE], outspace[BUF_SIZE];
 	struct buf in, out;
-	int k, r, m[2], e[2], status, nrcpt = 0, stdin_closed;
+	int k, r, m[2], e[2], status, nrcpt = 0, stdin_closed, queueprog;
 	pid_t pid;
 	memset(&h, 0, sizeof h);
 
@@ -410,7 +426,7 @@ main(int argc, char **argv)
 	/* -bp, or called as mailq: the queue listing, as every MTA's sendmail gives it */
 	prog = !argv[0] ? "sendmail" : strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	if (o.bp || strcmp(prog, "mailq") == 0)
-		exec_sibling(argv[0], "queue-list");
+		exec_sibling(argv[0], "queue-list", EX_UNAVAILABLE);
 	if (o.bs)
 		exec_smtp_recv(argv[0]);
 	if (conf_me(&me) < 0)
@@ -499,7 +515,8 @@ main(int argc, char **argv)
 
 	/* the queue program: message on its fd 0, envelope on its fd 1 */
 	prog = getenv("QMAILQUEUE");
-	if (!prog || !*prog)
+	queueprog = prog && *prog;
+	if (!queueprog)
 		prog = "queue-add";
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue program for us */
@@ -519,7 +536,10 @@ main(int argc, char **argv)
 			_exit(QQ_TEMP_SPAWN);
 		close(m[0]); close(m[1]); close(e[0]); close(e[1]);
 		signal(SIGPIPE, SIG_DFL);
+		if (!queueprog)
+			exec_sibling(argv[0], (char *)prog, QQ_TEMP_SPAWN);
 		execvp(prog, av);
+		warn_sys("run", prog);
 		_exit(QQ_TEMP_SPAWN);
 	}
 	close(m[0]);

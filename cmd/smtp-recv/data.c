@@ -26,17 +26,20 @@ hdr_is(const struct smtpdata *d, const char *name)
 }
 
 /* One output byte: size and hop accounting, then the byte itself unless
- * the message is already refused. */
+ * the message is already refused. The limit is on the size RFC 1870 2
+ * means, the one SIZE= declares: an LF out was CR LF in. */
 static void
 emit(struct smtpdata *d, char c, char *out, size_t *o)
 {
+	unsigned long long wire = d->size + d->lines + 1 + (c == '\n');
 	if (d->errors)
 		return;
-	if (d->size >= d->max) {
+	if (wire > d->max) {
 		d->errors |= SMTPDATA_TOOBIG;
 		return;
 	}
 	d->size++;
+	d->lines += c == '\n';
 	out[(*o)++] = c;
 	if (!d->inheader)
 		return;

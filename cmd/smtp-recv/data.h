@@ -27,7 +27,8 @@ struct smtpdata {
 	unsigned errors;            /* SMTPDATA_* bits; output stops at the first */
 	size_t linelen;             /* input bytes on the current line */
 	unsigned long long size;    /* bytes output */
-	unsigned long long max;     /* size limit */
+	unsigned long long lines;   /* LFs output: each was CR LF in the message */
+	unsigned long long max;     /* size limit, in RFC 1870 octets: size + lines */
 	int inheader;
 	unsigned hops;
 	size_t hdrlen;              /* bytes of the current output line kept in hdr */

@@ -4,28 +4,24 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include "exitcode.h"
 #include "log.h"
 #include "qwrite.h"
 #include "scan.h"
 #include "smtp.h"
 
-static int
+/* NULL when a message may begin, else the reply that refuses it */
+static const char *
 txn_ready(struct session *s, int bdat)
 {
-	if (!s->mail) {
-		reply_err(s, "503 5.5.1 Need MAIL command");
-		return 0;
-	}
-	if (s->nrcpt == 0) {
-		reply_err(s, "554 5.5.1 No valid recipients");
-		return 0;
-	}
-	if (s->bdat && !bdat) {
-		reply_err(s, "503 5.5.1 DATA after BDAT");
-		return 0;
-	}
-	return 1;
+	if (!s->mail)
+		return "503 5.5.1 Need MAIL command";
+	if (s->nrcpt == 0)
+		return "554 5.5.1 No valid recipients";
+	if (s->bdat && !bdat)
+		return "503 5.5.1 DATA after BDAT";
+	return NULL;
 }
 
 /* A temporary failure of the queue: no room (53) is 452 4.3.1, as RFC
@@ -159,19 +155,33 @@ fill(struct session *s)
 	return r;
 }
 
+/* DATA refused. DATA ends a command group (RFC 2920 3.1): a client sends
+ * the message only after the 354. Bytes already here are a message sent
+ * without waiting, whose lines must never be read as commands (a body
+ * line "RCPT TO:<...>" then "DATA" would queue a message of the body's
+ * choosing in the client's transaction): the session ends. */
+static void
+data_refused(struct session *s, const char *text)
+{
+	int waiting = 0;   /* bytes the kernel holds: not an end of file */
+	reply_err(s, text);
+	if (buf_pending(&s->in) == 0 && (ioctl(s->in.fd, FIONREAD, &waiting) < 0 || waiting <= 0))
+		return;
+	reply(s, "421 4.5.0 Message sent before the reply to DATA, closing connection");
+	session_exit(s, "data-unsynced");
+}
+
 void
 smtp_data(struct session *s, const char *arg)
 {
 	char out[BUF_SIZE + 2];
 	const char *refused;
-	if (*arg) {
-		reply_err(s, "501 5.5.4 Syntax: DATA");
-		return;
-	}
-	if (!txn_ready(s, 0))
-		return;
-	if ((refused = msg_begin(s)) != NULL) {
-		reply_err(s, refused);
+	if (*arg)
+		refused = "501 5.5.4 Syntax: DATA";
+	else if (!(refused = txn_ready(s, 0)))
+		refused = msg_begin(s);
+	if (refused) {
+		data_refused(s, refused);
 		return;
 	}
 	smtpdata_init(&s->data, 1, s->o.maxsize);
@@ -196,6 +206,7 @@ void
 smtp_bdat(struct session *s, const char *arg)
 {
 	char out[BUF_SIZE + 2];
+	const char *refused;
 	unsigned long long n;
 	size_t sz = strcspn(arg, " ");
 	int last = 0, ok;
@@ -208,11 +219,14 @@ smtp_bdat(struct session *s, const char *arg)
 	if (arg[sz] && !last) {
 		ok = 0;
 		reply_err(s, "501 5.5.4 Syntax: BDAT size [LAST]");
+	} else if (!s->bdat && (refused = txn_ready(s, 1)) != NULL) {
+		ok = 0;
+		reply_err(s, refused);
 	} else {
-		ok = s->bdat || txn_ready(s, 1);
+		ok = 1;
 	}
 	if (ok && !s->bdat) {
-		const char *refused = msg_begin(s);
+		refused = msg_begin(s);
 		if (refused) {
 			ok = 0;
 			reply_err(s, refused);

@@ -158,6 +158,7 @@ qprog_start(struct qprog *q, struct session *s)
 		close(e[1]);
 		q->pid = -1;
 		errno = r;
+		warn_sys("run", prog);   /* the client hears only 451 */
 		return -1;
 	}
 	q->msgfd = m[1];

@@ -193,6 +193,23 @@ conn_discard(struct conn *c)
 }
 
 int
+conn_unasked(struct conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	char b[512];
+	ssize_t r;
+	if (c->rpos < c->rlen)
+		return 1;
+	if (poll(&p, 1, 0) == 0)
+		return 0;
+	if (!c->tls)
+		return 1;   /* bytes or EOF, either way not ours to read */
+	/* TLS: a record that carries no data (a session ticket) is no reply */
+	r = tls_read(c->tls, b, sizeof b);
+	return r != TLS_WANT_POLLIN;
+}
+
+int
 conn_starttls(struct conn *c, struct tls_config *cfg, const char *servername, struct str *err)
 {
 	const char *e;

@@ -30,6 +30,9 @@ int conn_put(struct conn *, const char *, size_t);     /* 0 / -1 */
 int conn_puts(struct conn *, const char *);
 int conn_flush(struct conn *);
 void conn_discard(struct conn *);                      /* drop unread input */
+/* Between commands: 1 when the peer sent something unasked or closed
+ * (a 421 at its idle timeout, an extra reply), 0 when it is quiet. */
+int conn_unasked(struct conn *);
 /* STARTTLS handshake over the open socket. 0 ok, -1 with a reason in err. */
 int conn_starttls(struct conn *, struct tls_config *, const char *servername, struct str *err);
 void conn_close(struct conn *);

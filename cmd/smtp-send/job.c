@@ -11,23 +11,30 @@
 #include <unistd.h>
 #include "buf.h"
 #include "die.h"
+#include "dns.h"
+#include "dotstuff.h"
 #include "exitcode.h"
+#include "queue.h"
+#include "smtpaddr.h"
 #include "smtp-send.h"
+
+void
+job_settle_one(struct rcpt *rc, int status, const char *enh, const char *text, const char *host)
+{
+	rc->status = status;
+	snprintf(rc->enh, sizeof rc->enh, "%s", enh);
+	if (str_copys(&rc->text, text) < 0 || str_0(&rc->text) < 0)
+		rc->text.len = 0;
+	snprintf(rc->host, sizeof rc->host, "%s", host ? host : "");
+}
 
 void
 job_settle(struct job *j, int status, const char *enh, const char *text, const char *host)
 {
 	size_t i;
-	for (i = 0; i < j->nrcpt; i++) {
-		struct rcpt *rc = &j->rcpt[i];
-		if (rc->status != ST_PENDING)
-			continue;
-		rc->status = status;
-		snprintf(rc->enh, sizeof rc->enh, "%s", enh);
-		if (str_copys(&rc->text, text) < 0 || str_0(&rc->text) < 0)
-			rc->text.len = 0;
-		snprintf(rc->host, sizeof rc->host, "%s", host ? host : "");
-	}
+	for (i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].status == ST_PENDING)
+			job_settle_one(&j->rcpt[i], status, enh, text, host);
 }
 
 /* An envelope address we are willing to put on the wire: no controls, no
@@ -49,23 +56,29 @@ addr_ok(const char *a, int *utf8)
 }
 
 /* A DSN parameter list "KEY=value KEY=value" with only the given keys and
- * xtext-safe values; appended to out with a leading space each. */
+ * xtext-safe values (UTF-8 too in an "ORCPT=utf-8;" one, RFC 6533's
+ * utf-8-addr-unitext, as smtp-recv takes it under SMTPUTF8); appended to
+ * out with a leading space each. */
 static int
 dsn_params(const char *line, size_t len, const char *const *keys, struct str *out)
 {
 	size_t i = 0;
 	out->len = 0;
 	while (i < len) {
-		size_t j, k, ok = 0;
+		size_t j, k, ok = 0, u8 = 0;
 		while (i < len && line[i] == ' ')
 			i++;
 		if (i == len)
 			break;
 		for (j = i; j < len && line[j] != ' '; j++) {
 			unsigned char c = (unsigned char)line[j];
-			if (c < 0x21 || c > 0x7e)
+			if (c < 0x21 || c == 0x7f)
 				return -1;
+			u8 |= c > 0x7f;
 		}
+		if (u8 && (j - i < 12 || strncasecmp(line + i, "ORCPT=utf-8;", 12) != 0 ||
+		    !smtpaddr_utf8_ok(line + i, j - i)))
+			return -1;
 		for (k = 0; keys[k]; k++) {
 			size_t kl = strlen(keys[k]);
 			if (j - i > kl + 1 && strncasecmp(line + i, keys[k], kl) == 0 && line[i + kl] == '=')
@@ -124,6 +137,48 @@ header_scan(struct job *j, const char *b, size_t n)
 	}
 }
 
+/* What the scan learns from each block: 8-bit bytes, UTF-8 in the
+ * header, and the size on the wire, as the data will go (dotstuff). */
+struct scan {
+	struct dotstuff d;
+	struct str out;
+};
+
+static void
+scan_start(struct job *j, struct scan *sc)
+{
+	j->eightbit = j->hdr8 = 0;
+	j->hstate = HS_BOL;
+	j->wiresize = 0;
+	dotstuff_init(&sc->d);
+	sc->out = (struct str)STR_INIT;
+}
+
+static int
+scan_block(struct job *j, struct scan *sc, const char *b, size_t n)
+{
+	j->eightbit = j->eightbit || str_8bit(b, n);
+	header_scan(j, b, n);
+	sc->out.len = 0;
+	if (dotstuff_put(&sc->d, b, n, &sc->out) < 0)
+		return -1;
+	j->wiresize += sc->out.len;
+	return 0;
+}
+
+/* the dots stuffed and the final ".\r\n" are not counted (RFC 1870 3) */
+static int
+scan_end(struct job *j, struct scan *sc)
+{
+	int r;
+	sc->out.len = 0;
+	r = dotstuff_end(&sc->d, &sc->out);
+	if (r == 0)
+		j->wiresize += sc->out.len - 3 - sc->d.stuffed;
+	str_free(&sc->out);
+	return r;
+}
+
 /* The message must be readable more than once (another MX after a
  * failure): a regular file is used in place, anything else is spooled
  * to an unlinked temporary file. Constant memory either way. */
@@ -135,10 +190,10 @@ message_open(struct job *j)
 	const char *tmpdir = getenv("TMPDIR");
 	int fd = 0, spool;
 	unsigned long long size = 0;
+	struct scan sc;
 	if (!buf)
 		die_nomem(EXIT_TEMP);
-	j->hdr8 = 0;
-	j->hstate = HS_BOL;
+	scan_start(j, &sc);
 	if (fstat(0, &st) < 0)
 		die_sys(EXIT_TEMP, "stat", "stdin");
 	spool = !S_ISREG(st.st_mode);
@@ -166,20 +221,55 @@ message_open(struct job *j)
 			die_sys(EXIT_TEMP, "read", "the message");
 		if (r == 0)
 			break;
-		j->eightbit = j->eightbit || str_8bit(buf, (size_t)r);
-		header_scan(j, buf, (size_t)r);
+		if (scan_block(j, &sc, buf, (size_t)r) < 0)
+			die_nomem(EXIT_TEMP);
 		size += (unsigned long long)r;
 		if (spool && buf_writeall(fd, buf, (size_t)r, 0, 0) < 0)
 			die_sys(EXIT_TEMP, "write", "the spool file");
 	}
 	free(buf);
+	if (scan_end(j, &sc) < 0)
+		die_nomem(EXIT_TEMP);
 	j->msgfd = fd;
 	j->size = size;
 }
 
+/* A file in the queue's mess/ (queue-run's batch lines name them so), as
+ * the path to open it by, into p: through mess/ as this process first
+ * opened it (queue_pin), for root, whom the queue's owner could otherwise
+ * point at any file through a swapped mess/ and have it sent to the
+ * owner's recipient. 1 a queue file, 0 another file (p = path), -1 a
+ * queue file that may not be read (errno). */
+static int
+message_path(const char *path, struct str *p)
+{
+	static int pinned = -1;   /* not yet: tried again at each queue file */
+	int pin_errno = 0;
+	struct str mess = STR_INIT;
+	const char *name;
+	int inqueue;
+	if (queue_path_plain(&mess, "mess", NULL) < 0)
+		return -1;
+	inqueue = strncmp(path, mess.s, mess.len) == 0 && path[mess.len] == '/' && !strchr(path + mess.len + 1, '/');
+	name = path + mess.len + 1;
+	str_free(&mess);
+	if (!inqueue)
+		return str_copys(p, path) < 0 ? -1 : 0;
+	if (pinned < 0) {
+		pinned = geteuid() == 0 ? queue_pin() : 1;
+		pin_errno = errno;
+	}
+	if (pinned < 0) {
+		errno = pin_errno;   /* a queue directory that is a link: never through it */
+		return -1;
+	}
+	return queue_path(p, "mess", name) < 0 ? -1 : 1;
+}
+
 /* Batch mode: the message is LENGTH bytes of FILE at OFFSET (or the file
  * from OFFSET to its end). 0 ok, -1 unreadable (errno), out of range
- * (EINVAL) or replaced by another file meanwhile (ESTALE). */
+ * (EINVAL) or replaced by another file meanwhile (ESTALE). A queue file
+ * is never read through a link (queue_open). */
 int
 message_file(struct job *j, const char *path, unsigned long long off, unsigned long long len, int haslen)
 {
@@ -187,19 +277,27 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	char *buf;
 	unsigned long long left;
 	struct stat now;
-	j->msgfd = open(path, O_RDONLY | O_CLOEXEC);
-	j->eightbit = j->hdr8 = 0;
-	j->hstate = HS_BOL;
-	if (j->msgfd < 0)
+	struct scan sc;
+	struct str use = STR_INIT;
+	int q = message_path(path, &use), locked, e;
+	j->msgfd = q < 0 ? -1 : q ? queue_open(use.s, O_RDONLY, 0) : open(use.s, O_RDONLY | O_CLOEXEC);
+	scan_start(j, &sc);
+	if (j->msgfd < 0) {
+		str_free(&use);
 		return -1;
+	}
 	/* a queue file (queue-run's workers): held share-locked while it is
 	 * read, as queue-run's own delivery children do, so that a queue-run
 	 * started after ours was killed finds it busy and no writer refills
 	 * it from the pool under us; and still the file the name points to */
-	while (flock(j->msgfd, LOCK_SH) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (fstat(j->msgfd, &st) < 0 || stat(path, &now) < 0)
+	while ((locked = flock(j->msgfd, LOCK_SH)) < 0 && errno == EINTR)
+		;
+	if (locked == 0 && (fstat(j->msgfd, &st) < 0 || stat(use.s, &now) < 0))
+		locked = -1;
+	e = errno;
+	str_free(&use);
+	errno = e;
+	if (locked < 0)
 		return -1;
 	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
 		errno = ESTALE;
@@ -215,21 +313,20 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	buf = malloc(READ_BUF_SIZE);
 	if (!buf)
 		return -1;
-	for (left = j->size; left && !j->eightbit;) {
+	for (left = j->size; left;) {
 		ssize_t r = pread(j->msgfd, buf, left < READ_BUF_SIZE ? (size_t)left : READ_BUF_SIZE, (off_t)off);
-		if (r <= 0) {
+		if (r <= 0 || scan_block(j, &sc, buf, (size_t)r) < 0) {
 			if (r == 0)
 				errno = EINVAL;   /* shorter than it said */
 			free(buf);
+			str_free(&sc.out);
 			return -1;
 		}
-		j->eightbit = str_8bit(buf, (size_t)r);
-		header_scan(j, buf, (size_t)r);   /* the header comes first: done when 8-bit stops this */
 		off += (unsigned long long)r;
 		left -= (unsigned long long)r;
 	}
 	free(buf);
-	return 0;
+	return scan_end(j, &sc);
 }
 
 /* TLS configurations are made on first use: starting libtls (and the
@@ -307,29 +404,57 @@ print_results(const struct job *j)
 	return EXIT_TEMP;
 }
 
+/* A UTF-8 address as a peer without SMTPUTF8 takes it (RFC 6531 3.2):
+ * an ASCII local part and the domain's A-labels (RFC 5891), the same
+ * mailbox. NULL when the local part is not ASCII or the domain no name. */
+static char *
+ascii_form(const char *addr)
+{
+	const char *at = strrchr(addr, '@'), *p;
+	char dom[DNS_NAME_MAX + 1], *out;
+	size_t l;
+	if (!at || at[1] == '[')
+		return NULL;
+	for (p = addr; p < at; p++)
+		if ((unsigned char)*p >= 0x80)
+			return NULL;
+	if (dns_idna(at + 1, dom, sizeof dom) < 0)
+		return NULL;
+	l = (size_t)(at - addr) + 1;
+	if (!(out = malloc(l + strlen(dom) + 1)))
+		die_nomem(EXIT_TEMP);
+	memcpy(out, addr, l);
+	memcpy(out + l, dom, strlen(dom) + 1);
+	return out;
+}
+
 /* The envelope of one job; unusable recipients are settled at once. */
 void
 job_envelope(struct job *j, char **rcpts, size_t n)
 {
 	size_t i;
-	j->utf8 = 0;
+	j->utf8 = j->sender_utf8 = 0;
+	j->sender_ascii = NULL;
 	j->nrcpt = n;
 	j->rcpt = calloc(n, sizeof *j->rcpt);
 	if (!j->rcpt)
 		die_nomem(EXIT_TEMP);
-	if (!addr_ok(j->sender, &j->utf8))
+	if (!addr_ok(j->sender, &j->sender_utf8))
 		job_settle(j, ST_PERM, "5.1.7", "unusable sender address", "-");
+	else if (j->sender_utf8)
+		j->sender_ascii = ascii_form(j->sender);
+	j->utf8 = j->sender_utf8;
 	for (i = 0; i < n; i++) {
-		int u = 0;
 		struct rcpt *rc = &j->rcpt[i];
 		rc->addr = rcpts[i];
-		if (rc->status == ST_PENDING && (!addr_ok(rc->addr, &u) || !*rc->addr)) {
+		if (rc->status == ST_PENDING && (!addr_ok(rc->addr, &rc->utf8) || !*rc->addr)) {
 			rc->status = ST_PERM;
 			memcpy(rc->enh, "5.1.3", 6);
 			if (str_copys(&rc->text, "unusable recipient address") < 0 || str_0(&rc->text) < 0)
 				die_nomem(EXIT_TEMP);
-		}
-		j->utf8 |= u;
+		} else if (rc->utf8)
+			rc->ascii = ascii_form(rc->addr);
+		j->utf8 |= rc->utf8;
 	}
 }
 
@@ -340,7 +465,10 @@ job_free(struct job *j)
 	for (i = 0; i < j->nrcpt; i++) {
 		str_free(&j->rcpt[i].text);
 		str_free(&j->rcpt[i].dsn);
+		free(j->rcpt[i].ascii);
 	}
+	free(j->sender_ascii);
+	j->sender_ascii = NULL;
 	free(j->rcpt);
 	j->rcpt = NULL;
 	j->nrcpt = 0;

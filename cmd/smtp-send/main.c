@@ -57,7 +57,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	if (!f)
 		die_nomem(EXIT_TEMP);
 	buf_init(&in, 0, inspace, sizeof inspace);
-	while ((g = buf_getline(&in, &line, BATCH_LINE_MAX, '\n')) == BUF_LINE || g == BUF_PARTIAL) {
+	while ((g = buf_getline(&in, &line, BATCH_LINE_MAX, '\n')) == BUF_LINE) {
 		size_t nf = 0, k;
 		char *q = line.s, *colon, *c2;
 		unsigned long long off = 0, len = 0;
@@ -138,6 +138,16 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	free(f);
 	if (g == BUF_ERR)
 		die_sys(EXIT_TEMP, "read", "stdin");
+	/* input that ends inside a line is a writer cut short: its last
+	 * recipient may be cut too (bob@example.co for bob@example.com),
+	 * so that job is not run. A line too long for us is refused and
+	 * said so; what followed it is not read */
+	if (g == BUF_PARTIAL) {
+		warn_x("run", "the last batch line", "it has no newline: input ended inside it");
+		return EXIT_TEMP;
+	}
+	if (g == BUF_TOOLONG)
+		die_x(EXIT_TEMP, "parse", "a batch line", "longer than 65536 bytes");
 	return okjobs == jobs ? EXIT_OK : permjobs == jobs ? EXIT_PERM : EXIT_TEMP;
 }
 

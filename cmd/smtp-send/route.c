@@ -2,6 +2,8 @@
  * address in turn, a cached connection first in batch mode. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -53,6 +55,60 @@ numeric_host(const char *host)
 	return inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
 }
 
+/* Is a an address of this host's (RFC 5321 5.1: the MX hosts that are
+ * us are not tried)? The interface list is read once. */
+static int
+own_address(const struct dns_addr *a)
+{
+	static struct ifaddrs *ifs;
+	static int read;
+	const struct ifaddrs *i;
+	/* all of 127/8 and 0/8 reach this host, whatever the interfaces say */
+	if (a->sa.ss_family == AF_INET) {
+		unsigned char b0 = ((const unsigned char *)&((const struct sockaddr_in *)&a->sa)->sin_addr)[0];
+		if (b0 == 127 || b0 == 0)
+			return 1;
+	} else if (a->sa.ss_family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)&a->sa)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(in6) || IN6_IS_ADDR_UNSPECIFIED(in6) ||
+		    (IN6_IS_ADDR_V4MAPPED(in6) && (in6->s6_addr[12] == 127 || in6->s6_addr[12] == 0)))
+			return 1;
+	}
+	if (!read) {
+		read = 1;
+		if (getifaddrs(&ifs) < 0)
+			ifs = NULL;
+	}
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr;
+		if (!sa || sa->sa_family != a->sa.ss_family)
+			continue;
+		if (sa->sa_family == AF_INET &&
+		    memcmp(&((const struct sockaddr_in *)sa)->sin_addr, &((const struct sockaddr_in *)&a->sa)->sin_addr,
+		    sizeof(struct in_addr)) == 0)
+			return 1;
+		if (sa->sa_family == AF_INET6 &&
+		    memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, &((const struct sockaddr_in6 *)&a->sa)->sin6_addr,
+		    sizeof(struct in6_addr)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* An MX host that is this host: on the SMTP port, where our own server
+ * listens, one of its addresses is ours (as Postfix and qmail tell) */
+static int
+is_self(const struct plan *p, const struct dns_addr *a, size_t na)
+{
+	size_t i;
+	if (p->port != 25)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (own_address(&a[i]))
+			return 1;
+	return 0;
+}
+
 static int
 add_session(struct cache *c, struct sess *s, const struct plan *p)
 {
@@ -74,6 +130,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	const char *lasthost = NULL;
 	size_t h, attempts = 0;
 	int dnstemp = 0, numeric = 0;
+	unsigned cut = UINT_MAX;   /* MX hosts of this preference and above are us or behind us */
 
 	if (cache && cache->s) {
 		if (cache->key.len == p->key.len && memcmp(cache->key.s, p->key.s, p->key.len) == 0 &&
@@ -95,6 +152,8 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 		struct dns_addr a[DNS_ADDR_MAX];
 		size_t na, i;
 		int r;
+		if (!p->t[h].system && p->t[h].pref >= cut)
+			continue;
 		if (!p->t[h].system && numeric_host(p->t[h].host)) {
 			/* an MX names a host (RFC 1035 3.3.9), and a domain
 			 * without brackets is no address literal: an IP address
@@ -113,6 +172,12 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			str_cats(&lasterr, p->t[h].host);
 			str_0(&lasterr);
 			memcpy(lastenh, "4.4.3", 6);
+			continue;
+		}
+		if (!p->t[h].system && is_self(p, a, na)) {
+			/* RFC 5321 5.1: it goes, with every host of its
+			 * preference or above */
+			cut = p->t[h].pref;
 			continue;
 		}
 		for (i = 0; i < na && attempts < ATTEMPTS_MAX; i++) {
@@ -135,9 +200,19 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			}
 		}
 	}
-	if (attempts == 0 && !dnstemp && !p->t[0].system) {
+	if (attempts == 0 && !dnstemp && cut != UINT_MAX) {
+		struct str why = STR_INIT;
+		if (str_copys(&why, "mail for ") < 0 || str_cats(&why, j->domain) < 0 ||
+		    str_cats(&why, " loops back to myself (an MX host is this host)") < 0 || str_0(&why) < 0)
+			die_nomem(EXIT_TEMP);
+		job_settle(j, ST_PERM, "5.4.6", why.s, "-");
+		str_free(&why);
+		goto out;
+	}
+	if (attempts == 0 && !dnstemp && !p->t[0].system && !p->more) {
 		/* every mail host is known not to exist: RFC 5321 5.1. A route's
-		 * host is our configuration, not the domain's: that waits (temp) */
+		 * host is our configuration, not the domain's: that waits (temp);
+		 * so do MX hosts past the ones kept, which might have answered */
 		job_settle(j, ST_PERM, "5.4.4", numeric ? "the mail host is an IP address, not a host name" :
 		    "no mail host of the domain has an address", p->t[0].host);
 		goto out;
@@ -155,14 +230,23 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 	unsigned long lineno;
 	size_t i;
 	int r = 0;
+	char dom[DNS_NAME_MAX + 1];
 
 	p->nt = 0;
+	p->more = 0;
 	p->port = o->port;
 	p->tlsmode = o->tlsmode;
 	p->key.len = 0;
 	j->user = j->pass = NULL;
+	/* the domain as DNS and the routes file name it: a UTF-8 domain by
+	 * its A-labels (routes are written in ASCII); a name DNS cannot
+	 * carry fails now, not after days of retries */
+	if (j->domain[0] != '[' && dns_idna(j->domain, dom, sizeof dom) < 0) {
+		job_settle(j, ST_PERM, "5.1.2", "malformed domain name", "-");
+		return 0;
+	}
 	if (!o->noroutes) {
-		r = routes_lookup(o->routesfile, j->domain, &p->route, &lineno);
+		r = routes_lookup(o->routesfile, j->domain[0] == '[' ? j->domain : dom, &p->route, &lineno);
 		if (r < 0 && errno == EINVAL) {
 			char where[32];
 			snprintf(where, sizeof where, "line %lu", lineno);
@@ -218,22 +302,24 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		if (str_copys(&p->key, "literal ") < 0 || str_cats(&p->key, p->t[0].host) < 0)
 			die_nomem(EXIT_TEMP);
 	} else {
-		struct dns_mx mx[DNS_MX_MAX];
+		/* one more than kept: to know that some were left out */
+		struct dns_mx mx[DNS_MX_MAX + 1];
 		size_t n;
-		switch (dns_mx(j->domain, mx, DNS_MX_MAX, &n)) {
+		switch (dns_mx(dom, mx, DNS_MX_MAX + 1, &n)) {
 		case DNS_OK:
+			p->more = n > DNS_MX_MAX;
+			if (p->more)
+				n = DNS_MX_MAX;
 			for (i = 0; i < n; i++) {
 				memcpy(p->t[i].host, mx[i].host, sizeof p->t[i].host);
 				p->t[i].system = 0;
+				p->t[i].pref = mx[i].pref;
 			}
 			p->nt = n;
 			break;
 		case DNS_NODATA:   /* RFC 5321 5.1: the implicit MX */
-			if (strlen(j->domain) > DNS_NAME_MAX) {
-				job_settle(j, ST_PERM, "5.1.2", "domain name too long", "-");
-				return 0;
-			}
-			memcpy(p->t[0].host, j->domain, strlen(j->domain) + 1);
+			memcpy(p->t[0].host, dom, strlen(dom) + 1);
+			p->t[0].pref = 0;
 			p->t[0].system = 0;
 			p->nt = 1;
 			break;

@@ -209,9 +209,12 @@ put_mail(struct sess *s)
 	struct job *j = s->job;
 	struct str num = STR_INIT;
 	int e = 0;
-	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, j->sender) | conn_puts(s->c, ">");
+	int u8 = (s->ext.flags & EXT_SMTPUTF8) != 0;
+	/* without SMTPUTF8 the address is its ASCII form (transaction) */
+	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, !u8 && j->sender_ascii ? j->sender_ascii : j->sender) |
+	    conn_puts(s->c, ">");
 	if (s->ext.flags & EXT_SIZE) {
-		e |= str_catu(&num, j->size) | conn_puts(s->c, " SIZE=");
+		e |= str_catu(&num, j->wiresize) | conn_puts(s->c, " SIZE=");
 		e |= conn_put(s->c, num.s, num.len);
 		str_free(&num);
 	}
@@ -220,7 +223,7 @@ put_mail(struct sess *s)
 	/* a UTF-8 address needs it; UTF-8 header fields ask for it where the
 	 * peer has it, and go as before (8BITMIME) where it has not: most
 	 * 8-bit headers are legacy charsets, not RFC 6532 */
-	if (j->utf8 || (j->hdr8 && (s->ext.flags & EXT_SMTPUTF8)))
+	if (u8 && (j->utf8 || j->hdr8))
 		e |= conn_puts(s->c, " SMTPUTF8");
 	if ((s->ext.flags & EXT_DSN) && j->dsnmail.len)
 		e |= conn_put(s->c, j->dsnmail.s, j->dsnmail.len);
@@ -228,13 +231,38 @@ put_mail(struct sess *s)
 	return e ? lost_sending(s) : 0;
 }
 
+/* RCPT parameters for a peer without SMTPUTF8: a UTF-8 ORCPT's
+ * characters as "\x{HEX}" (RFC 6533 utf-8-addr-xtext, plain ASCII) */
+static int
+put_ascii_params(struct sess *s, const char *p, size_t len)
+{
+	size_t i = 0;
+	int e = 0;
+	while (i < len && !e) {
+		unsigned char c = (unsigned char)p[i];
+		size_t w = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4, k;   /* valid UTF-8: read_dsn */
+		unsigned long cp = w == 1 ? c : c & (0x7fu >> w);
+		char hex[16];
+		if (w == 1) {
+			e |= conn_put(s->c, p + i++, 1);
+			continue;
+		}
+		for (k = 1; k < w && i + k < len; k++)
+			cp = cp << 6 | ((unsigned char)p[i + k] & 0x3f);
+		snprintf(hex, sizeof hex, "\\x{%lX}", cp);
+		e |= conn_puts(s->c, hex);
+		i += w;
+	}
+	return e;
+}
+
 static int
 put_rcpt(struct sess *s, const struct rcpt *rc)
 {
-	int e = 0;
-	e |= conn_puts(s->c, "RCPT TO:<") | conn_puts(s->c, rc->addr) | conn_puts(s->c, ">");
+	int e = 0, u8 = (s->ext.flags & EXT_SMTPUTF8) != 0;
+	e |= conn_puts(s->c, "RCPT TO:<") | conn_puts(s->c, !u8 && rc->ascii ? rc->ascii : rc->addr) | conn_puts(s->c, ">");
 	if ((s->ext.flags & EXT_DSN) && rc->dsn.len)
-		e |= conn_put(s->c, rc->dsn.s, rc->dsn.len);
+		e |= u8 ? conn_put(s->c, rc->dsn.s, rc->dsn.len) : put_ascii_params(s, rc->dsn.s, rc->dsn.len);
 	e |= conn_puts(s->c, "\r\n");
 	return e ? lost_sending(s) : 0;
 }
@@ -300,18 +328,29 @@ fail_all(struct sess *s, int status, const char *enh, const char *text)
 }
 
 /* the RCPT reply for rc: accepted (ST_PENDING until the data is
- * accepted) or its temporary/permanent verdict */
+ * accepted), left for the next transaction, or its temporary/permanent
+ * verdict. acc: recipients this transaction has accepted so far. */
 static size_t
-rcpt_reply(struct sess *s, struct rcpt *rc, int mailok)
+rcpt_reply(struct sess *s, struct rcpt *rc, int mailok, size_t acc)
 {
+	int code = s->r.code;
 	rc->accepted = 0;
 	if (!mailok)
 		return 0;
-	if (s->r.code >= 200 && s->r.code < 300) {
+	if (code >= 200 && code < 300) {
 		rc->accepted = 1;
 		return 1;
 	}
-	set_rcpt(s, rc, status_of(s->r.code), &s->r, 1);
+	/* RFC 5321 4.5.3.1.10: 552 is RFC 821's "too many recipients",
+	 * to be taken as 452; after an accepted one, a 452 is the peer's
+	 * limit per transaction: the rest go in the next transaction */
+	if (code == 552 || code == 452) {
+		if (acc > 0)
+			return 0;
+		set_rcpt(s, rc, ST_TEMP, &s->r, 1);
+		return 0;
+	}
+	set_rcpt(s, rc, status_of(code), &s->r, 1);
 	return 0;
 }
 
@@ -333,19 +372,44 @@ transaction(struct sess *s)
 		n += (size_t)in;
 	}
 	s->sentdata = 0;
-	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->size > s->ext.size) {
+	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->wiresize > s->ext.size) {
 		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
 		return;
 	}
 	if (j->utf8 && !(s->ext.flags & EXT_SMTPUTF8)) {
-		fail_all(s, ST_PERM, "5.6.7", "SMTPUTF8 address but the peer does not support SMTPUTF8");
-		return;
+		/* RFC 6531 3.2: what has an ASCII form goes in it; a recipient
+		 * without one fails alone, not every recipient with it */
+		static const char why[] = "SMTPUTF8 address but the peer does not support SMTPUTF8";
+		if (j->sender_utf8 && !j->sender_ascii) {
+			fail_all(s, ST_PERM, "5.6.7", why);
+			return;
+		}
+		for (i = 0, n = 0; i < j->nrcpt; i++) {
+			struct rcpt *rc = &j->rcpt[i];
+			if (rc->accepted && rc->utf8 && !rc->ascii) {
+				job_settle_one(rc, ST_PERM, "5.6.7", why, s->host);
+				rc->accepted = 0;
+			}
+			n += rc->accepted != 0;
+		}
+		if (n == 0)
+			return;
 	}
 	if (j->eightbit && !(s->ext.flags & EXT_8BITMIME)) {
 		fail_all(s, ST_PERM, "5.6.3", "8-bit message but the peer does not support 8BITMIME");
 		return;
 	}
 
+	/* a reply nobody asked for (an extra line after EHLO's, a second
+	 * answer to the last dot) would answer MAIL, and every verdict after
+	 * it would belong to the command before: a recipient refused for
+	 * another's 550 */
+	if (conn_unasked(s->c)) {
+		s->dead = 1;
+		str_copys(&s->err, "the peer sent a reply before the command it answers");
+		str_0(&s->err);
+		return;
+	}
 	s->dirty = 1;
 	if (pipe) {
 		/* RFC 2920: MAIL, every RCPT and DATA in one write */
@@ -366,7 +430,7 @@ transaction(struct sess *s)
 				continue;
 			if (reply(s, TO_RCPT) < 0)
 				return;
-			accepted += rcpt_reply(s, &j->rcpt[i], mailok);
+			accepted += rcpt_reply(s, &j->rcpt[i], mailok, accepted);
 		}
 		if (s->dead || reply(s, TO_DATA) < 0)
 			return;
@@ -383,7 +447,7 @@ transaction(struct sess *s)
 				continue;
 			if (put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 || reply(s, TO_RCPT) < 0)
 				return;
-			accepted += rcpt_reply(s, &j->rcpt[i], 1);
+			accepted += rcpt_reply(s, &j->rcpt[i], 1, accepted);
 		}
 		if (accepted == 0 || s->dead)
 			return;
@@ -545,32 +609,61 @@ out:
 	return ret;
 }
 
+/* A cached connection that died before the data went out (a 421 at the
+ * peer's idle timeout read as MAIL's reply, RSET into a closed socket):
+ * what it settled is undone, for a fresh connection to decide. */
+static int
+stale(struct job *j, const unsigned char *was)
+{
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++)
+		if (was[i] == ST_PENDING)
+			j->rcpt[i].status = ST_PENDING;
+	return 1;
+}
+
 int
 session_deliver(struct sess *s, struct job *j, int reused)
 {
-	size_t i, rounds;
+	size_t i, rounds, was_pending = 0;
+	unsigned char *was = NULL;
 	s->job = j;
 	s->err.len = 0;
 	s->sentdata = 0;
-	for (rounds = 0; !s->dead && rounds <= j->nrcpt / TXN_RCPT_MAX; rounds++) {
-		int pending = 0;
+	if (reused) {
+		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
+			return 1;
 		for (i = 0; i < j->nrcpt; i++)
-			pending |= j->rcpt[i].status == ST_PENDING;
+			was[i] = (unsigned char)j->rcpt[i].status;
+	}
+	/* each transaction settles at least one recipient, or none is left
+	 * pending (a recipient is put off only after another's 250) */
+	for (rounds = 0; !s->dead && rounds <= j->nrcpt; rounds++) {
+		size_t pending = 0;
+		for (i = 0; i < j->nrcpt; i++)
+			pending += j->rcpt[i].status == ST_PENDING;
 		if (!pending)
 			break;
+		if (rounds > 0 && pending == was_pending)
+			break;
+		was_pending = pending;
 		if (s->dirty) {
 			if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
 				s->dead = 1;
 			s->dirty = 0;
-			if (s->dead)
-				break;
 		}
-		transaction(s);
-		if (s->dead && reused && !s->sentdata && rounds == 0)
-			return 1;   /* a cached connection went stale: nothing was decided */
+		if (!s->dead)
+			transaction(s);
+		if (s->dead && reused && !s->sentdata && rounds == 0) {
+			stale(j, was);
+			free(was);
+			return 1;
+		}
 	}
+	free(was);
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
+	job_settle(j, ST_TEMP, "4.5.3", "too many recipients for the peer", s->host);
 	s->msgs++;
 	for (i = 0; i < j->nrcpt; i++)
 		s->n[j->rcpt[i].status & 3]++;
@@ -578,9 +671,12 @@ session_deliver(struct sess *s, struct job *j, int reused)
 }
 
 int
-session_reusable(const struct sess *s, int max_age_ms)
+session_reusable(struct sess *s, int max_age_ms)
 {
-	return !s->dead && buf_now_ms() - s->opened < max_age_ms;
+	/* anything the peer said unasked (a 421 at its idle timeout, a
+	 * second reply to the dot) would be read as the next command's
+	 * reply, every verdict after it one behind */
+	return !s->dead && buf_now_ms() - s->opened < max_age_ms && !conn_unasked(s->c);
 }
 
 void

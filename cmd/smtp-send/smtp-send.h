@@ -25,6 +25,8 @@ enum { TLS_MODE_NO = 1, TLS_MODE_TRY, TLS_MODE_MUST, TLS_MODE_VERIFY };  /* as R
 
 struct rcpt {
 	const char *addr;
+	char *ascii;          /* addr for a peer without SMTPUTF8 (A-label domain), NULL: none */
+	int utf8;             /* addr has non-ASCII bytes */
 	struct str dsn;       /* " NOTIFY=... ORCPT=..." or empty */
 	int status;           /* ST_* */
 	int accepted;         /* 250 to RCPT in the current session */
@@ -36,6 +38,7 @@ struct rcpt {
 
 struct job {
 	const char *sender;
+	char *sender_ascii;   /* as rcpt.ascii */
 	const char *domain;
 	const char *helo;
 	struct rcpt *rcpt;
@@ -43,8 +46,10 @@ struct job {
 	struct str dsnmail;   /* " RET=... ENVID=..." or empty */
 	int msgfd;
 	off_t msgoff;
-	unsigned long long size;
-	int eightbit, utf8;
+	unsigned long long size;       /* bytes in the message file */
+	unsigned long long wiresize;   /* as SIZE counts them: CRLF line ends, no stuffed dots (RFC 1870) */
+	int eightbit, utf8;   /* utf8: some envelope address has non-ASCII bytes */
+	int sender_utf8;
 	int hdr8;             /* UTF-8 (8-bit) in the header section (RFC 6532) */
 	int hstate;           /* scanning the header section: HS_* in job.c */
 	int tlsmode;          /* TLS_MODE_* */
@@ -73,7 +78,7 @@ int session_open(struct job *, const char *host, const struct dns_addr *, int tl
  * the caller may try a fresh connection), else 0 with every recipient
  * settled. */
 int session_deliver(struct sess *, struct job *, int reused);
-int session_reusable(const struct sess *, int max_age_ms);
+int session_reusable(struct sess *, int max_age_ms);
 void session_close(struct sess *);   /* QUIT, log, free */
 
 /* The TLS configuration for verify or not, made on first use; NULL with
@@ -83,6 +88,7 @@ struct tls_config *job_tlsconfig(struct job *, int verify, struct str *err);
 /* job.c */
 /* Set every pending recipient's result. */
 void job_settle(struct job *, int status, const char *enh, const char *text, const char *host);
+void job_settle_one(struct rcpt *, int status, const char *enh, const char *text, const char *host);
 /* The recipients (unusable ones settled at once); job_free undoes it. */
 void job_envelope(struct job *, char **rcpts, size_t n);
 void job_free(struct job *);
@@ -96,12 +102,14 @@ int print_results(const struct job *);
 struct target {
 	char host[DNS_NAME_MAX + 1];
 	int system;   /* a route's host: the system resolver (/etc/hosts too) */
+	unsigned pref;   /* MX preference (an implicit MX: 0) */
 };
 
 /* Where one job goes: hosts in order, port, TLS policy, credentials. */
 struct plan {
 	struct target t[DNS_MX_MAX];
 	size_t nt;
+	int more;             /* the domain has more MX hosts than t holds */
 	unsigned port;
 	int tlsmode;
 	struct route route;

@@ -1,7 +1,12 @@
 /* Unit tests for lib/queue (header, envelope, state, results, ids) and
  * lib/dotqmail. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "dotqmail.h"
 #include "queue.h"
 #include "tap.h"
@@ -145,6 +150,62 @@ test_dotqmail(void)
 	ok(dotqmail_parse(b, 3, e, 4) == 0, "only a comment: no entries");
 }
 
+/* queue_pin: a subdirectory that is a link stops it; once pinned, paths
+ * name the directories held, wherever their names go later */
+static void
+test_pin(void)
+{
+	char dir[] = "/tmp/queue-pin.XXXXXX", p[256], q[256], plain[256];
+	static const char *const sub[] = { "mess", "new", "state", "tmp", "pool" };
+	struct str path = STR_INIT;
+	size_t i;
+	int fd;
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	setenv("PIPEMAIL_QUEUE", dir, 1);
+	for (i = 0; i < 5; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
+		mkdir(p, 0700);
+	}
+	snprintf(p, sizeof p, "%s/pool", dir);
+	snprintf(q, sizeof q, "%s/pool.real", dir);
+	snprintf(plain, sizeof plain, "%s/pool/x", dir);
+	rename(p, q);
+	if (symlink(q, p) < 0)
+		ok(0, "symlink");
+	errno = 0;
+	ok(queue_pin() == -1 && (errno == ELOOP || errno == ENOTDIR), "pin: a directory that is a link stops it");
+	ok(queue_path(&path, "pool", "x") == 0 && strcmp(path.s, plain) == 0, "not pinned: the plain path");
+	unlink(p);
+	rename(q, p);
+	ok(queue_pin() == 0, "pin: real directories");
+	ok(queue_path(&path, "pool", "x") == 0 && strncmp(path.s, "/proc/self/fd/", 14) == 0, "pinned: a descriptor's path");
+	ok(queue_path(&path, "trigger", NULL) == 0 && strncmp(path.s, dir, strlen(dir)) == 0, "trigger: the plain path");
+	rename(p, q);
+	if (symlink("/nonexistent", p) < 0)
+		ok(0, "symlink");
+	queue_path(&path, "pool", "x");
+	fd = open(path.s, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0, "created through the held directory");
+	if (fd >= 0)
+		close(fd);
+	snprintf(q, sizeof q, "%s/pool.real/x", dir);
+	ok(access(q, F_OK) == 0, "in the directory held, though its name moved and a link took it");
+	ok(queue_path_plain(&path, "pool", "x") == 0 && strcmp(path.s, plain) == 0, "plain path on demand");
+	unlink(q);
+	unlink(p);
+	snprintf(q, sizeof q, "%s/pool.real", dir);
+	rmdir(q);
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
+		rmdir(p);
+	}
+	rmdir(dir);
+	str_free(&path);
+}
+
 int
 main(void)
 {
@@ -154,5 +215,6 @@ main(void)
 	test_result();
 	test_id();
 	test_dotqmail();
+	test_pin();
 	return done();
 }

@@ -138,11 +138,23 @@ test_xtext_utf8(void)
 	ok(!smtpaddr_utf8_ok("\x80", 1), "lone continuation");
 }
 
+static void
+test_cmp(void)
+{
+	ok(smtpaddr_cmp("u@x.test", "u@X.TEST") == 0, "cmp: domain in any case");
+	ok(smtpaddr_cmp("U@x.test", "u@x.test") != 0, "cmp: local part exact");
+	ok(smtpaddr_cmp("u@x.test", "u@y.test") != 0, "cmp: other domain");
+	ok(smtpaddr_cmp("u", "u") == 0 && smtpaddr_cmp("u", "u@x") != 0, "cmp: without a domain");
+	ok((smtpaddr_cmp("a@x", "b@x") < 0) == (smtpaddr_cmp("b@x", "a@x") > 0), "cmp: an order");
+	ok(smtpaddr_cmp("\"a@b\"@x", "\"a@b\"@X") == 0, "cmp: the last @ ends the local part");
+}
+
 int
 main(void)
 {
 	test_paths();
 	test_params();
 	test_xtext_utf8();
+	test_cmp();
 	return done();
 }
