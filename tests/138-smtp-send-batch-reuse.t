@@ -16,7 +16,9 @@ out of step, is not used for the next job's verdicts.
 - input that ends inside a job line is no job: its last recipient may be
   cut short into another address;
 - on a fresh connection too, a reply sent before its command (an extra
-  line after EHLO's) ends the session (temp), not a verdict out of step."""
+  line after EHLO's or MAIL's) ends the session: the verdicts of the
+  transaction are undone (temp), not given out of step; with PIPELINING
+  it shows after DATA's reply, one command at a time before each command."""
 import os, socket, subprocess, sys, threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -90,7 +92,9 @@ def dialogue(p, c, f, after_dot=b"", rcpt=None, ntxn=99, greet=True):
             body = b""
             while True:
                 x = f.readline()
-                if x in (b".\r\n", b""):
+                if x == b"":
+                    return   # no end of data: nothing delivered
+                if x == b".\r\n":
                     break
                 body += x
             p.data.append(body)
@@ -242,5 +246,29 @@ rc, err = b.end()
 p.close()
 t.ok(all(r[0] == "temp" for r in r1) and len(r1) == 2, "a reply before its command: no verdict read out of step", r1)
 t.eq(len(p.data), 0, "a reply before its command: nothing sent")
+
+# 7. two replies to MAIL (one extra line after its reply), with and
+# without PIPELINING: each later reply would answer the command before
+def extra_after_mail(pipelining):
+    def script(p, c, f):
+        c.sendall(b"220 peer ESMTP\r\n")
+        f.readline()
+        c.sendall(b"250-peer\r\n" + (b"250-PIPELINING\r\n" if pipelining else b"") + b"250 8BITMIME\r\n")
+        f.readline()   # MAIL
+        c.sendall(b"250 2.1.0 ok\r\n250 2.1.0 ok again\r\n")
+        dialogue(p, c, f, rcpt={"bad@example.org": b"550 5.1.1 no such user"}, greet=False)
+    return script
+
+
+for pipelining in (True, False):
+    p = Peer([extra_after_mail(pipelining)])
+    routes(p.port)
+    b = Batch()
+    r1 = b.job(["good@example.org", "bad@example.org"])
+    rc, err = b.end()
+    p.close()
+    name = "two replies to MAIL (%s)" % ("PIPELINING" if pipelining else "one command at a time")
+    t.ok(len(r1) == 2 and all(r[0] == "temp" for r in r1), name + ": no verdict read out of step, all temp", r1)
+    t.eq(len(p.data), 0, name + ": nothing sent")
 
 t.done()

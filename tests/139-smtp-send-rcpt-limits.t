@@ -6,7 +6,7 @@
 - A peer that takes N recipients per transaction answers the next ones
   452 (or 552): those go in the next transaction on the same connection,
   as RFC 5321 4.5.3.1.10 has it, not left to a retry hours later.
-  With and without PIPELINING."""
+  With and without PIPELINING, and through queue-run."""
 import os, socket, subprocess, sys, threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -139,6 +139,21 @@ p = CapPeer(0)
 routes(p.port)
 rc, out = send(rcpts[:3])
 t.eq((rc, [o[0] for o in out], p.txns), (111, ["temp"] * 3, []), "a peer that takes no recipient: temp, once")
+p.close()
+
+# through queue-run (its smtp-send -B workers): a peer taking 2 a
+# transaction, 552 for the rest; retries an hour apart, so only the first
+# attempt can deliver in time: every recipient goes in it
+p = CapPeer(2, toomany=b"552 5.5.3 too many recipients")
+qenv = pmtest.Env()
+with open(os.path.join(qenv.conf, "routes"), "w") as f:
+    f.write("remote.test:[127.0.0.1]:%d tls=no\n" % p.port)
+qr = qenv.start([pmtest.bin("queue-run"), "-b", "3600"], stderr=open(qenv.path("queue-run.log"), "wb"))
+five = ["q%d@remote.test" % i for i in range(5)]
+pmtest.queue_add(qenv, "sender@example.test", five, b"Subject: five\n\nbody\n")
+t.ok(pmtest.wait_for(lambda: not pmtest.queue_files(qenv), 30), "queue-run: a peer taking 2 a transaction, 552 after: queue empty",
+     open(qenv.path("queue-run.log"), "rb").read().decode(errors="replace")[-1500:])
+t.eq(sorted(sum(p.txns, [])), five, "queue-run: all five delivered in the first attempt, each once")
 p.close()
 
 t.done()

@@ -161,4 +161,17 @@ ok $? "Cyrillic and Latin-1 capitals lower-cased as ASCII ones are"
 printf 'Subject: x\n\n\305\201\303\223D\305\271 \304\214ESKO \305\201\303\263d\305\272\n' | tok
 has "łódź" && has "česko" && ! has "Łódź"
 ok $? "Latin Extended-A capitals (Polish, Czech) lower-cased too"
+# evidence that does not depend on vocabulary: a subject padded with
+# spaces or ending in a tag of letters and digits, a From address whose
+# local part runs into digits, amounts, "!!" runs, words spelt out
+printf 'From: "Sales" <sales4521@shop.example>\nSubject: All Channels Free      18441\n\nSave 50%% now, only $19.99!! f r e e offer\n' | tok
+has "R:subj-pad" && has "R:from-digits" && has "R:money-2" && has "R:bangs-1" && has "R:spaced-out"
+ok $? "padded subject, From local part with digits, amounts, !! and spelt-out words"
+printf 'From: Jo <jo@example.org>\nSubject: Financial Opportunity [eew58]\n\nhello\n' | tok
+has "R:subj-tag" && has "R:money-0" && ! has "R:subj-pad" && ! has "R:from-digits" && ! grep -q '^R:bangs' "$T/tok"
+ok $? "a tag at the subject's end; none of the others in plain mail"
+{ printf 'From: r2d2 <r2d2@example.org>\nSubject: Re: RPM 4.1 for RH8\n\nIt costs $5 in total, a b c.\n'
+	i=0; while [ $i -lt 20 ]; do printf 'The build works here with the usual options.\n'; i=$((i + 1)); done; } | tok
+! has "R:subj-tag" && ! has "R:from-digits" && has "R:money-1" && ! has "R:spaced-out"
+ok $? "a version, a short name with digits, three letters in a row are no such evidence; one amount in a long text is few"
 done_testing

@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "dotstuff.h"
 #include "exitcode.h"
+#include "queue.h"
 #include "smtpaddr.h"
 #include "smtp-send.h"
 
@@ -233,9 +234,42 @@ message_open(struct job *j)
 	j->size = size;
 }
 
+/* A file in the queue's mess/ (queue-run's batch lines name them so), as
+ * the path to open it by, into p: through mess/ as this process first
+ * opened it (queue_pin), for root, whom the queue's owner could otherwise
+ * point at any file through a swapped mess/ and have it sent to the
+ * owner's recipient. 1 a queue file, 0 another file (p = path), -1 a
+ * queue file that may not be read (errno). */
+static int
+message_path(const char *path, struct str *p)
+{
+	static int pinned = -1;   /* not yet: tried again at each queue file */
+	int pin_errno = 0;
+	struct str mess = STR_INIT;
+	const char *name;
+	int inqueue;
+	if (queue_path_plain(&mess, "mess", NULL) < 0)
+		return -1;
+	inqueue = strncmp(path, mess.s, mess.len) == 0 && path[mess.len] == '/' && !strchr(path + mess.len + 1, '/');
+	name = path + mess.len + 1;
+	str_free(&mess);
+	if (!inqueue)
+		return str_copys(p, path) < 0 ? -1 : 0;
+	if (pinned < 0) {
+		pinned = geteuid() == 0 ? queue_pin() : 1;
+		pin_errno = errno;
+	}
+	if (pinned < 0) {
+		errno = pin_errno;   /* a queue directory that is a link: never through it */
+		return -1;
+	}
+	return queue_path(p, "mess", name) < 0 ? -1 : 1;
+}
+
 /* Batch mode: the message is LENGTH bytes of FILE at OFFSET (or the file
  * from OFFSET to its end). 0 ok, -1 unreadable (errno), out of range
- * (EINVAL) or replaced by another file meanwhile (ESTALE). */
+ * (EINVAL) or replaced by another file meanwhile (ESTALE). A queue file
+ * is never read through a link (queue_open). */
 int
 message_file(struct job *j, const char *path, unsigned long long off, unsigned long long len, int haslen)
 {
@@ -244,18 +278,26 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	unsigned long long left;
 	struct stat now;
 	struct scan sc;
-	j->msgfd = open(path, O_RDONLY | O_CLOEXEC);
+	struct str use = STR_INIT;
+	int q = message_path(path, &use), locked, e;
+	j->msgfd = q < 0 ? -1 : q ? queue_open(use.s, O_RDONLY, 0) : open(use.s, O_RDONLY | O_CLOEXEC);
 	scan_start(j, &sc);
-	if (j->msgfd < 0)
+	if (j->msgfd < 0) {
+		str_free(&use);
 		return -1;
+	}
 	/* a queue file (queue-run's workers): held share-locked while it is
 	 * read, as queue-run's own delivery children do, so that a queue-run
 	 * started after ours was killed finds it busy and no writer refills
 	 * it from the pool under us; and still the file the name points to */
-	while (flock(j->msgfd, LOCK_SH) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (fstat(j->msgfd, &st) < 0 || stat(path, &now) < 0)
+	while ((locked = flock(j->msgfd, LOCK_SH)) < 0 && errno == EINTR)
+		;
+	if (locked == 0 && (fstat(j->msgfd, &st) < 0 || stat(use.s, &now) < 0))
+		locked = -1;
+	e = errno;
+	str_free(&use);
+	errno = e;
+	if (locked < 0)
 		return -1;
 	if (now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
 		errno = ESTALE;

@@ -354,6 +354,29 @@ rcpt_reply(struct sess *s, struct rcpt *rc, int mailok, size_t acc)
 	return 0;
 }
 
+/* Has the peer sent something no command asked for yet (an extra line
+ * after EHLO's, two replies to one command)? Then each reply read in this
+ * transaction may answer the command before the one it was read for (a
+ * recipient refused with another's 550, one the peer took bounced): its
+ * verdicts are undone and the connection dropped, all temporary. */
+static int
+out_of_step(struct sess *s)
+{
+	struct job *j = s->job;
+	size_t i;
+	if (!conn_unasked(s->c))
+		return 0;
+	for (i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].intxn) {
+			j->rcpt[i].status = ST_PENDING;
+			j->rcpt[i].accepted = 0;
+		}
+	s->dead = 1;
+	str_copys(&s->err, "the peer sent a reply before the command it answers");
+	str_0(&s->err);
+	return 1;
+}
+
 /* The transaction, after a usable EHLO. Settles what it can; the caller
  * settles whatever is still pending when the connection dies. */
 static void
@@ -400,16 +423,12 @@ transaction(struct sess *s)
 		return;
 	}
 
-	/* a reply nobody asked for (an extra line after EHLO's, a second
-	 * answer to the last dot) would answer MAIL, and every verdict after
-	 * it would belong to the command before: a recipient refused for
-	 * another's 550 */
-	if (conn_unasked(s->c)) {
-		s->dead = 1;
-		str_copys(&s->err, "the peer sent a reply before the command it answers");
-		str_0(&s->err);
+	for (i = 0; i < j->nrcpt; i++)
+		j->rcpt[i].intxn = j->rcpt[i].accepted != 0;
+	/* checked before each command whose reply is awaited alone, and
+	 * after a pipelined group's last reply */
+	if (out_of_step(s))
 		return;
-	}
 	s->dirty = 1;
 	if (pipe) {
 		/* RFC 2920: MAIL, every RCPT and DATA in one write */
@@ -432,7 +451,7 @@ transaction(struct sess *s)
 				return;
 			accepted += rcpt_reply(s, &j->rcpt[i], mailok, accepted);
 		}
-		if (s->dead || reply(s, TO_DATA) < 0)
+		if (s->dead || reply(s, TO_DATA) < 0 || out_of_step(s))
 			return;
 	} else {
 		if (put_mail(s) < 0 || send_flush(s, TO_MAIL) < 0 || reply(s, TO_MAIL) < 0)
@@ -445,13 +464,14 @@ transaction(struct sess *s)
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
 			if (j->rcpt[i].accepted >= 0)
 				continue;
-			if (put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 || reply(s, TO_RCPT) < 0)
+			if (out_of_step(s) || put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 ||
+			    reply(s, TO_RCPT) < 0)
 				return;
 			accepted += rcpt_reply(s, &j->rcpt[i], 1, accepted);
 		}
 		if (accepted == 0 || s->dead)
 			return;
-		if (command(s, "DATA", NULL, TO_DATA) < 0)
+		if (out_of_step(s) || command(s, "DATA", NULL, TO_DATA) < 0)
 			return;
 	}
 	datago = s->r.code == 354;

@@ -30,6 +30,7 @@ struct rcpt {
 	struct str dsn;       /* " NOTIFY=... ORCPT=..." or empty */
 	int status;           /* ST_* */
 	int accepted;         /* 250 to RCPT in the current session */
+	int intxn;            /* sent in the current transaction */
 	int relayed;          /* delivered to a peer without DSN, NOTIFY=SUCCESS asked */
 	char enh[SMTPREPLY_ENH_MAX];
 	struct str text;      /* the reply, printable */
