@@ -20,10 +20,11 @@ env.start([pmtest.bin("queue-run")], stderr=qlog)
 t.eq(queue_add(env, "s@x.test", ["demo@example.test"], b"Subject: first\n\nx\n"), 0, "a message queued")
 t.ok(wait_for(lambda: subject_copies(demo, b"first") == 1), "and delivered: queue-run is running")
 
-# the first fsync waits 3 s, then fails; it is the file's own fsync, after
+# the first fsync waits (HOLD), then fails; it is the file's own fsync, after
 # the header is written (the file is whole): wait for the header, then
 # wake queue-run with another message while the writer is in that fsync
-INJECT = "inject=fsync:error=EIO:delay_enter=3000000:when=1"
+HOLD = 6000000 if pmtest.SANITIZED else 3000000   # microseconds the fsync waits
+INJECT = "inject=fsync:error=EIO:delay_enter=%d:when=1" % HOLD
 
 
 def header_written():

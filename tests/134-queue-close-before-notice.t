@@ -51,8 +51,9 @@ for line in open(trace):
 t.ok(k, "the queue file's close found (close number %s)" % k)
 before_new, before_mess = set(os.listdir(new)), set(os.listdir(mess))
 
-# that close fails with EIO after 3 s: while it waits, nothing is in new/
-p = queue_add(["-e", "trace=close", "-e", "inject=close:error=EIO:delay_enter=3000000:when=%d" % (k or 1)])
+# that close fails with EIO after a while (HOLD): while it waits, nothing is in new/
+HOLD = 6000000 if pmtest.SANITIZED else 3000000   # microseconds the close waits
+p = queue_add(["-e", "trace=close", "-e", "inject=close:error=EIO:delay_enter=%d:when=%d" % (HOLD, k or 1)])
 t.ok(wait_for(lambda: set(os.listdir(mess)) - before_mess, 10), "the writer's queue file is there")
 seen = wait_for(lambda: set(os.listdir(new)) - before_new or p.poll() is not None, 10)
 t.ok(seen is True or p.poll() is not None, "no notice in new/ while the close is pending", seen)
