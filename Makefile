@@ -9,7 +9,7 @@ WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wstrict-prototypes \
 CPPFLAGS = -Ilib $(shell pkg-config --cflags libtls 2>/dev/null)
 LDFLAGS =
 LDLIBS  = -Wl,--as-needed $(shell pkg-config --libs libtls 2>/dev/null || echo -ltls) \
-          -lcdb -lcrypt -lresolv -lz -lm
+          -lcdb -lcrypt -lresolv -lidn2 -lz -lm
 PREFIX  = /usr/local
 DESTDIR =
 BIN     = bin

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <idn2.h>
 #include "dns.h"
 #include "scan.h"
-#include "smtpaddr.h"
 
 enum { DNS_ANSWER_MAX = 65536 };
 
@@ -265,151 +265,58 @@ dns_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n)
 	return DNS_NODATA;
 }
 
-/* --- IDNA A-labels (RFC 5891 4.4, Punycode RFC 3492 6.3) --- */
+/* --- IDNA A-labels: libidn2 (IDNA2008, UTS #46 mapping) --- */
 
-enum { PUNY_BASE = 36, PUNY_TMIN = 1, PUNY_TMAX = 26, PUNY_SKEW = 38, PUNY_DAMP = 700,
-	LABEL_MAX = 63, NAME_TEXT_MAX = 253 };
+enum { LABEL_MAX = 63, NAME_TEXT_MAX = 253 };
 
-static uint32_t
-puny_adapt(uint32_t delta, uint32_t npoints, int first)
-{
-	uint32_t k = 0;
-	delta = first ? delta / PUNY_DAMP : delta / 2;
-	delta += delta / npoints;
-	while (delta > ((PUNY_BASE - PUNY_TMIN) * PUNY_TMAX) / 2) {
-		delta /= PUNY_BASE - PUNY_TMIN;
-		k += PUNY_BASE;
-	}
-	return k + (PUNY_BASE - PUNY_TMIN + 1) * delta / (delta + PUNY_SKEW);
-}
-
+/* An ASCII name's labels: 1..63 bytes, none empty. */
 static int
-puny_put(char *out, size_t *o, size_t max, uint32_t d)
+ascii_name_ok(const char *p, size_t len)
 {
-	if (*o >= max)
-		return -1;
-	out[(*o)++] = (char)(d < 26 ? 'a' + d : '0' + d - 26);
-	return 0;
-}
-
-/* cp[0..n) as "xn--..." into out (at most max bytes). 0 / -1. */
-static int
-puny_label(const uint32_t *cp, size_t n, char *out, size_t max, size_t *olen)
-{
-	uint32_t nn = 128, delta = 0, bias = 72, h, b = 0;
-	size_t o = 4, j;
-	if (max < 4)
-		return -1;
-	memcpy(out, "xn--", 4);
-	for (j = 0; j < n; j++)
-		if (cp[j] < 0x80) {
-			if (o >= max)
-				return -1;
-			out[o++] = (char)cp[j];
-			b++;
-		}
-	h = b;
-	if (b > 0) {
-		if (o >= max)
-			return -1;
-		out[o++] = '-';
+	size_t l = 0, i;
+	for (i = 0; i < len; i++) {
+		if (p[i] != '.') {
+			if (++l > LABEL_MAX)
+				return 0;
+		} else if (l == 0)
+			return 0;
+		else
+			l = 0;
 	}
-	while (h < n) {
-		uint32_t m = UINT32_MAX;
-		for (j = 0; j < n; j++)
-			if (cp[j] >= nn && cp[j] < m)
-				m = cp[j];
-		if (m - nn > (UINT32_MAX - delta) / (h + 1))
-			return -1;
-		delta += (m - nn) * (h + 1);
-		nn = m;
-		for (j = 0; j < n; j++) {
-			if (cp[j] < nn && ++delta == 0)
-				return -1;
-			if (cp[j] == nn) {
-				uint32_t q = delta, k, t;
-				for (k = PUNY_BASE;; k += PUNY_BASE) {
-					t = k <= bias ? PUNY_TMIN : k >= bias + PUNY_TMAX ? PUNY_TMAX : k - bias;
-					if (q < t)
-						break;
-					if (puny_put(out, &o, max, t + (q - t) % (PUNY_BASE - t)) < 0)
-						return -1;
-					q = (q - t) / (PUNY_BASE - t);
-				}
-				if (puny_put(out, &o, max, q) < 0)
-					return -1;
-				bias = puny_adapt(delta, h + 1, h == b);
-				delta = 0;
-				h++;
-			}
-		}
-		delta++;
-		nn++;
-	}
-	*olen = o;
-	return 0;
-}
-
-/* The code point at s (valid UTF-8: smtpaddr_utf8_ok said so) and its length. */
-static size_t
-utf8_one(const unsigned char *s, uint32_t *cp)
-{
-	size_t w = s[0] < 0x80 ? 1 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4, k;
-	uint32_t c = w == 1 ? s[0] : s[0] & (0x7fu >> w);
-	for (k = 1; k < w; k++)
-		c = c << 6 | (s[k] & 0x3f);
-	*cp = c;
-	return w;
+	return l > 0;
 }
 
 int
 dns_idna(const char *name, char *out, size_t outmax)
 {
-	const unsigned char *p = (const unsigned char *)name;
-	size_t len = strlen(name), o = 0;
-	if (len && p[len - 1] == '.')
+	size_t len = strlen(name), i;
+	char *in;
+	uint8_t *a = NULL;
+	int ascii = 1, r;
+	if (len && name[len - 1] == '.')
 		len--;   /* the root */
-	if (len == 0)
-		return -1;
-	while (len > 0) {
-		const unsigned char *dot = memchr(p, '.', len);
-		size_t l = dot ? (size_t)(dot - p) : len, i, w, nc = 0;
-		int ascii = 1;
-		uint32_t cp[LABEL_MAX];
-		for (i = 0; i < l; i++)
-			ascii &= p[i] < 0x80;
-		if (l == 0 || (ascii && l > LABEL_MAX))
+	for (i = 0; i < len; i++)
+		ascii &= (unsigned char)name[i] < 0x80;
+	if (ascii) {
+		/* nothing to convert: kept as written, case too */
+		if (len == 0 || len > NAME_TEXT_MAX || len >= outmax || !ascii_name_ok(name, len))
 			return -1;
-		if (o) {
-			if (o >= outmax)
-				return -1;
-			out[o++] = '.';
-		}
-		if (ascii) {
-			if (l > outmax - o)
-				return -1;
-			memcpy(out + o, p, l);
-			o += l;
-		} else {
-			/* a label of more than 63 code points cannot fit 63 bytes */
-			if (!smtpaddr_utf8_ok((const char *)p, l))
-				return -1;
-			for (i = 0; i < l; i += w) {
-				if (nc == LABEL_MAX)
-					return -1;
-				w = utf8_one(p + i, &cp[nc++]);
-			}
-			if (puny_label(cp, nc, out + o, outmax - o < LABEL_MAX ? outmax - o : LABEL_MAX, &w) < 0)
-				return -1;
-			o += w;
-		}
-		p += l + (dot != NULL);
-		len -= l + (dot != NULL);
-		if (dot && len == 0)
-			return -1;   /* "a..": an empty label before the root */
+		memcpy(out, name, len);
+		out[len] = 0;
+		return 0;
 	}
-	if (o > NAME_TEXT_MAX || o >= outmax)
+	if (!(in = strndup(name, len)))
 		return -1;
-	out[o] = 0;
-	return 0;
+	/* lookup rules (RFC 5891 5): UTS #46 mapping, non-transitional, so
+	 * U+00DF and U+03C2 stay themselves, as browsers and registries do */
+	r = idn2_lookup_u8((const uint8_t *)in, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	free(in);
+	if (r != IDN2_OK)
+		return -1;
+	len = strlen((const char *)a);
+	r = len == 0 || len > NAME_TEXT_MAX || len >= outmax || !ascii_name_ok((const char *)a, len) ? -1 : 0;
+	if (r == 0)
+		memcpy(out, a, len + 1);
+	idn2_free(a);
+	return r;
 }

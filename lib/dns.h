@@ -45,11 +45,12 @@ int dns_mx(const char *domain, struct dns_mx *mx, size_t max, size_t *n);
  * *n >= 1, or NXDOMAIN, NODATA, TEMP. */
 int dns_addrs(const char *host, int want, struct dns_addr *a, size_t max, size_t *n);
 
-/* A domain as DNS takes it: labels with non-ASCII bytes (UTF-8) become
- * IDNA A-labels ("xn--" and Punycode, RFC 3492; no mapping or
- * normalization: the U-label is taken as written, NFC expected), a
- * trailing root dot goes. 0 ok; -1 not a usable name (bad UTF-8, an
- * empty label, a label over 63 or a name over 253 bytes, out too small). */
+/* A domain as DNS takes it: a name with non-ASCII bytes (UTF-8) goes
+ * through IDNA2008's lookup (libidn2: UTS #46 mapping, non-transitional;
+ * its U-labels become "xn--" A-labels), an ASCII one stays as written; a
+ * trailing root dot goes. 0 ok; -1 not a usable name (bad UTF-8, a code
+ * point IDNA2008 disallows, an empty label, a label over 63 or a name
+ * over 253 bytes, out too small). */
 int dns_idna(const char *name, char *out, size_t outmax);
 
 /* Sort by preference and shuffle equal preferences (exported for tests). */

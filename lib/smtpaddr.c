@@ -481,10 +481,17 @@ smtpaddr_mail_params(const char *s, size_t len, struct smtp_mailparams *mp)
 	mp->has_auth = 0;
 	while ((r = param_next(s, len, &pos, &pm)) == 1) {
 		if (key_is(&pm, "SIZE")) {
+			size_t k;
 			if (mp->has_size)
 				return SMTPADDR_PARAM_DUP;
-			if (!pm.hasval || scan_ulong(pm.val, pm.vallen, ~0ULL, &mp->size) < 0)
+			/* RFC 1870: 1*20DIGIT; 20 digits past 2^64-1 are a size
+			 * over any limit (552), not bad syntax */
+			for (k = 0; k < pm.vallen && is_digit((unsigned char)pm.val[k]); k++)
+				;
+			if (!pm.hasval || pm.vallen > 20 || k < pm.vallen)
 				return SMTPADDR_PARAM_SYNTAX;
+			if (scan_ulong(pm.val, pm.vallen, ~0ULL, &mp->size) < 0)
+				mp->size = ~0ULL;
 			mp->has_size = 1;
 		} else if (key_is(&pm, "BODY")) {
 			if (mp->body)

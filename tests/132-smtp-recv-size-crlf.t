@@ -53,4 +53,11 @@ t.eq(codes(b"BDAT 101\r\n" + b"x" * 101 + b"BDAT 0 LAST\r\n")[0], 552, "BDAT: a 
 r = env.run(["smtp-recv", "-s", "100"], input=b"EHLO c\r\nMAIL FROM:<s@x.test> SIZE=150\r\nQUIT\r\n",
             env={"TCPREMOTEIP": "192.0.2.7"}, check=False)
 t.eq(smtp_codes(r.stdout)[2], 552, "MAIL FROM SIZE=150 under -s 100 is refused as the message is")
+# RFC 1870's size-value is 1*20DIGIT: 20 digits past 2^64-1 are a size
+# over the limit (552 5.3.4), 21 digits bad syntax (501)
+r = env.run(["smtp-recv"], input=b"EHLO c\r\nMAIL FROM:<s@x.test> SIZE=99999999999999999999\r\n"
+            b"MAIL FROM:<s@x.test> SIZE=999999999999999999999\r\nMAIL FROM:<s@x.test> SIZE=18446744073709551615\r\n"
+            b"QUIT\r\n", env={"TCPREMOTEIP": "192.0.2.7"}, check=False)
+t.eq([x[:9] for x in r.stdout.decode().split("\r\n")[-5:-2]], ["552 5.3.4", "501 5.5.4", "552 5.3.4"],
+     "SIZE= of 20 digits past 2^64: 552; of 21 digits: 501; 2^64-1: 552")
 t.done()

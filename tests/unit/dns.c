@@ -1,5 +1,6 @@
-/* Unit tests for dns_idna: A-labels (RFC 3492 Punycode) for UTF-8 labels,
- * ASCII names unchanged, malformed names refused. */
+/* Unit tests for dns_idna: IDNA2008 A-labels for UTF-8 names (libidn2,
+ * UTS #46 mapping, non-transitional), ASCII names unchanged, malformed or
+ * disallowed names refused. */
 #include <string.h>
 #include "dns.h"
 #include "tap.h"
@@ -27,11 +28,14 @@ main(void)
 	is_idna("caf\xc3\xa9.test", "xn--caf-dma.test", "cafe with an acute");
 	is_idna("b\xc3\xbc" "cher.m\xc3\xbc" "nchen.de", "xn--bcher-kva.xn--mnchen-3ya.de", "two U-labels");
 	is_idna("\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88", "xn--r8jz45g.xn--zckzah", "Japanese");
-	is_idna("\xe2\x98\x83.net", "xn--n3h.net", "a snowman");
+	is_idna("\xe2\x98\x83.net", NULL, "a snowman: a symbol IDNA2008 disallows, refused");
+	is_idna("CAF\xc3\x89.test", "xn--caf-dma.test", "capitals mapped to lower case (UTS #46)");
+	is_idna("fa\xc3\x9f.de", "xn--fa-hia.de", "sharp s kept (non-transitional), not ss");
 	is_idna("\xe4\xbb\x96\xe4\xbb\xac\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88\xe4\xb8\x8d\xe8\xaf\xb4\xe4\xb8\xad\xe6\x96\x87",
 	    "xn--ihqwcrb4cv8a8dqg056pqjye", "RFC 3492 7.1 sample (B)");
 	is_idna("a-\xc3\xbc.x", "xn--a--yka.x", "a hyphen among basic code points");
-	is_idna("\xf0\x9d\x84\x9ex.x", "xn--x-yg8q.x", "a code point past the BMP");
+	is_idna("\xf0\xa0\x80\x80x.x", "xn--x-s17s.x", "a code point past the BMP");
+	is_idna("\xf0\x9d\x84\x9ex.x", NULL, "a musical symbol: disallowed, refused");
 	is_idna("", NULL, "empty: refused");
 	is_idna(".", NULL, "the root alone: refused");
 	is_idna("a..b", NULL, "an empty label: refused");
