@@ -8,7 +8,7 @@ set -- "$top"/tests/fuzz/*.c
 [ -f "$1" ] || skip_all "no fuzz targets yet"
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 inc="-Ilib $(pkg-config --cflags libtls 2>/dev/null)"
-libs="$(pkg-config --libs libtls 2>/dev/null || echo -ltls) -lcdb -lcrypt -lresolv -lz -lm"
+libs="$(pkg-config --libs libtls 2>/dev/null || echo -ltls) -lcdb -lcrypt -lresolv -lidn2 -lz -lm"
 mkdir -p "$T/lib"
 cd "$top" || exit 1
 okc=0
