@@ -283,8 +283,9 @@ act(char a, int argc, char **argv)
 	if (argc < 1)
 		die_usage(USAGE);
 	/* root changing the queue offline writes only into its directories,
-	 * never through one its owner swapped for a link (queue_pin) */
-	if (geteuid() == 0 && queue_pin() < 0 && errno != ENOENT)
+	 * never through one its owner swapped for a link (queue_pin); one
+	 * the owner removed would leave the others unpinned: refused too */
+	if (geteuid() == 0 && queue_pin() < 0)
 		die_sys(EXIT_TEMP, "open", "the queue's directories");
 	if (queue_path(&p, "trigger", NULL) < 0)
 		die_nomem(EXIT_TEMP);
