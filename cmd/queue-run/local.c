@@ -17,6 +17,7 @@
 #include "exitcode.h"
 #include "maildeliver.h"
 #include "queue-run.h"
+#include "scan.h"
 #include "smtpaddr.h"
 
 static void
@@ -485,12 +486,12 @@ named_directly(const struct jobspec *j, size_t idx, const char *target)
 	return 0;
 }
 
-/* The targets of the aliases among the recipients before idx, each
- * followed by a NUL, into out: two lists sharing a member, or a domain's
- * catch-all reached twice, give the member one copy, from the first of
- * them, exactly as that one would alone. Only the first
- * ALIAS_DEDUPE_MAX recipients are looked at (a bounded duplicate past
- * them, never a loss). 0 ok, -1 no memory. */
+/* The targets of the aliases among the recipients before idx, each as
+ * "K TARGET" (K the alias's index) followed by a NUL, into out: two lists
+ * sharing a member, or a domain's catch-all reached twice, give the
+ * member one copy, from the first of them, exactly as that one would
+ * alone. Only the first ALIAS_DEDUPE_MAX recipients are looked at (a
+ * bounded duplicate past them, never a loss). 0 ok, -1 no memory. */
 static int
 earlier_targets(const struct jobspec *j, size_t idx, struct str *out)
 {
@@ -507,20 +508,49 @@ earlier_targets(const struct jobspec *j, size_t idx, struct str *out)
 			break;
 		}
 		for (i = 0; i < n && r == 0; i++)
-			r = str_catb(out, to[i], strlen(to[i]) + 1);
+			if (str_catu(out, k) < 0 || str_catc(out, ' ') < 0 || str_catb(out, to[i], strlen(to[i]) + 1) < 0)
+				r = -1;
 		free(to);
 	}
 	str_free(&list);
 	return r;
 }
 
+/* Does alias k's delivery in this attempt give idx's target its copy?
+ * Not when k was finished in an earlier attempt than idx's: it delivered
+ * to its targets of then, and an alias changed since (the target added to
+ * k) would leave the target with none. k still pending, or finished after
+ * idx was last tried, is this attempt's. The state is read once, when
+ * first needed; unreadable: not counted (a duplicate, never a loss). */
 static int
-in_targets(const struct str *l, const char *target)
+counts_now(const struct jobspec *j, size_t k, size_t idx, struct queue_state *st, int *loaded)
+{
+	const struct queue_state *s = j->st;
+	if (!s) {
+		if (*loaded == 0)
+			*loaded = queue_state_load(j->id, st, j->env->nrcpt) == 0 ? 1 : -1;
+		if (*loaded < 0)
+			return 0;
+		s = st;
+	}
+	if (k >= s->n || idx >= s->n)
+		return 0;
+	return s->r[k].status == QS_PENDING || s->r[k].last > s->r[idx].last;
+}
+
+static int
+in_targets(const struct jobspec *j, size_t idx, const struct str *l, const char *target, struct queue_state *st,
+    int *loaded)
 {
 	size_t off;
 	for (off = 0; off < l->len; off += strlen(l->s + off) + 1) {
-		const char *t = l->s + off, *at = strrchr(t, '@');
-		if (strcasecmp(t, target) == 0 && at && same_mailbox(t, conf_domain_local(at + 1), target))
+		const char *e = l->s + off, *t = strchr(e, ' '), *at;
+		unsigned long long k;
+		if (!t || scan_ulong(e, (size_t)(t - e), QUEUE_RCPT_MAX, &k) < 0)
+			continue;
+		at = strrchr(++t, '@');
+		if (strcasecmp(t, target) == 0 && at && same_mailbox(t, conf_domain_local(at + 1), target) &&
+		    counts_now(j, (size_t)k, idx, st, loaded))
 			return 1;
 	}
 	return 0;
@@ -532,6 +562,8 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 {
 	struct str canon = STR_INIT, targets = STR_INIT, earlier = STR_INIT;
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
+	struct queue_state st = QUEUE_STATE_INIT;
+	int loaded = 0;
 	const char **to = NULL, **all = NULL, *dup = NULL;
 	size_t n = 0, nall = 0, i;
 	int r, code = EXIT_TEMP;
@@ -560,7 +592,7 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 	if (split_targets(targets.s, &all, &nall) < 0 || earlier_targets(j, idx, &earlier) < 0)
 		goto out;
 	for (i = 0; i < nall; i++) {
-		if (named_directly(j, idx, all[i]) || in_targets(&earlier, all[i]))
+		if (named_directly(j, idx, all[i]) || in_targets(j, idx, &earlier, all[i], &st, &loaded))
 			dup = all[i];
 		else
 			all[n++] = all[i];
@@ -586,6 +618,7 @@ out:
 	str_free(&canon);
 	str_free(&targets);
 	str_free(&earlier);
+	queue_state_free(&st);
 	return code;
 }
 
