@@ -138,9 +138,19 @@ queue_init(void)
 	int r = -1;
 	if (mkdir(queue_dir(), 0750) < 0 && errno != EEXIST)
 		return -1;
-	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
-		if (queue_path(&p, sub[i], NULL) < 0 || (mkdir(p.s, 0750) < 0 && errno != EEXIST))
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		if (queue_path(&p, sub[i], NULL) < 0)
 			goto out;
+		if (mkdir(p.s, 0750) < 0) {
+			if (errno != EEXIST)
+				goto out;
+			continue;
+		}
+		/* root's (queue-run's) is the queue owner's too, as INSTALL
+		 * makes them: a root mess/ or new/ stops every writer */
+		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && lchown(p.s, st.st_uid, st.st_gid) < 0)
+			goto out;
+	}
 	if (queue_path(&p, "trigger", NULL) < 0)
 		goto out;
 	/* something else in the FIFO's place (a link, a file): a FIFO again */

@@ -1,0 +1,38 @@
+#!/usr/bin/python3
+# queue-run (root) creating the queue's missing directories in a queue that
+# belongs to smtp-recv's user makes them that user's, as it does the
+# trigger FIFO: root's own mess/ or new/ there answered every message 451
+# (queue-add, run as that user, could not write into them).
+import os, subprocess, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from pmtest import wait_for, queue_files, MAILUID, MAILGID
+
+t = pmtest.TAP()
+if os.getuid() != 0:
+    t.skip_all("needs root (a queue owned by another user)")
+env = pmtest.Env()
+u = env.add_user("u@example.test", "pw")
+q = env.queue
+os.makedirs(q, exist_ok=True)
+os.chown(q, MAILUID, MAILGID)
+os.chmod(q, 0o750)
+qr = env.start([pmtest.bin("queue-run")], stderr=open(env.path("qr.log"), "wb"))
+t.ok(wait_for(lambda: all(os.path.isdir(os.path.join(q, d)) for d in ("mess", "new", "state", "tmp", "pool")), 15),
+     "queue-run made the directories", pmtest.log_reader(env.path("qr.log"))())
+owners = dict((d, (os.stat(os.path.join(q, d)).st_uid, os.stat(os.path.join(q, d)).st_gid))
+              for d in ("mess", "new", "state", "tmp", "pool"))
+t.eq(owners, dict((d, (MAILUID, MAILGID)) for d in owners), "each belongs to the queue's owner")
+r, w = os.pipe()
+os.write(w, b"Fa@b.test\0Tu@example.test\0\0")
+os.close(w)
+p = subprocess.Popen([pmtest.bin("queue-add")], stdin=subprocess.PIPE, stdout=r, stderr=subprocess.PIPE,
+                     env=env.env, preexec_fn=lambda: (os.setgroups([]), os.setgid(MAILGID), os.setuid(MAILUID)))
+os.close(r)
+_, err = p.communicate(b"Subject: owner\n\nbody\n")
+t.eq(p.returncode, 0, "queue-add as the queue's owner queues (%s)" % err.decode(errors="replace").strip())
+t.ok(wait_for(lambda: pmtest.subject_copies(u, b"owner") == 1 and not queue_files(env), 30), "delivered",
+     pmtest.log_reader(env.path("qr.log"))())
+qr.terminate()
+t.eq(qr.wait(15), 0, "queue-run stopped")
+t.done()
