@@ -22,15 +22,8 @@ for d in ("", "mess", "new", "state", "tmp", "pool"):
 root_only = env.path("root-only")
 os.mkdir(root_only, 0o700)
 
-envelope = b"Fa@b.test\0Tfar@remote.test\0\0"
-r, w = os.pipe()
-os.write(w, envelope)
-os.close(w)
-p = subprocess.Popen([pmtest.bin("queue-add")], stdin=subprocess.PIPE, stdout=r, env=env.env,
-                     preexec_fn=lambda: (os.setgroups([]), os.setgid(MAILGID), os.setuid(MAILUID)))
-os.close(r)
-p.communicate(b"Subject: offline\n\nbody\n")
-t.eq(p.returncode, 0, "queued as the queue's owner")
+rc, err = pmtest.queue_add_owner(env, "a@b.test", ["far@remote.test"], b"Subject: offline\n\nbody\n")
+t.eq(rc, 0, "queued as the queue's owner (%s)" % err)
 ids = queue_files(env)
 t.eq(len(ids), 1, "one message queued")
 

@@ -23,14 +23,8 @@ t.ok(wait_for(lambda: all(os.path.isdir(os.path.join(q, d)) for d in ("mess", "n
 owners = dict((d, (os.stat(os.path.join(q, d)).st_uid, os.stat(os.path.join(q, d)).st_gid))
               for d in ("mess", "new", "state", "tmp", "pool"))
 t.eq(owners, dict((d, (MAILUID, MAILGID)) for d in owners), "each belongs to the queue's owner")
-r, w = os.pipe()
-os.write(w, b"Fa@b.test\0Tu@example.test\0\0")
-os.close(w)
-p = subprocess.Popen([pmtest.bin("queue-add")], stdin=subprocess.PIPE, stdout=r, stderr=subprocess.PIPE,
-                     env=env.env, preexec_fn=lambda: (os.setgroups([]), os.setgid(MAILGID), os.setuid(MAILUID)))
-os.close(r)
-_, err = p.communicate(b"Subject: owner\n\nbody\n")
-t.eq(p.returncode, 0, "queue-add as the queue's owner queues (%s)" % err.decode(errors="replace").strip())
+rc, err = pmtest.queue_add_owner(env, "a@b.test", ["u@example.test"], b"Subject: owner\n\nbody\n")
+t.eq(rc, 0, "queue-add as the queue's owner queues (%s)" % err)
 t.ok(wait_for(lambda: pmtest.subject_copies(u, b"owner") == 1 and not queue_files(env), 30), "delivered",
      pmtest.log_reader(env.path("qr.log"))())
 qr.terminate()

@@ -469,3 +469,17 @@ def queue_new(env, sender, rcpts, message, dsn=None):
         return None
     new = set(queue_files(env)) - before
     return new.pop() if len(new) == 1 else None
+
+
+def queue_add_owner(env, sender, rcpts, message):
+    """queue-add run as the queue's owner (MAILUID/MAILGID, smtp-recv's
+    user in tests of a queue root does not own): (exit code, stderr)"""
+    envelope = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
+    r, w = os.pipe()
+    os.write(w, envelope)
+    os.close(w)
+    p = subprocess.Popen([bin("queue-add")], stdin=subprocess.PIPE, stdout=r, stderr=subprocess.PIPE, env=env.env,
+                         preexec_fn=lambda: (os.setgroups([]), os.setgid(MAILGID), os.setuid(MAILUID)))
+    os.close(r)
+    _, err = p.communicate(message)
+    return p.returncode, err.decode(errors="replace").strip()
