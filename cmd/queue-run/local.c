@@ -490,17 +490,15 @@ named_directly(const struct jobspec *j, size_t idx, const char *target)
  * "K TARGET" (K the alias's index) followed by a NUL, into out: two lists
  * sharing a member, or a domain's catch-all reached twice, give the
  * member one copy, from the first of them, exactly as that one would
- * alone. Not in an envelope of over ALIAS_DEDUPE_MAX recipients: each
- * alias would read every earlier one's, and the state (counts_now), a
- * cost that grows as its square (duplicates there, never a loss).
- * 0 ok, -1 no memory. */
+ * alone. Only the first ALIAS_DEDUPE_MAX recipients are looked at (a
+ * bounded duplicate past them, never a loss). 0 ok, -1 no memory. */
 static int
 earlier_targets(const struct jobspec *j, size_t idx, struct str *out)
 {
 	struct str list = STR_INIT;
 	size_t k, i, n;
 	int r = 0;
-	for (k = 0; k < idx && j->env->nrcpt <= ALIAS_DEDUPE_MAX && r == 0; k++) {
+	for (k = 0; k < idx && k < ALIAS_DEDUPE_MAX && r == 0; k++) {
 		const char **to;
 		if (rcpt_kind(j->env->rcpt[k], &list) != 'a')
 			continue;
