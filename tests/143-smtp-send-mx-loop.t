@@ -22,6 +22,8 @@ zone = {
     ("first.test.", "MX"): [(5, "far.first.test."), (10, "self.first.test.")],
     ("far.first.test.", "A"): ["198.51.100.1"], ("self.first.test.", "A"): ["127.0.0.1"],
     ("zero.test.", "MX"): [(10, "mx.zero.test.")], ("mx.zero.test.", "A"): ["0.0.0.0"],
+    ("same.test.", "MX"): [(10, "other.same.test."), (10, "self.same.test.")],
+    ("other.same.test.", "A"): ["198.51.100.1"], ("self.same.test.", "A"): ["127.0.0.1"],
 }
 # 198.51.100.1 (TEST-NET-2) stands for another host: nothing answers
 # there, so trying it is a quick temporary failure
@@ -50,6 +52,15 @@ t.eq((rc, out[0], out[2]), (100, "perm", "5.4.6"), "this host (127.0.0.2) at 10,
 t.ok("198.51.100.1" not in err, "... the backup behind us not tried", err)
 rc, out, err = send("zero.test")
 t.eq((rc, out[0], out[2]), (100, "perm", "5.4.6"), "an MX host at 0.0.0.0 (this host too): 5.4.6")
+
+# another host of this host's preference: dropped too, whichever the
+# shuffle of equal preferences puts first (RFC 5321 5.1: "greater than or
+# equal to"); each try is a fresh shuffle
+tried = 0
+for _ in range(8):
+    rc, out, err = send("same.test")
+    tried += "198.51.100.1" in err or out[2] != "5.4.6"
+t.eq(tried, 0, "a host of this host's preference: never tried, 5.4.6 (8 tries)")
 
 rc, out, err = send("first.test")
 t.eq((rc, out[0]), (111, "temp"), "a host at 5 before this host at 10: tried (temporary when it fails)")

@@ -120,6 +120,35 @@ add_session(struct cache *c, struct sess *s, const struct plan *p)
 	return 1;
 }
 
+/* An MX host's addresses, looked up before any host is tried */
+struct hostaddrs {
+	int r;                /* DNS_OK, ..., or -1: not looked up (a route's host, a numeric name) */
+	size_t na;
+	struct dns_addr a[DNS_ADDR_MAX];
+};
+
+/* Every MX host looked up first (as Postfix does): RFC 5321 5.1 drops the
+ * hosts at this host's preference and above before any is tried, and the
+ * shuffle may put another host of that preference before ours. The
+ * preference cut into *cut; NULL when there is no room. */
+static struct hostaddrs *
+lookup_all(const struct plan *p, int want, unsigned *cut)
+{
+	struct hostaddrs *ha = calloc(p->nt ? p->nt : 1, sizeof *ha);
+	size_t h;
+	if (!ha)
+		return NULL;
+	for (h = 0; h < p->nt; h++) {
+		ha[h].r = -1;
+		if (p->t[h].system || numeric_host(p->t[h].host))
+			continue;
+		ha[h].r = dns_addrs(p->t[h].host, want, ha[h].a, DNS_ADDR_MAX, &ha[h].na);
+		if (ha[h].r == DNS_OK && is_self(p, ha[h].a, ha[h].na) && p->t[h].pref < *cut)
+			*cut = p->t[h].pref;
+	}
+	return ha;
+}
+
 /* Try the hosts in order, each address of each host; a cached connection
  * for the same destination first. */
 static void
@@ -131,6 +160,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	size_t h, attempts = 0;
 	int dnstemp = 0, numeric = 0;
 	unsigned cut = UINT_MAX;   /* MX hosts of this preference and above are us or behind us */
+	struct hostaddrs *ha = NULL;
 
 	if (cache && cache->s) {
 		if (cache->key.len == p->key.len && memcmp(cache->key.s, p->key.s, p->key.len) == 0 &&
@@ -148,10 +178,14 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	}
 	str_copys(&lasterr, "no host could be reached");
 	str_0(&lasterr);
+	if (!(ha = lookup_all(p, want, &cut))) {
+		job_settle(j, ST_TEMP, "4.3.0", "out of memory", "-");
+		goto out;
+	}
 	for (h = 0; h < p->nt && attempts < ATTEMPTS_MAX; h++) {
-		struct dns_addr a[DNS_ADDR_MAX];
-		size_t na, i;
-		int r;
+		struct dns_addr sys[DNS_ADDR_MAX], *a = ha[h].a;
+		size_t na = ha[h].na, i;
+		int r = ha[h].r;
 		if (!p->t[h].system && p->t[h].pref >= cut)
 			continue;
 		if (!p->t[h].system && numeric_host(p->t[h].host)) {
@@ -162,8 +196,10 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			numeric = 1;
 			continue;
 		}
-		r = p->t[h].system ? system_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na) :
-		    dns_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na);
+		if (p->t[h].system) {
+			a = sys;
+			r = system_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na);
+		}
 		if (r != DNS_OK) {
 			if (r == DNS_TEMP)
 				dnstemp = 1;
@@ -172,12 +208,6 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			str_cats(&lasterr, p->t[h].host);
 			str_0(&lasterr);
 			memcpy(lastenh, "4.4.3", 6);
-			continue;
-		}
-		if (!p->t[h].system && is_self(p, a, na)) {
-			/* RFC 5321 5.1: it goes, with every host of its
-			 * preference or above */
-			cut = p->t[h].pref;
 			continue;
 		}
 		for (i = 0; i < na && attempts < ATTEMPTS_MAX; i++) {
@@ -219,6 +249,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	}
 	job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
 out:
+	free(ha);
 	str_free(&lasterr);
 }
 
