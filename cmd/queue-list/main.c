@@ -258,7 +258,7 @@ queued(const char *id)
 		die_nomem(EXIT_TEMP);
 	r = access(p.s, F_OK);
 	if (r < 0 && errno != ENOENT)
-		die_sys(EXIT_TEMP, "look up", p.s);
+		die_sys(EXIT_TEMP, "look up", id);
 	str_free(&p);
 	return r == 0;
 }

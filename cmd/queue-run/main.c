@@ -1079,8 +1079,14 @@ set_aside(const char *path, const char *id)
 		log_kv(&l, "id", id);
 		log_kv(&l, "moved", to.s);
 		log_end(&l);
-	} else
-		warn_sys("set aside unreadable queue file", path);
+	} else {
+		int e = errno;
+		/* named as the admin knows it, not by our descriptor's path */
+		if (queue_path_plain(&d, "mess", id) < 0)
+			str_copys(&d, id);
+		errno = e;
+		warn_sys("set aside unreadable queue file", d.s);
+	}
 	if (dfd >= 0)
 		close(dfd);
 	str_free(&d);
