@@ -10,7 +10,7 @@
 import os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
-from pmtest import queue_add, wait_for, queue_files, MAILUID, MAILGID
+from pmtest import queue_add, wait_for, queue_files, MAILUID
 
 t = pmtest.TAP()
 if os.getuid() != 0:
@@ -18,11 +18,7 @@ if os.getuid() != 0:
 env = pmtest.Env()
 u = env.add_user("u@example.test", "pw")
 v = env.add_user("v@example.test", "pw")
-q = env.queue
-for d in ("", "mess", "new", "state", "tmp", "pool"):
-    os.makedirs(os.path.join(q, d), exist_ok=True)
-    os.chown(os.path.join(q, d), MAILUID, MAILGID)
-    os.chmod(os.path.join(q, d), 0o750)
+q = pmtest.queue_of_mailuser(env)
 root_only = env.path("root-only")
 os.mkdir(root_only, 0o700)
 # queue-add as queue-run runs it, telling who it runs as
@@ -35,19 +31,6 @@ open(ids, "w").close()
 os.chmod(ids, 0o666)
 log = env.path("qr.log")
 qr = env.start([pmtest.bin("queue-run")], env=dict(env.env, PIPEMAIL_QUEUEADD=wrap), stderr=open(log, "wb"))
-
-
-def queue_add_as_owner(rcpt, message):
-    """queue-add as the queue's owner (smtp-recv's user), exit code"""
-    envelope = b"Fa@b.test\0T" + rcpt.encode() + b"\0\0"
-    r, w = os.pipe()
-    os.write(w, envelope)
-    os.close(w)
-    p = subprocess.Popen([pmtest.bin("queue-add")], stdin=subprocess.PIPE, stdout=r, env=env.env,
-                         preexec_fn=lambda: (os.setgroups([]), os.setgid(MAILGID), os.setuid(MAILUID)))
-    os.close(r)
-    p.communicate(message)
-    return p.returncode
 
 
 def mail_of(m, needle):
@@ -66,7 +49,8 @@ t.eq(sorted(set(open(ids).read().split())), [str(MAILUID)], "queue-add ran as th
 # the pool queue-run opened at its start, never through the link
 os.rename(os.path.join(q, "pool"), os.path.join(q, "pool.real"))
 os.symlink(root_only, os.path.join(q, "pool"))
-t.eq(queue_add_as_owner("v@example.test", b"Subject: pool\n\nbody\n"), 0, "queued after the pool swap")
+t.eq(pmtest.queue_add_owner(env, "a@b.test", ["v@example.test"], b"Subject: pool\n\nbody\n")[0], 0,
+     "queued after the pool swap")
 t.ok(wait_for(lambda: mail_of(v, b"Subject: pool") and not queue_files(env), 30), "delivered",
      pmtest.log_reader(log)())
 t.eq(os.listdir(root_only), [], "nothing moved through the pool link")
@@ -88,7 +72,8 @@ os.rename(os.path.join(q, "mess.real"), os.path.join(q, "mess.old"))
 os.unlink(os.path.join(q, "mess"))
 os.rename(os.path.join(q, "mess.old"), os.path.join(q, "mess"))
 pmtest.route_nowhere(env)
-t.eq(queue_add_as_owner("far@remote.test", b"Subject: offline\n\nbody\n"), 0, "queued for a remote host")
+t.eq(pmtest.queue_add_owner(env, "a@b.test", ["far@remote.test"], b"Subject: offline\n\nbody\n")[0], 0,
+     "queued for a remote host")
 new = [i for i in queue_files(env) if b"offline" in open(os.path.join(q, "mess", i), "rb").read()]
 os.rename(os.path.join(q, "state"), os.path.join(q, "state.real"))
 os.symlink(root_only, os.path.join(q, "state"))

@@ -8,17 +8,13 @@
 import os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
-from pmtest import queue_files, MAILUID, MAILGID
+from pmtest import queue_files
 
 t = pmtest.TAP()
 if os.getuid() != 0:
     t.skip_all("needs root (a queue owned by another user)")
 env = pmtest.Env()
-q = env.queue
-for d in ("", "mess", "new", "state", "tmp", "pool"):
-    os.makedirs(os.path.join(q, d), exist_ok=True)
-    os.chown(os.path.join(q, d), MAILUID, MAILGID)
-    os.chmod(os.path.join(q, d), 0o750)
+q = pmtest.queue_of_mailuser(env)
 root_only = env.path("root-only")
 os.mkdir(root_only, 0o700)
 

@@ -13,10 +13,7 @@ if os.getuid() != 0:
     t.skip_all("needs root (a queue owned by another user)")
 env = pmtest.Env()
 u = env.add_user("u@example.test", "pw")
-q = env.queue
-os.makedirs(q, exist_ok=True)
-os.chown(q, MAILUID, MAILGID)
-os.chmod(q, 0o750)
+q = pmtest.queue_of_mailuser(env, subdirs=())
 qr = env.start([pmtest.bin("queue-run")], stderr=open(env.path("qr.log"), "wb"))
 t.ok(wait_for(lambda: all(os.path.isdir(os.path.join(q, d)) for d in ("mess", "new", "state", "tmp", "pool")), 15),
      "queue-run made the directories", pmtest.log_reader(env.path("qr.log"))())

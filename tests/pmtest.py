@@ -483,3 +483,14 @@ def queue_add_owner(env, sender, rcpts, message):
     os.close(r)
     _, err = p.communicate(message)
     return p.returncode, err.decode(errors="replace").strip()
+
+
+def queue_of_mailuser(env, subdirs=("mess", "new", "state", "tmp", "pool")):
+    """The queue as INSTALL lays it out, owned by smtp-recv's user (here
+    MAILUID/MAILGID, mode 0750), with subdirs made too; returns its path"""
+    for d in ("",) + tuple(subdirs):
+        p = os.path.join(env.queue, d)
+        os.makedirs(p, exist_ok=True)
+        os.chown(p, MAILUID, MAILGID)
+        os.chmod(p, 0o750)
+    return env.queue
