@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # Alias dedupe never costs a mailbox its copy when the alias it leaves
-# the copy to changes while it waits. To: team1, team2; team1 -> u, v
-# (a forward, which queue-add refuses for now: team1 waits); team2 -> u.
+# the copy to changes while it waits. To: team1, team2;
+# team1 -> u, v, r@remote.test (a forward, which queue-add refuses for
+# now: team1 waits); team2 -> u.
 # team2 must not count on team1 for u's copy: the admin then drops u
 # from team1, and team1's retry goes to v alone. u has exactly one copy
 # (the old rule left u to the pending team1 and u got none), v one.
@@ -14,7 +15,8 @@ t = pmtest.TAP()
 env = pmtest.Env()
 u = env.add_user("u@example.test", "pw")
 v = env.add_user("v@example.test", "pw")
-env.run([pmtest.bin("mailuser"), "alias", "add", "team1@example.test", "u@example.test", "v@example.test"])
+env.run([pmtest.bin("mailuser"), "alias", "add", "team1@example.test", "u@example.test", "v@example.test",
+                               "r@remote.test"])
 env.run([pmtest.bin("mailuser"), "alias", "add", "team2@example.test", "u@example.test"])
 stub, go = pmtest.queueadd_forwards_fail(env)
 t.eq(queue_add(env, "a@b.test", ["team1@example.test", "team2@example.test"], b"Subject: changed\n\nbody\n"), 0,

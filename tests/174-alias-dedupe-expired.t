@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # Alias dedupe never costs a mailbox its copy when the alias it leaves
 # the copy to fails for a reason of its own. To: team1, team2;
-# team1 -> u, v (a forward queue-add keeps refusing); team2 -> u. team1
-# outlives the queue lifetime and is bounced; u must still have exactly
-# one copy (the old rule left u to the pending team1: u got none), v
-# none, and the sender one bounce that names team1 and not team2.
+# team1 -> u, v, r@remote.test (a forward queue-add keeps refusing);
+# team2 -> u. team1 outlives the queue lifetime and is bounced; u must
+# still have exactly one copy (the old rule left u to the pending team1:
+# u got none), v none, and the sender one bounce that names team1 and
+# not team2.
 import os, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -15,7 +16,8 @@ env = pmtest.Env()
 s = env.add_user("s@example.test", "pw")
 u = env.add_user("u@example.test", "pw")
 v = env.add_user("v@example.test", "pw")
-env.run([pmtest.bin("mailuser"), "alias", "add", "team1@example.test", "u@example.test", "v@example.test"])
+env.run([pmtest.bin("mailuser"), "alias", "add", "team1@example.test", "u@example.test", "v@example.test",
+                               "r@remote.test"])
 env.run([pmtest.bin("mailuser"), "alias", "add", "team2@example.test", "u@example.test"])
 stub, go = pmtest.queueadd_forwards_fail(env)
 t0 = time.monotonic()
