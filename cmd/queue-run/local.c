@@ -263,8 +263,8 @@ progress_save(const struct jobspec *j, const struct str *recs)
 {
 	struct str p = STR_INIT;
 	int fd;
-	if (queue_path(&p, "state", j->id) == 0 && str_cats(&p, ".qmail") == 0 &&
-	    (fd = queue_open(p.s, O_WRONLY | O_APPEND | O_CREAT, 0640)) >= 0) {
+	if (str_copys(&p, j->id) == 0 && str_cats(&p, ".qmail") == 0 &&
+	    (fd = queue_open_in("state", p.s, O_WRONLY | O_APPEND | O_CREAT, 0640)) >= 0) {
 		if (buf_writeall(fd, recs->s, recs->len, 0, 0) == 0)
 			fsync(fd);
 		close(fd);
