@@ -172,3 +172,33 @@ class SMTPPeer:
                 return
             else:
                 c.send(b"502 5.5.2 what\r\n")
+
+
+class OverConn(Conn):
+    """A Conn whose commands named in over get a scripted reply before
+    SMTPPeer's dialogue sees them: over = {b"EHLO": [b"451 x", None]},
+    one entry per occurrence of the verb (None, or the list used up:
+    the dialogue's own reply). A 421 closes the connection after it."""
+
+    def line(self):
+        while True:
+            l = Conn.line(self)
+            verb = l.split(b" ", 1)[0].upper()
+            left = self.over.get(verb)
+            r = left.pop(0) if left else None
+            if r is None:
+                return l
+            self.sess["cmds"].append(l)
+            self.send(r + b"\r\n")
+            if r.startswith(b"421"):
+                raise EOFError
+
+
+class OverPeer(SMTPPeer):
+    """SMTPPeer plus opts["over"] (see OverConn), copied per session."""
+
+    def dialogue(self, c, o, sess):
+        c.__class__ = OverConn
+        c.over = {k: list(v) for k, v in o.get("over", {}).items()}
+        c.sess = sess
+        SMTPPeer.dialogue(self, c, o, sess)

@@ -266,8 +266,8 @@ qmail_file_open(const struct jobspec *j, int flags)
 {
 	struct str p = STR_INIT;
 	int fd = -1;
-	if (queue_path(&p, "state", j->id) == 0 && str_cats(&p, ".qmail") == 0)
-		fd = queue_open(p.s, flags | O_APPEND | O_CREAT, 0640);
+	if (str_copys(&p, j->id) == 0 && str_cats(&p, ".qmail") == 0)
+		fd = queue_open_in("state", p.s, flags | O_APPEND | O_CREAT, 0640);
 	str_free(&p);
 	return fd;
 }

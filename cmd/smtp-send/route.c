@@ -247,6 +247,9 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 		    "no mail host of the domain has an address", p->t[0].host);
 		goto out;
 	}
+	/* nothing reached MAIL: whatever the last host said (a 554
+	 * greeting, a 5xx to HELO) was about that host, not the recipients;
+	 * print_results makes its status class 4 */
 	job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
 out:
 	free(ha);

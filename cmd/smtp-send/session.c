@@ -149,7 +149,13 @@ ehlo(struct sess *s)
 		smtpreply_ehlo(&s->r, &s->ext);
 		return 0;
 	}
-	if (s->r.code == 421 || s->tls)
+	/* HELO only for a server that does not know EHLO: it answers 500,
+	 * 502, 504 or 550 (RFC 5321 4.1.1.1, 4.3.2). A 4xx is the host's
+	 * trouble, as a 4xx greeting is: the next host (5.1), not the same
+	 * one without STARTTLS, SIZE and 8BITMIME. Postfix falls back on all
+	 * but 421 (smtp_proto.c smtp_helo); that drops opportunistic TLS and
+	 * bounces an 8-bit message the next MX host would take. */
+	if (s->r.code < 500 || s->tls)
 		return -1;
 	if (command(s, "HELO ", s->job->helo, TO_EHLO) < 0)
 		return -1;
@@ -555,6 +561,13 @@ session_open(struct job *j, const char *host, const struct dns_addr *a, int tlsm
 		ret = next(s, lasterr, lastenh, "4.4.1", 0);
 		goto out;
 	}
+	/* Any greeting but 220, 5xx too, is this host's refusal, not the
+	 * recipients': the next host (RFC 5321 5.1: each address until a
+	 * delivery attempt succeeds; 3.1: a 554 greeting says "no SMTP
+	 * service here"), and when every host refuses the recipients are
+	 * deferred (4.x.x), as Postfix does by default
+	 * (smtp_skip_5xx_greeting = yes; "no" bounces, which its manual
+	 * says "appears to contradict RFC 2821"). qmail-remote bounces. */
 	if (reply(s, TO_GREETING) < 0 || s->r.code != 220) {
 		ret = next(s, lasterr, lastenh, "4.4.2", 1);
 		goto out;
