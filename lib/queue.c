@@ -32,8 +32,14 @@ queue_dir(void)
 int
 queue_open(const char *path, int flags, mode_t mode)
 {
+	return queue_openat(AT_FDCWD, path, flags, mode);
+}
+
+int
+queue_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
 	struct stat st;
-	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), fl;
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), fl;
 	if (fd < 0) {
 		if (errno == ENXIO)
 			errno = EINVAL;   /* a FIFO without a reader, a socket */
@@ -57,7 +63,7 @@ fail:
 }
 
 int
-queue_path_plain(struct str *out, const char *sub, const char *id)
+queue_path(struct str *out, const char *sub, const char *id)
 {
 	if (str_copys(out, queue_dir()) < 0 || str_catc(out, '/') < 0 || str_cats(out, sub) < 0)
 		return -1;
@@ -72,19 +78,92 @@ enum { PIN_N = sizeof pin_sub / sizeof pin_sub[0] };
 static int pin_fd[PIN_N] = { -1, -1, -1, -1, -1 };
 
 int
-queue_path(struct str *out, const char *sub, const char *id)
+queue_at(const char *sub, const char *name, struct str *tmp, const char **nm)
 {
 	size_t i;
 	for (i = 0; i < PIN_N; i++)
-		if (pin_fd[i] >= 0 && strcmp(sub, pin_sub[i]) == 0)
-			break;
-	if (i == PIN_N)
-		return queue_path_plain(out, sub, id);
-	if (str_copys(out, "/proc/self/fd/") < 0 || str_catu(out, (unsigned long long)pin_fd[i]) < 0)
+		if (pin_fd[i] >= 0 && strcmp(sub, pin_sub[i]) == 0) {
+			*nm = name ? name : ".";
+			return pin_fd[i];
+		}
+	if (queue_path(tmp, sub, name) < 0)
 		return -1;
-	if (id && (str_catc(out, '/') < 0 || str_cats(out, id) < 0))
-		return -1;
-	return 0;
+	*nm = tmp->s;
+	return AT_FDCWD;
+}
+
+int
+queue_open_in(const char *sub, const char *name, int flags, mode_t mode)
+{
+	struct str p = STR_INIT;
+	const char *nm;
+	int d = queue_at(sub, name, &p, &nm), fd = d == -1 ? -1 : queue_openat(d, nm, flags, mode), e = errno;
+	str_free(&p);
+	errno = e;
+	return fd;
+}
+
+int
+queue_unlink_in(const char *sub, const char *name)
+{
+	struct str p = STR_INIT;
+	const char *nm;
+	int d = queue_at(sub, name, &p, &nm), r = d == -1 ? -1 : unlinkat(d, nm, 0), e = errno;
+	str_free(&p);
+	errno = e;
+	return r;
+}
+
+int
+queue_stat_in(const char *sub, const char *name, struct stat *st)
+{
+	struct str p = STR_INIT;
+	const char *nm;
+	int d = queue_at(sub, name, &p, &nm), r = d == -1 ? -1 : fstatat(d, nm, st, AT_SYMLINK_NOFOLLOW), e = errno;
+	str_free(&p);
+	errno = e;
+	return r;
+}
+
+int
+queue_rename_in(const char *fsub, const char *fname, const char *tsub, const char *tname, unsigned flags)
+{
+	struct str p = STR_INIT, q = STR_INIT;
+	const char *fn, *tn;
+	int fd = queue_at(fsub, fname, &p, &fn), td = fd == -1 ? -1 : queue_at(tsub, tname, &q, &tn), r = -1, e;
+	if (td != -1)
+		r = flags ? renameat2(fd, fn, td, tn, flags) : renameat(fd, fn, td, tn);
+	e = errno;
+	str_free(&p);
+	str_free(&q);
+	errno = e;
+	return r;
+}
+
+DIR *
+queue_opendir(const char *sub)
+{
+	int fd = queue_open_dir(sub);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (fd >= 0 && !d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+int
+queue_open_dir(const char *sub)
+{
+	struct str p = STR_INIT;
+	const char *nm;
+	/* a new open of the pinned directory: its own offset, and closing
+	 * it leaves the pin alone */
+	int d = queue_at(sub, NULL, &p, &nm), fd = d == -1 ? -1 : openat(d, nm, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = errno;
+	str_free(&p);
+	errno = e;
+	return fd;
 }
 
 int
@@ -92,27 +171,14 @@ queue_pin(void)
 {
 	int fd[PIN_N];
 	size_t i, n;
-	int r = -1, e;
+	int e;
 	for (n = 0; n < PIN_N; n++) {
 		struct str p = STR_INIT;
-		fd[n] = queue_path_plain(&p, pin_sub[n], NULL) < 0 ? -1 :
+		fd[n] = queue_path(&p, pin_sub[n], NULL) < 0 ? -1 :
 		    open(p.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		str_free(&p);
 		if (fd[n] < 0)
 			goto out;
-	}
-	/* each must be reachable as /proc/self/fd/N: else (no /proc) the
-	 * paths stay as they were */
-	for (i = 0; i < PIN_N; i++) {
-		struct str p = STR_INIT;
-		struct stat a, b;
-		int same = str_copys(&p, "/proc/self/fd/") == 0 && str_catu(&p, (unsigned long long)fd[i]) == 0 &&
-		    fstat(fd[i], &a) == 0 && stat(p.s, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-		str_free(&p);
-		if (!same) {
-			r = 1;
-			goto out;
-		}
 	}
 	for (i = 0; i < PIN_N; i++) {
 		if (pin_fd[i] >= 0)
@@ -125,7 +191,7 @@ out:
 	for (i = 0; i < n; i++)
 		close(fd[i]);
 	errno = e;
-	return r;
+	return -1;
 }
 
 int
@@ -169,14 +235,14 @@ out:
 	return r;
 }
 
-/* Empty the pool file at path, open for writing as w, while path is still
- * the file held open (and share-locked) as held: a writer may have taken
- * it meanwhile. 0, or -1 errno. */
+/* Empty pool/id, open for writing as w, while that name is still the
+ * file held open (and share-locked) as held: a writer may have taken it
+ * meanwhile. 0, or -1 errno. */
 static int
-empty_held(const char *path, int w, int held)
+empty_held(const char *id, int w, int held)
 {
 	struct stat a, b;
-	if (fstat(held, &a) < 0 || lstat(path, &b) < 0)
+	if (fstat(held, &a) < 0 || queue_stat_in("pool", id, &b) < 0)
 		return -1;
 	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
 		errno = ESTALE;
@@ -185,26 +251,36 @@ empty_held(const char *path, int w, int held)
 	return ftruncate(w, 0);
 }
 
+/* pool/id opened for writing, never through a link, never waiting */
+static int
+pool_open(const char *id)
+{
+	struct str p = STR_INIT;
+	const char *nm;
+	int d = queue_at("pool", id, &p, &nm), fd = d == -1 ? -1 : openat(d, nm, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+	    e = errno;
+	str_free(&p);
+	errno = e;
+	return fd;
+}
+
 int
 queue_recycle(const char *id, int pool, uid_t owner)
 {
-	struct str p = STR_INIT, d = STR_INIT;
 	struct stat st;
 	int r = -1;
-	if (queue_path(&p, "mess", id) < 0)
-		return -1;
 	/* moved first, emptied after: a crash between the two leaves a full
 	 * file in pool/, which a writer empties before it takes it; never an
 	 * emptied one in mess/ */
-	if (pool && queue_path(&d, "pool", id) == 0 && lstat(p.s, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_nlink == 1 && st.st_uid == owner && renameat2(AT_FDCWD, p.s, AT_FDCWD, d.s, RENAME_NOREPLACE) == 0) {
+	if (pool && queue_stat_in("mess", id, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    st.st_uid == owner && queue_rename_in("mess", id, "pool", id, RENAME_NOREPLACE) == 0) {
 		/* emptied under a shared lock: that keeps writers, who lock
 		 * exclusively, out, yet is granted while the delivery that just
 		 * finished holds its own shared lock until queue-run
 		 * acknowledges it, which is after this */
-		int fd = pool == QUEUE_POOL_FULL ? -1 : open(d.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		int fd = pool == QUEUE_POOL_FULL ? -1 : pool_open(id);
 		if (fd >= 0) {
-			if (flock(fd, LOCK_SH | LOCK_NB) == 0 && empty_held(d.s, fd, fd) < 0) {
+			if (flock(fd, LOCK_SH | LOCK_NB) == 0 && empty_held(id, fd, fd) < 0) {
 				/* the writer that takes it empties it */
 			}
 			close(fd);
@@ -212,23 +288,19 @@ queue_recycle(const char *id, int pool, uid_t owner)
 		r = 1;
 	}
 	if (r < 0)
-		r = unlink(p.s) == 0 ? 0 : -1;
-	str_free(&p);
-	str_free(&d);
+		r = queue_unlink_in("mess", id) == 0 ? 0 : -1;
 	return r;
 }
 
 int
 queue_pool_empty(const char *id, int fd)
 {
-	struct str p = STR_INIT;
-	int w = -1, r = -1, e;
-	if (queue_path(&p, "pool", id) == 0 && (w = open(p.s, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0)
-		r = empty_held(p.s, w, fd);
+	int w = pool_open(id), r = -1, e;
+	if (w >= 0)
+		r = empty_held(id, w, fd);
 	e = errno;
 	if (w >= 0)
 		close(w);
-	str_free(&p);
 	errno = e;
 	return r;
 }
@@ -236,14 +308,9 @@ queue_pool_empty(const char *id, int fd)
 int
 queue_pool_count(void)
 {
-	struct str p = STR_INIT;
-	DIR *dir;
+	DIR *dir = queue_opendir("pool");
 	struct dirent *e;
 	int n = 0;
-	if (queue_path(&p, "pool", NULL) < 0)
-		return -1;
-	dir = opendir(p.s);
-	str_free(&p);
 	if (!dir)
 		return -1;
 	while (n < QUEUE_POOL_MAX && (e = readdir(dir)))
@@ -504,6 +571,18 @@ int
 queue_msg_open(struct queue_msg *m, const char *path)
 {
 	int fd = queue_open(path, O_RDONLY, 0);
+	if (fd < 0) {
+		m->env = (struct queue_env)QUEUE_ENV_INIT;
+		m->fd = -1;
+		return errno == EINVAL || errno == ELOOP ? 0 : -1;   /* not mail */
+	}
+	return queue_msg_fdopen(m, fd);
+}
+
+int
+queue_msg_open_id(struct queue_msg *m, const char *id)
+{
+	int fd = queue_open_in("mess", id, O_RDONLY, 0);
 	if (fd < 0) {
 		m->env = (struct queue_env)QUEUE_ENV_INIT;
 		m->fd = -1;
@@ -790,11 +869,9 @@ enum { STATE_FILE_MAX = 64 << 20 };
 int
 queue_state_load(const char *id, struct queue_state *st, size_t nrcpt)
 {
-	struct str p = STR_INIT, b = STR_INIT;
+	struct str b = STR_INIT;
 	int fd, r = -1;
-	if (queue_path(&p, "state", id) < 0)
-		return -1;
-	fd = queue_open(p.s, O_RDONLY, 0);
+	fd = queue_open_in("state", id, O_RDONLY, 0);
 	if (fd < 0) {
 		/* none, or not a plain file: corrupt, so fresh */
 		if (errno == ENOENT || errno == EINVAL || errno == ELOOP)
@@ -821,7 +898,6 @@ queue_state_load(const char *id, struct queue_state *st, size_t nrcpt)
 out:
 	if (fd >= 0)
 		close(fd);
-	str_free(&p);
 	str_free(&b);
 	return r;
 }
@@ -829,25 +905,24 @@ out:
 int
 queue_state_save(const char *id, const struct queue_state *st)
 {
-	struct str b = STR_INIT, tmp = STR_INIT, dst = STR_INIT;
+	struct str b = STR_INIT, tmp = STR_INIT;
 	int fd = -1, r = -1;
-	if (queue_state_fmt(st, &b) < 0 || queue_path(&tmp, "tmp", id) < 0 ||
-	    str_cats(&tmp, ".state") < 0 || queue_path(&dst, "state", id) < 0)
+	if (queue_state_fmt(st, &b) < 0 || str_copys(&tmp, id) < 0 || str_cats(&tmp, ".state") < 0)
 		goto out;
 	/* our scratch name: whatever is there (a crash's leftover, a planted
 	 * link or FIFO) goes, and the file is made anew */
-	unlink(tmp.s);
-	fd = queue_open(tmp.s, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	queue_unlink_in("tmp", tmp.s);
+	fd = queue_open_in("tmp", tmp.s, O_WRONLY | O_CREAT | O_EXCL, 0640);
 	if (fd < 0)
 		goto out;
 	if (buf_writeall(fd, b.s, b.len, 0, 0) < 0 || close(fd) < 0) {
 		fd = -1;
-		unlink(tmp.s);
+		queue_unlink_in("tmp", tmp.s);
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp.s, dst.s) < 0) {
-		unlink(tmp.s);
+	if (queue_rename_in("tmp", tmp.s, "state", id, 0) < 0) {
+		queue_unlink_in("tmp", tmp.s);
 		goto out;
 	}
 	r = 0;
@@ -856,7 +931,6 @@ out:
 		close(fd);
 	str_free(&b);
 	str_free(&tmp);
-	str_free(&dst);
 	return r;
 }
 

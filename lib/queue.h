@@ -34,7 +34,9 @@
 #ifndef QUEUE_H
 #define QUEUE_H
 
+#include <dirent.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "str.h"
 
@@ -52,19 +54,34 @@ const char *queue_dir(void);
  * open(2)'s): never through a symbolic link (ELOOP), never waiting on a
  * FIFO planted there; anything but a plain file is EINVAL. -1 errno. */
 int queue_open(const char *path, int flags, mode_t mode);
-/* out = queue_dir "/" sub ["/" id], or, once queue_pin has pinned sub,
- * "/proc/self/fd/N" ["/" id] */
+/* the same, name relative to dirfd as openat(2)'s */
+int queue_openat(int dirfd, const char *name, int flags, mode_t mode);
+/* out = queue_dir "/" sub ["/" id]: for logs and other processes */
 int queue_path(struct str *out, const char *sub, const char *id);
-/* queue_dir "/" sub ["/" id] always: for a path another process opens */
-int queue_path_plain(struct str *out, const char *sub, const char *id);
-/* Hold mess/, new/, state/, tmp/ and pool/ open (never through a link)
- * and make queue_path name them through their descriptors, for root's
- * queue-run: the queue's owner may rename anything inside the queue, and
- * a directory swapped for a link must not take root's files elsewhere.
- * The descriptors are close-on-exec; forked children share them.
- * 0 pinned, 1 not (no /proc: the paths stay as they were), -1 error
+/* Hold mess/, new/, state/, tmp/ and pool/ open (never through a link),
+ * for root's queue-run: the queue's owner may rename anything inside the
+ * queue, and a directory swapped for a link must not take root's files
+ * elsewhere. From then on the _in calls below work relative to these
+ * descriptors (openat, renameat, ...), never through the names. They
+ * are close-on-exec; forked children share them. 0 pinned, -1 error
  * (errno; ELOOP or ENOTDIR: one of them is not a directory). */
 int queue_pin(void);
+/* The file name in sub/ ("mess", "state", ...), through sub's pinned
+ * descriptor once queue_pin has run, else through queue_path's path;
+ * name NULL is sub itself. As queue_open, unlinkat, fstatat (never
+ * following a link), renameat (renameat2 when flags), opendir, and an
+ * O_DIRECTORY open of sub (its own descriptor, for fsync or reading);
+ * -1 or NULL errno. */
+int queue_open_dir(const char *sub);
+/* sub/name for the *at calls of one's own: returns sub's pinned
+ * descriptor with *nm = name (or "." for sub itself), or AT_FDCWD with
+ * *nm the whole path, kept in tmp. -1 ENOMEM. */
+int queue_at(const char *sub, const char *name, struct str *tmp, const char **nm);
+int queue_open_in(const char *sub, const char *name, int flags, mode_t mode);
+int queue_unlink_in(const char *sub, const char *name);
+int queue_stat_in(const char *sub, const char *name, struct stat *);
+int queue_rename_in(const char *fsub, const char *fname, const char *tsub, const char *tname, unsigned flags);
+DIR *queue_opendir(const char *sub);
 /* Create the queue directory, its subdirectories and the trigger FIFO
  * where missing (mode: directories 0750). 0 ok, -1 errno. */
 int queue_init(void);
@@ -126,6 +143,8 @@ struct queue_msg {
 };
 /* 1 ok, 0 incomplete or malformed (not mail), -1 error (errno) */
 int queue_msg_open(struct queue_msg *, const char *path);
+/* the same for mess/id (queue_open_in) */
+int queue_msg_open_id(struct queue_msg *, const char *id);
 /* the same for a queue file already open for reading (it is m's now:
  * closed on failure, and by queue_msg_close) */
 int queue_msg_fdopen(struct queue_msg *, int fd);

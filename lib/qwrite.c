@@ -54,18 +54,6 @@ room_err(int e, int code)
 	return e == ENOSPC || e == EDQUOT ? QQ_TEMP_WRITE : code;
 }
 
-static int
-opendir_fd(const char *sub)
-{
-	struct str p = STR_INIT;
-	int fd;
-	if (queue_path(&p, sub, NULL) < 0)
-		return -1;
-	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	str_free(&p);
-	return fd;
-}
-
 /* The queue's directories, opened once per process: smtp-recv writes every
  * message of a session, and each open is a walk of the path. Each use
  * checks that the directory still has links (it was not removed) and that
@@ -97,7 +85,7 @@ queue_dir_fd(int which)
 		return dir_cache[which];
 	if (dir_cache[which] >= 0)
 		close(dir_cache[which]);
-	return dir_cache[which] = opendir_fd(dir_sub[which]);
+	return dir_cache[which] = queue_open_dir(dir_sub[which]);
 }
 
 static int

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # Alias dedupe (test 148) never costs a mailbox its copy: an alias's
-# target is left to an earlier alias only when that alias is delivered in
-# the same job. To: team1, team2; team1 -> y; team2 -> x, whose delivery
-# fails temporarily. The admin then adds x to team1 (already delivered:
+# target is left to another alias only when a record says that alias
+# made its copy (queue-run(8)). To: team1, team2; team1 -> y; team2 -> x,
+# whose delivery fails temporarily. The admin then adds x to team1 (already delivered:
 # it is not delivered again). The retry of team2 must still give x its
 # copy: team1's targets as they are now were never delivered.
 import os, subprocess, sys

@@ -494,3 +494,33 @@ def queue_of_mailuser(env, subdirs=("mess", "new", "state", "tmp", "pool")):
         os.chown(p, MAILUID, MAILGID)
         os.chmod(p, 0o750)
     return env.queue
+
+
+def queueadd_forwards_fail(env, code=71):
+    """A queue-add for queue-run (PIPEMAIL_QUEUEADD) that refuses every
+    message with a real sender (an alias's forward) with code, a qmail-
+    queue temporary one by default, until the file it names exists, and
+    queues bounces (null sender) with the real queue-add. Returns (the
+    stub's path, the file that lets forwards through)."""
+    stub, go = env.path("queue-add-stub"), env.path("queue-add-go")
+    with open(stub, "w") as f:
+        f.write("""#!/usr/bin/python3
+import os, subprocess, sys
+msg, envl = sys.stdin.buffer.read(), b""
+while True:
+    b = os.read(1, 65536)
+    if not b:
+        break
+    envl += b
+if not (envl.startswith(b"F\\0") or envl.startswith(b"F#@[]\\0") or os.path.exists(%r)):
+    sys.exit(%d)
+r, w = os.pipe()
+p = subprocess.Popen([%r], stdin=subprocess.PIPE, stdout=r)
+os.close(r)
+os.write(w, envl)
+os.close(w)
+p.communicate(msg)
+sys.exit(p.returncode)
+""" % (go, code, bin("queue-add")))
+    os.chmod(stub, 0o755)
+    return stub, go

@@ -68,7 +68,7 @@ ids(size_t *n)
 	*n = 0;
 	if (queue_path(&p, "mess", NULL) < 0)
 		die_nomem(EXIT_TEMP);
-	if (!(d = opendir(p.s))) {
+	if (!(d = queue_opendir("mess"))) {
 		/* a queue not written to yet has no mess/; a queue that is not
 		 * there at all is a wrong path, not an empty queue */
 		if (errno == ENOENT && access(queue_dir(), F_OK) == 0)
@@ -101,13 +101,10 @@ list(int count_only)
 	size_t n, i, k, msgs = 0, rcpts = 0;
 	char **v = ids(&n);
 	unsigned long long now = (unsigned long long)time(NULL);
-	struct str p = STR_INIT;
 	for (i = 0; i < n; i++) {
 		struct queue_msg m;
 		struct queue_state st = QUEUE_STATE_INIT;
-		if (queue_path(&p, "mess", v[i]) < 0)
-			die_nomem(EXIT_TEMP);
-		if (queue_msg_open(&m, p.s) <= 0)
+		if (queue_msg_open_id(&m, v[i]) <= 0)
 			continue;   /* being written, or just delivered */
 		if (queue_state_load(v[i], &st, m.env.nrcpt) < 0)
 			die_sys(EXIT_TEMP, "read state of", v[i]);
@@ -165,7 +162,6 @@ list(int count_only)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-	str_free(&p);
 	if (buf_flush(&out) < 0)
 		die_sys(EXIT_TEMP, "write", "output");
 	return EXIT_OK;
@@ -183,11 +179,10 @@ offline(char act, const char *id, int *fifo)
 	struct str p = STR_INIT;
 	struct queue_msg m;
 	struct queue_state st = QUEUE_STATE_INIT;
+	struct stat dst;
 	size_t k;
 	int r;
-	if (queue_path(&p, "mess", id) < 0)
-		die_nomem(EXIT_TEMP);
-	r = queue_msg_open(&m, p.s);
+	r = queue_msg_open_id(&m, id);
 	if (r <= 0) {
 		warn_x("find", id, "no such message in the queue");
 		str_free(&p);
@@ -197,7 +192,7 @@ offline(char act, const char *id, int *fifo)
 		const char *busy = NULL;
 		if (flock(m.fd, LOCK_EX | LOCK_NB) < 0)
 			busy = errno == EWOULDBLOCK ? "a delivery still runs: try again when it ends" : "unable to lock it";
-		else if (queue_path(&p, "state", id) == 0 && str_cats(&p, ".done") == 0 && access(p.s, F_OK) == 0)
+		else if (str_copys(&p, id) == 0 && str_cats(&p, ".done") == 0 && queue_stat_in("state", p.s, &dst) == 0)
 			busy = "results of an interrupted delivery are not yet recorded: start queue-run";
 		if (busy) {
 			warn_x("change", id, busy);
@@ -218,14 +213,10 @@ offline(char act, const char *id, int *fifo)
 		return 1;
 	}
 	if (act == 'D') {
-		if (queue_path(&p, "mess", id) < 0)
-			die_nomem(EXIT_TEMP);
-		unlink(p.s);
-		if (queue_path(&p, "state", id) == 0) {
-			unlink(p.s);
-			if (str_cats(&p, ".qmail") == 0)
-				unlink(p.s);   /* delivery-file lines done, as queue-run's remove_files */
-		}
+		queue_unlink_in("mess", id);
+		queue_unlink_in("state", id);
+		if (str_copys(&p, id) == 0 && str_cats(&p, ".qmail") == 0)
+			queue_unlink_in("state", p.s);   /* delivery-file lines done, as queue-run's remove_files */
 	} else {
 		if (queue_state_load(id, &st, m.env.nrcpt) < 0)
 			die_sys(EXIT_TEMP, "read state of", id);
@@ -252,14 +243,10 @@ offline(char act, const char *id, int *fifo)
 static int
 queued(const char *id)
 {
-	struct str p = STR_INIT;
-	int r;
-	if (queue_path(&p, "mess", id) < 0)
-		die_nomem(EXIT_TEMP);
-	r = access(p.s, F_OK);
+	struct stat st;
+	int r = queue_stat_in("mess", id, &st);
 	if (r < 0 && errno != ENOENT)
 		die_sys(EXIT_TEMP, "look up", id);
-	str_free(&p);
 	return r == 0;
 }
 

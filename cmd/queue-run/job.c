@@ -60,13 +60,23 @@ msg_stdin(const struct queue_msg *m, int private)
 	 * file and hand that over only once the copy is whole. (A pipe fed by
 	 * a copier would end early on a read error, and the agent would
 	 * deliver a truncated message as if complete.) */
-	if (queue_path(&tmp, "tmp", NULL) < 0)
-		return -1;
-	fd = open(tmp.s, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	fd = queue_open_in("tmp", NULL, O_TMPFILE | O_RDWR, 0600);
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		/* no O_TMPFILE here: a private name, unlinked at once */
-		if (str_cats(&tmp, "/msgXXXXXX") == 0 && str_0(&tmp) == 0 && (fd = mkostemp(tmp.s, O_CLOEXEC)) >= 0)
-			unlink(tmp.s);
+		unsigned i;
+		for (i = 0; fd < 0 && i < 100; i++) {
+			str_copys(&tmp, "msg.");
+			str_catu(&tmp, (unsigned long long)getpid());
+			str_catc(&tmp, '.');
+			str_catu(&tmp, (unsigned long long)(unsigned)random());
+			if (str_0(&tmp) < 0)
+				break;
+			fd = queue_open_in("tmp", tmp.s, O_RDWR | O_CREAT | O_EXCL, 0600);
+			if (fd >= 0)
+				queue_unlink_in("tmp", tmp.s);
+			else if (errno != EEXIST)
+				break;
+		}
 	}
 	str_free(&tmp);
 	if (fd < 0)
@@ -608,7 +618,7 @@ batch_line(const struct jobspec *j, unsigned long long msgoff, unsigned long lon
 	size_t i;
 	int r = -1;
 	str_trunc(line, 0);
-	if (queue_path_plain(&path, "mess", j->id) < 0 || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
+	if (queue_path(&path, "mess", j->id) < 0 || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
 		goto out;
 	if (!field_ok(path.s) || (*sender && !field_ok(sender)) || !j->domain || !field_ok(j->domain))
 		goto out;
@@ -718,8 +728,8 @@ state_file_read(const char *id, const char *suffix, struct str *b)
 	ssize_t n;
 	int fd = -1;
 	str_trunc(b, 0);
-	if (queue_path(&p, "state", id) == 0 && str_cats(&p, suffix) == 0)
-		fd = queue_open(p.s, O_RDONLY, 0);
+	if (str_copys(&p, id) == 0 && str_cats(&p, suffix) == 0)
+		fd = queue_open_in("state", p.s, O_RDONLY, 0);
 	str_free(&p);
 	if (fd < 0)
 		return -1;
@@ -736,20 +746,15 @@ static int
 leave_results(const char *id, const struct str *res)
 {
 	struct str p = STR_INIT;
+	struct stat st;
 	int fd, r = 0;
-	if (queue_path(&p, "mess", id) < 0) {
-		str_free(&p);
-		return -1;
-	}
-	if (access(p.s, F_OK) < 0 && errno == ENOENT) {
-		str_free(&p);
+	if (queue_stat_in("mess", id, &st) < 0 && errno == ENOENT)
 		return 0;
-	}
-	if (queue_path(&p, "state", id) < 0 || str_cats(&p, ".done") < 0) {
+	if (str_copys(&p, id) < 0 || str_cats(&p, ".done") < 0) {
 		str_free(&p);
 		return -1;
 	}
-	fd = queue_open(p.s, O_WRONLY | O_APPEND | O_CREAT, 0640);
+	fd = queue_open_in("state", p.s, O_WRONLY | O_APPEND | O_CREAT, 0640);
 	if (fd < 0 || buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
 		r = -1;
 	if (fd >= 0)

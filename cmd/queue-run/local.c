@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -257,19 +259,29 @@ progress_read(const struct jobspec *j, const struct str *key, struct str *done)
 	str_free(&b);
 }
 
+/* state/ID.qmail for appending (flags O_WRONLY or O_RDWR), made if
+ * missing: the delivery-file progress and the alias records below */
+static int
+qmail_file_open(const struct jobspec *j, int flags)
+{
+	struct str p = STR_INIT;
+	int fd = -1;
+	if (str_copys(&p, j->id) == 0 && str_cats(&p, ".qmail") == 0)
+		fd = queue_open_in("state", p.s, flags | O_APPEND | O_CREAT, 0640);
+	str_free(&p);
+	return fd;
+}
+
 /* best effort: a record lost is a line carried out again, as before */
 static void
 progress_save(const struct jobspec *j, const struct str *recs)
 {
-	struct str p = STR_INIT;
-	int fd;
-	if (queue_path(&p, "state", j->id) == 0 && str_cats(&p, ".qmail") == 0 &&
-	    (fd = queue_open(p.s, O_WRONLY | O_APPEND | O_CREAT, 0640)) >= 0) {
+	int fd = qmail_file_open(j, O_WRONLY);
+	if (fd >= 0) {
 		if (buf_writeall(fd, recs->s, recs->len, 0, 0) == 0)
 			fsync(fd);
 		close(fd);
 	}
-	str_free(&p);
 }
 
 /* Was entry e carried out already? Each record in done counts once: it
@@ -469,7 +481,14 @@ rcpt_kind(const char *r, struct str *targets)
  * Then that recipient's own delivery reaches it, and a copy from this
  * alias would be a second one. Aliases are not counted: two aliases
  * naming each other would each leave the copy to the other, and none
- * would be made. */
+ * would be made (aliases count through their records, below).
+ * This one rests on the recipient, not on a record, even while it is
+ * still pending: if its own delivery then fails for good, the sender's
+ * bounce names that very address, and our copy would have gone to the
+ * same mailbox through the same delivery (the user's Maildir or
+ * delivery file, the same remote peer) and met the same end: the
+ * sender is told, nothing is dropped silently. Waiting for it instead
+ * would tie every alias to every direct recipient's delivery. */
 static int
 named_directly(const struct jobspec *j, size_t idx, const char *target)
 {
@@ -486,84 +505,147 @@ named_directly(const struct jobspec *j, size_t idx, const char *target)
 	return 0;
 }
 
-/* The targets of the aliases among the recipients before idx, each as
- * "K TARGET" (K the alias's index) followed by a NUL, into out: two lists
- * sharing a member, or a domain's catch-all reached twice, give the
- * member one copy, from the first of them, exactly as that one would
- * alone. Only the first ALIAS_DEDUPE_MAX recipients are looked at (a
- * bounded duplicate past them, never a loss). 0 ok, -1 no memory. */
-static int
-earlier_targets(const struct jobspec *j, size_t idx, struct str *out)
-{
-	struct str list = STR_INIT;
-	size_t k, i, n;
-	int r = 0;
-	for (k = 0; k < idx && k < ALIAS_DEDUPE_MAX && r == 0; k++) {
-		const char **to;
-		if (rcpt_kind(j->env->rcpt[k], &list) != 'a')
-			continue;
-		if (split_targets(list.s, &to, &n) < 0) {
-			free(to);
-			r = -1;
-			break;
-		}
-		for (i = 0; i < n && r == 0; i++)
-			if (str_catu(out, k) < 0 || str_catc(out, ' ') < 0 || str_catb(out, to[i], strlen(to[i]) + 1) < 0)
-				r = -1;
-		free(to);
-	}
-	str_free(&list);
-	return r;
-}
-
-/* Does alias k's delivery in this attempt give idx's target its copy?
- * Not when k was finished in an earlier attempt than idx's: it delivered
- * to its targets of then, and an alias changed since (the target added to
- * k) would leave the target with none. k still pending, or finished after
- * idx was last tried, is this attempt's. The state is read once, when
- * first needed; unreadable: not counted (a duplicate, never a loss). */
-static int
-counts_now(const struct jobspec *j, size_t k, size_t idx, struct queue_state *st, int *loaded)
-{
-	const struct queue_state *s = j->st;
-	if (!s) {
-		if (*loaded == 0)
-			*loaded = queue_state_load(j->id, st, j->env->nrcpt) == 0 ? 1 : -1;
-		if (*loaded < 0)
-			return 0;
-		s = st;
-	}
-	if (k >= s->n || idx >= s->n)
-		return 0;
-	return s->r[k].status == QS_PENDING || s->r[k].last > s->r[idx].last;
-}
+/* Alias dedupe between aliases rests on facts, not hopes. Once an alias
+ * has handed its targets on (forwarded them in a new queue entry, or
+ * delivered to its one local target), each is recorded in state/ID.qmail
+ * as "@K\tTARGET\n" (K the recipient; the delivery file's progress
+ * records there begin with a digit). Another alias of the message, or
+ * the same one on a retry, leaves a target out only if a record says its
+ * copy was made. A copy merely expected from an alias still pending (it
+ * may yet be changed, expire, loop) never counts: at worst a copy is made
+ * twice, never none. Two aliases sharing a member, resolved at once by
+ * two local workers, would each find no record: so a recipient's aliases
+ * are resolved under an exclusive lock of that file, from the first
+ * alias met to the end of the recipient. Only messages of several
+ * recipients take part, and only their first ALIAS_DEDUPE_MAX
+ * recipients (past them: a duplicate, never a loss).
+ * No fsync: a record lost in a crash is a copy made again, while the
+ * copy it names was made durable by queue-add or the delivery itself. */
+struct dedupe {
+	int fd;            /* state/ID.qmail, locked; -1 */
+	int on;            /* 0 not decided, 1 taking part, -1 not */
+	struct str recs;   /* the records read and written */
+};
+#define DEDUPE_INIT { -1, 0, STR_INIT }
+/* A holder of the lock runs deliveries, each bounded by the command
+ * time limit; waiting longer than this is a temporary failure. */
+enum { DEDUPE_WAIT_MS = 600000 };
 
 static int
-in_targets(const struct jobspec *j, size_t idx, const struct str *l, const char *target, struct queue_state *st,
-    int *loaded)
+dedupe_lock(int fd)
 {
-	size_t off;
-	for (off = 0; off < l->len; off += strlen(l->s + off) + 1) {
-		const char *e = l->s + off, *t = strchr(e, ' '), *at;
-		unsigned long long k;
-		if (!t || scan_ulong(e, (size_t)(t - e), QUEUE_RCPT_MAX, &k) < 0)
-			continue;
-		at = strrchr(++t, '@');
-		if (strcasecmp(t, target) == 0 && at && same_mailbox(t, conf_domain_local(at + 1), target) &&
-		    counts_now(j, (size_t)k, idx, st, loaded))
-			return 1;
+	long long end = buf_now_ms() + DEDUPE_WAIT_MS;
+	pid_t parent = getppid();
+	struct timespec ts = { 0, 1000000 };
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		/* queue-run gone: start nothing more for it */
+		if (buf_now_ms() >= end || getppid() != parent)
+			return -1;
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 64000000)
+			ts.tv_nsec *= 2;
 	}
 	return 0;
 }
 
+/* Take part if the message allows: lock and read the records. 0 ok (or
+ * not taking part), -1 the lock not had (a temporary failure). */
+static int
+dedupe_begin(const struct jobspec *j, size_t idx, struct dedupe *d)
+{
+	char b[8192];
+	off_t off = 0;
+	ssize_t n;
+	struct str line = STR_INIT;
+	if (d->on)
+		return 0;
+	d->on = -1;
+	if (j->env->nrcpt < 2 || idx >= ALIAS_DEDUPE_MAX)
+		return 0;
+	/* no file to lock: no records either; every target gets its copy */
+	if ((d->fd = qmail_file_open(j, O_RDWR)) < 0)
+		return 0;
+	if (dedupe_lock(d->fd) < 0) {
+		close(d->fd);
+		d->fd = -1;
+		return -1;
+	}
+	d->on = 1;
+	while (d->recs.len < JOB_OUT_MAX && (n = pread(d->fd, b, sizeof b, off)) > 0) {
+		size_t i;
+		off += n;
+		for (i = 0; i < (size_t)n; i++) {
+			if (str_catc(&line, b[i]) < 0)
+				break;
+			if (b[i] != '\n')
+				continue;
+			if (line.s[0] == '@')
+				str_catb(&d->recs, line.s, line.len);
+			str_trunc(&line, 0);
+		}
+	}
+	str_free(&line);
+	return 0;
+}
+
+/* Was target's copy made, by any alias of this message? */
+static int
+dedupe_done(const struct dedupe *d, const char *target)
+{
+	size_t off = 0, tl = strlen(target);
+	const char *at = strrchr(target, '@');
+	if (d->on != 1 || !at)
+		return 0;
+	while (off < d->recs.len) {
+		const char *l = d->recs.s + off, *nl = memchr(l, '\n', d->recs.len - off), *t;
+		size_t len = nl ? (size_t)(nl - l) : d->recs.len - off;
+		off += len + 1;
+		if (!(t = memchr(l, '\t', len)) || len - (size_t)(t + 1 - l) != tl || strncasecmp(t + 1, target, tl) != 0)
+			continue;
+		{
+			char r[1024];
+			if (tl >= sizeof r)
+				continue;
+			memcpy(r, t + 1, tl);
+			r[tl] = 0;
+			if (same_mailbox(r, conf_domain_local(at + 1), target))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* to[0..n-1] have their copies from recipient idx: recorded (best effort) */
+static void
+dedupe_note(struct dedupe *d, size_t idx, const char *const *to, size_t n)
+{
+	size_t i, start = d->recs.len;
+	if (d->on != 1)
+		return;
+	for (i = 0; i < n; i++)
+		if (!strchr(to[i], '\n') && (str_catc(&d->recs, '@') < 0 || str_catu(&d->recs, idx) < 0 ||
+		    str_catc(&d->recs, '\t') < 0 || str_cats(&d->recs, to[i]) < 0 || str_catc(&d->recs, '\n') < 0))
+			return;
+	if (d->recs.len > start)
+		(void)buf_writeall(d->fd, d->recs.s + start, d->recs.len - start, 0, 0);
+}
+
+static void
+dedupe_end(struct dedupe *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);   /* and so unlocked */
+	str_free(&d->recs);
+}
+
 static int
 resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, size_t idx, unsigned depth,
-    int *how, struct str *err)
+    struct dedupe *dd, int *how, struct str *err)
 {
-	struct str canon = STR_INIT, targets = STR_INIT, earlier = STR_INIT;
+	struct str canon = STR_INIT, targets = STR_INIT;
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
-	struct queue_state st = QUEUE_STATE_INIT;
-	int loaded = 0;
 	const char **to = NULL, **all = NULL, *dup = NULL;
 	size_t n = 0, nall = 0, i;
 	int r, code = EXIT_TEMP;
@@ -589,10 +671,14 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 		code = r < 0 ? EXIT_TEMP : EXIT_PERM;
 		goto out;
 	}
-	if (split_targets(targets.s, &all, &nall) < 0 || earlier_targets(j, idx, &earlier) < 0)
+	if (split_targets(targets.s, &all, &nall) < 0)
 		goto out;
+	if (dedupe_begin(j, idx, dd) < 0) {
+		str_copys(err, "another alias of this message is being delivered");
+		goto out;
+	}
 	for (i = 0; i < nall; i++) {
-		if (named_directly(j, idx, all[i]) || in_targets(j, idx, &earlier, all[i], &st, &loaded))
+		if (named_directly(j, idx, all[i]) || dedupe_done(dd, all[i]))
 			dup = all[i];
 		else
 			all[n++] = all[i];
@@ -608,17 +694,17 @@ resolve(const struct jobspec *j, const struct queue_msg *m, const char *rcpt, si
 	} else if (n == 1 && depth < ALIAS_DEPTH_MAX && strchr(to[0], '@') &&
 	    conf_domain_local(strrchr(to[0], '@') + 1) > 0) {
 		/* one local target: deliver straight to it, no second queue entry */
-		code = resolve(j, m, to[0], idx, depth + 1, how, err);
+		code = resolve(j, m, to[0], idx, depth + 1, dd, how, err);
 	} else {
 		code = forward(j, m, rcpt, to, n, n == 1, idx, how, err);
 	}
+	if (code == 0)
+		dedupe_note(dd, idx, to, n);
 out:
 	free(all);
 	conf_user_free(&u);
 	str_free(&canon);
 	str_free(&targets);
-	str_free(&earlier);
-	queue_state_free(&st);
 	return code;
 }
 
@@ -626,7 +712,9 @@ void
 local_deliver(const struct jobspec *j, const struct queue_msg *m, size_t idx, struct str *res)
 {
 	struct str err = STR_INIT;
-	int how = HOW_DELIVERED, code = resolve(j, m, j->env->rcpt[idx], idx, 0, &how, &err);
+	struct dedupe dd = DEDUPE_INIT;
+	int how = HOW_DELIVERED, code = resolve(j, m, j->env->rcpt[idx], idx, 0, &dd, &how, &err);
+	dedupe_end(&dd);
 	if (code == EXIT_PERM && err.len && strcmp(err.s, "no such user here") == 0)
 		say(res, idx, "perm", "5.1.1", err.s);
 	else if (code == 0 && how == HOW_EXPANDED)

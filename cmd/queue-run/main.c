@@ -641,11 +641,7 @@ worker_reaped(pid_t pid)
 static int
 lock_for_child(const char *id)
 {
-	struct str p = STR_INIT;
-	int fd = -1;
-	if (queue_path(&p, "mess", id) == 0)
-		fd = queue_open(p.s, O_RDONLY, 0);
-	str_free(&p);
+	int fd = queue_open_in("mess", id, O_RDONLY, 0);
 	if (fd < 0)
 		return -1;
 	/* a writer or queue-list holds it exclusively only for a moment */
@@ -986,10 +982,10 @@ apply_result(struct msg *m, const struct queue_result *res, const char *channel,
 static void
 done_unlink(struct msg *m)
 {
-	struct str p = STR_INIT;
-	if (queue_path(&p, "state", m->id) == 0 && str_cats(&p, ".done") == 0)
-		unlink(p.s);
-	str_free(&p);
+	struct str n = STR_INIT;
+	if (str_copys(&n, m->id) == 0 && str_cats(&n, ".done") == 0)
+		queue_unlink_in("state", n.s);
+	str_free(&n);
 	m->recovered = 0;
 }
 
@@ -1041,29 +1037,29 @@ out:
 /* Did queue-add finish this file? Its header (written last) parses, or
  * the new/ notice or a state file exists (both come after the header). */
 static int
-finished(const char *path, const struct stat *st, const char *id)
+finished(const struct stat *st, const char *id)
 {
 	char h[QUEUE_HDR_LEN];
 	struct queue_hdr hd;
-	struct str s = STR_INIT;
+	struct stat sst;
 	int fd, yes = st->st_nlink > 1;
-	if (!yes && (fd = queue_open(path, O_RDONLY, 0)) >= 0) {
+	if (!yes && (fd = queue_open_in("mess", id, O_RDONLY, 0)) >= 0) {
 		yes = pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && queue_hdr_parse(h, sizeof h, &hd) == 0;
 		close(fd);
 	}
-	if (!yes && queue_path(&s, "state", id) == 0 && access(s.s, F_OK) == 0)
+	if (!yes && queue_stat_in("state", id, &sst) == 0)
 		yes = 1;
-	str_free(&s);
 	return yes;
 }
 
 /* bad/ID: out of the scheduler's way, for the admin to look at */
 static void
-set_aside(const char *path, const char *id)
+set_aside(const char *id)
 {
-	struct str d = STR_INIT, to = STR_INIT;
+	struct str d = STR_INIT, to = STR_INIT, from = STR_INIT;
 	struct logline l;
-	int dfd = -1, tries;
+	const char *fn;
+	int dfd = -1, tries, ffd;
 	/* into the queue's own bad/, through no link: the queue's owner may
 	 * put one there, which would take our rename (root's) anywhere; any
 	 * such thing in its place is replaced by a directory */
@@ -1074,15 +1070,15 @@ set_aside(const char *path, const char *id)
 		if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR))
 			unlink(d.s);
 	}
-	if (dfd >= 0 && queue_path(&to, "bad", id) == 0 && renameat(AT_FDCWD, path, dfd, id) == 0) {
+	if (dfd >= 0 && (ffd = queue_at("mess", id, &from, &fn)) != -1 && queue_path(&to, "bad", id) == 0 &&
+	    renameat(ffd, fn, dfd, id) == 0) {
 		log_begin(&l, "corrupt");
 		log_kv(&l, "id", id);
 		log_kv(&l, "moved", to.s);
 		log_end(&l);
 	} else {
 		int e = errno;
-		/* named as the admin knows it, not by our descriptor's path */
-		if (queue_path_plain(&d, "mess", id) < 0)
+		if (queue_path(&d, "mess", id) < 0)
 			str_copys(&d, id);
 		errno = e;
 		warn_sys("set aside unreadable queue file", d.s);
@@ -1091,6 +1087,7 @@ set_aside(const char *path, const char *id)
 		close(dfd);
 	str_free(&d);
 	str_free(&to);
+	str_free(&from);
 }
 
 /* how load looks at a file: LOAD_BUSY, as every message that may be held
@@ -1104,29 +1101,25 @@ static int
 load(const char *id, int how)
 {
 	int startup = how == LOAD_STARTUP;
-	struct str p = STR_INIT;
 	struct queue_msg qm;
 	struct msg *m;
 	unsigned int h;
 	int r;
 	if (!queue_id_ok(id) || lookup(id))
 		return 0;
-	if (queue_path(&p, "mess", id) < 0)
-		return -1;
-	r = queue_msg_open(&qm, p.s);
+	r = queue_msg_open_id(&qm, id);
 	if (r == 0) {
 		struct stat st;
 		/* an unfinished write (queue-add died) is removed once old; a
 		 * file queue-add finished but that no longer parses is mail we
 		 * cannot read: it is set aside, never deleted */
-		if (startup && stat(p.s, &st) == 0 && st.st_mtime + INCOMPLETE_AGE < time(NULL)) {
-			if (finished(p.s, &st, id))
-				set_aside(p.s, id);
+		if (startup && queue_stat_in("mess", id, &st) == 0 && st.st_mtime + INCOMPLETE_AGE < time(NULL)) {
+			if (finished(&st, id))
+				set_aside(id);
 			else
-				unlink(p.s);
+				queue_unlink_in("mess", id);
 		}
 	}
-	str_free(&p);
 	if (r <= 0)
 		return r;
 	if ((how & LOAD_BUSY) && flock(qm.fd, LOCK_EX | LOCK_NB) < 0) {
@@ -1242,12 +1235,10 @@ busy_retry(void)
 static void
 scan_dir(const char *sub, int startup)
 {
-	struct str p = STR_INIT, n = STR_INIT;
 	DIR *d;
 	struct dirent *e;
-	if (queue_path(&p, sub, NULL) < 0 || !(d = opendir(p.s))) {
+	if (!(d = queue_opendir(sub))) {
 		warn_sys("open", sub);
-		str_free(&p);
 		return;
 	}
 	while ((e = readdir(d))) {
@@ -1255,15 +1246,12 @@ scan_dir(const char *sub, int startup)
 			continue;
 		if (!startup || strcmp(sub, "new") == 0) {
 			/* the notice has served its purpose once we read the file */
-			if (queue_path(&n, "new", e->d_name) == 0)
-				unlink(n.s);
+			queue_unlink_in("new", e->d_name);
 		}
 		if (load(e->d_name, startup ? LOAD_STARTUP : 0) == 2)
 			busy_add(e->d_name);
 	}
 	closedir(d);
-	str_free(&p);
-	str_free(&n);
 }
 
 /* state files whose message is gone (finished while a child's result
@@ -1271,13 +1259,12 @@ scan_dir(const char *sub, int startup)
 static void
 sweep_state(void)
 {
-	struct str p = STR_INIT, f = STR_INIT, id = STR_INIT;
+	struct str id = STR_INIT;
+	struct stat st;
 	DIR *d;
 	struct dirent *e;
-	if (queue_path(&p, "state", NULL) < 0 || !(d = opendir(p.s))) {
-		str_free(&p);
+	if (!(d = queue_opendir("state")))
 		return;
-	}
 	while ((e = readdir(d))) {
 		const char *dot = strstr(e->d_name, ".done");
 		if (!dot)
@@ -1287,13 +1274,10 @@ sweep_state(void)
 		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
 		    str_0(&id) < 0 || !queue_id_ok(id.s) || lookup(id.s))
 			continue;
-		if (queue_path(&f, "mess", id.s) == 0 && access(f.s, F_OK) < 0 && errno == ENOENT &&
-		    queue_path(&f, "state", e->d_name) == 0)
-			unlink(f.s);
+		if (queue_stat_in("mess", id.s, &st) < 0 && errno == ENOENT)
+			queue_unlink_in("state", e->d_name);
 	}
 	closedir(d);
-	str_free(&p);
-	str_free(&f);
 	str_free(&id);
 }
 
@@ -1402,11 +1386,9 @@ remove_files(const char *id)
 		if (how == QUEUE_POOL_FULL)
 			emptier->empty = 1;
 	}
-	if (queue_path(&p, "state", id) == 0) {
-		unlink(p.s);
-		if (str_cats(&p, ".qmail") == 0)
-			unlink(p.s);   /* delivery-file lines done (local.c), if any */
-	}
+	queue_unlink_in("state", id);
+	if (str_copys(&p, id) == 0 && str_cats(&p, ".qmail") == 0)
+		queue_unlink_in("state", p.s);   /* delivery-file lines done (local.c), if any */
 	str_free(&p);
 }
 
@@ -1688,14 +1670,12 @@ complete_jobs(void)
 	}
 	/* group commit: one directory sync covers every state file renamed above */
 	if (state_written) {
-		struct str p = STR_INIT;
-		int fd;
-		if (queue_path(&p, "state", NULL) == 0 && (fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		int fd = queue_open_dir("state");
+		if (fd >= 0) {
 			if (fsync(fd) < 0)
 				warn_sys("sync", "state directory");
 			close(fd);
 		}
-		str_free(&p);
 		state_written = 0;
 	}
 	while ((j = done)) {
@@ -1939,15 +1919,8 @@ main(int argc, char **argv)
 		die_sys(EXIT_TEMP, "create", queue_dir());
 	queue_owner = qst.st_uid;   /* the writers' user: pool files must be theirs */
 	queue_group = qst.st_gid;
-	switch (queue_pin()) {
-	case 0:
-		break;
-	case 1:
-		warn_x("pin", "the queue's directories", "no /proc/self/fd");
-		break;
-	default:
+	if (queue_pin() < 0)
 		die_sys(EXIT_TEMP, "open", "the queue's directories");
-	}
 	/* local deliveries into one Maildir at once share their syncs of new/
 	 * (without the shared table each syncs its own: as correct, slower) */
 	maildir_sync_group(group = groupsync_new());

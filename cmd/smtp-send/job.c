@@ -258,12 +258,12 @@ message_open(struct job *j)
 	j->size = size;
 }
 
-/* A file in the queue's mess/ (queue-run's batch lines name them so), as
- * the path to open it by, into p: through mess/ as this process first
- * opened it (queue_pin), for root, whom the queue's owner could otherwise
- * point at any file through a swapped mess/ and have it sent to the
- * owner's recipient. 1 a queue file, 0 another file (p = path), -1 a
- * queue file that may not be read (errno). */
+/* A file in the queue's mess/ (queue-run's batch lines name them so):
+ * 1 and its name in mess/ into p, to be opened through mess/ as this
+ * process first opened it (queue_pin, queue_open_in), for root, whom the
+ * queue's owner could otherwise point at any file through a swapped
+ * mess/ and have it sent to the owner's recipient. 0 another file (p =
+ * path), -1 a queue file that may not be read (errno). */
 static int
 message_path(const char *path, struct str *p)
 {
@@ -272,7 +272,7 @@ message_path(const char *path, struct str *p)
 	struct str mess = STR_INIT;
 	const char *name;
 	int inqueue;
-	if (queue_path_plain(&mess, "mess", NULL) < 0)
+	if (queue_path(&mess, "mess", NULL) < 0)
 		return -1;
 	inqueue = strncmp(path, mess.s, mess.len) == 0 && path[mess.len] == '/' && !strchr(path + mess.len + 1, '/');
 	name = path + mess.len + 1;
@@ -280,14 +280,14 @@ message_path(const char *path, struct str *p)
 	if (!inqueue)
 		return str_copys(p, path) < 0 ? -1 : 0;
 	if (pinned < 0) {
-		pinned = geteuid() == 0 ? queue_pin() : 1;
+		pinned = geteuid() == 0 ? queue_pin() : 0;
 		pin_errno = errno;
 	}
 	if (pinned < 0) {
 		errno = pin_errno;   /* a queue directory that is a link: never through it */
 		return -1;
 	}
-	return queue_path(p, "mess", name) < 0 ? -1 : 1;
+	return str_copys(p, name) < 0 ? -1 : 1;
 }
 
 /* Batch mode: the message is LENGTH bytes of FILE at OFFSET (or the file
@@ -304,7 +304,7 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	struct scan sc;
 	struct str use = STR_INIT;
 	int q = message_path(path, &use), locked, e;
-	j->msgfd = q < 0 ? -1 : q ? queue_open(use.s, O_RDONLY, 0) : open(use.s, O_RDONLY | O_CLOEXEC);
+	j->msgfd = q < 0 ? -1 : q ? queue_open_in("mess", use.s, O_RDONLY, 0) : open(use.s, O_RDONLY | O_CLOEXEC);
 	scan_start(j, &sc);
 	if (j->msgfd < 0) {
 		str_free(&use);
@@ -316,7 +316,7 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	 * it from the pool under us; and still the file the name points to */
 	while ((locked = flock(j->msgfd, LOCK_SH)) < 0 && errno == EINTR)
 		;
-	if (locked == 0 && (fstat(j->msgfd, &st) < 0 || stat(use.s, &now) < 0))
+	if (locked == 0 && (fstat(j->msgfd, &st) < 0 || (q ? queue_stat_in("mess", use.s, &now) : stat(use.s, &now)) < 0))
 		locked = -1;
 	e = errno;
 	str_free(&use);

@@ -177,23 +177,41 @@ test_pin(void)
 		ok(0, "symlink");
 	errno = 0;
 	ok(queue_pin() == -1 && (errno == ELOOP || errno == ENOTDIR), "pin: a directory that is a link stops it");
-	ok(queue_path(&path, "pool", "x") == 0 && strcmp(path.s, plain) == 0, "not pinned: the plain path");
+	ok(queue_path(&path, "pool", "x") == 0 && strcmp(path.s, plain) == 0, "queue_path: the plain path");
 	unlink(p);
 	rename(q, p);
 	ok(queue_pin() == 0, "pin: real directories");
-	ok(queue_path(&path, "pool", "x") == 0 && strncmp(path.s, "/proc/self/fd/", 14) == 0, "pinned: a descriptor's path");
-	ok(queue_path(&path, "trigger", NULL) == 0 && strncmp(path.s, dir, strlen(dir)) == 0, "trigger: the plain path");
+	ok(queue_path(&path, "pool", "x") == 0 && strcmp(path.s, plain) == 0, "pinned: queue_path still the plain path");
 	rename(p, q);
 	if (symlink("/nonexistent", p) < 0)
 		ok(0, "symlink");
-	queue_path(&path, "pool", "x");
-	fd = open(path.s, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	fd = queue_open_in("pool", "x", O_WRONLY | O_CREAT | O_EXCL, 0600);
 	ok(fd >= 0, "created through the held directory");
 	if (fd >= 0)
 		close(fd);
 	snprintf(q, sizeof q, "%s/pool.real/x", dir);
 	ok(access(q, F_OK) == 0, "in the directory held, though its name moved and a link took it");
-	ok(queue_path_plain(&path, "pool", "x") == 0 && strcmp(path.s, plain) == 0, "plain path on demand");
+	{
+		struct stat st;
+		DIR *d;
+		struct dirent *e;
+		int seen = 0;
+		ok(queue_stat_in("pool", "x", &st) == 0 && S_ISREG(st.st_mode), "stat through the held directory");
+		ok(queue_rename_in("pool", "x", "pool", "y", 0) == 0 && queue_stat_in("pool", "y", &st) == 0,
+		    "rename within it");
+		ok((d = queue_opendir("pool")) != NULL, "opendir through it");
+		while (d && (e = readdir(d)))
+			seen += strcmp(e->d_name, "y") == 0;
+		if (d)
+			closedir(d);
+		ok(seen == 1, "and reads the held directory");
+		ok(queue_unlink_in("pool", "y") == 0 && queue_stat_in("pool", "y", &st) < 0 && errno == ENOENT,
+		    "unlink through it");
+		fd = queue_open_in("pool", "z", O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			close(fd);
+		snprintf(q, sizeof q, "%s/pool.real/z", dir);
+	}
 	unlink(q);
 	unlink(p);
 	snprintf(q, sizeof q, "%s/pool.real", dir);
