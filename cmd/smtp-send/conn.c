@@ -6,6 +6,8 @@
 #include "buf.h"
 #include "conn.h"
 
+enum { QUIET_MS = 2 };   /* how long a quiet answer stands (conn_unasked_again) */
+
 static int
 waitfor(struct conn *c, short ev)
 {
@@ -38,6 +40,7 @@ conn_open(struct conn *c, const struct sockaddr *sa, socklen_t len, int timeout_
 	socklen_t elen = sizeof err;
 	c->tls = NULL;
 	c->rpos = c->rlen = c->wlen = 0;
+	c->quiet = 0;
 	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -1;
@@ -67,6 +70,7 @@ fail:
 static ssize_t
 rawread(struct conn *c, char *p, size_t n)
 {
+	c->quiet = 0;
 	for (;;) {
 		ssize_t r;
 		if (c->tls) {
@@ -93,6 +97,7 @@ rawread(struct conn *c, char *p, size_t n)
 static int
 rawwrite(struct conn *c, const char *p, size_t n)
 {
+	c->quiet = 0;
 	while (n > 0) {
 		ssize_t w;
 		if (c->tls) {
@@ -198,10 +203,13 @@ conn_unasked(struct conn *c)
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
 	char b[512];
 	ssize_t r;
+	c->quiet = 0;
 	if (c->rpos < c->rlen)
 		return 1;
-	if (poll(&p, 1, 0) == 0)
+	if (poll(&p, 1, 0) == 0) {
+		c->quiet = buf_now_ms();
 		return 0;
+	}
 	if (!c->tls)
 		return 1;   /* bytes or EOF, either way not ours to read */
 	/* TLS: a record that carries no data (a session ticket) is no reply */
@@ -210,9 +218,18 @@ conn_unasked(struct conn *c)
 }
 
 int
+conn_unasked_again(struct conn *c)
+{
+	if (c->quiet && c->rpos >= c->rlen && buf_now_ms() - c->quiet < QUIET_MS)
+		return 0;
+	return conn_unasked(c);
+}
+
+int
 conn_starttls(struct conn *c, struct tls_config *cfg, const char *servername, struct str *err)
 {
 	const char *e;
+	c->quiet = 0;
 	c->tls = tls_client();
 	if (!c->tls) {
 		str_copys(err, "unable to allocate a TLS context");

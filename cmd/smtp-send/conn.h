@@ -16,6 +16,8 @@ struct conn {
 	struct tls *tls;
 	long long deadline;     /* monotonic ms; reads and writes fail past it */
 	size_t rpos, rlen, wlen;
+	long long quiet;        /* monotonic ms of the last conn_unasked that found
+	                         * the peer quiet, no read or write since; 0 none */
 	char rbuf[CONN_RBUF];
 	char wbuf[CONN_WBUF];
 };
@@ -33,6 +35,9 @@ void conn_discard(struct conn *);                      /* drop unread input */
 /* Between commands: 1 when the peer sent something unasked or closed
  * (a 421 at its idle timeout, an extra reply), 0 when it is quiet. */
 int conn_unasked(struct conn *);
+/* The same, but a quiet answer from a moment ago (nothing read or
+ * written since) stands without asking the kernel again. */
+int conn_unasked_again(struct conn *);
 /* STARTTLS handshake over the open socket. 0 ok, -1 with a reason in err. */
 int conn_starttls(struct conn *, struct tls_config *, const char *servername, struct str *err);
 void conn_close(struct conn *);

@@ -138,10 +138,14 @@ header_scan(struct job *j, const char *b, size_t n)
 }
 
 /* What the scan learns from each block: 8-bit bytes, UTF-8 in the
- * header, and the size on the wire, as the data will go (dotstuff). */
+ * header, and the size on the wire, as the data will go (dotstuff). The
+ * encoding goes into j->wire while the message is small enough to keep
+ * (session.c sends it from there), else into out, one block at a time. */
 struct scan {
 	struct dotstuff d;
 	struct str out;
+	unsigned long long raw;   /* bytes scanned */
+	int keep;                 /* encoding into j->wire */
 };
 
 static void
@@ -150,19 +154,34 @@ scan_start(struct job *j, struct scan *sc)
 	j->eightbit = j->hdr8 = 0;
 	j->hstate = HS_BOL;
 	j->wiresize = 0;
+	j->wire.len = 0;
+	j->wireok = 0;   /* until the scan ends well */
 	dotstuff_init(&sc->d);
 	sc->out = (struct str)STR_INIT;
+	sc->raw = 0;
+	sc->keep = 1;
 }
 
 static int
 scan_block(struct job *j, struct scan *sc, const char *b, size_t n)
 {
+	struct str *to = &sc->out;
+	size_t was;
 	j->eightbit = j->eightbit || str_8bit(b, n);
 	header_scan(j, b, n);
-	sc->out.len = 0;
-	if (dotstuff_put(&sc->d, b, n, &sc->out) < 0)
+	sc->raw += n;
+	if (sc->keep && sc->raw > WIRE_KEEP) {
+		sc->keep = 0;
+		j->wire.len = 0;
+	}
+	if (sc->keep)
+		to = &j->wire;
+	else
+		sc->out.len = 0;
+	was = to->len;
+	if (dotstuff_put(&sc->d, b, n, to) < 0)
 		return -1;
-	j->wiresize += sc->out.len;
+	j->wiresize += to->len - was;
 	return 0;
 }
 
@@ -170,11 +189,16 @@ scan_block(struct job *j, struct scan *sc, const char *b, size_t n)
 static int
 scan_end(struct job *j, struct scan *sc)
 {
+	struct str *to = sc->keep ? &j->wire : &sc->out;
+	size_t was;
 	int r;
-	sc->out.len = 0;
-	r = dotstuff_end(&sc->d, &sc->out);
+	if (!sc->keep)
+		sc->out.len = 0;
+	was = to->len;
+	r = dotstuff_end(&sc->d, to);
 	if (r == 0)
-		j->wiresize += sc->out.len - 3 - sc->d.stuffed;
+		j->wiresize += to->len - was - 3 - sc->d.stuffed;
+	j->wireok = r == 0 && sc->keep;
 	str_free(&sc->out);
 	return r;
 }
@@ -360,43 +384,50 @@ int
 print_results(const struct job *j)
 {
 	struct str o = STR_INIT;
+	int r = job_results(j, &o);
+	if (buf_writeall(1, o.s ? o.s : "", o.len, 0, 0) < 0)
+		die_sys(EXIT_TEMP, "write", "stdout");
+	str_free(&o);
+	return r;
+}
+
+int
+job_results(const struct job *j, struct str *o)
+{
 	size_t i, n[4] = { 0, 0, 0, 0 };
 	static const char *const word[] = { "temp", "ok", "temp", "perm" };
 	for (i = 0; i < j->nrcpt; i++) {
 		const struct rcpt *rc = &j->rcpt[i];
 		size_t k;
 		n[rc->status & 3]++;
-		if (str_cats(&o, (rc->status & 3) == ST_OK && rc->relayed ? "relayed" : word[rc->status & 3]) < 0 ||
-		    str_catc(&o, ' ') < 0)
+		if (str_cats(o, (rc->status & 3) == ST_OK && rc->relayed ? "relayed" : word[rc->status & 3]) < 0 ||
+		    str_catc(o, ' ') < 0)
 			die_nomem(EXIT_TEMP);
-		k = o.len;
-		if (str_cats(&o, rc->addr) < 0)
+		k = o->len;
+		if (str_cats(o, rc->addr) < 0)
 			die_nomem(EXIT_TEMP);
-		for (; k < o.len; k++)
-			if ((unsigned char)o.s[k] <= ' ' || o.s[k] == 0x7f)
-				o.s[k] = '?';
-		if (str_catc(&o, ' ') < 0 || str_cats(&o, rc->enh[0] ? rc->enh : "4.0.0") < 0)
+		for (; k < o->len; k++)
+			if ((unsigned char)o->s[k] <= ' ' || o->s[k] == 0x7f)
+				o->s[k] = '?';
+		if (str_catc(o, ' ') < 0 || str_cats(o, rc->enh[0] ? rc->enh : "4.0.0") < 0)
 			die_nomem(EXIT_TEMP);
 		/* a temporary verdict from a 2xx/5xx reply (a 554 greeting, a
 		 * 250 to DATA, a 535 from the smarthost): the class says 4, as
 		 * RFC 3463 and a "delayed" report want; the detail stays */
 		if ((rc->status & 3) != ST_OK && (rc->status & 3) != ST_PERM && rc->enh[0] && rc->enh[0] != '4')
-			o.s[o.len - strlen(rc->enh)] = '4';
-		if (str_catc(&o, ' ') < 0 || str_cats(&o, rc->host[0] ? rc->host : "-") < 0 ||
-		    str_catc(&o, ' ') < 0)
+			o->s[o->len - strlen(rc->enh)] = '4';
+		if (str_catc(o, ' ') < 0 || str_cats(o, rc->host[0] ? rc->host : "-") < 0 ||
+		    str_catc(o, ' ') < 0)
 			die_nomem(EXIT_TEMP);
-		k = o.len;
-		if (str_catb(&o, rc->text.s ? rc->text.s : "", rc->text.len) < 0)
+		k = o->len;
+		if (str_catb(o, rc->text.s ? rc->text.s : "", rc->text.len) < 0)
 			die_nomem(EXIT_TEMP);
-		for (; k < o.len; k++)
-			if ((unsigned char)o.s[k] < ' ' || o.s[k] == 0x7f)
-				o.s[k] = ' ';
-		if (str_catc(&o, '\n') < 0)
+		for (; k < o->len; k++)
+			if ((unsigned char)o->s[k] < ' ' || o->s[k] == 0x7f)
+				o->s[k] = ' ';
+		if (str_catc(o, '\n') < 0)
 			die_nomem(EXIT_TEMP);
 	}
-	if (buf_writeall(1, o.s ? o.s : "", o.len, 0, 0) < 0)
-		die_sys(EXIT_TEMP, "write", "stdout");
-	str_free(&o);
 	if (n[ST_OK] == j->nrcpt)
 		return EXIT_OK;
 	if (n[ST_PERM] == j->nrcpt)

@@ -46,9 +46,9 @@ helo_name(struct str *out)
 static int
 batch(struct job *j, const struct opts *o, struct plan *p)
 {
-	char inspace[BUF_SIZE];
-	struct buf in;
-	struct str line = STR_INIT, dsn = STR_INIT, reason = STR_INIT;
+	char inspace[BUF_SIZE], outspace[BUF_SIZE];
+	struct buf in, out;   /* out: one write a job, stdout's kind found once */
+	struct str line = STR_INIT, dsn = STR_INIT, reason = STR_INIT, res = STR_INIT;
 	struct cache c = { NULL, STR_INIT };
 	char **f = calloc(RCPT_MAX + 3, sizeof *f);
 	int g;
@@ -57,6 +57,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	if (!f)
 		die_nomem(EXIT_TEMP);
 	buf_init(&in, 0, inspace, sizeof inspace);
+	buf_init(&out, 1, outspace, sizeof outspace);
 	while ((g = buf_getline(&in, &line, BATCH_LINE_MAX, '\n')) == BUF_LINE) {
 		size_t nf = 0, k;
 		char *q = line.s, *colon, *c2;
@@ -83,7 +84,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 		if (nf < 4 || *q) {   /* too few fields, or more recipients than RCPT_MAX */
 			warn_x("parse", "a batch line", "want FILE DOMAIN SENDER RCPT...");
 			dsn.len = 0;
-			if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
+			if (buf_put(&out, ".\n", 2) < 0 || buf_flush(&out) < 0)
 				die_sys(EXIT_TEMP, "write", "stdout");
 			continue;
 		}
@@ -117,8 +118,11 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 			job_settle(j, ST_TEMP, "4.3.0", reason.s, "-");
 		}
 		run_job(j, o, p, &c);
-		r = print_results(j);
-		if (buf_writeall(1, ".\n", 2, 0, 0) < 0)
+		res.len = 0;
+		r = job_results(j, &res);
+		if (str_catb(&res, ".\n", 2) < 0)
+			die_nomem(EXIT_TEMP);
+		if (buf_put(&out, res.s, res.len) < 0 || buf_flush(&out) < 0)
 			die_sys(EXIT_TEMP, "write", "stdout");
 		jobs++;
 		okjobs += r == EXIT_OK;
@@ -135,6 +139,8 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 	str_free(&line);
 	str_free(&dsn);
 	str_free(&reason);
+	str_free(&res);
+	str_free(&j->wire);
 	free(f);
 	if (g == BUF_ERR)
 		die_sys(EXIT_TEMP, "read", "stdin");
@@ -225,5 +231,7 @@ main(int argc, char **argv)
 	read_dsn(&j, getenv("PIPEMAIL_DSN"), '\n');
 	message_open(&j);
 	run_job(&j, &o, p, NULL);
-	return print_results(&j);
+	batchmode = print_results(&j);   /* the exit code */
+	str_free(&j.wire);
+	return batchmode;
 }

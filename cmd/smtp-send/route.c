@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "die.h"
 #include "dns.h"
 #include "exitcode.h"
@@ -256,6 +258,52 @@ out:
 	str_free(&lasterr);
 }
 
+/* The last routes lookup, kept while the file is the same file with the
+ * same contents as far as stat tells (a rename puts another inode in
+ * place, an edit moves mtime or ctime): a batch's jobs for one domain
+ * read it once, not four system calls a message. The identity is taken
+ * before the read, so a file replaced meanwhile is read again next time.
+ * File times tick coarsely (a jiffy), so two same-size writes close
+ * together may share them: a file changed in the last RACY_S seconds is
+ * read every time, as git treats a "racily clean" index entry. */
+enum { RACY_S = 2 };
+static struct {
+	int valid, r;
+	struct stat st;
+	struct str domain;
+} rcache = { 0, 0, { 0 }, STR_INIT };
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* routes_lookup into p->route, through the cache */
+static int
+route_of(const char *file, const char *domain, struct plan *p, unsigned long *lineno)
+{
+	struct stat st;
+	struct timespec now;
+	int r, known = stat(file, &st) == 0;
+	*lineno = 0;
+	if (known && (clock_gettime(CLOCK_REALTIME, &now) < 0 || now.tv_sec - st.st_ctim.tv_sec <= RACY_S ||
+	    now.tv_sec - st.st_mtim.tv_sec <= RACY_S))
+		known = 0;   /* too fresh to vouch for: read, and not kept */
+	if (known && rcache.valid && same_file(&st, &rcache.st) && strcmp(rcache.domain.s, domain) == 0)
+		return rcache.r;
+	rcache.valid = 0;
+	r = routes_lookup(file, domain, &p->route, lineno);
+	if (r >= 0 && known && str_copys(&rcache.domain, domain) == 0 && str_0(&rcache.domain) == 0) {
+		rcache.st = st;
+		rcache.r = r;
+		rcache.valid = 1;
+	}
+	return r;
+}
+
 /* The route or the MX hosts for j's domain. 1: deliver by p; 0: every
  * recipient is settled already. Dies on a broken routes file. */
 static int
@@ -280,7 +328,7 @@ plan_job(struct job *j, const struct opts *o, struct plan *p)
 		return 0;
 	}
 	if (!o->noroutes) {
-		r = routes_lookup(o->routesfile, j->domain[0] == '[' ? j->domain : dom, &p->route, &lineno);
+		r = route_of(o->routesfile, j->domain[0] == '[' ? j->domain : dom, p, &lineno);
 		if (r < 0 && errno == EINVAL) {
 			char where[32];
 			snprintf(where, sizeof where, "line %lu", lineno);

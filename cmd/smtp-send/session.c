@@ -273,6 +273,28 @@ put_rcpt(struct sess *s, const struct rcpt *rc)
 	return e ? lost_sending(s) : 0;
 }
 
+/* A small message as the scan encoded it (j->wire), a block at a
+ * time, each under its own deadline as a file's blocks are. */
+static int
+body_kept(struct sess *s)
+{
+	struct job *j = s->job;
+	size_t off = 0;
+	s->dead = 1;   /* as in body() */
+	while (off < j->wire.len) {
+		size_t n = j->wire.len - off < READ_CHUNK ? j->wire.len - off : READ_CHUNK;
+		conn_deadline(s->c, tmo(s, TO_BLOCK));
+		if (conn_put(s->c, j->wire.s + off, n) < 0) {
+			str_copys(&s->err, errno == ETIMEDOUT ? "timeout sending the message" :
+			    "connection lost while sending the message");
+			return -1;
+		}
+		off += n;
+	}
+	s->dead = 0;
+	return send_flush(s, TO_BLOCK);
+}
+
 /* Stream the message: constant memory, CRLF only, dot-stuffed. */
 static int
 body(struct sess *s)
@@ -280,10 +302,13 @@ body(struct sess *s)
 	struct job *j = s->job;
 	struct dotstuff d;
 	struct str out = STR_INIT;
-	char *in = malloc(READ_CHUNK);
+	char *in;
 	off_t off = j->msgoff;
 	unsigned long long left = j->size;
 	int ret = -1;
+	if (j->wireok)
+		return body_kept(s);
+	in = malloc(READ_CHUNK);
 	/* any failure from here on must drop the connection: the peer is
 	 * in DATA and must never see a truncated message end */
 	s->dead = 1;
@@ -366,11 +391,11 @@ rcpt_reply(struct sess *s, struct rcpt *rc, int mailok, size_t acc)
  * recipient refused with another's 550, one the peer took bounced): its
  * verdicts are undone and the connection dropped, all temporary. */
 static int
-out_of_step(struct sess *s)
+out_of_step(struct sess *s, int again)
 {
 	struct job *j = s->job;
 	size_t i;
-	if (!conn_unasked(s->c))
+	if (!(again ? conn_unasked_again(s->c) : conn_unasked(s->c)))
 		return 0;
 	for (i = 0; i < j->nrcpt; i++)
 		if (j->rcpt[i].intxn) {
@@ -432,8 +457,11 @@ transaction(struct sess *s)
 	for (i = 0; i < j->nrcpt; i++)
 		j->rcpt[i].intxn = j->rcpt[i].accepted != 0;
 	/* checked before each command whose reply is awaited alone, and
-	 * after a pipelined group's last reply */
-	if (out_of_step(s))
+	 * after a pipelined group's last reply. Here, first in the
+	 * transaction, a reused connection was checked a moment ago
+	 * (session_reusable): that answer stands when nothing came or went
+	 * since, one poll(2) a message fewer */
+	if (out_of_step(s, 1))
 		return;
 	s->dirty = 1;
 	if (pipe) {
@@ -457,7 +485,7 @@ transaction(struct sess *s)
 				return;
 			accepted += rcpt_reply(s, &j->rcpt[i], mailok, accepted);
 		}
-		if (s->dead || reply(s, TO_DATA) < 0 || out_of_step(s))
+		if (s->dead || reply(s, TO_DATA) < 0 || out_of_step(s, 0))
 			return;
 	} else {
 		if (put_mail(s) < 0 || send_flush(s, TO_MAIL) < 0 || reply(s, TO_MAIL) < 0)
@@ -470,14 +498,14 @@ transaction(struct sess *s)
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
 			if (j->rcpt[i].accepted >= 0)
 				continue;
-			if (out_of_step(s) || put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 ||
+			if (out_of_step(s, 0) || put_rcpt(s, &j->rcpt[i]) < 0 || send_flush(s, TO_RCPT) < 0 ||
 			    reply(s, TO_RCPT) < 0)
 				return;
 			accepted += rcpt_reply(s, &j->rcpt[i], 1, accepted);
 		}
 		if (accepted == 0 || s->dead)
 			return;
-		if (out_of_step(s) || command(s, "DATA", NULL, TO_DATA) < 0)
+		if (out_of_step(s, 0) || command(s, "DATA", NULL, TO_DATA) < 0)
 			return;
 	}
 	datago = s->r.code == 354;

@@ -13,7 +13,7 @@
 enum { ST_PENDING = 0, ST_OK, ST_TEMP, ST_PERM };
 
 enum { ADDR_MAX = 320, RCPT_MAX = 10000, DSN_LINE_MAX = 1024, ATTEMPTS_MAX = 32, READ_BUF_SIZE = 65536,
-	BATCH_LINE_MAX = 65536 };
+	BATCH_LINE_MAX = 65536, WIRE_KEEP = 65536 };
 
 /* RFC 5321 4.5.3.2 timeouts, in ms */
 enum {
@@ -59,6 +59,12 @@ struct job {
 	const char *cafile;
 	const char *user, *pass;     /* AUTH for this route, or NULL */
 	int tcap;             /* cap on every timeout in ms, 0 none */
+	/* the message as the wire gets it (CRLF, dots stuffed, ".\r\n"),
+	 * kept by the scan when the message is at most WIRE_KEEP bytes: sent
+	 * from memory, not read and encoded a second time. Reused by every
+	 * job of a batch. */
+	struct str wire;
+	int wireok;
 };
 
 /* attempt results */
@@ -96,7 +102,9 @@ void job_free(struct job *);
 void read_dsn(struct job *, const char *text, char sep);   /* PIPEMAIL_DSN or a batch DSN line */
 void message_open(struct job *);          /* stdin, spooled when not a file */
 int message_file(struct job *, const char *path, unsigned long long off, unsigned long long len, int haslen);
-/* One line per recipient on stdout; the exit code for this job. */
+/* One line per recipient appended to o; the exit code for this job. */
+int job_results(const struct job *, struct str *o);
+/* job_results written to stdout */
 int print_results(const struct job *);
 
 /* route.c */
