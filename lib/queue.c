@@ -159,8 +159,11 @@ queue_open_dir(const char *sub)
 	struct str p = STR_INIT;
 	const char *nm;
 	/* a new open of the pinned directory: its own offset, and closing
-	 * it leaves the pin alone */
-	int d = queue_at(sub, NULL, &p, &nm), fd = d == -1 ? -1 : openat(d, nm, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = errno;
+	 * it leaves the pin alone. Unpinned, never through a link either: a
+	 * writer the admin runs as root (root's sendmail: queue-add) would
+	 * create its files wherever the queue's owner pointed mess/ (test 185) */
+	int d = queue_at(sub, NULL, &p, &nm),
+	    fd = d == -1 ? -1 : openat(d, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e = errno;
 	str_free(&p);
 	errno = e;
 	return fd;

@@ -70,8 +70,8 @@ int queue_pin(void);
  * descriptor once queue_pin has run, else through queue_path's path;
  * name NULL is sub itself. As queue_open, unlinkat, fstatat (never
  * following a link), renameat (renameat2 when flags), opendir, and an
- * O_DIRECTORY open of sub (its own descriptor, for fsync or reading);
- * -1 or NULL errno. */
+ * O_DIRECTORY open of sub (its own descriptor, for fsync or reading;
+ * unpinned, sub may not be a link: ELOOP or ENOTDIR); -1 or NULL errno. */
 int queue_open_dir(const char *sub);
 /* sub/name for the *at calls of one's own: returns sub's pinned
  * descriptor with *nm = name (or "." for sub itself), or AT_FDCWD with
