@@ -39,7 +39,7 @@ int
 queue_openat(int dirfd, const char *name, int flags, mode_t mode)
 {
 	struct stat st;
-	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), fl;
+	int fd = openat(dirfd, name, (flags & ~O_TRUNC) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), fl;
 	if (fd < 0) {
 		if (errno == ENXIO)
 			errno = EINVAL;   /* a FIFO without a reader, a socket */
@@ -51,6 +51,17 @@ queue_openat(int dirfd, const char *name, int flags, mode_t mode)
 		errno = EINVAL;
 		goto fail;
 	}
+	/* opened for writing (root's state/ID.done and ID.qmail): a name with
+	 * another link may be one the queue's owner made to a file outside
+	 * the queue (a kernel without fs.protected_hardlinks lets it link
+	 * root's files), and root would append to that file (test 184).
+	 * None of ours has two. O_TRUNC only after this check. */
+	if ((flags & O_ACCMODE) != O_RDONLY && st.st_nlink > 1) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((flags & O_TRUNC) && ftruncate(fd, 0) < 0)
+		goto fail;
 	/* a plain file: blocking as usual (agents read it as their stdin) */
 	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		goto fail;
@@ -244,10 +255,14 @@ out:
 static int
 empty_held(const char *id, int w, int held)
 {
-	struct stat a, b;
-	if (fstat(held, &a) < 0 || queue_stat_in("pool", id, &b) < 0)
+	struct stat a, b, c;
+	if (fstat(held, &a) < 0 || queue_stat_in("pool", id, &b) < 0 || fstat(w, &c) < 0)
 		return -1;
-	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+	/* w itself is the file held, not just the name (the name may have
+	 * pointed elsewhere when w was opened); one link only: never a file
+	 * the queue's owner hard-linked here from outside the queue */
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || a.st_dev != c.st_dev || a.st_ino != c.st_ino ||
+	    !S_ISREG(c.st_mode) || c.st_nlink != 1) {
 		errno = ESTALE;
 		return -1;
 	}
