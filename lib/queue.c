@@ -208,6 +208,30 @@ out:
 	return -1;
 }
 
+/* What root just made at path (a directory, or the FIFO), given to the
+ * queue's owner (q), as INSTALL makes them: through a descriptor of the
+ * thing itself, and only if it is still what we made (root's, and for
+ * the FIFO one link). By name, lchown gave the owner whatever it put in
+ * its place meanwhile: a hard link to a file of root's (test 185). */
+static int
+chown_made(const char *path, int fifo, const struct stat *q)
+{
+	struct stat st;
+	int fd = open(path, (fifo ? O_PATH : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC), r = -1, e;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0) {
+		if ((fifo ? S_ISFIFO(st.st_mode) && st.st_nlink == 1 : S_ISDIR(st.st_mode)) && st.st_uid == 0)
+			r = fchownat(fd, "", q->st_uid, q->st_gid, AT_EMPTY_PATH);
+		else
+			errno = EINVAL;
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 int
 queue_init(void)
 {
@@ -228,7 +252,7 @@ queue_init(void)
 		}
 		/* root's (queue-run's) is the queue owner's too, as INSTALL
 		 * makes them: a root mess/ or new/ stops every writer */
-		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && lchown(p.s, st.st_uid, st.st_gid) < 0)
+		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && chown_made(p.s, 0, &st) < 0)
 			goto out;
 	}
 	if (queue_path(&p, "trigger", NULL) < 0)
@@ -239,7 +263,7 @@ queue_init(void)
 	if (mkfifo(p.s, 0620) == 0) {
 		/* root's is the queue owner's, as INSTALL makes it: queue-add
 		 * (setgid to the queue's group) must be able to write to it */
-		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && lchown(p.s, st.st_uid, st.st_gid) < 0)
+		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && chown_made(p.s, 1, &st) < 0)
 			goto out;
 	} else if (errno != EEXIST)
 		goto out;
