@@ -6,10 +6,12 @@
 # listing. Root's listing now holds the queue's directories open first
 # (queue_pin), as its actions do, and reads only through them: a link in
 # their place is refused (111), nothing read through it. A queue not
-# written to yet (no mess/) still lists as empty.
+# written to yet (no mess/) still lists as empty. And smtp-send -B
+# reads only a file that is the queue file its batch line names.
 import os, shutil, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
+from smtppeer import SMTPPeer
 from pmtest import queue_files
 
 t = pmtest.TAP()
@@ -57,4 +59,45 @@ os.symlink(root_only, os.path.join(q, "mess"))
 rc, out, err = listing()
 t.ok(mid not in out, "mess/ a link: nothing read through it (exit %d, %s)" % (rc, err), out)
 t.eq(rc, 111, "mess/ a link: the listing refused")
+os.unlink(os.path.join(q, "mess"))
+os.rename(os.path.join(q, "mess.real"), os.path.join(q, "mess"))
+
+# smtp-send -B, root's (queue-run's workers), reads mess/ID through the
+# mess/ it holds and never through a symbolic link (test 151). A hard
+# link is no symbolic link: where fs.protected_hardlinks is off the
+# owner may link a file of root's as mess/ID (the test, root, makes it)
+# just before the worker opens it, and the worker sent that file to the
+# owner's recipient. A queue file root reads is now one whose header
+# announces the very part the batch line names.
+secret = os.path.join(root_only, "secret")
+with open(secret, "wb") as f:
+    f.write(b"Subject: x\n\nTOPSECRET root's own file\n" + b"padding\n" * 600)
+os.chmod(secret, 0o600)
+peer = SMTPPeer({"ext": [b"PIPELINING", b"8BITMIME"]})
+with open(os.path.join(env.conf, "routes"), "a") as f:
+    f.write("example.org:[127.0.0.1]:%d tls=no\n" % peer.port)
+
+
+def batch(name, off, length):
+    line = "%s:%d:%d example.org a@b.test x@example.org\n" % (os.path.join(q, "mess", name), off, length)
+    r = subprocess.run([pmtest.bin("smtp-send"), "-B", "-w", "10"], input=line.encode(), capture_output=True,
+                       env=env.env, timeout=60)
+    return r.stdout.decode(errors="replace").split(" ")[0], r.stderr.decode(errors="replace").strip()
+
+
+def sent():
+    return b"".join(d for s in peer.sessions for d in s["data"])
+
+
+hdr = open(os.path.join(q, "mess", mid), "rb").read(64).split()
+st, err = batch(mid, int(hdr[1]), int(hdr[2]))
+t.ok(st == "ok" and b"Subject: listed" in sent(), "a queue file is sent (%s, %s)" % (st, err))
+fake = "1796000000.123456.4242"
+os.link(secret, os.path.join(q, "mess", fake))
+st, err = batch(fake, 4096, 16)
+t.eq((st, b"TOPSECRET" in sent() or b"padding" in sent()), ("temp", False),
+     "mess/ID a hard link to root's file: nothing of it sent, temp (%s)" % err)
+st, err = batch(fake, 0, 40)
+t.eq((st, b"TOPSECRET" in sent()), ("temp", False), "nor from its start (%s)" % err)
+peer.close()
 t.done()
