@@ -7,6 +7,7 @@
 # (To: team1, team2; team1 -> u, v, r@remote.test, refused by queue-add
 # at first; team2 -> u: u one copy, v one, the retried forward goes to v
 # and r@remote.test, not u). Nothing is left in state/ afterwards.
+# A record torn by a crash is no record.
 import os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -62,4 +63,17 @@ t.ok("<r@remote.test>" in out and "<v@example.test>" in out and "<u@example.test
      "the retried forward named v and r@remote.test, not u", out)
 state = os.listdir(os.path.join(env.queue, "state"))
 t.ok(not [f for f in state if f.startswith(ids[0])], "nothing left in state/ of the finished message", state)
+
+# a record torn by a crash (no newline) is no record: u still gets its copy
+before = set(queue_files(env))
+t.eq(queue_add(env, "a@b.test", ["team2@example.test", "v@example.test"], b"Subject: torn\n\nbody\n"), 0,
+     "queued while queue-run is down")
+torn = sorted(set(queue_files(env)) - before)
+with open(os.path.join(env.queue, "state", torn[0] + ".qmail"), "w") as f:
+    f.write("@1\tu@example.test")
+qr = env.start([pmtest.bin("queue-run")], env={"PIPEMAIL_QUEUEADD": stub}, stderr=open(log, "ab"))
+t.ok(wait_for(lambda: torn[0] not in queue_files(env), 30), "delivered", logtext())
+qr.terminate()
+t.eq(qr.wait(15), 0, "queue-run stopped")
+t.eq((subject_copies(u, b"torn"), subject_copies(v, b"torn")), (1, 1), "u and v one copy each")
 t.done()

@@ -518,7 +518,7 @@ named_directly(const struct jobspec *j, size_t idx, const char *target)
  * are resolved under an exclusive lock of that file, from the first
  * alias met to the end of the recipient. Only messages of several
  * recipients take part, and only their first ALIAS_DEDUPE_MAX
- * recipients (past them: a duplicate, never a loss).
+ * recipients record (past them: a duplicate, never a loss).
  * No fsync: a record lost in a crash is a copy made again, while the
  * copy it names was made durable by queue-add or the delivery itself. */
 struct dedupe {
@@ -603,7 +603,10 @@ dedupe_done(const struct dedupe *d, const char *target)
 	/* recs ends with a whole line (dedupe_begin) */
 	while (off < d->recs.len) {
 		const char *l = d->recs.s + off, *nl = memchr(l, '\n', d->recs.len - off), *t;
-		size_t len = (size_t)(nl - l);
+		size_t len;
+		if (!nl)
+			break;
+		len = (size_t)(nl - l);
 		off += len + 1;
 		if (l[0] != '@' || !(t = memchr(l, '\t', len)) || len - (size_t)(++t - l) != tl ||
 		    strncasecmp(t, target, tl) != 0)
@@ -625,8 +628,10 @@ dedupe_note(struct dedupe *d, size_t idx, const char *const *to, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		if (!strchr(to[i], '\n') && (str_catc(&d->recs, '@') < 0 || str_catu(&d->recs, idx) < 0 ||
-		    str_catc(&d->recs, '\t') < 0 || str_cats(&d->recs, to[i]) < 0 || str_catc(&d->recs, '\n') < 0))
+		    str_catc(&d->recs, '\t') < 0 || str_cats(&d->recs, to[i]) < 0 || str_catc(&d->recs, '\n') < 0)) {
+			str_trunc(&d->recs, start);   /* no half record */
 			return;
+		}
 	if (d->recs.len > start)
 		(void)buf_writeall(d->fd, d->recs.s + start, d->recs.len - start, 0, 0);
 }
