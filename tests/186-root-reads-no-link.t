@@ -99,5 +99,18 @@ t.eq((st, b"TOPSECRET" in sent() or b"padding" in sent()), ("temp", False),
      "mess/ID a hard link to root's file: nothing of it sent, temp (%s)" % err)
 st, err = batch(fake, 0, 40)
 t.eq((st, b"TOPSECRET" in sent()), ("temp", False), "nor from its start (%s)" % err)
+
+# a worker that cannot hold the queue's directories (state/ a link) reads
+# no queue file, and says why for each one, not only the first
+os.rename(os.path.join(q, "state"), os.path.join(q, "state.real"))
+os.symlink(root_only, os.path.join(q, "state"))
+line = "%s:%d:%d example.org a@b.test x@example.org\n" % (os.path.join(q, "mess", mid), int(hdr[1]), int(hdr[2]))
+r = subprocess.run([pmtest.bin("smtp-send"), "-B", "-w", "10"], input=(line * 2).encode(), capture_output=True,
+                   env=env.env, timeout=60)
+out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+t.eq([l.split(" ")[0] for l in out.splitlines() if l != "."], ["temp", "temp"], "state/ a link: both jobs temp")
+t.ok(err.count("Not a directory") == 2, "the reason told for each", err)
+os.unlink(os.path.join(q, "state"))
+os.rename(os.path.join(q, "state.real"), os.path.join(q, "state"))
 peer.close()
 t.done()
