@@ -52,7 +52,10 @@ enum {
 const char *queue_dir(void);
 /* Open a queue file that must be a plain file (flags and mode as
  * open(2)'s): never through a symbolic link (ELOOP), never waiting on a
- * FIFO planted there; anything but a plain file is EINVAL. -1 errno. */
+ * FIFO planted there; anything but a plain file is EINVAL, and so is a
+ * file with more than one link opened for writing (a hard link from
+ * outside the queue; O_TRUNC is applied only after that check).
+ * -1 errno. */
 int queue_open(const char *path, int flags, mode_t mode);
 /* the same, name relative to dirfd as openat(2)'s */
 int queue_openat(int dirfd, const char *name, int flags, mode_t mode);

@@ -12,7 +12,8 @@
 # delivery child leaves its results in state/ID.done, through the held
 # state/, not the link; a queue-run started on the swapped queue refuses
 # it (111); once the admin puts the directories back, the results left
-# are applied and nothing is delivered twice.
+# are applied and nothing is delivered twice. Last, a hard link planted
+# at state/ID.qmail to a file elsewhere is never written by root.
 import os, signal, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -114,6 +115,36 @@ t.ok(wait_for(lambda: not os.listdir(os.path.join(q, "mess")) and
      log())
 t.eq(open(env.path("w-runs")).read().count("run"), 1, "w's program ran once")
 nothing_outside("the end")
+qr.terminate()
+t.eq(qr.wait(15), 0, "queue-run stopped")
+
+# a hard link the owner puts at state/ID.qmail (the delivery file's
+# progress, appended to by root) to a file elsewhere: a kernel without
+# fs.protected_hardlinks lets the owner link root's own files (made here
+# by the test, as root). Root must not append to it.
+x = env.add_user("x@example.test", "pw")
+xgo = env.path("x-go")
+# progress is saved (appended to state/ID.qmail) when a later line fails
+pmtest.dotqmail(x, "|echo run >> %s/x-runs\n./\n|test -e %s || exit 111\n" % (env.dir, xgo))
+before = set(os.listdir(os.path.join(q, "mess")))
+rc, err = pmtest.queue_add_owner(env, "a@b.test", ["x@example.test"], b"Subject: hardlink\n\nbody\n")
+t.eq(rc, 0, "queued for x (%s)" % err)
+mid = (set(os.listdir(os.path.join(q, "mess"))) - before).pop()
+elsewhere = env.path("root-files")
+os.mkdir(elsewhere, 0o700)
+target = os.path.join(elsewhere, "target")
+with open(target, "w") as f:
+    f.write("root's own file\n")
+os.chmod(target, 0o600)
+os.link(target, os.path.join(q, "state", mid + ".qmail"))
+qr = env.start([pmtest.bin("queue-run")], stderr=open(qr_log, "ab"))
+t.ok(wait_for(lambda: "rcpt=x@example.test channel=local status=temp" in log(), 30), "x's delivery put off", log())
+t.eq(open(target).read(), "root's own file\n", "root appended nothing to a file hard-linked into state/")
+open(xgo, "w").close()
+qr.send_signal(signal.SIGALRM)
+t.ok(wait_for(lambda: pmtest.subject_copies(x, b"hardlink") >= 1 and not os.listdir(os.path.join(q, "mess")), 30),
+     "then delivered", log())
+t.eq(open(target).read(), "root's own file\n", "the file is still untouched")
 qr.terminate()
 t.eq(qr.wait(15), 0, "queue-run stopped")
 t.done()

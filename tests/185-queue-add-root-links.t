@@ -8,6 +8,8 @@
 # moving it into the queue (pool/: any root file in any directory the
 # owner names). Now a queue directory that is a link is never opened:
 # mess/ or new/ a link is a temporary failure, pool/ a link is no pool.
+# And a queue directory root makes is given to the queue's owner through
+# a descriptor of what root made, never by a name swapped meanwhile.
 import os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -65,4 +67,37 @@ for d in ("pool", "mess", "new"):
         t.eq(set(os.listdir(mess)), before, "%s/ a link: no message queued" % d)
     os.unlink(os.path.join(q, d))
     os.rename(real, os.path.join(q, d))
+
+# mess/ missing: root's queue-add makes it (queue_init) and gives it to
+# the queue's owner. Between the mkdir and that chown (held open here by
+# strace's delay) the owner puts a hard link to a file of root's in its
+# place (a kernel without fs.protected_hardlinks lets it; the test, root,
+# makes it): lchown by name gave the owner root's file.
+if not pmtest.strace_usable():
+    t.ok(True, "# SKIP strace cannot trace here")
+else:
+    plant()
+    os.rename(os.path.join(q, "mess"), os.path.join(q, "mess.real"))
+    envelope = b"Fa@b.test\0Tu@example.test\0\0"
+    r, w = os.pipe()
+    os.write(w, envelope)
+    os.close(w)
+    # the second mkdir: the queue directory's (EEXIST), then mess/'s
+    p = subprocess.Popen(["strace", "-f", "-o", "/dev/null", "-e", "trace=mkdir",
+                          "-e", "inject=mkdir:delay_exit=1500000:when=2", pmtest.bin("queue-add")],
+                         stdin=subprocess.PIPE, stdout=r, stderr=subprocess.PIPE, env=env.env)
+    os.close(r)
+    p.stdin.write(b"Subject: race\n\nbody\n")
+    p.stdin.close()
+    made = pmtest.wait_for(lambda: os.path.isdir(os.path.join(q, "mess")), 20, 0.005)
+    if made:
+        os.rmdir(os.path.join(q, "mess"))
+        os.link(victim, os.path.join(q, "mess"))
+    err = p.stderr.read().decode(errors="replace").strip()
+    rc = p.wait(60)
+    st = os.stat(victim)
+    t.ok(made and (st.st_uid, st.st_gid) == (0, 0), "a hard link in the place of the mess/ root made: root's file "
+         "stays root's (exit %d, %s)" % (rc, err), repr((made, st.st_uid, st.st_gid)))
+    os.unlink(os.path.join(q, "mess"))
+    os.rename(os.path.join(q, "mess.real"), os.path.join(q, "mess"))
 t.done()
