@@ -273,8 +273,14 @@ qwrite_open(struct qwrite *w)
 		if (i == 0 && (w->fd = pool_take(w)) >= 0)
 			return QQ_OK;
 		w->fd = openat(w->messfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-		if (w->fd >= 0)
+		if (w->fd >= 0) {
+			/* locked as a pool file is: queue-run's start-up scan
+			 * of mess/ leaves a locked file alone until its notice */
+			if (flock(w->fd, LOCK_EX | LOCK_NB) < 0) {
+				/* only a reader's moment: the scan still finds no header */
+			}
 			return QQ_OK;
+		}
 		if (errno != EEXIST) {
 			int e = errno;
 			close_dirs(w);
@@ -454,7 +460,7 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	struct queue_hdr h;
 	char hdr[QUEUE_HDR_LEN];
 	const char *why = NULL, *p, *sender;
-	int code;
+	int code, hold;
 	if (w->code != QQ_OK)
 		return w->code;
 	if (w->fd < 0)
@@ -512,14 +518,20 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	/* The notice only now, after everything that can fail: a running
 	 * queue-run takes what new/ shows at any writer's wakeup, so a notice
 	 * before the syncs (or a close that fails, as on NFS) let it deliver
-	 * a message the client, told 4xx, then sent again. The close ends a
-	 * pool file's lock (pool_take, which kept other writers out of
-	 * pool/): queue-run share-locks the file in its main loop before a
-	 * job leaves it. */
+	 * a message the client, told 4xx, then sent again. The file stays
+	 * locked (held through a second descriptor, since the close is where
+	 * NFS reports write errors) until the notice is there: a queue-run
+	 * starting meanwhile scans mess/ and would otherwise deliver and
+	 * recycle the file under us, and our link would fail (4xx to the
+	 * client, who sends it again). queue-run looks at a file only once
+	 * its notice is there, so it never waits on our syncs. */
+	hold = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
 	if (close(w->fd) < 0) {
 		int ce = errno;
 		w->fd = -1;
 		unlinkat(w->messfd, w->id, 0);
+		if (hold >= 0)
+			close(hold);
 		close_dirs(w);
 		return fail(w, QQ_TEMP_WRITE, ce, "close", "queue file", NULL);
 	}
@@ -527,9 +539,13 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0) {
 		int le = errno;
 		unlinkat(w->messfd, w->id, 0);
+		if (hold >= 0)
+			close(hold);
 		close_dirs(w);
 		return fail(w, room_err(le, QQ_TEMP_QUEUE), le, "link", "queue file into new", NULL);
 	}
+	if (hold >= 0)
+		close(hold);
 	close_dirs(w);
 	queue_trigger();
 	return QQ_OK;
