@@ -1,7 +1,8 @@
 /* Maildir delivery, unique names, Maildir++ folders, name parsing.
  * The order in maildir_tmp_commit is the durability promise:
  * fsync(file), close, link into new/ (never rename over a name),
- * fsync(new/), then unlink the tmp name. */
+ * fsync(new/), then unlink the tmp name (an unnamed file: fsync, link
+ * into new/, fsync(new/), close). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -27,6 +29,7 @@ enum {
 };
 
 static unsigned long long uniq_counter;
+int maildir_use_tmpfile = 1;
 
 static int
 cat_dirfile(struct str *out, const char *dir, const char *sub, const char *name)
@@ -136,15 +139,56 @@ tmp_init(struct maildir_tmp *t)
 	t->dir = z;
 	t->uniq = z;
 	t->tmppath = z;
+	t->anon = 0;
 }
 
-int
-maildir_tmp_open(struct maildir_tmp *t, const char *dir)
+/* "/proc/self/fd/N": how an unprivileged process links its O_TMPFILE
+ * file (linkat AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH) */
+static int
+fd_path(struct str *out, int fd)
+{
+	return str_copys(out, "/proc/self/fd/") < 0 || str_catu(out, (unsigned long long)fd) < 0 ? -1 : 0;
+}
+
+/* An unnamed file in dir/tmp, when it can be linked later. -1 if not. */
+static int
+tmp_anon(struct maildir_tmp *t)
+{
+	struct str p = STR_INIT;
+	struct stat a, b;
+	int fd = -1;
+	if (!maildir_use_tmpfile || cat_dirfile(&p, t->dir.s, "tmp", NULL) < 0)
+		goto out;
+	fd = open(p.s, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);   /* read back if it must be copied */
+	if (fd < 0)
+		goto out;
+	/* its /proc/self/fd name must be this file (no /proc: named files) */
+	if (fd_path(&p, fd) < 0 || fstat(fd, &a) < 0 || stat(p.s, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		close(fd);
+		fd = -1;
+	}
+out:
+	str_free(&p);
+	return fd;
+}
+
+/* anon: an unnamed file where possible; else (a file to be renamed
+ * into place, as maildirsize) always tmp/NAME */
+static int
+tmp_open(struct maildir_tmp *t, const char *dir, int anon)
 {
 	int i, e;
 	tmp_init(t);
 	if (str_copys(&t->dir, dir) < 0)
 		goto fail;
+	if (anon && (t->fd = tmp_anon(t)) >= 0) {
+		/* the name new/ gets: link(2) there refuses one in use */
+		if (maildir_uniq(&t->uniq) < 0)
+			goto fail;
+		t->anon = 1;
+		return 0;
+	}
 	for (i = 0; i < UNIQ_TRIES; i++) {
 		if (maildir_uniq(&t->uniq) < 0 || cat_dirfile(&t->tmppath, dir, "tmp", t->uniq.s) < 0)
 			goto fail;
@@ -159,6 +203,12 @@ fail:
 	maildir_tmp_free(t);
 	errno = e;
 	return -1;
+}
+
+int
+maildir_tmp_open(struct maildir_tmp *t, const char *dir)
+{
+	return tmp_open(t, dir, 1);
 }
 
 /* Build SUBDIR/UNIQ,S=size[,W=vsize][:info] into path, the name into name. */
@@ -220,6 +270,98 @@ place(const char *from, const char *to, int *renamed)
 	return 0;
 }
 
+/* The unnamed file copied into a named one in tmp/, which becomes t's:
+ * its link failed (a /proc that does not allow it). 0, or -1 errno. */
+static int
+materialize(struct maildir_tmp *t, off_t size)
+{
+	off_t off = 0;
+	int fd = -1, i;
+	for (i = 0; i < UNIQ_TRIES && fd < 0; i++) {
+		if (maildir_uniq(&t->uniq) < 0 || cat_dirfile(&t->tmppath, t->dir.s, "tmp", t->uniq.s) < 0)
+			return -1;
+		fd = open(t->tmppath.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	if (fd < 0)
+		return -1;
+	while (off < size) {
+		ssize_t n = sendfile(fd, t->fd, &off, (size_t)(size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			unlink(t->tmppath.s);
+			str_trunc(&t->tmppath, 0);
+			errno = e;
+			return -1;
+		}
+	}
+	if (fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(t->tmppath.s);
+		str_trunc(&t->tmppath, 0);
+		errno = e;
+		return -1;
+	}
+	close(t->fd);
+	t->fd = fd;
+	t->anon = 0;
+	return 0;
+}
+
+/* Link the unnamed file into subdir under a unique name, sync subdir,
+ * close it. 1 done, 0 not linkable (the caller names it and goes on the
+ * usual way), -1 failed (errno; nothing left in subdir). */
+static int
+commit_anon(struct maildir_tmp *t, const char *subdir, const char *info, size_t vsize, const struct stat *st,
+    struct str *final_name)
+{
+	struct str path = STR_INIT, name = STR_INIT, from = STR_INIT;
+	int i, e, fd, r = -1;
+	if (fd_path(&from, t->fd) < 0)
+		goto out;
+	for (i = 0;; i++) {
+		if (final_path(t, &path, &name, subdir, info, (unsigned long long)st->st_size, vsize) < 0)
+			goto out;
+		if (maildir_use_tmpfile == 2)
+			errno = EPERM;   /* tests: a /proc that refuses the link */
+		else if (linkat(AT_FDCWD, from.s, AT_FDCWD, path.s, AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != EEXIST) {
+			r = 0;
+			goto out;
+		}
+		if (i + 1 >= UNIQ_TRIES || maildir_uniq(&t->uniq) < 0)
+			goto out;
+	}
+	if ((final_name && str_copyb(final_name, name.s, name.len) < 0) || fsync_dir(t->dir.s, subdir) < 0) {
+		e = errno;
+		unlink(path.s);   /* t->fd: the caller's abort closes it */
+		errno = e;
+		goto out;
+	}
+	fd = t->fd;
+	t->fd = -1;
+	if (close(fd) < 0) {   /* NFS reports write errors here */
+		e = errno;
+		unlink(path.s);
+		errno = e;
+		goto out;
+	}
+	r = 1;
+out:
+	e = errno;
+	str_free(&path);
+	str_free(&name);
+	str_free(&from);
+	errno = e;
+	return r;
+}
+
 int
 maildir_tmp_commit(struct maildir_tmp *t, const char *subdir, const char *info,
     size_t vsize, struct str *final_name)
@@ -233,6 +375,16 @@ maildir_tmp_commit(struct maildir_tmp *t, const char *subdir, const char *info,
 	}
 	if (fsync(fd) < 0 || fstat(fd, &st) < 0)
 		goto fail;
+	if (t->anon) {
+		int r = commit_anon(t, subdir, info, vsize, &st, final_name);
+		if (r == 1) {
+			maildir_tmp_free(t);
+			return 0;
+		}
+		if (r < 0 || materialize(t, st.st_size) < 0)
+			goto fail;
+		fd = t->fd;
+	}
 	t->fd = -1;
 	if (close(fd) < 0)   /* NFS reports write errors here */
 		goto fail;
@@ -489,7 +641,7 @@ maildir_quota_recalc(const char *maildir, struct maildir_quota *q)
 		closedir(d);
 	}
 	close(top);
-	if (maildir_tmp_open(&t, maildir) < 0)
+	if (tmp_open(&t, maildir, 0) < 0)
 		return -1;
 	if (quota_line(&line, q) < 0 || str_catc(&line, '\n') < 0 || str_catu(&line, (unsigned long long)q->bytes) < 0
 	    || str_catc(&line, ' ') < 0 || str_catu(&line, (unsigned long long)q->count) < 0 || str_catc(&line, '\n') < 0

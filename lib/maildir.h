@@ -1,10 +1,13 @@
 /* Maildir and Maildir++: the one delivery routine every writer uses,
  * unique names, folder paths, and parsing of file names.
  *
- * Delivery: maildir_tmp_open() creates tmp/NAME exclusively; the caller
- * writes to t.fd; maildir_tmp_commit() fsyncs the file, link(2)s it into
- * new/ (or cur/) — never renaming onto an existing name — unlinks the tmp
- * name and fsyncs the target directory. Only after it returns 0 is the
+ * Delivery: maildir_tmp_open() makes a file in tmp/ (an unnamed one,
+ * O_TMPFILE, where the file system and /proc allow: no name in tmp/ to
+ * create, unlink, or leave behind on a crash, and no writer contending
+ * for tmp/'s lock; else tmp/NAME, created exclusively); the caller writes
+ * to t.fd; maildir_tmp_commit() fsyncs the file, links it into new/ (or
+ * cur/) — never renaming onto an existing name — removes the tmp name if
+ * any and fsyncs the target directory. Only after it returns 0 is the
  * message on stable storage. Any failure leaves nothing in new/ or cur/
  * and removes the tmp file. */
 #ifndef MAILDIR_H
@@ -18,8 +21,12 @@ struct maildir_tmp {
 	int fd;               /* open for writing, or -1 */
 	struct str dir;       /* the maildir */
 	struct str uniq;      /* unique part of the name */
-	struct str tmppath;   /* dir/tmp/uniq */
+	struct str tmppath;   /* dir/tmp/uniq; empty for an unnamed file */
+	int anon;             /* t.fd is an unnamed O_TMPFILE file */
 };
+
+/* 0: never O_TMPFILE (tests of the named path; default 1) */
+extern int maildir_use_tmpfile;
 
 /* Create dir and its tmp, new, cur (mode for each; existing ones are fine).
  * 0 ok, -1 errno. */

@@ -39,7 +39,7 @@ int
 queue_openat(int dirfd, const char *name, int flags, mode_t mode)
 {
 	struct stat st;
-	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), fl;
+	int fd = openat(dirfd, name, (flags & ~O_TRUNC) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), fl;
 	if (fd < 0) {
 		if (errno == ENXIO)
 			errno = EINVAL;   /* a FIFO without a reader, a socket */
@@ -51,6 +51,17 @@ queue_openat(int dirfd, const char *name, int flags, mode_t mode)
 		errno = EINVAL;
 		goto fail;
 	}
+	/* opened for writing (root's state/ID.done and ID.qmail): a name with
+	 * another link may be one the queue's owner made to a file outside
+	 * the queue (a kernel without fs.protected_hardlinks lets it link
+	 * root's files), and root would append to that file (test 184).
+	 * None of ours has two. O_TRUNC only after this check. */
+	if ((flags & O_ACCMODE) != O_RDONLY && st.st_nlink > 1) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((flags & O_TRUNC) && ftruncate(fd, 0) < 0)
+		goto fail;
 	/* a plain file: blocking as usual (agents read it as their stdin) */
 	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		goto fail;
@@ -159,8 +170,11 @@ queue_open_dir(const char *sub)
 	struct str p = STR_INIT;
 	const char *nm;
 	/* a new open of the pinned directory: its own offset, and closing
-	 * it leaves the pin alone */
-	int d = queue_at(sub, NULL, &p, &nm), fd = d == -1 ? -1 : openat(d, nm, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = errno;
+	 * it leaves the pin alone. Unpinned, never through a link either: a
+	 * writer the admin runs as root (root's sendmail: queue-add) would
+	 * create its files wherever the queue's owner pointed mess/ (test 185) */
+	int d = queue_at(sub, NULL, &p, &nm),
+	    fd = d == -1 ? -1 : openat(d, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e = errno;
 	str_free(&p);
 	errno = e;
 	return fd;
@@ -194,6 +208,30 @@ out:
 	return -1;
 }
 
+/* What root just made at path (a directory, or the FIFO), given to the
+ * queue's owner (q), as INSTALL makes them: through a descriptor of the
+ * thing itself, and only if it is still what we made (root's, and for
+ * the FIFO one link). By name, lchown gave the owner whatever it put in
+ * its place meanwhile: a hard link to a file of root's (test 185). */
+static int
+chown_made(const char *path, int fifo, const struct stat *q)
+{
+	struct stat st;
+	int fd = open(path, (fifo ? O_PATH : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC), r = -1, e;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0) {
+		if ((fifo ? S_ISFIFO(st.st_mode) && st.st_nlink == 1 : S_ISDIR(st.st_mode)) && st.st_uid == 0)
+			r = fchownat(fd, "", q->st_uid, q->st_gid, AT_EMPTY_PATH);
+		else
+			errno = EINVAL;
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 int
 queue_init(void)
 {
@@ -214,7 +252,7 @@ queue_init(void)
 		}
 		/* root's (queue-run's) is the queue owner's too, as INSTALL
 		 * makes them: a root mess/ or new/ stops every writer */
-		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && lchown(p.s, st.st_uid, st.st_gid) < 0)
+		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && chown_made(p.s, 0, &st) < 0)
 			goto out;
 	}
 	if (queue_path(&p, "trigger", NULL) < 0)
@@ -225,7 +263,7 @@ queue_init(void)
 	if (mkfifo(p.s, 0620) == 0) {
 		/* root's is the queue owner's, as INSTALL makes it: queue-add
 		 * (setgid to the queue's group) must be able to write to it */
-		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && lchown(p.s, st.st_uid, st.st_gid) < 0)
+		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && chown_made(p.s, 1, &st) < 0)
 			goto out;
 	} else if (errno != EEXIST)
 		goto out;
@@ -241,10 +279,14 @@ out:
 static int
 empty_held(const char *id, int w, int held)
 {
-	struct stat a, b;
-	if (fstat(held, &a) < 0 || queue_stat_in("pool", id, &b) < 0)
+	struct stat a, b, c;
+	if (fstat(held, &a) < 0 || queue_stat_in("pool", id, &b) < 0 || fstat(w, &c) < 0)
 		return -1;
-	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+	/* w itself is the file held, not just the name (the name may have
+	 * pointed elsewhere when w was opened); one link only: never a file
+	 * the queue's owner hard-linked here from outside the queue */
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || a.st_dev != c.st_dev || a.st_ino != c.st_ino ||
+	    !S_ISREG(c.st_mode) || c.st_nlink != 1) {
 		errno = ESTALE;
 		return -1;
 	}

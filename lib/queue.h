@@ -52,7 +52,10 @@ enum {
 const char *queue_dir(void);
 /* Open a queue file that must be a plain file (flags and mode as
  * open(2)'s): never through a symbolic link (ELOOP), never waiting on a
- * FIFO planted there; anything but a plain file is EINVAL. -1 errno. */
+ * FIFO planted there; anything but a plain file is EINVAL, and so is a
+ * file with more than one link opened for writing (a hard link from
+ * outside the queue; O_TRUNC is applied only after that check).
+ * -1 errno. */
 int queue_open(const char *path, int flags, mode_t mode);
 /* the same, name relative to dirfd as openat(2)'s */
 int queue_openat(int dirfd, const char *name, int flags, mode_t mode);
@@ -70,8 +73,8 @@ int queue_pin(void);
  * descriptor once queue_pin has run, else through queue_path's path;
  * name NULL is sub itself. As queue_open, unlinkat, fstatat (never
  * following a link), renameat (renameat2 when flags), opendir, and an
- * O_DIRECTORY open of sub (its own descriptor, for fsync or reading);
- * -1 or NULL errno. */
+ * O_DIRECTORY open of sub (its own descriptor, for fsync or reading;
+ * unpinned, sub may not be a link: ELOOP or ENOTDIR); -1 or NULL errno. */
 int queue_open_dir(const char *sub);
 /* sub/name for the *at calls of one's own: returns sub's pinned
  * descriptor with *nm = name (or "." for sub itself), or AT_FDCWD with

@@ -14,7 +14,8 @@ on 127.0.0.1 (preference 20) accepts.
   4.x.x status, whatever class the last reply had (a 554 greeting, a 5xx
   to HELO): it said "temp ... 5.7.1".
 - Kept: a 4xx/5xx/421 greeting, 421 to EHLO, 500 then a 4xx HELO, 421 to
-  STARTTLS, TLS required and STARTTLS refused or its handshake failed,
+  STARTTLS, TLS required and STARTTLS refused or its handshake failed
+  (a certificate that does not verify under -T verify too),
   a 4xx to the EHLO after TLS, a refused connection: each to the next
   host or address. A failed opportunistic handshake: the same address
   again without TLS. A 5xx to
@@ -114,6 +115,28 @@ rc, out, pb, pg = run({"starttls": "broken"}, {}, tls="try")
 t.eq((rc, out[3], len(pb.sessions), delivered(pb)), (0, "bad.two.test", 2, 1),
      "opportunistic TLS, the handshake fails: the same host again in plain (RFC 3207 4, Postfix)")
 next_host("EHLO after TLS 451", {"starttls": sctx, "over": {b"EHLO": [None, b"451 4.3.2 later"]}}, tls="try")
+
+# certificate verification (-T verify, -C the good host's own
+# certificate): the first host's does not verify: the next host, never
+# the same one in plain
+gcert, gkey = env.path("good.pem"), env.path("good.key")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                "-subj", "/CN=good.two.test", "-addext", "subjectAltName=DNS:good.two.test", "-keyout", gkey,
+                "-out", gcert], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+gctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+gctx.load_cert_chain(gcert, gkey)
+port = pmtest.free_port()
+pb, pg = OverPeer({"starttls": sctx}, host="127.0.0.2", port=port), OverPeer({"starttls": gctx}, host="127.0.0.1", port=port)
+e = dict(env.env)
+e["PIPEMAIL_RESOLVER"] = "127.0.0.1:%d" % dns.port
+r = subprocess.run([pmtest.bin("smtp-send"), "-R", "-4", "-p", str(port), "-w", "5", "-T", "verify", "-C", gcert,
+                    "-f", "a@b.test", "two.test", "x@two.test"], input=MSG, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, env=e, timeout=60)
+pb.close(), pg.close()
+out = r.stdout.decode().split(" ", 4)
+t.eq((r.returncode, out[3], delivered(pg), delivered(pb), len(pb.sessions)), (0, "good.two.test", 1, 0, 1),
+     "TLS verified: a certificate that does not verify moves on to the next host, no plain retry")
+t.ok(pg.sessions and pg.sessions[0]["tls"], "... delivered over TLS")
 
 rc, out, pb, pg = run({"over": {b"EHLO": [b"500 what"]}}, {})
 t.eq((rc, out[3], delivered(pb)), (0, "bad.two.test", 1), "EHLO 500, HELO 250: an RFC 821 server, delivered there")

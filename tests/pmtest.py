@@ -524,3 +524,19 @@ sys.exit(p.returncode)
 """ % (go, code, bin("queue-add")))
     os.chmod(stub, 0o755)
     return stub, go
+
+
+def queue_retry(env, ids=None):
+    """queue-list retry of ids (every queued message if None); its exit code"""
+    ids = queue_files(env) if ids is None else ids
+    return subprocess.run([bin("queue-list"), "retry"] + list(ids), env=env.env, capture_output=True,
+                          timeout=30).returncode
+
+
+def maildir_texts(maildir):
+    """the messages in maildir's new/, as bytes"""
+    out = []
+    for f in maildir_files(maildir):
+        with open(f, "rb") as fh:
+            out.append(fh.read())
+    return out

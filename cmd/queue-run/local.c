@@ -518,15 +518,16 @@ named_directly(const struct jobspec *j, size_t idx, const char *target)
  * are resolved under an exclusive lock of that file, from the first
  * alias met to the end of the recipient. Only messages of several
  * recipients take part, and only their first ALIAS_DEDUPE_MAX
- * recipients (past them: a duplicate, never a loss).
+ * recipients record (past them: a duplicate, never a loss).
  * No fsync: a record lost in a crash is a copy made again, while the
  * copy it names was made durable by queue-add or the delivery itself. */
 struct dedupe {
 	int fd;            /* state/ID.qmail, locked; -1 */
 	int on;            /* 0 not decided, 1 taking part, -1 not */
+	int write;         /* records what it hands on */
 	struct str recs;   /* the records read and written */
 };
-#define DEDUPE_INIT { -1, 0, STR_INIT }
+#define DEDUPE_INIT { -1, 0, 0, STR_INIT }
 /* A holder of the lock runs deliveries, each bounded by the command
  * time limit; waiting longer than this is a temporary failure. */
 enum { DEDUPE_WAIT_MS = 600000 };
@@ -551,18 +552,20 @@ dedupe_lock(int fd)
 }
 
 /* Take part if the message allows: lock and read the records. 0 ok (or
- * not taking part), -1 the lock not had (a temporary failure). */
+ * not taking part), -1 the lock not had (a temporary failure). Every
+ * alias reads; only the first ALIAS_DEDUPE_MAX recipients write, which
+ * bounds what each one reads. */
 static int
 dedupe_begin(const struct jobspec *j, size_t idx, struct dedupe *d)
 {
-	char b[8192];
-	off_t off = 0;
-	ssize_t n;
-	struct str line = STR_INIT;
+	char b[65536];
+	ssize_t n = 0;
+	struct stat st;
+	char *nl;
 	if (d->on)
 		return 0;
 	d->on = -1;
-	if (j->env->nrcpt < 2 || idx >= ALIAS_DEDUPE_MAX)
+	if (j->env->nrcpt < 2)
 		return 0;
 	/* no file to lock: no records either; every target gets its copy */
 	if ((d->fd = qmail_file_open(j, O_RDWR)) < 0)
@@ -573,20 +576,18 @@ dedupe_begin(const struct jobspec *j, size_t idx, struct dedupe *d)
 		return -1;
 	}
 	d->on = 1;
-	while (d->recs.len < JOB_OUT_MAX && (n = pread(d->fd, b, sizeof b, off)) > 0) {
-		size_t i;
-		off += n;
-		for (i = 0; i < (size_t)n; i++) {
-			if (str_catc(&line, b[i]) < 0)
-				break;
-			if (b[i] != '\n')
-				continue;
-			if (line.s[0] == '@')
-				str_catb(&d->recs, line.s, line.len);
-			str_trunc(&line, 0);
-		}
-	}
-	str_free(&line);
+	d->write = idx < ALIAS_DEDUPE_MAX;
+	while (d->recs.len < JOB_OUT_MAX && (n = read(d->fd, b, sizeof b)) > 0)
+		if (str_catb(&d->recs, b, (size_t)n) < 0)
+			break;
+	/* a record torn by a crash is no record, and must not swallow the
+	 * next one: it is ended on disk, and dropped here (so is what the
+	 * cap cut) */
+	if (n == 0 && d->write && d->recs.len && d->recs.s[d->recs.len - 1] != '\n' && fstat(d->fd, &st) == 0 &&
+	    (size_t)st.st_size == d->recs.len)
+		(void)buf_writeall(d->fd, "\n", 1, 0, 0);
+	nl = d->recs.len ? memrchr(d->recs.s, '\n', d->recs.len) : NULL;
+	str_trunc(&d->recs, nl ? (size_t)(nl - d->recs.s) + 1 : 0);
 	return 0;
 }
 
@@ -596,23 +597,24 @@ dedupe_done(const struct dedupe *d, const char *target)
 {
 	size_t off = 0, tl = strlen(target);
 	const char *at = strrchr(target, '@');
-	if (d->on != 1 || !at)
+	char r[1024];
+	if (d->on != 1 || !at || tl >= sizeof r)
 		return 0;
+	/* recs ends with a whole line (dedupe_begin) */
 	while (off < d->recs.len) {
 		const char *l = d->recs.s + off, *nl = memchr(l, '\n', d->recs.len - off), *t;
-		size_t len = nl ? (size_t)(nl - l) : d->recs.len - off;
+		size_t len;
+		if (!nl)
+			break;
+		len = (size_t)(nl - l);
 		off += len + 1;
-		if (!(t = memchr(l, '\t', len)) || len - (size_t)(t + 1 - l) != tl || strncasecmp(t + 1, target, tl) != 0)
+		if (l[0] != '@' || !(t = memchr(l, '\t', len)) || len - (size_t)(++t - l) != tl ||
+		    strncasecmp(t, target, tl) != 0)
 			continue;
-		{
-			char r[1024];
-			if (tl >= sizeof r)
-				continue;
-			memcpy(r, t + 1, tl);
-			r[tl] = 0;
-			if (same_mailbox(r, conf_domain_local(at + 1), target))
-				return 1;
-		}
+		memcpy(r, t, tl);
+		r[tl] = 0;
+		if (same_mailbox(r, conf_domain_local(at + 1), target))
+			return 1;
 	}
 	return 0;
 }
@@ -622,12 +624,14 @@ static void
 dedupe_note(struct dedupe *d, size_t idx, const char *const *to, size_t n)
 {
 	size_t i, start = d->recs.len;
-	if (d->on != 1)
+	if (d->on != 1 || !d->write)
 		return;
 	for (i = 0; i < n; i++)
 		if (!strchr(to[i], '\n') && (str_catc(&d->recs, '@') < 0 || str_catu(&d->recs, idx) < 0 ||
-		    str_catc(&d->recs, '\t') < 0 || str_cats(&d->recs, to[i]) < 0 || str_catc(&d->recs, '\n') < 0))
+		    str_catc(&d->recs, '\t') < 0 || str_cats(&d->recs, to[i]) < 0 || str_catc(&d->recs, '\n') < 0)) {
+			str_trunc(&d->recs, start);   /* no half record */
 			return;
+		}
 	if (d->recs.len > start)
 		(void)buf_writeall(d->fd, d->recs.s + start, d->recs.len - start, 0, 0);
 }

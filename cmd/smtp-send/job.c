@@ -290,6 +290,23 @@ message_path(const char *path, struct str *p)
 	return str_copys(p, name) < 0 ? -1 : 1;
 }
 
+/* A queue file is one whose header announces this very part: the name
+ * may be a hard link the queue's owner made to a file of root's (a
+ * kernel without fs.protected_hardlinks lets it), which root would
+ * otherwise send to the owner's recipient (test 186). */
+static int
+queue_part(int fd, unsigned long long off, unsigned long long len, int haslen)
+{
+	char h[QUEUE_HDR_LEN];
+	struct queue_hdr hd;
+	if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h || queue_hdr_parse(h, sizeof h, &hd) < 0 ||
+	    hd.msgoff != off || (haslen && hd.msglen != len)) {
+		errno = ESTALE;
+		return -1;
+	}
+	return 0;
+}
+
 /* Batch mode: the message is LENGTH bytes of FILE at OFFSET (or the file
  * from OFFSET to its end). 0 ok, -1 unreadable (errno), out of range
  * (EINVAL) or replaced by another file meanwhile (ESTALE). A queue file
@@ -332,6 +349,8 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 		errno = EINVAL;
 		return -1;
 	}
+	if (q && queue_part(j->msgfd, off, len, haslen) < 0)
+		return -1;
 	j->msgoff = (off_t)off;
 	j->size = haslen ? len : (unsigned long long)st.st_size - off;
 	buf = malloc(READ_BUF_SIZE);

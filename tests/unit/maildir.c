@@ -113,7 +113,8 @@ test_deliver(const char *md)
 	char path[1024], got[64];
 	struct stat st;
 
-	ok(maildir_tmp_open(&t, md) == 0 && t.fd >= 0, "tmp_open");
+	maildir_use_tmpfile = 0;   /* the named tmp/ file, as on a file system without O_TMPFILE */
+	ok(maildir_tmp_open(&t, md) == 0 && t.fd >= 0 && !t.anon, "tmp_open");
 	ok(count(md, "tmp") == 1, "one file in tmp/");
 	ok(write(t.fd, "hello\n", 6) == 6, "write");
 	ok(maildir_tmp_commit(&t, "new", NULL, 7, &name) == 0, "commit into new/");
@@ -146,6 +147,46 @@ test_deliver(const char *md)
 	is_int(count(md, "new"), 1, "new/ unchanged");
 
 	ok(maildir_tmp_open(&t, "/nonexistent-pm") < 0 && errno == ENOENT && t.fd == -1, "tmp_open on a missing maildir");
+	maildir_use_tmpfile = 1;
+	str_free(&name);
+}
+
+/* An unnamed O_TMPFILE file: nothing in tmp/ at any point, the same
+ * result in new/; and when its link is refused, copied into a named one. */
+static void
+test_deliver_anon(const char *md)
+{
+	struct maildir_tmp t;
+	struct str name = STR_INIT;
+	char path[1024], got[64];
+	int n0 = count(md, "new");
+
+	ok(maildir_tmp_open(&t, md) == 0 && t.fd >= 0, "tmp_open");
+	if (!t.anon) {
+		/* a file system without O_TMPFILE, or no /proc: nothing more to see */
+		maildir_tmp_abort(&t);
+		skip(9, "no O_TMPFILE here");
+		return;
+	}
+	is_int(count(md, "tmp"), 0, "unnamed: nothing in tmp/");
+	ok(write(t.fd, "anon\n", 5) == 5, "write");
+	ok(maildir_tmp_commit(&t, "new", NULL, 6, &name) == 0 && t.fd == -1, "commit into new/");
+	is_int(count(md, "new"), n0 + 1, "one more file in new/");
+	snprintf(path, sizeof path, "%s/new/%s", md, name.s);
+	ok(readfile(path, got, sizeof got) == 5 && memcmp(got, "anon\n", 5) == 0 && strstr(name.s, ",S=5,W=6"),
+	    "delivered bytes and name");
+
+	ok(maildir_tmp_open(&t, md) == 0 && t.anon, "tmp_open for abort");
+	maildir_tmp_abort(&t);
+	is_int(count(md, "tmp") + count(md, "new"), n0 + 1, "abort leaves nothing");
+
+	maildir_use_tmpfile = 2;   /* the link through /proc refused: copied into tmp/NAME */
+	ok(maildir_tmp_open(&t, md) == 0 && t.anon && write(t.fd, "copy\n", 5) == 5 &&
+	    maildir_tmp_commit(&t, "new", NULL, (size_t)-1, &name) == 0, "commit after a refused link");
+	snprintf(path, sizeof path, "%s/new/%s", md, name.s);
+	ok(readfile(path, got, sizeof got) == 5 && memcmp(got, "copy\n", 5) == 0 && count(md, "tmp") == 0,
+	    "the copy delivered, tmp/ empty");
+	maildir_use_tmpfile = 1;
 	str_free(&name);
 }
 
@@ -275,6 +316,12 @@ main(void)
 	test_folder(md);
 	test_uniq();
 	test_deliver(md);
+	{
+		char md2[256];
+		snprintf(md2, sizeof md2, "%s/Anon", top);
+		ok(maildir_make(md2, 0700) == 0, "a second Maildir");
+		test_deliver_anon(md2);
+	}
 	test_parse();
 	test_quota(md);
 	{
