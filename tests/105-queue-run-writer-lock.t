@@ -8,7 +8,7 @@
 # Here the writer's first fsync is held up (strace): its notice is not
 # in new/ yet (it follows the syncs, test 131); meanwhile a second
 # message must be delivered and finished, and both go exactly once.
-import os, subprocess, sys, time
+import os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import queue_add, subject_copies, wait_for, queue_files
@@ -28,17 +28,7 @@ def copies(subject):
 
 def queue_add_held(subject):
     """queue-add whose first fsync (the queue file's) waits HOLD seconds"""
-    envelope = b"Fx@example.org\0Tdemo@example.test\0\0"
-    r_env, w_env = os.pipe()
-    os.write(w_env, envelope)
-    os.close(w_env)
-    p = env.start(["strace", "-f", "-o", "/dev/null", "-e", "trace=fsync",
-                   "-e", "inject=fsync:delay_enter=%d:when=1" % (HOLD * 1000000), pmtest.bin("queue-add")],
-                  stdin=subprocess.PIPE, stdout=r_env)
-    os.close(r_env)
-    p.stdin.write(b"Subject: " + subject + b"\n\nbody\n")
-    p.stdin.close()
-    return p
+    return pmtest.queue_add_traced(env, subject, "fsync:delay_enter=%d:when=1" % (HOLD * 1000000))
 
 
 qr = env.start([pmtest.bin("queue-run"), "-l", "2"], stderr=log)

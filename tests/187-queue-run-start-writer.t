@@ -7,7 +7,7 @@
 # client was told 4xx and sent the message again (a duplicate). Held here
 # with strace: (a) a new file's first fsync, (b) a pooled file's link into
 # new/ (the pool file's lock used to end at the close, before the link).
-import os, subprocess, sys, time
+import os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import queue_add, subject_copies, wait_for, queue_files
@@ -21,21 +21,8 @@ log = open(env.path("queue-run.log"), "ab")
 HOLD = 6 if pmtest.SANITIZED else 3   # seconds the writer is held
 
 
-def held_writer(subject, inject):
-    envelope = b"Fx@example.org\0Tdemo@example.test\0\0"
-    r_env, w_env = os.pipe()
-    os.write(w_env, envelope)
-    os.close(w_env)
-    p = env.start(["strace", "-f", "-o", "/dev/null", "-e", "inject=" + inject, pmtest.bin("queue-add")],
-                  stdin=subprocess.PIPE, stdout=r_env)
-    os.close(r_env)
-    p.stdin.write(b"Subject: " + subject + b"\n\nbody\n")
-    p.stdin.close()
-    return p
-
-
 def start_while_held(name, subject, inject):
-    a = held_writer(subject, inject)
+    a = pmtest.queue_add_traced(env, subject, inject)
     t.ok(wait_for(lambda: any(open(os.path.join(env.queue, "mess", i), "rb").read(4) == b"PMQ1"
                               for i in queue_files(env)), HOLD), name + ": the held writer's header is written")
     qr = env.start([pmtest.bin("queue-run")], stderr=log)

@@ -540,3 +540,19 @@ def maildir_texts(maildir):
         with open(f, "rb") as fh:
             out.append(fh.read())
     return out
+
+
+def queue_add_traced(env, subject, inject, rcpt=b"demo@example.test"):
+    """queue-add under strace with one fault or delay injected (strace's
+    -e inject= syntax, e.g. "fsync:delay_enter=3000000:when=1"), writing a
+    message with that subject to rcpt; the running Popen"""
+    envelope = b"Fx@example.org\0T" + rcpt + b"\0\0"
+    r_env, w_env = os.pipe()
+    os.write(w_env, envelope)
+    os.close(w_env)
+    p = env.start(["strace", "-f", "-o", "/dev/null", "-e", "inject=" + inject, bin("queue-add")],
+                  stdin=subprocess.PIPE, stdout=r_env)
+    os.close(r_env)
+    p.stdin.write(b"Subject: " + subject + b"\n\nbody\n")
+    p.stdin.close()
+    return p
