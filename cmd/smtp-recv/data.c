@@ -56,12 +56,51 @@ emit(struct smtpdata *d, char c, char *out, size_t *o)
 	}
 }
 
+/* A run of body bytes with no CR or LF, taken at once: the same output,
+ * counts and errors as emit() byte by byte (the byte that crosses the line
+ * limit is refused before emit sees it, so whichever limit a byte crosses
+ * first sets its error and stops the output), at memchr's speed. Headers go
+ * byte by byte: emit() watches them for trace fields. */
+static void
+emit_run(struct smtpdata *d, const char *p, size_t run, char *out, size_t *o)
+{
+	size_t room_line, room_size, take;
+	unsigned long long used = d->size + d->lines;
+	if (!d->errors) {
+		room_line = d->linelen < SMTPDATA_LINE_MAX ? SMTPDATA_LINE_MAX - d->linelen : 0;
+		room_size = used < d->max ? (d->max - used < run ? (size_t)(d->max - used) : run) : 0;
+		take = run < room_line ? run : room_line;
+		if (room_size < take) {
+			take = room_size;
+			d->errors |= SMTPDATA_TOOBIG;
+		}
+		memcpy(out + *o, p, take);
+		*o += take;
+		d->size += take;
+	}
+	d->linelen += run;
+	if (d->linelen > SMTPDATA_LINE_MAX)
+		d->errors |= SMTPDATA_LONGLINE;
+}
+
 size_t
 smtpdata_feed(struct smtpdata *d, const char *in, size_t n, char *out, size_t *outlen)
 {
 	size_t i, o = *outlen;
 	for (i = 0; i < n && !d->done; i++) {
 		char c = in[i];
+		if (!d->inheader && c != '\r' && c != '\n' &&
+		    (d->state == S_TEXT || (d->state == S_BOL && !(c == '.' && d->dotted)))) {
+			const char *end = memchr(in + i, '\n', n - i), *cr;
+			if (!end)
+				end = in + n;
+			if ((cr = memchr(in + i, '\r', (size_t)(end - (in + i)))))
+				end = cr;
+			emit_run(d, in + i, (size_t)(end - (in + i)), out, &o);
+			d->state = S_TEXT;
+			i = (size_t)(end - in) - 1;
+			continue;
+		}
 		if (++d->linelen > SMTPDATA_LINE_MAX)
 			d->errors |= SMTPDATA_LONGLINE;
 		switch (d->state) {
