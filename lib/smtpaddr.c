@@ -657,6 +657,72 @@ smtpaddr_rcpt_params_free(struct smtp_rcptparams *rp)
 	str_free(&rp->orcpt);
 }
 
+/* The end of the quoted string at p[0] == '"' (the index past its closing
+ * DQUOTE), or 0 when it is not well-formed: a control or DEL byte, a
+ * backslash pairing with no printable byte, no closing DQUOTE. */
+static size_t
+quoted_end(const unsigned char *p, size_t len)
+{
+	size_t i = 1;
+	while (i < len) {
+		unsigned char c = p[i];
+		if (c == '"')
+			return i + 1;
+		if (c == '\\') {
+			if (i + 1 >= len || p[i + 1] < 32 || p[i + 1] > 126)
+				return 0;
+			i += 2;
+			continue;
+		}
+		if (c < 32 || c == 127)
+			return 0;
+		i++;
+	}
+	return 0;
+}
+
+size_t
+smtpaddr_field(const char *s, size_t len)
+{
+	size_t i = 0;
+	if (len && s[0] == '"')
+		i = quoted_end((const unsigned char *)s, len);
+	while (i < len && s[i] != ' ')
+		i++;
+	return i;
+}
+
+int
+smtpaddr_field_ok(const char *a, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	size_t i = 0;
+	if (len == 0)
+		return 0;
+	if (p[0] == '"') {
+		if (!(i = quoted_end(p, len)) || (i < len && p[i] != '@'))
+			return 0;
+	}
+	for (; i < len; i++)
+		if (p[i] <= ' ' || p[i] == 127 || p[i] == '<' || p[i] == '>' || p[i] == '"' || p[i] == '\\')
+			return 0;
+	return 1;
+}
+
+int
+smtpaddr_field_put(struct str *out, const char *a, size_t len)
+{
+	size_t i;
+	if (smtpaddr_field_ok(a, len))
+		return str_catb(out, a, len);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (str_catc(out, c <= ' ' || c == 127 || c == '"' ? '?' : (char)c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 smtpaddr_cmp(const char *a, const char *b)
 {

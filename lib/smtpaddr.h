@@ -99,9 +99,28 @@ int smtpaddr_xtext_ok(const char *s, size_t len);
  * 1 valid, 0 not. */
 int smtpaddr_utf8_ok(const char *s, size_t len);
 
-#endif
+/* An envelope address as one field of a blank-separated line (smtp-send's
+ * batch lines and result lines, read by queue-run). A field normally ends
+ * at the next blank; one that starts with a quoted local part ("a b"@x,
+ * RFC 5321 4.1.2 Quoted-string: qtextSMTP, quoted-pairSMTP, UTF-8 bytes)
+ * runs past it to its closing DQUOTE first. */
+
+/* The length of the field at s[0..len): to the first blank, or past a
+ * leading well-formed quoted string and then to the first blank. */
+size_t smtpaddr_field(const char *s, size_t len);
+/* 1 when a[0..len) may go on such a line and on the wire as it is:
+ * non-empty; no control, blank, DEL, '<', '>', '"' or '\' but inside a
+ * leading quoted string, which ends the local part ('@' or the end
+ * follows it). Then smtpaddr_field(a, len) == len. 0 not. */
+int smtpaddr_field_ok(const char *a, size_t len);
+/* a[0..len) appended to out as one field: as it is when smtpaddr_field_ok,
+ * else with each blank, control, DEL and '"' byte as '?' (so that it
+ * still is one field). 0 ok, -1 ENOMEM. */
+int smtpaddr_field_put(struct str *out, const char *a, size_t len);
 
 /* Order of mailboxes: the local part exactly (RFC 5321 2.4: only the
  * receiving host may fold its case), the domain in any case. 0 when a and
  * b name the same mailbox. */
 int smtpaddr_cmp(const char *a, const char *b);
+
+#endif

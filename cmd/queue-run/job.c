@@ -28,6 +28,7 @@
 #include "exitcode.h"
 #include "queue-run.h"
 #include "scan.h"
+#include "smtpaddr.h"
 
 enum { CAPTURE_MAX = 64 * 1024, ORIG_FULL_MAX = 10 << 20 };
 
@@ -479,21 +480,22 @@ job_result_from_exit(struct str *out, size_t idx, int code, const struct str *er
 		result_line(out, idx, "temp", "4.0.0", "-", t, tl);
 }
 
-/* smtp-send's RCPT field names rcpt: it prints a blank, control or DEL
- * byte of an address as '?' (an address with a blank is a legal quoted
- * local part that queue-add takes) */
+/* smtp-send's RCPT field names rcpt: it prints an address that cannot be
+ * one field as it is with its blank, control, DEL and '"' bytes as '?'
+ * (smtpaddr_field_put) */
 static int
 same_rcpt(const char *w, size_t wl, const char *rcpt)
 {
+	struct str f = STR_INIT;
 	size_t k;
-	if (wl != strlen(rcpt))
-		return 0;
-	for (k = 0; k < wl; k++) {
-		unsigned char a = (unsigned char)w[k], b = (unsigned char)rcpt[k];
-		if (b <= ' ' || b == 0x7f ? a != '?' : (a != b && tolower(a) != tolower(b)))
-			return 0;
-	}
-	return 1;
+	int same;
+	if (smtpaddr_field_put(&f, rcpt, strlen(rcpt)) < 0)
+		die_nomem(EXIT_TEMP);
+	same = wl == f.len;
+	for (k = 0; same && k < wl; k++)
+		same = w[k] == f.s[k] || tolower((unsigned char)w[k]) == tolower((unsigned char)f.s[k]);
+	str_free(&f);
+	return same;
 }
 
 /* smtp-send's lines "STATUS RCPT ENHANCED HOST TEXT", one per recipient in
@@ -512,7 +514,9 @@ remote_results(const struct jobspec *j, const struct str *o, int code, const str
 		len = (size_t)(nl - l);
 		pos += len + 1;
 		for (f = 0; f < 4; f++) {
-			const char *sp = memchr(l, ' ', len);
+			/* RCPT: one field though a quoted local part hold blanks */
+			size_t fl = f == 1 ? smtpaddr_field(l, len) : 0;
+			const char *sp = memchr(l + fl, ' ', len - fl);
 			w[f] = l;
 			wl[f] = sp ? (size_t)(sp - l) : len;
 			if (!sp) {
@@ -605,11 +609,20 @@ field_ok(const char *s)
 	return 1;
 }
 
+/* an address field: a quoted local part may hold blanks (smtp-send
+ * splits the line as smtpaddr_field does) */
+static int
+addr_field_ok(const char *s)
+{
+	return smtpaddr_field_ok(s, strlen(s));
+}
+
 /* The job line for a persistent "smtp-send -B" (queue-run's workers):
  * a DSN line first when the message has parameters, then
  * "FILE:OFFSET:LENGTH DOMAIN SENDER RCPT...". -1 when a field cannot be
- * carried on a line (a blank or control byte): such a job runs its own
- * smtp-send. */
+ * carried on a line (a blank or control byte; in an address, one outside
+ * a quoted local part): such a job runs its own smtp-send, which refuses
+ * that address. */
 int
 batch_line(const struct jobspec *j, unsigned long long msgoff, unsigned long long msglen, struct str *line)
 {
@@ -620,10 +633,10 @@ batch_line(const struct jobspec *j, unsigned long long msgoff, unsigned long lon
 	str_trunc(line, 0);
 	if (queue_path(&path, "mess", j->id) < 0 || dsn_params_subset(j->env->dsn, j->idx, j->n, &dsn) < 0)
 		goto out;
-	if (!field_ok(path.s) || (*sender && !field_ok(sender)) || !j->domain || !field_ok(j->domain))
+	if (!field_ok(path.s) || (*sender && !addr_field_ok(sender)) || !j->domain || !field_ok(j->domain))
 		goto out;
 	for (i = 0; i < j->n; i++)
-		if (!field_ok(j->env->rcpt[j->idx[i]]))
+		if (!addr_field_ok(j->env->rcpt[j->idx[i]]))
 			goto out;
 	if (*j->env->dsn) {
 		str_cats(line, "DSN\t");

@@ -37,21 +37,16 @@ job_settle(struct job *j, int status, const char *enh, const char *text, const c
 			job_settle_one(&j->rcpt[i], status, enh, text, host);
 }
 
-/* An envelope address we are willing to put on the wire: no controls, no
- * angle brackets, no spaces outside what SMTP allows (I8). 1 ok. */
+/* An envelope address we are willing to put on the wire and on a result
+ * line as it is: no controls, no angle brackets, blanks and quotes only
+ * inside a quoted local part (I8); "" the null sender. 1 ok. */
 static int
 addr_ok(const char *a, int *utf8)
 {
-	size_t i, n = strlen(a);
-	if (n > ADDR_MAX)
+	size_t n = strlen(a);
+	if (n > ADDR_MAX || (n && !smtpaddr_field_ok(a, n)))
 		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)a[i];
-		if (c < 0x21 || c == 0x7f || c == '<' || c == '>')
-			return 0;
-		if (c >= 0x80)
-			*utf8 = 1;
-	}
+	*utf8 = str_8bit(a, n);
 	return 1;
 }
 
@@ -422,12 +417,9 @@ job_results(const struct job *j, struct str *o)
 		if (str_cats(o, (rc->status & 3) == ST_OK && rc->relayed ? "relayed" : word[rc->status & 3]) < 0 ||
 		    str_catc(o, ' ') < 0)
 			die_nomem(EXIT_TEMP);
-		k = o->len;
-		if (str_cats(o, rc->addr) < 0)
+		/* one field, as queue-run splits it (a quoted local part may hold blanks) */
+		if (smtpaddr_field_put(o, rc->addr, strlen(rc->addr)) < 0)
 			die_nomem(EXIT_TEMP);
-		for (; k < o->len; k++)
-			if ((unsigned char)o->s[k] <= ' ' || o->s[k] == 0x7f)
-				o->s[k] = '?';
 		if (str_catc(o, ' ') < 0 || str_cats(o, rc->enh[0] ? rc->enh : "4.0.0") < 0)
 			die_nomem(EXIT_TEMP);
 		/* a temporary verdict from a 2xx/5xx reply (a 554 greeting, a

@@ -11,6 +11,7 @@
 #include "die.h"
 #include "exitcode.h"
 #include "scan.h"
+#include "smtpaddr.h"
 #include "smtp-send.h"
 
 #define USAGE "smtp-send [-B] [-f SENDER] [-h HELO] [-p PORT] [-r ROUTES | -R] [-T no|try|must|verify] " \
@@ -39,7 +40,9 @@ helo_name(struct str *out)
 
 /* Batch mode (-B): one job a line on stdin,
  *   FILE[:OFFSET:LENGTH] DOMAIN SENDER RCPT...     (SENDER "<>" for none)
- * each answered by its result lines and a line ".". A line
+ * each answered by its result lines and a line ".". Fields are split at
+ * blanks, but an address with a quoted local part ("a b"@x) runs to its
+ * closing quote first (smtpaddr_field). A line
  *   DSN<TAB>MAIL-PARAMS<TAB>RCPT-PARAMS...         (PIPEMAIL_DSN's lines)
  * gives the DSN parameters of the job on the next line. Connections stay
  * open between jobs for the same destination. */
@@ -62,7 +65,7 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 		size_t nf = 0, k;
 		char *q = line.s, *colon, *c2;
 		unsigned long long off = 0, len = 0;
-		int haslen = 0, r;
+		int haslen = 0, r, nul;
 		/* "DSN" alone: no parameters (it is no job line, which would
 		 * put one answer too many out of step with the jobs) */
 		if ((line.len >= 4 && memcmp(line.s, "DSN\t", 4) == 0) || (line.len == 3 && memcmp(line.s, "DSN", 3) == 0)) {
@@ -70,18 +73,20 @@ batch(struct job *j, const struct opts *o, struct plan *p)
 				die_nomem(EXIT_TEMP);
 			continue;
 		}
-		while (*q && nf < RCPT_MAX + 3) {
+		/* a NUL would end the line early, for fewer recipients than sent */
+		nul = memchr(line.s, 0, line.len) != NULL;
+		while (!nul && *q && nf < RCPT_MAX + 3) {
 			while (*q == ' ')
 				*q++ = 0;
 			if (!*q)
 				break;
 			f[nf++] = q;
-			while (*q && *q != ' ')
-				q++;
+			/* SENDER and RCPT: a quoted local part may hold blanks */
+			q += nf > 2 ? smtpaddr_field(q, (size_t)(line.s + line.len - q)) : strcspn(q, " ");
 		}
 		while (*q == ' ')
 			q++;
-		if (nf < 4 || *q) {   /* too few fields, or more recipients than RCPT_MAX */
+		if (nul || nf < 4 || *q) {   /* too few fields, or more recipients than RCPT_MAX */
 			warn_x("parse", "a batch line", "want FILE DOMAIN SENDER RCPT...");
 			dsn.len = 0;
 			if (buf_put(&out, ".\n", 2) < 0 || buf_flush(&out) < 0)

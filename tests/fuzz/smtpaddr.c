@@ -1,7 +1,8 @@
 /* libFuzzer target for lib/smtpaddr: paths under every flag combination,
  * MAIL and RCPT parameters, xtext and UTF-8 checks. Invariants: no crash,
  * and an accepted path is NUL-terminated, within its limit, with no CR,
- * LF or NUL in it. */
+ * LF or NUL in it; an address as a line field (smtpaddr_field*) is one
+ * field. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)smtpaddr_rcpt_params(s, size, 1, &rp);
 	(void)smtpaddr_xtext_ok(s, size);
 	(void)smtpaddr_utf8_ok(s, size);
+	{
+		/* a line field: a good address is one whole field, and so is
+		 * any address as a result line prints it */
+		struct str f = STR_INIT;
+		size_t fl = smtpaddr_field(s, size);
+		if (fl > size || (smtpaddr_field_ok(s, size) && fl != size))
+			abort();
+		if (smtpaddr_field_put(&f, s, size) < 0 || f.len != size || smtpaddr_field(f.s, f.len) != f.len ||
+		    (f.len && !smtpaddr_field_ok(f.s, f.len) && (memchr(f.s, ' ', f.len) || memchr(f.s, '\n', f.len))))
+			abort();
+		str_free(&f);
+	}
 	smtpaddr_free(&a);
 	smtpaddr_mail_params_free(&mp);
 	smtpaddr_rcpt_params_free(&rp);

@@ -1,4 +1,4 @@
-/* Unit tests for lib/smtpaddr: paths, SMTPUTF8, parameters, xtext. */
+/* Unit tests for lib/smtpaddr: paths, SMTPUTF8, parameters, xtext, line fields. */
 #include <string.h>
 #include "smtpaddr.h"
 #include "tap.h"
@@ -149,6 +149,75 @@ test_cmp(void)
 	ok(smtpaddr_cmp("\"a@b\"@x", "\"a@b\"@X") == 0, "cmp: the last @ ends the local part");
 }
 
+/* the length of the first field of s */
+static size_t
+field(const char *s)
+{
+	return smtpaddr_field(s, strlen(s));
+}
+
+static int
+field_ok(const char *a)
+{
+	return smtpaddr_field_ok(a, strlen(a));
+}
+
+/* a as smtpaddr_field_put prints it */
+static const char *
+put(const char *a, size_t len)
+{
+	static struct str o;
+	o.len = 0;
+	if (smtpaddr_field_put(&o, a, len) < 0 || str_0(&o) < 0)
+		return "ENOMEM";
+	return o.s ? o.s : "";
+}
+
+static void
+test_fields(void)
+{
+	static const char *const bad[] = {
+		"", "a b@x", "a\tb@x", "\"a\tb\"@x", "\"a\rb\"@x", "\"a\nb\"@x", "\"a\x7f\"@x", "a\x7f@x",
+		"\"a b@x", "\"a b\\\"@x", "\"ab\\", "\"a b\"c@x", "\"a b\" @x", "\"a\"\"b\"@x", "a\"b@x",
+		"a\\b@x", "x@\"y\"", "\"a\\\tb\"@x", "<a@x>", "\"a b\"@<x>", "a@x ", " a@x", NULL,
+	};
+	size_t i;
+	is_int(field("a@x b@y"), 3, "field: to the blank");
+	is_int(field("a@x"), 3, "field: to the end");
+	is_int(field("\"a b\"@x c@y"), 7, "field: a quoted local part holds its blank");
+	is_int(field("\"a \\\" b\"@x c@y"), 10, "field: an escaped quote does not close it");
+	is_int(field("\"a\\\\\" b\"@x"), 5, "field: an escaped backslash does not escape the quote");
+	is_int(field("\"a b c@y"), 2, "field: no closing quote: to the blank");
+	is_int(field("\"a\tb\" c@y"), 5, "field: a tab inside: not quoted, to the blank");
+	is_int(field("\"ab\\"), 4, "field: a backslash at the end: to the end");
+	is_int(field("a\"b c\"@x"), 3, "field: a quote after the start does not count");
+	is_int(smtpaddr_field("\"a b\"@x", 3), 2, "field: never past len (the quote unclosed there)");
+	is_int(smtpaddr_field("\"a\0b\"@x q", 9), 7, "field: a NUL inside: not quoted, to the blank");
+	ok(field_ok("u@x.test"), "ok: plain");
+	ok(field_ok("\"a b\"@remote.test"), "ok: a blank inside quotes");
+	ok(field_ok("\"a\\\"b\\\\\"@x"), "ok: escaped quote and backslash");
+	ok(field_ok("\"a<b>\"@x"), "ok: angle brackets inside quotes");
+	ok(field_ok("\"\xc3\xa4 b\"@x") && field_ok("\xc3\xa4@x"), "ok: UTF-8");
+	ok(field_ok("\"a b\"") && field_ok("postmaster"), "ok: no domain");
+	for (i = 0; bad[i]; i++)
+		if (!ok(!field_ok(bad[i]), "refused"))
+			printf("#   %s\n", bad[i]);
+	ok(!smtpaddr_field_ok("a\0b@x", 5), "refused: a NUL");
+	is_str(put("\"a b\"@x", 7), "\"a b\"@x", "put: a good address as it is");
+	is_str(put("a b@x", 5), "a?b@x", "put: a blank outside quotes as ?");
+	is_str(put("\"a b@x", 6), "?a?b@x", "put: an unclosed quote as ?, and its blank");
+	is_str(put("\"a\tb\"@x", 7), "?a?b?@x", "put: a tab inside quotes");
+	is_str(put("a\r\n\x7f@x", 6), "a???@x", "put: CR, LF, DEL");
+	is_mem(put("a\0b", 3), 3, "a?b", 3, "put: a NUL");
+	is_str(put("a\\b<@x", 6), "a\\b<@x", "put: no blank, no quote: as it is");
+	is_str(put("", 0), "", "put: empty");
+	for (i = 0; bad[i]; i++) {
+		const char *p = put(bad[i], strlen(bad[i]));
+		if (!ok(field(p) == strlen(p), "put: one field"))
+			printf("#   %s\n", bad[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -156,5 +225,6 @@ main(void)
 	test_params();
 	test_xtext_utf8();
 	test_cmp();
+	test_fields();
 	return done();
 }
