@@ -43,7 +43,7 @@ FUZZSRC  := $(wildcard tests/fuzz/*.c)
 PROGS    := $(CMDS:%=$(BIN)/%)
 MAN      := $(wildcard man/*.[1-8])
 
-.PHONY: FORCE all units test test-plain test-asan run install uninstall clean bench fuzz lint deps
+.PHONY: FORCE all units test test-plain test-asan run install uninstall clean bench fuzz lint deps deps-run
 .SECONDARY:
 
 all: $(PROGS)
@@ -114,8 +114,11 @@ fuzz:
 lint:
 	mandoc -Tlint -W warning $(MAN)
 
-run: deps all
+run: deps-run all
 	@scripts/run
+
+deps-run:
+	@scripts/deps --run
 
 bench: deps all
 	@scripts/bench

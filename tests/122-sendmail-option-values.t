@@ -31,4 +31,9 @@ send -d 0.1 r@x.test
 is "$(env0)" "F$me@host.test|Tr@x.test||" "-d 0.1: '0.1' is the option's value"
 send -oi -Ac -f s@y.test r@x.test
 is "$(env0)" "Fs@y.test|Tr@x.test||" "-Ac between other options: -f still read"
+send -r s@y.test r@x.test
+is "$(env0)" "Fs@y.test|Tr@x.test||" "-r: the sender, as -f"
+send -q
+grep -q -- '-r SENDER' "$T/err"
+ok $? "the usage message names -r ($(cat "$T/err"))"
 done_testing

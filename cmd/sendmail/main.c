@@ -21,7 +21,7 @@
 #include "sendmail.h"
 #include "smtpaddr.h"
 
-#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
+#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER | -r SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
 
 struct opts {
 	int t, i, v, bs, bp;
