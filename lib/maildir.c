@@ -41,20 +41,48 @@ cat_dirfile(struct str *out, const char *dir, const char *sub, const char *name)
 	return 0;
 }
 
+static int sync_path(const char *path);
+
+/* the directory that holds dir ("." for a bare name) */
+static int
+parent_of(struct str *out, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	while (n > 0 && dir[n - 1] != '/')
+		n--;
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return (n ? str_copyb(out, dir, n) : str_copys(out, ".")) < 0 || str_0(out) < 0 ? -1 : 0;
+}
+
 int
 maildir_make(const char *dir, mode_t mode)
 {
 	static const char *const subs[] = { "tmp", "new", "cur" };
 	struct str p = STR_INIT;
 	size_t i;
-	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+	int made_top = 0, made_sub = 0;
+	if (mkdir(dir, mode) == 0)
+		made_top = 1;
+	else if (errno != EEXIST)
 		return -1;
 	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		if (cat_dirfile(&p, dir, subs[i], NULL) < 0 || str_0(&p) < 0)
 			goto fail;
-		if (mkdir(p.s, mode) < 0 && errno != EEXIST)
+		if (mkdir(p.s, mode) == 0)
+			made_sub = 1;
+		else if (errno != EEXIST)
 			goto fail;
 	}
+	/* a directory made is there after a crash only once its parent is
+	 * synced: new/ synced after a delivery's link does not cover new/'s
+	 * own name, nor the Maildir's (test 194) */
+	if (made_sub && sync_path(dir) < 0)
+		goto fail;
+	if (made_top && (parent_of(&p, dir) < 0 || sync_path(p.s) < 0))
+		goto fail;
 	str_free(&p);
 	return 0;
 fail:
@@ -235,19 +263,25 @@ maildir_sync_group(struct groupsync *g)
 }
 
 static int
+sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, e;
+	if (fd < 0)
+		return -1;
+	r = groupsync_fsync(dir_group, fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static int
 fsync_dir(const char *dir, const char *sub)
 {
 	struct str p = STR_INIT;
-	int fd, r = -1, e;
-	if (cat_dirfile(&p, dir, sub, NULL) < 0)
-		return -1;
-	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		r = groupsync_fsync(dir_group, fd);
-		e = errno;
-		close(fd);
-		errno = e;
-	}
+	int r = -1, e;
+	if (cat_dirfile(&p, dir, sub, NULL) == 0)
+		r = sync_path(p.s);
 	e = errno;
 	str_free(&p);
 	errno = e;
