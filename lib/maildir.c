@@ -2,7 +2,7 @@
  * The order in maildir_tmp_commit is the durability promise:
  * fsync(file), close, link into new/ (never rename over a name),
  * fsync(new/), then unlink the tmp name (an unnamed file: fsync, link
- * into new/, fsync(new/), close). */
+ * into new/, fsync it again for its link count, fsync(new/), close). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -372,7 +372,12 @@ commit_anon(struct maildir_tmp *t, const char *subdir, const char *info, size_t 
 		if (i + 1 >= UNIQ_TRIES || maildir_uniq(&t->uniq) < 0)
 			goto out;
 	}
-	if ((final_name && str_copyb(final_name, name.s, name.len) < 0) || fsync_dir(t->dir.s, subdir) < 0) {
+	/* the file again: its fsync before the link wrote its inode with no
+	 * link, and without a journal (ext2, ext4 -O ^has_journal) nothing
+	 * else writes it before new/'s entry is on disk; after a crash fsck
+	 * takes it for a deleted file and clears the entry (test 196) */
+	if (fsync(t->fd) < 0 || (final_name && str_copyb(final_name, name.s, name.len) < 0) ||
+	    fsync_dir(t->dir.s, subdir) < 0) {
 		e = errno;
 		unlink(path.s);   /* t->fd: the caller's abort closes it */
 		errno = e;
