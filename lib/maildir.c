@@ -2,7 +2,7 @@
  * The order in maildir_tmp_commit is the durability promise:
  * fsync(file), close, link into new/ (never rename over a name),
  * fsync(new/), then unlink the tmp name (an unnamed file: fsync, link
- * into new/, fsync(new/), close). */
+ * into new/, fsync it again for its link count, fsync(new/), close). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,20 +41,48 @@ cat_dirfile(struct str *out, const char *dir, const char *sub, const char *name)
 	return 0;
 }
 
+static int sync_path(const char *path);
+
+/* the directory that holds dir ("." for a bare name) */
+static int
+parent_of(struct str *out, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	while (n > 0 && dir[n - 1] != '/')
+		n--;
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return (n ? str_copyb(out, dir, n) : str_copys(out, ".")) < 0 || str_0(out) < 0 ? -1 : 0;
+}
+
 int
 maildir_make(const char *dir, mode_t mode)
 {
 	static const char *const subs[] = { "tmp", "new", "cur" };
 	struct str p = STR_INIT;
 	size_t i;
-	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+	int made_top = 0, made_sub = 0;
+	if (mkdir(dir, mode) == 0)
+		made_top = 1;
+	else if (errno != EEXIST)
 		return -1;
 	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		if (cat_dirfile(&p, dir, subs[i], NULL) < 0 || str_0(&p) < 0)
 			goto fail;
-		if (mkdir(p.s, mode) < 0 && errno != EEXIST)
+		if (mkdir(p.s, mode) == 0)
+			made_sub = 1;
+		else if (errno != EEXIST)
 			goto fail;
 	}
+	/* a directory made is there after a crash only once its parent is
+	 * synced: new/ synced after a delivery's link does not cover new/'s
+	 * own name, nor the Maildir's (test 194) */
+	if (made_sub && sync_path(dir) < 0)
+		goto fail;
+	if (made_top && (parent_of(&p, dir) < 0 || sync_path(p.s) < 0))
+		goto fail;
 	str_free(&p);
 	return 0;
 fail:
@@ -235,19 +263,25 @@ maildir_sync_group(struct groupsync *g)
 }
 
 static int
+sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, e;
+	if (fd < 0)
+		return -1;
+	r = groupsync_fsync(dir_group, fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static int
 fsync_dir(const char *dir, const char *sub)
 {
 	struct str p = STR_INIT;
-	int fd, r = -1, e;
-	if (cat_dirfile(&p, dir, sub, NULL) < 0)
-		return -1;
-	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		r = groupsync_fsync(dir_group, fd);
-		e = errno;
-		close(fd);
-		errno = e;
-	}
+	int r = -1, e;
+	if (cat_dirfile(&p, dir, sub, NULL) == 0)
+		r = sync_path(p.s);
 	e = errno;
 	str_free(&p);
 	errno = e;
@@ -338,7 +372,12 @@ commit_anon(struct maildir_tmp *t, const char *subdir, const char *info, size_t 
 		if (i + 1 >= UNIQ_TRIES || maildir_uniq(&t->uniq) < 0)
 			goto out;
 	}
-	if ((final_name && str_copyb(final_name, name.s, name.len) < 0) || fsync_dir(t->dir.s, subdir) < 0) {
+	/* the file again: its fsync before the link wrote its inode with no
+	 * link, and without a journal (ext2, ext4 -O ^has_journal) nothing
+	 * else writes it before new/'s entry is on disk; after a crash fsck
+	 * takes it for a deleted file and clears the entry (test 196) */
+	if (fsync(t->fd) < 0 || (final_name && str_copyb(final_name, name.s, name.len) < 0) ||
+	    fsync_dir(t->dir.s, subdir) < 0) {
 		e = errno;
 		unlink(path.s);   /* t->fd: the caller's abort closes it */
 		errno = e;

@@ -526,12 +526,13 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	 * client, who sends it again). queue-run looks at a file only once
 	 * its notice is there, so it never waits on our syncs. */
 	hold = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
+	if (hold < 0)   /* unlocked at the close: a starting queue-run could take it (test 193) */
+		return fail(w, errno == ENOMEM ? QQ_TEMP_NOMEM : QQ_TEMP_QUEUE, errno, "hold", "queue file", NULL);
 	if (close(w->fd) < 0) {
 		int ce = errno;
 		w->fd = -1;
 		unlinkat(w->messfd, w->id, 0);
-		if (hold >= 0)
-			close(hold);
+		close(hold);
 		close_dirs(w);
 		return fail(w, QQ_TEMP_WRITE, ce, "close", "queue file", NULL);
 	}
@@ -539,13 +540,11 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	if (linkat(w->messfd, w->id, w->newfd, w->id, 0) < 0) {
 		int le = errno;
 		unlinkat(w->messfd, w->id, 0);
-		if (hold >= 0)
-			close(hold);
+		close(hold);
 		close_dirs(w);
 		return fail(w, room_err(le, QQ_TEMP_QUEUE), le, "link", "queue file into new", NULL);
 	}
-	if (hold >= 0)
-		close(hold);
+	close(hold);
 	close_dirs(w);
 	queue_trigger();
 	return QQ_OK;
