@@ -581,11 +581,12 @@ dedupe_begin(const struct jobspec *j, size_t idx, struct dedupe *d)
 		if (str_catb(&d->recs, b, (size_t)n) < 0)
 			break;
 	/* a record torn by a crash is no record, and must not swallow the
-	 * next one: it is ended on disk, and dropped here (so is what the
-	 * cap cut) */
+	 * next one: it is ended on disk with a tab, so that no later reader
+	 * takes its prefix for a whole target (no address holds a tab), and
+	 * dropped here (so is what the cap cut) */
 	if (n == 0 && d->write && d->recs.len && d->recs.s[d->recs.len - 1] != '\n' && fstat(d->fd, &st) == 0 &&
 	    (size_t)st.st_size == d->recs.len)
-		(void)buf_writeall(d->fd, "\n", 1, 0, 0);
+		(void)buf_writeall(d->fd, "\t\n", 2, 0, 0);
 	nl = d->recs.len ? memrchr(d->recs.s, '\n', d->recs.len) : NULL;
 	str_trunc(&d->recs, nl ? (size_t)(nl - d->recs.s) + 1 : 0);
 	return 0;
