@@ -224,8 +224,10 @@ dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n, int
 		goto out;
 	if (line.len && line.s[line.len - 1] == ',')
 		line.len--;
+	/* a blank (a quoted local part, "a b"@x) is xtext's "+20"; only a
+	 * UTF-8 address has no rfc822 form */
 	for (i = 0; rcpt[i]; i++)
-		ascii &= (unsigned char)rcpt[i] > ' ' && (unsigned char)rcpt[i] < 0x7f;
+		ascii &= (unsigned char)rcpt[i] >= ' ' && (unsigned char)rcpt[i] < 0x7f;
 	if (p.r[idx].orcpt.len || ascii) {
 		if ((line.len && str_catc(&line, ' ') < 0) || str_cats(&line, "ORCPT=") < 0)
 			goto out;

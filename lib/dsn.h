@@ -42,7 +42,8 @@ int dsn_params_subset(const char *text, const size_t *idx, size_t n, struct str 
  * the n, the recipient's NOTIFY (without SUCCESS unless keep_success: a
  * forward to several, or beside a delivery here, reports success itself;
  * NEVER if nothing is left) and its ORCPT, or "rfc822;rcpt" when it had
- * none and rcpt is plain ASCII (RFC 3461 4.2). 0, or -1 ENOMEM. */
+ * none and rcpt is ASCII without control bytes (xtext: a quoted local
+ * part's blank is "+20"; RFC 3461 4.2). 0, or -1 ENOMEM. */
 int dsn_params_forward(const char *text, size_t idx, const char *rcpt, size_t n, int keep_success,
     struct str *out);
 /* xtext (RFC 3461 §4) decoding; undecodable "+XX" left as is, control bytes dropped. */

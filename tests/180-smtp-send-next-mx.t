@@ -21,27 +21,23 @@ on 127.0.0.1 (preference 20) accepts.
   again without TLS. A 5xx to
   EHLO then 250 to HELO is an RFC 821 server: the mail goes there; so
   does a 454 to STARTTLS when TLS is opportunistic (RFC 3207 4)."""
-import os, socket, ssl, subprocess, sys
+import os, ssl, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from smtppeer import OverPeer
-from dnsstub import DNSStub
+from dnsstub import DNSStub, TWO_MX, cannot_bind
 
 t = pmtest.TAP()
 env = pmtest.Env(domains=())
 cert = env.make_cert()
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 sctx.load_cert_chain(cert, os.path.join(env.conf, "tls", "key.pem"))
-try:
-    socket.socket().bind(("127.0.0.2", 0))
-except OSError as e:
-    t.skip_all("cannot bind 127.0.0.2: %s" % e)
+why = cannot_bind("127.0.0.2")
+if why:
+    t.skip_all(why)
 
-zone = {
-    ("two.test.", "MX"): [(10, "bad.two.test."), (20, "good.two.test.")],
-    ("bad.two.test.", "A"): ["127.0.0.2"], ("good.two.test.", "A"): ["127.0.0.1"],
-    ("addr.test.", "MX"): [(10, "mx.addr.test.")], ("mx.addr.test.", "A"): ["127.0.0.2", "127.0.0.1"],
-}
+zone = dict(TWO_MX)
+zone.update({("addr.test.", "MX"): [(10, "mx.addr.test.")], ("mx.addr.test.", "A"): ["127.0.0.2", "127.0.0.1"]})
 dns = DNSStub(zone)
 MSG = b"Subject: x\r\n\r\nbody\r\n"
 MSG8 = b"Subject: x\r\n\r\nbody \xc3\xa9t\xc3\xa9\r\n"

@@ -9,6 +9,24 @@
 """
 import socket, struct, threading
 
+# two MX hosts that tests serve on one port: "bad" on 127.0.0.2
+# (preference 10) fails in some way, "good" on 127.0.0.1 (20) accepts
+TWO_MX = {
+    ("two.test.", "MX"): [(10, "bad.two.test."), (20, "good.two.test.")],
+    ("bad.two.test.", "A"): ["127.0.0.2"], ("good.two.test.", "A"): ["127.0.0.1"],
+}
+
+
+def cannot_bind(host):
+    """None, or why host cannot be listened on (not every system routes
+    all of 127/8 to lo)"""
+    try:
+        socket.socket().bind((host, 0))
+    except OSError as e:
+        return "cannot bind %s: %s" % (host, e)
+    return None
+
+
 TYPES = {"A": 1, "NS": 2, "CNAME": 5, "MX": 15, "TXT": 16, "AAAA": 28}
 
 

@@ -111,6 +111,8 @@ is_self(const struct plan *p, const struct dns_addr *a, size_t na)
 	return 0;
 }
 
+/* s into the cache, in place of a connection the job moved on from:
+ * the one that took the mail is the one to keep */
 static int
 add_session(struct cache *c, struct sess *s, const struct plan *p)
 {
@@ -118,8 +120,27 @@ add_session(struct cache *c, struct sess *s, const struct plan *p)
 		session_close(s);
 		return 0;
 	}
+	if (c->s)
+		session_close(c->s);
 	c->s = s;
 	return 1;
+}
+
+/* the same host name at the same address and port */
+static int
+same_peer(const char *host, const struct dns_addr *a, const char *host2, const struct dns_addr *b)
+{
+	if (strcmp(host, host2) != 0 || a->sa.ss_family != b->sa.ss_family)
+		return 0;
+	if (a->sa.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)&a->sa, *y = (const void *)&b->sa;
+		return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+	}
+	if (a->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->sa, *y = (const void *)&b->sa;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	return 0;
 }
 
 /* An MX host's addresses, looked up before any host is tried */
@@ -158,28 +179,45 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 {
 	struct str lasterr = STR_INIT;
 	char lastenh[SMTPREPLY_ENH_MAX] = "4.4.1";
+	char skiphost[DNS_NAME_MAX + 1];   /* the cached connection's, if it put this job off */
+	struct dns_addr skipaddr;
 	const char *lasthost = NULL;
 	size_t h, attempts = 0;
 	int dnstemp = 0, numeric = 0;
 	unsigned cut = UINT_MAX;   /* MX hosts of this preference and above are us or behind us */
 	struct hostaddrs *ha = NULL;
+	int skip = 0, keep = 0;
 
+	str_copys(&lasterr, "no host could be reached");
+	str_0(&lasterr);
 	if (cache && cache->s) {
 		if (cache->key.len == p->key.len && memcmp(cache->key.s, p->key.s, p->key.len) == 0 &&
 		    session_reusable(cache->s, CACHE_AGE_MS)) {
-			if (session_deliver(cache->s, j, 1) == 0) {
+			switch (session_deliver(cache->s, j, 1, &lasterr, lastenh)) {
+			case ATT_DONE:
 				if (!session_reusable(cache->s, CACHE_AGE_MS)) {
 					session_close(cache->s);
 					cache->s = NULL;
 				}
-				return;
+				goto out;
+			case ATT_NEXT:
+				/* the job goes on at the other addresses, as from a
+				 * fresh connection there. The connection stays cached
+				 * (after RSET it serves the next job, whose sender may
+				 * suit it) unless one of them takes the mail */
+				session_peer(cache->s, skiphost, sizeof skiphost, &skipaddr);
+				skip = 1;
+				attempts = 1;
+				lasthost = skiphost;
+				keep = session_reusable(cache->s, CACHE_AGE_MS);
+				break;
 			}
 		}
-		session_close(cache->s);   /* another destination, or gone stale */
-		cache->s = NULL;
+		if (!keep) {
+			session_close(cache->s);   /* another destination, or gone stale */
+			cache->s = NULL;
+		}
 	}
-	str_copys(&lasterr, "no host could be reached");
-	str_0(&lasterr);
 	if (!(ha = lookup_all(p, want, &cut))) {
 		job_settle(j, ST_TEMP, "4.3.0", "out of memory", "-");
 		goto out;
@@ -219,6 +257,8 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 				((struct sockaddr_in6 *)&a[i].sa)->sin6_port = htons((unsigned short)p->port);
 			else
 				((struct sockaddr_in *)&a[i].sa)->sin_port = htons((unsigned short)p->port);
+			if (skip && same_peer(skiphost, &skipaddr, p->t[h].host, &a[i]))
+				continue;   /* it put the job off a moment ago */
 			do {
 				attempts++;
 				r2 = session_open(j, p->t[h].host, &a[i], mode, &lasterr, lastenh, &s);
@@ -226,7 +266,15 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			} while (r2 == ATT_PLAIN && attempts < ATTEMPTS_MAX);
 			lasthost = p->t[h].host;
 			if (r2 == ATT_DONE) {
-				session_deliver(s, j, 0);
+				if (session_deliver(s, j, 0, &lasterr, lastenh) == ATT_NEXT) {
+					/* kept for the next job as a cached one is (above),
+					 * while no other connection holds the place */
+					if (cache && !cache->s)
+						add_session(cache, s, p);
+					else
+						session_close(s);
+					continue;
+				}
 				add_session(cache, s, p);
 				goto out;
 			}

@@ -29,8 +29,12 @@ struct sess {
 	int tls;
 	int dirty;            /* a transaction was left unfinished: RSET first */
 	int sentdata;         /* the message data started going out */
+	int next;             /* the host put the transaction off: the pending
+	                       * recipients go to the next address, err says why */
+	char enh[SMTPREPLY_ENH_MAX];   /* err's enhanced code when next */
 	unsigned long long msgs, n[4];   /* transactions, recipient verdicts */
 	long long opened;     /* monotonic ms */
+	struct dns_addr addr;
 	char ip[INET6_ADDRSTRLEN];
 	struct conn conn;
 };
@@ -127,6 +131,26 @@ settle_reply(struct sess *s)
 	for (i = 0; i < j->nrcpt; i++)
 		if (j->rcpt[i].accepted && j->rcpt[i].status == ST_PENDING)
 			set_rcpt(s, &j->rcpt[i], st, &s->r, 0);
+}
+
+/* The host put the whole transaction off: a 4xx to MAIL, a 421 before
+ * the data was taken. That is the host's trouble, not a verdict on the
+ * recipients: they stay pending for the next address (RFC 5321 5.1), and
+ * this reply is the reason should none be left. */
+static void
+refused(struct sess *s)
+{
+	s->next = 1;
+	s->err.len = 0;
+	smtpreply_print(&s->r, &s->err);
+	str_0(&s->err);
+	smtpreply_enhanced(&s->r, 0, s->enh);
+}
+
+static int
+is_4xx(int code)
+{
+	return code >= 400 && code < 500;
 }
 
 static void
@@ -368,6 +392,10 @@ rcpt_reply(struct sess *s, struct rcpt *rc, int mailok, size_t acc)
 	rc->accepted = 0;
 	if (!mailok)
 		return 0;
+	if (code == 421) {
+		refused(s);   /* about the host, not this recipient */
+		return 0;
+	}
 	if (code >= 200 && code < 300) {
 		rc->accepted = 1;
 		return 1;
@@ -390,18 +418,24 @@ rcpt_reply(struct sess *s, struct rcpt *rc, int mailok, size_t acc)
  * transaction may answer the command before the one it was read for (a
  * recipient refused with another's 550, one the peer took bounced): its
  * verdicts are undone and the connection dropped, all temporary. */
-static int
-out_of_step(struct sess *s, int again)
+static void
+undo_txn(struct sess *s)
 {
 	struct job *j = s->job;
 	size_t i;
-	if (!(again ? conn_unasked_again(s->c) : conn_unasked(s->c)))
-		return 0;
 	for (i = 0; i < j->nrcpt; i++)
 		if (j->rcpt[i].intxn) {
 			j->rcpt[i].status = ST_PENDING;
 			j->rcpt[i].accepted = 0;
 		}
+}
+
+static int
+out_of_step(struct sess *s, int again)
+{
+	if (!(again ? conn_unasked_again(s->c) : conn_unasked(s->c)))
+		return 0;
+	undo_txn(s);
 	s->dead = 1;
 	str_copys(&s->err, "the peer sent a reply before the command it answers");
 	str_0(&s->err);
@@ -476,7 +510,9 @@ transaction(struct sess *s)
 		if (reply(s, TO_MAIL) < 0)
 			return;
 		mailok = s->r.code >= 200 && s->r.code < 300;
-		if (!mailok)
+		if (!mailok && is_4xx(s->r.code))
+			refused(s);
+		else if (!mailok)
 			settle_reply(s);
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
 			if (j->rcpt[i].accepted >= 0)
@@ -485,14 +521,27 @@ transaction(struct sess *s)
 				return;
 			accepted += rcpt_reply(s, &j->rcpt[i], mailok, accepted);
 		}
-		if (s->dead || reply(s, TO_DATA) < 0 || out_of_step(s, 0))
+		if (s->dead || reply(s, TO_DATA) < 0)
+			return;
+		if (s->r.code == 421) {
+			/* the peer closes: out_of_step cannot tell an extra reply
+			 * before it from the close, so the RCPT verdicts read with
+			 * it are undone, and the transaction goes on elsewhere */
+			undo_txn(s);
+			refused(s);
+			return;
+		}
+		if (out_of_step(s, 0))
 			return;
 	} else {
 		if (put_mail(s) < 0 || send_flush(s, TO_MAIL) < 0 || reply(s, TO_MAIL) < 0)
 			return;
 		mailok = s->r.code >= 200 && s->r.code < 300;
 		if (!mailok) {
-			settle_reply(s);
+			if (is_4xx(s->r.code))
+				refused(s);
+			else
+				settle_reply(s);
 			return;
 		}
 		for (i = 0; i < j->nrcpt && !s->dead; i++) {
@@ -520,12 +569,19 @@ transaction(struct sess *s)
 	if (accepted == 0)
 		return;
 	if (!datago) {
-		settle_reply(s);
+		if (s->r.code == 421)
+			refused(s);
+		else
+			settle_reply(s);
 		return;
 	}
 	s->sentdata = 1;
 	if (body(s) < 0 || reply(s, TO_DOT) < 0)
 		return;
+	if (s->r.code == 421) {
+		refused(s);   /* not taken: nothing to duplicate */
+		return;
+	}
 	s->dirty = 0;
 	for (i = 0; i < j->nrcpt; i++)
 		if (j->rcpt[i].accepted > 0)
@@ -540,6 +596,26 @@ fmt_ip(const struct dns_addr *a, char *out, size_t len)
 	    (const void *)&((const struct sockaddr_in *)&a->sa)->sin_addr;
 	if (!inet_ntop(a->sa.ss_family, p, out, (socklen_t)len))
 		memcpy(out, "?", 2);
+}
+
+/* a session line's start: who, and how it ended */
+static void
+log_session(struct logline *l, const struct sess *s, const char *result)
+{
+	log_begin(l, "session");
+	log_kv(l, "host", s->host);
+	log_kv(l, "ip", s->ip);
+	log_kv(l, "tls", s->tls ? "yes" : "no");
+	log_kv(l, "result", result);
+}
+
+static void
+log_next(const struct sess *s, const char *reason)
+{
+	struct logline l;
+	log_session(&l, s, "next");
+	log_kv(&l, "reason", reason);
+	log_end(&l);
 }
 
 static int
@@ -579,6 +655,7 @@ session_open(struct job *j, const char *host, const struct dns_addr *a, int tlsm
 	s->line = (struct str)STR_INIT;
 	s->err = (struct str)STR_INIT;
 	s->opened = buf_now_ms();
+	s->addr = *a;
 	fmt_ip(a, s->ip, sizeof s->ip);
 	smtpreply_init(&s->r);
 	if (conn_open(s->c, (const struct sockaddr *)&a->sa, a->len, tmo(s, CONNECT_TIMEOUT)) < 0) {
@@ -656,16 +733,7 @@ session_open(struct job *j, const char *host, const struct dns_addr *a, int tlsm
 	return ATT_DONE;
 out:
 	s->dead = 1;
-	{
-		struct logline l;
-		log_begin(&l, "session");
-		log_kv(&l, "host", host);
-		log_kv(&l, "ip", s->ip);
-		log_kv(&l, "tls", s->tls ? "yes" : "no");
-		log_kv(&l, "result", "next");
-		log_kv(&l, "reason", lasterr->s);
-		log_end(&l);
-	}
+	log_next(s, lasterr->s);
 	session_close(s);
 	return ret;
 }
@@ -684,22 +752,23 @@ stale(struct job *j, const unsigned char *was)
 }
 
 int
-session_deliver(struct sess *s, struct job *j, int reused)
+session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX])
 {
 	size_t i, rounds, was_pending = 0;
 	unsigned char *was = NULL;
 	s->job = j;
 	s->err.len = 0;
 	s->sentdata = 0;
+	s->next = 0;
 	if (reused) {
 		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
-			return 1;
+			return ATT_STALE;
 		for (i = 0; i < j->nrcpt; i++)
 			was[i] = (unsigned char)j->rcpt[i].status;
 	}
 	/* each transaction settles at least one recipient, or none is left
 	 * pending (a recipient is put off only after another's 250) */
-	for (rounds = 0; !s->dead && rounds <= j->nrcpt; rounds++) {
+	for (rounds = 0; !s->dead && !s->next && rounds <= j->nrcpt; rounds++) {
 		size_t pending = 0;
 		for (i = 0; i < j->nrcpt; i++)
 			pending += j->rcpt[i].status == ST_PENDING;
@@ -718,17 +787,35 @@ session_deliver(struct sess *s, struct job *j, int reused)
 		if (s->dead && reused && !s->sentdata && rounds == 0) {
 			stale(j, was);
 			free(was);
-			return 1;
+			return ATT_STALE;
 		}
 	}
 	free(was);
+	/* a 421 that ended the session anywhere else (to RSET, to an empty
+	 * DATA) is the host's going away too */
+	if (s->dead && !s->next && s->r.code == 421)
+		refused(s);
+	if (s->next) {
+		str_copyb(lasterr, s->err.s, s->err.len);
+		str_0(lasterr);
+		memcpy(lastenh, s->enh, sizeof s->enh);
+		log_next(s, lasterr->s);
+		return ATT_NEXT;
+	}
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
 	job_settle(j, ST_TEMP, "4.5.3", "too many recipients for the peer", s->host);
 	s->msgs++;
 	for (i = 0; i < j->nrcpt; i++)
 		s->n[j->rcpt[i].status & 3]++;
-	return 0;
+	return ATT_DONE;
+}
+
+void
+session_peer(const struct sess *s, char *host, size_t hostlen, struct dns_addr *a)
+{
+	snprintf(host, hostlen, "%s", s->host);
+	*a = s->addr;
 }
 
 int
@@ -745,11 +832,7 @@ session_close(struct sess *s)
 {
 	if (s->msgs) {
 		struct logline l;
-		log_begin(&l, "session");
-		log_kv(&l, "host", s->host);
-		log_kv(&l, "ip", s->ip);
-		log_kv(&l, "tls", s->tls ? "yes" : "no");
-		log_kv(&l, "result", "done");
+		log_session(&l, s, "done");
 		log_kvu(&l, "ok", s->n[ST_OK]);
 		log_kvu(&l, "temp", s->n[ST_TEMP]);
 		log_kvu(&l, "perm", s->n[ST_PERM]);

@@ -71,7 +71,8 @@ struct job {
 enum {
 	ATT_DONE = 0,     /* the host gave its verdict: results are final */
 	ATT_NEXT,         /* try the next address; lasterr says why */
-	ATT_PLAIN         /* TLS failed in opportunistic mode: retry this address without it */
+	ATT_PLAIN,        /* TLS failed in opportunistic mode: retry this address without it */
+	ATT_STALE         /* a reused connection died before the data went out: nothing decided */
 };
 
 struct sess;
@@ -80,11 +81,16 @@ struct sess;
  * *out set, else ATT_NEXT or ATT_PLAIN with the reason in lasterr. */
 int session_open(struct job *, const char *host, const struct dns_addr *, int tlsmode,
     struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX], struct sess **out);
-/* One transaction for the job's pending recipients. Returns 1 when a
- * reused connection died before the data went out (nothing decided:
- * the caller may try a fresh connection), else 0 with every recipient
- * settled. */
-int session_deliver(struct sess *, struct job *, int reused);
+/* Transactions for the job's pending recipients. ATT_DONE: every
+ * recipient settled. ATT_NEXT: the host put the transaction off (a 4xx
+ * to MAIL, a 421 before the data was taken): those not settled by a
+ * reply to their RCPT are pending still, for the next address, and the
+ * reason is in lasterr. ATT_STALE: a reused connection died before the
+ * data went out (nothing decided: the caller may try a fresh one). */
+int session_deliver(struct sess *, struct job *, int reused, struct str *lasterr,
+    char lastenh[SMTPREPLY_ENH_MAX]);
+/* The host name and address (with port) the session is connected to */
+void session_peer(const struct sess *, char *host, size_t hostlen, struct dns_addr *);
 int session_reusable(struct sess *, int max_age_ms);
 void session_close(struct sess *);   /* QUIT, log, free */
 

@@ -46,6 +46,10 @@ main(void)
 	is_str(s.s, "\nORCPT=rfc822;b@x\n", "only the ORCPT");
 	ok(dsn_params_forward("\n\nNOTIFY=DELAY\n", 1, "\xc3\xa9@x", 1, 1, &s) == 0, "a UTF-8 address");
 	is_str(s.s, "\nNOTIFY=DELAY\n", "no rfc822 ORCPT made of it");
+	ok(dsn_params_forward(NULL, 0, "\"a b+c\"@x", 1, 1, &s) == 0, "a quoted local part with a blank");
+	is_str(s.s, "\nORCPT=rfc822;\"a+20b+2Bc\"@x\n", "its ORCPT in xtext, the blank as +20");
+	ok(dsn_params_forward(NULL, 0, "\"a\tb\"@x", 1, 1, &s) == 0, "a control byte");
+	is_str(s.s, "\n\n", "no ORCPT made of it");
 
 	ok(dsn_xtext_decode("a+2Bb+3D+4", 10, &s) == 0, "xtext");
 	is_str(s.s, "a+b=+4", "xtext decoded, bad escape kept");
