@@ -9,7 +9,8 @@ hosts on one port: "bad" on 127.0.0.2 (preference 10), "good" on
 - A 4xx to MAIL (421 too) deferred every recipient for the retry interval
   at the first host although the second would take the mail: now the next
   host gets it, once; a 421 to RCPT, to DATA or to the final dot likewise
-  (the data was not taken), with and without PIPELINING. A second
+  (the data was not taken), with and without PIPELINING, and a 421 to the
+  RSET before a second transaction. A second
   transaction put off (past 100 recipients): only its recipients go on.
 - Kept: a 4xx to RCPT (greylisting answers there: hopping only spreads it)
   and a 5xx to MAIL settle the recipients at the first host; a recipient
@@ -25,40 +26,12 @@ import os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from smtppeer import OverPeer
-from dnsstub import DNSStub, TWO_MX, cannot_bind
+from twomx import TwoMX, MSG, NOPIPE, delivered, cmds
 
 t = pmtest.TAP()
 env = pmtest.Env(domains=())
-why = cannot_bind("127.0.0.2")
-if why:
-    t.skip_all(why)
-
-dns = DNSStub(TWO_MX)
-e = dict(env.env)
-e["PIPEMAIL_RESOLVER"] = "127.0.0.1:%d" % dns.port
-MSG = b"Subject: x\r\n\r\nbody\r\n"
-NOPIPE = [b"8BITMIME", b"SIZE 10000000"]
-
-
-def run(bad, good, rcpts=("x@two.test",), domain="two.test"):
-    """bad, good: OverPeer opts. Returns (rc, [result fields], bad, good)."""
-    port = pmtest.free_port()
-    pb = OverPeer(bad, host="127.0.0.2", port=port)
-    pg = OverPeer(good, host="127.0.0.1", port=port)
-    r = subprocess.run([pmtest.bin("smtp-send"), "-R", "-4", "-p", str(port), "-w", "5", "-T", "no",
-                        "-f", "a@b.test", domain] + list(rcpts), input=MSG,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=60)
-    pb.close(), pg.close()
-    return r.returncode, [l.split(" ", 4) for l in r.stdout.decode(errors="replace").splitlines()], pb, pg
-
-
-def delivered(p):
-    """messages with a body (an empty DATA after a refused MAIL is none)"""
-    return sum(1 for s in p.sessions for d in s["data"] if d)
-
-
-def cmds(p):
-    return [c.split(b" ")[0].upper() for s in p.sessions for c in s["cmds"]]
+mx = TwoMX(t, env)
+run, batch, e = mx.run, mx.batch, mx.e
 
 
 def moves_on(name, bad, good=None, rcpts=("x@two.test",)):
@@ -94,6 +67,15 @@ t.eq((rc, sum(o[3] == "bad.two.test" and o[0] == "ok" for o in out), [o[:2] + o[
       delivered(pb), delivered(pg)), (0, 100, [["ok", "r100@two.test", "good.two.test"]], 1, 1),
      "101 recipients, MAIL 451 to the second transaction: the 100 delivered stand, the last goes to the next host")
 
+# a 421 to the RSET between two transactions (the first one left
+# unfinished by a 451 to DATA): the recipient kept for the second goes on
+rc, out, pb, pg = run({"rcpt": {"y@two.test": b"452 4.5.3 too many recipients"},
+                       "over": {b"DATA": [b"451 4.3.0 later"], b"RSET": [b"421 4.3.2 closing"]}}, {},
+                      rcpts=("x@two.test", "y@two.test"))
+t.eq((rc, [(o[0], o[1], o[3]) for o in out], cmds(pb)[-1:], delivered(pb), delivered(pg)),
+     (111, [("temp", "x@two.test", "bad.two.test"), ("ok", "y@two.test", "good.two.test")], [b"RSET"], 0, 1),
+     "RSET 421 between transactions: the DATA 451 stands, the recipient left goes to the next host")
+
 # kept as they were
 rc, out, pb, pg = run({"rcpt": {"x@two.test": b"451 4.7.1 greylisted"}}, {})
 t.eq((rc, out[0][0], out[0][2], out[0][3], delivered(pg), len(pg.sessions)),
@@ -121,22 +103,6 @@ t.eq((r.returncode, out[0], out[2], out[3], len(p1.sessions)), (111, "temp", "4.
 t.ok(out[4].startswith("451 bad says later"), "... with the MAIL reply", out)
 
 
-# -B: jobs for two.test over one cached connection
-def batch(bad, good, senders):
-    port = pmtest.free_port()
-    pb = OverPeer(bad, host="127.0.0.2", port=port)
-    pg = OverPeer(good, host="127.0.0.1", port=port)
-    msg = env.path("m")
-    with open(msg, "wb") as f:
-        f.write(MSG)
-    inp = "".join("%s two.test %s x%d@two.test\n" % (msg, s, k) for k, s in enumerate(senders))
-    r = subprocess.run([pmtest.bin("smtp-send"), "-B", "-R", "-4", "-p", str(port), "-w", "5", "-T", "no"],
-                       input=inp.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=60)
-    pb.close(), pg.close()
-    blocks = [[l.split(" ", 4) for l in b.splitlines()] for b in r.stdout.decode().split(".\n")[:-1]]
-    return r.returncode, blocks, pb, pg
-
-
 # bad takes job 0, puts job 1 off at MAIL, takes job 2; good puts job 1 off too
 rc, bl, pb, pg = batch({"over": {b"MAIL": [None, b"451 4.7.1 not this sender now"]}},
                        {"over": {b"MAIL": [b"452 4.3.1 good says later"]}}, ["a@b.test", "c@d.test", "a@b.test"])
@@ -160,5 +126,5 @@ t.eq([(b[0][0], b[0][3]) for b in bl], [("temp", "good.two.test"), ("ok", "bad.t
      "-B: both hosts put the first job off; the next job goes to the first host")
 t.eq((len(pb.sessions), cmds(pb).count(b"MAIL"), len(pg.sessions), cmds(pg)[-1:]), (1, 2, 1, [b"QUIT"]),
      "... over the connection that put the first job off, the other host's closed")
-dns.close()
+mx.close()
 t.done()
