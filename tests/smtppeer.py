@@ -12,13 +12,26 @@ opts (all optional):
     mail         reply to MAIL (default 250)
     rcpt         {address: reply} (default 250)
     data         reply to DATA (default 354)
-    dot          reply after the data (default 250)
-    hangup       "mail", "data" or "body": close the connection there
+    dot          reply after the data (default 250), or CLOSE or STALL
+    hangup       "mail", "data", "354" (right after it) or "body" (once some
+                 data came): close the connection there
     silent       never send the greeting
     close_after_dot  drop the connection after each message
     script       list of per-session opts overriding the above, in order
 """
 import socket, ssl, threading, base64, time
+
+# in place of a reply: close the connection, or read on without ever
+# answering until the client closes (or the session's 20 s timeout)
+CLOSE = "close"
+STALL = "stall"
+
+
+def hang(c, how):
+    """CLOSE or STALL the connection; raises EOFError to end the session"""
+    while how == STALL and c.sock.recv(65536):
+        pass
+    raise EOFError
 
 
 class Conn:
@@ -158,11 +171,16 @@ class SMTPPeer:
                 r = o.get("data", b"354 go")
                 c.send(r + b"\r\n")
                 if r.startswith(b"354"):
+                    if o.get("hangup") == "354":
+                        return
                     if o.get("hangup") == "body":
                         c.fill()
                         return
                     sess["data"].append(c.data())
-                    c.send(o.get("dot", b"250 2.0.0 queued") + b"\r\n")
+                    dot = o.get("dot", b"250 2.0.0 queued")
+                    if dot in (CLOSE, STALL):
+                        hang(c, dot)
+                    c.send(dot + b"\r\n")
                     if o.get("close_after_dot"):
                         return
             elif u == b"RSET" or u == b"NOOP":
@@ -178,7 +196,8 @@ class OverConn(Conn):
     """A Conn whose commands named in over get a scripted reply before
     SMTPPeer's dialogue sees them: over = {b"EHLO": [b"451 x", None]},
     one entry per occurrence of the verb (None, or the list used up:
-    the dialogue's own reply). A 421 closes the connection after it."""
+    the dialogue's own reply; CLOSE or STALL: no reply; (reply, CLOSE or
+    STALL): that after the reply). A 421 closes the connection after it."""
 
     def line(self):
         while True:
@@ -189,7 +208,12 @@ class OverConn(Conn):
             if r is None:
                 return l
             self.sess["cmds"].append(l)
+            r, after = r if isinstance(r, tuple) else (r, None)
+            if r in (CLOSE, STALL):
+                hang(self, r)
             self.send(r + b"\r\n")
+            if after:
+                hang(self, after)
             if r.startswith(b"421"):
                 raise EOFError
 

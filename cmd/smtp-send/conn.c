@@ -205,16 +205,22 @@ conn_unasked(struct conn *c)
 	ssize_t r;
 	c->quiet = 0;
 	if (c->rpos < c->rlen)
-		return 1;
+		return CONN_UNASKED;
 	if (poll(&p, 1, 0) == 0) {
 		c->quiet = buf_now_ms();
-		return 0;
+		return CONN_QUIET;
 	}
-	if (!c->tls)
-		return 1;   /* bytes or EOF, either way not ours to read */
+	/* a close after the last reply is no reply out of step: the caller
+	 * may trust what it read */
+	if (!c->tls) {
+		r = recv(c->fd, b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return CONN_UNASKED;   /* readable a moment ago: not quiet */
+		return r > 0 ? CONN_UNASKED : CONN_CLOSED;
+	}
 	/* TLS: a record that carries no data (a session ticket) is no reply */
 	r = tls_read(c->tls, b, sizeof b);
-	return r != TLS_WANT_POLLIN;
+	return r == TLS_WANT_POLLIN ? CONN_QUIET : r == 0 || r == -1 ? CONN_CLOSED : CONN_UNASKED;
 }
 
 int

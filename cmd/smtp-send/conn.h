@@ -32,8 +32,10 @@ int conn_put(struct conn *, const char *, size_t);     /* 0 / -1 */
 int conn_puts(struct conn *, const char *);
 int conn_flush(struct conn *);
 void conn_discard(struct conn *);                      /* drop unread input */
-/* Between commands: 1 when the peer sent something unasked or closed
- * (a 421 at its idle timeout, an extra reply), 0 when it is quiet. */
+/* Between commands: CONN_UNASKED when the peer sent something unasked
+ * (a 421 at its idle timeout, an extra reply), CONN_CLOSED when it closed
+ * with nothing unread, CONN_QUIET (0) when it is quiet. */
+enum { CONN_QUIET = 0, CONN_UNASKED, CONN_CLOSED };
 int conn_unasked(struct conn *);
 /* The same, but a quiet answer from a moment ago (nothing read or
  * written since) stands without asking the kernel again. */

@@ -29,6 +29,10 @@ struct sess {
 	int tls;
 	int dirty;            /* a transaction was left unfinished: RSET first */
 	int sentdata;         /* the message data started going out */
+	int lost;             /* the connection failed (closed, an I/O error, a
+	                       * timeout), not a reply: err says how */
+	int dotout;           /* the data's end went out, its reply unread: the
+	                       * peer may have taken the message (RFC 1047) */
 	int next;             /* the host put the transaction off: the pending
 	                       * recipients go to the next address, err says why */
 	char enh[SMTPREPLY_ENH_MAX];   /* err's enhanced code when next */
@@ -45,6 +49,16 @@ tmo(const struct sess *s, int ms)
 	return s->job->tcap > 0 && s->job->tcap < ms ? s->job->tcap : ms;
 }
 
+/* The connection failed under a command or the data. Returns -1. */
+static int
+lost(struct sess *s, const char *why)
+{
+	s->dead = 1;
+	s->lost = 1;
+	str_copys(&s->err, why);
+	return -1;
+}
+
 /* Read one whole reply. 0 ok, -1 connection lost/timeout/garbage (s->err set). */
 static int
 reply(struct sess *s, int ms)
@@ -53,13 +67,14 @@ reply(struct sess *s, int ms)
 	conn_deadline(s->c, tmo(s, ms));
 	for (;;) {
 		int g = conn_getline(s->c, &s->line, SMTPREPLY_LINE_MAX), p;
-		if (g != BUF_LINE) {
-			str_copys(&s->err, g == BUF_EOF ? "connection closed by peer" :
-			    g == BUF_TOOLONG ? "reply line too long" :
-			    errno == ETIMEDOUT ? "timeout waiting for a reply" : "connection lost");
+		if (g == BUF_TOOLONG) {
+			str_copys(&s->err, "reply line too long");
 			s->dead = 1;
 			return -1;
 		}
+		if (g != BUF_LINE)
+			return lost(s, g == BUF_EOF ? "connection closed by peer" :
+			    errno == ETIMEDOUT ? "timeout waiting for a reply" : "connection lost");
 		p = smtpreply_line(&s->r, s->line.s, s->line.len);
 		if (p < 0) {
 			str_copys(&s->err, "malformed reply");
@@ -78,22 +93,16 @@ static int
 send_flush(struct sess *s, int ms)
 {
 	conn_deadline(s->c, tmo(s, ms));
-	if (conn_flush(s->c) < 0) {
-		str_copys(&s->err, errno == ETIMEDOUT ? "timeout sending" : "connection lost while sending");
-		s->dead = 1;
-		return -1;
-	}
+	if (conn_flush(s->c) < 0)
+		return lost(s, errno == ETIMEDOUT ? "timeout sending" : "connection lost while sending");
 	return 0;
 }
 
 static int
 command(struct sess *s, const char *a, const char *b, int ms)
 {
-	if (conn_puts(s->c, a) < 0 || (b && conn_puts(s->c, b) < 0) || conn_puts(s->c, "\r\n") < 0) {
-		s->dead = 1;
-		str_copys(&s->err, "connection lost while sending");
-		return -1;
-	}
+	if (conn_puts(s->c, a) < 0 || (b && conn_puts(s->c, b) < 0) || conn_puts(s->c, "\r\n") < 0)
+		return lost(s, "connection lost while sending");
 	if (send_flush(s, ms) < 0)
 		return -1;
 	return reply(s, ms);
@@ -224,14 +233,6 @@ out:
 	return ok;
 }
 
-static int
-lost_sending(struct sess *s)
-{
-	s->dead = 1;
-	str_copys(&s->err, "connection lost while sending");
-	return -1;
-}
-
 /* MAIL FROM into the write buffer */
 static int
 put_mail(struct sess *s)
@@ -258,7 +259,7 @@ put_mail(struct sess *s)
 	if ((s->ext.flags & EXT_DSN) && j->dsnmail.len)
 		e |= conn_put(s->c, j->dsnmail.s, j->dsnmail.len);
 	e |= conn_puts(s->c, "\r\n");
-	return e ? lost_sending(s) : 0;
+	return e ? lost(s, "connection lost while sending") : 0;
 }
 
 /* RCPT parameters for a peer without SMTPUTF8: a UTF-8 ORCPT's
@@ -294,7 +295,13 @@ put_rcpt(struct sess *s, const struct rcpt *rc)
 	if ((s->ext.flags & EXT_DSN) && rc->dsn.len)
 		e |= u8 ? conn_put(s->c, rc->dsn.s, rc->dsn.len) : put_ascii_params(s, rc->dsn.s, rc->dsn.len);
 	e |= conn_puts(s->c, "\r\n");
-	return e ? lost_sending(s) : 0;
+	return e ? lost(s, "connection lost while sending") : 0;
+}
+
+static int
+lost_data(struct sess *s)
+{
+	return lost(s, errno == ETIMEDOUT ? "timeout sending the message" : "connection lost while sending the message");
 }
 
 /* A small message as the scan encoded it (j->wire), a block at a
@@ -308,11 +315,8 @@ body_kept(struct sess *s)
 	while (off < j->wire.len) {
 		size_t n = j->wire.len - off < READ_CHUNK ? j->wire.len - off : READ_CHUNK;
 		conn_deadline(s->c, tmo(s, TO_BLOCK));
-		if (conn_put(s->c, j->wire.s + off, n) < 0) {
-			str_copys(&s->err, errno == ETIMEDOUT ? "timeout sending the message" :
-			    "connection lost while sending the message");
-			return -1;
-		}
+		if (conn_put(s->c, j->wire.s + off, n) < 0)
+			return lost_data(s);
 		off += n;
 	}
 	s->dead = 0;
@@ -361,8 +365,7 @@ body(struct sess *s)
 		}
 		conn_deadline(s->c, tmo(s, TO_BLOCK));
 		if (conn_put(s->c, out.s, out.len) < 0) {
-			str_copys(&s->err, errno == ETIMEDOUT ? "timeout sending the message" :
-			    "connection lost while sending the message");
+			lost_data(s);
 			goto out;
 		}
 		if (r == 0)
@@ -433,8 +436,13 @@ undo_txn(struct sess *s)
 static int
 out_of_step(struct sess *s, int again)
 {
-	if (!(again ? conn_unasked_again(s->c) : conn_unasked(s->c)))
+	int u = again ? conn_unasked_again(s->c) : conn_unasked(s->c);
+	if (u == CONN_QUIET)
 		return 0;
+	/* a close with nothing unread says no reply came extra: what was
+	 * read stands, and the connection is lost */
+	if (u == CONN_CLOSED)
+		return lost(s, "connection closed by peer") < 0;
 	undo_txn(s);
 	s->dead = 1;
 	str_copys(&s->err, "the peer sent a reply before the command it answers");
@@ -576,8 +584,12 @@ transaction(struct sess *s)
 		return;
 	}
 	s->sentdata = 1;
-	if (body(s) < 0 || reply(s, TO_DOT) < 0)
+	if (body(s) < 0)
 		return;
+	s->dotout = 1;
+	if (reply(s, TO_DOT) < 0)
+		return;
+	s->dotout = 0;
 	if (s->r.code == 421) {
 		refused(s);   /* not taken: nothing to duplicate */
 		return;
@@ -759,6 +771,7 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 	s->job = j;
 	s->err.len = 0;
 	s->sentdata = 0;
+	s->dotout = 0;
 	s->next = 0;
 	if (reused) {
 		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
@@ -795,6 +808,15 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 	 * DATA) is the host's going away too */
 	if (s->dead && !s->next && s->r.code == 421)
 		refused(s);
+	/* so is a connection lost before the data's end went out: the host
+	 * has no message (RFC 5321 3.8: a transaction cut off is as if
+	 * RSET), and the next one is tried, as Postfix does. After the end
+	 * went out the host may have taken it (RFC 1047): another host now
+	 * would make a second copy, so its recipients are deferred. */
+	if (s->dead && !s->next && s->lost && !s->dotout) {
+		s->next = 1;
+		memcpy(s->enh, "4.4.2", sizeof "4.4.2");
+	}
 	if (s->next) {
 		str_copyb(lasterr, s->err.s, s->err.len);
 		str_0(lasterr);

@@ -83,9 +83,9 @@ int session_open(struct job *, const char *host, const struct dns_addr *, int tl
     struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX], struct sess **out);
 /* Transactions for the job's pending recipients. ATT_DONE: every
  * recipient settled. ATT_NEXT: the host put the transaction off (a 4xx
- * to MAIL, a 421 before the data was taken): those not settled by a
- * reply to their RCPT are pending still, for the next address, and the
- * reason is in lasterr. ATT_STALE: a reused connection died before the
+ * to MAIL, a 421 before the data was taken, the connection lost before
+ * the data's end went out): those not settled by a reply to their RCPT
+ * are pending still, for the next address, and the reason is in lasterr. ATT_STALE: a reused connection died before the
  * data went out (nothing decided: the caller may try a fresh one). */
 int session_deliver(struct sess *, struct job *, int reused, struct str *lasterr,
     char lastenh[SMTPREPLY_ENH_MAX]);
