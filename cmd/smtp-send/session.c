@@ -89,12 +89,19 @@ reply(struct sess *s, int ms)
 	return 0;
 }
 
+/* a write failed (a command into a full buffer, a flush) */
+static int
+lost_sending(struct sess *s)
+{
+	return lost(s, errno == ETIMEDOUT ? "timeout sending" : "connection lost while sending");
+}
+
 static int
 send_flush(struct sess *s, int ms)
 {
 	conn_deadline(s->c, tmo(s, ms));
 	if (conn_flush(s->c) < 0)
-		return lost(s, errno == ETIMEDOUT ? "timeout sending" : "connection lost while sending");
+		return lost_sending(s);
 	return 0;
 }
 
@@ -102,7 +109,7 @@ static int
 command(struct sess *s, const char *a, const char *b, int ms)
 {
 	if (conn_puts(s->c, a) < 0 || (b && conn_puts(s->c, b) < 0) || conn_puts(s->c, "\r\n") < 0)
-		return lost(s, "connection lost while sending");
+		return lost_sending(s);
 	if (send_flush(s, ms) < 0)
 		return -1;
 	return reply(s, ms);
@@ -142,6 +149,15 @@ settle_reply(struct sess *s)
 			set_rcpt(s, &j->rcpt[i], st, &s->r, 0);
 }
 
+/* the current reply as why the session ended */
+static void
+err_reply(struct sess *s)
+{
+	s->err.len = 0;
+	smtpreply_print(&s->r, &s->err);
+	str_0(&s->err);
+}
+
 /* The host put the whole transaction off: a 4xx to MAIL, a 421 before
  * the data was taken. That is the host's trouble, not a verdict on the
  * recipients: they stay pending for the next address (RFC 5321 5.1), and
@@ -150,9 +166,7 @@ static void
 refused(struct sess *s)
 {
 	s->next = 1;
-	s->err.len = 0;
-	smtpreply_print(&s->r, &s->err);
-	str_0(&s->err);
+	err_reply(s);
 	smtpreply_enhanced(&s->r, 0, s->enh);
 }
 
@@ -259,7 +273,7 @@ put_mail(struct sess *s)
 	if ((s->ext.flags & EXT_DSN) && j->dsnmail.len)
 		e |= conn_put(s->c, j->dsnmail.s, j->dsnmail.len);
 	e |= conn_puts(s->c, "\r\n");
-	return e ? lost(s, "connection lost while sending") : 0;
+	return e ? lost_sending(s) : 0;
 }
 
 /* RCPT parameters for a peer without SMTPUTF8: a UTF-8 ORCPT's
@@ -295,7 +309,7 @@ put_rcpt(struct sess *s, const struct rcpt *rc)
 	if ((s->ext.flags & EXT_DSN) && rc->dsn.len)
 		e |= u8 ? conn_put(s->c, rc->dsn.s, rc->dsn.len) : put_ascii_params(s, rc->dsn.s, rc->dsn.len);
 	e |= conn_puts(s->c, "\r\n");
-	return e ? lost(s, "connection lost while sending") : 0;
+	return e ? lost_sending(s) : 0;
 }
 
 static int
@@ -513,7 +527,13 @@ transaction(struct sess *s)
 		for (i = 0; i < j->nrcpt; i++)
 			if (j->rcpt[i].accepted < 0 && put_rcpt(s, &j->rcpt[i]) < 0)
 				return;
-		if (conn_puts(s->c, "DATA\r\n") < 0 || send_flush(s, TO_MAIL) < 0)
+		/* DATA may be what fills the buffer: its flush failing is a
+		 * loss as any other before the data */
+		if (conn_puts(s->c, "DATA\r\n") < 0) {
+			lost_sending(s);
+			return;
+		}
+		if (send_flush(s, TO_MAIL) < 0)
 			return;
 		if (reply(s, TO_MAIL) < 0)
 			return;
@@ -763,6 +783,15 @@ stale(struct job *j, const unsigned char *was)
 	return 1;
 }
 
+static size_t
+pending_of(const struct job *j)
+{
+	size_t i, n = 0;
+	for (i = 0; i < j->nrcpt; i++)
+		n += j->rcpt[i].status == ST_PENDING;
+	return n;
+}
+
 int
 session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX])
 {
@@ -782,17 +811,18 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 	/* each transaction settles at least one recipient, or none is left
 	 * pending (a recipient is put off only after another's 250) */
 	for (rounds = 0; !s->dead && !s->next && rounds <= j->nrcpt; rounds++) {
-		size_t pending = 0;
-		for (i = 0; i < j->nrcpt; i++)
-			pending += j->rcpt[i].status == ST_PENDING;
+		size_t pending = pending_of(j);
 		if (!pending)
 			break;
 		if (rounds > 0 && pending == was_pending)
 			break;
 		was_pending = pending;
 		if (s->dirty) {
-			if (command(s, "RSET", NULL, TO_MAIL) < 0 || s->r.code != 250)
+			/* refused: the reply is why, not an earlier job's err */
+			if (command(s, "RSET", NULL, TO_MAIL) == 0 && s->r.code != 250) {
 				s->dead = 1;
+				err_reply(s);
+			}
 			s->dirty = 0;
 		}
 		if (!s->dead)
@@ -825,7 +855,7 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 		return ATT_NEXT;
 	}
 	if (s->dead)
-		job_settle(j, ST_TEMP, "4.4.2", s->err.s ? s->err.s : "connection lost", s->host);
+		job_settle(j, ST_TEMP, "4.4.2", s->err.len ? s->err.s : "connection lost", s->host);
 	job_settle(j, ST_TEMP, "4.5.3", "too many recipients for the peer", s->host);
 	s->msgs++;
 	for (i = 0; i < j->nrcpt; i++)

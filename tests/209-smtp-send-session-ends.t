@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""smtp-send: how a session ends, and what the job is told then.
+
+- DATA fills the write buffer (65 recipients with long ORCPTs, pipelined)
+  and the host has stopped reading: its flush times out. That is a loss
+  before the data like any other: the next MX host takes the mail. It
+  was "4.5.3 too many recipients for the peer", the session not marked
+  dead.
+- RSET refused (500) between two transactions of a job, on a connection
+  an earlier job (-B) was put off on (451): the rest are deferred with
+  the RSET's reply, not the earlier job's 451 text."""
+import os, socket, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+from smtppeer import OverPeer, SMTPPeer
+from twomx import TwoMX, NOPIPE, delivered
+
+t = pmtest.TAP()
+env = pmtest.Env(domains=())
+mx = TwoMX(t, env)
+
+
+class Deaf(SMTPPeer):
+    """127.0.0.2: greeting and EHLO (PIPELINING, DSN), then reads nothing
+    more, with a small window, so that the client's writes block (set on
+    the listening socket before any connection: each one inherits them)"""
+
+    def __init__(self, port):
+        SMTPPeer.__init__(self, {}, host="127.0.0.2", port=port)
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        self.ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+
+    def dialogue(self, c, o, sess):
+        c.send(b"220 deaf ESMTP\r\n")
+        sess["cmds"].append(c.line())
+        c.send(b"250-deaf\r\n250-PIPELINING\r\n250 DSN\r\n")
+        time.sleep(8)   # the client gives up after 1 s (-w 1)
+
+
+# MAIL (22 bytes) and 65 RCPT lines make 65534 bytes: DATA's 6 overflow
+# the 65536-byte buffer, so DATA's own write is the one that fails
+rcpts = ["r%02d@two.test" % k for k in range(65)]
+orcpt = ["ORCPT=rfc822;" + "x" * (970 if k < 64 else 962) for k in range(65)]
+lines = [b"MAIL FROM:<a@b.test>\r\n"] + [("RCPT TO:<%s> %s\r\n" % (r, o)).encode() for r, o in zip(rcpts, orcpt)]
+assert sum(map(len, lines)) == 65534
+port = pmtest.free_port()
+deaf = Deaf(port)
+good = OverPeer({}, host="127.0.0.1", port=port)
+mx.e["PIPEMAIL_DSN"] = "\n".join([""] + orcpt)
+r = mx._send(port, ["-f", "a@b.test", "two.test"] + rcpts, b"Subject: x\r\n\r\nbody\r\n", 1)
+del mx.e["PIPEMAIL_DSN"]
+deaf.close(), good.close()
+out = [l.split(" ", 4) for l in r.stdout.decode(errors="replace").splitlines()]
+t.eq((r.returncode, sorted(set((o[0], o[3]) for o in out)), len(out), delivered(good), len(deaf.sessions)),
+     (0, [("ok", "good.two.test")], 65, 1, 1),
+     "DATA's write into a host that stopped reading fails: the next host takes the mail")
+t.ok("result=next" in mx.err and "timeout sending" in mx.err, "... logged as a move on, with the reason", mx.err)
+
+# RSET refused after a transaction, on a connection a 451 put off before
+p = OverPeer({"ext": NOPIPE, "over": {b"MAIL": [b"451 4.7.1 come back later", b"550 5.7.1 not this sender"],
+                                      b"RSET": [None, b"500 5.5.1 RSET refused"]}})
+msg = env.path("m")
+with open(msg, "wb") as f:
+    f.write(b"Subject: x\r\n\r\nbody\r\n")
+many = " ".join("r%d@[127.0.0.1]" % k for k in range(101))
+inp = "%s [127.0.0.1] a@b.test x@[127.0.0.1]\n%s [127.0.0.1] c@d.test %s\n" % (msg, msg, many)
+r = env.run(["smtp-send", "-B", "-R", "-4", "-p", str(p.port), "-w", "5", "-T", "no"],
+             input=inp.encode(), check=False)
+p.close()
+blocks = [[l.split(" ", 4) for l in b.splitlines()] for b in r.stdout.decode().split(".\n")[:-1]]
+t.eq((len(blocks), [b[:3] for b in blocks[0]], len(p.sessions)),
+     (2, [["temp", "x@[127.0.0.1]", "4.7.1"]], 1), "-B: the first job put off (451), its connection kept")
+last = blocks[1][-1] if len(blocks) > 1 and blocks[1] else ["", "", "", "", ""]
+t.eq((sum(o[0] == "perm" for o in blocks[1][:100]), last[:3]), (100, ["temp", "r100@[127.0.0.1]", "4.4.2"]),
+     "the next job: 100 refused with MAIL, the last deferred when RSET is refused")
+t.ok("500" in last[4] and "RSET refused" in last[4] and "later" not in last[4],
+     "... with RSET's reply, not the earlier job's", last)
+
+mx.close()
+t.done()
