@@ -6,6 +6,10 @@
   before the data like any other: the next MX host takes the mail. It
   was "4.5.3 too many recipients for the peer", the session not marked
   dead.
+- "421-" and the close as the reply to the final dot is no reply: the
+  host may have the message (RFC 1047), so it is deferred there, not sent
+  to the next host as well (a second copy). It moved on before: the
+  partial reply's code was taken for a whole 421.
 - RSET refused (500) between two transactions of a job, on a connection
   an earlier job (-B) was put off on (451): the rest are deferred with
   the RSET's reply, not the earlier job's 451 text."""
@@ -55,6 +59,15 @@ t.eq((r.returncode, sorted(set((o[0], o[3]) for o in out)), len(out), delivered(
      (0, [("ok", "good.two.test")], 65, 1, 1),
      "DATA's write into a host that stopped reading fails: the next host takes the mail")
 t.ok("result=next" in mx.err and "timeout sending" in mx.err, "... logged as a move on, with the reason", mx.err)
+
+# "421-" then the close after the final dot: no reply; no second copy
+rc, out, pb, pg = mx.run({"dot": b"421-4.3.0 going down", "close_after_dot": True}, {})
+t.eq((rc, out[0][0], out[0][2], out[0][3], len(pg.sessions), delivered(pb)),
+     (111, "temp", "4.4.2", "bad.two.test", 0, 1),
+     "a partial 421 to the final dot, then the close: deferred at that host, not sent to the next")
+rc, out, pb, pg = mx.run({"dot": b"421-4.3.0 going down\r\n250 2.0.0 queued"}, {})
+t.eq((rc, out[0][0], out[0][3], len(pg.sessions), delivered(pb)), (111, "temp", "bad.two.test", 0, 1),
+     "a 421 line then a 250 line to the final dot (garbled): deferred there, not sent to the next")
 
 # RSET refused after a transaction, on a connection a 451 put off before
 p = OverPeer({"ext": NOPIPE, "over": {b"MAIL": [b"451 4.7.1 come back later", b"550 5.7.1 not this sender"],

@@ -835,8 +835,10 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 	}
 	free(was);
 	/* a 421 that ended the session anywhere else (to RSET, to an empty
-	 * DATA) is the host's going away too */
-	if (s->dead && !s->next && s->r.code == 421)
+	 * DATA) is the host's going away too; not one cut off or garbled
+	 * after the data's end went out ("421-" and the close): that is no
+	 * reply, and the host may have the message */
+	if (s->dead && !s->next && !s->dotout && s->r.code == 421)
 		refused(s);
 	/* so is a connection lost before the data's end went out: the host
 	 * has no message (RFC 5321 3.8: a transaction cut off is as if
