@@ -12,7 +12,9 @@
   partial reply's code was taken for a whole 421.
 - RSET refused (500) between two transactions of a job, on a connection
   an earlier job (-B) was put off on (451): the rest are deferred with
-  the RSET's reply, not the earlier job's 451 text."""
+  the RSET's reply, not the earlier job's 451 text.
+- every recipient refused (550) before the host closed: the job has its
+  verdicts, and no connection is opened to the next host for nothing."""
 import os, socket, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -89,5 +91,9 @@ t.eq((sum(o[0] == "perm" for o in blocks[1][:100]), last[:3]), (100, ["temp", "r
 t.ok("500" in last[4] and "RSET refused" in last[4] and "later" not in last[4],
      "... with RSET's reply, not the earlier job's", last)
 
+# every verdict given before the close: nothing for the next host
+rc, out, pb, pg = mx.run({"rcpt": {"x@two.test": b"550 5.1.1 no such user"}, "hangup": "data"}, {})
+t.eq((rc, out[0][0], out[0][2], out[0][3], len(pg.sessions)), (100, "perm", "5.1.1", "bad.two.test", 0),
+     "the only recipient refused, then the host closed: its 550 stands, no connection to the next host")
 mx.close()
 t.done()

@@ -849,6 +849,10 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 		s->next = 1;
 		memcpy(s->enh, "4.4.2", sizeof "4.4.2");
 	}
+	/* every recipient had its verdict before the host went: no other
+	 * host is wanted (a connection for nothing) */
+	if (s->next && pending_of(j) == 0)
+		s->next = 0;
 	if (s->next) {
 		str_copyb(lasterr, s->err.s, s->err.len);
 		str_0(lasterr);
