@@ -13,6 +13,10 @@
 - RSET refused (500) between two transactions of a job, on a connection
   an earlier job (-B) was put off on (451): the rest are deferred with
   the RSET's reply, not the earlier job's 451 text.
+- a 421 read at an RCPT in a pipelined group undoes the verdicts read with
+  it, as one at DATA does: a reply out of step (two replies to MAIL)
+  cannot be told from the closing peer, and the 550 read for the second
+  recipient was the first's.
 - every recipient refused (550) before the host closed: the job has its
   verdicts, and no connection is opened to the next host for nothing."""
 import os, socket, sys, time
@@ -95,5 +99,14 @@ t.ok("500" in last[4] and "RSET refused" in last[4] and "later" not in last[4],
 rc, out, pb, pg = mx.run({"rcpt": {"x@two.test": b"550 5.1.1 no such user"}, "hangup": "data"}, {})
 t.eq((rc, out[0][0], out[0][2], out[0][3], len(pg.sessions)), (100, "perm", "5.1.1", "bad.two.test", 0),
      "the only recipient refused, then the host closed: its 550 stands, no connection to the next host")
+# a reply out of step (two to MAIL) then a 421 in a pipelined group: the
+# 421 lands at the last RCPT, and the verdicts read before it are one
+# behind (the second recipient read the first's 550): all undone
+three = ("x@two.test", "y@two.test", "z@two.test")
+rc, out, pb, pg = mx.run({"over": {b"MAIL": [b"250 2.1.0 ok\r\n250 2.1.0 ok"], b"RCPT": [None, b"421 4.3.2 closing"]},
+                          "rcpt": {"x@two.test": b"550 5.1.1 no such user x"}}, {}, three)
+t.eq((rc, [(o[0], o[1], o[3]) for o in out], delivered(pg)),
+     (0, [("ok", r, "good.two.test") for r in three], 1),
+     "pipelined, a 421 at RCPT after a reply out of step: no recipient keeps another's 550, all go on")
 mx.close()
 t.done()

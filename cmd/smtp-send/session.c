@@ -549,12 +549,14 @@ transaction(struct sess *s)
 				return;
 			accepted += rcpt_reply(s, &j->rcpt[i], mailok, accepted);
 		}
-		if (s->dead || reply(s, TO_DATA) < 0)
+		/* s->dead here: a 421 ended the group early */
+		if (!s->dead && reply(s, TO_DATA) < 0)
 			return;
 		if (s->r.code == 421) {
-			/* the peer closes: out_of_step cannot tell an extra reply
-			 * before it from the close, so the RCPT verdicts read with
-			 * it are undone, and the transaction goes on elsewhere */
+			/* the peer closes, at RCPT as at DATA: out_of_step cannot
+			 * tell an extra reply before it from the close, so the
+			 * verdicts read with it are undone (one could be another
+			 * recipient's 550), and the transaction goes on elsewhere */
 			undo_txn(s);
 			refused(s);
 			return;
