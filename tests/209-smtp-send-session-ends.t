@@ -18,8 +18,12 @@
   cannot be told from the closing peer, and the 550 read for the second
   recipient was the first's.
 - every recipient refused (550) before the host closed: the job has its
-  verdicts, and no connection is opened to the next host for nothing."""
-import os, socket, sys, time
+  verdicts, and no connection is opened to the next host for nothing.
+- -B with -w 1: a pipelined group too big for the write buffer, on a
+  connection cached since more than 1 s, is written under its own
+  deadline, not the last reply's: no "timeout sending" at the first
+  blocked write, no second connection."""
+import os, socket, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from smtppeer import OverPeer, SMTPPeer
@@ -108,5 +112,31 @@ rc, out, pb, pg = mx.run({"over": {b"MAIL": [b"250 2.1.0 ok\r\n250 2.1.0 ok"], b
 t.eq((rc, [(o[0], o[1], o[3]) for o in out], delivered(pg)),
      (0, [("ok", r, "good.two.test") for r in three], 1),
      "pipelined, a 421 at RCPT after a reply out of step: no recipient keeps another's 550, all go on")
+# -B, -w 1: the next job comes 1.5 s after the last reply on the cached
+# connection; its pipelined group (100 long RCPTs) is past the buffer and
+# the host's window is small, so the group's writes wait. They waited
+# under the last reply's deadline, long past: "timeout sending" at once,
+# the cached connection taken for stale and a second one opened.
+class Narrow(OverPeer):
+    def __init__(self, opts):
+        OverPeer.__init__(self, opts)
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        self.ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+
+
+p = Narrow({"ext": [b"PIPELINING", b"DSN"]})
+many = ["r%d@[127.0.0.1]" % k for k in range(100)]
+dsn = "DSN\t\t" + "\t".join("ORCPT=rfc822;" + "y" * 640 for _ in many) + "\n"
+sp = subprocess.Popen([pmtest.bin("smtp-send"), "-B", "-R", "-4", "-p", str(p.port), "-w", "1", "-T", "no"],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env.env)
+sp.stdin.write(("%s [127.0.0.1] a@b.test x@[127.0.0.1]\n" % msg).encode())
+sp.stdin.flush()
+time.sleep(1.5)
+sp.stdin.write((dsn + "%s [127.0.0.1] c@d.test %s\n" % (msg, " ".join(many))).encode())
+o, e = sp.communicate(timeout=60)
+p.close()
+blocks = [[l.split(" ", 4) for l in b.splitlines()] for b in o.decode().split(".\n")[:-1]]
+t.eq((len(blocks), [sorted(set(x[0] for x in b)) for b in blocks], len(p.sessions)), (2, [["ok"], ["ok"]], 1),
+     "-B: a cached connection's pipelined group past the buffer waits under its own deadline: one connection")
 mx.close()
 t.done()

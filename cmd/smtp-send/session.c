@@ -521,7 +521,10 @@ transaction(struct sess *s)
 		return;
 	s->dirty = 1;
 	if (pipe) {
-		/* RFC 2920: MAIL, every RCPT and DATA in one write */
+		/* RFC 2920: MAIL, every RCPT and DATA in one write. A group
+		 * past the buffer is written as it fills: under this deadline,
+		 * not the last reply's (a cached connection's may be long past) */
+		conn_deadline(s->c, tmo(s, TO_MAIL));
 		if (put_mail(s) < 0)
 			return;
 		for (i = 0; i < j->nrcpt; i++)
