@@ -556,3 +556,145 @@ def queue_add_traced(env, subject, inject, rcpt=b"demo@example.test"):
     p.stdin.write(b"Subject: " + subject + b"\n\nbody\n")
     p.stdin.close()
     return p
+
+
+# --- power loss, simulated on a loop-mounted ext4 image ---
+#
+# A crash keeps what the kernel had written to the disk and loses what sat
+# in its caches. Here the disk is an image file behind a loop device: a
+# copy of that file taken at a chosen moment is the disk a power loss at
+# that moment would leave. e2fsck -fy on the copy does what a boot does,
+# and mounting it shows what survived. The test runs in a mount namespace
+# of its own, so its mounts (and their loop devices, autocleared) go when
+# it ends, however it ends.
+
+CRASH_NS_MARK = "PMTEST_CRASH_NS"
+
+
+def crash_usable():
+    """None when a crash can be simulated here, else why not"""
+    if os.getuid() != 0:
+        return "not root"
+    for tool in ("mkfs.ext4", "e2fsck", "unshare", "mount", "umount"):
+        if not shutil.which(tool):
+            return tool + " missing"
+    if not os.path.exists("/dev/loop-control"):
+        return "no loop devices"
+    return None
+
+
+def crash_namespace():
+    """Runs the calling test again in a private mount namespace (once; the
+    process is replaced). Returns None inside it, or why it cannot be
+    done (the caller skips)."""
+    if os.environ.get(CRASH_NS_MARK) == "1":
+        return None
+    why = crash_usable()
+    if why:
+        return why
+    probe = ["unshare", "-m", "--propagation", "private"]
+    if subprocess.run(probe + ["true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        return "unshare -m refused"
+    sys.stdout.flush()
+    os.environ[CRASH_NS_MARK] = "1"
+    os.execvp("unshare", probe + [sys.executable, os.path.abspath(sys.argv[0])] + sys.argv[1:])
+
+
+def _stopped(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t", "Z", "X")
+    except OSError:
+        return True
+
+
+def _group_pids(pgid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[2]) == pgid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+class CrashFS:
+    """A small ext4 file system (journal=False: ext4 -O ^has_journal, as
+    ext2 and this project's own machines; else the default, data=ordered)
+    on a loop device, mounted at .mnt. Use within crash_namespace()."""
+
+    def __init__(self, where, journal=True, size_mb=32, opts=None):
+        self.dir = where
+        self.img = os.path.join(where, "disk.img")
+        self.mnt = os.path.join(where, "mnt")
+        self.mounts = []
+        self.n = 0
+        os.makedirs(self.mnt, exist_ok=True)
+        with open(self.img, "wb") as f:
+            f.truncate(size_mb << 20)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096"] + ([] if journal else ["-O", "^has_journal"]) +
+                       [self.img], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._mount(self.img, self.mnt, "loop" + ("," + opts if opts else ""))
+        atexit.register(self.close)
+
+    def _mount(self, img, at, opts):
+        subprocess.run(["mount", "-o", opts, img, at], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=60)
+        self.mounts.append(at)
+
+    def settle(self):
+        """everything so far onto the disk: the state before the act"""
+        os.sync()
+
+    def snapshot(self, stop_groups=()):
+        """A copy of the disk as it is now. The process groups in
+        stop_groups are stopped (SIGSTOP, and seen stopped) while it is
+        taken, so no write of theirs lands in the middle of the copy."""
+        pids = []
+        for g in stop_groups:
+            try:
+                os.killpg(g, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            pids += _group_pids(g)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not all(_stopped(p) for p in pids):
+            time.sleep(0.005)
+        self.n += 1
+        snap = os.path.join(self.dir, "snap%d.img" % self.n)
+        shutil.copyfile(self.img, snap)
+        for g in stop_groups:
+            try:
+                os.killpg(g, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        return snap
+
+    def fsck(self, snap):
+        """e2fsck -fy on a copy, as at the boot after the crash: (exit
+        code, its output); 0 and 1 are a usable file system"""
+        r = subprocess.run(["e2fsck", "-fy", snap], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        return r.returncode, r.stdout.decode(errors="replace")
+
+    def crash(self, stop_groups=(), rw=False):
+        """snapshot, fsck and mount: (the copy's mount point, fsck's exit
+        code, its output); read-only unless rw (to run commands on it)"""
+        snap = self.snapshot(stop_groups)
+        rc, text = self.fsck(snap)
+        at = snap[:-4] + ".mnt"
+        os.mkdir(at)
+        self._mount(snap, at, "loop" + ("" if rw else ",ro"))
+        return at, rc, text
+
+    def close(self):
+        while self.mounts:
+            subprocess.run(["umount", self.mounts.pop()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=60)
+
+
+def fsck_lost(text):
+    """the lines of e2fsck's output that say an entry or an inode went"""
+    return [l for l in text.splitlines() if re.search(r"deleted/unused inode|Clear|Unattached|lost\+found", l)]
