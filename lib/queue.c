@@ -290,7 +290,8 @@ empty_held(const char *id, int w, int held)
 		errno = ESTALE;
 		return -1;
 	}
-	return ftruncate(w, 0);
+	/* synced at once: see queue_pool_empty in queue.h */
+	return ftruncate(w, 0) < 0 ? -1 : fsync(w);
 }
 
 /* pool/id opened for writing, never through a link, never waiting */

@@ -100,7 +100,14 @@ enum { QUEUE_UNLINK = 0, QUEUE_POOL = 1, QUEUE_POOL_FULL = 2 };
 int queue_recycle(const char *id, int pool, uid_t owner);
 /* Empty pool/ID from a process holding that file open and share-locked
  * (fd): writers lock exclusively, so none takes it meanwhile. Only while
- * the name still points to fd's file. 0 emptied, -1 not (errno). */
+ * the name still points to fd's file. 0 emptied, -1 not (errno).
+ * The emptied file is fsync'd at once (so is one a writer empties when it
+ * takes it): its freed blocks go to the next writes, which their writers
+ * sync; were its own inode still claiming them on disk (ext4 without a
+ * journal writes it only with the next sync), after a crash e2fsck finds
+ * them claimed twice and copies them to blocks it believes free, which
+ * can be those of a file it has not looked at yet, such as a message just
+ * delivered to a Maildir: that message is overwritten (test 204). */
 int queue_pool_empty(const char *id, int fd);
 /* files in pool/ (stops counting at QUEUE_POOL_MAX); -1 errno */
 int queue_pool_count(void);

@@ -684,15 +684,45 @@ class CrashFS:
         code, its output); read-only unless rw (to run commands on it)"""
         snap = self.snapshot(stop_groups)
         rc, text = self.fsck(snap)
-        at = snap[:-4] + ".mnt"
-        os.mkdir(at)
+        return self.mount(snap, rw=rw), rc, text
+
+    def mount(self, snap, rw=False, at=None):
+        """a copy mounted (read-only unless rw) at at, by default beside
+        it; at=self.mnt covers the live file system, so that paths into
+        it (a user's Maildir in the users table) lead into the copy: only
+        once nothing runs there any more. Returns the mount point."""
+        if at is None:
+            at = snap[:-4] + ".mnt"
+            os.mkdir(at)
         self._mount(snap, at, "loop" + ("" if rw else ",ro"))
-        return at, rc, text
+        return at
+
+    def unmount(self, at):
+        """the mount at at, last mounted there, goes (and its loop device)"""
+        subprocess.run(["umount", at], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        i = len(self.mounts) - 1 - self.mounts[::-1].index(at)
+        del self.mounts[i]
 
     def close(self):
         while self.mounts:
             subprocess.run(["umount", self.mounts.pop()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=60)
+
+
+def queue_file_message(path):
+    """The message in a queue file (lib/queue.h's format) if the file is
+    whole (header, sizes, CRC-32 of message then envelope, as queue-run
+    checks), else None"""
+    import zlib
+    with open(path, "rb") as f:
+        b = f.read()
+    w = b[:64].split()
+    if len(b) < 64 or b[63:64] != b"\n" or len(w) != 6 or w[0] != b"PMQ1" or not all(x.isdigit() for x in w[1:]):
+        return None
+    moff, mlen, eoff, elen, crc = (int(x) for x in w[1:])
+    if max(moff + mlen, eoff + elen) != len(b) or zlib.crc32(b[moff:moff + mlen] + b[eoff:eoff + elen]) != crc:
+        return None
+    return b[moff:moff + mlen]
 
 
 def fsck_lost(text):
