@@ -600,6 +600,16 @@ def crash_namespace():
     os.execvp("unshare", probe + [sys.executable, os.path.abspath(sys.argv[0])] + sys.argv[1:])
 
 
+def crash_tap():
+    """crash_namespace(), then the test's TAP: the whole test is skipped
+    where no crash can be simulated"""
+    why = crash_namespace()
+    t = TAP()
+    if why:
+        t.skip_all("no crash simulation here: " + why)
+    return t
+
+
 def _stopped(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -631,7 +641,8 @@ class CrashFS:
         self.img = os.path.join(where, "disk.img")
         self.mnt = os.path.join(where, "mnt")
         self.mounts = []
-        self.n = 0
+        self.n = self.checked = self.dups = 0
+        self.unusable = []
         os.makedirs(self.mnt, exist_ok=True)
         with open(self.img, "wb") as f:
             f.truncate(size_mb << 20)
@@ -675,9 +686,24 @@ class CrashFS:
 
     def fsck(self, snap):
         """e2fsck -fy on a copy, as at the boot after the crash: (exit
-        code, its output); 0 and 1 are a usable file system"""
+        code, its output); 0 and 1 are a usable file system. Each copy
+        whose check failed or found blocks claimed by two files (which
+        e2fsck then copies into blocks it believes free: see lib/queue.h,
+        queue_pool_empty) is counted for fsck_verdicts."""
         r = subprocess.run(["e2fsck", "-fy", snap], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-        return r.returncode, r.stdout.decode(errors="replace")
+        text = r.stdout.decode(errors="replace")
+        self.checked += 1
+        if r.returncode not in (0, 1):
+            self.unusable.append("%s: e2fsck %d: %s" % (os.path.basename(snap), r.returncode, text[-300:]))
+        self.dups += "multiply-claimed" in text
+        return r.returncode, text
+
+    def fsck_verdicts(self, t, kind):
+        """two TAP lines: every copy checked so far was usable, and none
+        had blocks claimed twice"""
+        t.ok(not self.unusable, "%s: fsck leaves every copy usable" % kind, "\n".join(self.unusable))
+        t.ok(not self.dups, "%s: fsck finds no block claimed by two files in any copy" % kind,
+             "%d of %d copies" % (self.dups, self.checked))
 
     def crash(self, stop_groups=(), rw=False):
         """snapshot, fsck and mount: (the copy's mount point, fsck's exit
@@ -723,6 +749,30 @@ def queue_file_message(path):
     if max(moff + mlen, eoff + elen) != len(b) or zlib.crc32(b[moff:moff + mlen] + b[eoff:eoff + elen]) != crc:
         return None
     return b[moff:moff + mlen]
+
+
+def crash_queue(env, journal, user, size_mb=32):
+    """A CrashFS under env's directory that holds env's queue and the
+    Maildir of a new local user: (the CrashFS, the Maildir, a label)"""
+    fs = CrashFS(env.path("fs%d" % journal), journal=journal, size_mb=size_mb)
+    env.env["PIPEMAIL_QUEUE"] = env.queue = fs.mnt + "/queue"
+    md = env.add_user(user, "pw", maildir=fs.mnt + "/mail/" + user)
+    return fs, md, "with a journal" if journal else "without a journal"
+
+
+def queue_run_group(env, log, *opts):
+    """queue-run (with opts) in a process group of its own, its log
+    appended to log: CrashFS.snapshot can stop it and its children"""
+    return env.start([bin("queue-run")] + list(opts), stderr=open(log, "ab"), start_new_session=True)
+
+
+def stop_group(p, timeout=10):
+    """SIGTERM to p's process group, then wait for p"""
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    p.wait(timeout)
 
 
 def fsck_lost(text):
