@@ -160,7 +160,8 @@ int queue_msg_open_id(struct queue_msg *, const char *id);
 int queue_msg_fdopen(struct queue_msg *, int fd);
 void queue_msg_close(struct queue_msg *);
 
-/* Per-recipient delivery state, state/ID: a first line "PMS1 FLAGS" then
+/* Per-recipient delivery state, state/ID (after queue_state_save's line
+ * "ID <id>"): a first line "PMS1 FLAGS" then
  * one line per envelope recipient, in order:
  *   STATUS ATTEMPTS NEXT LAST DSN HOST TEXT
  * STATUS p pending, d delivered, f failed (report not yet sent),
@@ -203,7 +204,10 @@ int queue_state_parse(struct queue_state *, const char *b, size_t len, size_t nr
 int queue_state_fmt(const struct queue_state *, struct str *out);
 /* state/ID -> st (fresh when absent or corrupt). 0 ok, -1 errno. */
 int queue_state_load(const char *id, struct queue_state *, size_t nrcpt);
-/* tmp/ID.state, then rename over state/ID (no fsync: see queue-run(8)). */
+/* tmp/ID.state, then rename over state/ID (no fsync: see queue-run(8)).
+ * The file is "ID <id>\n" and then queue_state_fmt's text; load takes a
+ * file naming another id for corrupt, and one without the line (older
+ * than it) as it is. */
 int queue_state_save(const char *id, const struct queue_state *);
 /* set the reply fields of one recipient (text sanitised and capped) */
 int queue_rstate_set(struct queue_rstate *, const char *dsn, const char *host,
