@@ -290,7 +290,8 @@ empty_held(const char *id, int w, int held)
 		errno = ESTALE;
 		return -1;
 	}
-	return ftruncate(w, 0);
+	/* synced at once: see queue_pool_empty in queue.h */
+	return ftruncate(w, 0) < 0 ? -1 : fsync(w);
 }
 
 /* pool/id opened for writing, never through a link, never waiting */
@@ -908,6 +909,28 @@ queue_state_fmt(const struct queue_state *st, struct str *out)
 
 enum { STATE_FILE_MAX = 64 << 20 };
 
+/* A state file begins "ID <id>\n": without a journal a crash can leave
+ * state/ID naming an inode that still holds another file, e.g. another
+ * message's older state (its inode freed and reused within the second,
+ * the new one never written): read as this message's, its "done" would
+ * drop recipients never delivered (test 205). The bytes to skip past the
+ * line; 0 for a file without it (written before it existed); -1 when
+ * it names another message or none. */
+static size_t
+state_id_line(const char *id, const char *b, size_t len)
+{
+	const char *nl;
+	size_t il = strlen(id);
+	if (len >= 5 && memcmp(b, "PMS1 ", 5) == 0)
+		return 0;
+	if (len < 3 || memcmp(b, "ID ", 3) != 0)
+		return (size_t)-1;
+	nl = memchr(b, '\n', len);
+	if (!nl || (size_t)(nl - b) != 3 + il || memcmp(b + 3, id, il) != 0)
+		return (size_t)-1;
+	return 3 + il + 1;
+}
+
 int
 queue_state_load(const char *id, struct queue_state *st, size_t nrcpt)
 {
@@ -930,7 +953,11 @@ queue_state_load(const char *id, struct queue_state *st, size_t nrcpt)
 		if (n < 0)
 			goto out;
 		if (n == 0) {
-			if (queue_state_parse(st, b.s, b.len, nrcpt) == 0 || errno == EINVAL)
+			const char *s = b.s;
+			size_t len = b.len, skip = state_id_line(id, s, len);
+			if (skip == (size_t)-1)
+				r = queue_state_init(st, nrcpt);   /* another file's bytes: fresh */
+			else if (queue_state_parse(st, s + skip, len - skip, nrcpt) == 0 || errno == EINVAL)
 				r = st->r || nrcpt == 0 ? 0 : -1;   /* corrupt: fresh state */
 			goto out;
 		}
@@ -947,9 +974,10 @@ out:
 int
 queue_state_save(const char *id, const struct queue_state *st)
 {
-	struct str b = STR_INIT, tmp = STR_INIT;
+	struct str b = STR_INIT, tmp = STR_INIT, line = STR_INIT;
 	int fd = -1, r = -1;
-	if (queue_state_fmt(st, &b) < 0 || str_copys(&tmp, id) < 0 || str_cats(&tmp, ".state") < 0)
+	if (str_copys(&b, "ID ") < 0 || str_cats(&b, id) < 0 || str_catc(&b, '\n') < 0 || queue_state_fmt(st, &line) < 0 ||
+	    str_catb(&b, line.s, line.len) < 0 || str_copys(&tmp, id) < 0 || str_cats(&tmp, ".state") < 0)
 		goto out;
 	/* our scratch name: whatever is there (a crash's leftover, a planted
 	 * link or FIFO) goes, and the file is made anew */
@@ -973,6 +1001,7 @@ out:
 		close(fd);
 	str_free(&b);
 	str_free(&tmp);
+	str_free(&line);
 	return r;
 }
 

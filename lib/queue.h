@@ -100,7 +100,14 @@ enum { QUEUE_UNLINK = 0, QUEUE_POOL = 1, QUEUE_POOL_FULL = 2 };
 int queue_recycle(const char *id, int pool, uid_t owner);
 /* Empty pool/ID from a process holding that file open and share-locked
  * (fd): writers lock exclusively, so none takes it meanwhile. Only while
- * the name still points to fd's file. 0 emptied, -1 not (errno). */
+ * the name still points to fd's file. 0 emptied, -1 not (errno).
+ * The emptied file is fsync'd at once (so is one a writer empties when it
+ * takes it): its freed blocks go to the next writes, which their writers
+ * sync; were its own inode still claiming them on disk (ext4 without a
+ * journal writes it only with the next sync), after a crash e2fsck finds
+ * them claimed twice and copies them to blocks it believes free, which
+ * can be those of a file it has not looked at yet, such as a message just
+ * delivered to a Maildir: that message is overwritten (test 204). */
 int queue_pool_empty(const char *id, int fd);
 /* files in pool/ (stops counting at QUEUE_POOL_MAX); -1 errno */
 int queue_pool_count(void);
@@ -153,7 +160,8 @@ int queue_msg_open_id(struct queue_msg *, const char *id);
 int queue_msg_fdopen(struct queue_msg *, int fd);
 void queue_msg_close(struct queue_msg *);
 
-/* Per-recipient delivery state, state/ID: a first line "PMS1 FLAGS" then
+/* Per-recipient delivery state, state/ID (after queue_state_save's line
+ * "ID <id>"): a first line "PMS1 FLAGS" then
  * one line per envelope recipient, in order:
  *   STATUS ATTEMPTS NEXT LAST DSN HOST TEXT
  * STATUS p pending, d delivered, f failed (report not yet sent),
@@ -196,7 +204,10 @@ int queue_state_parse(struct queue_state *, const char *b, size_t len, size_t nr
 int queue_state_fmt(const struct queue_state *, struct str *out);
 /* state/ID -> st (fresh when absent or corrupt). 0 ok, -1 errno. */
 int queue_state_load(const char *id, struct queue_state *, size_t nrcpt);
-/* tmp/ID.state, then rename over state/ID (no fsync: see queue-run(8)). */
+/* tmp/ID.state, then rename over state/ID (no fsync: see queue-run(8)).
+ * The file is "ID <id>\n" and then queue_state_fmt's text; load takes a
+ * file naming another id for corrupt, and one without the line (older
+ * than it) as it is. */
 int queue_state_save(const char *id, const struct queue_state *);
 /* set the reply fields of one recipient (text sanitised and capped) */
 int queue_rstate_set(struct queue_rstate *, const char *dsn, const char *host,

@@ -174,7 +174,8 @@ take_one(struct qwrite *w, int pfd, const char *name, int *fdp)
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
 	    fstatat(pfd, name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_dev == here.st_dev && st.st_ino == here.st_ino && S_ISREG(st.st_mode) &&
-	    st.st_nlink == 1 && st.st_uid == geteuid() && (st.st_size == 0 || ftruncate(fd, 0) == 0) &&
+	    st.st_nlink == 1 && st.st_uid == geteuid() &&
+	    (st.st_size == 0 || (ftruncate(fd, 0) == 0 && fsync(fd) == 0)) &&   /* queue.h: queue_pool_empty */
 	    futimens(fd, NULL) == 0 && fcntl(fd, F_SETFL, 0) == 0 &&
 	    renameat2(pfd, name, w->messfd, w->id, RENAME_NOREPLACE) == 0) {
 		*fdp = fd;

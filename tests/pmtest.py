@@ -556,3 +556,225 @@ def queue_add_traced(env, subject, inject, rcpt=b"demo@example.test"):
     p.stdin.write(b"Subject: " + subject + b"\n\nbody\n")
     p.stdin.close()
     return p
+
+
+# --- power loss, simulated on a loop-mounted ext4 image ---
+#
+# A crash keeps what the kernel had written to the disk and loses what sat
+# in its caches. Here the disk is an image file behind a loop device: a
+# copy of that file taken at a chosen moment is the disk a power loss at
+# that moment would leave. e2fsck -fy on the copy does what a boot does,
+# and mounting it shows what survived. The test runs in a mount namespace
+# of its own, so its mounts (and their loop devices, autocleared) go when
+# it ends, however it ends.
+
+CRASH_NS_MARK = "PMTEST_CRASH_NS"
+
+
+def crash_usable():
+    """None when a crash can be simulated here, else why not"""
+    if os.getuid() != 0:
+        return "not root"
+    for tool in ("mkfs.ext4", "e2fsck", "unshare", "mount", "umount"):
+        if not shutil.which(tool):
+            return tool + " missing"
+    if not os.path.exists("/dev/loop-control"):
+        return "no loop devices"
+    return None
+
+
+def crash_namespace():
+    """Runs the calling test again in a private mount namespace (once; the
+    process is replaced). Returns None inside it, or why it cannot be
+    done (the caller skips)."""
+    if os.environ.get(CRASH_NS_MARK) == "1":
+        return None
+    why = crash_usable()
+    if why:
+        return why
+    probe = ["unshare", "-m", "--propagation", "private"]
+    if subprocess.run(probe + ["true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        return "unshare -m refused"
+    sys.stdout.flush()
+    os.environ[CRASH_NS_MARK] = "1"
+    os.execvp("unshare", probe + [sys.executable, os.path.abspath(sys.argv[0])] + sys.argv[1:])
+
+
+def crash_tap():
+    """crash_namespace(), then the test's TAP: the whole test is skipped
+    where no crash can be simulated"""
+    why = crash_namespace()
+    t = TAP()
+    if why:
+        t.skip_all("no crash simulation here: " + why)
+    return t
+
+
+def _stopped(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t", "Z", "X")
+    except OSError:
+        return True
+
+
+def _group_pids(pgid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[2]) == pgid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+class CrashFS:
+    """A small ext4 file system (journal=False: ext4 -O ^has_journal, as
+    ext2 and this project's own machines; else the default, data=ordered)
+    on a loop device, mounted at .mnt. Use within crash_namespace()."""
+
+    def __init__(self, where, journal=True, size_mb=32, opts=None):
+        self.dir = where
+        self.img = os.path.join(where, "disk.img")
+        self.mnt = os.path.join(where, "mnt")
+        self.mounts = []
+        self.n = self.checked = self.dups = 0
+        self.unusable = []
+        os.makedirs(self.mnt, exist_ok=True)
+        with open(self.img, "wb") as f:
+            f.truncate(size_mb << 20)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096"] + ([] if journal else ["-O", "^has_journal"]) +
+                       [self.img], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._mount(self.img, self.mnt, "loop" + ("," + opts if opts else ""))
+        atexit.register(self.close)
+
+    def _mount(self, img, at, opts):
+        subprocess.run(["mount", "-o", opts, img, at], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=60)
+        self.mounts.append(at)
+
+    def settle(self):
+        """everything so far onto the disk: the state before the act"""
+        os.sync()
+
+    def snapshot(self, stop_groups=()):
+        """A copy of the disk as it is now. The process groups in
+        stop_groups are stopped (SIGSTOP, and seen stopped) while it is
+        taken, so no write of theirs lands in the middle of the copy."""
+        pids = []
+        for g in stop_groups:
+            try:
+                os.killpg(g, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            pids += _group_pids(g)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not all(_stopped(p) for p in pids):
+            time.sleep(0.005)
+        self.n += 1
+        snap = os.path.join(self.dir, "snap%d.img" % self.n)
+        shutil.copyfile(self.img, snap)
+        for g in stop_groups:
+            try:
+                os.killpg(g, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        return snap
+
+    def fsck(self, snap):
+        """e2fsck -fy on a copy, as at the boot after the crash: (exit
+        code, its output); 0 and 1 are a usable file system. Each copy
+        whose check failed or found blocks claimed by two files (which
+        e2fsck then copies into blocks it believes free: see lib/queue.h,
+        queue_pool_empty) is counted for fsck_verdicts."""
+        r = subprocess.run(["e2fsck", "-fy", snap], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        text = r.stdout.decode(errors="replace")
+        self.checked += 1
+        if r.returncode not in (0, 1):
+            self.unusable.append("%s: e2fsck %d: %s" % (os.path.basename(snap), r.returncode, text[-300:]))
+        self.dups += "multiply-claimed" in text
+        return r.returncode, text
+
+    def fsck_verdicts(self, t, kind):
+        """two TAP lines: every copy checked so far was usable, and none
+        had blocks claimed twice"""
+        t.ok(not self.unusable, "%s: fsck leaves every copy usable" % kind, "\n".join(self.unusable))
+        t.ok(not self.dups, "%s: fsck finds no block claimed by two files in any copy" % kind,
+             "%d of %d copies" % (self.dups, self.checked))
+
+    def crash(self, stop_groups=(), rw=False):
+        """snapshot, fsck and mount: (the copy's mount point, fsck's exit
+        code, its output); read-only unless rw (to run commands on it)"""
+        snap = self.snapshot(stop_groups)
+        rc, text = self.fsck(snap)
+        return self.mount(snap, rw=rw), rc, text
+
+    def mount(self, snap, rw=False, at=None):
+        """a copy mounted (read-only unless rw) at at, by default beside
+        it; at=self.mnt covers the live file system, so that paths into
+        it (a user's Maildir in the users table) lead into the copy: only
+        once nothing runs there any more. Returns the mount point."""
+        if at is None:
+            at = snap[:-4] + ".mnt"
+            os.mkdir(at)
+        self._mount(snap, at, "loop" + ("" if rw else ",ro"))
+        return at
+
+    def unmount(self, at):
+        """the mount at at, last mounted there, goes (and its loop device)"""
+        subprocess.run(["umount", at], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        i = len(self.mounts) - 1 - self.mounts[::-1].index(at)
+        del self.mounts[i]
+
+    def close(self):
+        while self.mounts:
+            subprocess.run(["umount", self.mounts.pop()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=60)
+
+
+def queue_file_message(path):
+    """The message in a queue file (lib/queue.h's format) if the file is
+    whole (header, sizes, CRC-32 of message then envelope, as queue-run
+    checks), else None"""
+    import zlib
+    with open(path, "rb") as f:
+        b = f.read()
+    w = b[:64].split()
+    if len(b) < 64 or b[63:64] != b"\n" or len(w) != 6 or w[0] != b"PMQ1" or not all(x.isdigit() for x in w[1:]):
+        return None
+    moff, mlen, eoff, elen, crc = (int(x) for x in w[1:])
+    if max(moff + mlen, eoff + elen) != len(b) or zlib.crc32(b[moff:moff + mlen] + b[eoff:eoff + elen]) != crc:
+        return None
+    return b[moff:moff + mlen]
+
+
+def crash_queue(env, journal, user, size_mb=32):
+    """A CrashFS under env's directory that holds env's queue and the
+    Maildir of a new local user: (the CrashFS, the Maildir, a label)"""
+    fs = CrashFS(env.path("fs%d" % journal), journal=journal, size_mb=size_mb)
+    env.env["PIPEMAIL_QUEUE"] = env.queue = fs.mnt + "/queue"
+    md = env.add_user(user, "pw", maildir=fs.mnt + "/mail/" + user)
+    return fs, md, "with a journal" if journal else "without a journal"
+
+
+def queue_run_group(env, log, *opts):
+    """queue-run (with opts) in a process group of its own, its log
+    appended to log: CrashFS.snapshot can stop it and its children"""
+    return env.start([bin("queue-run")] + list(opts), stderr=open(log, "ab"), start_new_session=True)
+
+
+def stop_group(p, timeout=10):
+    """SIGTERM to p's process group, then wait for p"""
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    p.wait(timeout)
+
+
+def fsck_lost(text):
+    """the lines of e2fsck's output that say an entry or an inode went"""
+    return [l for l in text.splitlines() if re.search(r"deleted/unused inode|Clear|Unattached|lost\+found", l)]
