@@ -64,19 +64,25 @@ t.ok("<r@remote.test>" in out and "<v@example.test>" in out and "<u@example.test
 state = os.listdir(os.path.join(env.queue, "state"))
 t.ok(not [f for f in state if f.startswith(ids[0])], "nothing left in state/ of the finished message", state)
 
-# a record torn by a crash (no newline) is no record: u still gets its copy
-before = set(queue_files(env))
-t.eq(queue_add(env, "a@b.test", ["team2@example.test", "v@example.test"], b"Subject: torn\n\nbody\n"), 0,
-     "queued while queue-run is down")
-torn = sorted(set(queue_files(env)) - before)
-with open(os.path.join(env.queue, "state", torn[0] + ".qmail"), "w") as f:
-    f.write("@1\tu@example.test")
-qr = env.start([pmtest.bin("queue-run")], env={"PIPEMAIL_QUEUEADD": stub}, stderr=open(log, "ab"))
-t.ok(wait_for(lambda: torn[0] not in queue_files(env), 30), "delivered", logtext())
-qr.terminate()
-t.eq(qr.wait(15), 0, "queue-run stopped")
-t.eq((subject_copies(u, b"torn"), subject_copies(v, b"torn")), (1, 1), "u and v one copy each")
 
+def torn_record(rcpts, subject, users):
+    """rcpts queued while queue-run is down, their state/ID.qmail holding a
+    record torn by a crash ("@1<TAB>u@example.test", no newline); then
+    delivered: each of users gets one copy"""
+    before = set(queue_files(env))
+    t.eq(queue_add(env, "a@b.test", rcpts, b"Subject: " + subject + b"\n\nbody\n"), 0, "queued while queue-run is down")
+    torn = sorted(set(queue_files(env)) - before)
+    with open(os.path.join(env.queue, "state", torn[0] + ".qmail"), "w") as f:
+        f.write("@1\tu@example.test")
+    qr = env.start([pmtest.bin("queue-run")], env={"PIPEMAIL_QUEUEADD": stub}, stderr=open(log, "ab"))
+    t.ok(wait_for(lambda: torn[0] not in queue_files(env), 30), "delivered", logtext())
+    qr.terminate()
+    t.eq(qr.wait(15), 0, "queue-run stopped")
+    t.eq([subject_copies(m, subject) for m in users], [1] * len(users), "one copy each")
+
+
+# a record torn by a crash (no newline) is no record: u still gets its copy
+torn_record(["team2@example.test", "v@example.test"], b"torn", [u, v])
 # ... nor for a later alias of the message: the tear is ended on disk so
 # that no reader takes its prefix for a whole record (it was ended with a
 # bare newline, which made "@1<TAB>u@example.test" whole for the alias read
@@ -84,15 +90,5 @@ t.eq((subject_copies(u, b"torn"), subject_copies(v, b"torn")), (1, 1), "u and v 
 w = env.add_user("w@example.test", "pw")
 env.run([pmtest.bin("mailuser"), "alias", "add", "xa@example.test", "w@example.test"])
 env.run([pmtest.bin("mailuser"), "alias", "add", "ya@example.test", "u@example.test"])
-before = set(queue_files(env))
-t.eq(queue_add(env, "a@b.test", ["xa@example.test", "ya@example.test"], b"Subject: torn2\n\nbody\n"), 0,
-     "queued while queue-run is down")
-torn = sorted(set(queue_files(env)) - before)
-with open(os.path.join(env.queue, "state", torn[0] + ".qmail"), "w") as f:
-    f.write("@1\tu@example.test")
-qr = env.start([pmtest.bin("queue-run")], env={"PIPEMAIL_QUEUEADD": stub}, stderr=open(log, "ab"))
-t.ok(wait_for(lambda: torn[0] not in queue_files(env), 30), "delivered", logtext())
-qr.terminate()
-t.eq(qr.wait(15), 0, "queue-run stopped")
-t.eq((subject_copies(u, b"torn2"), subject_copies(w, b"torn2")), (1, 1), "u and w one copy each")
+torn_record(["xa@example.test", "ya@example.test"], b"torn2", [u, w])
 t.done()
