@@ -59,6 +59,28 @@ numeric_host(const char *host)
 
 /* Is a an address of this host's (RFC 5321 5.1: the MX hosts that are
  * us are not tried)? The interface list is read once. */
+/* x and y name the same IPv4 or IPv6 address (ports aside) */
+static int
+same_ip(const struct sockaddr *x, const struct sockaddr *y)
+{
+	if (x->sa_family != y->sa_family)
+		return 0;
+	if (x->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)(const void *)x)->sin_addr,
+		    &((const struct sockaddr_in *)(const void *)y)->sin_addr, sizeof(struct in_addr)) == 0;
+	if (x->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)x)->sin6_addr,
+		    &((const struct sockaddr_in6 *)(const void *)y)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+static in_port_t
+port_of(const struct sockaddr *x)
+{
+	return x->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)(const void *)x)->sin6_port
+	                                : ((const struct sockaddr_in *)(const void *)x)->sin_port;
+}
+
 static int
 own_address(const struct dns_addr *a)
 {
@@ -81,19 +103,9 @@ own_address(const struct dns_addr *a)
 		if (getifaddrs(&ifs) < 0)
 			ifs = NULL;
 	}
-	for (i = ifs; i; i = i->ifa_next) {
-		const struct sockaddr *sa = i->ifa_addr;
-		if (!sa || sa->sa_family != a->sa.ss_family)
-			continue;
-		if (sa->sa_family == AF_INET &&
-		    memcmp(&((const struct sockaddr_in *)sa)->sin_addr, &((const struct sockaddr_in *)&a->sa)->sin_addr,
-		    sizeof(struct in_addr)) == 0)
+	for (i = ifs; i; i = i->ifa_next)
+		if (i->ifa_addr && same_ip(i->ifa_addr, (const struct sockaddr *)&a->sa))
 			return 1;
-		if (sa->sa_family == AF_INET6 &&
-		    memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, &((const struct sockaddr_in6 *)&a->sa)->sin6_addr,
-		    sizeof(struct in6_addr)) == 0)
-			return 1;
-	}
 	return 0;
 }
 
@@ -130,17 +142,8 @@ add_session(struct cache *c, struct sess *s, const struct plan *p)
 static int
 same_peer(const char *host, const struct dns_addr *a, const char *host2, const struct dns_addr *b)
 {
-	if (strcmp(host, host2) != 0 || a->sa.ss_family != b->sa.ss_family)
-		return 0;
-	if (a->sa.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)&a->sa, *y = (const void *)&b->sa;
-		return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
-	}
-	if (a->sa.ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)&a->sa, *y = (const void *)&b->sa;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	return 0;
+	const struct sockaddr *x = (const void *)&a->sa, *y = (const void *)&b->sa;
+	return strcmp(host, host2) == 0 && same_ip(x, y) && port_of(x) == port_of(y);
 }
 
 /* An MX host's addresses, looked up before any host is tried */
