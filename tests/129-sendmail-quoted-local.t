@@ -37,4 +37,14 @@ send "$(printf '"a\tb"@x.test')"
 is "$?" 67 "a control byte inside the quotes: unusable (67)"
 send -f 'a b@x.test' r@x.test
 is "$?" 67 "-f with a space outside quotes: still unusable (67)"
+# what smtp-send would refuse 5.1.3 after queueing (a bounce) is refused here
+send '"jo"hn@x.test'
+is "$?" 67 "text after the closing quote (\"jo\"hn@x.test): unusable (67)"
+is "$(env0)" "" "... and nothing queued"
+sendt 'To: <a"b"@x.test>'
+is "$?" 67 "-t: a quote inside an unquoted local part: unusable (67)"
+send -f 'x\y@y.test' r@x.test
+is "$?" 67 "-f with a backslash outside quotes: unusable (67)"
+send '"ok"@x.test' '"a b"@x.test'
+is "$?" 0 "the valid forms still go"
 done_testing

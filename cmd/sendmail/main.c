@@ -177,11 +177,13 @@ exec_smtp_recv(const char *argv0)
 }
 
 /* an envelope address: bounded, no controls, blanks only inside a quoted
- * local part; '@me' added when bare (an '@' inside quotes is no domain) */
+ * local part; '@me' added when bare (an '@' inside quotes is no domain).
+ * What is appended must pass the check smtp-send makes before it sends
+ * ("jo"hn@x was queued, then bounced 5.1.3): refused here instead. */
 static int
 address(struct str *out, const char *a, size_t n, const struct str *me)
 {
-	size_t i;
+	size_t i, start = out->len;
 	int inq = 0, domain = 0;
 	if (n == 0 || n > SM_ADDR_MAX)
 		return -1;
@@ -208,6 +210,10 @@ address(struct str *out, const char *a, size_t n, const struct str *me)
 		return -2;
 	if (!domain && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
 		return -2;
+	if (!smtpaddr_field_ok(out->s + start, out->len - start)) {
+		out->len = start;
+		return -1;
+	}
 	return 0;
 }
 
