@@ -26,8 +26,10 @@ enum {
 #define CAL_PRIOR 1.0
 #define CAL_MAX 100.0
 
-/* one message: its path (for messages and the log) and a descriptor open on it */
-typedef int (*msg_fn)(void *arg, const char *path, int fd);
+/* one message: its path (for messages and the log), a descriptor open on
+ * it, and whether the caller named it (an unreadable one is a failure,
+ * not a message skipped) */
+typedef int (*msg_fn)(void *arg, const char *path, int fd, int named);
 
 /* Symbolic links are followed only in a directory of our own (a training
  * set of links into a corpus): in another user's (root training
@@ -75,7 +77,7 @@ each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 			continue;
 		}
 		n++;
-		rc = fn(arg, p.s, fd);
+		rc = fn(arg, p.s, fd, 0);
 		close(fd);
 		if (rc < 0)
 			break;
@@ -98,13 +100,16 @@ each_message(const char *path, msg_fn fn, void *arg)
 	if (stat(path, &st) < 0)
 		return -1;   /* a path named by the caller must exist */
 	if (!S_ISDIR(st.st_mode)) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			warn_sys("read", path);
-			return 0;
-		}
-		rc = fn(arg, path, fd);
+		/* named: unreadable is a failure (a correction that learnt
+		 * nothing must not exit 0), where in a directory it is a
+		 * message skipped */
+		int e, fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		rc = fn(arg, path, fd, 1);
+		e = errno;
 		close(fd);
+		errno = e;
 		return rc;
 	}
 	if ((top = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -143,14 +148,17 @@ each_message(const char *path, msg_fn fn, void *arg)
 	return rc < 0 ? -1 : 0;
 }
 
-/* the first max bytes of the message on fd; -1 (warned) when unreadable */
+/* the first max bytes of the message on fd: 0; unreadable, 1 (warned:
+ * skip it) in a directory, -1 (errno) when named on the command line */
 static int
-read_msg(int fd, const char *path, struct str *s, size_t max)
+read_msg(int fd, const char *path, struct str *s, size_t max, int named)
 {
 	int eof;
 	if (read_prefix(fd, s, max, &eof) < 0) {
+		if (named)
+			return -1;
 		warn_sys("read", path);
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -175,11 +183,12 @@ learn_bytes(struct trainctx *c)
 }
 
 static int
-learn_file(void *arg, const char *path, int fd)
+learn_file(void *arg, const char *path, int fd, int named)
 {
 	struct trainctx *c = arg;
-	if (read_msg(fd, path, &c->msg, c->o->prefix) < 0)
-		return 0;
+	int rc = read_msg(fd, path, &c->msg, c->o->prefix, named);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	return learn_bytes(c);
 }
 
@@ -225,13 +234,14 @@ struct listctx {
 };
 
 static int
-list_file(void *arg, const char *path, int fd)
+list_file(void *arg, const char *path, int fd, int named)
 {
 	struct listctx *x = arg;
 	struct result r;
 	char sc[32];
-	if (read_msg(fd, path, &x->msg, x->o->prefix) < 0)
-		return 0;
+	int rc = read_msg(fd, path, &x->msg, x->o->prefix, named);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (classify(&x->c, x->o, x->msg.s ? x->msg.s : "", x->msg.len, &r) < 0)
 		die_nomem(EXIT_TEMP);
 	if (snprintf(sc, sizeof sc, " %.6f ", r.score) >= (int)sizeof sc)
@@ -315,14 +325,15 @@ struct cv {
 };
 
 static int
-cv_file(void *arg, const char *path, int fd)
+cv_file(void *arg, const char *path, int fd, int named)
 {
 	struct cv *c = arg;
 	struct cvmsg *m;
 	const char *base = strrchr(path, '/');
 	size_t i;
-	if (read_msg(fd, path, &c->msg, c->o->prefix) < 0)
-		return 0;
+	int rc = read_msg(fd, path, &c->msg, c->o->prefix, named);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0)
 		die_nomem(EXIT_TEMP);
 	if (c->nm == c->capm) {
