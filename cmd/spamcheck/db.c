@@ -264,19 +264,26 @@ int
 db_lock(const char *path)
 {
 	struct str lock = STR_INIT;
+	struct stat st;
 	int lfd = -1, e;
 	if (str_copys(&lock, path) < 0 || str_cats(&lock, ".lock") < 0 || str_0(&lock) < 0) {
 		str_free(&lock);
 		return -1;
 	}
 	/* never through a symbolic link: a per-user database's directory may
-	 * be writable by the mail user while root trains it */
-	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (lfd >= 0 && flock(lfd, LOCK_EX) < 0) {
-		e = errno;
-		close(lfd);
-		errno = e;
-		lfd = -1;
+	 * be writable by the mail user while root trains it. Read-only, as
+	 * flock needs no more: a lock file another trainer made (root's
+	 * 0644 in the user's Maildir, one cron job's beside another's) must
+	 * not lock the next one out; O_NONBLOCK and the check below: a FIFO
+	 * planted there must not hang root's training */
+	lfd = open(lock.s, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
+	if (lfd >= 0) {
+		e = fstat(lfd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EPROTO : flock(lfd, LOCK_EX) < 0 ? errno : 0;
+		if (e) {
+			close(lfd);
+			errno = e;
+			lfd = -1;
+		}
 	}
 	e = errno;
 	str_free(&lock);
