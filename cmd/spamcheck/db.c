@@ -30,8 +30,8 @@ struct header {
 	char pad[HEADER - 60];
 };
 
-int
-db_open(struct db *d, const char *path)
+static int
+db_openf(struct db *d, const char *path, int flags)
 {
 	struct stat st;
 	struct header h;
@@ -39,7 +39,7 @@ db_open(struct db *d, const char *path)
 	uint64_t per;
 	memset(d, 0, sizeof *d);
 	/* O_NONBLOCK: a FIFO there must not hang us; it is refused below */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0)
@@ -86,6 +86,18 @@ corrupt:
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+db_open(struct db *d, const char *path)
+{
+	return db_openf(d, path, 0);
+}
+
+int
+db_open_replace(struct db *d, const char *path)
+{
+	return db_openf(d, path, O_NOFOLLOW);
 }
 
 void
@@ -320,7 +332,7 @@ db_update_locked(const char *path, struct db_delta *x)
 	memset(&old, 0, sizeof old);
 	if (str_copys(&tmp, path) < 0 || str_cats(&tmp, ".tmp") < 0 || str_0(&tmp) < 0)
 		goto done;
-	if (db_open(&old, path) < 0)
+	if (db_open_replace(&old, path) < 0)
 		goto done;
 	/* compact the delta slots into a sorted array */
 	for (i = 0; i < x->cap; i++)

@@ -590,7 +590,7 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	 * (the later rename would drop the earlier one's weights) */
 	if ((lfd = db_lock(db)) < 0)
 		die_sys(EXIT_TEMP, "lock", db);
-	if (db_open(&old, db) < 0)
+	if (db_open_replace(&old, db) < 0)
 		die_sys(EXIT_TEMP, "open", db);
 	/* calibrated on these messages alone, when they are at least as
 	 * many as the database held (else a small batch would recalibrate
