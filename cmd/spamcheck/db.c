@@ -47,6 +47,9 @@ db_openf(struct db *d, const char *path, int flags)
 	if (!S_ISREG(st.st_mode) || st.st_size < HEADER || (uint64_t)st.st_size > SIZE_MAX / 2)
 		goto corrupt;
 	d->maplen = (size_t)st.st_size;
+	d->mode = (unsigned)st.st_mode & 07777;
+	d->uid = (unsigned)st.st_uid;
+	d->gid = (unsigned)st.st_gid;
 	d->map = mmap(NULL, d->maplen, PROT_READ, MAP_SHARED, fd, 0);
 	if (d->map == MAP_FAILED) {
 		d->map = NULL;
@@ -316,6 +319,23 @@ db_update(const char *path, struct db_delta *x)
 	return rc;
 }
 
+/* The new file can be read by whoever could read the old one: a
+ * trainer's umask (root's 027 or 077 in a cron job) must not lock the
+ * classifiers (smtp-recv's user, a user's delivery) out, which would
+ * turn every message away with a temporary failure. Its group, and for
+ * root its owner (a user's own database stays theirs), where we may set
+ * them; where we may not, its bits would grant the wrong group, so the
+ * file keeps the ones it was made with. */
+static int
+keep_access(int fd, const struct db *old)
+{
+	if (!old->mode)
+		return 0;   /* a new database */
+	if (fchown(fd, geteuid() == 0 ? (uid_t)old->uid : (uid_t)-1, (gid_t)old->gid) < 0)
+		return errno == EPERM ? 0 : -1;
+	return fchmod(fd, (mode_t)(old->mode & 0777));
+}
+
 int
 db_update_locked(const char *path, struct db_delta *x)
 {
@@ -384,7 +404,7 @@ db_update_locked(const char *path, struct db_delta *x)
 	h.nham = (uint64_t)((int64_t)old.nham + x->nham < 0 ? 0 : (int64_t)old.nham + x->nham);
 	if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
 		goto done;
-	if (fsync(fd) < 0)
+	if (keep_access(fd, &old) < 0 || fsync(fd) < 0)
 		goto done;
 	e = close(fd);
 	fd = -1;

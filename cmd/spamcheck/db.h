@@ -27,6 +27,8 @@ struct db {
 	uint64_t count, nspam, nham;
 	double bias;             /* the regression's intercept */
 	unsigned version;        /* 1, 2, 3; 0 for a missing file */
+	unsigned mode;           /* the file's permission bits, owner and group */
+	unsigned uid, gid;       /* (mode 0 for a missing file) */
 	double cal_a, cal_b;     /* the calibration (score.h); 0 0: none fitted */
 };
 
