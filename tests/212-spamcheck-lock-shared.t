@@ -4,8 +4,8 @@
 # INSTALL section 7), and the user trains it too (the delivery recipe's
 # "train with the same option"). The lock file root created (0644) once
 # locked the user out for good: it was opened read-write, so every later
-# training by the user failed with EACCES (exit 111). flock needs only a
-# read-only descriptor. A FIFO the user plants as the lock must not hang
+# training by the user failed with EACCES (exit 111). A local flock needs
+# only a read-only descriptor, the fallback when read-write is denied. A FIFO the user plants as the lock must not hang
 # root's training (opened O_NONBLOCK, refused as not a regular file).
 . "$(dirname "$0")/lib.sh"
 SC=$BIN/spamcheck
@@ -31,6 +31,14 @@ printf 'Subject: cheap pills\n\nbuy cheap pills now\n' | "$SC" -d "$T/none.db" -
 ok $? "the database classifies"
 od -A n -t u8 -j 24 -N 8 "$U" | tr -d ' ' > "$T/nspam"
 is "$(cat "$T/nspam")" 2 "both messages counted"
+
+# where the trainer may write the lock it still opens it read-write: NFS
+# emulates flock with fcntl locks, whose exclusive kind needs that
+if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
+	strace -f -e trace=open,openat -o "$T/trace" "$SC" -d "$T/none.db" -u "$U" -s < "$T/msg" 2>/dev/null
+	grep -q "spamcheck.db.lock\", O_RDWR" "$T/trace"
+	ok $? "root opens its own lock read-write (NFS)"
+fi
 
 rm -f "$U.lock"
 mkfifo "$U.lock" || skip_all "no mkfifo"

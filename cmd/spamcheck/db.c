@@ -286,12 +286,17 @@ db_lock(const char *path)
 		return -1;
 	}
 	/* never through a symbolic link: a per-user database's directory may
-	 * be writable by the mail user while root trains it. Read-only, as
-	 * flock needs no more: a lock file another trainer made (root's
-	 * 0644 in the user's Maildir, one cron job's beside another's) must
-	 * not lock the next one out; O_NONBLOCK and the check below: a FIFO
-	 * planted there must not hang root's training */
-	lfd = open(lock.s, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
+	 * be writable by the mail user while root trains it. Read-write
+	 * where we may (NFS emulates flock with fcntl locks, and an
+	 * exclusive one needs a descriptor open for writing), else
+	 * read-only, as a local flock needs no more: a lock file another
+	 * trainer made (root's 0644 in the user's Maildir, one cron job's
+	 * beside another's) must not lock the next one out. O_NONBLOCK and
+	 * the check below: a FIFO planted there must not hang root's
+	 * training */
+	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
+	if (lfd < 0 && errno == EACCES)
+		lfd = open(lock.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (lfd >= 0) {
 		e = fstat(lfd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EPROTO : flock(lfd, LOCK_EX) < 0 ? errno : 0;
 		if (e) {
