@@ -4,7 +4,9 @@
 # is a failure (exit 111, the database untouched), never a warning and
 # exit 0: "spamcheck -Ns message" that learnt nothing must not report
 # the correction made. In a folder an unreadable message is still skipped
-# with a warning (the others are learnt).
+# with a warning (the others are learnt). Likewise an empty message: an
+# empty standard input or named file fails, an empty file in a folder is
+# skipped.
 . "$(dirname "$0")/lib.sh"
 SC=$BIN/spamcheck
 [ -x "$SC" ] || skip_all "spamcheck not built"
@@ -45,4 +47,24 @@ python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])'
 is $? 0 "a folder with a socket in it: trained"
 grep -q 'messages=1 ' "$T/err"
 ok $? "its one message learnt"
+
+# no bytes is no message: an empty standard input or named file is not
+# learnt (its structural tokens, no Date, no Subject, no links, are what
+# most ham shares), a failure; an empty file in a folder is skipped
+cp "$DB" "$T/before.db"
+"$SC" -d "$DB" -s < /dev/null 2>"$T/err"
+is $? 111 "-s with empty standard input: exit 111"
+grep -q 'unable to learn standard input: empty' "$T/err"
+ok $? "and says why"
+: > "$T/empty"
+"$SC" -d "$DB" -s "$T/empty" 2>/dev/null
+is $? 111 "-s of an empty named file: exit 111"
+cmp -s "$DB" "$T/before.db"
+ok $? "the database is unchanged"
+: > "$T/dir/3"
+rm -f "$T/dir/2"
+"$SC" -d "$DB" -s "$T/dir" 2>"$T/err"
+is $? 0 "a folder with an empty file: trained"
+grep -q 'messages=1 ' "$T/err" && grep -q 'warning: unable to learn .*dir/3: empty: skipped' "$T/err"
+ok $? "the empty file skipped with a warning, the message learnt"
 done_testing

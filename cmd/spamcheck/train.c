@@ -172,9 +172,19 @@ struct trainctx {
 	unsigned count;
 };
 
+/* path: for messages; named: given by the caller (or standard input) */
 static int
-learn_bytes(struct trainctx *c)
+learn_bytes(struct trainctx *c, const char *path, int named)
 {
+	/* no bytes is no message: 'fetch | spamcheck -s' after fetch failed
+	 * would teach the structural tokens of an empty message (no Date,
+	 * no Subject, no links) as spam, tokens most ham shares */
+	if (!c->msg.len) {
+		if (named)
+			die_x(EXIT_TEMP, "learn", path, "empty: no message");
+		warn_x("learn", path, "empty: skipped");
+		return 0;
+	}
 	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0
 	    || delta_add(&c->d, &c->t, c->dspam, c->dham) < 0)
 		die_nomem(EXIT_TEMP);
@@ -189,7 +199,7 @@ learn_file(void *arg, const char *path, int fd, int named)
 	int rc = read_msg(fd, path, &c->msg, c->o->prefix, named);
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	return learn_bytes(c);
+	return learn_bytes(c, path, named);
 }
 
 int
@@ -208,7 +218,7 @@ run_train(const struct opts *o, int dspam, int dham, char **paths)
 	if (!*paths) {
 		if (read_prefix(0, &c.msg, o->prefix, &eof) < 0)
 			die_sys(EXIT_TEMP, "read", "message");
-		learn_bytes(&c);
+		learn_bytes(&c, "standard input", 1);
 	}
 	for (; *paths; paths++)
 		if (each_message(*paths, learn_file, &c) < 0)
