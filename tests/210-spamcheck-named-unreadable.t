@@ -67,4 +67,12 @@ rm -f "$T/dir/2"
 is $? 0 "a folder with an empty file: trained"
 grep -q 'messages=1 ' "$T/err" && grep -q 'warning: unable to learn .*dir/3: empty: skipped' "$T/err"
 ok $? "the empty file skipped with a warning, the message learnt"
+mkdir "$T/dir2"
+cp "$T/msg" "$T/dir2/1"
+"$SC" -d "$DB" -L "$T/empty" "$T/dir2" 2>/dev/null
+is $? 111 "-L of an empty named file: exit 111"
+"$SC" -d "$DB" -L "$T/dir" "$T/dir2" 2>"$T/err"
+is $? 0 "-L of a folder with an empty file: trained"
+grep -Eq 'event=learn .*messages=2( |$)' "$T/err"
+ok $? "-L: the empty file skipped"
 done_testing

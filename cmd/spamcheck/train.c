@@ -172,19 +172,27 @@ struct trainctx {
 	unsigned count;
 };
 
+/* No bytes is no message: 'fetch | spamcheck -s' after fetch failed
+ * would teach the structural tokens of an empty message (no Date, no
+ * Subject, no links) as spam, tokens most ham shares. 1: skip it (in a
+ * directory; warned); named (or standard input): a failure. */
+static int
+empty_message(const struct str *msg, const char *path, int named)
+{
+	if (msg->len)
+		return 0;
+	if (named)
+		die_x(EXIT_TEMP, "learn", path, "empty: no message");
+	warn_x("learn", path, "empty: skipped");
+	return 1;
+}
+
 /* path: for messages; named: given by the caller (or standard input) */
 static int
 learn_bytes(struct trainctx *c, const char *path, int named)
 {
-	/* no bytes is no message: 'fetch | spamcheck -s' after fetch failed
-	 * would teach the structural tokens of an empty message (no Date,
-	 * no Subject, no links) as spam, tokens most ham shares */
-	if (!c->msg.len) {
-		if (named)
-			die_x(EXIT_TEMP, "learn", path, "empty: no message");
-		warn_x("learn", path, "empty: skipped");
+	if (empty_message(&c->msg, path, named))
 		return 0;
-	}
 	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0
 	    || delta_add(&c->d, &c->t, c->dspam, c->dham) < 0)
 		die_nomem(EXIT_TEMP);
@@ -344,6 +352,8 @@ cv_file(void *arg, const char *path, int fd, int named)
 	int rc = read_msg(fd, path, &c->msg, c->o->prefix, named);
 	if (rc)
 		return rc < 0 ? -1 : 0;
+	if (empty_message(&c->msg, path, named))
+		return 0;
 	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0)
 		die_nomem(EXIT_TEMP);
 	if (c->nm == c->capm) {
