@@ -21,6 +21,17 @@ chmod 640 "$DB"
 (umask 000 && "$SC" -d "$DB" -s "$T/msg" 2>/dev/null)
 is "$(stat -c %a "$DB")" 640 "a 0640 database stays 0640 under umask 000"
 
+# made 0600 and opened up when whole: a 0600 database is never readable
+# by others through its temporary name
+chmod 600 "$DB"
+if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
+	(umask 022 && strace -e trace=open,openat -o "$T/trace" "$SC" -d "$DB" -s "$T/msg" 2>/dev/null)
+	grep -q 'sc.db.tmp", .*O_CREAT.*, 0600)' "$T/trace"
+	ok $? "the temporary file is made 0600"
+fi
+is "$(stat -c %a "$DB")" 600 "a 0600 database stays 0600 under umask 022"
+chmod 640 "$DB"
+
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 	as_user() { setpriv --reuid="$MAILUID" --regid="$MAILGID" --clear-groups "$@"; }
 	chgrp "$MAILGID" "$DB"

@@ -329,16 +329,23 @@ db_update(const char *path, struct db_delta *x)
  * classifiers (smtp-recv's user, a user's delivery) out, which would
  * turn every message away with a temporary failure. Its group, and for
  * root its owner (a user's own database stays theirs), where we may set
- * them; where we may not, its bits would grant the wrong group, so the
- * file keeps the ones it was made with. */
+ * them; where we may not, the old bits would grant the wrong group, so
+ * it gets the bits a new database gets (0644 less the umask). It is made
+ * 0600 and opened up here, when whole: no one reads it through the
+ * temporary name that may not read the database. */
 static int
 keep_access(int fd, const struct db *old)
 {
-	if (!old->mode)
-		return 0;   /* a new database */
-	if (fchown(fd, geteuid() == 0 ? (uid_t)old->uid : (uid_t)-1, (gid_t)old->gid) < 0)
-		return errno == EPERM ? 0 : -1;
-	return fchmod(fd, (mode_t)(old->mode & 0777));
+	mode_t mask;
+	if (old->mode) {
+		if (fchown(fd, geteuid() == 0 ? (uid_t)old->uid : (uid_t)-1, (gid_t)old->gid) == 0)
+			return fchmod(fd, (mode_t)(old->mode & 0777));
+		if (errno != EPERM)
+			return -1;
+	}
+	mask = umask(0);
+	umask(mask);
+	return fchmod(fd, 0644 & ~mask);
 }
 
 int
@@ -369,7 +376,7 @@ db_update_locked(const char *path, struct db_delta *x)
 		goto done;
 	if (unlink(tmp.s) < 0 && errno != ENOENT)   /* a leftover (or planted) one; we hold the lock */
 		goto done;
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);   /* keep_access */
 	if (fd < 0)
 		goto done;
 	made = 1;
