@@ -30,6 +30,11 @@ if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; th
 	ok $? "the temporary file is made 0600"
 fi
 is "$(stat -c %a "$DB")" 600 "a 0600 database stays 0600 under umask 022"
+if [ "$(id -u)" = 0 ]; then   # only root reads a 0000 file
+	chmod 000 "$DB"
+	(umask 022 && "$SC" -d "$DB" -s "$T/msg" 2>/dev/null)
+	is "$(stat -c %a "$DB")" 0 "a 0000 database stays 0000 (no bits is not no file)"
+fi
 chmod 640 "$DB"
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then

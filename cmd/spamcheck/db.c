@@ -337,7 +337,7 @@ static int
 keep_access(int fd, const struct db *old)
 {
 	mode_t mask;
-	if (old->mode) {
+	if (old->version) {   /* not a new database */
 		if (fchown(fd, geteuid() == 0 ? (uid_t)old->uid : (uid_t)-1, (gid_t)old->gid) == 0)
 			return fchmod(fd, (mode_t)(old->mode & 0777));
 		if (errno != EPERM)

@@ -27,8 +27,7 @@ struct db {
 	uint64_t count, nspam, nham;
 	double bias;             /* the regression's intercept */
 	unsigned version;        /* 1, 2, 3; 0 for a missing file */
-	unsigned mode;           /* the file's permission bits, owner and group */
-	unsigned uid, gid;       /* (mode 0 for a missing file) */
+	unsigned mode, uid, gid; /* the file's permission bits, owner, group */
 	double cal_a, cal_b;     /* the calibration (score.h); 0 0: none fitted */
 };
 
