@@ -30,8 +30,8 @@ struct header {
 	char pad[HEADER - 60];
 };
 
-int
-db_open(struct db *d, const char *path)
+static int
+db_openf(struct db *d, const char *path, int flags)
 {
 	struct stat st;
 	struct header h;
@@ -39,7 +39,7 @@ db_open(struct db *d, const char *path)
 	uint64_t per;
 	memset(d, 0, sizeof *d);
 	/* O_NONBLOCK: a FIFO there must not hang us; it is refused below */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0)
@@ -47,6 +47,9 @@ db_open(struct db *d, const char *path)
 	if (!S_ISREG(st.st_mode) || st.st_size < HEADER || (uint64_t)st.st_size > SIZE_MAX / 2)
 		goto corrupt;
 	d->maplen = (size_t)st.st_size;
+	d->mode = (unsigned)st.st_mode & 07777;
+	d->uid = (unsigned)st.st_uid;
+	d->gid = (unsigned)st.st_gid;
 	d->map = mmap(NULL, d->maplen, PROT_READ, MAP_SHARED, fd, 0);
 	if (d->map == MAP_FAILED) {
 		d->map = NULL;
@@ -86,6 +89,18 @@ corrupt:
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+db_open(struct db *d, const char *path)
+{
+	return db_openf(d, path, 0);
+}
+
+int
+db_open_replace(struct db *d, const char *path)
+{
+	return db_openf(d, path, O_NOFOLLOW);
 }
 
 void
@@ -264,19 +279,31 @@ int
 db_lock(const char *path)
 {
 	struct str lock = STR_INIT;
+	struct stat st;
 	int lfd = -1, e;
 	if (str_copys(&lock, path) < 0 || str_cats(&lock, ".lock") < 0 || str_0(&lock) < 0) {
 		str_free(&lock);
 		return -1;
 	}
 	/* never through a symbolic link: a per-user database's directory may
-	 * be writable by the mail user while root trains it */
-	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (lfd >= 0 && flock(lfd, LOCK_EX) < 0) {
-		e = errno;
-		close(lfd);
-		errno = e;
-		lfd = -1;
+	 * be writable by the mail user while root trains it. Read-write
+	 * where we may (NFS emulates flock with fcntl locks, and an
+	 * exclusive one needs a descriptor open for writing), else
+	 * read-only, as a local flock needs no more: a lock file another
+	 * trainer made (root's 0644 in the user's Maildir, one cron job's
+	 * beside another's) must not lock the next one out. O_NONBLOCK and
+	 * the check below: a FIFO planted there must not hang root's
+	 * training */
+	lfd = open(lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
+	if (lfd < 0 && errno == EACCES)
+		lfd = open(lock.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (lfd >= 0) {
+		e = fstat(lfd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EPROTO : flock(lfd, LOCK_EX) < 0 ? errno : 0;
+		if (e) {
+			close(lfd);
+			errno = e;
+			lfd = -1;
+		}
 	}
 	e = errno;
 	str_free(&lock);
@@ -297,6 +324,30 @@ db_update(const char *path, struct db_delta *x)
 	return rc;
 }
 
+/* The new file can be read by whoever could read the old one: a
+ * trainer's umask (root's 027 or 077 in a cron job) must not lock the
+ * classifiers (smtp-recv's user, a user's delivery) out, which would
+ * turn every message away with a temporary failure. Its group, and for
+ * root its owner (a user's own database stays theirs), where we may set
+ * them; where we may not, the old bits would grant the wrong group, so
+ * it gets the bits a new database gets (0644 less the umask). It is made
+ * 0600 and opened up here, when whole: no one reads it through the
+ * temporary name that may not read the database. */
+static int
+keep_access(int fd, const struct db *old)
+{
+	mode_t mask;
+	if (old->version) {   /* not a new database */
+		if (fchown(fd, geteuid() == 0 ? (uid_t)old->uid : (uid_t)-1, (gid_t)old->gid) == 0)
+			return fchmod(fd, (mode_t)(old->mode & 0777));
+		if (errno != EPERM)
+			return -1;
+	}
+	mask = umask(0);
+	umask(mask);
+	return fchmod(fd, 0644 & ~mask);
+}
+
 int
 db_update_locked(const char *path, struct db_delta *x)
 {
@@ -313,7 +364,7 @@ db_update_locked(const char *path, struct db_delta *x)
 	memset(&old, 0, sizeof old);
 	if (str_copys(&tmp, path) < 0 || str_cats(&tmp, ".tmp") < 0 || str_0(&tmp) < 0)
 		goto done;
-	if (db_open(&old, path) < 0)
+	if (db_open_replace(&old, path) < 0)
 		goto done;
 	/* compact the delta slots into a sorted array */
 	for (i = 0; i < x->cap; i++)
@@ -325,7 +376,7 @@ db_update_locked(const char *path, struct db_delta *x)
 		goto done;
 	if (unlink(tmp.s) < 0 && errno != ENOENT)   /* a leftover (or planted) one; we hold the lock */
 		goto done;
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);   /* keep_access */
 	if (fd < 0)
 		goto done;
 	made = 1;
@@ -365,7 +416,7 @@ db_update_locked(const char *path, struct db_delta *x)
 	h.nham = (uint64_t)((int64_t)old.nham + x->nham < 0 ? 0 : (int64_t)old.nham + x->nham);
 	if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
 		goto done;
-	if (fsync(fd) < 0)
+	if (keep_access(fd, &old) < 0 || fsync(fd) < 0)
 		goto done;
 	e = close(fd);
 	fd = -1;

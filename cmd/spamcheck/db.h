@@ -27,11 +27,16 @@ struct db {
 	uint64_t count, nspam, nham;
 	double bias;             /* the regression's intercept */
 	unsigned version;        /* 1, 2, 3; 0 for a missing file */
+	unsigned mode, uid, gid; /* the file's permission bits, owner, group */
 	double cal_a, cal_b;     /* the calibration (score.h); 0 0: none fitted */
 };
 
 /* 0 ok (a missing file is an empty database), -1 errno (EPROTO: corrupt). */
 int db_open(struct db *, const char *path);
+/* the same for the database a trainer replaces: a symbolic link at path
+ * is refused (ELOOP), never read through, since the rename of the new
+ * file would replace the link and leave its target as it was */
+int db_open_replace(struct db *, const char *path);
 void db_close(struct db *);
 /* 1 found (counts stored), 0 not */
 int db_lookup(const struct db *, uint64_t h, uint32_t *spam, uint32_t *ham);

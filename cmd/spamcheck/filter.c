@@ -233,6 +233,10 @@ run_filter(const struct opts *o)
 	struct str msg = STR_INIT, hdr = STR_INIT;
 	struct result r;
 	int eof, e;
+	/* a reader gone is a write error like any other: the documented 111,
+	 * not death by SIGPIPE, which a delivery or a -e script cannot tell
+	 * from a crash */
+	signal(SIGPIPE, SIG_IGN);
 	prepare(o, &msg, &eof, &hdr, &r, EXIT_TEMP, EXIT_TEMP, EXIT_TEMP);
 	log_result(&r, msg.len, eof, "filter");
 	e = emit(1, &hdr, &msg, eof);

@@ -26,8 +26,10 @@ enum {
 #define CAL_PRIOR 1.0
 #define CAL_MAX 100.0
 
-/* one message: its path (for messages and the log) and a descriptor open on it */
-typedef int (*msg_fn)(void *arg, const char *path, int fd);
+/* one message: its path (for messages and the log), a descriptor open on
+ * it, and whether the caller named it (an unreadable one is a failure,
+ * not a message skipped) */
+typedef int (*msg_fn)(void *arg, const char *path, int fd, int named);
 
 /* Symbolic links are followed only in a directory of our own (a training
  * set of links into a corpus): in another user's (root training
@@ -75,7 +77,7 @@ each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 			continue;
 		}
 		n++;
-		rc = fn(arg, p.s, fd);
+		rc = fn(arg, p.s, fd, 0);
 		close(fd);
 		if (rc < 0)
 			break;
@@ -98,13 +100,16 @@ each_message(const char *path, msg_fn fn, void *arg)
 	if (stat(path, &st) < 0)
 		return -1;   /* a path named by the caller must exist */
 	if (!S_ISDIR(st.st_mode)) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			warn_sys("read", path);
-			return 0;
-		}
-		rc = fn(arg, path, fd);
+		/* named: unreadable is a failure (a correction that learnt
+		 * nothing must not exit 0), where in a directory it is a
+		 * message skipped */
+		int e, fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		rc = fn(arg, path, fd, 1);
+		e = errno;
 		close(fd);
+		errno = e;
 		return rc;
 	}
 	if ((top = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -143,14 +148,17 @@ each_message(const char *path, msg_fn fn, void *arg)
 	return rc < 0 ? -1 : 0;
 }
 
-/* the first max bytes of the message on fd; -1 (warned) when unreadable */
+/* the first max bytes of the message on fd: 0; unreadable, 1 (warned:
+ * skip it) in a directory, -1 (errno) when named on the command line */
 static int
-read_msg(int fd, const char *path, struct str *s, size_t max)
+read_msg(int fd, const char *path, struct str *s, size_t max, int named)
 {
 	int eof;
 	if (read_prefix(fd, s, max, &eof) < 0) {
+		if (named)
+			return -1;
 		warn_sys("read", path);
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -164,9 +172,27 @@ struct trainctx {
 	unsigned count;
 };
 
+/* No bytes is no message: 'fetch | spamcheck -s' after fetch failed
+ * would teach the structural tokens of an empty message (no Date, no
+ * Subject, no links) as spam, tokens most ham shares. 1: skip it (in a
+ * directory; warned); named (or standard input): a failure. */
 static int
-learn_bytes(struct trainctx *c)
+empty_message(const struct str *msg, const char *path, int named)
 {
+	if (msg->len)
+		return 0;
+	if (named)
+		die_x(EXIT_TEMP, "learn", path, "empty: no message");
+	warn_x("learn", path, "empty: skipped");
+	return 1;
+}
+
+/* path: for messages; named: given by the caller (or standard input) */
+static int
+learn_bytes(struct trainctx *c, const char *path, int named)
+{
+	if (empty_message(&c->msg, path, named))
+		return 0;
 	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0
 	    || delta_add(&c->d, &c->t, c->dspam, c->dham) < 0)
 		die_nomem(EXIT_TEMP);
@@ -175,12 +201,13 @@ learn_bytes(struct trainctx *c)
 }
 
 static int
-learn_file(void *arg, const char *path, int fd)
+learn_file(void *arg, const char *path, int fd, int named)
 {
 	struct trainctx *c = arg;
-	if (read_msg(fd, path, &c->msg, c->o->prefix) < 0)
-		return 0;
-	return learn_bytes(c);
+	int rc = read_msg(fd, path, &c->msg, c->o->prefix, named);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	return learn_bytes(c, path, named);
 }
 
 int
@@ -199,7 +226,7 @@ run_train(const struct opts *o, int dspam, int dham, char **paths)
 	if (!*paths) {
 		if (read_prefix(0, &c.msg, o->prefix, &eof) < 0)
 			die_sys(EXIT_TEMP, "read", "message");
-		learn_bytes(&c);
+		learn_bytes(&c, "standard input", 1);
 	}
 	for (; *paths; paths++)
 		if (each_message(*paths, learn_file, &c) < 0)
@@ -225,13 +252,14 @@ struct listctx {
 };
 
 static int
-list_file(void *arg, const char *path, int fd)
+list_file(void *arg, const char *path, int fd, int named)
 {
 	struct listctx *x = arg;
 	struct result r;
 	char sc[32];
-	if (read_msg(fd, path, &x->msg, x->o->prefix) < 0)
-		return 0;
+	int rc = read_msg(fd, path, &x->msg, x->o->prefix, named);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (classify(&x->c, x->o, x->msg.s ? x->msg.s : "", x->msg.len, &r) < 0)
 		die_nomem(EXIT_TEMP);
 	if (snprintf(sc, sizeof sc, " %.6f ", r.score) >= (int)sizeof sc)
@@ -315,13 +343,16 @@ struct cv {
 };
 
 static int
-cv_file(void *arg, const char *path, int fd)
+cv_file(void *arg, const char *path, int fd, int named)
 {
 	struct cv *c = arg;
 	struct cvmsg *m;
 	const char *base = strrchr(path, '/');
 	size_t i;
-	if (read_msg(fd, path, &c->msg, c->o->prefix) < 0)
+	int rc = read_msg(fd, path, &c->msg, c->o->prefix, named);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (empty_message(&c->msg, path, named))
 		return 0;
 	if (tokenize(&c->t, c->msg.s ? c->msg.s : "", c->msg.len) < 0)
 		die_nomem(EXIT_TEMP);
@@ -579,7 +610,7 @@ run_learn(const struct opts *o, const char *spam, const char *ham)
 	 * (the later rename would drop the earlier one's weights) */
 	if ((lfd = db_lock(db)) < 0)
 		die_sys(EXIT_TEMP, "lock", db);
-	if (db_open(&old, db) < 0)
+	if (db_open_replace(&old, db) < 0)
 		die_sys(EXIT_TEMP, "open", db);
 	/* calibrated on these messages alone, when they are at least as
 	 * many as the database held (else a small batch would recalibrate

@@ -1,6 +1,6 @@
 /* Unit tests for spamcheck's own modules (built from its sources): the
  * token set, the database merge and search, regression weights (kept,
- * replaced, read from version 1 files as 0), corrupt databases. */
+ * replaced, read from version 1 files as 0), corrupt and hostile databases. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -187,6 +187,29 @@ test_db(void)
 		errno = 0;
 		ok(db_open(&db, path) < 0 && errno == EPROTO, "unknown header flags are refused");
 		close(fd);
+	}
+	/* hostile headers: a count whose size wraps to the file's (64 + 20 *
+	 * (2^62 + 1) = 84 modulo 2^64), a count one past the entries, an
+	 * entry size not ours: refused, never mapped past the end */
+	{
+		static const uint64_t counts[] = { (1ULL << 62) + 1, 2, 1 };
+		char f[84];
+		size_t k;
+		for (k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+			uint32_t order = 0x01020304, entry = k == 2 ? 20 : 16;
+			memset(f, 0, sizeof f);
+			memcpy(f, "pmspam3\n", 8);
+			memcpy(f + 8, &order, 4);
+			memcpy(f + 12, &entry, 4);
+			memcpy(f + 16, &counts[k], 8);
+			fd = open(path, O_WRONLY | O_TRUNC);
+			if (fd < 0 || write(fd, f, sizeof f) != (ssize_t)sizeof f)
+				exit(2);
+			close(fd);
+			errno = 0;
+			ok(db_open(&db, path) < 0 && errno == EPROTO, k == 0 ? "a count whose size wraps is refused"
+			    : k == 1 ? "a count past the entries is refused" : "an entry size not ours is refused");
+		}
 	}
 	/* truncated and foreign files */
 	fd = open(path, O_WRONLY | O_TRUNC);
