@@ -134,32 +134,36 @@ toks_add(struct toks *t, const char *s)
 	return toks_add2(t, "", s, strlen(s));
 }
 
+/* Fields other filters and mail stores add: verdicts (a forged "X-Spam-
+ * Status: No" or a real one from the last hop) must not be evidence, in
+ * training or classification. Vendors put their verdicts under their own
+ * names (X-Barracuda-Spam-Score, X-MailScanner-SpamCheck, X-Proofpoint-
+ * Spam-Details, X-Acme-MailScanner-SpamScore), so a name containing one
+ * of verdict_word anywhere, or starting with a scanner's prefix, is
+ * ignored; the store's own fields only as whole names. */
 int
 tok_header_ignored(const char *name, size_t len)
 {
+	static const char *const verdict_word[] = { "spam", "bogosity", "virus", "junk", "mailscanner" };
 	static const char *const pfx[] = {
-		"x-spam", "x-bogosity", "x-dspam", "x-crm114", "x-virus", "x-amavis", "x-ham-",
-		"x-mailscanner", "x-rspamd", "x-barracuda", "x-ironport", "x-proofpoint", "x-pm-",
-		"x-sa-", "x-quarantine", "x-asg-", "x-policyd", "x-greylist", "x-razor", "x-pyzor",
-		"x-dcc-", "x-uid", "x-keywords", "x-status", "status", "content-length", "lines",
-		"delivered-to", "x-original-to", "x-mozilla-status", "x-evolution"
+		"x-dspam", "x-crm114", "x-amavis", "x-ham-", "x-rspamd", "x-barracuda", "x-ironport",
+		"x-proofpoint", "x-pm-", "x-sa-", "x-quarantine", "x-asg-", "x-policyd", "x-greylist", "x-razor",
+		"x-pyzor", "x-dcc-", "x-mozilla-status", "x-evolution", "x-mimecast", "x-forefront", "x-av-",
+		"x-ms-exchange-organization-scl", "x-ui-filterresults", "x-kse-", "x-sophos", "x-mailcleaner"
 	};
+	static const char *const whole[] = { "x-uid", "x-keywords", "x-status", "status", "content-length",
+		"lines", "delivered-to", "x-original-to" };
 	size_t i, k;
-	for (i = 0; i < sizeof pfx / sizeof pfx[0]; i++) {
-		size_t pl = strlen(pfx[i]);
-		if (len < pl)
-			continue;
-		for (k = 0; k < pl; k++) {
-			int c = (unsigned char)name[k];
-			if (c >= 'A' && c <= 'Z')
-				c += 32;
-			if (c != pfx[i][k])
-				break;
-		}
-		if (k == pl && (len == pl || pfx[i][pl - 1] == '-' || !strcmp(pfx[i], "x-spam")
-		    || !strcmp(pfx[i], "x-virus") || !strcmp(pfx[i], "x-bogosity") || !strcmp(pfx[i], "x-dspam")))
+	for (i = 0; i < sizeof pfx / sizeof pfx[0]; i++)
+		if (starts_ci(name, len, pfx[i]))
 			return 1;
-	}
+	for (i = 0; i < sizeof whole / sizeof whole[0]; i++)
+		if (len == strlen(whole[i]) && starts_ci(name, len, whole[i]))
+			return 1;
+	for (k = 0; k < len; k++)
+		for (i = 0; i < sizeof verdict_word / sizeof verdict_word[0]; i++)
+			if (starts_ci(name + k, len - k, verdict_word[i]))
+				return 1;
 	return 0;
 }
 

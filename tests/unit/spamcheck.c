@@ -309,9 +309,58 @@ test_links(void)
 	toks_free(&t);
 }
 
+/* Fields earlier filters added are no evidence: a message with them, in
+ * any spelling (case, folded, vendors' names, "Name :"), tokenises
+ * exactly as the message without them. */
+static void
+test_filter_fields(void)
+{
+	static const char base[] = "From: a@example.com\nSubject: cheap pills\n";
+	static const char *const added[] = {
+		"X-Spam-Status: Yes, score=9.9\n", "x-spam-flag: YES\n", "X-SPAM-LEVEL: *********\n",
+		"x-SpAm-Report:\n\t*  3.0 BAYES_99 body\n\t*  1.0 URIBL\n", "X-Spam-Status : No\n",
+		"X-Bogosity: Spam, tests=bogofilter\n", "X-Virus-Scanned: clamav\n", "X-DSPAM-Result: Spam\n",
+		"X-MailScanner-SpamCheck: spam, SpamAssassin (score=9)\n", "X-Acme-MailScanner-SpamScore: ssss\n",
+		"X-Barracuda-Spam-Score: 9.0\n", "X-Barracuda-Connect: mx.example\n",
+		"X-IronPort-Anti-Spam-Result: A0B\n", "X-Proofpoint-Spam-Details: rule=spam\n",
+		"X-Rspamd-Action: reject\n", "X-CRM114-Status: SPAM ( -99 )\n", "X-Amavis-Alert: BANNED\n",
+		"X-Mozilla-Status2: 00000000\n", "X-Microsoft-Antispam: BCL:9\n",
+		"X-Forefront-Antispam-Report: SFV:SPM\n", "X-MS-Exchange-Organization-SCL: 9\n",
+		"X-Mimecast-Spam-Score: 20\n", "X-Quarantine-ID: <q1>\n", "X-Junk-Score: 99\n",
+		"X-Antivirus: avast\n", "X-Sophos-SenderHistory: ip=192.0.2.1\n", "X-Policyd-Weight: NOT_IN_SBL\n",
+		"X-UI-Filterresults: junk:10\n", "X-Greylist: delayed 20 seconds\n"
+	};
+	struct str m = STR_INIT;
+	struct toks a, b;
+	size_t i, k, n = sizeof added / sizeof added[0], same = 0;
+	toks_init(&a);
+	toks_init(&b);
+	str_copys(&m, base);
+	str_cats(&m, "\ncheap pills now\n");
+	ok(tokenize(&a, m.s, m.len) == 0, "message tokenised");
+	str_copys(&m, base);
+	for (i = 0; i < n; i++)
+		str_cats(&m, added[i]);
+	str_cats(&m, "\ncheap pills now\n");
+	ok(tokenize(&b, m.s, m.len) == 0, "with the filters' fields");
+	for (i = 0; i < b.n; i++)
+		for (k = 0; k < a.n; k++)
+			if (a.v[k].h == b.v[i].h) {
+				same++;
+				break;
+			}
+	ok(a.n == b.n && same == a.n, "the same tokens: no filter field is evidence");
+	ok(!tok_header_ignored("Received", 8) && !tok_header_ignored("X-Mailer", 8) && !tok_header_ignored("Status-X", 8)
+	    && !tok_header_ignored("X-Uidl", 6), "mail's own fields count");
+	str_free(&m);
+	toks_free(&a);
+	toks_free(&b);
+}
+
 int
 main(void)
 {
+	test_filter_fields();
 	test_links();
 	test_toks();
 	test_db();
