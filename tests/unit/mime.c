@@ -233,6 +233,13 @@ test_walk(void)
 	ok(strncmp(s.text.s, "ABCDEF", 6) == 0, "malformed base64 decoded leniently");
 	str_free(&s.text);
 
+	/* '=' where no padding can stand hid the text from the filter */
+	m = "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n=\nY2hlYXAg\n=cGlsbHM=\n";
+	walk(m, strlen(m), &s);
+	str_0(&s.text);
+	is_str(s.text.s, "cheap pills|", "base64: an '=' before a group is skipped, not the end");
+	str_free(&s.text);
+
 	{
 		char nul[] = "Subject: a\0b\n\nbody\0with NUL";
 		walk(nul, sizeof nul - 1, &s);
