@@ -435,9 +435,11 @@ parse_ew(const char *s, size_t len, size_t at, struct ew_scan *sc, char *cs, int
 		return 0;   /* unterminated: plain text from its "=?" on */
 	memcpy(cs, p + c0, i - 3 - c0);
 	cs[i - 3 - c0] = 0;
-	for (k = 0; cs[k]; k++)
+	for (k = 0; cs[k]; k++) {
+		cs[k] = (char)lc((unsigned char)cs[k]);   /* "UTF-8" and "utf-8" words join */
 		if (cs[k] == '*')
 			cs[k] = 0;   /* RFC 2231 language suffix */
+	}
 	*txt = p + i;
 	*txtlen = e - (at + i);
 	return *txtlen <= EW_TEXT_MAX ? e + 2 - at : 0;
@@ -453,11 +455,17 @@ all_wsp(const char *p, size_t n)
 	return 1;
 }
 
+/* Adjacent encoded words in one charset are decoded into one run of
+ * bytes and converted once: mailers split a long Subject at any byte, so
+ * one character can span two words ("caf=C3?= =?UTF-8?Q?=A9"), and
+ * converting each word alone turned it into two replacement characters,
+ * another word than the same text written in one piece. */
 int
 mime_decode_header(struct str *out, const char *v, size_t len)
 {
 	struct str u = STR_INIT, t = STR_INIT;
 	struct ew_scan sc;
+	char runcs[MIME_TYPE_MAX] = "";   /* charset of the run in t */
 	size_t i = 0, plain = 0, start = out->len;
 	int prev_ew = 0, rc = -1;
 	memset(&sc, 0, sizeof sc);
@@ -472,18 +480,23 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 			i++;
 			continue;
 		}
-		if (!(prev_ew && all_wsp(u.s + plain, i - plain)))
-			if (mime_utf8(out, NULL, u.s + plain, i - plain) < 0)
+		if (!(prev_ew && all_wsp(u.s + plain, i - plain) && !strcmp(cs, runcs))) {
+			if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
 				goto done;
-		t.len = 0;
+			t.len = 0;
+			memcpy(runcs, cs, sizeof runcs);
+			if (!(prev_ew && all_wsp(u.s + plain, i - plain)))
+				if (mime_utf8(out, NULL, u.s + plain, i - plain) < 0)
+					goto done;
+		}
 		if ((enc == 'b' ? base64_decode_lenient(&t, txt, txtlen) : mime_qp_decode(&t, txt, txtlen, 1)) < 0)
-			goto done;
-		if (mime_utf8(out, cs, t.s ? t.s : "", t.len) < 0)
 			goto done;
 		i += n;
 		plain = i;
 		prev_ew = 1;
 	}
+	if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
+		goto done;
 	if (mime_utf8(out, NULL, u.s ? u.s + plain : "", u.len - plain) < 0)
 		goto done;
 	for (i = start; i < out->len; i++)

@@ -74,6 +74,19 @@ test_words(void)
 	str_0(&s);
 	is_str(s.s, "caf\xc3\xa9", "unknown charset falls back to windows-1252");
 	s.len = 0;
+	/* one character split over two adjacent words in one charset */
+	s.len = 0;
+	v = "=?UTF-8?Q?caf=C3?= =?utf-8?Q?=A9?=\r\n =?utf-8?B?0L/R?= =?UTF-8?B?gNC40LLQtQ==?= x";
+	ok(mime_decode_header(&s, v, strlen(v)) == 0, "split characters decode");
+	str_0(&s);
+	is_str(s.s, "caf\xc3\xa9\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5 x",
+	    "a character split over adjacent encoded words is one character");
+	s.len = 0;
+	v = "=?utf-8?Q?caf=C3?= and =?iso-8859-1?Q?=E9?= =?utf-8?Q?x?=";
+	mime_decode_header(&s, v, strlen(v));
+	str_0(&s);
+	is_str(s.s, "caf\xc3\x83 and \xc3\xa9x", "words apart, or in other charsets, are converted apart");
+	s.len = 0;
 	v = "=?iso-2022-jp?B?GyRCJEgbKEI=?=";
 	mime_decode_header(&s, v, strlen(v));
 	str_0(&s);
