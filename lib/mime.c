@@ -234,6 +234,36 @@ iconv_for(const char *cs)
 	return icache[i].cd;
 }
 
+/* Labels mail writes for a charset that is, in practice, its superset
+ * (as mail readers and the WHATWG Encoding Standard read them), or names
+ * iconv does not know: Chinese "gb2312" text holds GBK characters, Korean
+ * mail says "ks_c_5601-1987" for CP949, Japanese "shift_jis" holds CP932's
+ * NEC and IBM characters. Read strictly, their letters became U+FFFD or
+ * windows-1252 mojibake, other words than the same text sent as UTF-8. */
+static const char *
+charset_alias(const char *cs)
+{
+	static const struct { const char *label, *name; } alias[] = {
+		{ "gb2312", "gb18030" }, { "gbk", "gb18030" }, { "x-gbk", "gb18030" }, { "gb_2312-80", "gb18030" },
+		{ "csgb2312", "gb18030" }, { "chinese", "gb18030" }, { "cp936", "gb18030" }, { "windows-936", "gb18030" },
+		{ "euc-cn", "gb18030" }, { "x-euc-cn", "gb18030" },
+		{ "ks_c_5601-1987", "cp949" }, { "ks_c_5601-1989", "cp949" }, { "ksc5601", "cp949" },
+		{ "ksc_5601", "cp949" }, { "korean", "cp949" }, { "euc-kr", "cp949" }, { "windows-949", "cp949" },
+		{ "cseuckr", "cp949" }, { "csksc56011987", "cp949" }, { "iso-ir-149", "cp949" },
+		{ "shift_jis", "cp932" }, { "shift-jis", "cp932" }, { "x-sjis", "cp932" }, { "sjis", "cp932" },
+		{ "ms_kanji", "cp932" }, { "csshiftjis", "cp932" }, { "windows-31j", "cp932" }, { "ms932", "cp932" },
+		{ "big5", "big5-hkscs" }, { "x-x-big5", "big5-hkscs" }, { "cn-big5", "big5-hkscs" }, { "csbig5", "big5-hkscs" },
+		{ "iso-8859-8-i", "iso-8859-8" }, { "csiso88598i", "iso-8859-8" }, { "x-euc-jp", "euc-jp" },
+		{ "tis-620", "cp874" }, { "iso-8859-11", "cp874" }, { "windows-874", "cp874" },
+		{ "x-mac-roman", "macintosh" }, { "x-mac-cyrillic", "mac-cyrillic" }, { "unicode-1-1-utf-7", "utf-7" }
+	};
+	size_t i;
+	for (i = 0; i < sizeof alias / sizeof alias[0]; i++)
+		if (!strcmp(cs, alias[i].label))
+			return alias[i].name;
+	return cs;
+}
+
 static int
 via_iconv(struct str *out, iconv_t cd, const char *in, size_t len)
 {
@@ -285,7 +315,7 @@ mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
 	    || !strcmp(cs, "iso-8859-1") || !strcmp(cs, "latin1") || !strcmp(cs, "windows-1252")
 	    || !strcmp(cs, "unknown-8bit") || !strcmp(cs, "x-unknown"))
 		return utf8_or_1252(out, in, len);   /* mislabelled 8-bit is usually 1252 */
-	cd = iconv_for(cs);
+	cd = iconv_for(charset_alias(cs));
 	if (cd == (iconv_t)-1)
 		return utf8_or_1252(out, in, len);
 	return via_iconv(out, cd, in, len);

@@ -196,6 +196,22 @@ test_decoding(void)
 	mime_utf8(&s, "shift_jis", "\x82", 1);
 	str_0(&s);
 	is_str(s.s, "\xef\xbf\xbd", "truncated multibyte becomes U+FFFD");
+	{
+		/* labels read as the superset mail means by them */
+		static const char *const lab[][3] = {
+			{ "gb2312", "\x85\x40", "\xe5\x8c\x91" }, { "GB2312", "\xd6\xd0", "\xe4\xb8\xad" },
+			{ "ks_c_5601-1987", "\xc7\xd1", "\xed\x95\x9c" }, { "euc-kr", "\x81\x41", "\xea\xb0\x82" },
+			{ "shift_jis", "\x87\x40", "\xe2\x91\xa0" }, { "x-sjis", "\x82\xa0", "\xe3\x81\x82" },
+			{ "iso-8859-8-i", "\xf9", "\xd7\xa9" }
+		};
+		size_t i;
+		for (i = 0; i < sizeof lab / sizeof lab[0]; i++) {
+			s.len = 0;
+			mime_utf8(&s, lab[i][0], lab[i][1], strlen(lab[i][1]));
+			str_0(&s);
+			is_str(s.s, lab[i][2], lab[i][0]);
+		}
+	}
 	s.len = 0;
 	mime_utf8(&s, "bad charset\"", "x", 1);
 	ok(s.len == 1, "hostile charset name is not passed to iconv");
