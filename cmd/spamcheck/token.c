@@ -308,6 +308,51 @@ fold2(const char *s, char *w)
 	return 2;
 }
 
+/* Unicode spaces and typographic punctuation in decoded text become their
+ * ASCII kin, in place, as html.c's entities do: a no-break space glued
+ * "cheap\u00a0pills" into one word, and curly quotes made "\u201cfree\u201d"
+ * and "don\u2019t" other words than "free" and "don't", the same text as
+ * text/plain or &rsquo; writes it. No replacement is longer than what it
+ * replaces. */
+static void
+ascii_punct(struct str *s)
+{
+	size_t i = 0, o = 0, n = s->len;
+	unsigned char *p = (unsigned char *)s->s;
+	while (i < n) {
+		const char *r = NULL;
+		size_t used = 0, k;
+		if (p[i] == 0xc2 && i + 1 < n && (p[i + 1] == 0xa0 || p[i + 1] == 0xab || p[i + 1] == 0xbb))
+			r = p[i + 1] == 0xa0 ? " " : "\"", used = 2;   /* no-break space, guillemets */
+		else if (p[i] == 0xe2 && i + 2 < n && p[i + 1] == 0x80) {
+			unsigned char b = p[i + 2];
+			used = 3;
+			if ((b >= 0x80 && b <= 0x8a) || b == 0xaf || b == 0xa2)
+				r = " ";      /* U+2000-200A spaces, narrow no-break space, bullet */
+			else if (b >= 0x98 && b <= 0x9b)
+				r = "'";
+			else if (b >= 0x9c && b <= 0x9f)
+				r = "\"";
+			else if (b == 0x93 || b == 0x94)
+				r = " - ";
+			else if (b == 0xa6)
+				r = "...";
+		} else if (i + 2 < n && ((p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] == 0x9f)
+		    || (p[i] == 0xe3 && p[i + 1] == 0x80 && p[i + 2] == 0x80))) {
+			r = " ";          /* medium mathematical space, ideographic space */
+			used = 3;
+		}
+		if (!r) {
+			p[o++] = p[i++];
+			continue;
+		}
+		for (k = 0; r[k]; k++)
+			p[o++] = (unsigned char)r[k];
+		i += used;
+	}
+	s->len = o;
+}
+
 struct wordctx {
 	char prev[TOK_TEXT_MAX];
 	size_t prevlen;
@@ -577,6 +622,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	v->len = 0;
 	if (mime_decode_header(v, f->value, rawlen) < 0)
 		return -1;
+	ascii_punct(v);
 	if (!strcmp(name, "subject")) {
 		unsigned caps = 0, letters = 0;
 		ms->has_subject = 1;
@@ -918,6 +964,7 @@ part_fn(void *arg, const struct mime_part *p)
 		c->text.len = 0;
 		if (html_reduce(t, &c->text, c->body.s, c->body.len, &hi) < 0)
 			goto nomem;
+		ascii_punct(&c->text);
 		c->ms->html_text += c->text.len;
 		c->ms->imgs += hi.imgs;
 		c->ms->hidden += hi.hidden;
@@ -928,6 +975,7 @@ part_fn(void *arg, const struct mime_part *p)
 		c->wc.prevlen = 0;
 		return words(t, "", c->text.s, c->text.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
 	}
+	ascii_punct(&c->body);
 	c->ms->text_parts++;
 	c->ms->plain_text += c->body.len;
 	count_shape(c->ms, c->body.s, c->body.len);

@@ -357,9 +357,36 @@ test_filter_fields(void)
 	toks_free(&b);
 }
 
+/* curly quotes, dashes and no-break spaces, as UTF-8 or windows-1252, make
+ * the words plain ASCII (or &rsquo; in HTML) makes */
+static void
+test_punct(void)
+{
+	static const char *const msg[] = {
+		"Subject: =?utf-8?q?=E2=80=9CFree=E2=80=9D_gift?=\nContent-Type: text/plain; charset=utf-8\n\n"
+		"\xe2\x80\x9c" "Cheap\xe2\x80\x9d pills\xc2\xa0now \xe2\x80\x94 don\xe2\x80\x99t wait\xe2\x80\xa6\n",
+		"Subject: =?windows-1252?q?=93Free=94_gift?=\nContent-Type: text/plain; charset=windows-1252\n\n"
+		"\x93" "Cheap\x94 pills\xa0now \x97 don\x92t wait\x85\n",
+		"Subject: \"Free\" gift\nContent-Type: text/html\n\n<p>&ldquo;Cheap&rdquo; pills&nbsp;now &mdash; don\xe2\x80\x99t wait</p>\n"
+	};
+	static const char *const want[] = { "S:free", "cheap", "pills", "now", "don't", "wait" };
+	struct toks t;
+	size_t i, k;
+	toks_init(&t);
+	for (i = 0; i < sizeof msg / sizeof msg[0]; i++) {
+		int all = tokenize(&t, msg[i], strlen(msg[i])) == 0;
+		for (k = 0; k < sizeof want / sizeof want[0]; k++)
+			all &= has_tok(&t, want[k]);
+		ok(all, i == 0 ? "UTF-8 quotes and spaces: ASCII words" : i == 1 ? "windows-1252: the same words"
+		    : "HTML: the same words");
+	}
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_punct();
 	test_filter_fields();
 	test_links();
 	test_toks();
