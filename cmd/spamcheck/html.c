@@ -238,6 +238,30 @@ text_mismatch(const struct str *text, size_t off, const char *dom, size_t dl)
 	return ol && (ol != dl || memcmp(other, dom, dl));
 }
 
+/* Where a comment whose "<!--" ends at i stops, as browsers read it
+ * (HTML's comment states): "<!-->" and "<!--->" are empty comments, and
+ * "--!>" closes one as "-->" does. Searching only for "-->" from i made
+ * "<!-->" swallow the visible text up to some later "-->": text a reader
+ * sees and the filter did not. */
+static size_t
+comment_end(const char *in, size_t len, size_t i)
+{
+	size_t k;
+	if (i < len && in[i] == '>')
+		return i + 1;
+	if (i + 1 < len && in[i] == '-' && in[i + 1] == '>')
+		return i + 2;
+	for (k = i; k + 2 < len; k++) {
+		if (in[k] != '-' || in[k + 1] != '-')
+			continue;
+		if (in[k + 2] == '>')
+			return k + 3;
+		if (k + 3 < len && in[k + 2] == '!' && in[k + 3] == '>')
+			return k + 4;
+	}
+	return len;
+}
+
 int
 html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct html_info *hi)
 {
@@ -263,8 +287,7 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		err |= str_catb(text, in + run, i - run) < 0;
 		run = i;
 		if (len - i >= 4 && !memcmp(in + i, "<!--", 4)) {
-			end = find_ci(in + i + 4, len - i - 4, "-->");
-			i = end ? (size_t)(end - in) + 3 : len;
+			i = comment_end(in, len, i + 4);
 			run = i;
 			continue;
 		}

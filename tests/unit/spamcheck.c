@@ -383,9 +383,24 @@ test_punct(void)
 	toks_free(&t);
 }
 
+/* comments end where a browser ends them: "<!-->", "<!--->", "--!>" */
+static void
+test_comments(void)
+{
+	static const char msg[] = "Subject: x\nContent-Type: text/html\n\n<p><!-->Buy cheap<!-- a --> and "
+	    "<!--->tramadol<!-- b --> or <!-- c --!>viagra <!-- d -->now<!-- never closed: hidden";
+	struct toks t;
+	toks_init(&t);
+	ok(tokenize(&t, msg, sizeof msg - 1) == 0 && has_tok(&t, "buy") && has_tok(&t, "cheap")
+	    && has_tok(&t, "tramadol") && has_tok(&t, "viagra") && has_tok(&t, "now"), "text after empty comments is read");
+	ok(!has_tok(&t, "never") && !has_tok(&t, "hidden"), "comments themselves are not");
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_comments();
 	test_punct();
 	test_filter_fields();
 	test_links();
