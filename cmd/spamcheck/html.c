@@ -238,6 +238,50 @@ text_mismatch(const struct str *text, size_t off, const char *dom, size_t dl)
 	return ol && (ol != dl || memcmp(other, dom, dl));
 }
 
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
+}
+
+/* Does the tag text a set CSS property prop to one of vals? Spaces may
+ * stand around the ':' ("display: none" hid text as well as
+ * "display:none"), and the value must end there: "font-size:0.9em" is
+ * small print, not hidden text. */
+static int
+css_is(const char *a, size_t n, const char *prop, const char *const *vals)
+{
+	size_t i = 0, pl = strlen(prop), k, v;
+	const char *p;
+	while (i < n && (p = find_ci(a + i, n - i, prop)) != NULL) {
+		k = i = (size_t)(p - a) + pl;
+		while (k < n && is_space((unsigned char)a[k]))
+			k++;
+		if (k >= n || a[k] != ':')
+			continue;
+		for (k++; k < n && is_space((unsigned char)a[k]); k++)
+			;
+		for (v = 0; vals[v]; v++) {
+			size_t vl = strlen(vals[v]);
+			if (starts_ci(a + k, n - k, vals[v]) && (k + vl == n || !((a[k + vl] >= '0' && a[k + vl] <= '9')
+			    || (lc((unsigned char)a[k + vl]) >= 'a' && lc((unsigned char)a[k + vl]) <= 'z') || a[k + vl] == '.')))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Text a tag's style hides: display, visibility, a font too small to read,
+ * full transparency. */
+static int
+hidden_style(const char *a, size_t n)
+{
+	static const char *const none[] = { "none", NULL }, *const hidden[] = { "hidden", NULL },
+	    *const tiny[] = { "0", "0px", "0pt", "0em", "0%", "1px", NULL }, *const zero[] = { "0", NULL };
+	return css_is(a, n, "display", none) || css_is(a, n, "visibility", hidden) || css_is(a, n, "font-size", tiny)
+	    || css_is(a, n, "opacity", zero);
+}
+
 /* Where a comment whose "<!--" ends at i stops, as browsers read it
  * (HTML's comment states): "<!-->" and "<!--->" are empty comments, and
  * "--!>" closes one as "-->" does. Searching only for "-->" from i made
@@ -334,10 +378,8 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		if ((v = attr(in + a, gt - a, "alt", &vl)) != NULL) {
 			err |= str_catc(text, ' ') < 0 || str_catb(text, v, vl) < 0 || str_catc(text, ' ') < 0;
 		}
-		if (find_ci(in + a, gt - a, "display:none") || find_ci(in + a, gt - a, "visibility:hidden")
-		    || find_ci(in + a, gt - a, "font-size:0") || find_ci(in + a, gt - a, "font-size:1px")) {
+		if (hidden_style(in + a, gt - a))
 			hi->hidden++;
-		}
 		/* a script's or style's body is no text; its tag's src (a
 		 * remote script) was read above, as any link's */
 		if (!strcmp(name, "script") || !strcmp(name, "style")) {

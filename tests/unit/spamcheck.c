@@ -397,9 +397,40 @@ test_comments(void)
 	toks_free(&t);
 }
 
+/* hidden text: CSS as written, with spaces; small print is not hidden */
+static void
+test_hidden(void)
+{
+	static const char *const hid[] = { "display: none", "DISPLAY :None", "font-size: 0px", "visibility:hidden",
+		"color:red;opacity:0" };
+	static const char *const shown[] = { "font-size:0.9em", "font-size:10px", "opacity:0.5", "display:block" };
+	struct str m = STR_INIT;
+	struct toks t;
+	size_t i;
+	int all = 1, none = 1;
+	toks_init(&t);
+	for (i = 0; i < sizeof hid / sizeof hid[0] + sizeof shown / sizeof shown[0]; i++) {
+		int h = i < sizeof hid / sizeof hid[0];
+		str_copys(&m, "Subject: x\nContent-Type: text/html\n\n<p style=\"");
+		str_cats(&m, h ? hid[i] : shown[i - sizeof hid / sizeof hid[0]]);
+		str_cats(&m, "\">text</p>\n");
+		if (tokenize(&t, m.s, m.len) < 0)
+			all = none = 0;
+		else if (h)
+			all &= has_tok(&t, "R:html-hidden");
+		else
+			none &= !has_tok(&t, "R:html-hidden");
+	}
+	ok(all, "hidden-text styles are seen with spaces and in any case");
+	ok(none, "small print and half transparency are not hidden text");
+	str_free(&m);
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_hidden();
 	test_comments();
 	test_punct();
 	test_filter_fields();
