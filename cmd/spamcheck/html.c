@@ -39,7 +39,9 @@ attr(const char *a, size_t n, const char *name, size_t *vl)
 			return NULL;
 		k = (size_t)(p - a);
 		i = k + nl;
-		if (k > 0 && !(a[k - 1] == ' ' || a[k - 1] == '\t' || a[k - 1] == '\n' || a[k - 1] == '\r' || a[k - 1] == '"' || a[k - 1] == '\''))
+		/* '/' too: browsers read "<a/href=..." as an a with an href */
+		if (k > 0 && !(a[k - 1] == ' ' || a[k - 1] == '\t' || a[k - 1] == '\n' || a[k - 1] == '\r' || a[k - 1] == '\f'
+		    || a[k - 1] == '"' || a[k - 1] == '\'' || a[k - 1] == '/'))
 			continue;
 		while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
 			i++;
@@ -282,6 +284,36 @@ hidden_style(const char *a, size_t n)
 	    || css_is(a, n, "opacity", zero);
 }
 
+/* A link target as a browser reads it, into u: character references
+ * decoded ("&#104;ttp://"), then tabs and line breaks removed anywhere and
+ * spaces and controls trimmed at the ends (the URL standard's parser
+ * does). 0, or -1 ENOMEM. */
+static int
+url_value(struct str *u, const char *v, size_t vl)
+{
+	size_t i = 0, o = 0, st = 0;
+	int err = 0;
+	u->len = 0;
+	while (i < vl && !err) {
+		if (v[i] == '&')
+			i += entity(u, v + i, vl - i, &err);
+		else
+			err |= str_catc(u, v[i++]) < 0;
+	}
+	if (err)
+		return -1;
+	for (i = 0; i < u->len; i++)
+		if (u->s[i] != '\t' && u->s[i] != '\n' && u->s[i] != '\r')
+			u->s[o++] = u->s[i];
+	while (o && (unsigned char)u->s[o - 1] <= 32)
+		o--;
+	while (st < o && (unsigned char)u->s[st] <= 32)
+		st++;
+	memmove(u->s, u->s + st, o - st);
+	u->len = o - st;
+	return 0;
+}
+
 /* Where a comment whose "<!--" ends at i stops, as browsers read it
  * (HTML's comment states): "<!-->" and "<!--->" are empty comments, and
  * "--!>" closes one as "-->" does. Searching only for "-->" from i made
@@ -310,6 +342,7 @@ int
 html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct html_info *hi)
 {
 	size_t i = 0, run = 0, aoff = 0, adl = 0;
+	struct str url = STR_INIT;
 	char adom[DOMAIN_MAX];
 	int err = 0, ina = 0;
 	memset(hi, 0, sizeof *hi);
@@ -367,13 +400,19 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		if ((v = attr(in + a, gt - a, "href", &vl)) != NULL || (v = attr(in + a, gt - a, "src", &vl)) != NULL
 		    || (v = attr(in + a, gt - a, "action", &vl)) != NULL) {
 			hi->links++;
+			if (url_value(&url, v, vl) < 0) {
+				err = 1;
+				break;
+			}
 			if (!strcmp(name, "a")) {
 				ina = 1;
 				aoff = text->len;
-				adl = url_domain(v, vl, adom);
+				adl = url_domain(url.s, url.len, adom);
 			}
-			if (vl > 4 && (!memcmp(v, "http", 4) || !memcmp(v, "HTTP", 4) || !memcmp(v, "www.", 4) || !memcmp(v, "mailto:", 4)))
-				err |= tok_url(t, v, vl) < 0;
+			/* the scheme in any case: "HtTp://" is a link too */
+			if (url.len > 4 && (starts_ci(url.s, url.len, "http") || starts_ci(url.s, url.len, "www.")
+			    || starts_ci(url.s, url.len, "mailto:")))
+				err |= tok_url(t, url.s, url.len) < 0;
 		}
 		if ((v = attr(in + a, gt - a, "alt", &vl)) != NULL) {
 			err |= str_catc(text, ' ') < 0 || str_catb(text, v, vl) < 0 || str_catc(text, ' ') < 0;
@@ -390,5 +429,6 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 	}
 	if (!err && run < len)
 		err |= str_catb(text, in + run, len - run) < 0;
+	str_free(&url);
 	return err ? -1 : 0;
 }

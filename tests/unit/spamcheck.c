@@ -305,6 +305,15 @@ test_links(void)
 	str_copys(&m, hdr);
 	str_cats(&m, "<a href=\"http://evil.example.net/\">unclosed www.bank.com");
 	ok(tokenize(&t, m.s, m.len) == 0 && !has_tok(&t, "R:link-mismatch"), "an unclosed link is no evidence");
+	/* targets as browsers read them: scheme in any case, spaces trimmed,
+	 * character references decoded, line breaks dropped, "<a/href" */
+	str_copys(&m, hdr);
+	str_cats(&m, "<a href=\"HtTp://s1.example/\">a</a> <a href=\" http://s2.example \">b</a>"
+	    "<a href=\"&#104;ttp://s3.example\">c</a> <a href=\"ht\ntp://s4.example\">d</a>"
+	    "<a/href=\"http://s5.example\">e</a> <a href=\"h&#x74;tp://www.s6.example\">www.s6.example</a>");
+	ok(tokenize(&t, m.s, m.len) == 0 && has_tok(&t, "U:s1.example") && has_tok(&t, "U:s2.example")
+	    && has_tok(&t, "U:s3.example") && has_tok(&t, "U:s4.example") && has_tok(&t, "U:s5.example")
+	    && has_tok(&t, "U:www.s6.example") && !has_tok(&t, "R:link-mismatch"), "obfuscated link targets are read");
 	str_free(&m);
 	toks_free(&t);
 }
