@@ -312,10 +312,12 @@ fold2(const char *s, char *w)
  * ASCII kin, in place, as html.c's entities do: a no-break space glued
  * "cheap\u00a0pills" into one word, and curly quotes made "\u201cfree\u201d"
  * and "don\u2019t" other words than "free" and "don't", the same text as
- * text/plain or &rsquo; writes it. No replacement is longer than what it
- * replaces. */
+ * text/plain or &rsquo; writes it. Fullwidth forms (U+FF01-FF5E,
+ * "\uff36\uff29\uff21\uff27\uff32\uff21") are the ASCII they are drawn
+ * as, a spammer's way to write a word no filter learnt. No replacement is
+ * longer than what it replaces. */
 static void
-ascii_punct(struct str *s)
+ascii_kin(struct str *s)
 {
 	size_t i = 0, o = 0, n = s->len;
 	unsigned char *p = (unsigned char *)s->s;
@@ -337,6 +339,12 @@ ascii_punct(struct str *s)
 				r = " - ";
 			else if (b == 0xa6)
 				r = "...";
+		} else if (i + 2 < n && p[i] == 0xef && ((p[i + 1] == 0xbc && p[i + 2] >= 0x81 && p[i + 2] <= 0xbf)
+		    || (p[i + 1] == 0xbd && p[i + 2] >= 0x80 && p[i + 2] <= 0x9e))) {
+			/* U+FF01-FF5E: U+0021-007E + 0xFEE0 */
+			p[o++] = (unsigned char)((p[i + 2] & 0x3f) + (p[i + 1] == 0xbc ? 0x20 : 0x60));
+			i += 3;
+			continue;
 		} else if (i + 2 < n && ((p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] == 0x9f)
 		    || (p[i] == 0xe3 && p[i + 1] == 0x80 && p[i + 2] == 0x80))) {
 			r = " ";          /* medium mathematical space, ideographic space */
@@ -622,7 +630,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	v->len = 0;
 	if (mime_decode_header(v, f->value, rawlen) < 0)
 		return -1;
-	ascii_punct(v);
+	ascii_kin(v);
 	if (!strcmp(name, "subject")) {
 		unsigned caps = 0, letters = 0;
 		ms->has_subject = 1;
@@ -964,7 +972,7 @@ part_fn(void *arg, const struct mime_part *p)
 		c->text.len = 0;
 		if (html_reduce(t, &c->text, c->body.s, c->body.len, &hi) < 0)
 			goto nomem;
-		ascii_punct(&c->text);
+		ascii_kin(&c->text);
 		c->ms->html_text += c->text.len;
 		c->ms->imgs += hi.imgs;
 		c->ms->hidden += hi.hidden;
@@ -975,7 +983,7 @@ part_fn(void *arg, const struct mime_part *p)
 		c->wc.prevlen = 0;
 		return words(t, "", c->text.s, c->text.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
 	}
-	ascii_punct(&c->body);
+	ascii_kin(&c->body);
 	c->ms->text_parts++;
 	c->ms->plain_text += c->body.len;
 	count_shape(c->ms, c->body.s, c->body.len);

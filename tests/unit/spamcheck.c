@@ -389,6 +389,13 @@ test_punct(void)
 		ok(all, i == 0 ? "UTF-8 quotes and spaces: ASCII words" : i == 1 ? "windows-1252: the same words"
 		    : "HTML: the same words");
 	}
+	{
+		static const char fw[] = "Subject: \xef\xbc\xa6\xef\xbd\x92\xef\xbd\x85\xef\xbd\x85 gift\n"
+		    "Content-Type: text/plain; charset=utf-8\n\n\xef\xbc\xa3\xef\xbd\x88\xef\xbd\x85\xef\xbd\x81\xef\xbd\x90 "
+		    "\xef\xbd\x90\xef\xbd\x89\xef\xbd\x8c\xef\xbd\x8c\xef\xbd\x93\n";
+		ok(tokenize(&t, fw, sizeof fw - 1) == 0 && has_tok(&t, "S:free") && has_tok(&t, "cheap") && has_tok(&t, "pills"),
+		    "fullwidth letters: the ASCII words they are drawn as");
+	}
 	toks_free(&t);
 }
 
