@@ -288,18 +288,32 @@ hidden_style(const char *a, size_t n)
  * decoded ("&#104;ttp://"), then tabs and line breaks removed anywhere and
  * spaces and controls trimmed at the ends (the URL standard's parser
  * does). 0, or -1 ENOMEM. */
+/* An attribute value with its character references decoded, appended to
+ * out: browsers decode them in attributes as in text. */
+static void
+attr_text(struct str *out, const char *v, size_t vl, int *err)
+{
+	size_t i = 0, run = 0;
+	while (i < vl && !*err) {
+		if (v[i] != '&') {
+			i++;
+			continue;
+		}
+		*err |= str_catb(out, v + run, i - run) < 0;
+		i += entity(out, v + i, vl - i, err);
+		run = i;
+	}
+	if (!*err)
+		*err |= str_catb(out, v + run, vl - run) < 0;
+}
+
 static int
 url_value(struct str *u, const char *v, size_t vl)
 {
-	size_t i = 0, o = 0, st = 0;
+	size_t i, o = 0, st = 0;
 	int err = 0;
 	u->len = 0;
-	while (i < vl && !err) {
-		if (v[i] == '&')
-			i += entity(u, v + i, vl - i, &err);
-		else
-			err |= str_catc(u, v[i++]) < 0;
-	}
+	attr_text(u, v, vl, &err);
 	if (err)
 		return -1;
 	for (i = 0; i < u->len; i++)
@@ -415,7 +429,9 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 				err |= tok_url(t, url.s, url.len) < 0;
 		}
 		if ((v = attr(in + a, gt - a, "alt", &vl)) != NULL) {
-			err |= str_catc(text, ' ') < 0 || str_catb(text, v, vl) < 0 || str_catc(text, ' ') < 0;
+			err |= str_catc(text, ' ') < 0;
+			attr_text(text, v, vl, &err);
+			err |= str_catc(text, ' ') < 0;
 		}
 		if (hidden_style(in + a, gt - a))
 			hi->hidden++;

@@ -443,9 +443,22 @@ test_hidden(void)
 	toks_free(&t);
 }
 
+/* an image's alt text is read with its character references decoded */
+static void
+test_alt(void)
+{
+	static const char msg[] = "Subject: x\nContent-Type: text/html\n\n<img alt=\"V&#105;agra &amp; C&#x69;alis\" src=a.gif>";
+	struct toks t;
+	toks_init(&t);
+	ok(tokenize(&t, msg, sizeof msg - 1) == 0 && has_tok(&t, "viagra") && has_tok(&t, "cialis") && !has_tok(&t, "105"),
+	    "alt text: references decoded");
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_alt();
 	test_hidden();
 	test_comments();
 	test_punct();
