@@ -314,8 +314,9 @@ fold2(const char *s, char *w)
  * and "don\u2019t" other words than "free" and "don't", the same text as
  * text/plain or &rsquo; writes it. Fullwidth forms (U+FF01-FF5E,
  * "\uff36\uff29\uff21\uff27\uff32\uff21") are the ASCII they are drawn
- * as, a spammer's way to write a word no filter learnt. No replacement is
- * longer than what it replaces. */
+ * as, a spammer's way to write a word no filter learnt. Invisible
+ * characters (html_invisible) go. No replacement is longer than what it
+ * replaces. */
 static void
 ascii_kin(struct str *s)
 {
@@ -323,7 +324,11 @@ ascii_kin(struct str *s)
 	unsigned char *p = (unsigned char *)s->s;
 	while (i < n) {
 		const char *r = NULL;
-		size_t used = 0, k;
+		size_t used = invisible_at((const char *)p + i, n - i), k;
+		if (used) {   /* dropped before words are cut: three between letters made a word too long to keep */
+			i += used;
+			continue;
+		}
 		if (p[i] == 0xc2 && i + 1 < n && (p[i + 1] == 0xa0 || p[i + 1] == 0xab || p[i + 1] == 0xbb))
 			r = p[i + 1] == 0xa0 ? " " : "\"", used = 2;   /* no-break space, guillemets */
 		else if (p[i] == 0xe2 && i + 2 < n && p[i + 1] == 0x80) {
@@ -367,7 +372,8 @@ struct wordctx {
 	unsigned count;
 };
 
-/* Words of s (UTF-8) as prefix tokens; pairs adds adjacent pairs. */
+/* Words of s (UTF-8, through ascii_kin) as prefix tokens; pairs adds
+ * adjacent pairs. */
 static int
 words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, unsigned max, struct wordctx *wc)
 {
@@ -416,11 +422,6 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 		if (wl < 2 || (wl == 2 && s[st] == '$'))
 			continue;
 		for (k = 0, e = st + wl; st < e; st++) {
-			size_t il = invisible_at(s + st, e - st);
-			if (il) {
-				st += il - 1;
-				continue;
-			}
 			if (st + 1 < e && (unsigned char)s[st] >= 0xc3 && (unsigned char)s[st] <= 0xd0
 			    && ((unsigned char)s[st + 1] & 0xc0) == 0x80) {
 				k += fold2(s + st, w + k);

@@ -396,6 +396,14 @@ test_punct(void)
 		ok(tokenize(&t, fw, sizeof fw - 1) == 0 && has_tok(&t, "S:free") && has_tok(&t, "cheap") && has_tok(&t, "pills"),
 		    "fullwidth letters: the ASCII words they are drawn as");
 	}
+	{
+		/* three zero-width spaces between letters made a word over the length kept */
+#define Z3 "\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b"
+		static const char zw[] = "Subject: x\nContent-Type: text/plain; charset=utf-8\n\nv" Z3 "i" Z3 "a" Z3 "g" Z3 "r" Z3 "a now\n";
+#undef Z3
+		ok(tokenize(&t, zw, sizeof zw - 1) == 0 && has_tok(&t, "viagra") && has_tok(&t, "viagra now"),
+		    "zero-width characters are dropped before words are cut");
+	}
 	toks_free(&t);
 }
 
