@@ -217,30 +217,50 @@ url_len(const char *s, size_t n)
 	return i;
 }
 
+static int
+hex_digit(int c)
+{
+	c = lower(c);
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 int
 tok_url(struct toks *t, const char *u, size_t n)
 {
 	char host[TOK_TEXT_MAX];
 	size_t i = 0, hl = 0, dots = 0, k, lab;
 	int digits_only = 1, mailto = 0;
-	if (starts_ci(u, n, "http://"))
-		i = 7;
-	else if (starts_ci(u, n, "https://"))
-		i = 8;
+	/* as browsers parse http(s) URLs (the URL standard): any run of '/'
+	 * or backslashes after the scheme, a backslash ends the host as '/'
+	 * does, and %XX in the host is its byte. Read otherwise,
+	 * "http://spam.example\@good.example" named the good site (a browser
+	 * visits the spam one) and "http:\\spam.example" no site at all. */
+	if (starts_ci(u, n, "https:"))
+		i = 6;
+	else if (starts_ci(u, n, "http:"))
+		i = 5;
 	else if (starts_ci(u, n, "mailto:"))
 		i = 7, mailto = 1;
+	if (i && !mailto)
+		while (i < n && (u[i] == '/' || u[i] == '\\'))
+			i++;
 	t->urls++;
-	/* host: up to / ? # : ; userinfo before '@' is dropped (a lure; in
+	/* host: up to / \ ? # : ; userinfo before '@' is dropped (a lure; in
 	 * a mailto: link it is the mailbox, no lure) */
-	for (k = i; k < n && u[k] != '/' && u[k] != '?' && u[k] != '#'; k++)
+	for (k = i; k < n && u[k] != '/' && u[k] != '\\' && u[k] != '?' && u[k] != '#'; k++)
 		if (u[k] == '@') {
 			if (!mailto && toks_add(t, "R:url-userinfo") < 0)
 				return -1;
 			i = k + 1;
 		}
 	for (; i < n && hl < sizeof host - 1; i++) {
-		int c = lower((unsigned char)u[i]);
-		if (c == '/' || c == '?' || c == '#' || c == ':' || c == '>' || c <= 32)
+		int c = lower((unsigned char)u[i]), h, l;
+		if (c == '%' && i + 2 < n && (h = hex_digit((unsigned char)u[i + 1])) >= 0
+		    && (l = hex_digit((unsigned char)u[i + 2])) >= 0) {
+			c = lower(h * 16 + l);
+			i += 2;
+		}
+		if (c == '/' || c == '\\' || c == '?' || c == '#' || c == ':' || c == '>' || c <= 32)
 			break;
 		if (c == '.')
 			dots++;

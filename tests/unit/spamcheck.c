@@ -314,6 +314,14 @@ test_links(void)
 	ok(tokenize(&t, m.s, m.len) == 0 && has_tok(&t, "U:s1.example") && has_tok(&t, "U:s2.example")
 	    && has_tok(&t, "U:s3.example") && has_tok(&t, "U:s4.example") && has_tok(&t, "U:s5.example")
 	    && has_tok(&t, "U:www.s6.example") && !has_tok(&t, "R:link-mismatch"), "obfuscated link targets are read");
+	/* hosts as browsers find them: a backslash ends the host, slashes
+	 * either way, %XX decoded */
+	str_copys(&m, hdr);
+	str_cats(&m, "<a href=\"http://b1.example\\@good.example/\">a</a> <a href=\"http:\\\\b2.example\\x\">b</a>"
+	    "<a href=\"http://%62%33.example/\">c</a> <a href=\"http://user@b4.example/\">d</a>");
+	ok(tokenize(&t, m.s, m.len) == 0 && has_tok(&t, "U:b1.example") && !has_tok(&t, "U:good.example")
+	    && has_tok(&t, "U:b2.example") && has_tok(&t, "U:b3.example") && has_tok(&t, "U:b4.example")
+	    && has_tok(&t, "R:url-userinfo"), "link hosts as a browser finds them");
 	str_free(&m);
 	toks_free(&t);
 }
