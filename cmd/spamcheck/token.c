@@ -784,6 +784,14 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 }
 
 static int
+key_field_unseen(const struct msgstat *ms, const struct mime_field *f)
+{
+	return (mime_name_is(f, "subject") && !ms->has_subject) || (mime_name_is(f, "from") && !ms->has_from)
+	    || (mime_name_is(f, "to") && !ms->has_to) || (mime_name_is(f, "date") && !ms->has_date)
+	    || (mime_name_is(f, "message-id") && !ms->has_msgid);
+}
+
+static int
 headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
 {
 	struct mime_field f;
@@ -797,10 +805,14 @@ headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
 	}
 	pos = 0;
 	n = 0;
-	while (n < HDR_FIELDS_MAX && mime_field_next(h, hl, &pos, &f)) {
-		n++;
+	while (mime_field_next(h, hl, &pos, &f)) {
 		if (tok_header_ignored(f.name, f.namelen))
+			continue;   /* not counted: other filters' fields must not push real ones out */
+		/* past HDR_FIELDS_MAX, still the first Subject, From, To, Date
+		 * and Message-ID: 400 filler fields hid them from the filter */
+		if (n >= HDR_FIELDS_MAX && !key_field_unseen(ms, &f))
 			continue;
+		n++;
 		if ((rc = header_field(t, ms, &f, &v)) < 0)
 			break;
 	}

@@ -471,9 +471,32 @@ test_alt(void)
 	toks_free(&t);
 }
 
+/* filler fields do not push the Subject, From and Date out of reach */
+static void
+test_filler(void)
+{
+	struct str m = STR_INIT;
+	struct toks t;
+	int i;
+	toks_init(&t);
+	for (i = 0; i < 500; i++) {
+		char f[64];
+		snprintf(f, sizeof f, "X-Filler-%d: x\nX-Spam-Note-%d: x\n", i, i);
+		str_cats(&m, f);
+	}
+	str_cats(&m, "Subject: cheap pills\nFrom: Seller <s@shop.example>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "X-Later: y\n\nbody\n");
+	ok(tokenize(&t, m.s, m.len) == 0 && has_tok(&t, "S:cheap") && has_tok(&t, "F:seller") && !has_tok(&t, "R:no-date")
+	    && !has_tok(&t, "R:no-subject"), "Subject, From and Date after 1,000 filler fields are read");
+	ok(!has_tok(&t, "H:x-later"), "other fields past the bound are not");
+	str_free(&m);
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_filler();
 	test_alt();
 	test_hidden();
 	test_comments();
