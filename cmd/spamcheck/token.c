@@ -954,6 +954,18 @@ part_fn(void *arg, const struct mime_part *p)
 	if (!fn.len && mime_field_find(p->header, p->headerlen, "content-type", &f)
 	    && mime_param(f.value, f.valuelen, "name", &fn) < 0)
 		goto nomem;
+	if (fn.len && memmem(fn.s, fn.len, "=?", 2)) {
+		/* an encoded word in a quoted name (not RFC 2047, but what
+		 * Outlook and Gmail write, and mail readers decode): else
+		 * "=?us-ascii?Q?invoice.exe?=" ended in "?=", no executable */
+		struct str d = STR_INIT;
+		int r = mime_decode_header(&d, fn.s, fn.len);
+		if (r == 0)
+			r = str_copyb(&fn, d.s ? d.s : "", d.len);
+		str_free(&d);
+		if (r < 0)
+			goto nomem;
+	}
 	if (fn.len) {
 		const char *dot = NULL;
 		size_t k;

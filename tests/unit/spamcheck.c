@@ -493,9 +493,24 @@ test_filler(void)
 	toks_free(&t);
 }
 
+/* an attachment named by an encoded word is the name a reader shows */
+static void
+test_attach_name(void)
+{
+	static const char msg[] = "Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b\n"
+	    "Content-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"=?us-ascii?Q?invoice.exe?=\"\n\nMZ\n--b--\n";
+	struct toks t;
+	toks_init(&t);
+	ok(tokenize(&t, msg, sizeof msg - 1) == 0 && has_tok(&t, "R:att-exec") && has_tok(&t, "Fx:.exe"),
+	    "an encoded-word file name is decoded: an executable");
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_attach_name();
 	test_filler();
 	test_alt();
 	test_hidden();
