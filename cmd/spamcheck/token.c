@@ -966,6 +966,8 @@ part_fn(void *arg, const struct mime_part *p)
 		if (r < 0)
 			goto nomem;
 	}
+	while (fn.len && (fn.s[fn.len - 1] == '.' || fn.s[fn.len - 1] == ' '))
+		fn.len--;   /* Windows drops them: "invoice.exe. " is invoice.exe */
 	if (fn.len) {
 		const char *dot = NULL;
 		size_t k;

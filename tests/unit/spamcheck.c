@@ -502,8 +502,12 @@ test_attach_name(void)
 	    "Content-Disposition: attachment; filename=\"=?us-ascii?Q?invoice.exe?=\"\n\nMZ\n--b--\n";
 	struct toks t;
 	toks_init(&t);
+	static const char dots[] = "Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b\n"
+	    "Content-Type: application/octet-stream; name=\"invoice.exe. .\"\n\nMZ\n--b--\n";
 	ok(tokenize(&t, msg, sizeof msg - 1) == 0 && has_tok(&t, "R:att-exec") && has_tok(&t, "Fx:.exe"),
 	    "an encoded-word file name is decoded: an executable");
+	ok(tokenize(&t, dots, sizeof dots - 1) == 0 && has_tok(&t, "R:att-exec") && has_tok(&t, "Fx:.exe"),
+	    "trailing dots and spaces, which Windows drops, do not hide an executable");
 	toks_free(&t);
 }
 
