@@ -511,9 +511,36 @@ test_attach_name(void)
 	toks_free(&t);
 }
 
+/* hostile bodies of 2 MB: few tokens, decoded text within its bound
+ * (the work is measured outside the suite; see the commit log) */
+static void
+test_hostile_bounds(void)
+{
+	static const char *const unit[] = { "<", "&", "&a", "<a href=", "<!--", "=?utf-8?q?", "a", "\xff", "</", "&#" };
+	struct str m = STR_INIT;
+	struct toks t;
+	size_t i, k, worst = 0;
+	int all = 1;
+	toks_init(&t);
+	for (i = 0; i < sizeof unit / sizeof unit[0]; i++) {
+		size_t ul = strlen(unit[i]);
+		str_copys(&m, "Subject: x\nContent-Type: text/html; charset=utf-8\n\n");
+		for (k = 0; k < (2u << 20) / ul; k++)
+			str_catb(&m, unit[i], ul);
+		all &= tokenize(&t, m.s, m.len) == 0 && t.textbytes <= TOK_TEXT_BYTES;
+		if (t.n > worst)
+			worst = t.n;
+	}
+	ok(all, "2 MB of '<', '&', '&a', tags, comments, encoded words, one word: tokenised within the text bound");
+	ok(worst < 100, "and few tokens");
+	str_free(&m);
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_hostile_bounds();
 	test_attach_name();
 	test_filler();
 	test_alt();
