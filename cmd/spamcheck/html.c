@@ -26,36 +26,88 @@ find_ci(const char *s, size_t n, const char *pat)
 	return NULL;
 }
 
-/* Value of attribute name in a tag's attribute text, or NULL. */
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
+}
+
+/* The attribute at a + i of a tag, as HTML's tokenizer reads it: spaces
+ * and '/' between attributes, a name, then an optional "= value", quoted
+ * (a '>' inside quotes is part of it) or not. Sets the name and value
+ * spans (vs (size_t)-1: no value); returns where the next one starts, or
+ * n, or the offset of the '>' ending the tag (then nl is 0). */
+struct attrspan {
+	size_t ns, nl, vs, vl;
+};
+
+static size_t
+attr_next(const char *a, size_t n, size_t i, struct attrspan *sp)
+{
+	sp->nl = 0;
+	sp->vs = (size_t)-1;
+	sp->vl = 0;
+	while (i < n && (is_space((unsigned char)a[i]) || a[i] == '/'))
+		i++;
+	if (i >= n || a[i] == '>')
+		return i;
+	sp->ns = i++;   /* a first '=' belongs to the name */
+	while (i < n && !is_space((unsigned char)a[i]) && a[i] != '/' && a[i] != '=' && a[i] != '>')
+		i++;
+	sp->nl = i - sp->ns;
+	while (i < n && is_space((unsigned char)a[i]))
+		i++;
+	if (i >= n || a[i] != '=')
+		return i;
+	for (i++; i < n && is_space((unsigned char)a[i]); i++)
+		;
+	if (i < n && (a[i] == '"' || a[i] == '\'')) {
+		const char *q = memchr(a + i + 1, a[i], n - i - 1);
+		sp->vs = i + 1;
+		i = q ? (size_t)(q - a) + 1 : n;
+		sp->vl = (q ? (size_t)(q - a) : n) - sp->vs;
+		return i;
+	}
+	for (sp->vs = i; i < n && !is_space((unsigned char)a[i]) && a[i] != '>'; i++)
+		;
+	sp->vl = i - sp->vs;
+	return i;
+}
+
+/* Offset of the '>' that ends the tag whose attributes start at a (len if
+ * none): not one inside a quoted value, which browsers read as text of
+ * the value. */
+static size_t
+tag_end(const char *in, size_t len, size_t a)
+{
+	struct attrspan sp;
+	size_t i = a;
+	while (i < len) {
+		size_t next = attr_next(in, len, i, &sp);
+		if (!sp.nl)
+			return next;
+		i = next;
+	}
+	return len;
+}
+
+/* Value of attribute name (the first one of that name, as browsers take)
+ * in a tag's attribute text, or NULL. */
 static const char *
 attr(const char *a, size_t n, const char *name, size_t *vl)
 {
 	size_t nl = strlen(name), i = 0;
+	struct attrspan sp;
 	while (i < n) {
-		const char *p = find_ci(a + i, n - i, name);
-		size_t k, st;
-		char q;
-		if (!p)
+		i = attr_next(a, n, i, &sp);
+		if (!sp.nl)
 			return NULL;
-		k = (size_t)(p - a);
-		i = k + nl;
-		/* '/' too: browsers read "<a/href=..." as an a with an href */
-		if (k > 0 && !(a[k - 1] == ' ' || a[k - 1] == '\t' || a[k - 1] == '\n' || a[k - 1] == '\r' || a[k - 1] == '\f'
-		    || a[k - 1] == '"' || a[k - 1] == '\'' || a[k - 1] == '/'))
-			continue;
-		while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
-			i++;
-		if (i >= n || a[i] != '=')
-			continue;
-		i++;
-		while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
-			i++;
-		q = i < n && (a[i] == '"' || a[i] == '\'') ? a[i++] : 0;
-		for (st = i; i < n && i - st < ATTR_VALUE_MAX; i++)
-			if (q ? a[i] == q : (a[i] == ' ' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r'))
-				break;
-		*vl = i - st;
-		return a + st;
+		if (sp.nl == nl && starts_ci(a + sp.ns, nl, name)) {
+			if (sp.vs == (size_t)-1)
+				return NULL;   /* "<a href>": no target */
+			*vl = sp.vl < ATTR_VALUE_MAX ? sp.vl : ATTR_VALUE_MAX;
+			return a + sp.vs;
+		}
 	}
 	return NULL;
 }
@@ -240,12 +292,6 @@ text_mismatch(const struct str *text, size_t off, const char *dom, size_t dl)
 	return ol && (ol != dl || memcmp(other, dom, dl));
 }
 
-static int
-is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
-}
-
 /* Does the tag text a set CSS property prop to one of vals? Spaces may
  * stand around the ':' ("display: none" hid text as well as
  * "display:none"), and the value must end there: "font-size:0.9em" is
@@ -393,8 +439,12 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 			i++;
 			continue;
 		}
-		end = memchr(in + a, '>', len - a);
-		gt = end ? (size_t)(end - in) : len;
+		if (nl) {
+			gt = tag_end(in, len, a);
+		} else {   /* "<!...>": a bogus comment, ends at the first '>' */
+			end = memchr(in + a, '>', len - a);
+			gt = end ? (size_t)(end - in) : len;
+		}
 		i = gt < len ? gt + 1 : len;
 		run = i;
 		if (closing && ina && !strcmp(name, "a")) {
@@ -433,7 +483,7 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 			attr_text(text, v, vl, &err);
 			err |= str_catc(text, ' ') < 0;
 		}
-		if (hidden_style(in + a, gt - a))
+		if ((v = attr(in + a, gt - a, "style", &vl)) != NULL && hidden_style(v, vl))
 			hi->hidden++;
 		/* a script's or style's body is no text; its tag's src (a
 		 * remote script) was read above, as any link's */

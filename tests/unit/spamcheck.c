@@ -322,6 +322,13 @@ test_links(void)
 	ok(tokenize(&t, m.s, m.len) == 0 && has_tok(&t, "U:b1.example") && !has_tok(&t, "U:good.example")
 	    && has_tok(&t, "U:b2.example") && has_tok(&t, "U:b3.example") && has_tok(&t, "U:b4.example")
 	    && has_tok(&t, "R:url-userinfo"), "link hosts as a browser finds them");
+	/* attributes as a browser's tokenizer reads them */
+	str_copys(&m, hdr);
+	str_cats(&m, "<a title='href=' href=\"http://q1.example/\">a</a> <a title=\"x>tooltipword\" href=http://q2.example>b</a>"
+	    "<p title=\"display:none\" data-x='style=display:none'>shown</p>");
+	ok(tokenize(&t, m.s, m.len) == 0 && has_tok(&t, "U:q1.example") && has_tok(&t, "U:q2.example")
+	    && !has_tok(&t, "tooltipword") && has_tok(&t, "shown") && !has_tok(&t, "R:html-hidden"),
+	    "attributes: names and values, quotes holding '>', style only from style=");
 	str_free(&m);
 	toks_free(&t);
 }
