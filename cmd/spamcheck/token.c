@@ -107,7 +107,7 @@ toks_add2(struct toks *t, const char *prefix, const char *w, size_t len)
 	memcpy(b + pl, w, len);
 	len += pl;
 	h = tok_hash(b, len);
-	if (t->n >= TOK_MAX)
+	if (t->n >= TOK_MAX || (t->n >= TOK_MAX - TOK_RULE_ROOM && !(len >= 2 && b[0] == 'R' && b[1] == ':')))
 		return 0;
 	if (t->n + 1 > t->cap || !t->slot)   /* slots stay at most half full */
 		if (toks_grow(t) < 0)

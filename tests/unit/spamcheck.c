@@ -23,7 +23,13 @@ test_toks(void)
 		int n = snprintf(w, sizeof w, "w%zu", i % (2 * TOK_MAX));
 		toks_add2(&t, "", w, (size_t)n);
 	}
-	is_int(t.n, TOK_MAX, "token set stops at TOK_MAX");
+	is_int(t.n, TOK_MAX - TOK_RULE_ROOM, "words stop TOK_RULE_ROOM short of TOK_MAX");
+	for (i = 0; i < 2 * TOK_RULE_ROOM; i++) {
+		char w[16];
+		int n = snprintf(w, sizeof w, "R:r%zu", i);
+		toks_add2(&t, "", w, (size_t)n);
+	}
+	is_int(t.n, TOK_MAX, "rules fill the rest; the set stops at TOK_MAX");
 	for (i = 1; i < t.n; i++)
 		dup |= t.v[i].h == t.v[0].h;
 	ok(!dup, "tokens are unique");
@@ -544,9 +550,35 @@ test_hostile_bounds(void)
 	toks_free(&t);
 }
 
+/* a flood of junk words in the first parts leaves room for the rules */
+static void
+test_flood(void)
+{
+	struct str m = STR_INIT;
+	struct toks t;
+	int p, i;
+	toks_init(&t);
+	str_copys(&m, "Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n");
+	for (p = 0; p < 2; p++) {
+		str_cats(&m, "--b\n\n");
+		for (i = 0; i < 19000; i++) {
+			char w[24];
+			snprintf(w, sizeof w, "j%dx%d ", p, i);
+			str_cats(&m, w);
+		}
+		str_cats(&m, "\n");
+	}
+	str_cats(&m, "--b--\n");
+	ok(tokenize(&t, m.s, m.len) == 0 && t.n >= TOK_MAX - TOK_RULE_ROOM, "38,000 junk words fill the token set");
+	ok(has_tok(&t, "R:no-date") && has_tok(&t, "R:no-msgid") && has_tok(&t, "R:urls-0"), "and the rules are still there");
+	str_free(&m);
+	toks_free(&t);
+}
+
 int
 main(void)
 {
+	test_flood();
 	test_hostile_bounds();
 	test_attach_name();
 	test_filler();
