@@ -123,7 +123,11 @@ bad:
 }
 
 /* Lenient (RFC 2045 6.8): bytes outside the alphabet are skipped, '='
- * ends the data; a final group of 2 or 3 symbols still yields its bytes. */
+ * after two or three symbols of a group (padding) ends the data; a final
+ * group of 2 or 3 symbols still yields its bytes. An '=' where padding
+ * cannot stand (a group's first or second symbol) is skipped like any
+ * stray byte, as Python's binascii and mail readers do: "=" before a
+ * spam text must not hide it from a filter that shows it to the user. */
 int
 base64_decode_lenient(struct str *out, const char *in, size_t len)
 {
@@ -137,7 +141,7 @@ base64_decode_lenient(struct str *out, const char *in, size_t len)
 	o = out->s + out->len;
 	for (i = 0; i < len; i++) {
 		int x;
-		if (p[i] == '=')
+		if (p[i] == '=' && n >= 2)
 			break;
 		x = val(p[i]);
 		if (x < 0)

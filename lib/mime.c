@@ -234,6 +234,36 @@ iconv_for(const char *cs)
 	return icache[i].cd;
 }
 
+/* Labels mail writes for a charset that is, in practice, its superset
+ * (as mail readers and the WHATWG Encoding Standard read them), or names
+ * iconv does not know: Chinese "gb2312" text holds GBK characters, Korean
+ * mail says "ks_c_5601-1987" for CP949, Japanese "shift_jis" holds CP932's
+ * NEC and IBM characters. Read strictly, their letters became U+FFFD or
+ * windows-1252 mojibake, other words than the same text sent as UTF-8. */
+static const char *
+charset_alias(const char *cs)
+{
+	static const struct { const char *label, *name; } alias[] = {
+		{ "gb2312", "gb18030" }, { "gbk", "gb18030" }, { "x-gbk", "gb18030" }, { "gb_2312-80", "gb18030" },
+		{ "csgb2312", "gb18030" }, { "chinese", "gb18030" }, { "cp936", "gb18030" }, { "windows-936", "gb18030" },
+		{ "euc-cn", "gb18030" }, { "x-euc-cn", "gb18030" },
+		{ "ks_c_5601-1987", "cp949" }, { "ks_c_5601-1989", "cp949" }, { "ksc5601", "cp949" },
+		{ "ksc_5601", "cp949" }, { "korean", "cp949" }, { "euc-kr", "cp949" }, { "windows-949", "cp949" },
+		{ "cseuckr", "cp949" }, { "csksc56011987", "cp949" }, { "iso-ir-149", "cp949" },
+		{ "shift_jis", "cp932" }, { "shift-jis", "cp932" }, { "x-sjis", "cp932" }, { "sjis", "cp932" },
+		{ "ms_kanji", "cp932" }, { "csshiftjis", "cp932" }, { "windows-31j", "cp932" }, { "ms932", "cp932" },
+		{ "big5", "big5-hkscs" }, { "x-x-big5", "big5-hkscs" }, { "cn-big5", "big5-hkscs" }, { "csbig5", "big5-hkscs" },
+		{ "iso-8859-8-i", "iso-8859-8" }, { "csiso88598i", "iso-8859-8" }, { "x-euc-jp", "euc-jp" },
+		{ "tis-620", "cp874" }, { "iso-8859-11", "cp874" }, { "windows-874", "cp874" },
+		{ "x-mac-roman", "macintosh" }, { "x-mac-cyrillic", "mac-cyrillic" }, { "unicode-1-1-utf-7", "utf-7" }
+	};
+	size_t i;
+	for (i = 0; i < sizeof alias / sizeof alias[0]; i++)
+		if (!strcmp(cs, alias[i].label))
+			return alias[i].name;
+	return cs;
+}
+
 static int
 via_iconv(struct str *out, iconv_t cd, const char *in, size_t len)
 {
@@ -285,7 +315,7 @@ mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
 	    || !strcmp(cs, "iso-8859-1") || !strcmp(cs, "latin1") || !strcmp(cs, "windows-1252")
 	    || !strcmp(cs, "unknown-8bit") || !strcmp(cs, "x-unknown"))
 		return utf8_or_1252(out, in, len);   /* mislabelled 8-bit is usually 1252 */
-	cd = iconv_for(cs);
+	cd = iconv_for(charset_alias(cs));
 	if (cd == (iconv_t)-1)
 		return utf8_or_1252(out, in, len);
 	return via_iconv(out, cd, in, len);
@@ -435,9 +465,11 @@ parse_ew(const char *s, size_t len, size_t at, struct ew_scan *sc, char *cs, int
 		return 0;   /* unterminated: plain text from its "=?" on */
 	memcpy(cs, p + c0, i - 3 - c0);
 	cs[i - 3 - c0] = 0;
-	for (k = 0; cs[k]; k++)
+	for (k = 0; cs[k]; k++) {
+		cs[k] = (char)lc((unsigned char)cs[k]);   /* "UTF-8" and "utf-8" words join */
 		if (cs[k] == '*')
 			cs[k] = 0;   /* RFC 2231 language suffix */
+	}
 	*txt = p + i;
 	*txtlen = e - (at + i);
 	return *txtlen <= EW_TEXT_MAX ? e + 2 - at : 0;
@@ -453,11 +485,17 @@ all_wsp(const char *p, size_t n)
 	return 1;
 }
 
+/* Adjacent encoded words in one charset are decoded into one run of
+ * bytes and converted once: mailers split a long Subject at any byte, so
+ * one character can span two words ("caf=C3?= =?UTF-8?Q?=A9"), and
+ * converting each word alone turned it into two replacement characters,
+ * another word than the same text written in one piece. */
 int
 mime_decode_header(struct str *out, const char *v, size_t len)
 {
 	struct str u = STR_INIT, t = STR_INIT;
 	struct ew_scan sc;
+	char runcs[MIME_TYPE_MAX] = "";   /* charset of the run in t */
 	size_t i = 0, plain = 0, start = out->len;
 	int prev_ew = 0, rc = -1;
 	memset(&sc, 0, sizeof sc);
@@ -472,18 +510,23 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 			i++;
 			continue;
 		}
-		if (!(prev_ew && all_wsp(u.s + plain, i - plain)))
-			if (mime_utf8(out, NULL, u.s + plain, i - plain) < 0)
+		if (!(prev_ew && all_wsp(u.s + plain, i - plain) && !strcmp(cs, runcs))) {
+			if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
 				goto done;
-		t.len = 0;
+			t.len = 0;
+			memcpy(runcs, cs, sizeof runcs);
+			if (!(prev_ew && all_wsp(u.s + plain, i - plain)))
+				if (mime_utf8(out, NULL, u.s + plain, i - plain) < 0)
+					goto done;
+		}
 		if ((enc == 'b' ? base64_decode_lenient(&t, txt, txtlen) : mime_qp_decode(&t, txt, txtlen, 1)) < 0)
-			goto done;
-		if (mime_utf8(out, cs, t.s ? t.s : "", t.len) < 0)
 			goto done;
 		i += n;
 		plain = i;
 		prev_ew = 1;
 	}
+	if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
+		goto done;
 	if (mime_utf8(out, NULL, u.s ? u.s + plain : "", u.len - plain) < 0)
 		goto done;
 	for (i = start; i < out->len; i++)

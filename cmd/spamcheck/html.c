@@ -26,34 +26,88 @@ find_ci(const char *s, size_t n, const char *pat)
 	return NULL;
 }
 
-/* Value of attribute name in a tag's attribute text, or NULL. */
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
+}
+
+/* The attribute at a + i of a tag, as HTML's tokenizer reads it: spaces
+ * and '/' between attributes, a name, then an optional "= value", quoted
+ * (a '>' inside quotes is part of it) or not. Sets the name and value
+ * spans (vs (size_t)-1: no value); returns where the next one starts, or
+ * n, or the offset of the '>' ending the tag (then nl is 0). */
+struct attrspan {
+	size_t ns, nl, vs, vl;
+};
+
+static size_t
+attr_next(const char *a, size_t n, size_t i, struct attrspan *sp)
+{
+	sp->nl = 0;
+	sp->vs = (size_t)-1;
+	sp->vl = 0;
+	while (i < n && (is_space((unsigned char)a[i]) || a[i] == '/'))
+		i++;
+	if (i >= n || a[i] == '>')
+		return i;
+	sp->ns = i++;   /* a first '=' belongs to the name */
+	while (i < n && !is_space((unsigned char)a[i]) && a[i] != '/' && a[i] != '=' && a[i] != '>')
+		i++;
+	sp->nl = i - sp->ns;
+	while (i < n && is_space((unsigned char)a[i]))
+		i++;
+	if (i >= n || a[i] != '=')
+		return i;
+	for (i++; i < n && is_space((unsigned char)a[i]); i++)
+		;
+	if (i < n && (a[i] == '"' || a[i] == '\'')) {
+		const char *q = memchr(a + i + 1, a[i], n - i - 1);
+		sp->vs = i + 1;
+		i = q ? (size_t)(q - a) + 1 : n;
+		sp->vl = (q ? (size_t)(q - a) : n) - sp->vs;
+		return i;
+	}
+	for (sp->vs = i; i < n && !is_space((unsigned char)a[i]) && a[i] != '>'; i++)
+		;
+	sp->vl = i - sp->vs;
+	return i;
+}
+
+/* Offset of the '>' that ends the tag whose attributes start at a (len if
+ * none): not one inside a quoted value, which browsers read as text of
+ * the value. */
+static size_t
+tag_end(const char *in, size_t len, size_t a)
+{
+	struct attrspan sp;
+	size_t i = a;
+	while (i < len) {
+		size_t next = attr_next(in, len, i, &sp);
+		if (!sp.nl)
+			return next;
+		i = next;
+	}
+	return len;
+}
+
+/* Value of attribute name (the first one of that name, as browsers take)
+ * in a tag's attribute text, or NULL. */
 static const char *
 attr(const char *a, size_t n, const char *name, size_t *vl)
 {
 	size_t nl = strlen(name), i = 0;
+	struct attrspan sp;
 	while (i < n) {
-		const char *p = find_ci(a + i, n - i, name);
-		size_t k, st;
-		char q;
-		if (!p)
+		i = attr_next(a, n, i, &sp);
+		if (!sp.nl)
 			return NULL;
-		k = (size_t)(p - a);
-		i = k + nl;
-		if (k > 0 && !(a[k - 1] == ' ' || a[k - 1] == '\t' || a[k - 1] == '\n' || a[k - 1] == '\r' || a[k - 1] == '"' || a[k - 1] == '\''))
-			continue;
-		while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
-			i++;
-		if (i >= n || a[i] != '=')
-			continue;
-		i++;
-		while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
-			i++;
-		q = i < n && (a[i] == '"' || a[i] == '\'') ? a[i++] : 0;
-		for (st = i; i < n && i - st < ATTR_VALUE_MAX; i++)
-			if (q ? a[i] == q : (a[i] == ' ' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r'))
-				break;
-		*vl = i - st;
-		return a + st;
+		if (sp.nl == nl && starts_ci(a + sp.ns, nl, name)) {
+			if (sp.vs == (size_t)-1)
+				return NULL;   /* "<a href>": no target */
+			*vl = sp.vl < ATTR_VALUE_MAX ? sp.vl : ATTR_VALUE_MAX;
+			return a + sp.vs;
+		}
 	}
 	return NULL;
 }
@@ -159,13 +213,18 @@ entity(struct str *out, const char *s, size_t n, int *err)
 			*err |= put_cp(out, cp) < 0;
 		return i;
 	}
+	/* every name starts with a letter: "&&&&..." costs no table search,
+	 * and a name is only compared when its first letter matches (a
+	 * megabyte of "&a" cost 120 comparisons a byte, 0.2 s a message) */
+	if (n < 2 || !((s[1] >= 'a' && s[1] <= 'z') || (s[1] >= 'A' && s[1] <= 'Z')))
+		goto literal;
 	for (k = 0; k < sizeof ents / sizeof ents[0]; k++)
-		if (named(s, n, ents[k].name, k < 5, &used)) {   /* the first five are legacy names */
+		if (ents[k].name[0] == s[1] && named(s, n, ents[k].name, k < 5, &used)) {   /* the first five are legacy names */
 			*err |= str_cats(out, ents[k].text) < 0;
 			return used;
 		}
 	for (k = 0; k < sizeof latin1 / sizeof latin1[0]; k++)
-		if (named(s, n, latin1[k], 1, &used)) {
+		if (latin1[k][0] == s[1] && named(s, n, latin1[k], 1, &used)) {
 			*err |= put_cp(out, 0xa0 + k) < 0;
 			return used;
 		}
@@ -233,10 +292,117 @@ text_mismatch(const struct str *text, size_t off, const char *dom, size_t dl)
 	return ol && (ol != dl || memcmp(other, dom, dl));
 }
 
+/* Does the tag text a set CSS property prop to one of vals? Spaces may
+ * stand around the ':' ("display: none" hid text as well as
+ * "display:none"), and the value must end there: "font-size:0.9em" is
+ * small print, not hidden text. */
+static int
+css_is(const char *a, size_t n, const char *prop, const char *const *vals)
+{
+	size_t i = 0, pl = strlen(prop), k, v;
+	const char *p;
+	while (i < n && (p = find_ci(a + i, n - i, prop)) != NULL) {
+		k = i = (size_t)(p - a) + pl;
+		while (k < n && is_space((unsigned char)a[k]))
+			k++;
+		if (k >= n || a[k] != ':')
+			continue;
+		for (k++; k < n && is_space((unsigned char)a[k]); k++)
+			;
+		for (v = 0; vals[v]; v++) {
+			size_t vl = strlen(vals[v]);
+			if (starts_ci(a + k, n - k, vals[v]) && (k + vl == n || !((a[k + vl] >= '0' && a[k + vl] <= '9')
+			    || (lc((unsigned char)a[k + vl]) >= 'a' && lc((unsigned char)a[k + vl]) <= 'z') || a[k + vl] == '.')))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Text a tag's style hides: display, visibility, a font too small to read,
+ * full transparency. */
+static int
+hidden_style(const char *a, size_t n)
+{
+	static const char *const none[] = { "none", NULL }, *const hidden[] = { "hidden", NULL },
+	    *const tiny[] = { "0", "0px", "0pt", "0em", "0%", "1px", NULL }, *const zero[] = { "0", NULL };
+	return css_is(a, n, "display", none) || css_is(a, n, "visibility", hidden) || css_is(a, n, "font-size", tiny)
+	    || css_is(a, n, "opacity", zero);
+}
+
+/* A link target as a browser reads it, into u: character references
+ * decoded ("&#104;ttp://"), then tabs and line breaks removed anywhere and
+ * spaces and controls trimmed at the ends (the URL standard's parser
+ * does). 0, or -1 ENOMEM. */
+/* An attribute value with its character references decoded, appended to
+ * out: browsers decode them in attributes as in text. */
+static void
+attr_text(struct str *out, const char *v, size_t vl, int *err)
+{
+	size_t i = 0, run = 0;
+	while (i < vl && !*err) {
+		if (v[i] != '&') {
+			i++;
+			continue;
+		}
+		*err |= str_catb(out, v + run, i - run) < 0;
+		i += entity(out, v + i, vl - i, err);
+		run = i;
+	}
+	if (!*err)
+		*err |= str_catb(out, v + run, vl - run) < 0;
+}
+
+static int
+url_value(struct str *u, const char *v, size_t vl)
+{
+	size_t i, o = 0, st = 0;
+	int err = 0;
+	u->len = 0;
+	attr_text(u, v, vl, &err);
+	if (err)
+		return -1;
+	for (i = 0; i < u->len; i++)
+		if (u->s[i] != '\t' && u->s[i] != '\n' && u->s[i] != '\r')
+			u->s[o++] = u->s[i];
+	while (o && (unsigned char)u->s[o - 1] <= 32)
+		o--;
+	while (st < o && (unsigned char)u->s[st] <= 32)
+		st++;
+	memmove(u->s, u->s + st, o - st);
+	u->len = o - st;
+	return 0;
+}
+
+/* Where a comment whose "<!--" ends at i stops, as browsers read it
+ * (HTML's comment states): "<!-->" and "<!--->" are empty comments, and
+ * "--!>" closes one as "-->" does. Searching only for "-->" from i made
+ * "<!-->" swallow the visible text up to some later "-->": text a reader
+ * sees and the filter did not. */
+static size_t
+comment_end(const char *in, size_t len, size_t i)
+{
+	size_t k;
+	if (i < len && in[i] == '>')
+		return i + 1;
+	if (i + 1 < len && in[i] == '-' && in[i + 1] == '>')
+		return i + 2;
+	for (k = i; k + 2 < len; k++) {
+		if (in[k] != '-' || in[k + 1] != '-')
+			continue;
+		if (in[k + 2] == '>')
+			return k + 3;
+		if (k + 3 < len && in[k + 2] == '!' && in[k + 3] == '>')
+			return k + 4;
+	}
+	return len;
+}
+
 int
 html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct html_info *hi)
 {
 	size_t i = 0, run = 0, aoff = 0, adl = 0;
+	struct str url = STR_INIT;
 	char adom[DOMAIN_MAX];
 	int err = 0, ina = 0;
 	memset(hi, 0, sizeof *hi);
@@ -258,8 +424,7 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		err |= str_catb(text, in + run, i - run) < 0;
 		run = i;
 		if (len - i >= 4 && !memcmp(in + i, "<!--", 4)) {
-			end = find_ci(in + i + 4, len - i - 4, "-->");
-			i = end ? (size_t)(end - in) + 3 : len;
+			i = comment_end(in, len, i + 4);
 			run = i;
 			continue;
 		}
@@ -274,8 +439,12 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 			i++;
 			continue;
 		}
-		end = memchr(in + a, '>', len - a);
-		gt = end ? (size_t)(end - in) : len;
+		if (nl) {
+			gt = tag_end(in, len, a);
+		} else {   /* "<!...>": a bogus comment, ends at the first '>' */
+			end = memchr(in + a, '>', len - a);
+			gt = end ? (size_t)(end - in) : len;
+		}
 		i = gt < len ? gt + 1 : len;
 		run = i;
 		if (closing && ina && !strcmp(name, "a")) {
@@ -295,21 +464,27 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 		if ((v = attr(in + a, gt - a, "href", &vl)) != NULL || (v = attr(in + a, gt - a, "src", &vl)) != NULL
 		    || (v = attr(in + a, gt - a, "action", &vl)) != NULL) {
 			hi->links++;
+			if (url_value(&url, v, vl) < 0) {
+				err = 1;
+				break;
+			}
 			if (!strcmp(name, "a")) {
 				ina = 1;
 				aoff = text->len;
-				adl = url_domain(v, vl, adom);
+				adl = url_domain(url.s, url.len, adom);
 			}
-			if (vl > 4 && (!memcmp(v, "http", 4) || !memcmp(v, "HTTP", 4) || !memcmp(v, "www.", 4) || !memcmp(v, "mailto:", 4)))
-				err |= tok_url(t, v, vl) < 0;
+			/* the scheme in any case: "HtTp://" is a link too */
+			if (url.len > 4 && (starts_ci(url.s, url.len, "http") || starts_ci(url.s, url.len, "www.")
+			    || starts_ci(url.s, url.len, "mailto:")))
+				err |= tok_url(t, url.s, url.len) < 0;
 		}
 		if ((v = attr(in + a, gt - a, "alt", &vl)) != NULL) {
-			err |= str_catc(text, ' ') < 0 || str_catb(text, v, vl) < 0 || str_catc(text, ' ') < 0;
+			err |= str_catc(text, ' ') < 0;
+			attr_text(text, v, vl, &err);
+			err |= str_catc(text, ' ') < 0;
 		}
-		if (find_ci(in + a, gt - a, "display:none") || find_ci(in + a, gt - a, "visibility:hidden")
-		    || find_ci(in + a, gt - a, "font-size:0") || find_ci(in + a, gt - a, "font-size:1px")) {
+		if ((v = attr(in + a, gt - a, "style", &vl)) != NULL && hidden_style(v, vl))
 			hi->hidden++;
-		}
 		/* a script's or style's body is no text; its tag's src (a
 		 * remote script) was read above, as any link's */
 		if (!strcmp(name, "script") || !strcmp(name, "style")) {
@@ -320,5 +495,6 @@ html_reduce(struct toks *t, struct str *text, const char *in, size_t len, struct
 	}
 	if (!err && run < len)
 		err |= str_catb(text, in + run, len - run) < 0;
+	str_free(&url);
 	return err ? -1 : 0;
 }

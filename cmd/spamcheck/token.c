@@ -107,7 +107,7 @@ toks_add2(struct toks *t, const char *prefix, const char *w, size_t len)
 	memcpy(b + pl, w, len);
 	len += pl;
 	h = tok_hash(b, len);
-	if (t->n >= TOK_MAX)
+	if (t->n >= TOK_MAX || (t->n >= TOK_MAX - TOK_RULE_ROOM && !(len >= 2 && b[0] == 'R' && b[1] == ':')))
 		return 0;
 	if (t->n + 1 > t->cap || !t->slot)   /* slots stay at most half full */
 		if (toks_grow(t) < 0)
@@ -134,32 +134,36 @@ toks_add(struct toks *t, const char *s)
 	return toks_add2(t, "", s, strlen(s));
 }
 
+/* Fields other filters and mail stores add: verdicts (a forged "X-Spam-
+ * Status: No" or a real one from the last hop) must not be evidence, in
+ * training or classification. Vendors put their verdicts under their own
+ * names (X-Barracuda-Spam-Score, X-MailScanner-SpamCheck, X-Proofpoint-
+ * Spam-Details, X-Acme-MailScanner-SpamScore), so a name containing one
+ * of verdict_word anywhere, or starting with a scanner's prefix, is
+ * ignored; the store's own fields only as whole names. */
 int
 tok_header_ignored(const char *name, size_t len)
 {
+	static const char *const verdict_word[] = { "spam", "bogosity", "virus", "junk", "mailscanner" };
 	static const char *const pfx[] = {
-		"x-spam", "x-bogosity", "x-dspam", "x-crm114", "x-virus", "x-amavis", "x-ham-",
-		"x-mailscanner", "x-rspamd", "x-barracuda", "x-ironport", "x-proofpoint", "x-pm-",
-		"x-sa-", "x-quarantine", "x-asg-", "x-policyd", "x-greylist", "x-razor", "x-pyzor",
-		"x-dcc-", "x-uid", "x-keywords", "x-status", "status", "content-length", "lines",
-		"delivered-to", "x-original-to", "x-mozilla-status", "x-evolution"
+		"x-dspam", "x-crm114", "x-amavis", "x-ham-", "x-rspamd", "x-barracuda", "x-ironport",
+		"x-proofpoint", "x-pm-", "x-sa-", "x-quarantine", "x-asg-", "x-policyd", "x-greylist", "x-razor",
+		"x-pyzor", "x-dcc-", "x-mozilla-status", "x-evolution", "x-mimecast", "x-forefront", "x-av-",
+		"x-ms-exchange-organization-scl", "x-ui-filterresults", "x-kse-", "x-sophos", "x-mailcleaner"
 	};
+	static const char *const whole[] = { "x-uid", "x-keywords", "x-status", "status", "content-length",
+		"lines", "delivered-to", "x-original-to" };
 	size_t i, k;
-	for (i = 0; i < sizeof pfx / sizeof pfx[0]; i++) {
-		size_t pl = strlen(pfx[i]);
-		if (len < pl)
-			continue;
-		for (k = 0; k < pl; k++) {
-			int c = (unsigned char)name[k];
-			if (c >= 'A' && c <= 'Z')
-				c += 32;
-			if (c != pfx[i][k])
-				break;
-		}
-		if (k == pl && (len == pl || pfx[i][pl - 1] == '-' || !strcmp(pfx[i], "x-spam")
-		    || !strcmp(pfx[i], "x-virus") || !strcmp(pfx[i], "x-bogosity") || !strcmp(pfx[i], "x-dspam")))
+	for (i = 0; i < sizeof pfx / sizeof pfx[0]; i++)
+		if (starts_ci(name, len, pfx[i]))
 			return 1;
-	}
+	for (i = 0; i < sizeof whole / sizeof whole[0]; i++)
+		if (len == strlen(whole[i]) && starts_ci(name, len, whole[i]))
+			return 1;
+	for (k = 0; k < len; k++)
+		for (i = 0; i < sizeof verdict_word / sizeof verdict_word[0]; i++)
+			if (starts_ci(name + k, len - k, verdict_word[i]))
+				return 1;
 	return 0;
 }
 
@@ -213,30 +217,50 @@ url_len(const char *s, size_t n)
 	return i;
 }
 
+static int
+hex_digit(int c)
+{
+	c = lower(c);
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 int
 tok_url(struct toks *t, const char *u, size_t n)
 {
 	char host[TOK_TEXT_MAX];
 	size_t i = 0, hl = 0, dots = 0, k, lab;
 	int digits_only = 1, mailto = 0;
-	if (starts_ci(u, n, "http://"))
-		i = 7;
-	else if (starts_ci(u, n, "https://"))
-		i = 8;
+	/* as browsers parse http(s) URLs (the URL standard): any run of '/'
+	 * or backslashes after the scheme, a backslash ends the host as '/'
+	 * does, and %XX in the host is its byte. Read otherwise,
+	 * "http://spam.example\@good.example" named the good site (a browser
+	 * visits the spam one) and "http:\\spam.example" no site at all. */
+	if (starts_ci(u, n, "https:"))
+		i = 6;
+	else if (starts_ci(u, n, "http:"))
+		i = 5;
 	else if (starts_ci(u, n, "mailto:"))
 		i = 7, mailto = 1;
+	if (i && !mailto)
+		while (i < n && (u[i] == '/' || u[i] == '\\'))
+			i++;
 	t->urls++;
-	/* host: up to / ? # : ; userinfo before '@' is dropped (a lure; in
+	/* host: up to / \ ? # : ; userinfo before '@' is dropped (a lure; in
 	 * a mailto: link it is the mailbox, no lure) */
-	for (k = i; k < n && u[k] != '/' && u[k] != '?' && u[k] != '#'; k++)
+	for (k = i; k < n && u[k] != '/' && u[k] != '\\' && u[k] != '?' && u[k] != '#'; k++)
 		if (u[k] == '@') {
 			if (!mailto && toks_add(t, "R:url-userinfo") < 0)
 				return -1;
 			i = k + 1;
 		}
 	for (; i < n && hl < sizeof host - 1; i++) {
-		int c = lower((unsigned char)u[i]);
-		if (c == '/' || c == '?' || c == '#' || c == ':' || c == '>' || c <= 32)
+		int c = lower((unsigned char)u[i]), h, l;
+		if (c == '%' && i + 2 < n && (h = hex_digit((unsigned char)u[i + 1])) >= 0
+		    && (l = hex_digit((unsigned char)u[i + 2])) >= 0) {
+			c = lower(h * 16 + l);
+			i += 2;
+		}
+		if (c == '/' || c == '\\' || c == '?' || c == '#' || c == ':' || c == '>' || c <= 32)
 			break;
 		if (c == '.')
 			dots++;
@@ -304,13 +328,72 @@ fold2(const char *s, char *w)
 	return 2;
 }
 
+/* Unicode spaces and typographic punctuation in decoded text become their
+ * ASCII kin, in place, as html.c's entities do: a no-break space glued
+ * "cheap\u00a0pills" into one word, and curly quotes made "\u201cfree\u201d"
+ * and "don\u2019t" other words than "free" and "don't", the same text as
+ * text/plain or &rsquo; writes it. Fullwidth forms (U+FF01-FF5E,
+ * "\uff36\uff29\uff21\uff27\uff32\uff21") are the ASCII they are drawn
+ * as, a spammer's way to write a word no filter learnt. Invisible
+ * characters (html_invisible) go. No replacement is longer than what it
+ * replaces. */
+static void
+ascii_kin(struct str *s)
+{
+	size_t i = 0, o = 0, n = s->len;
+	unsigned char *p = (unsigned char *)s->s;
+	while (i < n) {
+		const char *r = NULL;
+		size_t used = invisible_at((const char *)p + i, n - i), k;
+		if (used) {   /* dropped before words are cut: three between letters made a word too long to keep */
+			i += used;
+			continue;
+		}
+		if (p[i] == 0xc2 && i + 1 < n && (p[i + 1] == 0xa0 || p[i + 1] == 0xab || p[i + 1] == 0xbb))
+			r = p[i + 1] == 0xa0 ? " " : "\"", used = 2;   /* no-break space, guillemets */
+		else if (p[i] == 0xe2 && i + 2 < n && p[i + 1] == 0x80) {
+			unsigned char b = p[i + 2];
+			used = 3;
+			if ((b >= 0x80 && b <= 0x8a) || b == 0xaf || b == 0xa2)
+				r = " ";      /* U+2000-200A spaces, narrow no-break space, bullet */
+			else if (b >= 0x98 && b <= 0x9b)
+				r = "'";
+			else if (b >= 0x9c && b <= 0x9f)
+				r = "\"";
+			else if (b == 0x93 || b == 0x94)
+				r = " - ";
+			else if (b == 0xa6)
+				r = "...";
+		} else if (i + 2 < n && p[i] == 0xef && ((p[i + 1] == 0xbc && p[i + 2] >= 0x81 && p[i + 2] <= 0xbf)
+		    || (p[i + 1] == 0xbd && p[i + 2] >= 0x80 && p[i + 2] <= 0x9e))) {
+			/* U+FF01-FF5E: U+0021-007E + 0xFEE0 */
+			p[o++] = (unsigned char)((p[i + 2] & 0x3f) + (p[i + 1] == 0xbc ? 0x20 : 0x60));
+			i += 3;
+			continue;
+		} else if (i + 2 < n && ((p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] == 0x9f)
+		    || (p[i] == 0xe3 && p[i + 1] == 0x80 && p[i + 2] == 0x80))) {
+			r = " ";          /* medium mathematical space, ideographic space */
+			used = 3;
+		}
+		if (!r) {
+			p[o++] = p[i++];
+			continue;
+		}
+		for (k = 0; r[k]; k++)
+			p[o++] = (unsigned char)r[k];
+		i += used;
+	}
+	s->len = o;
+}
+
 struct wordctx {
 	char prev[TOK_TEXT_MAX];
 	size_t prevlen;
 	unsigned count;
 };
 
-/* Words of s (UTF-8) as prefix tokens; pairs adds adjacent pairs. */
+/* Words of s (UTF-8, through ascii_kin) as prefix tokens; pairs adds
+ * adjacent pairs. */
 static int
 words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, unsigned max, struct wordctx *wc)
 {
@@ -359,11 +442,6 @@ words(struct toks *t, const char *prefix, const char *s, size_t n, int pairs, un
 		if (wl < 2 || (wl == 2 && s[st] == '$'))
 			continue;
 		for (k = 0, e = st + wl; st < e; st++) {
-			size_t il = invisible_at(s + st, e - st);
-			if (il) {
-				st += il - 1;
-				continue;
-			}
 			if (st + 1 < e && (unsigned char)s[st] >= 0xc3 && (unsigned char)s[st] <= 0xd0
 			    && ((unsigned char)s[st + 1] & 0xc0) == 0x80) {
 				k += fold2(s + st, w + k);
@@ -573,6 +651,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	v->len = 0;
 	if (mime_decode_header(v, f->value, rawlen) < 0)
 		return -1;
+	ascii_kin(v);
 	if (!strcmp(name, "subject")) {
 		unsigned caps = 0, letters = 0;
 		ms->has_subject = 1;
@@ -705,6 +784,14 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 }
 
 static int
+key_field_unseen(const struct msgstat *ms, const struct mime_field *f)
+{
+	return (mime_name_is(f, "subject") && !ms->has_subject) || (mime_name_is(f, "from") && !ms->has_from)
+	    || (mime_name_is(f, "to") && !ms->has_to) || (mime_name_is(f, "date") && !ms->has_date)
+	    || (mime_name_is(f, "message-id") && !ms->has_msgid);
+}
+
+static int
 headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
 {
 	struct mime_field f;
@@ -718,10 +805,14 @@ headers(struct toks *t, struct msgstat *ms, const char *h, size_t hl)
 	}
 	pos = 0;
 	n = 0;
-	while (n < HDR_FIELDS_MAX && mime_field_next(h, hl, &pos, &f)) {
-		n++;
+	while (mime_field_next(h, hl, &pos, &f)) {
 		if (tok_header_ignored(f.name, f.namelen))
+			continue;   /* not counted: other filters' fields must not push real ones out */
+		/* past HDR_FIELDS_MAX, still the first Subject, From, To, Date
+		 * and Message-ID: 400 filler fields hid them from the filter */
+		if (n >= HDR_FIELDS_MAX && !key_field_unseen(ms, &f))
 			continue;
+		n++;
 		if ((rc = header_field(t, ms, &f, &v)) < 0)
 			break;
 	}
@@ -863,6 +954,20 @@ part_fn(void *arg, const struct mime_part *p)
 	if (!fn.len && mime_field_find(p->header, p->headerlen, "content-type", &f)
 	    && mime_param(f.value, f.valuelen, "name", &fn) < 0)
 		goto nomem;
+	if (fn.len && memmem(fn.s, fn.len, "=?", 2)) {
+		/* an encoded word in a quoted name (not RFC 2047, but what
+		 * Outlook and Gmail write, and mail readers decode): else
+		 * "=?us-ascii?Q?invoice.exe?=" ended in "?=", no executable */
+		struct str d = STR_INIT;
+		int r = mime_decode_header(&d, fn.s, fn.len);
+		if (r == 0)
+			r = str_copyb(&fn, d.s ? d.s : "", d.len);
+		str_free(&d);
+		if (r < 0)
+			goto nomem;
+	}
+	while (fn.len && (fn.s[fn.len - 1] == '.' || fn.s[fn.len - 1] == ' '))
+		fn.len--;   /* Windows drops them: "invoice.exe. " is invoice.exe */
 	if (fn.len) {
 		const char *dot = NULL;
 		size_t k;
@@ -914,6 +1019,7 @@ part_fn(void *arg, const struct mime_part *p)
 		c->text.len = 0;
 		if (html_reduce(t, &c->text, c->body.s, c->body.len, &hi) < 0)
 			goto nomem;
+		ascii_kin(&c->text);
 		c->ms->html_text += c->text.len;
 		c->ms->imgs += hi.imgs;
 		c->ms->hidden += hi.hidden;
@@ -924,6 +1030,7 @@ part_fn(void *arg, const struct mime_part *p)
 		c->wc.prevlen = 0;
 		return words(t, "", c->text.s, c->text.len, 0, BODY_WORDS_MAX, &c->wc) < 0 ? (c->err = 1) : 0;
 	}
+	ascii_kin(&c->body);
 	c->ms->text_parts++;
 	c->ms->plain_text += c->body.len;
 	count_shape(c->ms, c->body.s, c->body.len);

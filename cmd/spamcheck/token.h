@@ -14,6 +14,10 @@
 
 enum {
 	TOK_MAX = 30000,          /* unique tokens per message */
+	/* the last places are kept for rule ("R:") tokens, which come last:
+	 * 30,000 junk words in the first parts took every place, and the
+	 * message lost its rules (no Date, HTML only, links...) */
+	TOK_RULE_ROOM = 64,
 	TOK_TEXT_MAX = 48,        /* longest token kept as a word */
 	TOK_PART_BYTES = 262144,  /* decoded bytes per MIME part */
 	TOK_TEXT_BYTES = 524288,  /* decoded text per message */

@@ -74,6 +74,19 @@ test_words(void)
 	str_0(&s);
 	is_str(s.s, "caf\xc3\xa9", "unknown charset falls back to windows-1252");
 	s.len = 0;
+	/* one character split over two adjacent words in one charset */
+	s.len = 0;
+	v = "=?UTF-8?Q?caf=C3?= =?utf-8?Q?=A9?=\r\n =?utf-8?B?0L/R?= =?UTF-8?B?gNC40LLQtQ==?= x";
+	ok(mime_decode_header(&s, v, strlen(v)) == 0, "split characters decode");
+	str_0(&s);
+	is_str(s.s, "caf\xc3\xa9\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5 x",
+	    "a character split over adjacent encoded words is one character");
+	s.len = 0;
+	v = "=?utf-8?Q?caf=C3?= and =?iso-8859-1?Q?=E9?= =?utf-8?Q?x?=";
+	mime_decode_header(&s, v, strlen(v));
+	str_0(&s);
+	is_str(s.s, "caf\xc3\x83 and \xc3\xa9x", "words apart, or in other charsets, are converted apart");
+	s.len = 0;
 	v = "=?iso-2022-jp?B?GyRCJEgbKEI=?=";
 	mime_decode_header(&s, v, strlen(v));
 	str_0(&s);
@@ -183,6 +196,22 @@ test_decoding(void)
 	mime_utf8(&s, "shift_jis", "\x82", 1);
 	str_0(&s);
 	is_str(s.s, "\xef\xbf\xbd", "truncated multibyte becomes U+FFFD");
+	{
+		/* labels read as the superset mail means by them */
+		static const char *const lab[][3] = {
+			{ "gb2312", "\x85\x40", "\xe5\x8c\x91" }, { "GB2312", "\xd6\xd0", "\xe4\xb8\xad" },
+			{ "ks_c_5601-1987", "\xc7\xd1", "\xed\x95\x9c" }, { "euc-kr", "\x81\x41", "\xea\xb0\x82" },
+			{ "shift_jis", "\x87\x40", "\xe2\x91\xa0" }, { "x-sjis", "\x82\xa0", "\xe3\x81\x82" },
+			{ "iso-8859-8-i", "\xf9", "\xd7\xa9" }
+		};
+		size_t i;
+		for (i = 0; i < sizeof lab / sizeof lab[0]; i++) {
+			s.len = 0;
+			mime_utf8(&s, lab[i][0], lab[i][1], strlen(lab[i][1]));
+			str_0(&s);
+			is_str(s.s, lab[i][2], lab[i][0]);
+		}
+	}
 	s.len = 0;
 	mime_utf8(&s, "bad charset\"", "x", 1);
 	ok(s.len == 1, "hostile charset name is not passed to iconv");
@@ -231,6 +260,13 @@ test_walk(void)
 	walk(m, strlen(m), &s);
 	str_0(&s.text);
 	ok(strncmp(s.text.s, "ABCDEF", 6) == 0, "malformed base64 decoded leniently");
+	str_free(&s.text);
+
+	/* '=' where no padding can stand hid the text from the filter */
+	m = "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n=\nY2hlYXAg\n=cGlsbHM=\n";
+	walk(m, strlen(m), &s);
+	str_0(&s.text);
+	is_str(s.text.s, "cheap pills|", "base64: an '=' before a group is skipped, not the end");
 	str_free(&s.text);
 
 	{
