@@ -311,7 +311,7 @@ maildeliver(const struct maildeliver *d, int in, struct str *err, struct str *na
 			warn_sys("read quota of", d->maildir);
 		memset(&q, 0, sizeof q);
 	}
-	if (maildir_quota_over(&q, 0, 1)) {
+	if (maildir_quota_check(d->maildir, &q, 0, 1)) {
 		code = fail(err, d->hardquota ? EXIT_PERM : EXIT_TEMP, "deliver to", d->maildir, "mailbox is over quota");
 		goto out;
 	}
@@ -332,7 +332,7 @@ maildeliver(const struct maildeliver *d, int in, struct str *err, struct str *na
 			fail(err, EXIT_TEMP, "write to the tmp directory of", dir, NULL);
 		goto out;
 	}
-	if (maildir_quota_over(&q, cr.size, 1)) {
+	if (maildir_quota_check(d->maildir, &q, cr.size, 1)) {
 		maildir_tmp_abort(&t);
 		code = fail(err, d->hardquota ? EXIT_PERM : EXIT_TEMP, "deliver to", d->maildir, "mailbox is over quota");
 		goto out;

@@ -664,6 +664,7 @@ maildir_quota_recalc(const char *maildir, struct maildir_quota *q)
 	struct dirent *ent;
 
 	q->bytes = q->count = 0;
+	q->stale = 0;
 	if ((top = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	count_dir(top, q);
@@ -769,8 +770,9 @@ maildir_quota_get(const char *maildir, const char *spec, struct maildir_quota *q
 	}
 	if (!recount)
 		recount = st.st_size > QUOTA_FILE_MAX || !nl || quota_sum(nl + 1, data + len, q) < 0
-		    || q->bytes < 0 || q->count < 0   /* deltas may be negative, a total may not */
-		    || (maildir_quota_over(q, 0, 0) && st.st_mtime + QUOTA_STALE < time(NULL));
+		    || q->bytes < 0 || q->count < 0;   /* deltas may be negative, a total may not */
+	/* whether it is over depends on the message: maildir_quota_check */
+	q->stale = !recount && st.st_mtime + QUOTA_STALE < time(NULL);
 	free(data);
 	str_free(&line);
 	return recount ? maildir_quota_recalc(maildir, q) : 0;
@@ -801,6 +803,18 @@ maildir_quota_over(const struct maildir_quota *q, unsigned long long bytes, unsi
 	if (q->max_count && (count > q->max_count || c > q->max_count - count))
 		return 1;
 	return 0;
+}
+
+int
+maildir_quota_check(const char *maildir, struct maildir_quota *q, unsigned long long bytes,
+    unsigned long long count)
+{
+	if (!maildir_quota_over(q, bytes, count))
+		return 0;
+	/* a recount that fails leaves the file's word standing */
+	if (q->stale && maildir_quota_recalc(maildir, q) == 0)
+		return maildir_quota_over(q, bytes, count);
+	return 1;
 }
 
 int

@@ -80,6 +80,7 @@ struct maildir_quota {
 	unsigned long long max_bytes, max_count;   /* 0: no limit of that kind */
 	long long bytes, count;                     /* current usage */
 	int active;                                 /* a quota is in force */
+	int stale;        /* usage from a maildirsize older than 15 minutes */
 };
 
 /* Parse a quota: plain bytes ("1000000") or Maildir++ ("1000000S,1000C").
@@ -94,6 +95,12 @@ int maildir_quota_get(const char *maildir, const char *spec, struct maildir_quot
 
 /* 1 when adding bytes/count would exceed the quota, else 0. */
 int maildir_quota_over(const struct maildir_quota *q, unsigned long long bytes, unsigned long long count);
+
+/* 1 when adding bytes/count would exceed the quota, else 0; a stale
+ * usage (q->stale) is recounted first (Maildir++), since only deliveries
+ * write maildirsize and mail taken away since then leaves it too high. */
+int maildir_quota_check(const char *maildir, struct maildir_quota *q, unsigned long long bytes,
+    unsigned long long count);
 
 /* Record a delivery (or a removal with negative values): one O_APPEND
  * write to maildirsize when the file exists. 0 ok, -1 errno. */
