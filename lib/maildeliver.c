@@ -224,18 +224,24 @@ done:
 	return ret;
 }
 
-enum { MODE_DIR = 0700 };
+enum { MODE_DIR = 0700, ERR_OBJ_MAX = 512 };
 
-/* err = "unable to VERB OBJ: reason" (reason NULL: strerror(errno)) */
+/* err = "unable to VERB OBJ: reason" (reason NULL: strerror(errno));
+ * control bytes of OBJ (a folder or Maildir name) as '?', as die.c does,
+ * so that err stays one line, and OBJ cut short so the reason shows */
 static int
 fail(struct str *err, int code, const char *verb, const char *obj, const char *reason)
 {
 	int e = errno;
 	if (err) {
+		size_t i;
 		str_copys(err, "unable to ");
 		str_cats(err, verb);
 		str_catc(err, ' ');
-		str_cats(err, obj);
+		for (i = 0; obj[i] && i < ERR_OBJ_MAX; i++)
+			str_catc(err, (unsigned char)obj[i] < ' ' || obj[i] == 0x7f ? '?' : obj[i]);
+		if (obj[i])
+			str_cats(err, "...");
 		str_cats(err, ": ");
 		str_cats(err, reason ? reason : strerror(e));
 		if (str_0(err) < 0)

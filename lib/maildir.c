@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,8 @@ maildir_folder_path(struct str *out, const char *maildir, const char *folder)
 		folder += 6;
 		n -= 6;
 	}
-	if (n == 0 || folder[0] == '.' || folder[n - 1] == '.')
+	/* ".name" is one directory entry: a longer one can never be made */
+	if (n == 0 || n > NAME_MAX - 1 || folder[0] == '.' || folder[n - 1] == '.')
 		goto bad;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)folder[i];
