@@ -54,6 +54,21 @@ become(const char *who)
 		die_sys(EXIT_TEMP, "become", who);
 }
 
+/* The message is on fd 0: closed, the tmp/ file made next took its
+ * number and was read as the message, and an empty one was delivered
+ * (test 227). A closed 1 or 2 gets /dev/null, so no file of ours is
+ * written to by a log line. */
+static void
+std_fds(void)
+{
+	int fd;
+	if (fcntl(0, F_GETFD) < 0 && errno == EBADF)
+		die_sys(EXIT_TEMP, "read", "the message on standard input");
+	for (fd = 1; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			_exit(EXIT_TEMP);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -65,6 +80,7 @@ main(int argc, char **argv)
 	struct logline l;
 
 	die_init("deliver-maildir");
+	std_fds();
 	umask(077);
 	signal(SIGXFSZ, SIG_IGN);   /* past a file size limit: EFBIG and 111, not a dead process */
 	/* a caller that stopped reading stderr must still get our exit code:
