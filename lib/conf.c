@@ -283,10 +283,12 @@ parse_user_fields(const char *s, size_t len, struct conf_user *u)
 		return einval();
 	if (!valid_hash(f[0], fl[0]))
 		return einval();
-	if (scan_ulong(f[1], fl[1], (uid_t)-2, &v) < 0)
+	/* a mailbox never runs as root (login_drop refuses it): a 0 here
+	 * would defer every message to the user, so it is refused here */
+	if (scan_ulong(f[1], fl[1], (uid_t)-2, &v) < 0 || v == 0)
 		return einval();
 	u->uid = (uid_t)v;
-	if (scan_ulong(f[2], fl[2], (gid_t)-2, &v) < 0)
+	if (scan_ulong(f[2], fl[2], (gid_t)-2, &v) < 0 || v == 0)
 		return einval();
 	u->gid = (gid_t)v;
 	if (!conf_valid_maildir(f[3], fl[3]))

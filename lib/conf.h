@@ -4,7 +4,7 @@
  *   me          this host's name (first line)
  *   domains     local domains, one per line              -> domains.cdb
  *   users       ADDRESS:HASH:UID:GID:MAILDIR:QUOTA       -> users.cdb
- *               QUOTA in bytes, 0 = none
+ *               QUOTA in bytes, 0 = none; UID and GID not 0
  *   aliases     ADDRESS: target, target, ...             -> aliases.cdb
  *               (an ADDRESS of "@domain" is a catch-all)
  *   routes      DOMAIN:[HOST]:PORT  ('*' is the default)  (smtp-send)
