@@ -110,6 +110,9 @@ maildir_folder_path(struct str *out, const char *maildir, const char *folder)
 	/* ".name" is one directory entry: a longer one can never be made */
 	if (n == 0 || n > NAME_MAX - 1 || folder[0] == '.' || folder[n - 1] == '.')
 		goto bad;
+	/* ".qmail" is the user's delivery file (queue-run(8)), never a folder */
+	if (n == 5 && memcmp(folder, "qmail", 5) == 0)
+		goto bad;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)folder[i];
 		if (c == '/' || c < 0x20 || c == 0x7f)

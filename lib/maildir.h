@@ -36,7 +36,8 @@ int maildir_make(const char *dir, mode_t mode);
  * such as "Junk" or "Lists.Work" (IMAP hierarchy separator '.'); 0.
  * "INBOX" (any case) is the Maildir itself: out = maildir, and 1;
  * "INBOX.name" is name. Refuses (-1, EINVAL) empty names, '/', a leading
- * '.', "..", control bytes, names too long for one directory entry. */
+ * '.', "..", control bytes, names too long for one directory entry,
+ * and "qmail" (.qmail is the user's delivery file). */
 int maildir_folder_path(struct str *out, const char *maildir, const char *folder);
 
 /* A new unique name: SECONDS.M<usec>P<pid>Q<counter>.<host>, host with

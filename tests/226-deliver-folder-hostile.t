@@ -6,7 +6,8 @@
 # A folder or Maildir name with a line feed or carriage return in it
 # split the one fatal line on stderr in two, and the second could pass
 # for a log line of its own (event=delivered ...); control bytes are now
-# written as '?'.
+# written as '?'. The folder qmail (the directory .qmail) is refused: it
+# would stand where queue-run reads the user's delivery file.
 import os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -37,6 +38,16 @@ for name in ("b" * 255, "INBOX." + "c" * 255, "Lists." + "d" * 300, "e" * 5000):
          "... as an invalid folder name, one line", err[:120])
 t.eq(entries(md), ["." + "a" * 254], "no folder made for them")
 t.eq(len(os.listdir(md + "/tmp")), 0, "tmp/ empty")
+
+# a folder named qmail would be the directory .qmail, where queue-run
+# reads the user's delivery file: a directory there is "unsafe" and
+# deferred every message to the user
+for name in ("qmail", "INBOX.qmail"):
+    rc, err = run(md, "-c", "-f", name)
+    t.eq(rc, 100, "-f %s: refused, 100" % name)
+t.ok(not os.path.exists(md + "/.qmail"), "no .qmail directory made")
+rc, _ = run(md, "-c", "-f", "qmail.Lists")
+t.eq((rc, os.path.isdir(md + "/.qmail.Lists/new")), (0, True), "-f qmail.Lists is another name: delivered")
 
 # control bytes in names never split the fatal line
 for what, argv in (("folder with LF", ("-f", "x\nevent=delivered maildir=forged")),
