@@ -18,6 +18,7 @@
 #include "dsn.h"
 #include "exitcode.h"
 #include "maildeliver.h"
+#include "maildir.h"
 #include "queue-run.h"
 #include "scan.h"
 #include "smtpaddr.h"
@@ -152,10 +153,10 @@ restore_fs(void)
 
 static int
 run_inproc(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
-    const char *rcpt, const char *dtline, const char *maildir, const char *quota, int create,
+    const char *rcpt, const char *dtline, const char *maildir, const char *folder, const char *quota, int create,
     struct str *err)
 {
-	struct maildeliver d = { maildir, NULL, quota, create, 0, agent_sender(j->env->sender), rcpt, dtline };
+	struct maildeliver d = { maildir, folder, quota, create, 0, agent_sender(j->env->sender), rcpt, dtline };
 	int in, code;
 	mode_t um;
 	str_trunc(err, 0);
@@ -206,6 +207,13 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	str_free(&p);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : (str_copys(err, "unable to open delivery file"), -1);
+	/* a directory there is a Maildir++ folder named "qmail" (another IMAP
+	 * server made it), not instructions: deferring every message for it
+	 * would stop the user's mail until it bounced */
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
 	/* a file someone else could have written is not the user's wish */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid != u->uid && st.st_uid != 0) ||
 	    (st.st_mode & 022) || st.st_size > DOTQMAIL_FILE_MAX) {
@@ -303,6 +311,38 @@ progress_skip(const struct dotqmail_entry *e, struct str *done)
 	return 0;
 }
 
+/* Is a delivery file's Maildir line ("./", "./.Junk/", relative to the
+ * user's Maildir) the user's own Maildir (1, *folder NULL) or one of its
+ * Maildir++ folders (1, *folder pointing at its name, copied into name)?
+ * 0 for any other path; -1 no memory. */
+static int
+own_maildir(const char *arg, const char **folder, struct str *name)
+{
+	const char *p = arg;
+	size_t l;
+	*folder = NULL;
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	if (!*p)
+		return 1;
+	l = strlen(p);
+	if (p[0] != '.' || l < 3 || p[l - 1] != '/' || memchr(p + 1, '/', l - 2) || !strcmp(p, "../"))
+		return 0;
+	if (str_copyb(name, p + 1, l - 2) < 0 || str_0(name) < 0)
+		return -1;
+	/* a name deliver-maildir -f would refuse (or take for INBOX) stays
+	 * the plain path it always was */
+	{
+		struct str probe = STR_INIT;
+		int r = maildir_folder_path(&probe, "m", name->s);
+		str_free(&probe);
+		if (r != 0)
+			return r < 0 && errno != EINVAL ? -1 : 0;
+	}
+	*folder = name->s;
+	return 1;
+}
+
 static int
 deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct conf_user *u,
     const char *rcpt, size_t idx, int *how, struct str *err)
@@ -311,7 +351,7 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 	struct dotqmail_entry e[DOTQMAIL_ENTRIES_MAX];
 	struct str dt = STR_INIT, path = STR_INIT;
 	char *buf = NULL;
-	char *argv[6];
+	char *argv[9];
 	struct str quota = STR_INIT;
 	int n = 0, i, r, code = 0, k;
 	/* the user's quota from the users table travels as deliver-maildir -q */
@@ -324,7 +364,10 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 		free(buf);
 		return EXIT_TEMP;
 	}
-	if (r == 0) {
+	/* no file, or one without a delivery line (empty, comments only): the
+	 * default delivery, as qmail-local does for an empty one; carrying
+	 * out nothing would report the message delivered and lose it */
+	if (r == 0 || n == 0) {
 		k = 0;
 		argv[k++] = (char *)j->cfg->deliver;
 		if (quota.len) {
@@ -334,7 +377,7 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 		argv[k++] = u->maildir.s;
 		argv[k] = NULL;
 		if (j->cfg->inproc)
-			code = run_inproc(j, m, u, rcpt, dt.s, u->maildir.s, quota.len ? quota.s : NULL, 0, err);
+			code = run_inproc(j, m, u, rcpt, dt.s, u->maildir.s, NULL, quota.len ? quota.s : NULL, 0, err);
 		else
 			code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
 		goto out;
@@ -346,25 +389,42 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 		if (progress_skip(&e[i], &done))
 			continue;
 		switch (e[i].type) {
-		case DQ_MAILDIR:
-			str_trunc(&path, 0);
-			if (e[i].arg[0] != '/' && (str_copyb(&path, u->maildir.s, u->maildir.len) < 0 ||
-			    str_catc(&path, '/') < 0))
-				code = EXIT_TEMP;
-			else if (str_cats(&path, e[i].arg) < 0)
-				code = EXIT_TEMP;
-			else {
-				/* -c: a folder named in the file is made on first use */
-				argv[0] = (char *)j->cfg->deliver;
-				argv[1] = (char *)"-c";
-				argv[2] = path.s;
-				argv[3] = NULL;
-				if (j->cfg->inproc)
-					code = run_inproc(j, m, u, rcpt, dt.s, path.s, NULL, 1, err);
-				else
-					code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
+		case DQ_MAILDIR: {
+			const char *folder = NULL;
+			int own = own_maildir(e[i].arg, &folder, &path);
+			if (own < 0)
+				goto nomem;
+			if (!own) {
+				str_trunc(&path, 0);
+				if (e[i].arg[0] != '/' && (str_copyb(&path, u->maildir.s, u->maildir.len) < 0 ||
+				    str_catc(&path, '/') < 0))
+					goto nomem;
+				if (str_cats(&path, e[i].arg) < 0)
+					goto nomem;
 			}
+			/* -c: a folder named in the file is made on first use. The
+			 * user's own Maildir and its folders count against the
+			 * user's quota (Maildir++: the Maildir's maildirsize) */
+			k = 0;
+			argv[k++] = (char *)j->cfg->deliver;
+			argv[k++] = (char *)"-c";
+			if (own && quota.len) {
+				argv[k++] = (char *)"-q";
+				argv[k++] = quota.s;
+			}
+			if (folder) {
+				argv[k++] = (char *)"-f";
+				argv[k++] = path.s;
+			}
+			argv[k++] = own ? u->maildir.s : path.s;
+			argv[k] = NULL;
+			if (j->cfg->inproc)
+				code = run_inproc(j, m, u, rcpt, dt.s, own ? u->maildir.s : path.s, folder ? path.s : NULL,
+				    own && quota.len ? quota.s : NULL, 1, err);
+			else
+				code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
 			break;
+		}
 		case DQ_PROGRAM:
 			argv[0] = (char *)"/bin/sh";
 			argv[1] = (char *)"-c";
