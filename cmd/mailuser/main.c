@@ -221,7 +221,8 @@ quota(const char *arg)
 	const char *u;
 	unsigned long long v, mul = 1;
 	if (n && (u = strchr(units, arg[n - 1] & ~0x20)) && *u) {
-		for (; u >= units; u--)
+		size_t k = (size_t)(u - units) + 1;   /* K is 1024^1 */
+		while (k--)
 			mul *= 1024;
 		n--;
 	}
