@@ -441,6 +441,44 @@ def pop_order(name):
     return (int(sec), int(us) if us.isdigit() else 0, name)
 
 
+class PopRaw:
+    """A raw POP3 connection: exact bytes in and out; the greeting read."""
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout)
+        self.s.settimeout(timeout)
+        self.f = self.s.makefile("rb")
+        self.greeting = self.f.readline()
+        self.end = None   # what ended the last multi(): b".\r\n", or b"" at end of input
+
+    def send(self, b):
+        self.s.sendall(b)
+
+    def line(self):
+        return self.f.readline()
+
+    def cmd(self, b):
+        self.s.sendall(b + b"\r\n")
+        return self.f.readline()
+
+    def multi(self):
+        """the lines of a multi-line answer, up to the terminator (still dot-stuffed)"""
+        out = []
+        while True:
+            l = self.f.readline()
+            if l in (b".\r\n", b""):
+                self.end = l
+                return out
+            out.append(l)
+
+    def login(self, user, password):
+        self.cmd(b"USER " + user.encode())
+        return self.cmd(b"PASS " + password.encode())
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
 def subject_copies(maildir, subject):
     """how many messages in maildir's new/ have the header Subject: subject (bytes)"""
     n = 0
