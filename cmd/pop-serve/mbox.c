@@ -186,10 +186,17 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 				goto fail;
 			}
 			if (count_size(mfd, &e->m.size) < 0) {
-				close(mfd);
-				goto fail;
+				/* a read error (a bad sector) on one message: like
+				 * one we may not read, listed and refused at RETR,
+				 * so that the rest of the mailbox stays reachable */
+				if (fstat(mfd, &st) < 0) {
+					close(mfd);
+					goto fail;
+				}
+				e->m.size = (unsigned long long)st.st_size;
+			} else {
+				e->m.tailok = 1;
 			}
-			e->m.tailok = 1;
 			close(mfd);
 		}
 named:
@@ -479,23 +486,31 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 {
 	static char b[CHUNK];
 	int fd = take_msg(mb, i);
-	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0;
+	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0, header = 0;
 	size_t linelen = 0;
 	unsigned long long body = 0;
 	if (fd < 0)
 		return MBOX_SEND_NOFILE;
 	fix_tail(mb, i, fd);
-	if (buf_puts(out, "+OK ") < 0 || buf_putu(out, mb->msg[i].size) < 0 || buf_puts(out, " octets\r\n") < 0)
-		goto werr;
 	while (!done && !eof) {
 		ssize_t r = read(fd, b, sizeof b);
 		size_t pos = 0, n;
 		if (r < 0) {
-			if (errno == EINTR)
+			int e = errno;
+			if (e == EINTR)
 				continue;
-			/* after "+OK" a truncated message must not look complete */
 			close(fd);
-			return MBOX_SEND_READ;
+			errno = e;
+			/* before "+OK" the client can still be told -ERR; after
+			 * it a truncated message must not look complete */
+			return header ? MBOX_SEND_READ : MBOX_SEND_UNREADABLE;
+		}
+		/* "+OK" only once the file has given its first bytes */
+		if (!header) {
+			if (buf_puts(out, "+OK ") < 0 || buf_putu(out, mb->msg[i].size) < 0
+			    || buf_puts(out, " octets\r\n") < 0)
+				goto werr;
+			header = 1;
 		}
 		if (r == 0)
 			break;

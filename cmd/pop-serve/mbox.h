@@ -42,14 +42,15 @@ const char *mbox_uid(const struct mbox *, unsigned long i);   /* i from 0 */
 void mbox_dele(struct mbox *, unsigned long i);
 void mbox_rset(struct mbox *);
 
-enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3 };
+enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3, MBOX_SEND_UNREADABLE = -4 };
 /* Write "+OK SIZE octets", then message i dot-stuffed with CRLF ends
  * and the final ".\r\n". SIZE is exactly what the message takes on the
  * wire before dot-stuffing; a ",W=" size (the writer's count, which
  * leaves out the end added to a last line without LF) is corrected here
  * from the file's last byte, and LIST and STAT follow from then on. lines: body lines for TOP, or
  * (unsigned long long)-1 for the whole message. 0 ok; MBOX_SEND_NOFILE
- * when the file is gone (nothing written); MBOX_SEND_WRITE or
+ * when the file is gone, MBOX_SEND_UNREADABLE (errno) when its first
+ * read fails (nothing written for either); MBOX_SEND_WRITE or
  * MBOX_SEND_READ on an I/O error after "+OK" (the session cannot go on:
  * a truncated message must not end with the terminator). */
 int mbox_send(struct mbox *, unsigned long i, struct buf *out, unsigned long long lines);

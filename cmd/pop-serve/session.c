@@ -571,7 +571,9 @@ send_msg(struct sess *s, unsigned long i, unsigned long long lines)
 		s->exitcode = EXIT_TEMP;
 		return END;
 	}
-	if (r == MBOX_SEND_NOFILE) {
+	if (r == MBOX_SEND_UNREADABLE)
+		warn_sys("read", mbox_uid(&s->mb, i));
+	if (r == MBOX_SEND_NOFILE || r == MBOX_SEND_UNREADABLE) {
 		ERR(s, "[SYS/TEMP] message vanished or unreadable");
 		return GO_ON;
 	}
