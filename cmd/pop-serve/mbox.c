@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,14 @@ struct ent {
 	unsigned long long us;  /* then the microseconds of "SECONDS.M<usec>", when present */
 	struct mbox_msg m;
 };
+
+/* STAT's total saturates: a wrapped sum would tell the client a small
+ * mailbox (it never goes below 0 on DELE: every size is <= the total) */
+static void
+total_add(struct mbox *mb, unsigned long long n)
+{
+	mb->total = n > ULLONG_MAX - mb->total ? ULLONG_MAX : mb->total + n;
+}
 
 /* What mbox_send adds after a message whose last byte is last: nothing
  * after LF, LF after a CR, CRLF after anything else. */
@@ -166,7 +175,9 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 		if (p[0] == '.' && p[1] == 'M')
 			for (p += 2; *p >= '0' && *p <= '9' && e->us < 100000000ULL; p++)
 				e->us = e->us * 10 + (unsigned long long)(*p - '0');
-		if (mn.has_vsize) {
+		/* a ",W=" past any real message is no size (another program's
+		 * name, or a hand-made one): counted from the file instead */
+		if (mn.has_vsize && mn.vsize <= MBOX_SIZE_MAX) {
 			e->m.size = mn.vsize;
 		} else {
 			int mfd = open_reg(fd, de->d_name);
@@ -312,7 +323,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 		goto err;
 	for (i = 0; i < n; i++) {
 		mb->msg[i] = v[i].m;
-		mb->total += v[i].m.size;
+		total_add(mb, v[i].m.size);
 	}
 	mb->count = n;
 	mb->last_sent = n;
@@ -369,7 +380,7 @@ mbox_rset(struct mbox *mb)
 	for (i = 0; i < mb->count; i++)
 		if (mb->msg[i].deleted) {
 			mb->msg[i].deleted = 0;
-			mb->total += mb->msg[i].size;
+			total_add(mb, mb->msg[i].size);
 		}
 	mb->ndeleted = 0;
 }
@@ -478,7 +489,7 @@ fix_tail(struct mbox *mb, unsigned long i, int fd)
 	extra = tail_extra(last);
 	m->size += extra;
 	if (!m->deleted)
-		mb->total += extra;
+		total_add(mb, extra);
 }
 
 int

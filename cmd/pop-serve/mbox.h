@@ -9,6 +9,9 @@
 
 enum { MBOX_UIDL_MAX = 70 };   /* RFC 1939 7: 1 to 70 characters 0x21..0x7E */
 enum { MBOX_PREFETCH = 16 };   /* messages opened ahead of a sequential RETR run */
+/* the largest ",W=" size believed: 1 TB, far past any message, so that a
+ * message's size plus the CRLF a last line may gain cannot wrap */
+#define MBOX_SIZE_MAX (1ULL << 40)
 
 struct mbox_msg {
 	size_t name;              /* offset into names: "new/NAME" or "cur/NAME" */
