@@ -30,15 +30,9 @@ def files():
 
 def server(path, when="1+"):
     """pop-serve whose read(2)s of path fail with EIO (the when-th on)"""
-    port = pmtest.free_port()
-    env.start(["strace", "-f", "-o", "/dev/null", "-P", path, "-e", "trace=read",
-               "-e", "inject=read:error=EIO:when=" + when,
-               "tcpserver", "-R", "-H", "-l", "localhost", "127.0.0.1", str(port), pmtest.bin("pop-serve"), "-P", "-n"],
-              env={"PIPEMAIL_LOGIN_DELAY_MS": "1"}, stdout=open(os.devnull, "wb"),
-              stderr=open(env.path("server-%d.log" % port), "wb"))
-    if not pmtest.wait_port(port):
-        raise RuntimeError("no server")
-    return port
+    return env.server(["pop-serve", "-P", "-n"], env={"PIPEMAIL_LOGIN_DELAY_MS": "1"},
+                      wrap=["strace", "-f", "-o", "/dev/null", "-P", path, "-e", "trace=read",
+                            "-e", "inject=read:error=EIO:when=" + when])
 
 
 before = files()

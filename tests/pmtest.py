@@ -160,10 +160,11 @@ class Env:
         self.procs.append(p)
         return p
 
-    def server(self, argv, env=None, port=None, tcpserver_opts=("-R", "-H", "-l", "localhost")):
-        """Run argv under tcpserver on 127.0.0.1:port. Returns the port."""
+    def server(self, argv, env=None, port=None, tcpserver_opts=("-R", "-H", "-l", "localhost"), wrap=()):
+        """Run argv under tcpserver on 127.0.0.1:port (the whole under wrap,
+        e.g. strace injecting faults). Returns the port."""
         port = port or free_port()
-        cmd = ["tcpserver", *tcpserver_opts, "127.0.0.1", str(port)]
+        cmd = [*wrap, "tcpserver", *tcpserver_opts, "127.0.0.1", str(port)]
         cmd += [argv[0] if os.path.isabs(argv[0]) else bin(argv[0])] + list(argv[1:])
         self.start(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(self.path("server-%d.log" % port), "wb"))
         if not wait_port(port):
