@@ -285,6 +285,30 @@ unique_uids(struct mbox *mb, struct ent *v, size_t *np)
 	return 0;
 }
 
+/* One session per Maildir: an flock(2), which the kernel drops when the
+ * session dies, however it dies, on the lock file and on the directory.
+ * A full disk, a full quota or a read-only mount keeps the lock file
+ * from being made, just when the user must log in to fetch and delete:
+ * the directory's lock alone serves then, and since every session takes
+ * it too, two sessions never both get in. -1 with errno (EWOULDBLOCK:
+ * in use). */
+static int
+lock(struct mbox *mb)
+{
+	mb->lockfd = openat(mb->dirfd, lockname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (mb->lockfd < 0) {
+		if (errno != ENOSPC && errno != EDQUOT && errno != EROFS)
+			return -1;
+		return flock(mb->dirfd, LOCK_EX | LOCK_NB);
+	}
+	if (flock(mb->lockfd, LOCK_EX | LOCK_NB) < 0)
+		return -1;
+	/* a file system without flock(2) on directories still has the file's */
+	if (flock(mb->dirfd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		return -1;
+	return 0;
+}
+
 int
 mbox_open(struct mbox *mb, const char *maildir)
 {
@@ -298,11 +322,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 	mb->dirfd = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mb->dirfd < 0)
 		return MBOX_ERR;
-	/* flock: the kernel drops it when the session dies, however it dies */
-	mb->lockfd = openat(mb->dirfd, lockname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (mb->lockfd < 0)
-		goto err;
-	if (flock(mb->lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if (lock(mb) < 0) {
 		if (errno == EWOULDBLOCK) {
 			mbox_close(mb);
 			return MBOX_INUSE;
