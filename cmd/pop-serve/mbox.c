@@ -279,6 +279,7 @@ unique_uids(struct mbox *mb, struct ent *v, size_t *np)
 		if (r < 0)
 			return -1;
 		e.m.uid = off;
+		e.m.shared = v[first].m.shared = 1;
 		v[out++] = e;
 	}
 	*np = out;
@@ -405,8 +406,23 @@ mbox_rset(struct mbox *mb)
 	mb->ndeleted = 0;
 }
 
+/* Is sub/name the current name of a listed message other than i? */
+static int
+other_msg(const struct mbox *mb, unsigned long i, const char *sub, const char *name)
+{
+	unsigned long j;
+	for (j = 0; j < mb->count; j++) {
+		const char *n = mb->names.s + mb->msg[j].name;
+		if (j != i && strncmp(n, sub, 3) == 0 && strcmp(n + 4, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Another reader (IMAP) may have renamed the file for new flags or moved
- * it to cur/ since the snapshot: find it again by its unique part. */
+ * it to cur/ since the snapshot: find it again by its unique part. A
+ * unique part two listed messages share (copies in new/ and cur/) must
+ * not lead to the other one's file: DELE would remove a kept message. */
 static int
 refind(struct mbox *mb, unsigned long i, struct str *path)
 {
@@ -425,7 +441,8 @@ refind(struct mbox *mb, unsigned long i, struct str *path)
 			continue;
 		}
 		while ((de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, old, ulen) == 0 && (de->d_name[ulen] == ':' || de->d_name[ulen] == 0)) {
+			if (strncmp(de->d_name, old, ulen) == 0 && (de->d_name[ulen] == ':' || de->d_name[ulen] == 0)
+			    && !(mb->msg[i].shared && other_msg(mb, i, subs[k], de->d_name))) {
 				int r = str_copys(path, subs[k]) < 0 || str_catc(path, '/') < 0
 				    || str_cats(path, de->d_name) < 0 ? -1 : 0;
 				closedir(d);

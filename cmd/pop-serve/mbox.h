@@ -19,6 +19,7 @@ struct mbox_msg {
 	unsigned long long size;  /* with CRLF line ends, before dot-stuffing */
 	unsigned char deleted, retrieved;
 	unsigned char tailok;     /* size counts the line end added to a last line without LF */
+	unsigned char shared;     /* its unique part is another listed message's too */
 };
 
 struct mbox {
