@@ -2,6 +2,7 @@
 # pop-serve's PASS takes the password mailuser(8) set, whatever its bytes
 # (a TAB, other control bytes, UTF-8), as AUTH PLAIN does; only a NUL, a
 # bare CR or LF are refused, and a NUL never lets the part before it log in.
+# PASS follows USER only: a failed AUTH PLAIN does not stand in for one.
 import base64, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -38,5 +39,18 @@ a = r.cmd(b"PASS " + PWB + b"\rjunk")
 t.ok(a.startswith(b"-ERR"), "nor the right password then a bare CR", a)
 t.ok(r.cmd(b"NOOP").startswith(b"-ERR"), "still not logged in")
 r.close()
+# a failed AUTH is no USER: the next PASS needs one (RFC 1939 7)
+r = pmtest.PopRaw(port)
+r.cmd(b"AUTH PLAIN " + base64.b64encode(b"\0" + USER.encode() + b"\0wrong"))
+a = r.cmd(b"PASS " + PWB)
+t.ok(a.startswith(b"-ERR") and b"USER first" in a, "PASS after a failed AUTH PLAIN needs USER", a)
+a = r.cmd(b"AUTH PLAIN " + base64.b64encode(b"other@example.test\0" + USER.encode() + b"\0" + PWB))
+t.ok(a.startswith(b"-ERR [AUTH]"), "a foreign authzid refused", a)
+a = r.cmd(b"PASS " + PWB)
+t.ok(a.startswith(b"-ERR") and b"USER first" in a, "and PASS after it needs USER", a)
+r.close()
+t.ok("result=authzid-refused" in env.log(port) and
+     "user=" + USER + " ip=127.0.0.1 tls=no result=authzid-refused" in env.log(port),
+     "the refused authzid's login is logged with its user", env.log(port)[-800:])
 t.ok(PW not in env.log(port) and "tab" not in env.log(port), "no password in the log")
 t.done()

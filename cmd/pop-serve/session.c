@@ -416,7 +416,11 @@ cmd_auth(struct sess *s, const struct popcmd *c)
 		explicit_bzero(pass.s, pass.cap);
 	str_free(&user);
 	str_free(&pass);
-	return r < 0 ? GO_ON : r;
+	if (r < 0)
+		r = GO_ON;
+	if (s->state == S_AUTH && r == GO_ON)
+		s->have_user = 0;   /* as after PASS: a failed AUTH is no USER for the next PASS */
+	return r;
 }
 
 static int
