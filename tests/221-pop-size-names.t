@@ -2,7 +2,8 @@
 # pop-serve and sizes in file names it cannot believe: a ",W=" past any
 # real message (another program's name, a hand-made one) must not wrap
 # STAT's total or a LIST size; such a message is measured from its file,
-# and LIST, STAT and RETR agree on what is sent.
+# and LIST, STAT and RETR agree on what is sent. A ",W=" counted otherwise
+# than RETR sends is corrected by the first RETR.
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -38,5 +39,27 @@ t.eq(r.cmd(b"STAT"), b"+OK 4 %d\r\n" % total, "STAT after RETR")
 t.ok(r.cmd(b"DELE 1").startswith(b"+OK"), "DELE 1")
 t.eq(r.cmd(b"STAT"), b"+OK 3 %d\r\n" % (total - len(wire[0])), "STAT after DELE")
 t.ok(r.cmd(b"QUIT").startswith(b"+OK"), "QUIT")
+r.close()
+# a ",W=" its writer counted otherwise than RETR sends (deliver-maildir
+# counts a CR stored before LF as content; pop-serve sends it as the
+# line end's): after the first RETR, LIST and STAT tell the bytes sent
+md2 = env.add_user("v@example.test", PW)
+ids = "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID)
+for body in (b"Subject: cr\n\na\r\r\nb\n", b"Subject: crs\n\nx\r\r\r\ny\r\r\n"):
+    env.run(["deliver-maildir", "-u", ids, md2], input=body,
+            env={"SENDER": "a@b.test", "RECIPIENT": "v@example.test", "DTLINE": ""})
+r = pmtest.PopRaw(port)
+t.ok(r.login("v@example.test", PW).startswith(b"+OK 2 "), "v: two messages")
+sent = []
+for n in (1, 2):
+    r.cmd(b"RETR %d" % n)
+    sent.append(len(b"".join(l[1:] if l.startswith(b".") else l for l in r.multi())))
+    t.eq(r.cmd(b"LIST %d" % n), b"+OK %d %d\r\n" % (n, sent[-1]), "LIST %d after RETR: the bytes sent" % n)
+t.eq(r.cmd(b"STAT"), b"+OK 2 %d\r\n" % sum(sent), "STAT after RETR: their sum")
+t.ok(r.cmd(b"DELE 1").startswith(b"+OK"), "DELE 1")
+t.eq(r.cmd(b"STAT"), b"+OK 1 %d\r\n" % sent[1], "STAT after DELE")
+t.ok(r.cmd(b"RSET").startswith(b"+OK"), "RSET")
+t.eq(r.cmd(b"STAT"), b"+OK 2 %d\r\n" % sum(sent), "STAT after RSET")
+r.cmd(b"QUIT")
 r.close()
 t.done()

@@ -529,6 +529,22 @@ fix_tail(struct mbox *mb, unsigned long i, int fd)
 		total_add(mb, extra);
 }
 
+/* After a whole RETR the size is known to the byte: a ",W=" that another
+ * writer counted otherwise (a CR stored before LF counted as content)
+ * is corrected, so that LIST and STAT tell what RETR sends from then on.
+ * A RETRed message is not deleted, so its size is in the total (which
+ * saturates: never below any one size). */
+static void
+resize(struct mbox *mb, unsigned long i, unsigned long long wire)
+{
+	struct mbox_msg *m = mb->msg + i;
+	if (m->size == wire)
+		return;
+	mb->total -= m->size < mb->total ? m->size : mb->total;
+	m->size = wire;
+	total_add(mb, wire);
+}
+
 int
 mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long lines)
 {
@@ -536,7 +552,7 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 	int fd = take_msg(mb, i);
 	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0, header = 0;
 	size_t linelen = 0;
-	unsigned long long body = 0;
+	unsigned long long body = 0, wire = 0;   /* wire: bytes sent but for dot-stuffing */
 	if (fd < 0)
 		return MBOX_SEND_NOFILE;
 	fix_tail(mb, i, fd);
@@ -563,6 +579,7 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 		if (r == 0)
 			break;
 		n = (size_t)r;
+		wire += n;
 		if (n < sizeof b)
 			eof = 1;   /* a short read of a regular file is its end: saves a read per message */
 		while (pos < n) {
@@ -584,6 +601,7 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 				break;
 			if (buf_put(out, prevcr ? "\n" : "\r\n", prevcr ? 1 : 2) < 0)
 				goto werr;
+			wire += !prevcr;
 			pos++;
 			/* a line just ended: the empty one (bare or CR) ends the header */
 			if (lines != (unsigned long long)-1) {
@@ -610,6 +628,8 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 		return MBOX_SEND_WRITE;
 	if (buf_put(out, ".\r\n", 3) < 0)
 		return MBOX_SEND_WRITE;
+	if (lines == (unsigned long long)-1)
+		resize(mb, i, wire + (bol ? 0 : prevcr ? 1 : 2));
 	return 0;
 werr:
 	close(fd);
