@@ -51,7 +51,8 @@ enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3, MBOX_SE
  * and the final ".\r\n". SIZE is exactly what the message takes on the
  * wire before dot-stuffing; a ",W=" size (the writer's count, which
  * leaves out the end added to a last line without LF) is corrected here
- * from the file's last byte, and LIST and STAT follow from then on. lines: body lines for TOP, or
+ * from the file's last byte, and LIST and STAT follow from then on;
+ * after a whole message the size is what was sent. lines: body lines for TOP, or
  * (unsigned long long)-1 for the whole message. 0 ok; MBOX_SEND_NOFILE
  * when the file is gone, MBOX_SEND_UNREADABLE (errno) when its first
  * read fails (nothing written for either); MBOX_SEND_WRITE or
