@@ -17,6 +17,7 @@
 #include "mbox.h"
 
 enum { CHUNK = 65536 };
+enum { COMMIT_TRIES = 4 };   /* unlinks of one message at QUIT, renamed away meanwhile */
 static const char lockname[] = "pipemail-pop3.lock";
 
 struct ent {
@@ -692,16 +693,24 @@ mbox_commit(struct mbox *mb, unsigned long *deleted)
 	for (i = 0; i < mb->count; i++) {
 		struct mbox_msg *m = mb->msg + i;
 		const char *name = mb->names.s + m->name;
-		int r;
+		int gone = -1, tries;   /* 1 removed or gone, 0 failed, -1 not known yet */
 		if (!m->deleted)
 			continue;
-		if (unlinkat(mb->dirfd, name, 0) == 0)
-			(*deleted)++;
-		else if (errno != ENOENT)
-			failed++;
-		else if ((r = refind(mb, i, &path)) == 0)
-			(*deleted)++;   /* already gone: another session expunged it */
-		else if (r == 1 && (unlinkat(mb->dirfd, path.s, 0) == 0 || errno == ENOENT))
+		/* renamed away by another client: found again and removed under
+		 * its new name, which may change once more meanwhile; a message
+		 * that is still there after that gets -ERR, never +OK */
+		for (tries = 0; gone < 0 && tries < COMMIT_TRIES; tries++) {
+			int r;
+			if (unlinkat(mb->dirfd, tries ? path.s : name, 0) == 0)
+				gone = 1;
+			else if (errno != ENOENT)
+				gone = 0;
+			else if ((r = refind(mb, i, &path)) == 0)
+				gone = 1;   /* found nowhere: another session expunged it */
+			else if (r < 0)
+				gone = 0;
+		}
+		if (gone == 1)
 			(*deleted)++;
 		else
 			failed++;
