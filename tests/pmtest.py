@@ -103,6 +103,7 @@ class Env:
         self.queue = os.path.join(self.dir, "queue")
         os.mkdir(self.conf)
         self.procs = []
+        self.wrapped = []   # started under a wrapper (strace): see close
         self.env = dict(os.environ)
         self.env["PIPEMAIL_CONF"] = self.conf
         self.env["PIPEMAIL_QUEUE"] = self.queue
@@ -166,7 +167,9 @@ class Env:
         port = port or free_port()
         cmd = [*wrap, "tcpserver", *tcpserver_opts, "127.0.0.1", str(port)]
         cmd += [argv[0] if os.path.isabs(argv[0]) else bin(argv[0])] + list(argv[1:])
-        self.start(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(self.path("server-%d.log" % port), "wb"))
+        p = self.start(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(self.path("server-%d.log" % port), "wb"))
+        if wrap:
+            self.wrapped.append(p)
         if not wait_port(port):
             raise RuntimeError("server on port %d did not start" % port)
         return port
@@ -176,6 +179,15 @@ class Env:
             return f.read().decode(errors="replace")
 
     def close(self):
+        # a wrapper such as strace detaches on SIGTERM and leaves its
+        # tcpserver running: that one is ended first, by its pid
+        for p in self.wrapped:
+            for c in children(p.pid):
+                try:
+                    os.kill(c, signal.SIGTERM)
+                except OSError:
+                    pass
+        self.wrapped = []
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()
