@@ -59,11 +59,13 @@ sasl_plain_decode(const char *b64, size_t len, struct str *user, struct str *pas
 	pl = (size_t)(e - p);
 	if (!cl || !pl || !field_ok(z, zl) || !field_ok(c, cl) || !field_ok(p, pl))
 		goto out;
+	if (str_copyb(user, c, cl) < 0)
+		goto out;
 	if (zl && !same_ci(z, zl, c, cl)) {
-		r = -2;
+		r = -2;   /* the user is known, for the logs; the password is not handed out */
 		goto out;
 	}
-	if (str_copyb(user, c, cl) < 0 || str_copyb(pass, p, pl) < 0)
+	if (str_copyb(pass, p, pl) < 0)
 		goto out;
 	r = 0;
 out:

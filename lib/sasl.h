@@ -1,5 +1,5 @@
-/* SASL mechanisms the servers offer: PLAIN (RFC 4616) and LOGIN.
- * Decoding only; the servers own the dialogue. */
+/* SASL PLAIN (RFC 4616) decoding for the servers; they own the dialogue
+ * (and smtp-recv's LOGIN). */
 #ifndef SASL_H
 #define SASL_H
 
@@ -11,7 +11,8 @@ enum { SASL_FIELD_MAX = 512 };
 /* Decode a base64 PLAIN response: authzid \0 authcid \0 password.
  * 0 ok; -1 malformed (bad base64, wrong number of NULs, empty authcid or
  * password, a field over SASL_FIELD_MAX, NUL/CR/LF inside a field);
- * an authzid different from authcid is reported as -2 (refused). */
+ * an authzid different from authcid is reported as -2 (refused), with
+ * the authcid in user for the logs and pass left alone. */
 int sasl_plain_decode(const char *b64, size_t len, struct str *user, struct str *pass);
 
 #endif

@@ -18,31 +18,12 @@ for i in range(4):
 port = env.server(["pop-serve", "-P", "-n"], env=FAST)
 
 
-class Raw:
+class Raw(pmtest.PopRaw):
     def __init__(self):
-        self.s = socket.create_connection(("127.0.0.1", port), 10)
-        self.f = self.s.makefile("rb")
-        self.f.readline()
-
-    def cmd(self, b):
-        self.s.sendall(b + b"\r\n")
-        return self.f.readline()
-
-    def multi(self):
-        out = []
-        while True:
-            l = self.f.readline()
-            if l in (b".\r\n", b""):
-                return out
-            out.append(l)
+        super().__init__(port)
 
     def login(self):
-        self.cmd(b"USER u@example.test")
-        return self.cmd(b"PASS " + PW.encode())
-
-    def close(self):
-        self.f.close()
-        self.s.close()
+        return super().login("u@example.test", PW)
 
 
 def names():

@@ -103,6 +103,7 @@ class Env:
         self.queue = os.path.join(self.dir, "queue")
         os.mkdir(self.conf)
         self.procs = []
+        self.wrapped = []   # started under a wrapper (strace): see close
         self.env = dict(os.environ)
         self.env["PIPEMAIL_CONF"] = self.conf
         self.env["PIPEMAIL_QUEUE"] = self.queue
@@ -160,12 +161,15 @@ class Env:
         self.procs.append(p)
         return p
 
-    def server(self, argv, env=None, port=None, tcpserver_opts=("-R", "-H", "-l", "localhost")):
-        """Run argv under tcpserver on 127.0.0.1:port. Returns the port."""
+    def server(self, argv, env=None, port=None, tcpserver_opts=("-R", "-H", "-l", "localhost"), wrap=()):
+        """Run argv under tcpserver on 127.0.0.1:port (the whole under wrap,
+        e.g. strace injecting faults). Returns the port."""
         port = port or free_port()
-        cmd = ["tcpserver", *tcpserver_opts, "127.0.0.1", str(port)]
+        cmd = [*wrap, "tcpserver", *tcpserver_opts, "127.0.0.1", str(port)]
         cmd += [argv[0] if os.path.isabs(argv[0]) else bin(argv[0])] + list(argv[1:])
-        self.start(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(self.path("server-%d.log" % port), "wb"))
+        p = self.start(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(self.path("server-%d.log" % port), "wb"))
+        if wrap:
+            self.wrapped.append(p)
         if not wait_port(port):
             raise RuntimeError("server on port %d did not start" % port)
         return port
@@ -175,6 +179,15 @@ class Env:
             return f.read().decode(errors="replace")
 
     def close(self):
+        # a wrapper such as strace detaches on SIGTERM and leaves its
+        # tcpserver running: that one is ended first, by its pid
+        for p in self.wrapped:
+            for c in children(p.pid):
+                try:
+                    os.kill(c, signal.SIGTERM)
+                except OSError:
+                    pass
+        self.wrapped = []
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()
@@ -439,6 +452,44 @@ def pop_order(name):
     sec, _, rest = name.partition(".")
     us = rest[1:].split("P")[0] if rest.startswith("M") else ""
     return (int(sec), int(us) if us.isdigit() else 0, name)
+
+
+class PopRaw:
+    """A raw POP3 connection: exact bytes in and out; the greeting read."""
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout)
+        self.s.settimeout(timeout)
+        self.f = self.s.makefile("rb")
+        self.greeting = self.f.readline()
+        self.end = None   # what ended the last multi(): b".\r\n", or b"" at end of input
+
+    def send(self, b):
+        self.s.sendall(b)
+
+    def line(self):
+        return self.f.readline()
+
+    def cmd(self, b):
+        self.s.sendall(b + b"\r\n")
+        return self.f.readline()
+
+    def multi(self):
+        """the lines of a multi-line answer, up to the terminator (still dot-stuffed)"""
+        out = []
+        while True:
+            l = self.f.readline()
+            if l in (b".\r\n", b""):
+                self.end = l
+                return out
+            out.append(l)
+
+    def login(self, user, password):
+        self.cmd(b"USER " + user.encode())
+        return self.cmd(b"PASS " + password.encode())
+
+    def close(self):
+        self.f.close()
+        self.s.close()
 
 
 def subject_copies(maildir, subject):

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "mbox.h"
 
 enum { CHUNK = 65536 };
+enum { COMMIT_TRIES = 4 };   /* unlinks of one message at QUIT, renamed away meanwhile */
 static const char lockname[] = "pipemail-pop3.lock";
 
 struct ent {
@@ -23,6 +25,14 @@ struct ent {
 	unsigned long long us;  /* then the microseconds of "SECONDS.M<usec>", when present */
 	struct mbox_msg m;
 };
+
+/* STAT's total saturates: a wrapped sum would tell the client a small
+ * mailbox (it never goes below 0 on DELE: every size is <= the total) */
+static void
+total_add(struct mbox *mb, unsigned long long n)
+{
+	mb->total = n > ULLONG_MAX - mb->total ? ULLONG_MAX : mb->total + n;
+}
 
 /* What mbox_send adds after a message whose last byte is last: nothing
  * after LF, LF after a CR, CRLF after anything else. */
@@ -166,7 +176,9 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 		if (p[0] == '.' && p[1] == 'M')
 			for (p += 2; *p >= '0' && *p <= '9' && e->us < 100000000ULL; p++)
 				e->us = e->us * 10 + (unsigned long long)(*p - '0');
-		if (mn.has_vsize) {
+		/* a ",W=" past any real message is no size (another program's
+		 * name, or a hand-made one): counted from the file instead */
+		if (mn.has_vsize && mn.vsize <= MBOX_SIZE_MAX) {
 			e->m.size = mn.vsize;
 		} else {
 			int mfd = open_reg(fd, de->d_name);
@@ -186,10 +198,17 @@ scan_dir(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *ca
 				goto fail;
 			}
 			if (count_size(mfd, &e->m.size) < 0) {
-				close(mfd);
-				goto fail;
+				/* a read error (a bad sector) on one message: like
+				 * one we may not read, listed and refused at RETR,
+				 * so that the rest of the mailbox stays reachable */
+				if (fstat(mfd, &st) < 0) {
+					close(mfd);
+					goto fail;
+				}
+				e->m.size = (unsigned long long)st.st_size;
+			} else {
+				e->m.tailok = 1;
 			}
-			e->m.tailok = 1;
 			close(mfd);
 		}
 named:
@@ -261,9 +280,34 @@ unique_uids(struct mbox *mb, struct ent *v, size_t *np)
 		if (r < 0)
 			return -1;
 		e.m.uid = off;
+		e.m.shared = v[first].m.shared = 1;
 		v[out++] = e;
 	}
 	*np = out;
+	return 0;
+}
+
+/* One session per Maildir: an flock(2), which the kernel drops when the
+ * session dies, however it dies, on the lock file and on the directory.
+ * A full disk, a full quota or a read-only mount keeps the lock file
+ * from being made, just when the user must log in to fetch and delete:
+ * the directory's lock alone serves then, and since every session takes
+ * it too, two sessions never both get in. -1 with errno (EWOULDBLOCK:
+ * in use). */
+static int
+lock(struct mbox *mb)
+{
+	mb->lockfd = openat(mb->dirfd, lockname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (mb->lockfd < 0) {
+		if (errno != ENOSPC && errno != EDQUOT && errno != EROFS)
+			return -1;
+		return flock(mb->dirfd, LOCK_EX | LOCK_NB);
+	}
+	if (flock(mb->lockfd, LOCK_EX | LOCK_NB) < 0)
+		return -1;
+	/* a file system without flock(2) on directories still has the file's */
+	if (flock(mb->dirfd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		return -1;
 	return 0;
 }
 
@@ -280,11 +324,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 	mb->dirfd = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mb->dirfd < 0)
 		return MBOX_ERR;
-	/* flock: the kernel drops it when the session dies, however it dies */
-	mb->lockfd = openat(mb->dirfd, lockname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (mb->lockfd < 0)
-		goto err;
-	if (flock(mb->lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if (lock(mb) < 0) {
 		if (errno == EWOULDBLOCK) {
 			mbox_close(mb);
 			return MBOX_INUSE;
@@ -305,7 +345,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 		goto err;
 	for (i = 0; i < n; i++) {
 		mb->msg[i] = v[i].m;
-		mb->total += v[i].m.size;
+		total_add(mb, v[i].m.size);
 	}
 	mb->count = n;
 	mb->last_sent = n;
@@ -362,13 +402,28 @@ mbox_rset(struct mbox *mb)
 	for (i = 0; i < mb->count; i++)
 		if (mb->msg[i].deleted) {
 			mb->msg[i].deleted = 0;
-			mb->total += mb->msg[i].size;
+			total_add(mb, mb->msg[i].size);
 		}
 	mb->ndeleted = 0;
 }
 
+/* Is sub/name the current name of a listed message other than i? */
+static int
+other_msg(const struct mbox *mb, unsigned long i, const char *sub, const char *name)
+{
+	unsigned long j;
+	for (j = 0; j < mb->count; j++) {
+		const char *n = mb->names.s + mb->msg[j].name;
+		if (j != i && strncmp(n, sub, 3) == 0 && strcmp(n + 4, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Another reader (IMAP) may have renamed the file for new flags or moved
- * it to cur/ since the snapshot: find it again by its unique part. */
+ * it to cur/ since the snapshot: find it again by its unique part. A
+ * unique part two listed messages share (copies in new/ and cur/) must
+ * not lead to the other one's file: DELE would remove a kept message. */
 static int
 refind(struct mbox *mb, unsigned long i, struct str *path)
 {
@@ -387,7 +442,8 @@ refind(struct mbox *mb, unsigned long i, struct str *path)
 			continue;
 		}
 		while ((de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, old, ulen) == 0 && (de->d_name[ulen] == ':' || de->d_name[ulen] == 0)) {
+			if (strncmp(de->d_name, old, ulen) == 0 && (de->d_name[ulen] == ':' || de->d_name[ulen] == 0)
+			    && !(mb->msg[i].shared && other_msg(mb, i, subs[k], de->d_name))) {
 				int r = str_copys(path, subs[k]) < 0 || str_catc(path, '/') < 0
 				    || str_cats(path, de->d_name) < 0 ? -1 : 0;
 				closedir(d);
@@ -471,7 +527,23 @@ fix_tail(struct mbox *mb, unsigned long i, int fd)
 	extra = tail_extra(last);
 	m->size += extra;
 	if (!m->deleted)
-		mb->total += extra;
+		total_add(mb, extra);
+}
+
+/* After a whole RETR the size is known to the byte: a ",W=" that another
+ * writer counted otherwise (a CR stored before LF counted as content)
+ * is corrected, so that LIST and STAT tell what RETR sends from then on.
+ * A RETRed message is not deleted, so its size is in the total (which
+ * saturates: never below any one size). */
+static void
+resize(struct mbox *mb, unsigned long i, unsigned long long wire)
+{
+	struct mbox_msg *m = mb->msg + i;
+	if (m->size == wire)
+		return;
+	mb->total -= m->size < mb->total ? m->size : mb->total;
+	m->size = wire;
+	total_add(mb, wire);
 }
 
 int
@@ -479,27 +551,36 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 {
 	static char b[CHUNK];
 	int fd = take_msg(mb, i);
-	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0;
+	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0, header = 0;
 	size_t linelen = 0;
-	unsigned long long body = 0;
+	unsigned long long body = 0, wire = 0;   /* wire: bytes sent but for dot-stuffing */
 	if (fd < 0)
 		return MBOX_SEND_NOFILE;
 	fix_tail(mb, i, fd);
-	if (buf_puts(out, "+OK ") < 0 || buf_putu(out, mb->msg[i].size) < 0 || buf_puts(out, " octets\r\n") < 0)
-		goto werr;
 	while (!done && !eof) {
 		ssize_t r = read(fd, b, sizeof b);
 		size_t pos = 0, n;
 		if (r < 0) {
-			if (errno == EINTR)
+			int e = errno;
+			if (e == EINTR)
 				continue;
-			/* after "+OK" a truncated message must not look complete */
 			close(fd);
-			return MBOX_SEND_READ;
+			errno = e;
+			/* before "+OK" the client can still be told -ERR; after
+			 * it a truncated message must not look complete */
+			return header ? MBOX_SEND_READ : MBOX_SEND_UNREADABLE;
+		}
+		/* "+OK" only once the file has given its first bytes */
+		if (!header) {
+			if (buf_puts(out, "+OK ") < 0 || buf_putu(out, mb->msg[i].size) < 0
+			    || buf_puts(out, " octets\r\n") < 0)
+				goto werr;
+			header = 1;
 		}
 		if (r == 0)
 			break;
 		n = (size_t)r;
+		wire += n;
 		if (n < sizeof b)
 			eof = 1;   /* a short read of a regular file is its end: saves a read per message */
 		while (pos < n) {
@@ -521,6 +602,7 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 				break;
 			if (buf_put(out, prevcr ? "\n" : "\r\n", prevcr ? 1 : 2) < 0)
 				goto werr;
+			wire += !prevcr;
 			pos++;
 			/* a line just ended: the empty one (bare or CR) ends the header */
 			if (lines != (unsigned long long)-1) {
@@ -547,6 +629,8 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 		return MBOX_SEND_WRITE;
 	if (buf_put(out, ".\r\n", 3) < 0)
 		return MBOX_SEND_WRITE;
+	if (lines == (unsigned long long)-1)
+		resize(mb, i, wire + (bol ? 0 : prevcr ? 1 : 2));
 	return 0;
 werr:
 	close(fd);
@@ -609,16 +693,24 @@ mbox_commit(struct mbox *mb, unsigned long *deleted)
 	for (i = 0; i < mb->count; i++) {
 		struct mbox_msg *m = mb->msg + i;
 		const char *name = mb->names.s + m->name;
-		int r;
+		int gone = -1, tries;   /* 1 removed or gone, 0 failed, -1 not known yet */
 		if (!m->deleted)
 			continue;
-		if (unlinkat(mb->dirfd, name, 0) == 0)
-			(*deleted)++;
-		else if (errno != ENOENT)
-			failed++;
-		else if ((r = refind(mb, i, &path)) == 0)
-			(*deleted)++;   /* already gone: another session expunged it */
-		else if (r == 1 && (unlinkat(mb->dirfd, path.s, 0) == 0 || errno == ENOENT))
+		/* renamed away by another client: found again and removed under
+		 * its new name, which may change once more meanwhile; a message
+		 * that is still there after that gets -ERR, never +OK */
+		for (tries = 0; gone < 0 && tries < COMMIT_TRIES; tries++) {
+			int r;
+			if (unlinkat(mb->dirfd, tries ? path.s : name, 0) == 0)
+				gone = 1;
+			else if (errno != ENOENT)
+				gone = 0;
+			else if ((r = refind(mb, i, &path)) == 0)
+				gone = 1;   /* found nowhere: another session expunged it */
+			else if (r < 0)
+				gone = 0;
+		}
+		if (gone == 1)
 			(*deleted)++;
 		else
 			failed++;

@@ -9,6 +9,9 @@
 
 enum { MBOX_UIDL_MAX = 70 };   /* RFC 1939 7: 1 to 70 characters 0x21..0x7E */
 enum { MBOX_PREFETCH = 16 };   /* messages opened ahead of a sequential RETR run */
+/* the largest ",W=" size believed: 1 TB, far past any message, so that a
+ * message's size plus the CRLF a last line may gain cannot wrap */
+#define MBOX_SIZE_MAX (1ULL << 40)
 
 struct mbox_msg {
 	size_t name;              /* offset into names: "new/NAME" or "cur/NAME" */
@@ -16,6 +19,7 @@ struct mbox_msg {
 	unsigned long long size;  /* with CRLF line ends, before dot-stuffing */
 	unsigned char deleted, retrieved;
 	unsigned char tailok;     /* size counts the line end added to a last line without LF */
+	unsigned char shared;     /* its unique part is another listed message's too */
 };
 
 struct mbox {
@@ -42,14 +46,16 @@ const char *mbox_uid(const struct mbox *, unsigned long i);   /* i from 0 */
 void mbox_dele(struct mbox *, unsigned long i);
 void mbox_rset(struct mbox *);
 
-enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3 };
+enum { MBOX_SEND_NOFILE = -1, MBOX_SEND_WRITE = -2, MBOX_SEND_READ = -3, MBOX_SEND_UNREADABLE = -4 };
 /* Write "+OK SIZE octets", then message i dot-stuffed with CRLF ends
  * and the final ".\r\n". SIZE is exactly what the message takes on the
  * wire before dot-stuffing; a ",W=" size (the writer's count, which
  * leaves out the end added to a last line without LF) is corrected here
- * from the file's last byte, and LIST and STAT follow from then on. lines: body lines for TOP, or
+ * from the file's last byte, and LIST and STAT follow from then on;
+ * after a whole message the size is what was sent. lines: body lines for TOP, or
  * (unsigned long long)-1 for the whole message. 0 ok; MBOX_SEND_NOFILE
- * when the file is gone (nothing written); MBOX_SEND_WRITE or
+ * when the file is gone, MBOX_SEND_UNREADABLE (errno) when its first
+ * read fails (nothing written for either); MBOX_SEND_WRITE or
  * MBOX_SEND_READ on an I/O error after "+OK" (the session cannot go on:
  * a truncated message must not end with the terminator). */
 int mbox_send(struct mbox *, unsigned long i, struct buf *out, unsigned long long lines);

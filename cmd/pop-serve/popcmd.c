@@ -14,6 +14,7 @@ static const struct {
 	{ "DELE", POP_DELE, 1, 1 }, { "NOOP", POP_NOOP, 0, 0 }, { "RSET", POP_RSET, 0, 0 },
 	{ "QUIT", POP_QUIT, 0, 0 }, { "UIDL", POP_UIDL, 0, 1 }, { "TOP", POP_TOP, 2, 2 },
 };
+enum { nverbs = sizeof verbs / sizeof verbs[0] };
 
 static void
 bad(struct popcmd *c, const char *why)
@@ -25,34 +26,47 @@ bad(struct popcmd *c, const char *why)
 	c->why = why;
 }
 
+/* Does line[from..len) hold a byte that is refused there? */
+static int
+refused(const char *line, size_t from, size_t len, int password)
+{
+	size_t i;
+	for (i = from; i < len; i++) {
+		unsigned char ch = (unsigned char)line[i];
+		/* a password is any bytes mailuser(8) takes (a TAB, say) but
+		 * NUL, which would cut it short, and CR and LF, as in AUTH PLAIN */
+		if (password ? ch == 0 || ch == '\r' || ch == '\n' : ch < 32 || ch == 127)
+			return 1;
+	}
+	return 0;
+}
+
 void
 popcmd_parse(const char *line, size_t len, struct popcmd *c)
 {
 	size_t i, klen, pos;
 	char kw[5];
 	bad(c, "unknown command");
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)line[i];
-		if (ch < 32 || ch == 127) {
-			bad(c, "control character in command");
-			return;
-		}
-	}
 	for (klen = 0; klen < len && line[klen] != ' '; klen++)
 		;
-	if (klen < 3 || klen > 4)
-		return;
-	for (i = 0; i < klen; i++) {
-		char ch = line[i];
-		if (ch >= 'a' && ch <= 'z')
-			ch = (char)(ch - 32);
-		kw[i] = ch;
+	i = nverbs;
+	if (klen >= 3 && klen <= 4) {
+		for (i = 0; i < klen; i++) {
+			char ch = line[i];
+			if (ch >= 'a' && ch <= 'z')
+				ch = (char)(ch - 32);
+			kw[i] = ch;
+		}
+		kw[klen] = 0;
+		for (i = 0; i < nverbs; i++)
+			if (strcmp(kw, verbs[i].name) == 0)
+				break;
 	}
-	kw[klen] = 0;
-	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(kw, verbs[i].name) == 0)
-			break;
-	if (i == sizeof verbs / sizeof verbs[0])
+	if (refused(line, 0, klen, 0) || refused(line, klen, len, i < nverbs && verbs[i].verb == POP_PASS)) {
+		bad(c, "control character in command");
+		return;
+	}
+	if (i == nverbs)
 		return;
 	c->verb = verbs[i].verb;
 	c->why = NULL;

@@ -416,7 +416,11 @@ cmd_auth(struct sess *s, const struct popcmd *c)
 		explicit_bzero(pass.s, pass.cap);
 	str_free(&user);
 	str_free(&pass);
-	return r < 0 ? GO_ON : r;
+	if (r < 0)
+		r = GO_ON;
+	if (s->state == S_AUTH && r == GO_ON)
+		s->have_user = 0;   /* as after PASS: a failed AUTH is no USER for the next PASS */
+	return r;
 }
 
 static int
@@ -571,7 +575,9 @@ send_msg(struct sess *s, unsigned long i, unsigned long long lines)
 		s->exitcode = EXIT_TEMP;
 		return END;
 	}
-	if (r == MBOX_SEND_NOFILE) {
+	if (r == MBOX_SEND_UNREADABLE)
+		warn_sys("read", mbox_uid(&s->mb, i));
+	if (r == MBOX_SEND_NOFILE || r == MBOX_SEND_UNREADABLE) {
 		ERR(s, "[SYS/TEMP] message vanished or unreadable");
 		return GO_ON;
 	}

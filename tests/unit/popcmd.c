@@ -4,6 +4,12 @@
 #include "tap.h"
 #include "../../cmd/pop-serve/popcmd.c"
 
+static void
+parse(const char *s, struct popcmd *c)
+{
+	popcmd_parse(s, strlen(s), c);
+}
+
 static int
 msgno(const char *s, unsigned long max, unsigned long *n)
 {
@@ -15,6 +21,25 @@ main(void)
 {
 	unsigned long n = 0;
 	unsigned long long v = 0;
+	struct popcmd c;
+	parse("PASS a\tb c", &c);
+	is_int(c.verb, POP_PASS, "PASS with a TAB in the password");
+	is_int((int)c.arglen[0], 5, "the password is the rest of the line");
+	is_int(memcmp(c.arg[0], "a\tb c", 5), 0, "TAB and space kept");
+	parse("pass \x01\x7f", &c);
+	is_int(c.verb, POP_PASS, "PASS with other control bytes");
+	popcmd_parse("PASS a\0b", 8, &c);
+	is_int(c.verb, POP_BAD, "PASS with a NUL refused (it would cut the password short)");
+	parse("PASS a\rb", &c);
+	is_int(c.verb, POP_BAD, "PASS with a bare CR refused");
+	parse("USER a\tb", &c);
+	is_int(c.verb, POP_BAD, "USER with a TAB refused");
+	parse("PA\tS x", &c);
+	is_int(c.verb, POP_BAD, "control byte in the keyword refused");
+	parse("STAT\x01", &c);
+	is_int(c.verb, POP_BAD, "control byte after another command refused");
+	parse("XYZZY\t", &c);
+	is_int(c.verb, POP_BAD, "unknown command with a control byte refused");
 	is_int(msgno("1", 2, &n), 0, "1 of 2");
 	is_int(n, 1, "is 1");
 	is_int(msgno("02", 2, &n), 0, "leading zero accepted");

@@ -37,7 +37,10 @@ test_plain(void)
 	is_str(p.s, "secret", "password");
 	ok(PLAIN("u@x.test\0u@x.test\0pw", &u, &p) == 0, "authzid equal to authcid accepted");
 	ok(PLAIN("U@X.test\0u@x.test\0pw", &u, &p) == 0, "authzid equal ignoring case");
+	str_trunc(&p, 0);
 	is_int(PLAIN("admin@x.test\0u@x.test\0pw", &u, &p), -2, "foreign authzid refused (-2)");
+	is_str(u.s, "u@x.test", "refused: the authcid for the logs");
+	is_int((int)p.len, 0, "refused: no password handed out");
 	is_int(PLAIN("\0\0pw", &u, &p), -1, "empty authcid");
 	is_int(PLAIN("\0u\0", &u, &p), -1, "empty password");
 	is_int(PLAIN("\0\0", &u, &p), -1, "all empty");
