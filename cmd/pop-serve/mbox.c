@@ -554,9 +554,13 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 	int bol = 1, prevcr = 0, inhdr = 1, done = 0, eof = 0, header = 0;
 	size_t linelen = 0;
 	unsigned long long body = 0, wire = 0;   /* wire: bytes sent but for dot-stuffing */
+	unsigned long long got = 0, fsize = 0;   /* bytes read; the file's size, 0 unknown */
+	struct stat st;
 	if (fd < 0)
 		return MBOX_SEND_NOFILE;
 	fix_tail(mb, i, fd);
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		fsize = (unsigned long long)st.st_size;
 	while (!done && !eof) {
 		ssize_t r = read(fd, b, sizeof b);
 		size_t pos = 0, n;
@@ -581,8 +585,11 @@ mbox_send(struct mbox *mb, unsigned long i, struct buf *out, unsigned long long 
 			break;
 		n = (size_t)r;
 		wire += n;
-		if (n < sizeof b)
-			eof = 1;   /* a short read of a regular file is its end: saves a read per message */
+		got += n;
+		/* a short read that reached the size fstat gave is the end: saves
+		 * a read per message; one before it (FUSE, a signal) is not */
+		if (n < sizeof b && fsize && got >= fsize)
+			eof = 1;
 		while (pos < n) {
 			char *nl;
 			size_t seg;
