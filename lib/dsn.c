@@ -384,8 +384,14 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		global |= has8s(d->r[i].rcpt) || has8s(d->r[i].orcpt);
 	}
 	delivered = plain || relayed || expanded;
+	/* RFC 2046 5.1.1: no part may hold the boundary. The returned
+	 * message is the sender's text and a queue id is easy to guess, so
+	 * one that holds ours gets a random tail to tell it apart. */
 	if (cats(&b, "pipemail-", d->id, "-report") < 0)
 		goto nomem;
+	for (i = 0; i < 8 && d->origlen && memmem(d->orig, d->origlen, b.s, b.len); i++)
+		if (str_catc(&b, '-') < 0 || str_catu(&b, arc4random()) < 0)
+			goto nomem;
 	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0)
 		goto nomem;
 	start = o->len;
@@ -423,7 +429,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		start = o->len;
 		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
 		    (delivered && strcmp(d->r[i].action, "delivered") != 0 && cats(o, d->r[i].action, ": ", NULL) < 0) ||
-		    cats(o, d->r[i].remote ? d->r[i].remote : "", d->r[i].remote ? " said: " : "", NULL) < 0 ||
+		    cat_ascii(o, d->r[i].remote ? d->r[i].remote : "") < 0 ||
+		    str_cats(o, d->r[i].remote ? " said: " : "") < 0 ||
 		    cat_ascii(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information") < 0)
 			goto nomem;
 		line_cut(o, start);
@@ -467,7 +474,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 			goto nomem;
 		start = o->len;
 		if (r->remote && *r->remote && strcmp(r->remote, "-") != 0 &&
-		    cats(o, "Remote-MTA: dns; ", r->remote, NULL) < 0)
+		    (str_cats(o, "Remote-MTA: dns; ") < 0 || cat_ascii(o, r->remote) < 0))
 			goto nomem;
 		line_cut(o, start);
 		if (o->len > start && str_catc(o, '\n') < 0)

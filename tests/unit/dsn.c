@@ -210,6 +210,18 @@ main(void)
 	d.origlen = 25;
 	ok(dsn_report_make(&s, &d) == 0 && strlen(s.s) == s.len && strstr(s.s, "\nbefore?after\n") != NULL &&
 	    strstr(s.s, "\n--pipemail-1.2.3-report--\n") != NULL, "NUL in the returned message replaced");
+	/* RFC 2046 5.1.1: a returned message holding our boundary (a queue
+	 * id is easy to guess) must not end the report early */
+	d.orig = "Subject: x\n\n--pipemail-1.2.3-report--\n\nforged\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\tboundary=\"pipemail-1.2.3-report-") != NULL &&
+	    !strstr(s.s, "\tboundary=\"pipemail-1.2.3-report\"\n"), "boundary in the original: another one");
+	/* a remote host name is no place for 8-bit bytes either */
+	d.orig = "Subject: x\n\nbody\n";
+	d.origlen = strlen(d.orig);
+	r[0].remote = "m\xc3\xbc.example.org";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nRemote-MTA: dns; m??.example.org\n") != NULL &&
+	    strstr(s.s, "<u@example.org>: m??.example.org said: ") != NULL, "8-bit host name shown as '?'");
 	dsn_params_free(&p);
 	str_free(&s);
 	return done();
