@@ -313,6 +313,49 @@ header_end(const char *m, size_t len)
 	return len;
 }
 
+/* RFC 5322 2.1.1: no line over 998 bytes. A line we wrote (a header
+ * field, a line of the human part) longer than that is cut, at a UTF-8
+ * character's start: its text is an address of up to QUEUE_ADDR_MAX
+ * bytes or a peer's reply, which no folding at blanks can shorten enough. */
+enum { LINE_MAX_BYTES = 998 };
+
+static void
+line_cut(struct str *o, size_t start)
+{
+	size_t n = start + LINE_MAX_BYTES;
+	if (o->len <= n)
+		return;
+	while (n > start && ((unsigned char)o->s[n] & 0xc0) == 0x80)
+		n--;
+	str_trunc(o, n);
+}
+
+/* xtext-decoded text (ENVID, ORCPT) for a field: 8-bit bytes only in a
+ * global report, whose parts may carry UTF-8 */
+static int
+cat_decoded(struct str *o, struct str *x, const char *xtext, int global)
+{
+	if (dsn_xtext_decode(xtext, strlen(xtext), x) < 0)
+		return -1;
+	return global ? str_cats(o, x->s) : cat_ascii(o, x->s);
+}
+
+/* the returned message: a NUL byte is no MIME 8bit data (RFC 2045 2.8),
+ * and the report travels as a C string (queue-run's inject), where it
+ * would end the report there, boundary and all */
+static int
+cat_nonul(struct str *o, const char *s, size_t n)
+{
+	const char *z;
+	while ((z = memchr(s, 0, n))) {
+		if (str_catb(o, s, (size_t)(z - s)) < 0 || str_catc(o, '?') < 0)
+			return -1;
+		n -= (size_t)(z - s) + 1;
+		s = z + 1;
+	}
+	return str_catb(o, s, n);
+}
+
 static int
 has8s(const char *s)
 {
@@ -323,7 +366,7 @@ int
 dsn_report_make(struct str *o, const struct dsn_report *d)
 {
 	struct str b = STR_INIT, x = STR_INIT;
-	size_t i, n;
+	size_t i, n, start;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
 	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
 	int relayed = 0, expanded = 0, plain = 0, delivered, hdrs, global;
@@ -341,10 +384,21 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		global |= has8s(d->r[i].rcpt) || has8s(d->r[i].orcpt);
 	}
 	delivered = plain || relayed || expanded;
+	/* RFC 2046 5.1.1: no part may hold the boundary. The returned
+	 * message is the sender's text and a queue id is easy to guess, so
+	 * one that holds ours gets a random tail to tell it apart. */
 	if (cats(&b, "pipemail-", d->id, "-report") < 0)
 		goto nomem;
-	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0 ||
-	    cats(o, "To: <", d->to, ">\n") < 0 ||
+	for (i = 0; i < 8 && d->origlen && memmem(d->orig, d->origlen, b.s, b.len); i++)
+		if (str_catc(&b, '-') < 0 || str_catu(&b, arc4random()) < 0)
+			goto nomem;
+	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0)
+		goto nomem;
+	start = o->len;
+	if (cats(o, "To: <", d->to, ">") < 0)
+		goto nomem;
+	line_cut(o, start);
+	if (str_catc(o, '\n') < 0 ||
 	    cats(o, "Subject: ", delayed ? "Delayed Mail (still being retried)" : delivered ?
 	        "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender", "\n") < 0 ||
 	    str_cats(o, "Date: ") < 0 || cat_date(o, d->now) < 0 ||
@@ -371,21 +425,29 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	        "still be reported to you.\n" : "") < 0 ||
 	    str_catc(o, '\n') < 0)
 		goto nomem;
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
+		start = o->len;
 		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
 		    (delivered && strcmp(d->r[i].action, "delivered") != 0 && cats(o, d->r[i].action, ": ", NULL) < 0) ||
-		    cats(o, d->r[i].remote ? d->r[i].remote : "", d->r[i].remote ? " said: " : "", NULL) < 0 ||
-		    cat_ascii(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information") < 0 ||
-		    str_catc(o, '\n') < 0)
+		    cat_ascii(o, d->r[i].remote ? d->r[i].remote : "") < 0 ||
+		    str_cats(o, d->r[i].remote ? " said: " : "") < 0 ||
+		    cat_ascii(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information") < 0)
 			goto nomem;
+		line_cut(o, start);
+		if (str_catc(o, '\n') < 0)
+			goto nomem;
+	}
 	/* machine part */
 	if (cats(o, "\n--", b.s, global ? "\nContent-Type: message/global-delivery-status\n"
 	        "Content-Transfer-Encoding: 8bit\n\n" : "\nContent-Type: message/delivery-status\n\n") < 0 ||
 	    cats(o, "Reporting-MTA: dns; ", d->me, "\n") < 0)
 		goto nomem;
 	if (d->envid && *d->envid) {
-		if (dsn_xtext_decode(d->envid, strlen(d->envid), &x) < 0 ||
-		    cats(o, "Original-Envelope-Id: ", x.s, "\n") < 0)
+		start = o->len;
+		if (str_cats(o, "Original-Envelope-Id: ") < 0 || cat_decoded(o, &x, d->envid, global) < 0)
+			goto nomem;
+		line_cut(o, start);
+		if (str_catc(o, '\n') < 0)
 			goto nomem;
 	}
 	if (str_cats(o, "Arrival-Date: ") < 0 || cat_date(o, d->arrival) < 0 || str_catc(o, '\n') < 0)
@@ -395,21 +457,34 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		if (str_catc(o, '\n') < 0)
 			goto nomem;
 		if (r->orcpt && *r->orcpt) {
-			if (dsn_xtext_decode(r->orcpt, strlen(r->orcpt), &x) < 0 ||
-			    cats(o, "Original-Recipient: ", x.s, "\n") < 0)
+			start = o->len;
+			if (str_cats(o, "Original-Recipient: ") < 0 || cat_decoded(o, &x, r->orcpt, global) < 0)
+				goto nomem;
+			line_cut(o, start);
+			if (str_catc(o, '\n') < 0)
 				goto nomem;
 		}
-		if (cats(o, "Final-Recipient: ", has8s(r->rcpt) ? "utf-8; " : "rfc822; ", r->rcpt) < 0 ||
-		    str_catc(o, '\n') < 0 ||
+		start = o->len;
+		if (cats(o, "Final-Recipient: ", has8s(r->rcpt) ? "utf-8; " : "rfc822; ", r->rcpt) < 0)
+			goto nomem;
+		line_cut(o, start);
+		if (str_catc(o, '\n') < 0 ||
 		    cats(o, "Action: ", r->action, "\n") < 0 ||
 		    cats(o, "Status: ", r->status, "\n") < 0)
 			goto nomem;
+		start = o->len;
 		if (r->remote && *r->remote && strcmp(r->remote, "-") != 0 &&
-		    cats(o, "Remote-MTA: dns; ", r->remote, "\n") < 0)
+		    (str_cats(o, "Remote-MTA: dns; ") < 0 || cat_ascii(o, r->remote) < 0))
 			goto nomem;
+		line_cut(o, start);
+		if (o->len > start && str_catc(o, '\n') < 0)
+			goto nomem;
+		start = o->len;
 		if (r->diag && *r->diag && (str_cats(o, is_reply(r->diag) ? "Diagnostic-Code: smtp; " :
-		    "Diagnostic-Code: X-Pipemail; ") < 0 ||
-		    cat_ascii(o, r->diag) < 0 || str_catc(o, '\n') < 0))
+		    "Diagnostic-Code: X-Pipemail; ") < 0 || cat_ascii(o, r->diag) < 0))
+			goto nomem;
+		line_cut(o, start);
+		if (o->len > start && str_catc(o, '\n') < 0)
 			goto nomem;
 		if (r->last && (str_cats(o, "Last-Attempt-Date: ") < 0 || cat_date(o, r->last) < 0 ||
 		    str_catc(o, '\n') < 0))
@@ -423,7 +498,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	        hdrs ? "text/rfc822-headers" : "message/rfc822", "\n", NULL) < 0 ||
 	    /* an 8-bit body (8BITMIME) is declared so, as RFC 2046 5.2.1 asks */
 	    str_cats(o, str_8bit(d->orig, n) ? "Content-Transfer-Encoding: 8bit\n\n" : "\n") < 0 ||
-	    str_catb(o, d->orig, n) < 0 ||
+	    cat_nonul(o, d->orig, n) < 0 ||
 	    (n && d->orig[n - 1] != '\n' && str_catc(o, '\n') < 0) ||
 	    cats(o, "\n--", b.s, "--\n") < 0)
 		goto nomem;

@@ -713,8 +713,9 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	d.now = (unsigned long long)time(NULL);
 	d.r = r;
 	d.n = j->n;
-	/* a success report returns the header only (RFC 3461 4.3) */
-	d.ret = msg.len < m->hdr.msglen || strcmp(j->action, "delivered") == 0 ? DSN_RET_HDRS : p.ret;
+	/* RET is for failures: a report of none (success, delay) returns
+	 * the header only (RFC 3461 4.3) */
+	d.ret = msg.len < m->hdr.msglen || strcmp(j->action, "failed") != 0 ? DSN_RET_HDRS : p.ret;
 	d.orig = msg.s ? msg.s : "";
 	d.origlen = msg.len;
 	{

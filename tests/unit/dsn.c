@@ -158,6 +158,70 @@ main(void)
 	d.to = "sender@test";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL &&
 	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n") != NULL, "ASCII again: plain report");
+	/* RFC 5322 2.1.1: no line over 998 bytes, even for an address of
+	 * QUEUE_ADDR_MAX bytes and a long reply */
+	{
+		static char big[1001], diag[600];
+		size_t k, col = 0, longest = 0;
+		memset(big, 'a', 990);
+		memcpy(big + 990, "@x.test", 8);
+		memset(diag, 'd', sizeof diag - 1);
+		memcpy(diag, "550 ", 4);
+		r[0].rcpt = big;
+		r[0].diag = diag;
+		r[0].remote = "mx.example.org";
+		d.to = big;
+		ok(dsn_report_make(&s, &d) == 0, "report for a 997-byte address");
+		for (k = 0; k < s.len; k++) {
+			col = s.s[k] == '\n' ? 0 : col + 1;
+			if (col > longest)
+				longest = col;
+		}
+		ok(longest <= 998, "no line over 998 bytes");
+		r[0].rcpt = "u@example.org";
+		r[0].diag = "550 5.1.1 no such user";
+		d.to = "sender@test";
+	}
+	/* ENVID and ORCPT xtext may decode to 8-bit bytes: a plain report's
+	 * delivery-status part stays 7-bit (RFC 3464 2.1) */
+	{
+		const char *ds, *end;
+		size_t high = 0;
+		d.envid = "E+C3+A9";
+		r[0].orcpt = "rfc822;+C3+A9@example.org";
+		d.orig = "Subject: x\n\nbody\n";
+		d.origlen = strlen(d.orig);
+		ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL,
+		    "8-bit ENVID and ORCPT: plain report");
+		ds = strstr(s.s, "message/delivery-status");
+		end = ds ? strstr(ds, "\n--pipemail-") : NULL;
+		for (; ds && end && ds < end; ds++)
+			high += (unsigned char)*ds >= 0x80;
+		ok(end && high == 0, "no 8-bit byte in message/delivery-status");
+		ok(strstr(s.s, "\nOriginal-Envelope-Id: E??\n") != NULL &&
+		    strstr(s.s, "\nOriginal-Recipient: rfc822;??@example.org\n") != NULL, "shown as '?'");
+		d.envid = "E+2B1";
+		r[0].orcpt = "rfc822;U+40example.org";
+	}
+	/* a NUL byte in the returned message must not end the report: it
+	 * travels as a C string, and NUL is no MIME 8bit data */
+	d.ret = DSN_RET_FULL;
+	d.orig = "Subject: x\n\nbefore\0after\n";
+	d.origlen = 25;
+	ok(dsn_report_make(&s, &d) == 0 && strlen(s.s) == s.len && strstr(s.s, "\nbefore?after\n") != NULL &&
+	    strstr(s.s, "\n--pipemail-1.2.3-report--\n") != NULL, "NUL in the returned message replaced");
+	/* RFC 2046 5.1.1: a returned message holding our boundary (a queue
+	 * id is easy to guess) must not end the report early */
+	d.orig = "Subject: x\n\n--pipemail-1.2.3-report--\n\nforged\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\tboundary=\"pipemail-1.2.3-report-") != NULL &&
+	    !strstr(s.s, "\tboundary=\"pipemail-1.2.3-report\"\n"), "boundary in the original: another one");
+	/* a remote host name is no place for 8-bit bytes either */
+	d.orig = "Subject: x\n\nbody\n";
+	d.origlen = strlen(d.orig);
+	r[0].remote = "m\xc3\xbc.example.org";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nRemote-MTA: dns; m??.example.org\n") != NULL &&
+	    strstr(s.s, "<u@example.org>: m??.example.org said: ") != NULL, "8-bit host name shown as '?'");
 	dsn_params_free(&p);
 	str_free(&s);
 	return done();
