@@ -197,6 +197,7 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	struct str p = STR_INIT;
 	struct stat st;
 	ssize_t got;
+	size_t line;
 	int fd, oe;
 	if (str_copyb(&p, u->maildir.s, u->maildir.len) < 0 || str_cats(&p, "/.qmail") < 0)
 		return -1;
@@ -236,8 +237,17 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	}
 	got = read(fd, *buf, (size_t)st.st_size);
 	close(fd);
-	if (got != st.st_size || (*n = dotqmail_parse(*buf, (size_t)got, e, DOTQMAIL_ENTRIES_MAX)) < 0) {
+	if (got != st.st_size) {
+		str_copys(err, "unable to read delivery file");
+		return -1;
+	}
+	/* the line named, since every message waits until its owner fixes it */
+	if ((*n = dotqmail_parse_at(*buf, (size_t)got, e, DOTQMAIL_ENTRIES_MAX, &line)) < 0) {
 		str_copys(err, "delivery file is malformed");
+		if (line) {
+			str_cats(err, " at line ");
+			str_catu(err, line);
+		}
 		return -1;
 	}
 	return 1;
