@@ -5,13 +5,23 @@
 int
 dotqmail_parse(char *buf, size_t len, struct dotqmail_entry *out, size_t max)
 {
-	size_t i = 0, n = 0;
+	return dotqmail_parse_at(buf, len, out, max, NULL);
+}
+
+int
+dotqmail_parse_at(char *buf, size_t len, struct dotqmail_entry *out, size_t max, size_t *line)
+{
+	size_t i = 0, n = 0, dummy;
+	if (!line)
+		line = &dummy;
+	*line = 0;
 	if (len > DOTQMAIL_FILE_MAX || memchr(buf, 0, len))
 		return -1;
 	while (i < len) {
 		char *s = buf + i, *nl = memchr(s, '\n', len - i);
 		size_t l = nl ? (size_t)(nl - s) : len - i;
 		i += l + 1;
+		++*line;
 		if (l > DOTQMAIL_LINE_MAX)
 			return -1;
 		while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r'))

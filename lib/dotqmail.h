@@ -28,5 +28,8 @@ struct dotqmail_entry {
  * number of entries (>= 0) or -1 on a malformed file (an mbox line, a
  * line too long, an empty forward, NUL bytes, too many entries). */
 int dotqmail_parse(char *buf, size_t len, struct dotqmail_entry *out, size_t max);
+/* the same; on -1, *line is the 1-based line at fault (0: the whole
+ * file, NUL bytes or too big), for the owner to find it */
+int dotqmail_parse_at(char *buf, size_t len, struct dotqmail_entry *out, size_t max, size_t *line);
 
 #endif

@@ -59,6 +59,17 @@ has_dtline(const struct queue_msg *m, const char *addr)
 	return 0;
 }
 
+/* has_dtline, said in err: the message came back to rcpt (a loop) */
+static int
+looped(const struct queue_msg *m, const char *rcpt, struct str *err)
+{
+	if (!has_dtline(m, rcpt))
+		return 0;
+	str_copys(err, "mail loop: already delivered to ");
+	str_cats(err, rcpt);
+	return 1;
+}
+
 /* what became of a local recipient that went well */
 enum { HOW_DELIVERED, HOW_FORWARDED, HOW_EXPANDED };
 
@@ -74,11 +85,8 @@ forward(const struct jobspec *j, const struct queue_msg *m, const char *rcpt,
 {
 	struct str pre = STR_INIT, dsn = STR_INIT;
 	int code;
-	if (has_dtline(m, rcpt)) {
-		str_copys(err, "mail loop: already delivered to ");
-		str_cats(err, rcpt);
+	if (looped(m, rcpt, err))
 		return EXIT_PERM;
-	}
 	if (str_copys(&pre, "Delivered-To: ") < 0 || str_cats(&pre, rcpt) < 0 || str_catc(&pre, '\n') < 0)
 		return EXIT_TEMP;
 	if (dsn_params_forward(j->env->dsn, idx, j->env->rcpt[idx], n, pass, &dsn) < 0) {
@@ -189,6 +197,7 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	struct str p = STR_INIT;
 	struct stat st;
 	ssize_t got;
+	size_t line;
 	int fd, oe;
 	if (str_copyb(&p, u->maildir.s, u->maildir.len) < 0 || str_cats(&p, "/.qmail") < 0)
 		return -1;
@@ -228,8 +237,17 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	}
 	got = read(fd, *buf, (size_t)st.st_size);
 	close(fd);
-	if (got != st.st_size || (*n = dotqmail_parse(*buf, (size_t)got, e, DOTQMAIL_ENTRIES_MAX)) < 0) {
+	if (got != st.st_size) {
+		str_copys(err, "unable to read delivery file");
+		return -1;
+	}
+	/* the line named, since every message waits until its owner fixes it */
+	if ((*n = dotqmail_parse_at(*buf, (size_t)got, e, DOTQMAIL_ENTRIES_MAX, &line)) < 0) {
 		str_copys(err, "delivery file is malformed");
+		if (line) {
+			str_cats(err, " at line ");
+			str_catu(err, line);
+		}
 		return -1;
 	}
 	return 1;
@@ -380,6 +398,14 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			code = run_inproc(j, m, u, rcpt, dt.s, u->maildir.s, NULL, quota.len ? quota.s : NULL, 0, err);
 		else
 			code = run_one(j, m, u, rcpt, dt.s, argv, NULL, err);
+		goto out;
+	}
+	/* our Delivered-To already in the message: it came back through a
+	 * forward (a to b, b to a). Checked before any line, as qmail-local
+	 * does: forward lines and deliver-maildir check it, but a '|' line
+	 * before them would run again for each looping copy */
+	if (looped(m, rcpt, err)) {
+		code = EXIT_PERM;
 		goto out;
 	}
 	if (progress_key(idx, u, &key) < 0)

@@ -148,6 +148,12 @@ test_dotqmail(void)
 	ok(dotqmail_parse(bad3, sizeof bad3 - 1, e, 4) < 0, "space in address refused");
 	ok(dotqmail_parse(big, sizeof big - 1, e, 4) < 0, "too many entries refused");
 	ok(dotqmail_parse(b, 3, e, 4) == 0, "only a comment: no entries");
+	{
+		char bad4[] = "# c\r\n./\r\nx y@z\r\n", big2[] = "./a/\n./b/\n./c/\n./d/\n./e/\n";
+		size_t line = 99;
+		ok(dotqmail_parse_at(bad4, sizeof bad4 - 1, e, 4, &line) < 0 && line == 3, "the bad line named: 3");
+		ok(dotqmail_parse_at(big2, sizeof big2 - 1, e, 4, &line) < 0 && line == 5, "the entry past the limit: 5");
+	}
 }
 
 /* queue_pin: a subdirectory that is a link stops it; once pinned, paths
