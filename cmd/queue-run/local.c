@@ -219,12 +219,17 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 	/* a directory there is a Maildir++ folder named "qmail" (another IMAP
 	 * server made it), not instructions: deferring every message for it
 	 * would stop the user's mail until it bounced */
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		str_copys(err, "unable to open delivery file");
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		return 0;
 	}
 	/* a file someone else could have written is not the user's wish */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid != u->uid && st.st_uid != 0) ||
+	if (!S_ISREG(st.st_mode) || (st.st_uid != u->uid && st.st_uid != 0) ||
 	    (st.st_mode & 022) || st.st_size > DOTQMAIL_FILE_MAX) {
 		close(fd);
 		str_copys(err, "delivery file is unsafe (owner, mode or size)");
