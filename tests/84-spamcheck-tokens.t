@@ -174,4 +174,17 @@ ok $? "a tag at the subject's end; none of the others in plain mail"
 	i=0; while [ $i -lt 20 ]; do printf 'The build works here with the usual options.\n'; i=$((i + 1)); done; } | tok
 ! has "R:subj-tag" && ! has "R:from-digits" && has "R:money-1" && ! has "R:spaced-out"
 ok $? "a version, a short name with digits, three letters in a row are no such evidence; one amount in a long text is few"
+# Reply-To on a site the message names nowhere else
+printf 'From: "Admin" <admin@urda.example.ie>\nTo: ilug@linux.example\nReply-To: biz@yandex.example\nSubject: x\n\nhello\n' | tok
+has "R:replyto-foreign"
+ok $? "Reply-To on a site that neither From nor any recipient names"
+printf 'From: jo@mail.example.org\nTo: list@lists.example.net\nReply-To: "The list" <list@other.example.net>\nSubject: x\n\nhi\n' | tok
+! has "R:replyto-foreign"
+ok $? "Reply-To at a recipient's site (a list) is no such evidence"
+printf 'From: Shop <news@mail.shop.example>\nTo: you@example.com\nReply-To: <help@www.shop.example>\nSubject: x\n\nhi\n' | tok
+! has "R:replyto-foreign"
+ok $? "Reply-To at another host of the sender's site is no such evidence"
+printf 'From: Shop <news@shop.example>\nTo: you@example.com\nList-Post: <mailto:list@lists.example>\nReply-To: list@lists.example\nSubject: x\n\nhi\n' | tok
+! has "R:replyto-foreign"
+ok $? "Reply-To to the List-Post site is no such evidence"
 done_testing

@@ -522,6 +522,9 @@ shape(const char *s, size_t n, char *out)
 	return o;
 }
 
+#define SITE_MAX 64
+#define SITES_MAX 8
+
 struct msgstat {
 	int has_date, has_msgid, has_subject, has_to, has_from;
 	unsigned received, nreceived;
@@ -529,6 +532,10 @@ struct msgstat {
 	size_t html_text, plain_text;
 	unsigned caps, letters;
 	unsigned money, bangs, spaced;   /* amounts, "!!" runs, words spelt out (count_shape) */
+	/* sites (last two labels) of From, Reply-To, and of To, Cc and
+	 * List-Post, for the replyto-foreign rule */
+	char from_site[SITE_MAX], rt_site[SITE_MAX], near_site[SITES_MAX][SITE_MAX];
+	unsigned nnear;
 };
 
 /* Capitals and letters, as count_caps, and amounts ("$12", "50%"), "!!"
@@ -631,6 +638,81 @@ from_digits(const char *s, size_t n)
 	return 0;
 }
 
+/* The site of the address whose '@' is at s[at]: its last two labels,
+ * lower-cased ("mail.ryanair.com" -> "ryanair.com"). Crude for co.uk,
+ * but it errs towards "same site", which never makes the rule fire. */
+static void
+site_of(const char *s, size_t n, size_t at, char out[SITE_MAX])
+{
+	size_t st = at + 1, e = st, dots[2] = { 0, 0 }, nd = 0, k;
+	while (e < n && (is_alnum((unsigned char)s[e]) || s[e] == '.' || s[e] == '-'))
+		e++;
+	while (e > st && s[e - 1] == '.')
+		e--;
+	out[0] = 0;
+	if (e == st)
+		return;
+	for (k = e; k > st; k--)
+		if (s[k - 1] == '.' && nd < 2)
+			dots[nd++] = k;
+	if (nd == 2)
+		st = dots[1];
+	if (e - st >= SITE_MAX)
+		return;
+	for (k = st; k < e; k++)
+		out[k - st] = (char)lower((unsigned char)s[k]);
+	out[e - st] = 0;
+}
+
+/* The site of a mailbox field's address: inside the last <...>, else the
+ * first '@'. */
+static void
+mailbox_site(const char *s, size_t n, char out[SITE_MAX])
+{
+	const char *lt = NULL, *at;
+	size_t k;
+	for (k = 0; k < n; k++)
+		if (s[k] == '<')
+			lt = s + k;
+	if (!lt)
+		lt = s;
+	at = memchr(lt, '@', n - (size_t)(lt - s));
+	out[0] = 0;
+	if (at)
+		site_of(s, n, (size_t)(at - s), out);
+}
+
+/* Every address's site in an address list (To, Cc, List-Post), up to
+ * SITES_MAX in all. */
+static void
+near_sites(struct msgstat *ms, const char *s, size_t n)
+{
+	const char *at;
+	size_t k = 0;
+	while (ms->nnear < SITES_MAX && k < n && (at = memchr(s + k, '@', n - k))) {
+		k = (size_t)(at - s);
+		site_of(s, n, k, ms->near_site[ms->nnear]);
+		if (ms->near_site[ms->nnear][0])
+			ms->nnear++;
+		k++;
+	}
+}
+
+/* Reply-To on a site that is neither the sender's nor any recipient's or
+ * list's: replies go somewhere the message does not otherwise name, a
+ * mark of mail sent from borrowed or throwaway addresses. */
+static int
+replyto_foreign(const struct msgstat *ms)
+{
+	unsigned i;
+	if (!ms->rt_site[0] || !strcmp(ms->rt_site, ms->from_site))
+		return 0;
+	for (i = 0; i < ms->nnear; i++)
+		if (!strcmp(ms->rt_site, ms->near_site[i]))
+			return 0;
+	return 1;
+}
+
 static int
 header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, struct str *v)
 {
@@ -708,7 +790,11 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	}
 	if (!strcmp(name, "from") || !strcmp(name, "reply-to") || !strcmp(name, "sender")
 	    || !strcmp(name, "return-path")) {
+		if (!strcmp(name, "reply-to") && !ms->rt_site[0])
+			mailbox_site(v->s ? v->s : "", v->len, ms->rt_site);
 		if (!strcmp(name, "from")) {
+			if (!ms->has_from)
+				mailbox_site(v->s ? v->s : "", v->len, ms->from_site);
 			ms->has_from = 1;
 			if (from_digits(v->s ? v->s : "", v->len) && toks_add(t, "R:from-digits") < 0)
 				return -1;
@@ -720,6 +806,7 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 	if (!strcmp(name, "to") || !strcmp(name, "cc")) {
 		size_t commas = 0;
 		ms->has_to |= name[0] == 't';
+		near_sites(ms, v->s ? v->s : "", v->len);
 		for (k = 0; k < v->len; k++)
 			commas += v->s[k] == ',';
 		if (commas >= 10 && toks_add(t, "R:rcpt-many") < 0)
@@ -777,6 +864,10 @@ header_field(struct toks *t, struct msgstat *ms, const struct mime_field *f, str
 		}
 		str_free(&cs);
 		return r;
+	}
+	if (!strcmp(name, "list-post")) {
+		near_sites(ms, v->s ? v->s : "", v->len);
+		return 0;
 	}
 	if (!strcmp(name, "x-mailer") || !strcmp(name, "user-agent"))
 		return words(t, "X:", v->s, v->len, 0, 6, NULL);
@@ -1086,6 +1177,8 @@ rules(struct toks *t, const struct msgstat *ms, int mimeflags)
 		r[n++] = ms->bangs >= 3 ? "R:bangs-3" : "R:bangs-1";
 	if (ms->spaced)
 		r[n++] = "R:spaced-out";
+	if (replyto_foreign(ms))
+		r[n++] = "R:replyto-foreign";
 	for (i = 0; i < n; i++)
 		if (toks_add(t, r[i]) < 0)
 			return -1;
