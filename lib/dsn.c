@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include "base64.h"
 #include "dsn.h"
 
 static int
@@ -362,6 +363,27 @@ has8s(const char *s)
 	return s && str_8bit(s, strlen(s));
 }
 
+/* the returned message in base64, 76 columns (RFC 2045 6.8), for 8-bit
+ * headers in a report that is otherwise 7-bit */
+static int
+cat_base64(struct str *o, const char *s, size_t n)
+{
+	struct str t = STR_INIT;
+	size_t i, k;
+	int r = -1;
+	if (cat_nonul(&t, s, n) < 0)
+		goto out;
+	for (i = 0; i < t.len; i += k) {
+		k = t.len - i < 57 ? t.len - i : 57;
+		if (base64_encode(o, t.s + i, k) < 0 || str_catc(o, '\n') < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	str_free(&t);
+	return r;
+}
+
 int
 dsn_report_make(struct str *o, const struct dsn_report *d)
 {
@@ -369,20 +391,25 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	size_t i, n, start;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
 	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
-	int relayed = 0, expanded = 0, plain = 0, delivered, hdrs, global;
+	int relayed = 0, expanded = 0, plain = 0, delivered, hdrs, global, addr8, b64;
+	size_t he = header_end(d->orig, d->origlen);
 	str_trunc(o, 0);
 	/* RFC 6533: a UTF-8 address, or a returned header in UTF-8 (RFC
 	 * 6532), makes the report an internationalized one: its parts are
 	 * the global-* types, which may carry UTF-8; the plain types are
-	 * US-ASCII only. Such mail travelled with SMTPUTF8, and so does the
-	 * report (smtp-send asks for it for a UTF-8 envelope address). */
-	global = has8s(d->to) || str_8bit(d->orig, header_end(d->orig, d->origlen));
+	 * US-ASCII only. A UTF-8 address makes the report 8-bit: such mail
+	 * travelled with SMTPUTF8, and so does the report (smtp-send asks
+	 * for it for a UTF-8 envelope address). Without one the report is
+	 * 7-bit, for a peer without 8BITMIME (RFC 6152 3) takes it: an
+	 * 8-bit body is not returned, 8-bit headers go in base64. */
+	addr8 = has8s(d->to);
 	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
 		expanded |= strcmp(d->r[i].action, "expanded") == 0;
 		plain |= strcmp(d->r[i].action, "delivered") == 0;
-		global |= has8s(d->r[i].rcpt) || has8s(d->r[i].orcpt);
+		addr8 |= has8s(d->r[i].rcpt) || has8s(d->r[i].orcpt);
 	}
+	global = addr8 || str_8bit(d->orig, he);
 	delivered = plain || relayed || expanded;
 	/* RFC 2046 5.1.1: no part may hold the boundary. The returned
 	 * message is the sender's text and a queue id is easy to guess, so
@@ -411,7 +438,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	    str_cats(o, "This is a MIME-encapsulated message.\n\n") < 0)
 		goto nomem;
 	/* human part */
-	if (cats(o, "--", b.s, global ? "\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" :
+	if (cats(o, "--", b.s, addr8 ? "\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" :
 	        "\nContent-Type: text/plain; charset=us-ascii\n\n") < 0 ||
 	    cats(o, "This is the mail system at host ", d->me, ".\n\n") < 0 ||
 	    str_cats(o, delayed ? "Your message could not be delivered yet to the recipients below.\n"
@@ -438,13 +465,14 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 			goto nomem;
 	}
 	/* machine part */
-	if (cats(o, "\n--", b.s, global ? "\nContent-Type: message/global-delivery-status\n"
-	        "Content-Transfer-Encoding: 8bit\n\n" : "\nContent-Type: message/delivery-status\n\n") < 0 ||
+	if (cats(o, "\n--", b.s, addr8 ? "\nContent-Type: message/global-delivery-status\n"
+	        "Content-Transfer-Encoding: 8bit\n\n" : global ? "\nContent-Type: message/global-delivery-status\n\n" :
+	        "\nContent-Type: message/delivery-status\n\n") < 0 ||
 	    cats(o, "Reporting-MTA: dns; ", d->me, "\n") < 0)
 		goto nomem;
 	if (d->envid && *d->envid) {
 		start = o->len;
-		if (str_cats(o, "Original-Envelope-Id: ") < 0 || cat_decoded(o, &x, d->envid, global) < 0)
+		if (str_cats(o, "Original-Envelope-Id: ") < 0 || cat_decoded(o, &x, d->envid, addr8) < 0)
 			goto nomem;
 		line_cut(o, start);
 		if (str_catc(o, '\n') < 0)
@@ -458,7 +486,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 			goto nomem;
 		if (r->orcpt && *r->orcpt) {
 			start = o->len;
-			if (str_cats(o, "Original-Recipient: ") < 0 || cat_decoded(o, &x, r->orcpt, global) < 0)
+			if (str_cats(o, "Original-Recipient: ") < 0 || cat_decoded(o, &x, r->orcpt, addr8) < 0)
 				goto nomem;
 			line_cut(o, start);
 			if (str_catc(o, '\n') < 0)
@@ -491,15 +519,20 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 			goto nomem;
 	}
 	/* the original: headers only when asked, or when it is too big */
-	hdrs = d->ret == DSN_RET_HDRS || (d->ret == DSN_RET_NONE && d->origlen > DSN_FULL_MAX);
-	n = hdrs ? header_end(d->orig, d->origlen) : d->origlen;
+	hdrs = d->ret == DSN_RET_HDRS || (d->ret == DSN_RET_NONE && d->origlen > DSN_FULL_MAX) ||
+	    (!addr8 && str_8bit(d->orig + he, d->origlen - he));
+	n = hdrs ? he : d->origlen;
+	/* 8-bit headers of a 7-bit report: message/global-headers and
+	 * message/global may be encoded (RFC 6533 6.3, RFC 6532 3.7) */
+	b64 = !addr8 && str_8bit(d->orig, n);
 	if (cats(o, "\n--", b.s, "\nContent-Type: ") < 0 ||
 	    cats(o, global ? hdrs ? "message/global-headers" : "message/global" :
 	        hdrs ? "text/rfc822-headers" : "message/rfc822", "\n", NULL) < 0 ||
-	    /* an 8-bit body (8BITMIME) is declared so, as RFC 2046 5.2.1 asks */
-	    str_cats(o, str_8bit(d->orig, n) ? "Content-Transfer-Encoding: 8bit\n\n" : "\n") < 0 ||
-	    cat_nonul(o, d->orig, n) < 0 ||
-	    (n && d->orig[n - 1] != '\n' && str_catc(o, '\n') < 0) ||
+	    /* an 8-bit body (SMTPUTF8 mail) is declared so, as RFC 2046 5.2.1 asks */
+	    str_cats(o, b64 ? "Content-Transfer-Encoding: base64\n\n" : str_8bit(d->orig, n) ?
+	        "Content-Transfer-Encoding: 8bit\n\n" : "\n") < 0 ||
+	    (b64 ? cat_base64(o, d->orig, n) < 0 : cat_nonul(o, d->orig, n) < 0) ||
+	    (!b64 && n && d->orig[n - 1] != '\n' && str_catc(o, '\n') < 0) ||
 	    cats(o, "\n--", b.s, "--\n") < 0)
 		goto nomem;
 	str_free(&b);

@@ -30,7 +30,8 @@ struct sess {
 	int dirty;            /* a transaction was left unfinished: RSET first */
 	int sentdata;         /* the message data started going out */
 	int lost;             /* the connection failed (closed, an I/O error, a
-	                       * timeout), not a reply: err says how */
+	                       * timeout) or its replies cannot be read (garbled,
+	                       * too long, out of step), not a reply: err says how */
 	int dotout;           /* the data's end went out, its reply unread: the
 	                       * peer may have taken the message (RFC 1047) */
 	int next;             /* the host put the transaction off: the pending
@@ -67,20 +68,14 @@ reply(struct sess *s, int ms)
 	conn_deadline(s->c, tmo(s, ms));
 	for (;;) {
 		int g = conn_getline(s->c, &s->line, SMTPREPLY_LINE_MAX), p;
-		if (g == BUF_TOOLONG) {
-			str_copys(&s->err, "reply line too long");
-			s->dead = 1;
-			return -1;
-		}
+		if (g == BUF_TOOLONG)
+			return lost(s, "reply line too long");
 		if (g != BUF_LINE)
 			return lost(s, g == BUF_EOF ? "connection closed by peer" :
 			    errno == ETIMEDOUT ? "timeout waiting for a reply" : "connection lost");
 		p = smtpreply_line(&s->r, s->line.s, s->line.len);
-		if (p < 0) {
-			str_copys(&s->err, "malformed reply");
-			s->dead = 1;
-			return -1;
-		}
+		if (p < 0)
+			return lost(s, "malformed reply");
 		if (p == 1)
 			break;
 	}
@@ -458,8 +453,7 @@ out_of_step(struct sess *s, int again)
 	if (u == CONN_CLOSED)
 		return lost(s, "connection closed by peer") < 0;
 	undo_txn(s);
-	s->dead = 1;
-	str_copys(&s->err, "the peer sent a reply before the command it answers");
+	lost(s, "the peer sent a reply before the command it answers");
 	str_0(&s->err);
 	return 1;
 }

@@ -1,5 +1,6 @@
 /* Fuzz PIPEMAIL_DSN parsing and the report built from it: no crash, the
- * report always ends with its closing boundary. */
+ * report always ends with its closing boundary, and with no UTF-8
+ * address (ORCPT) it is 7-bit, whatever the returned message holds. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct str out = STR_INIT, sub = STR_INIT;
 	char *t = malloc(size + 1);
 	size_t i, idx[2] = { 2, 0 };
+	int addr8 = 0;
 	if (!t)
 		return 0;
 	memcpy(t, data, size);
@@ -31,6 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r[i].remote = NULL;
 		r[i].diag = t;
 		r[i].last = 1;
+		addr8 |= r[i].orcpt && str_8bit(r[i].orcpt, strlen(r[i].orcpt));
 	}
 	memset(&d, 0, sizeof d);
 	d.me = "me";
@@ -45,6 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dsn_report_make(&out, &d) < 0)
 		abort();
 	if (out.len < 4 || memcmp(out.s + out.len - 3, "--\n", 3) != 0)
+		abort();
+	if (!addr8 && str_8bit(out.s, out.len))
 		abort();
 	dsn_params_free(&p);
 	str_free(&out);

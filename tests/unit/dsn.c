@@ -118,13 +118,14 @@ main(void)
 	r[0].action = "delayed";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
 	r[0].action = "failed";
-	/* an 8-bit body goes back declared 8bit, in a plain report */
+	/* an 8-bit body of ASCII mail is not returned, RET=FULL or not: the
+	 * report stays 7-bit, for a peer without 8BITMIME (RFC 6152 3) */
 	d.ret = DSN_RET_FULL;
 	d.orig = "Subject: x\n\nGr\xc3\xbc\xc3\x9f" "e\n";
 	d.origlen = strlen(d.orig);
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL &&
-	    strstr(s.s, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\nSubject: x\n") != NULL,
-	    "8-bit body: message/rfc822, 8bit");
+	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n\n\n--") != NULL && !str_8bit(s.s, s.len) &&
+	    !strstr(s.s, "8bit"), "8-bit body: headers only, a 7-bit report");
 	/* RFC 6533: a UTF-8 recipient makes the report a global one */
 	r[0].rcpt = "j\xc3\xbcrgen@example.org";
 	ok(dsn_report_make(&s, &d) == 0, "report for a UTF-8 recipient");
@@ -146,9 +147,31 @@ main(void)
 	d.orig = "Subject: Gr\xc3\xbc\xc3\x9f" "e\n\nbody\n";
 	d.origlen = strlen(d.orig);
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=global-delivery-status;") != NULL &&
-	    strstr(s.s, "\nFinal-Recipient: rfc822; u@example.org\n") != NULL &&
-	    strstr(s.s, "Content-Type: message/global-headers\nContent-Transfer-Encoding: 8bit\n\nSubject: Gr") != NULL,
+	    strstr(s.s, "\nFinal-Recipient: rfc822; u@example.org\n") != NULL,
 	    "UTF-8 header: global report, rfc822 address type");
+	/* ... and 7-bit: the header in base64 (RFC 6533 6.3), the body
+	 * (ASCII here) too, nothing declared 8bit */
+	ok(strstr(s.s, "Content-Type: text/plain; charset=us-ascii\n\n") != NULL &&
+	    strstr(s.s, "Content-Type: message/global-delivery-status\n\n") != NULL &&
+	    strstr(s.s, "Content-Type: message/global-headers\nContent-Transfer-Encoding: base64\n\n"
+	    "U3ViamVjdDogR3LDvMOfZQoK\n\n--") != NULL && !str_8bit(s.s, s.len) && !strstr(s.s, "8bit"),
+	    "UTF-8 header, ASCII addresses: a 7-bit report, the header in base64");
+	d.ret = DSN_RET_FULL;
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Content-Type: message/global\n"
+	    "Content-Transfer-Encoding: base64\n\nU3ViamVjdDogR3LDvMOfZQoKYm9keQo=\n\n--") != NULL,
+	    "RET=FULL: message/global in base64");
+	d.orig = "Subject: Gr\xc3\xbc\xc3\x9f" "e\n\nGr\xc3\xbc\xc3\x9f" "e, 1234567890 1234567890 1234567890 "
+	    "1234567890 1234567890\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Content-Type: message/global-headers\n"
+	    "Content-Transfer-Encoding: base64\n\nU3ViamVjdDogR3LDvMOfZQoK\n\n--") != NULL && !str_8bit(s.s, s.len),
+	    "8-bit header and body: the header only, in base64");
+	d.orig = "Subject: Gr\xc3\xbc\xc3\x9f" "e aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n\n\xc3\xbc\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "base64\n\n"
+	    "U3ViamVjdDogR3LDvMOfZSBhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh\n"
+	    "YWFhYWFhYWFhYWFhYWFhYWFhYWEKCg==\n\n--") != NULL, "base64 in lines of 76");
+	d.ret = DSN_RET_HDRS;
 	/* a UTF-8 sender of the report */
 	d.orig = "Subject: x\n\nbody\n";
 	d.origlen = strlen(d.orig);
