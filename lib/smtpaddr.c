@@ -160,6 +160,14 @@ parse_literal(const unsigned char *p, size_t i, size_t end, size_t *next)
 	return SMTPADDR_OK;
 }
 
+int
+smtpaddr_literal_ok(const char *s, size_t len)
+{
+	size_t next;
+	return len && s[0] == '[' && parse_literal((const unsigned char *)s, 0, len, &next) == SMTPADDR_OK &&
+	    next == len;
+}
+
 /* Dot-string = Atom *("." Atom) */
 static int
 parse_dotstring(const unsigned char *p, size_t i, size_t end, int flags, size_t *next)

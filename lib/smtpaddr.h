@@ -95,6 +95,10 @@ void smtpaddr_rcpt_params_free(struct smtp_rcptparams *);
  * 1 valid, 0 not. */
 int smtpaddr_xtext_ok(const char *s, size_t len);
 
+/* 1 when s[0..len) is exactly one address literal (RFC 5321 4.1.3:
+ * "[IPv4]" or "[IPv6:...]"), 0 not. */
+int smtpaddr_literal_ok(const char *s, size_t len);
+
 /* Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
  * 1 valid, 0 not. */
 int smtpaddr_utf8_ok(const char *s, size_t len);

@@ -38,7 +38,13 @@ received_line(struct session *s, struct str *o)
 		with = kw[s->mp.smtputf8 != 0][s->tls != 0][s->authuser.len != 0];
 	else
 		with = "SMTP";
-	if (str_cats(o, "Received: from ") < 0 || cat_safe(o, s->helo.s, s->helo.len) < 0 || str_cats(o, " (") < 0)
+	if (str_cats(o, "Received: from ") < 0)
+		return -1;
+	/* an address literal is a valid From-domain (RFC 5321 4.4) as it is */
+	if (smtpaddr_literal_ok(s->helo.s, s->helo.len) ? str_catb(o, s->helo.s, s->helo.len) < 0 :
+	    cat_safe(o, s->helo.s, s->helo.len) < 0)
+		return -1;
+	if (str_cats(o, " (") < 0)
 		return -1;
 	if (s->remotehost && (cat_safe(o, s->remotehost, strlen(s->remotehost)) < 0 || str_catc(o, ' ') < 0))
 		return -1;

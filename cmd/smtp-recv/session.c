@@ -8,10 +8,12 @@
 #include "conf.h"
 #include "die.h"
 #include "exitcode.h"
+#include "queue.h"
 #include "ucspitls.h"
 #include "smtp.h"
 
 enum { RCPT_OVERSHOOT = 1000 };
+_Static_assert((long)SMTP_DSN_MAX < (long)QUEUE_DSN_MAX, "PIPEMAIL_DSN past what queue-add takes");
 
 void
 session_init(struct session *s)
@@ -311,6 +313,18 @@ smtp_mail(struct session *s, const char *arg, size_t len)
 	reply(s, "250 2.1.0 Ok");
 }
 
+/* RFC 5321 4.5.3.1.10: the client sends these again in another
+ * transaction, so they are no error; only a flood past RCPT_OVERSHOOT
+ * (Postfix's default) counts toward -e */
+static void
+too_many(struct session *s)
+{
+	if (++s->rcpt_over > RCPT_OVERSHOOT)
+		reply_err(s, "452 4.5.3 Too many recipients");
+	else
+		reply(s, "452 4.5.3 Too many recipients");
+}
+
 static int
 dsn_rcpt_line(struct str *d, const struct smtp_rcptparams *rp)
 {
@@ -325,7 +339,7 @@ dsn_rcpt_line(struct str *d, const struct smtp_rcptparams *rp)
 void
 smtp_rcpt(struct session *s, const char *arg, size_t len)
 {
-	size_t off, used;
+	size_t off, used, dsnlen;
 	const char *domain;
 	int r;
 	if (!s->mail) {
@@ -337,13 +351,7 @@ smtp_rcpt(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	if (s->nrcpt >= s->o.maxrcpt) {
-		/* RFC 5321 4.5.3.1.10: the client sends these again in another
-		 * transaction, so they are no error; only a flood past
-		 * RCPT_OVERSHOOT (Postfix's default) counts toward -e */
-		if (++s->rcpt_over > RCPT_OVERSHOOT)
-			reply_err(s, "452 4.5.3 Too many recipients");
-		else
-			reply(s, "452 4.5.3 Too many recipients");
+		too_many(s);
 		return;
 	}
 	off = skip_prefix(arg, len, "TO:");
@@ -401,8 +409,16 @@ smtp_rcpt(struct session *s, const char *arg, size_t len)
 		reply_err(s, "554 5.7.1 Relaying denied");
 		return;
 	}
-	if (str_catc(&s->env, 'T') < 0 || str_catb(&s->env, s->addr.addr.s, s->addr.addr.len + 1) < 0 ||
-	    dsn_rcpt_line(&s->dsn, &s->rp) < 0)
+	dsnlen = s->dsn.len;
+	if (dsn_rcpt_line(&s->dsn, &s->rp) < 0)
+		session_exit(s, "nomem");
+	if (s->dsn.len > SMTP_DSN_MAX) {
+		/* past it the queue could never take the message: 451 for ever */
+		str_trunc(&s->dsn, dsnlen);
+		too_many(s);
+		return;
+	}
+	if (str_catc(&s->env, 'T') < 0 || str_catb(&s->env, s->addr.addr.s, s->addr.addr.len + 1) < 0)
 		session_exit(s, "nomem");
 	if (s->nrcpt++ == 0 && str_copyb(&s->firstrcpt, s->addr.addr.s, s->addr.addr.len + 1) < 0)
 		session_exit(s, "nomem");

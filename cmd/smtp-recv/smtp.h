@@ -16,7 +16,11 @@ enum { ROLE_MX, ROLE_SUBMISSION };
 
 enum {
 	SMTP_CMD_MAX = 1000,       /* command line, CRLF included (RFC 5321 4.5.3.1.4 allows 512; extensions need more) */
-	SMTP_AUTH_LINE_MAX = 12288 /* RFC 4954 4: SASL responses may be longer */
+	SMTP_AUTH_LINE_MAX = 12288, /* RFC 4954 4: SASL responses may be longer */
+	/* PIPEMAIL_DSN text: one environment string for a queue program
+	 * (Linux MAX_ARG_STRLEN is 128 KiB) and under queue-add's
+	 * QUEUE_DSN_MAX; 100,000 recipients without DSN parameters fit */
+	SMTP_DSN_MAX = 120 * 1024
 };
 
 struct opts {

@@ -218,10 +218,24 @@ test_fields(void)
 	}
 }
 
+static void
+test_literal(void)
+{
+	ok(smtpaddr_literal_ok("[192.0.2.7]", 11), "IPv4 literal");
+	ok(smtpaddr_literal_ok("[IPv6:2001:db8::1]", 18), "IPv6 literal");
+	ok(!smtpaddr_literal_ok("[192.0.2.7]x", 12), "literal then more");
+	ok(!smtpaddr_literal_ok("[1.2.3.4]x]", 11), "two closing brackets");
+	ok(!smtpaddr_literal_ok("[300.0.0.1]", 11), "bad IPv4");
+	ok(!smtpaddr_literal_ok("[192.0.2.7", 10), "no closing bracket");
+	ok(!smtpaddr_literal_ok("host.test", 9), "a domain");
+	ok(!smtpaddr_literal_ok("", 0), "empty");
+}
+
 int
 main(void)
 {
 	test_paths();
+	test_literal();
 	test_params();
 	test_xtext_utf8();
 	test_cmp();
