@@ -5,6 +5,7 @@
 #include <strings.h>
 #include "base64.h"
 #include "conf.h"
+#include "log.h"
 #include "login.h"
 #include "sasl.h"
 #include "smtp.h"
@@ -51,6 +52,21 @@ login_field(const char *b64, size_t len, struct str *out)
 
 static void auth_fail(struct session *);
 
+/* One line per failed login, as pop-serve writes, so that a log watcher
+ * (fail2ban and the like) can act on the address at once; the session
+ * line comes only at the end. Never the password. */
+static void
+log_login_failed(const struct session *s, const struct str *user, const char *result)
+{
+	struct logline l;
+	log_begin(&l, "login");
+	log_kv(&l, "ip", s->remoteip);
+	if (user && user->len)
+		log_kvb(&l, "user", user->s, user->len);
+	log_kv(&l, "result", result);
+	log_end(&l);
+}
+
 static void
 check(struct session *s, struct str *user, struct str *pass)
 {
@@ -68,6 +84,7 @@ check(struct session *s, struct str *user, struct str *pass)
 		return;
 	}
 	conf_user_free(&u);
+	log_login_failed(s, user, r == LOGIN_TEMP ? "temp" : "bad");
 	if (r == LOGIN_TEMP) {
 		reply_err(s, "454 4.7.0 Temporary authentication failure");
 		return;
@@ -128,8 +145,11 @@ smtp_auth(struct session *s, const char *arg)
 			explicit_bzero(s->line.s, s->line.len);
 			if (d == 0)
 				check(s, &user, &pass);
-			else if (d == -2)
-				auth_fail(s);   /* acting for someone else: refused like a wrong password */
+			else if (d == -2) {
+				/* acting for someone else: refused like a wrong password */
+				log_login_failed(s, &user, "authzid-refused");
+				auth_fail(s);
+			}
 			else
 				reply_err(s, "501 5.5.2 Malformed authentication response");
 		}
