@@ -78,18 +78,19 @@ wait_fd(int fd, short events, int timeout_ms, long long deadline_ms)
 	}
 }
 
-/* Wait until fd takes more bytes; with no limit set, for as long as it takes. */
+/* Wait until fd is ready for events (takes more bytes, has some); with
+ * no limit set, for as long as it takes. */
 static int
-wait_out(int fd, int timeout_ms, long long deadline_ms)
+wait_ready(int fd, short events, int timeout_ms, long long deadline_ms)
 {
 	if (timeout_ms <= 0 && deadline_ms <= 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		struct pollfd pfd = { .fd = fd, .events = events };
 		while (poll(&pfd, 1, -1) < 0)
 			if (errno != EINTR)
 				return -1;
 		return 1;
 	}
-	return wait_fd(fd, POLLOUT, timeout_ms, deadline_ms);
+	return wait_fd(fd, events, timeout_ms, deadline_ms);
 }
 
 static ssize_t
@@ -103,6 +104,10 @@ read_some(struct buf *b, char *out, size_t n)
 		if (r >= 0)
 			return r;
 		if (errno != EINTR && errno != EAGAIN)
+			return -1;
+		/* with no limit wait_fd lets read block, which a non-blocking
+		 * fd does not: poll, not spin (test 250) */
+		if (errno == EAGAIN && wait_ready(b->fd, POLLIN, b->timeout_ms, b->deadline_ms) < 0)
 			return -1;
 	}
 }
@@ -223,7 +228,7 @@ writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline_ms,
 				continue;
 			}
 		} else if (fifo && (timeout_ms > 0 || deadline_ms > 0)) {
-			if (wait_out(fd, timeout_ms, deadline_ms) < 0)
+			if (wait_ready(fd, POLLOUT, timeout_ms, deadline_ms) < 0)
 				return -1;
 			w = write(fd, p, n > PIPE_BUF ? PIPE_BUF : n);
 		} else {   /* no limit to keep: blocking is allowed, EAGAIN waits below */
@@ -234,7 +239,7 @@ writeall(int fd, const char *p, size_t n, int timeout_ms, long long deadline_ms,
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -1;
-			if (wait_out(fd, timeout_ms, deadline_ms) < 0)
+			if (wait_ready(fd, POLLOUT, timeout_ms, deadline_ms) < 0)
 				return -1;
 			continue;
 		}

@@ -9,7 +9,8 @@
  *                ENVOFF       the envelope (below), ENVLEN bytes
  *                MSGOFF       the message exactly as received, MSGLEN bytes
  *              The envelope sits in the first page (ENVOFF QUEUE_HDR_LEN,
- *              MSGOFF QUEUE_MSG_OFF) when it fits, else after the message.
+ *              MSGOFF QUEUE_MSG_OFF) when it fits and the message is not
+ *              empty, else after the message: one of them ends the file.
  *              The header is written last: a file whose header does not
  *              parse, or whose size differs from what it announces, is
  *              incomplete (queue-add died) and is not mail.

@@ -500,7 +500,10 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	h.envlen = e.len;
 	h.crc = crc32_z(w->crc, (const Bytef *)e.s, e.len);
 	h.has_crc = 1;
-	h.envoff = QUEUE_HDR_LEN + e.len <= QUEUE_MSG_OFF ? QUEUE_HDR_LEN : QUEUE_MSG_OFF + h.msglen;
+	/* in the first page only when the message then ends the file: an
+	 * empty one would leave its region past the end, and the file would
+	 * read as unfinished, never delivered (test 249) */
+	h.envoff = h.msglen && QUEUE_HDR_LEN + e.len <= QUEUE_MSG_OFF ? QUEUE_HDR_LEN : QUEUE_MSG_OFF + h.msglen;
 	if (queue_hdr_fmt(hdr, &h) < 0) {
 		str_free(&e);
 		return fail(w, QQ_TEMP_WRITE, EFBIG, "format", "queue file header", NULL);

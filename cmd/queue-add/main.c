@@ -3,6 +3,7 @@
  * The writing is lib/qwrite's (smtp-recv does the same in-process when no
  * QMAILQUEUE is set); this is its reader. Exit codes are qmail-queue(8)'s. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,12 @@ copy_message(void)
 		ssize_t r = read(0, b, sizeof b);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EAGAIN) {   /* a non-blocking fd 0: the writer is slower (test 250) */
+			struct pollfd p = { .fd = 0, .events = POLLIN };
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				fail(QQ_TEMP_READ, "read", "message");
+			continue;
+		}
 		if (r < 0)
 			fail(QQ_TEMP_READ, "read", "message");
 		if (r == 0)

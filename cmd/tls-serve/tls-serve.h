@@ -7,7 +7,6 @@
 enum {
 	RELAY_BUF = 16384,              /* one TLS record of cleartext */
 	CLOSE_MS = 2000,                /* close_notify and lingering drain */
-	DRAIN_MAX = 65536,              /* bytes read and dropped while lingering */
 	REASON_MAX = 200
 };
 
@@ -27,7 +26,8 @@ int conn_accept(struct conn *c, struct tls *server, int timeout_ms);
 /* Relays until prog closes its output and that output is delivered, an
  * error, the idle timeout, or flush_ms after prog closed its output. */
 void conn_relay(struct conn *c, int idle_ms, int flush_ms);
-/* close_notify, FIN, and a short bounded drain so the peer gets our last bytes. */
+/* close_notify, FIN, and a drain until the peer closes or CLOSE_MS, so the
+ * peer gets our last bytes. */
 void conn_close(struct conn *c);
 
 /* The private key into cfg; dies 111 when it cannot be read or when its
