@@ -653,10 +653,13 @@ queue_msg_fdopen(struct queue_msg *m, int fd)
 		goto err;
 	if (r == 0 || queue_hdr_parse(h, sizeof h, &m->hdr) < 0)
 		goto notmail;
-	/* complete iff both regions lie inside the file and one ends it */
-	if (m->hdr.envoff + m->hdr.envlen > m->size || m->hdr.msgoff + m->hdr.msglen > m->size)
+	/* complete iff both regions lie inside the file and one ends it; an
+	 * empty message has no region to lie anywhere (queue-adds before
+	 * lib/qwrite's fix put its offset past the envelope that ended the
+	 * file, and such mail must still be read, not set aside) */
+	if (m->hdr.envoff + m->hdr.envlen > m->size || (m->hdr.msglen && m->hdr.msgoff + m->hdr.msglen > m->size))
 		goto notmail;
-	if (m->hdr.envoff + m->hdr.envlen != m->size && m->hdr.msgoff + m->hdr.msglen != m->size)
+	if (m->hdr.envoff + m->hdr.envlen != m->size && (!m->hdr.msglen || m->hdr.msgoff + m->hdr.msglen != m->size))
 		goto notmail;
 	if (m->hdr.envlen > (unsigned long long)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + QUEUE_DSN_MAX + 256)
 		goto notmail;

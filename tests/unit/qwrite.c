@@ -352,6 +352,40 @@ test_unique(void)
 	str_free(&d);
 }
 
+/* An empty message: its envelope ends the file. A file in the layout of
+ * queue-adds before that (envelope in the first page, the empty message's
+ * offset past it) is still mail. */
+static void
+test_empty(const char *q)
+{
+	static struct qwrite w;
+	struct queue_msg m;
+	struct queue_hdr h;
+	char path[4096], hdr[QUEUE_HDR_LEN], env[256];
+	unsigned long long crc;
+	int fd;
+	ok(commit_one(&w, "", 0) == 0, "an empty message is committed");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	ok(queue_msg_open(&m, path) == 1 && m.hdr.msglen == 0 && m.hdr.envoff + m.hdr.envlen == m.size,
+	    "read as mail, its envelope ending the file");
+	h = m.hdr;
+	ok(h.envlen < sizeof env && pread(m.fd, env, (size_t)h.envlen, (off_t)h.envoff) == (ssize_t)h.envlen,
+	    "its envelope read");
+	queue_msg_close(&m);
+	/* rewrite it as older queue-adds wrote it */
+	h.envoff = QUEUE_HDR_LEN;
+	h.msgoff = QUEUE_MSG_OFF;
+	fd = open(path, O_RDWR | O_TRUNC);
+	ok(fd >= 0 && queue_hdr_fmt(hdr, &h) == 0 && pwrite(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr &&
+	    pwrite(fd, env, (size_t)h.envlen, QUEUE_HDR_LEN) == (ssize_t)h.envlen, "rewritten in the old layout");
+	ok(fd >= 0 && queue_crc(fd, &h, &crc) == 0 && crc == h.crc, "its CRC still holds");
+	if (fd >= 0)
+		close(fd);
+	ok(queue_msg_open(&m, path) == 1 && m.hdr.msglen == 0 && m.env.nrcpt == 1 && strcmp(m.env.rcpt[0], "r@y") == 0,
+	    "the old layout is read as mail too, not as an unfinished write");
+	queue_msg_close(&m);
+}
+
 int
 main(void)
 {
@@ -376,6 +410,7 @@ main(void)
 		ok(system(cmd) == 0, "queue removed");
 		ok(commit_one(&w, "b\n", 2) == 0 && ino_of(sub, "mess", w.id) != 0, "the next message goes to the new queue");
 	}
+	test_empty(sub);
 	snprintf(sub, sizeof sub, "%s/q2", q);
 	test_spread(sub);
 	snprintf(sub, sizeof sub, "rm -rf '%s'", q);
