@@ -64,43 +64,61 @@ flush_field(struct headers *h, struct str *val, int resent)
 int
 headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 {
-	struct str line = STR_INIT, val = STR_INIT;
-	int parse = 0, drop = 0, resent = 0, ret = EX_DATAERR, top = 1;
+	struct str raw = STR_INIT, line = STR_INIT, val = STR_INIT;
+	int parse = 0, drop = 0, resent = 0, ret = EX_DATAERR, top = 1, g = BUF_EOF, more = 0;
+	size_t seg = 0, off = 0;   /* raw[seg..off) is this line, raw[off..) the rest */
 	for (;;) {
-		int g = buf_getline(in, &line, HEADER_LINE_MAX, '\n');
+		const char *cr;
 		size_t n = 0;
-		if (g == BUF_ERR) {
-			ret = EX_IOERR;
-			goto out;
+		if (!more) {
+			g = buf_getline(in, &raw, HEADER_LINE_MAX, '\n');
+			if (g == BUF_ERR) {
+				ret = EX_IOERR;
+				goto out;
+			}
+			if (g == BUF_TOOLONG)
+				goto out;
+			if (g == BUF_EOF)
+				break;
+			if (raw.len && raw.s[raw.len - 1] == '\r')
+				raw.len--;
+			off = 0;
 		}
-		if (g == BUF_TOOLONG)
-			goto out;
-		if (g == BUF_EOF)
-			break;
-		if (line.len && line.s[line.len - 1] == '\r')
-			line.len--;
+		/* a lone CR ends a header line too: smtp-send takes it for a
+		 * line end (lib/dotstuff), so "Subject: x\rBcc: y" read as one
+		 * field here kept that Bcc, unread by -t, and sent it out */
+		seg = off;
+		cr = raw.len > off ? memchr(raw.s + off, '\r', raw.len - off) : NULL;
+		off = cr ? (size_t)(cr - raw.s) : raw.len;
+		if (str_copyb(&line, raw.s + seg, off - seg) < 0)
+			goto nomem;
+		more = cr != NULL;
+		off += more;
 		/* an mbox "From " line on top (a message saved from a mailbox, or
 		 * what some scripts write): dropped, as sendmail drops it; taken
 		 * for a body line it would make the whole header body text */
 		if (top && line.len >= 5 && memcmp(line.s, "From ", 5) == 0) {
 			top = 0;
-			if (g == BUF_PARTIAL)
+			if (g == BUF_PARTIAL && !more)
 				break;
 			continue;
 		}
 		top = 0;
-		if (!iflag && dotline(&line)) {
+		if (!iflag && !more && seg == 0 && dotline(&line)) {
 			h->ended = 1;
 			break;
 		}
 		if (line.len == 0) {
 			h->blank = 1;
+			/* what followed a lone CR is the first body line */
+			if (more && (str_copyb(&h->first, raw.s + off, raw.len - off) < 0 || str_catc(&h->first, '\n') < 0))
+				goto nomem;
 			break;
 		}
 		if (line.s[0] == ' ' || line.s[0] == '\t') {
 			if (h->out.len == 0 && !drop) {
 				/* nothing to continue: the body starts here */
-				if (str_copyb(&h->first, line.s, line.len) < 0 || str_catc(&h->first, '\n') < 0)
+				if (str_copyb(&h->first, raw.s + seg, raw.len - seg) < 0 || str_catc(&h->first, '\n') < 0)
 					goto nomem;
 				break;
 			}
@@ -122,7 +140,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 			n++;   /* past the colon */
 		} else {
 			/* not a header: the body starts here, without a blank line */
-			if (str_copyb(&h->first, line.s, line.len) < 0 || str_catc(&h->first, '\n') < 0)
+			if (str_copyb(&h->first, raw.s + seg, raw.len - seg) < 0 || str_catc(&h->first, '\n') < 0)
 				goto nomem;
 			break;
 		}
@@ -132,7 +150,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 			goto nomem;
 		if (!drop && (str_catb(&h->out, line.s, line.len) < 0 || str_catc(&h->out, '\n') < 0))
 			goto nomem;
-		if (g == BUF_PARTIAL)
+		if (g == BUF_PARTIAL && !more)
 			break;
 	}
 	if (flush_field(h, &val, resent) < 0)
@@ -148,6 +166,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 nomem:
 	ret = errno == E2BIG ? EX_DATAERR : EX_TEMPFAIL;
 out:
+	str_free(&raw);
 	str_free(&line);
 	str_free(&val);
 	return ret;
