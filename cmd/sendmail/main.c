@@ -206,6 +206,10 @@ address(struct str *out, const char *a, size_t n, const struct str *me)
 	}
 	if (inq)
 		return -1;   /* an unclosed quote */
+	/* 8-bit is SMTPUTF8's UTF-8 only (RFC 6531), as smtp-recv takes it:
+	 * a Latin-1 "jörg" would be queued, then refused by every peer */
+	if (!smtpaddr_utf8_ok(a, n))
+		return -1;
 	if (str_catb(out, a, n) < 0)
 		return -2;
 	if (!domain && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
