@@ -47,6 +47,29 @@ dotline(const struct str *l)
 	return l->len == 1 && l->s[0] == '.';
 }
 
+/* A line into line, LF stripped, as buf_getline reads it; but of one
+ * longer than max, only max + 1 bytes are read (BUF_TOOLONG), the rest
+ * left in the input: it may be the body's first line, to stream on. */
+static int
+getline_max(struct buf *in, struct str *line, size_t max)
+{
+	line->len = 0;
+	for (;;) {
+		char c;
+		ssize_t r = buf_read(in, &c, 1);
+		if (r < 0)
+			return BUF_ERR;
+		if (r == 0)
+			return line->len ? BUF_PARTIAL : BUF_EOF;
+		if (c == '\n')
+			return BUF_LINE;
+		if (str_catc(line, c) < 0)
+			return BUF_ERR;
+		if (line->len > max)
+			return BUF_TOOLONG;
+	}
+}
+
 static int
 flush_field(struct headers *h, struct str *val, int resent)
 {
@@ -71,13 +94,22 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 		const char *cr;
 		size_t n = 0;
 		if (!more) {
-			g = buf_getline(in, &raw, HEADER_LINE_MAX, '\n');
+			g = getline_max(in, &raw, HEADER_LINE_MAX);
 			if (g == BUF_ERR) {
-				ret = EX_IOERR;
+				ret = errno == ENOMEM ? EX_TEMPFAIL : EX_IOERR;
 				goto out;
 			}
-			if (g == BUF_TOOLONG)
-				goto out;
+			if (g == BUF_TOOLONG) {
+				/* one that starts no field and continues none is the
+				 * body (a script's long first line): streamed on */
+				if (fieldname(raw.s, raw.len) > 0 ||
+				    ((raw.s[0] == ' ' || raw.s[0] == '\t') && (h->out.len || drop)))
+					goto out;
+				h->first_open = raw.s[raw.len - 1] == '\r' ? BODY_MID_CR : BODY_MID;
+				if (str_copyb(&h->first, raw.s, raw.len - (h->first_open == BODY_MID_CR)) < 0)
+					goto nomem;
+				break;
+			}
 			if (g == BUF_EOF)
 				break;
 			if (raw.len && raw.s[raw.len - 1] == '\r')
@@ -176,10 +208,10 @@ out:
 enum { B_BOL, B_MID, B_DOT, B_DOTCR };
 
 int
-body_copy(struct buf *in, struct buf *out, int iflag)
+body_copy(struct buf *in, struct buf *out, int iflag, int start)
 {
 	char chunk[BUF_SIZE];
-	int st = B_BOL, cr = 0;
+	int st = start == BODY_BOL ? B_BOL : B_MID, cr = start == BODY_MID_CR;
 	for (;;) {
 		ssize_t r = buf_read(in, chunk, sizeof chunk), i;
 		if (r < 0)

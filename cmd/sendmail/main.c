@@ -560,7 +560,7 @@ main(int argc, char **argv)
 	    buf_put(&out, top.s ? top.s : "", top.len) |
 	    buf_put(&out, "\n", 1) | buf_put(&out, h.first.s ? h.first.s : "", h.first.len)) < 0 ? -2 : 0;
 	if (r == 0 && !h.ended)
-		r = body_copy(&in, &out, o.i);
+		r = body_copy(&in, &out, o.i, h.first_open);
 	if (r == -1) {
 		kill(pid, SIGTERM);   /* no half message: the queue program sees no envelope */
 		die_sys(EX_IOERR, "read", "the message");
