@@ -3,7 +3,8 @@
 # smtp-send sends it (lib/dotstuff takes a lone CR for a line end). Read
 # as part of one field, "Subject: x<CR>Bcc: y" kept a Bcc that -t did not
 # read and the peer then saw as a field of its own; a message with CR
-# line ends had its header taken for one line. Body bytes stay as given.
+# line ends had its header taken for one line. CR CR LF ends a header
+# line as CRLF does. Body bytes stay as given.
 . "$(dirname "$0")/lib.sh"
 sendmail_fakeq
 env0() { tr '\0' '|' < "$T/q/env"; }
@@ -26,4 +27,8 @@ printf 'To: a@x.test\nSubject: x\r\n.\r\nafter\n' | $BIN/sendmail -t -f s@x.test
 grep -q after "$T/q/msg"; is "$?" 1 "a lone dot line (CRLF) still ends the message"
 printf 'To: a@x.test\nSubject: x\r.\rX-After: y\n\nb\n' | $BIN/sendmail -t -f s@x.test
 grep -q 'X-After' "$T/q/msg"; ok $? "a dot between lone CRs is no lone dot line"
+# CR CR LF (a text-mode writer's CRLF) ends a header line, no empty one
+printf 'To: a@x.test\r\r\nCc: c@x.test\r\r\nSubject: crcrlf\r\r\n\r\r\nbody\r\r\n' | $BIN/sendmail -t -f s@x.test
+is "$(env0)" "Fs@x.test|Ta@x.test|Tc@x.test||" "CR CR LF line ends: every field read"
+grep -c '^To: a@x.test$\|^Cc: c@x.test$\|^Subject: crcrlf$' "$T/q/msg" | grep -qx 3; ok $? "CR CR LF line ends: the fields stored as lines"
 done_testing

@@ -112,7 +112,9 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 			}
 			if (g == BUF_EOF)
 				break;
-			if (raw.len && raw.s[raw.len - 1] == '\r')
+			/* CR CR LF too (a text-mode writer's CRLF) ends the line,
+			 * not an empty one after a lone CR */
+			while (raw.len && raw.s[raw.len - 1] == '\r')
 				raw.len--;
 			off = 0;
 		}
