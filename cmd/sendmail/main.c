@@ -241,9 +241,14 @@ static int
 display_name(struct str *out, const char *name)
 {
 	size_t i, n = strlen(name);
+	if (n > SM_NAME_MAX) {
+		/* cut before a character, not inside a UTF-8 one */
+		for (n = SM_NAME_MAX; n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80; n--)
+			;
+	}
 	if (str_catc(out, '"') < 0)
 		return -1;
-	for (i = 0; i < n && i < 256; i++) {
+	for (i = 0; i < n; i++) {
 		char c = name[i];
 		if ((unsigned char)c < ' ' || c == 0x7f)
 			continue;

@@ -11,6 +11,7 @@ enum {
 	HEADER_LINE_MAX = 65536,     /* one physical header line */
 	HEADERS_MAX = 1048576,       /* the whole header section */
 	SM_ADDR_MAX = 320,
+	SM_NAME_MAX = 256,           /* bytes of a display name (-F, NAME, GECOS) */
 	SM_ENVID_MAX = 100           /* RFC 3461 4.4, as xtext */
 };
 
