@@ -573,8 +573,23 @@ main(int argc, char **argv)
 	if (r == 0)
 		r = buf_flush(&out);
 	close(m[1]);
-	if (r == 0)
+	if (r == 0) {
+		/* Once the envelope's last byte is written the message may be
+		 * queued: killed by a signal then, we would report a failure
+		 * the caller retries, queueing it twice. Held off to the end:
+		 * the queue program's status is the answer (queue-add's own
+		 * timeout bounds the wait). Before, a signal leaves the
+		 * envelope unfinished and nothing queued. */
+		sigset_t hold;
+		sigemptyset(&hold);
+		sigaddset(&hold, SIGHUP);
+		sigaddset(&hold, SIGINT);
+		sigaddset(&hold, SIGQUIT);
+		sigaddset(&hold, SIGTERM);
+		sigaddset(&hold, SIGALRM);
+		sigprocmask(SIG_BLOCK, &hold, NULL);
 		r = buf_writeall(e[1], env.s, env.len, 0, 0);
+	}
 	close(e[1]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
