@@ -31,4 +31,8 @@ grep -q 'X-After' "$T/q/msg"; ok $? "a dot between lone CRs is no lone dot line"
 printf 'To: a@x.test\r\r\nCc: c@x.test\r\r\nSubject: crcrlf\r\r\n\r\r\nbody\r\r\n' | $BIN/sendmail -t -f s@x.test
 is "$(env0)" "Fs@x.test|Ta@x.test|Tc@x.test||" "CR CR LF line ends: every field read"
 grep -c '^To: a@x.test$\|^Cc: c@x.test$\|^Subject: crcrlf$' "$T/q/msg" | grep -qx 3; ok $? "CR CR LF line ends: the fields stored as lines"
+# an empty first line: no header, the body follows
+printf '\nbody\n' | $BIN/sendmail -f s@x.test r@x.test
+is "$?" 0 "an empty first line: exit 0"
+is "$(body)" "body" "an empty first line: the body kept"
 done_testing

@@ -124,8 +124,9 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 		seg = off;
 		cr = raw.len > off ? memchr(raw.s + off, '\r', raw.len - off) : NULL;
 		off = cr ? (size_t)(cr - raw.s) : raw.len;
-		if (str_copyb(&line, raw.s + seg, off - seg) < 0)
-			goto nomem;
+		line.len = 0;
+		if (off > seg && str_copyb(&line, raw.s + seg, off - seg) < 0)
+			goto nomem;   /* (an empty first line has no raw.s yet) */
 		more = cr != NULL;
 		off += more;
 		/* an mbox "From " line on top (a message saved from a mailbox, or
