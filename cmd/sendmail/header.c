@@ -47,6 +47,29 @@ dotline(const struct str *l)
 	return l->len == 1 && l->s[0] == '.';
 }
 
+/* A line into line, LF stripped, as buf_getline reads it; but of one
+ * longer than max, only max + 1 bytes are read (BUF_TOOLONG), the rest
+ * left in the input: it may be the body's first line, to stream on. */
+static int
+getline_max(struct buf *in, struct str *line, size_t max)
+{
+	line->len = 0;
+	for (;;) {
+		char c;
+		ssize_t r = buf_read(in, &c, 1);
+		if (r < 0)
+			return BUF_ERR;
+		if (r == 0)
+			return line->len ? BUF_PARTIAL : BUF_EOF;
+		if (c == '\n')
+			return BUF_LINE;
+		if (str_catc(line, c) < 0)
+			return BUF_ERR;
+		if (line->len > max)
+			return BUF_TOOLONG;
+	}
+}
+
 static int
 flush_field(struct headers *h, struct str *val, int resent)
 {
@@ -64,43 +87,73 @@ flush_field(struct headers *h, struct str *val, int resent)
 int
 headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 {
-	struct str line = STR_INIT, val = STR_INIT;
-	int parse = 0, drop = 0, resent = 0, ret = EX_DATAERR, top = 1;
+	struct str raw = STR_INIT, line = STR_INIT, val = STR_INIT;
+	int parse = 0, drop = 0, resent = 0, ret = EX_DATAERR, top = 1, g = BUF_EOF, more = 0;
+	size_t seg = 0, off = 0;   /* raw[seg..off) is this line, raw[off..) the rest */
 	for (;;) {
-		int g = buf_getline(in, &line, HEADER_LINE_MAX, '\n');
+		const char *cr;
 		size_t n = 0;
-		if (g == BUF_ERR) {
-			ret = EX_IOERR;
-			goto out;
+		if (!more) {
+			g = getline_max(in, &raw, HEADER_LINE_MAX);
+			if (g == BUF_ERR) {
+				ret = errno == ENOMEM ? EX_TEMPFAIL : EX_IOERR;
+				goto out;
+			}
+			if (g == BUF_TOOLONG) {
+				/* one that starts no field and continues none is the
+				 * body (a script's long first line): streamed on */
+				if (fieldname(raw.s, raw.len) > 0 ||
+				    ((raw.s[0] == ' ' || raw.s[0] == '\t') && (h->out.len || drop)))
+					goto out;
+				h->first_open = raw.s[raw.len - 1] == '\r' ? BODY_MID_CR : BODY_MID;
+				if (str_copyb(&h->first, raw.s, raw.len - (h->first_open == BODY_MID_CR)) < 0)
+					goto nomem;
+				break;
+			}
+			if (g == BUF_EOF)
+				break;
+			/* CR CR LF too (a text-mode writer's CRLF) ends the line,
+			 * not an empty one after a lone CR */
+			while (raw.len && raw.s[raw.len - 1] == '\r')
+				raw.len--;
+			off = 0;
 		}
-		if (g == BUF_TOOLONG)
-			goto out;
-		if (g == BUF_EOF)
-			break;
-		if (line.len && line.s[line.len - 1] == '\r')
-			line.len--;
+		/* a lone CR ends a header line too: smtp-send takes it for a
+		 * line end (lib/dotstuff), so "Subject: x\rBcc: y" read as one
+		 * field here kept that Bcc, unread by -t, and sent it out */
+		seg = off;
+		cr = raw.len > off ? memchr(raw.s + off, '\r', raw.len - off) : NULL;
+		off = cr ? (size_t)(cr - raw.s) : raw.len;
+		line.len = 0;
+		if (off > seg && str_copyb(&line, raw.s + seg, off - seg) < 0)
+			goto nomem;   /* (an empty first line has no raw.s yet) */
+		more = cr != NULL;
+		off += more;
 		/* an mbox "From " line on top (a message saved from a mailbox, or
 		 * what some scripts write): dropped, as sendmail drops it; taken
 		 * for a body line it would make the whole header body text */
 		if (top && line.len >= 5 && memcmp(line.s, "From ", 5) == 0) {
 			top = 0;
-			if (g == BUF_PARTIAL)
+			if (g == BUF_PARTIAL && !more)
 				break;
 			continue;
 		}
 		top = 0;
-		if (!iflag && dotline(&line)) {
+		if (!iflag && !more && seg == 0 && dotline(&line)) {
 			h->ended = 1;
 			break;
 		}
 		if (line.len == 0) {
 			h->blank = 1;
+			/* what followed a lone CR is the first body line */
+			if (more && (str_copyb(&h->first, raw.s + off, raw.len - off) < 0 || str_catc(&h->first, '\n') < 0))
+				goto nomem;
 			break;
 		}
 		if (line.s[0] == ' ' || line.s[0] == '\t') {
 			if (h->out.len == 0 && !drop) {
 				/* nothing to continue: the body starts here */
-				if (str_copyb(&h->first, line.s, line.len) < 0 || str_catc(&h->first, '\n') < 0)
+				if (str_copyb(&h->first, raw.s + seg, raw.len - seg) < 0 || str_catc(&h->first, '\n') < 0)
 					goto nomem;
 				break;
 			}
@@ -122,7 +175,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 			n++;   /* past the colon */
 		} else {
 			/* not a header: the body starts here, without a blank line */
-			if (str_copyb(&h->first, line.s, line.len) < 0 || str_catc(&h->first, '\n') < 0)
+			if (str_copyb(&h->first, raw.s + seg, raw.len - seg) < 0 || str_catc(&h->first, '\n') < 0)
 				goto nomem;
 			break;
 		}
@@ -132,7 +185,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 			goto nomem;
 		if (!drop && (str_catb(&h->out, line.s, line.len) < 0 || str_catc(&h->out, '\n') < 0))
 			goto nomem;
-		if (g == BUF_PARTIAL)
+		if (g == BUF_PARTIAL && !more)
 			break;
 	}
 	if (flush_field(h, &val, resent) < 0)
@@ -148,6 +201,7 @@ headers_read(struct buf *in, int tflag, int iflag, struct headers *h)
 nomem:
 	ret = errno == E2BIG ? EX_DATAERR : EX_TEMPFAIL;
 out:
+	str_free(&raw);
 	str_free(&line);
 	str_free(&val);
 	return ret;
@@ -157,10 +211,10 @@ out:
 enum { B_BOL, B_MID, B_DOT, B_DOTCR };
 
 int
-body_copy(struct buf *in, struct buf *out, int iflag)
+body_copy(struct buf *in, struct buf *out, int iflag, int start)
 {
 	char chunk[BUF_SIZE];
-	int st = B_BOL, cr = 0;
+	int st = start == BODY_BOL ? B_BOL : B_MID, cr = start == BODY_MID_CR;
 	for (;;) {
 		ssize_t r = buf_read(in, chunk, sizeof chunk), i;
 		if (r < 0)

@@ -206,6 +206,10 @@ address(struct str *out, const char *a, size_t n, const struct str *me)
 	}
 	if (inq)
 		return -1;   /* an unclosed quote */
+	/* 8-bit is SMTPUTF8's UTF-8 only (RFC 6531), as smtp-recv takes it:
+	 * a Latin-1 "jörg" would be queued, then refused by every peer */
+	if (!smtpaddr_utf8_ok(a, n))
+		return -1;
 	if (str_catb(out, a, n) < 0)
 		return -2;
 	if (!domain && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
@@ -237,9 +241,14 @@ static int
 display_name(struct str *out, const char *name)
 {
 	size_t i, n = strlen(name);
+	if (n > SM_NAME_MAX) {
+		/* cut before a character, not inside a UTF-8 one */
+		for (n = SM_NAME_MAX; n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80; n--)
+			;
+	}
 	if (str_catc(out, '"') < 0)
 		return -1;
-	for (i = 0; i < n && i < 256; i++) {
+	for (i = 0; i < n; i++) {
 		char c = name[i];
 		if ((unsigned char)c < ' ' || c == 0x7f)
 			continue;
@@ -556,7 +565,7 @@ main(int argc, char **argv)
 	    buf_put(&out, top.s ? top.s : "", top.len) |
 	    buf_put(&out, "\n", 1) | buf_put(&out, h.first.s ? h.first.s : "", h.first.len)) < 0 ? -2 : 0;
 	if (r == 0 && !h.ended)
-		r = body_copy(&in, &out, o.i);
+		r = body_copy(&in, &out, o.i, h.first_open);
 	if (r == -1) {
 		kill(pid, SIGTERM);   /* no half message: the queue program sees no envelope */
 		die_sys(EX_IOERR, "read", "the message");
@@ -564,8 +573,23 @@ main(int argc, char **argv)
 	if (r == 0)
 		r = buf_flush(&out);
 	close(m[1]);
-	if (r == 0)
+	if (r == 0) {
+		/* Once the envelope's last byte is written the message may be
+		 * queued: killed by a signal then, we would report a failure
+		 * the caller retries, queueing it twice. Held off to the end:
+		 * the queue program's status is the answer (queue-add's own
+		 * timeout bounds the wait). Before, a signal leaves the
+		 * envelope unfinished and nothing queued. */
+		sigset_t hold;
+		sigemptyset(&hold);
+		sigaddset(&hold, SIGHUP);
+		sigaddset(&hold, SIGINT);
+		sigaddset(&hold, SIGQUIT);
+		sigaddset(&hold, SIGTERM);
+		sigaddset(&hold, SIGALRM);
+		sigprocmask(SIG_BLOCK, &hold, NULL);
 		r = buf_writeall(e[1], env.s, env.len, 0, 0);
+	}
 	close(e[1]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
