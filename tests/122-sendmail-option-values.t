@@ -33,7 +33,7 @@ send -oi -Ac -f s@y.test r@x.test
 is "$(env0)" "Fs@y.test|Tr@x.test||" "-Ac between other options: -f still read"
 send -r s@y.test r@x.test
 is "$(env0)" "Fs@y.test|Tr@x.test||" "-r: the sender, as -f"
-send -q
+send -qRx.test
 grep -q -- '-r SENDER' "$T/err"
 ok $? "the usage message names -r ($(cat "$T/err"))"
 done_testing

@@ -21,10 +21,11 @@
 #include "sendmail.h"
 #include "smtpaddr.h"
 
-#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER | -r SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-v] [-bs | -bm | -bp] [--] [RCPT...]"
+#define USAGE "sendmail [-t] [-i] [-oi] [-f SENDER | -r SENDER] [-F NAME] [-N DSN] [-R RET] [-V ENVID] [-v] [-bs | -bm | -bp | -q] [--] [RCPT...]"
 
 struct opts {
 	int t, i, v, bs, bp;
+	int q;   /* -q: 1 run the queue now, 2 an interval (ignored) */
 	const char *from;     /* -f, or NULL */
 	const char *name;     /* -F, or NULL */
 	const char *notify, *ret, *envid;   /* -N, -R, -V (DSN), or NULL */
@@ -88,7 +89,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 			case 'O': case 'h': case 'p': case 'A': case 'e': case 'd':
 				break;   /* accepted and ignored */
 			case 'q':
-				usage();   /* no queue runs from here: see queue-run */
+				/* -q: deliver what waits now (queue-list retry all), as
+				 * Postfix's sendmail runs postqueue -f; -q15m: an
+				 * interval for a queue daemon, which queue-run is on its
+				 * own, so nothing to do; -qR, -qS, -qI: not offered */
+				if (a[1] == 0)
+					o->q = 1;
+				else if (a[1] >= '0' && a[1] <= '9')
+					o->q = 2;
+				else
+					usage();
+				a = "q";   /* the rest of the word was the interval */
+				break;
 			case 'U': case 'm': case 'n': case 'G':
 				break;
 			default:
@@ -136,17 +148,23 @@ sibling(const char *argv0, const char *name, struct str *sib)
 	    str_cats(sib, name) == 0 && str_0(sib) == 0 ? 0 : -1;
 }
 
-/* run name from our own directory, else from PATH; code if neither */
+/* run av[0] from our own directory, else from PATH; code if neither */
+_Noreturn static void
+exec_sibling_av(const char *argv0, char **av, int code)
+{
+	struct str sib = STR_INIT;
+	if (sibling(argv0, av[0], &sib) == 0)
+		execv(sib.s, av);
+	execvp(av[0], av);
+	warn_sys("run", av[0]);
+	_exit(code);
+}
+
 _Noreturn static void
 exec_sibling(const char *argv0, char *name, int code)
 {
 	char *av[2] = { name, NULL };
-	struct str sib = STR_INIT;
-	if (sibling(argv0, name, &sib) == 0)
-		execv(sib.s, av);
-	execvp(name, av);
-	warn_sys("run", name);
-	_exit(code);
+	exec_sibling_av(argv0, av, code);
 }
 
 /* -bs: one SMTP session on stdin/stdout by smtp-recv, trusted like a local
@@ -444,6 +462,12 @@ main(int argc, char **argv)
 		exec_sibling(argv[0], "queue-list", EX_UNAVAILABLE);
 	if (o.bs)
 		exec_smtp_recv(argv[0]);
+	if (o.q == 2)
+		return EX_OK;
+	if (o.q == 1) {
+		char *av[4] = { "queue-list", "retry", "all", NULL };
+		exec_sibling_av(argv[0], av, EX_UNAVAILABLE);
+	}
 	if (conf_me(&me) < 0)
 		die_sys(EX_TEMPFAIL, "read", "control file me");
 
