@@ -779,34 +779,41 @@ struct walk {
 	int flags;
 };
 
-/* Next delimiter line "--boundary[--]" at a line start at or after pos:
- * its offset, the offset after its line, and whether it closes. */
+static unsigned long delim_scanned;
+
+unsigned long
+mime_delim_scanned(void)
+{
+	return delim_scanned;
+}
+
+/* Next delimiter line "--boundary[--]" at a line start at or after pos
+ * (itself a line start): its offset, the offset after its line, and
+ * whether it closes. Only line starts are tried, each line examined
+ * once: memmem over the body retried every byte of a line of dashes
+ * against a boundary of dashes, bytes times boundary length. */
 static int
 find_delim(const char *b, size_t n, size_t pos, const char *delim, size_t dlen,
     size_t *at, size_t *after, int *close)
 {
-	while (pos + dlen <= n) {
-		const char *d = memmem(b + pos, n - pos, delim, dlen);
-		size_t k, e;
-		if (!d)
-			return 0;
-		k = (size_t)(d - b);
-		pos = k + 1;
-		if (k > 0 && b[k - 1] != '\n')
-			continue;
-		e = k + dlen;
-		*close = 0;
-		if (e + 1 < n && b[e] == '-' && b[e + 1] == '-') {
-			*close = 1;
-			e += 2;
+	while (pos < n) {
+		size_t le = line_end(b, n, pos), e = pos + dlen;
+		delim_scanned += le - pos;
+		if (le - pos >= dlen && memcmp(b + pos, delim, dlen) == 0) {
+			*close = 0;
+			if (e + 1 < le && b[e] == '-' && b[e + 1] == '-') {
+				*close = 1;
+				e += 2;
+			}
+			while (e < le && (is_wsp((unsigned char)b[e]) || b[e] == '\r'))
+				e++;
+			if (e == le || b[e] == '\n') {   /* else a longer boundary that merely starts the same */
+				*at = pos;
+				*after = e < n ? e + 1 : n;
+				return 1;
+			}
 		}
-		while (e < n && (is_wsp((unsigned char)b[e]) || b[e] == '\r'))
-			e++;
-		if (e < n && b[e] != '\n')
-			continue;   /* a longer boundary that merely starts the same */
-		*at = k;
-		*after = e < n ? e + 1 : n;
-		return 1;
+		pos = le;
 	}
 	return 0;
 }

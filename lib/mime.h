@@ -47,6 +47,9 @@ int mime_decode_header(struct str *out, const char *v, size_t len);
  * test hook, so unit tests bound mime_decode_header's work (linear in the
  * field) without timing it. */
 unsigned long mime_ew_scanned(void);
+/* Body bytes the multipart delimiter search has examined so far: the
+ * same kind of hook, for mime_walk's search (linear in each body). */
+unsigned long mime_delim_scanned(void);
 
 /* Content-Type "type/subtype": lowercased into NUL-terminated buffers of
  * MIME_TYPE_MAX; 0 parsed, -1 absent or malformed (buffers left empty). */
