@@ -10,7 +10,7 @@
 /* BOUNDARY_LONG: RFC 2046 allows 70 characters, but mail readers take
  * longer ones, so spam can use them; accepted up to what one 998-byte
  * line holds as "--boundary--". */
-enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, BOUNDARY_LONG = 994, PARAM_PASSES = 32 };
+enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, EW_OPENS_MAX = 8, BOUNDARY_LONG = 994, PARAM_PASSES = 32 };
 
 static int
 lc(int c)
@@ -217,19 +217,34 @@ static struct {
 	int used;
 } icache[ICONV_CACHE];
 static unsigned icache_next;
+static unsigned long iconv_opens;
 
+unsigned long
+mime_iconv_opens(void)
+{
+	return iconv_opens;
+}
+
+/* The converter for cs, from the cache or opened (when opens is NULL, or
+ * while *opens lasts: else (iconv_t)-1, as for a charset iconv lacks). */
 static iconv_t
-iconv_for(const char *cs)
+iconv_for(const char *cs, unsigned *opens)
 {
 	unsigned i;
 	for (i = 0; i < ICONV_CACHE; i++)
 		if (icache[i].used && strcmp(icache[i].name, cs) == 0)
 			return icache[i].cd;
+	if (opens) {
+		if (*opens == 0)
+			return (iconv_t)-1;
+		--*opens;
+	}
 	i = icache_next++ % ICONV_CACHE;
 	if (icache[i].used && icache[i].cd != (iconv_t)-1)
 		iconv_close(icache[i].cd);
 	memcpy(icache[i].name, cs, strlen(cs) + 1);
 	icache[i].cd = iconv_open("UTF-8", cs);
+	iconv_opens++;
 	icache[i].used = 1;
 	return icache[i].cd;
 }
@@ -296,8 +311,8 @@ via_iconv(struct str *out, iconv_t cd, const char *in, size_t len)
 	return 0;
 }
 
-int
-mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
+static int
+to_utf8(struct str *out, const char *charset, const char *in, size_t len, unsigned *opens)
 {
 	char cs[MIME_TYPE_MAX];
 	size_t i, n = charset ? strlen(charset) : 0;
@@ -315,10 +330,16 @@ mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
 	    || !strcmp(cs, "iso-8859-1") || !strcmp(cs, "latin1") || !strcmp(cs, "windows-1252")
 	    || !strcmp(cs, "unknown-8bit") || !strcmp(cs, "x-unknown"))
 		return utf8_or_1252(out, in, len);   /* mislabelled 8-bit is usually 1252 */
-	cd = iconv_for(charset_alias(cs));
+	cd = iconv_for(charset_alias(cs), opens);
 	if (cd == (iconv_t)-1)
 		return utf8_or_1252(out, in, len);
 	return via_iconv(out, cd, in, len);
+}
+
+int
+mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
+{
+	return to_utf8(out, charset, in, len, NULL);
 }
 
 /* ---- transfer encodings ---- */
@@ -497,6 +518,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 	struct ew_scan sc;
 	char runcs[MIME_TYPE_MAX] = "";   /* charset of the run in t */
 	size_t i = 0, plain = 0, start = out->len;
+	unsigned opens = EW_OPENS_MAX;   /* a field rotating through many charsets reopens converters */
 	int prev_ew = 0, rc = -1;
 	memset(&sc, 0, sizeof sc);
 	if (mime_unfold(&u, v, len) < 0)
@@ -511,7 +533,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 			continue;
 		}
 		if (!(prev_ew && all_wsp(u.s + plain, i - plain) && !strcmp(cs, runcs))) {
-			if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
+			if (t.len && to_utf8(out, runcs, t.s, t.len, &opens) < 0)
 				goto done;
 			t.len = 0;
 			memcpy(runcs, cs, sizeof runcs);
@@ -525,7 +547,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 		plain = i;
 		prev_ew = 1;
 	}
-	if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
+	if (t.len && to_utf8(out, runcs, t.s, t.len, &opens) < 0)
 		goto done;
 	if (mime_utf8(out, NULL, u.s ? u.s + plain : "", u.len - plain) < 0)
 		goto done;

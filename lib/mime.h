@@ -40,7 +40,9 @@ int mime_name_is(const struct mime_field *, const char *name);
 /* Appends the value with folding removed, CR/LF gone, ends trimmed. */
 int mime_unfold(struct str *out, const char *v, size_t len);
 /* Appends the unfolded value with RFC 2047 encoded words decoded to UTF-8
- * (other bytes made valid UTF-8, NUL and controls turned into spaces). */
+ * (other bytes made valid UTF-8, NUL and controls turned into spaces).
+ * One field opens a few charset converters at most; words in charsets
+ * past those are read as an unknown charset (mime_utf8). */
 int mime_decode_header(struct str *out, const char *v, size_t len);
 
 /* Bytes the encoded-word scanner has examined in this process so far: a
@@ -50,6 +52,9 @@ unsigned long mime_ew_scanned(void);
 /* Body bytes the multipart delimiter search has examined so far: the
  * same kind of hook, for mime_walk's search (linear in each body). */
 unsigned long mime_delim_scanned(void);
+/* Charset converters opened (iconv_open) so far: each costs loading a
+ * module, so mime_decode_header opens a bounded number per field. */
+unsigned long mime_iconv_opens(void);
 
 /* Content-Type "type/subtype": lowercased into NUL-terminated buffers of
  * MIME_TYPE_MAX; 0 parsed, -1 absent or malformed (buffers left empty). */
