@@ -3,6 +3,7 @@
  * is bounded in depth and entity count (see mime.h). */
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 #include "base64.h"
 #include "mime.h"
@@ -355,13 +356,15 @@ hexval(int c)
 	return -1;
 }
 
-int
-mime_qp_decode(struct str *out, const char *in, size_t len, int header)
+/* Stops once about max bytes are out (at most one more): padding costs
+ * input, not output. */
+static int
+qp_decode(struct str *out, const char *in, size_t len, int header, size_t max)
 {
-	size_t i = 0, start = 0;
-	if (str_readyplus(out, len) < 0)
+	size_t i = 0, start = 0, base = out->len;
+	if (str_readyplus(out, len < max ? len : max) < 0)
 		return -1;
-	while (i < len) {
+	while (i < len && out->len - base + (i - start) < max) {
 		char c = in[i];
 		if (c == '=') {
 			size_t j;
@@ -397,7 +400,30 @@ mime_qp_decode(struct str *out, const char *in, size_t len, int header)
 		}
 		i++;
 	}
-	return str_catb(out, in + start, len - start);
+	return str_catb(out, in + start, i - start);
+}
+
+int
+mime_qp_decode(struct str *out, const char *in, size_t len, int header)
+{
+	return qp_decode(out, in, len, header, SIZE_MAX);
+}
+
+/* How much of base64 text holds the groups for max bytes: junk and line
+ * ends cost input, not output. */
+static size_t
+b64_span(const char *in, size_t n, size_t max)
+{
+	size_t i, want, got = 0;
+	if (max >= n)
+		return n;   /* n bytes decode to fewer; below, max < n keeps want from overflowing */
+	want = max / 3 * 4 + 4;
+	for (i = 0; i < n && got < want; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/')
+			got++;
+	}
+	return i;
 }
 
 int
@@ -971,19 +997,11 @@ mime_body(struct str *out, const struct mime_part *part, int utf8, size_t max)
 	int rc = -1;
 	switch (part->cte) {
 	case MIME_CTE_BASE64:
-		{
-			size_t cap = (max / 3 + 2) * 4;
-			cap += cap / 38 + 8;   /* room for line ends every 76 */
-			if (n > cap)
-				n = cap;
-		}
-		if (base64_decode_lenient(&t, in, n) < 0)
+		if (base64_decode_lenient(&t, in, b64_span(in, n, max)) < 0)
 			goto done;
 		break;
 	case MIME_CTE_QP:
-		if (n / 3 > max)
-			n = max * 3;
-		if (mime_qp_decode(&t, in, n, 0) < 0)
+		if (qp_decode(&t, in, n, 0, max) < 0)
 			goto done;
 		break;
 	default:

@@ -114,8 +114,9 @@ enum {
 typedef int (*mime_fn)(void *arg, const struct mime_part *);
 int mime_walk(const char *msg, size_t len, const struct mime_limits *, mime_fn fn, void *arg);
 
-/* Appends the part's body with its transfer encoding undone (at most max
- * bytes); for text/ types with utf8 != 0, converted to UTF-8. */
+/* Appends the part's body with its transfer encoding undone: its first
+ * max decoded bytes, however much padding or junk the encoding carries
+ * before them; for text/ types with utf8 != 0, converted to UTF-8. */
 int mime_body(struct str *out, const struct mime_part *, int utf8, size_t max);
 
 #endif

@@ -487,6 +487,54 @@ test_words_charsets(void)
 	str_free(&s);
 }
 
+/* mime_body read only a prefix of the encoded body sized for max bytes
+ * of output at the usual density: 800 KB of quoted-printable soft line
+ * breaks ("=\n", no output) or of junk around base64 came to nothing, so
+ * spam put its text after them and spamcheck (256 KiB per part) never
+ * saw it, while mail readers show it. The first max decoded bytes are
+ * returned however much padding comes first, and no more. */
+static void
+test_body_padding(void)
+{
+	static const char *const pad[] = { "=\n", "=  \r\n", "!!!!\n", " \r\n" };
+	static const int cte[] = { MIME_CTE_QP, MIME_CTE_QP, MIME_CTE_BASE64, MIME_CTE_BASE64 };
+	static const char *const what[] = { "qp soft line breaks", "qp soft breaks with padding",
+	    "junk in base64", "blank lines in base64" };
+	struct str m = STR_INIT, out = STR_INIT;
+	struct mime_part p;
+	char name[96];
+	size_t k;
+	for (k = 0; k < sizeof pad / sizeof pad[0]; k++) {
+		m.len = 0;
+		while (m.len < 800000)
+			str_cats(&m, pad[k]);
+		str_cats(&m, cte[k] == MIME_CTE_QP ? "cheap pills=\n" : "Y2hlYXAgcGlsbHM=\n");
+		memset(&p, 0, sizeof p);
+		strcpy(p.type, "text");
+		strcpy(p.subtype, "plain");
+		p.cte = cte[k];
+		p.body = m.s;
+		p.bodylen = m.len;
+		out.len = 0;
+		snprintf(name, sizeof name, "text after 800 KB of %s is decoded", what[k]);
+		ok(mime_body(&out, &p, 0, 262144) == 0 && out.len == 11 && !memcmp(out.s, "cheap pills", 11), name);
+	}
+	/* and the output stays within max when the text is dense */
+	for (k = 0; k < 2; k++) {
+		m.len = 0;
+		while (m.len < 800000)
+			str_cats(&m, k == 0 ? "=41=42=43 x\n" : "QUJDQUJDQUJD\n");
+		p.cte = k == 0 ? MIME_CTE_QP : MIME_CTE_BASE64;
+		p.body = m.s;
+		p.bodylen = m.len;
+		out.len = 0;
+		ok(mime_body(&out, &p, 0, 1000) == 0 && out.len == 1000 && !memcmp(out.s, k == 0 ? "ABC x\nABC" : "ABCABC", 6),
+		    k == 0 ? "qp output stops at max" : "base64 output stops at max, however short its lines");
+	}
+	str_free(&m);
+	str_free(&out);
+}
+
 int
 main(void)
 {
@@ -501,5 +549,6 @@ main(void)
 	test_params_unordered();
 	test_delim_linear();
 	test_words_charsets();
+	test_body_padding();
 	return done();
 }
