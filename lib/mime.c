@@ -835,33 +835,56 @@ mime_delim_scanned(void)
 	return delim_scanned;
 }
 
-/* Next delimiter line "--boundary[--]" at a line start at or after pos
- * (itself a line start): its offset, the offset after its line, and
- * whether it closes. Only line starts are tried, each line examined
- * once: memmem over the body retried every byte of a line of dashes
- * against a boundary of dashes, bytes times boundary length. */
+/* Is "--boundary" (blen bytes, known to stand at k) a delimiter line:
+ * followed by "--" (close), transport padding and the line end? */
+static int
+delim_line(const char *b, size_t n, size_t k, size_t blen, size_t *after, int *close)
+{
+	size_t e = k + blen;
+	*close = 0;
+	if (e + 1 < n && b[e] == '-' && b[e + 1] == '-') {
+		*close = 1;
+		e += 2;
+	}
+	while (e < n && (is_wsp((unsigned char)b[e]) || b[e] == '\r'))
+		e++;
+	if (e < n && b[e] != '\n')
+		return 0;   /* a longer boundary that merely starts the same */
+	*after = e < n ? e + 1 : n;
+	return 1;
+}
+
+/* Next delimiter line at or after pos (a line start): its offset, the
+ * offset after its line, and whether it closes. delim is "\n--boundary":
+ * with the line break in the needle, memmem finds line starts only, and
+ * the matches cannot overlap (a boundary holds no line break), so the
+ * search is linear; without it, a line of dashes under a boundary of
+ * dashes matched at every byte, each match costing the boundary's
+ * length. */
 static int
 find_delim(const char *b, size_t n, size_t pos, const char *delim, size_t dlen,
     size_t *at, size_t *after, int *close)
 {
-	while (pos < n) {
-		size_t le = line_end(b, n, pos), e = pos + dlen;
-		delim_scanned += le - pos;
-		if (le - pos >= dlen && memcmp(b + pos, delim, dlen) == 0) {
-			*close = 0;
-			if (e + 1 < le && b[e] == '-' && b[e + 1] == '-') {
-				*close = 1;
-				e += 2;
-			}
-			while (e < le && (is_wsp((unsigned char)b[e]) || b[e] == '\r'))
-				e++;
-			if (e == le || b[e] == '\n') {   /* else a longer boundary that merely starts the same */
-				*at = pos;
-				*after = e < n ? e + 1 : n;
-				return 1;
-			}
+	size_t k = pos;
+	delim_scanned += dlen;
+	if (n - pos >= dlen - 1 && memcmp(b + pos, delim + 1, dlen - 1) == 0
+	    && delim_line(b, n, pos, dlen - 1, after, close)) {
+		*at = pos;
+		return 1;
+	}
+	while (k < n) {
+		const char *d = memmem(b + k, n - k, delim, dlen);
+		size_t from = k;
+		if (!d) {
+			delim_scanned += n - k;
+			return 0;
 		}
-		pos = le;
+		k = (size_t)(d - b) + 1;
+		delim_scanned += k - from + dlen;
+		if (delim_line(b, n, k, dlen - 1, after, close)) {
+			*at = k;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -901,7 +924,7 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 	struct mime_part part;
 	struct mime_field f;
 	struct str bnd = STR_INIT;
-	char delim[BOUNDARY_LONG + 3];
+	char delim[BOUNDARY_LONG + 4];
 	size_t hl, bo, dlen = 0, first_at = 0, first_after = 0;
 	int close = 0;
 	if (w->flags & MIME_E_STOPPED)
@@ -935,9 +958,10 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 		if (!strcmp(part.type, "multipart")) {
 			int r = mime_param(f.value, f.valuelen, "boundary", &bnd);
 			if (r == 1 && bnd.len >= 1 && bnd.len <= BOUNDARY_LONG && !memchr(bnd.s, '\n', bnd.len)) {
-				delim[0] = delim[1] = '-';
-				memcpy(delim + 2, bnd.s, bnd.len);
-				dlen = bnd.len + 2;
+				delim[0] = '\n';
+				delim[1] = delim[2] = '-';
+				memcpy(delim + 3, bnd.s, bnd.len);
+				dlen = bnd.len + 3;
 			}
 		}
 	}
