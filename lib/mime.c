@@ -11,7 +11,7 @@
 /* BOUNDARY_LONG: RFC 2046 allows 70 characters, but mail readers take
  * longer ones, so spam can use them; accepted up to what one 998-byte
  * line holds as "--boundary--". */
-enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, EW_OPENS_MAX = 8, BOUNDARY_LONG = 994, PARAM_PASSES = 32 };
+enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, EW_OPENS_MAX = 8, BOUNDARY_LONG = 994, PARAM_SEGS = 1000 };
 
 static int
 lc(int c)
@@ -743,73 +743,92 @@ mime_param_next(const char *v, size_t len, size_t *pos, struct str *name, struct
 	return 1;
 }
 
+/* RFC 2231 segments may stand in any order (parameters are unordered):
+ * one pass notes where the first of each number stands, then they are
+ * joined in number order up to the first missing one. */
+enum { SEG_EXT = 1, SEG_ONLY = 2, SEG_FIRST = 4 };
+
+static int
+param_segment(const char *v, size_t len, size_t at, int flags, struct str *val, struct str *out)
+{
+	size_t i = at, ns, ne;
+	const char *p;
+	size_t n;
+	if (next_param(v, len, &i, &ns, &ne, val) != 1)
+		return -1;   /* ENOMEM: it parsed the first time */
+	if (!(flags & SEG_EXT))
+		return str_catb(out, val->s, val->len);
+	p = val->s;
+	n = val->len;
+	if (flags & SEG_FIRST) {   /* charset'lang'value */
+		const char *q = memchr(p, '\'', n), *q2;
+		if (q && (q2 = memchr(q + 1, '\'', n - (size_t)(q + 1 - p))) != NULL) {
+			n -= (size_t)(q2 + 1 - p);
+			p = q2 + 1;
+		}
+	}
+	return pct_decode(out, p, n);
+}
+
 int
 mime_param(const char *v, size_t len, const char *attr, struct str *out)
 {
-	size_t i = 0, alen = strlen(attr), ns = 0, ne = 0;
+	size_t i = 0, at, alen = strlen(attr), ns = 0, ne = 0, plain = 0;
+	size_t segat[PARAM_SEGS];
+	unsigned char segflags[PARAM_SEGS], have[PARAM_SEGS];
 	struct str val = STR_INIT;
-	int found = 0, ext_found = 0, r;
-	unsigned next_seg = 0, before = 0, pass = 0;
+	unsigned seg;
+	int found = 0, r;
+	memset(have, 0, sizeof have);
 	out->len = 0;
 	for (;;) {
+		at = i;
 		r = next_param(v, len, &i, &ns, &ne, &val);
-		if (r == 0 && next_seg != before && next_seg < 1000000 && ++pass < PARAM_PASSES) {
-			/* RFC 2231 segments may stand in any order (parameters
-			 * are unordered): another pass, while the last one found
-			 * the next number, a bounded number of times */
-			before = next_seg;
-			i = 0;
-			continue;
-		}
 		if (r != 1)
 			break;
 		if (ne - ns == alen && !casecmpn(v + ns, alen, attr)) {
-			if (!found && !ext_found) {
-				if (str_copyb(out, val.s, val.len) < 0)
-					goto nomem;
+			if (!found) {
+				plain = at;
 				found = 1;
 			}
 		} else if (ne - ns > alen && !casecmpn(v + ns, alen, attr) && v[ns + alen] == '*') {
 			/* RFC 2231: attr*  attr*N  attr*N*  attr*0* */
 			const char *s = v + ns + alen + 1, *e = v + ne;
-			unsigned seg = 0;
-			int extended = 0, hasnum = 0;
-			while (s < e && *s >= '0' && *s <= '9' && seg < 1000) {
+			int flags = 0, hasnum = 0;
+			seg = 0;
+			while (s < e && *s >= '0' && *s <= '9' && seg < PARAM_SEGS) {
 				seg = seg * 10 + (unsigned)(*s++ - '0');
 				hasnum = 1;
 			}
 			if (s < e && *s == '*') {
-				extended = 1;
+				flags = SEG_EXT;
 				s++;
 			}
 			if (!hasnum)
-				extended = 1;
-			if (s != e || seg != next_seg)
+				flags = SEG_EXT | SEG_ONLY;   /* a single attr* is the whole value */
+			if (s != e || seg >= PARAM_SEGS || have[seg])
 				continue;
-			if (!ext_found)
-				out->len = 0;
-			ext_found = found = 1;
-			next_seg++;
-			if (extended) {
-				const char *p = val.s;
-				size_t n = val.len;
-				if (seg == 0) {   /* charset'lang'value */
-					const char *q = memchr(p, '\'', n), *q2;
-					if (q && (q2 = memchr(q + 1, '\'', n - (size_t)(q + 1 - p))) != NULL) {
-						n -= (size_t)(q2 + 1 - p);
-						p = q2 + 1;
-					}
-				}
-				if (pct_decode(out, p, n) < 0)
-					goto nomem;
-			} else if (str_catb(out, val.s, val.len) < 0)
-				goto nomem;
-			if (!hasnum)
-				next_seg = 1000000;   /* a single attr* ends it */
+			have[seg] = 1;
+			segat[seg] = at;
+			segflags[seg] = (unsigned char)flags;
 		}
 	}
+	if (r < 0)
+		goto nomem;
+	if (have[0]) {
+		for (seg = 0; seg < PARAM_SEGS && have[seg]; seg++) {
+			if (param_segment(v, len, segat[seg], segflags[seg] | (seg == 0 ? SEG_FIRST : 0), &val, out) < 0)
+				goto nomem;
+			if (segflags[seg] & SEG_ONLY)
+				break;
+		}
+	} else if (found) {
+		if (param_segment(v, len, plain, 0, &val, out) < 0)
+			goto nomem;
+	}
 	str_free(&val);
-	if (r < 0 || (found && str_0(out) < 0))
+	found |= have[0];
+	if (found && str_0(out) < 0)
 		return -1;
 	return found;
 nomem:

@@ -405,6 +405,36 @@ test_params_unordered(void)
 	str_free(&s);
 }
 
+/* Segments out of order were joined by rescanning the whole field once
+ * per segment found (up to 32 passes, each copying every value): a
+ * Content-Type of reversed segments and junk cost 32 times its length
+ * per parameter asked for, and a value of more reversed segments than
+ * that was cut. One pass finds where every segment stands. */
+static void
+test_params_many_segments(void)
+{
+	struct str v = STR_INIT, want = STR_INIT, s = STR_INIT;
+	char seg[32];
+	int i;
+	str_cats(&v, "application/octet-stream");
+	for (i = 99; i >= 0; i--) {
+		snprintf(seg, sizeof seg, "; name*%d%s=%c%d", i, i % 2 ? "*" : "", 'a' + i % 26, i);
+		str_cats(&v, seg);
+	}
+	for (i = 0; i < 100; i++) {
+		snprintf(seg, sizeof seg, "%c%d", 'a' + i % 26, i);
+		str_cats(&want, seg);
+	}
+	is_int(mime_param(v.s, v.len, "name", &s), 1, "100 segments in reverse order: found");
+	is_mem(s.s, s.len, want.s, want.len, "and joined whole");
+	str_cats(&v, "; name*=single; name=plain");
+	mime_param(v.s, v.len, "name", &s);
+	is_mem(s.s, s.len, want.s, want.len, "the first segment 0 (name*0 or name*) decides");
+	str_free(&v);
+	str_free(&want);
+	str_free(&s);
+}
+
 /* A boundary of dashes (legal, RFC 2046 bchars) over a body of dashes:
  * the delimiter search tried every byte of such a line, each time
  * comparing up to the boundary's length (994 bytes), so a 256 KiB part
@@ -550,5 +580,6 @@ main(void)
 	test_delim_linear();
 	test_words_charsets();
 	test_body_padding();
+	test_params_many_segments();
 	return done();
 }
