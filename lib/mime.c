@@ -37,12 +37,39 @@ casecmpn(const char *a, size_t alen, const char *b)
 	return 0;
 }
 
+static size_t
+line_end(const char *p, size_t len, size_t pos)
+{
+	const char *nl = memchr(p + pos, '\n', len - pos);
+	return nl ? (size_t)(nl - p) + 1 : len;
+}
+
+/* The colon of a field "Name:" (or obsolete "Name :") on the line
+ * [start, end), or end when the line is no field. */
+static size_t
+field_colon(const char *p, size_t end, size_t start, size_t *nameend)
+{
+	size_t i;
+	for (i = start; i < end; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == ':' || c <= 32 || c >= 127)
+			break;
+	}
+	*nameend = i;
+	while (i < end && is_wsp((unsigned char)p[i]))
+		i++;   /* obsolete "Name :" */
+	return *nameend == start || i >= end || p[i] != ':' ? end : i;
+}
+
+/* The header ends at the empty line, or before a line that is neither a
+ * field nor a continuation: mail readers show that line on as the body,
+ * so it is not skipped as junk. */
 void
 mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff)
 {
 	size_t i = 0;
 	while (i < len) {
-		const char *nl;
+		size_t end, nameend;
 		if (msg[i] == '\n') {
 			*hdrlen = i;
 			*bodyoff = i + 1;
@@ -53,20 +80,16 @@ mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff)
 			*bodyoff = i + 2;
 			return;
 		}
-		nl = memchr(msg + i, '\n', len - i);
-		if (!nl)
-			break;
-		i = (size_t)(nl - msg) + 1;
+		end = line_end(msg, len, i);
+		if (!is_wsp((unsigned char)msg[i]) && field_colon(msg, end, i, &nameend) == end) {
+			*hdrlen = i;
+			*bodyoff = i;
+			return;
+		}
+		i = end;
 	}
 	*hdrlen = len;
 	*bodyoff = len;
-}
-
-static size_t
-line_end(const char *p, size_t len, size_t pos)
-{
-	const char *nl = memchr(p + pos, '\n', len - pos);
-	return nl ? (size_t)(nl - p) + 1 : len;
 }
 
 int
@@ -77,15 +100,7 @@ mime_field_next(const char *hdr, size_t hdrlen, size_t *pos, struct mime_field *
 		*pos = end;
 		if (is_wsp((unsigned char)hdr[start]))
 			continue;   /* a continuation without a field */
-		for (i = start; i < end; i++) {
-			unsigned char c = (unsigned char)hdr[i];
-			if (c == ':' || c <= 32 || c >= 127)
-				break;
-		}
-		nameend = i;
-		while (i < end && is_wsp((unsigned char)hdr[i]))
-			i++;   /* obsolete "Name :" */
-		if (nameend == start || i >= end || hdr[i] != ':')
+		if ((i = field_colon(hdr, end, start, &nameend)) == end)
 			continue;
 		while (*pos < hdrlen && is_wsp((unsigned char)hdr[*pos]))
 			*pos = line_end(hdr, hdrlen, *pos);

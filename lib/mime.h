@@ -27,7 +27,9 @@ struct mime_field {
 };
 
 /* Split a message: *hdrlen is the header block without the separating
- * empty line, *bodyoff where the body starts (len when there is none). */
+ * empty line, *bodyoff where the body starts (len when there is none).
+ * A line that is neither a field nor a continuation ends the header
+ * too, and starts the body, as mail readers show it. */
 void mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff);
 
 /* Iterate over header fields; *pos starts at 0. 1 a field, 0 the end.

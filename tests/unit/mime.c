@@ -44,8 +44,12 @@ test_fields(void)
 	struct mime_field f;
 	struct str s = STR_INIT;
 	int n = 0;
-	mime_split(h, strlen(h), &hl, &bo);
-	is_str(h + bo, "body", "split finds the body after CRLF CRLF");
+	{
+		const char *x = strstr(h, "X-Empty:");
+		mime_split(x, strlen(x), &hl, &bo);
+		is_str(x + bo, "body", "split finds the body after CRLF CRLF");
+	}
+	hl = (size_t)(strstr(h, "\r\n\r\n") + 2 - h);   /* a header block given whole, junk included */
 	while (mime_field_next(h, hl, &pos, &f))
 		n++;
 	is_int(n, 4, "four fields, junk lines skipped");
@@ -53,8 +57,8 @@ test_fields(void)
 	mime_unfold(&s, f.value, f.valuelen);
 	str_0(&s);
 	is_str(s.s, "one two\tthree", "unfolding keeps the whitespace, drops line ends");
-	mime_split("no body at all", 14, &hl, &bo);
-	is_int(bo, 14, "no separator: all header");
+	mime_split("Subject: no body", 16, &hl, &bo);
+	is_int(bo, 16, "no separator: all header");
 	mime_split("\nbody", 5, &hl, &bo);
 	ok(hl == 0 && bo == 1, "empty header");
 	str_free(&s);
@@ -565,6 +569,32 @@ test_body_padding(void)
 	str_free(&out);
 }
 
+/* A line that is neither a field nor a continuation ends the header:
+ * mail readers (Python's email, for one) show it and what follows as
+ * the body. It was skipped as junk, so a part without the empty line
+ * ("--b", then the text) or a top-level header with text after it hid
+ * that text from spamcheck while readers showed it. */
+static void
+test_split_junk_line(void)
+{
+	struct seen s;
+	size_t hl, bo;
+	const char *m = "Subject: hi\nBuy cheap pills\nX-A: b\n\nbody\n";
+	int r;
+	mime_split(m, strlen(m), &hl, &bo);
+	ok(hl == 12 && bo == 12, "a header ends before a line that is not a field");
+	m = "Subject: hi\n\t(folded)\nSubject : obsolete\n\nbody";
+	mime_split(m, strlen(m), &hl, &bo);
+	ok(hl == 41 && bo == 42, "continuations and obsolete \"Name :\" fields stay in the header");
+	m = "Content-Type: multipart/mixed; boundary=b\n\n--b\nBuy cheap pills now\n--b\n"
+	    "Content-Type: text/html\n<b>cheap</b>\n--b--\n";
+	r = walk(m, strlen(m), &s);
+	str_0(&s.text);
+	ok(r == 0 && s.leaves == 2 && !strcmp(s.text.s, "Buy cheap pills now|<b>cheap</b>|"),
+	    "parts without the empty line: their text is body");
+	str_free(&s.text);
+}
+
 int
 main(void)
 {
@@ -581,5 +611,6 @@ main(void)
 	test_words_charsets();
 	test_body_padding();
 	test_params_many_segments();
+	test_split_junk_line();
 	return done();
 }
