@@ -11,7 +11,7 @@
 /* BOUNDARY_LONG: RFC 2046 allows 70 characters, but mail readers take
  * longer ones, so spam can use them; accepted up to what one 998-byte
  * line holds as "--boundary--". */
-enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, EW_OPENS_MAX = 8, BOUNDARY_LONG = 994, PARAM_SEGS = 1000 };
+enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 16, EW_TEXT_MAX = 4096, BOUNDARY_LONG = 994, PARAM_SEGS = 1000 };
 
 static int
 lc(int c)
@@ -241,20 +241,34 @@ mime_iconv_opens(void)
 	return iconv_opens;
 }
 
-/* The converter for cs, from the cache or opened (when opens is NULL, or
- * while *opens lasts: else (iconv_t)-1, as for a charset iconv lacks). */
+/* Opening a converter costs glibc loading its charset module (about
+ * 100 us when the one evicted was the module's last user), so text that
+ * rotates through more charsets than the cache holds cost that per
+ * encoded word: 10 s per MB of such header fields. Opens are paid for
+ * by text read (ICONV_EVERY bytes each, ICONV_BURST of them saved up);
+ * a charset that finds no credit is read as an unknown one. */
+enum { ICONV_EVERY = 4096, ICONV_BURST = 16 };
+static unsigned long iconv_credit = (unsigned long)ICONV_EVERY * ICONV_BURST;
+
+static void
+iconv_earn(size_t n)
+{
+	unsigned long max = (unsigned long)ICONV_EVERY * ICONV_BURST;
+	iconv_credit = n >= max - iconv_credit ? max : iconv_credit + n;
+}
+
+/* The converter for cs, from the cache or opened while credit lasts;
+ * else (iconv_t)-1, as for a charset iconv lacks. */
 static iconv_t
-iconv_for(const char *cs, unsigned *opens)
+iconv_for(const char *cs)
 {
 	unsigned i;
 	for (i = 0; i < ICONV_CACHE; i++)
 		if (icache[i].used && strcmp(icache[i].name, cs) == 0)
 			return icache[i].cd;
-	if (opens) {
-		if (*opens == 0)
-			return (iconv_t)-1;
-		--*opens;
-	}
+	if (iconv_credit < ICONV_EVERY)
+		return (iconv_t)-1;
+	iconv_credit -= ICONV_EVERY;
 	i = icache_next++ % ICONV_CACHE;
 	if (icache[i].used && icache[i].cd != (iconv_t)-1)
 		iconv_close(icache[i].cd);
@@ -328,7 +342,7 @@ via_iconv(struct str *out, iconv_t cd, const char *in, size_t len)
 }
 
 static int
-to_utf8(struct str *out, const char *charset, const char *in, size_t len, unsigned *opens)
+to_utf8(struct str *out, const char *charset, const char *in, size_t len)
 {
 	char cs[MIME_TYPE_MAX];
 	size_t i, n = charset ? strlen(charset) : 0;
@@ -346,7 +360,7 @@ to_utf8(struct str *out, const char *charset, const char *in, size_t len, unsign
 	    || !strcmp(cs, "iso-8859-1") || !strcmp(cs, "latin1") || !strcmp(cs, "windows-1252")
 	    || !strcmp(cs, "unknown-8bit") || !strcmp(cs, "x-unknown"))
 		return utf8_or_1252(out, in, len);   /* mislabelled 8-bit is usually 1252 */
-	cd = iconv_for(charset_alias(cs), opens);
+	cd = iconv_for(charset_alias(cs));
 	if (cd == (iconv_t)-1)
 		return utf8_or_1252(out, in, len);
 	return via_iconv(out, cd, in, len);
@@ -355,7 +369,8 @@ to_utf8(struct str *out, const char *charset, const char *in, size_t len, unsign
 int
 mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
 {
-	return to_utf8(out, charset, in, len, NULL);
+	iconv_earn(len);
+	return to_utf8(out, charset, in, len);
 }
 
 /* ---- transfer encodings ---- */
@@ -559,9 +574,9 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 	struct ew_scan sc;
 	char runcs[MIME_TYPE_MAX] = "";   /* charset of the run in t */
 	size_t i = 0, plain = 0, start = out->len;
-	unsigned opens = EW_OPENS_MAX;   /* a field rotating through many charsets reopens converters */
 	int prev_ew = 0, rc = -1;
 	memset(&sc, 0, sizeof sc);
+	iconv_earn(len);
 	if (mime_unfold(&u, v, len) < 0)
 		goto done;
 	while (i < u.len) {
@@ -574,7 +589,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 			continue;
 		}
 		if (!(prev_ew && all_wsp(u.s + plain, i - plain) && !strcmp(cs, runcs))) {
-			if (t.len && to_utf8(out, runcs, t.s, t.len, &opens) < 0)
+			if (t.len && to_utf8(out, runcs, t.s, t.len) < 0)
 				goto done;
 			t.len = 0;
 			memcpy(runcs, cs, sizeof runcs);
@@ -588,7 +603,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 		plain = i;
 		prev_ew = 1;
 	}
-	if (t.len && to_utf8(out, runcs, t.s, t.len, &opens) < 0)
+	if (t.len && to_utf8(out, runcs, t.s, t.len) < 0)
 		goto done;
 	if (mime_utf8(out, NULL, u.s ? u.s + plain : "", u.len - plain) < 0)
 		goto done;

@@ -42,9 +42,7 @@ int mime_name_is(const struct mime_field *, const char *name);
 /* Appends the value with folding removed, CR/LF gone, ends trimmed. */
 int mime_unfold(struct str *out, const char *v, size_t len);
 /* Appends the unfolded value with RFC 2047 encoded words decoded to UTF-8
- * (other bytes made valid UTF-8, NUL and controls turned into spaces).
- * One field opens a few charset converters at most; words in charsets
- * past those are read as an unknown charset (mime_utf8). */
+ * (other bytes made valid UTF-8, NUL and controls turned into spaces). */
 int mime_decode_header(struct str *out, const char *v, size_t len);
 
 /* Bytes the encoded-word scanner has examined in this process so far: a
@@ -54,8 +52,8 @@ unsigned long mime_ew_scanned(void);
 /* Body bytes the multipart delimiter search has examined so far: the
  * same kind of hook, for mime_walk's search (linear in each body). */
 unsigned long mime_delim_scanned(void);
-/* Charset converters opened (iconv_open) so far: each costs loading a
- * module, so mime_decode_header opens a bounded number per field. */
+/* Charset converters opened (iconv_open) so far: each can cost loading
+ * a module, so they are opened at a rate bounded by the text read. */
 unsigned long mime_iconv_opens(void);
 
 /* Content-Type "type/subtype": lowercased into NUL-terminated buffers of
@@ -78,7 +76,9 @@ int mime_cte(const char *v, size_t len);
 int mime_qp_decode(struct str *out, const char *in, size_t len, int header);
 /* in (in charset; NULL or "" means us-ascii) appended as valid UTF-8:
  * invalid or unconvertible bytes become U+FFFD; an unknown charset is read
- * as UTF-8 when valid, else as windows-1252. */
+ * as UTF-8 when valid, else as windows-1252. Converters are cached, and
+ * opened at most once per 4 KiB of text read (16 saved up): a charset
+ * past that is read as an unknown one. */
 int mime_utf8(struct str *out, const char *charset, const char *in, size_t len);
 
 struct mime_part {
