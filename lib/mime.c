@@ -62,8 +62,8 @@ field_colon(const char *p, size_t end, size_t start, size_t *nameend)
 }
 
 /* The header ends at the empty line, or before a line that is neither a
- * field nor a continuation: mail readers show that line on as the body,
- * so it is not skipped as junk. */
+ * field nor a continuation (but an mbox "From " line first): mail
+ * readers show that line on as the body, so it is not skipped as junk. */
 void
 mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff)
 {
@@ -81,7 +81,8 @@ mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff)
 			return;
 		}
 		end = line_end(msg, len, i);
-		if (!is_wsp((unsigned char)msg[i]) && field_colon(msg, end, i, &nameend) == end) {
+		if (!is_wsp((unsigned char)msg[i]) && field_colon(msg, end, i, &nameend) == end
+		    && !(i == 0 && end - i >= 5 && !memcmp(msg, "From ", 5))) {   /* an mbox line first stays header */
 			*hdrlen = i;
 			*bodyoff = i;
 			return;

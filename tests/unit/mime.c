@@ -612,6 +612,9 @@ test_split_junk_line(void)
 	m = "Subject: hi\n\t(folded)\nSubject : obsolete\n\nbody";
 	mime_split(m, strlen(m), &hl, &bo);
 	ok(hl == 41 && bo == 42, "continuations and obsolete \"Name :\" fields stay in the header");
+	m = "From a@b Mon Dec  1 10:00:00 2026\nSubject: x\n\nbody";
+	mime_split(m, strlen(m), &hl, &bo);
+	is_str(m + bo, "body", "an mbox \"From \" line first stays in the header, as readers take it");
 	m = "Content-Type: multipart/mixed; boundary=b\n\n--b\nBuy cheap pills now\n--b\n"
 	    "Content-Type: text/html\n<b>cheap</b>\n--b--\n";
 	r = walk(m, strlen(m), &s);
