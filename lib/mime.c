@@ -3,6 +3,7 @@
  * is bounded in depth and entity count (see mime.h). */
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 #include "base64.h"
 #include "mime.h"
@@ -10,7 +11,7 @@
 /* BOUNDARY_LONG: RFC 2046 allows 70 characters, but mail readers take
  * longer ones, so spam can use them; accepted up to what one 998-byte
  * line holds as "--boundary--". */
-enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 6, EW_TEXT_MAX = 4096, BOUNDARY_LONG = 994, PARAM_PASSES = 32 };
+enum { MIME_DEPTH_HARD = 200, ICONV_CACHE = 16, EW_TEXT_MAX = 4096, BOUNDARY_LONG = 994, PARAM_SEGS = 1000 };
 
 static int
 lc(int c)
@@ -36,12 +37,39 @@ casecmpn(const char *a, size_t alen, const char *b)
 	return 0;
 }
 
+static size_t
+line_end(const char *p, size_t len, size_t pos)
+{
+	const char *nl = memchr(p + pos, '\n', len - pos);
+	return nl ? (size_t)(nl - p) + 1 : len;
+}
+
+/* The colon of a field "Name:" (or obsolete "Name :") on the line
+ * [start, end), or end when the line is no field. */
+static size_t
+field_colon(const char *p, size_t end, size_t start, size_t *nameend)
+{
+	size_t i;
+	for (i = start; i < end; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == ':' || c <= 32 || c >= 127)
+			break;
+	}
+	*nameend = i;
+	while (i < end && is_wsp((unsigned char)p[i]))
+		i++;   /* obsolete "Name :" */
+	return *nameend == start || i >= end || p[i] != ':' ? end : i;
+}
+
+/* The header ends at the empty line, or before a line that is neither a
+ * field nor a continuation (but an mbox "From " line first): mail
+ * readers show that line on as the body, so it is not skipped as junk. */
 void
 mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff)
 {
 	size_t i = 0;
 	while (i < len) {
-		const char *nl;
+		size_t end, nameend;
 		if (msg[i] == '\n') {
 			*hdrlen = i;
 			*bodyoff = i + 1;
@@ -52,20 +80,17 @@ mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff)
 			*bodyoff = i + 2;
 			return;
 		}
-		nl = memchr(msg + i, '\n', len - i);
-		if (!nl)
-			break;
-		i = (size_t)(nl - msg) + 1;
+		end = line_end(msg, len, i);
+		if (!is_wsp((unsigned char)msg[i]) && field_colon(msg, end, i, &nameend) == end
+		    && !(i == 0 && end - i >= 5 && !memcmp(msg, "From ", 5))) {   /* an mbox line first stays header */
+			*hdrlen = i;
+			*bodyoff = i;
+			return;
+		}
+		i = end;
 	}
 	*hdrlen = len;
 	*bodyoff = len;
-}
-
-static size_t
-line_end(const char *p, size_t len, size_t pos)
-{
-	const char *nl = memchr(p + pos, '\n', len - pos);
-	return nl ? (size_t)(nl - p) + 1 : len;
 }
 
 int
@@ -76,15 +101,7 @@ mime_field_next(const char *hdr, size_t hdrlen, size_t *pos, struct mime_field *
 		*pos = end;
 		if (is_wsp((unsigned char)hdr[start]))
 			continue;   /* a continuation without a field */
-		for (i = start; i < end; i++) {
-			unsigned char c = (unsigned char)hdr[i];
-			if (c == ':' || c <= 32 || c >= 127)
-				break;
-		}
-		nameend = i;
-		while (i < end && is_wsp((unsigned char)hdr[i]))
-			i++;   /* obsolete "Name :" */
-		if (nameend == start || i >= end || hdr[i] != ':')
+		if ((i = field_colon(hdr, end, start, &nameend)) == end)
 			continue;
 		while (*pos < hdrlen && is_wsp((unsigned char)hdr[*pos]))
 			*pos = line_end(hdr, hdrlen, *pos);
@@ -217,7 +234,32 @@ static struct {
 	int used;
 } icache[ICONV_CACHE];
 static unsigned icache_next;
+static unsigned long iconv_opens;
 
+unsigned long
+mime_iconv_opens(void)
+{
+	return iconv_opens;
+}
+
+/* Opening a converter costs glibc loading its charset module (about
+ * 100 us when the one evicted was the module's last user), so text that
+ * rotates through more charsets than the cache holds cost that per
+ * encoded word: 10 s per MB of such header fields. Opens are paid for
+ * by text read (ICONV_EVERY bytes each, ICONV_BURST of them saved up);
+ * a charset that finds no credit is read as an unknown one. */
+enum { ICONV_EVERY = 4096, ICONV_BURST = 16 };
+static unsigned long iconv_credit = (unsigned long)ICONV_EVERY * ICONV_BURST;
+
+static void
+iconv_earn(size_t n)
+{
+	unsigned long max = (unsigned long)ICONV_EVERY * ICONV_BURST;
+	iconv_credit = n >= max - iconv_credit ? max : iconv_credit + n;
+}
+
+/* The converter for cs, from the cache or opened while credit lasts;
+ * else (iconv_t)-1, as for a charset iconv lacks. */
 static iconv_t
 iconv_for(const char *cs)
 {
@@ -225,11 +267,15 @@ iconv_for(const char *cs)
 	for (i = 0; i < ICONV_CACHE; i++)
 		if (icache[i].used && strcmp(icache[i].name, cs) == 0)
 			return icache[i].cd;
+	if (iconv_credit < ICONV_EVERY)
+		return (iconv_t)-1;
+	iconv_credit -= ICONV_EVERY;
 	i = icache_next++ % ICONV_CACHE;
 	if (icache[i].used && icache[i].cd != (iconv_t)-1)
 		iconv_close(icache[i].cd);
 	memcpy(icache[i].name, cs, strlen(cs) + 1);
 	icache[i].cd = iconv_open("UTF-8", cs);
+	iconv_opens++;
 	icache[i].used = 1;
 	return icache[i].cd;
 }
@@ -296,8 +342,8 @@ via_iconv(struct str *out, iconv_t cd, const char *in, size_t len)
 	return 0;
 }
 
-int
-mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
+static int
+to_utf8(struct str *out, const char *charset, const char *in, size_t len)
 {
 	char cs[MIME_TYPE_MAX];
 	size_t i, n = charset ? strlen(charset) : 0;
@@ -321,6 +367,13 @@ mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
 	return via_iconv(out, cd, in, len);
 }
 
+int
+mime_utf8(struct str *out, const char *charset, const char *in, size_t len)
+{
+	iconv_earn(len);
+	return to_utf8(out, charset, in, len);
+}
+
 /* ---- transfer encodings ---- */
 
 static int
@@ -334,13 +387,15 @@ hexval(int c)
 	return -1;
 }
 
-int
-mime_qp_decode(struct str *out, const char *in, size_t len, int header)
+/* Stops once about max bytes are out (at most one more): padding costs
+ * input, not output. */
+static int
+qp_decode(struct str *out, const char *in, size_t len, int header, size_t max)
 {
-	size_t i = 0, start = 0;
-	if (str_readyplus(out, len) < 0)
+	size_t i = 0, start = 0, base = out->len;
+	if (str_readyplus(out, len < max ? len : max) < 0)
 		return -1;
-	while (i < len) {
+	while (i < len && out->len - base + (i - start) < max) {
 		char c = in[i];
 		if (c == '=') {
 			size_t j;
@@ -376,7 +431,30 @@ mime_qp_decode(struct str *out, const char *in, size_t len, int header)
 		}
 		i++;
 	}
-	return str_catb(out, in + start, len - start);
+	return str_catb(out, in + start, i - start);
+}
+
+int
+mime_qp_decode(struct str *out, const char *in, size_t len, int header)
+{
+	return qp_decode(out, in, len, header, SIZE_MAX);
+}
+
+/* How much of base64 text holds the groups for max bytes: junk and line
+ * ends cost input, not output. */
+static size_t
+b64_span(const char *in, size_t n, size_t max)
+{
+	size_t i, want, got = 0;
+	if (max >= n)
+		return n;   /* n bytes decode to fewer; below, max < n keeps want from overflowing */
+	want = max / 3 * 4 + 4;
+	for (i = 0; i < n && got < want; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/')
+			got++;
+	}
+	return i;
 }
 
 int
@@ -499,6 +577,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 	size_t i = 0, plain = 0, start = out->len;
 	int prev_ew = 0, rc = -1;
 	memset(&sc, 0, sizeof sc);
+	iconv_earn(len);
 	if (mime_unfold(&u, v, len) < 0)
 		goto done;
 	while (i < u.len) {
@@ -511,7 +590,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 			continue;
 		}
 		if (!(prev_ew && all_wsp(u.s + plain, i - plain) && !strcmp(cs, runcs))) {
-			if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
+			if (t.len && to_utf8(out, runcs, t.s, t.len) < 0)
 				goto done;
 			t.len = 0;
 			memcpy(runcs, cs, sizeof runcs);
@@ -525,7 +604,7 @@ mime_decode_header(struct str *out, const char *v, size_t len)
 		plain = i;
 		prev_ew = 1;
 	}
-	if (t.len && mime_utf8(out, runcs, t.s, t.len) < 0)
+	if (t.len && to_utf8(out, runcs, t.s, t.len) < 0)
 		goto done;
 	if (mime_utf8(out, NULL, u.s ? u.s + plain : "", u.len - plain) < 0)
 		goto done;
@@ -695,73 +774,92 @@ mime_param_next(const char *v, size_t len, size_t *pos, struct str *name, struct
 	return 1;
 }
 
+/* RFC 2231 segments may stand in any order (parameters are unordered):
+ * one pass notes where the first of each number stands, then they are
+ * joined in number order up to the first missing one. */
+enum { SEG_EXT = 1, SEG_ONLY = 2, SEG_FIRST = 4 };
+
+static int
+param_segment(const char *v, size_t len, size_t at, int flags, struct str *val, struct str *out)
+{
+	size_t i = at, ns, ne;
+	const char *p;
+	size_t n;
+	if (next_param(v, len, &i, &ns, &ne, val) != 1)
+		return -1;   /* ENOMEM: it parsed the first time */
+	if (!(flags & SEG_EXT))
+		return str_catb(out, val->s, val->len);
+	p = val->s;
+	n = val->len;
+	if (flags & SEG_FIRST) {   /* charset'lang'value */
+		const char *q = memchr(p, '\'', n), *q2;
+		if (q && (q2 = memchr(q + 1, '\'', n - (size_t)(q + 1 - p))) != NULL) {
+			n -= (size_t)(q2 + 1 - p);
+			p = q2 + 1;
+		}
+	}
+	return pct_decode(out, p, n);
+}
+
 int
 mime_param(const char *v, size_t len, const char *attr, struct str *out)
 {
-	size_t i = 0, alen = strlen(attr), ns = 0, ne = 0;
+	size_t i = 0, at, alen = strlen(attr), ns = 0, ne = 0, plain = 0;
+	size_t segat[PARAM_SEGS];
+	unsigned char segflags[PARAM_SEGS], have[PARAM_SEGS];
 	struct str val = STR_INIT;
-	int found = 0, ext_found = 0, r;
-	unsigned next_seg = 0, before = 0, pass = 0;
+	unsigned seg;
+	int found = 0, r;
+	memset(have, 0, sizeof have);
 	out->len = 0;
 	for (;;) {
+		at = i;
 		r = next_param(v, len, &i, &ns, &ne, &val);
-		if (r == 0 && next_seg != before && next_seg < 1000000 && ++pass < PARAM_PASSES) {
-			/* RFC 2231 segments may stand in any order (parameters
-			 * are unordered): another pass, while the last one found
-			 * the next number, a bounded number of times */
-			before = next_seg;
-			i = 0;
-			continue;
-		}
 		if (r != 1)
 			break;
 		if (ne - ns == alen && !casecmpn(v + ns, alen, attr)) {
-			if (!found && !ext_found) {
-				if (str_copyb(out, val.s, val.len) < 0)
-					goto nomem;
+			if (!found) {
+				plain = at;
 				found = 1;
 			}
 		} else if (ne - ns > alen && !casecmpn(v + ns, alen, attr) && v[ns + alen] == '*') {
 			/* RFC 2231: attr*  attr*N  attr*N*  attr*0* */
 			const char *s = v + ns + alen + 1, *e = v + ne;
-			unsigned seg = 0;
-			int extended = 0, hasnum = 0;
-			while (s < e && *s >= '0' && *s <= '9' && seg < 1000) {
+			int flags = 0, hasnum = 0;
+			seg = 0;
+			while (s < e && *s >= '0' && *s <= '9' && seg < PARAM_SEGS) {
 				seg = seg * 10 + (unsigned)(*s++ - '0');
 				hasnum = 1;
 			}
 			if (s < e && *s == '*') {
-				extended = 1;
+				flags = SEG_EXT;
 				s++;
 			}
 			if (!hasnum)
-				extended = 1;
-			if (s != e || seg != next_seg)
+				flags = SEG_EXT | SEG_ONLY;   /* a single attr* is the whole value */
+			if (s != e || seg >= PARAM_SEGS || have[seg])
 				continue;
-			if (!ext_found)
-				out->len = 0;
-			ext_found = found = 1;
-			next_seg++;
-			if (extended) {
-				const char *p = val.s;
-				size_t n = val.len;
-				if (seg == 0) {   /* charset'lang'value */
-					const char *q = memchr(p, '\'', n), *q2;
-					if (q && (q2 = memchr(q + 1, '\'', n - (size_t)(q + 1 - p))) != NULL) {
-						n -= (size_t)(q2 + 1 - p);
-						p = q2 + 1;
-					}
-				}
-				if (pct_decode(out, p, n) < 0)
-					goto nomem;
-			} else if (str_catb(out, val.s, val.len) < 0)
-				goto nomem;
-			if (!hasnum)
-				next_seg = 1000000;   /* a single attr* ends it */
+			have[seg] = 1;
+			segat[seg] = at;
+			segflags[seg] = (unsigned char)flags;
 		}
 	}
+	if (r < 0)
+		goto nomem;
+	if (have[0]) {
+		for (seg = 0; seg < PARAM_SEGS && have[seg]; seg++) {
+			if (param_segment(v, len, segat[seg], segflags[seg] | (seg == 0 ? SEG_FIRST : 0), &val, out) < 0)
+				goto nomem;
+			if (segflags[seg] & SEG_ONLY)
+				break;
+		}
+	} else if (found) {
+		if (param_segment(v, len, plain, 0, &val, out) < 0)
+			goto nomem;
+	}
 	str_free(&val);
-	if (r < 0 || (found && str_0(out) < 0))
+	found |= have[0];
+	if (found && str_0(out) < 0)
 		return -1;
 	return found;
 nomem:
@@ -779,34 +877,64 @@ struct walk {
 	int flags;
 };
 
-/* Next delimiter line "--boundary[--]" at a line start at or after pos:
- * its offset, the offset after its line, and whether it closes. */
+static unsigned long delim_scanned;
+
+unsigned long
+mime_delim_scanned(void)
+{
+	return delim_scanned;
+}
+
+/* Is "--boundary" (blen bytes, known to stand at k) a delimiter line:
+ * followed by "--" (close), transport padding and the line end? */
+static int
+delim_line(const char *b, size_t n, size_t k, size_t blen, size_t *after, int *close)
+{
+	size_t e = k + blen;
+	*close = 0;
+	if (e + 1 < n && b[e] == '-' && b[e + 1] == '-') {
+		*close = 1;
+		e += 2;
+	}
+	while (e < n && (is_wsp((unsigned char)b[e]) || b[e] == '\r'))
+		e++;
+	if (e < n && b[e] != '\n')
+		return 0;   /* a longer boundary that merely starts the same */
+	*after = e < n ? e + 1 : n;
+	return 1;
+}
+
+/* Next delimiter line at or after pos (a line start): its offset, the
+ * offset after its line, and whether it closes. delim is "\n--boundary":
+ * with the line break in the needle, memmem finds line starts only, and
+ * the matches cannot overlap (a boundary holds no line break), so the
+ * search is linear; without it, a line of dashes under a boundary of
+ * dashes matched at every byte, each match costing the boundary's
+ * length. */
 static int
 find_delim(const char *b, size_t n, size_t pos, const char *delim, size_t dlen,
     size_t *at, size_t *after, int *close)
 {
-	while (pos + dlen <= n) {
-		const char *d = memmem(b + pos, n - pos, delim, dlen);
-		size_t k, e;
-		if (!d)
-			return 0;
-		k = (size_t)(d - b);
-		pos = k + 1;
-		if (k > 0 && b[k - 1] != '\n')
-			continue;
-		e = k + dlen;
-		*close = 0;
-		if (e + 1 < n && b[e] == '-' && b[e + 1] == '-') {
-			*close = 1;
-			e += 2;
-		}
-		while (e < n && (is_wsp((unsigned char)b[e]) || b[e] == '\r'))
-			e++;
-		if (e < n && b[e] != '\n')
-			continue;   /* a longer boundary that merely starts the same */
-		*at = k;
-		*after = e < n ? e + 1 : n;
+	size_t k = pos;
+	delim_scanned += dlen;
+	if (n - pos >= dlen - 1 && memcmp(b + pos, delim + 1, dlen - 1) == 0
+	    && delim_line(b, n, pos, dlen - 1, after, close)) {
+		*at = pos;
 		return 1;
+	}
+	while (k < n) {
+		const char *d = memmem(b + k, n - k, delim, dlen);
+		size_t from = k;
+		if (!d) {
+			delim_scanned += n - k;
+			return 0;
+		}
+		k = (size_t)(d - b) + 1;
+		delim_scanned += k - from + dlen;
+		if (delim_line(b, n, k, dlen - 1, after, close)) {
+			*at = k;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -846,7 +974,7 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 	struct mime_part part;
 	struct mime_field f;
 	struct str bnd = STR_INIT;
-	char delim[BOUNDARY_LONG + 3];
+	char delim[BOUNDARY_LONG + 4];
 	size_t hl, bo, dlen = 0, first_at = 0, first_after = 0;
 	int close = 0;
 	if (w->flags & MIME_E_STOPPED)
@@ -880,9 +1008,10 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 		if (!strcmp(part.type, "multipart")) {
 			int r = mime_param(f.value, f.valuelen, "boundary", &bnd);
 			if (r == 1 && bnd.len >= 1 && bnd.len <= BOUNDARY_LONG && !memchr(bnd.s, '\n', bnd.len)) {
-				delim[0] = delim[1] = '-';
-				memcpy(delim + 2, bnd.s, bnd.len);
-				dlen = bnd.len + 2;
+				delim[0] = '\n';
+				delim[1] = delim[2] = '-';
+				memcpy(delim + 3, bnd.s, bnd.len);
+				dlen = bnd.len + 3;
 			}
 		}
 	}
@@ -942,19 +1071,11 @@ mime_body(struct str *out, const struct mime_part *part, int utf8, size_t max)
 	int rc = -1;
 	switch (part->cte) {
 	case MIME_CTE_BASE64:
-		{
-			size_t cap = (max / 3 + 2) * 4;
-			cap += cap / 38 + 8;   /* room for line ends every 76 */
-			if (n > cap)
-				n = cap;
-		}
-		if (base64_decode_lenient(&t, in, n) < 0)
+		if (base64_decode_lenient(&t, in, b64_span(in, n, max)) < 0)
 			goto done;
 		break;
 	case MIME_CTE_QP:
-		if (n / 3 > max)
-			n = max * 3;
-		if (mime_qp_decode(&t, in, n, 0) < 0)
+		if (qp_decode(&t, in, n, 0, max) < 0)
 			goto done;
 		break;
 	default:

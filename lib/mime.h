@@ -27,7 +27,9 @@ struct mime_field {
 };
 
 /* Split a message: *hdrlen is the header block without the separating
- * empty line, *bodyoff where the body starts (len when there is none). */
+ * empty line, *bodyoff where the body starts (len when there is none).
+ * A line that is neither a field nor a continuation ends the header
+ * too, and starts the body, as mail readers show it. */
 void mime_split(const char *msg, size_t len, size_t *hdrlen, size_t *bodyoff);
 
 /* Iterate over header fields; *pos starts at 0. 1 a field, 0 the end.
@@ -47,6 +49,12 @@ int mime_decode_header(struct str *out, const char *v, size_t len);
  * test hook, so unit tests bound mime_decode_header's work (linear in the
  * field) without timing it. */
 unsigned long mime_ew_scanned(void);
+/* Body bytes the multipart delimiter search has examined so far: the
+ * same kind of hook, for mime_walk's search (linear in each body). */
+unsigned long mime_delim_scanned(void);
+/* Charset converters opened (iconv_open) so far: each can cost loading
+ * a module, so they are opened at a rate bounded by the text read. */
+unsigned long mime_iconv_opens(void);
 
 /* Content-Type "type/subtype": lowercased into NUL-terminated buffers of
  * MIME_TYPE_MAX; 0 parsed, -1 absent or malformed (buffers left empty). */
@@ -68,7 +76,9 @@ int mime_cte(const char *v, size_t len);
 int mime_qp_decode(struct str *out, const char *in, size_t len, int header);
 /* in (in charset; NULL or "" means us-ascii) appended as valid UTF-8:
  * invalid or unconvertible bytes become U+FFFD; an unknown charset is read
- * as UTF-8 when valid, else as windows-1252. */
+ * as UTF-8 when valid, else as windows-1252. Converters are cached, and
+ * opened at most once per 4 KiB of text read (16 saved up): a charset
+ * past that is read as an unknown one. */
 int mime_utf8(struct str *out, const char *charset, const char *in, size_t len);
 
 struct mime_part {
@@ -106,8 +116,9 @@ enum {
 typedef int (*mime_fn)(void *arg, const struct mime_part *);
 int mime_walk(const char *msg, size_t len, const struct mime_limits *, mime_fn fn, void *arg);
 
-/* Appends the part's body with its transfer encoding undone (at most max
- * bytes); for text/ types with utf8 != 0, converted to UTF-8. */
+/* Appends the part's body with its transfer encoding undone: its first
+ * max decoded bytes, however much padding or junk the encoding carries
+ * before them; for text/ types with utf8 != 0, converted to UTF-8. */
 int mime_body(struct str *out, const struct mime_part *, int utf8, size_t max);
 
 #endif

@@ -29,6 +29,9 @@ visit(void *arg, const struct mime_part *p)
 	c->out.len = 0;
 	if (!p->multipart && mime_body(&c->out, p, 1, 4096) < 0)
 		abort();
+	c->out.len = 0;
+	if (!p->multipart && (mime_body(&c->out, p, 0, 4096) < 0 || c->out.len > 4096))
+		abort();   /* undecoded output stays within max */
 	return 0;
 }
 
@@ -40,12 +43,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct str s = STR_INIT;
 	size_t hl, bo, pos = 0, i;
 	char t[MIME_TYPE_MAX], st[MIME_TYPE_MAX];
+	unsigned long scanned = mime_delim_scanned(), opens;
 	mime_walk(c.base, size, NULL, visit, &c);
+	/* the delimiter search is linear in each level's body (a level at
+	 * most MIME_DEPTH_MAX deep), plus one delimiter per search */
+	if (mime_delim_scanned() - scanned > 2 * (unsigned long)(MIME_DEPTH_MAX + 1) * size + 1000UL * 4 * MIME_PARTS_MAX)
+		abort();
 	mime_split(c.base, size, &hl, &bo);
 	while (mime_field_next(c.base, hl, &pos, &f)) {
 		s.len = 0;
-		if (mime_decode_header(&s, f.value, f.valuelen) < 0)
-			abort();
+		opens = mime_iconv_opens();
+		if (mime_decode_header(&s, f.value, f.valuelen) < 0 || mime_iconv_opens() - opens > 16 + f.valuelen / 4096)
+			abort();   /* converters are opened at a rate bounded by the text read */
 		for (i = 0; i < s.len; i++)
 			if ((unsigned char)s.s[i] < 32)
 				abort();

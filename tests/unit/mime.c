@@ -44,8 +44,12 @@ test_fields(void)
 	struct mime_field f;
 	struct str s = STR_INIT;
 	int n = 0;
-	mime_split(h, strlen(h), &hl, &bo);
-	is_str(h + bo, "body", "split finds the body after CRLF CRLF");
+	{
+		const char *x = strstr(h, "X-Empty:");
+		mime_split(x, strlen(x), &hl, &bo);
+		is_str(x + bo, "body", "split finds the body after CRLF CRLF");
+	}
+	hl = (size_t)(strstr(h, "\r\n\r\n") + 2 - h);   /* a header block given whole, junk included */
 	while (mime_field_next(h, hl, &pos, &f))
 		n++;
 	is_int(n, 4, "four fields, junk lines skipped");
@@ -53,8 +57,8 @@ test_fields(void)
 	mime_unfold(&s, f.value, f.valuelen);
 	str_0(&s);
 	is_str(s.s, "one two\tthree", "unfolding keeps the whitespace, drops line ends");
-	mime_split("no body at all", 14, &hl, &bo);
-	is_int(bo, 14, "no separator: all header");
+	mime_split("Subject: no body", 16, &hl, &bo);
+	is_int(bo, 16, "no separator: all header");
 	mime_split("\nbody", 5, &hl, &bo);
 	ok(hl == 0 && bo == 1, "empty header");
 	str_free(&s);
@@ -405,6 +409,221 @@ test_params_unordered(void)
 	str_free(&s);
 }
 
+/* Segments out of order were joined by rescanning the whole field once
+ * per segment found (up to 32 passes, each copying every value): a
+ * Content-Type of reversed segments and junk cost 32 times its length
+ * per parameter asked for, and a value of more reversed segments than
+ * that was cut. One pass finds where every segment stands. */
+static void
+test_params_many_segments(void)
+{
+	struct str v = STR_INIT, want = STR_INIT, s = STR_INIT;
+	char seg[32];
+	int i;
+	str_cats(&v, "application/octet-stream");
+	for (i = 99; i >= 0; i--) {
+		snprintf(seg, sizeof seg, "; name*%d%s=%c%d", i, i % 2 ? "*" : "", 'a' + i % 26, i);
+		str_cats(&v, seg);
+	}
+	for (i = 0; i < 100; i++) {
+		snprintf(seg, sizeof seg, "%c%d", 'a' + i % 26, i);
+		str_cats(&want, seg);
+	}
+	is_int(mime_param(v.s, v.len, "name", &s), 1, "100 segments in reverse order: found");
+	is_mem(s.s, s.len, want.s, want.len, "and joined whole");
+	str_cats(&v, "; name*=single; name=plain");
+	mime_param(v.s, v.len, "name", &s);
+	is_mem(s.s, s.len, want.s, want.len, "the first segment 0 (name*0 or name*) decides");
+	str_free(&v);
+	str_free(&want);
+	str_free(&s);
+}
+
+/* A boundary of dashes (legal, RFC 2046 bchars) over a body of dashes:
+ * the delimiter search tried every byte of such a line, each time
+ * comparing up to the boundary's length (994 bytes), so a 256 KiB part
+ * cost a quarter of a billion compares, minutes of spamcheck per MB.
+ * Only line starts may hold a delimiter; each line is examined once. */
+static void
+test_delim_linear(void)
+{
+	static const char *const what[] = {
+		"a line of dashes under a boundary of dashes is one part",
+		"lines that only start like the delimiter do not split"
+	};
+	struct str m = STR_INIT, b = STR_INIT;
+	struct seen s;
+	unsigned long before;
+	size_t body, k;
+	int r;
+	while (b.len < 994)
+		str_catc(&b, '-');
+	str_0(&b);
+	str_cats(&m, "Content-Type: multipart/mixed; boundary=\"");
+	str_cats(&m, b.s);
+	str_cats(&m, "\"\n\n--");
+	str_cats(&m, b.s);
+	str_cats(&m, "\n\n");
+	body = m.len;
+	for (k = 0; k < 2; k++) {
+		m.len = body;
+		while (m.len < body + 262144) {
+			if (k == 0) {          /* one long line of dashes */
+				str_catc(&m, '-');
+				continue;
+			}
+			str_cats(&m, "--");    /* many lines that start like the delimiter */
+			str_cats(&m, b.s);
+			str_cats(&m, "x\n");
+		}
+		str_cats(&m, k == 0 ? "\n--" : "--");
+		str_cats(&m, b.s);
+		str_cats(&m, "--\n");
+		before = mime_delim_scanned();
+		r = walk(m.s, m.len, &s);
+		ok(r == 0 && s.leaves == 1 && s.text.len >= 262144, what[k]);
+		ok(mime_delim_scanned() - before <= 2 * m.len, "and the delimiter search is linear (at most 2 bytes per byte)");
+		if (mime_delim_scanned() - before > 2 * m.len)
+			printf("#   scanned %lu bytes for %zu\n", mime_delim_scanned() - before, m.len);
+		str_free(&s.text);
+	}
+	str_free(&m);
+	str_free(&b);
+}
+
+/* A field of encoded words rotating through more charsets than the
+ * converter cache holds: each word evicted a converter and opened
+ * another, and glibc unloads and reloads a charset module for that
+ * (about 100 us): 54 ms for one 16 KiB Subject, 20 s of spamcheck for
+ * a header of such fields. A field opens a bounded number now; words in
+ * charsets past that are read as UTF-8 or windows-1252. */
+static void
+test_words_charsets(void)
+{
+	static const char *const cs[] = { "koi8-r", "iso-8859-2", "iso-8859-5", "cp1251", "cp1250",
+	    "iso-8859-7", "cp1253", "big5", "iso-8859-15", "cp866" };
+	struct str v = STR_INIT, s = STR_INIT;
+	unsigned long before;
+	size_t i;
+	str_cats(&v, "=?koi8-r?q?=C1?= ");
+	for (i = 0; v.len < 16000; i++) {
+		str_cats(&v, "=?");
+		str_cats(&v, cs[i % (sizeof cs / sizeof cs[0])]);
+		str_cats(&v, "?q?a?= ");
+	}
+	before = mime_iconv_opens();
+	ok(mime_decode_header(&s, v.s, v.len) == 0 && s.len > 2 && !memcmp(s.s, "\xd0\xb0", 2),
+	    "a field rotating through ten charsets decodes, its first word converted");
+	ok(mime_iconv_opens() - before <= 16, "and opens a bounded number of converters");
+	if (mime_iconv_opens() - before > 16)
+		printf("#   opened %lu converters\n", mime_iconv_opens() - before);
+	/* many short fields, each a few words, through more charsets than
+	 * any cache holds: a budget per field did not bound this (10 s per
+	 * MB); the rate of opens is bounded by the text read */
+	{
+		static const char *const more[] = { "koi8-u", "iso-8859-3", "iso-8859-4", "iso-8859-6",
+		    "iso-8859-9", "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-16", "cp1254",
+		    "cp1255", "cp1256", "cp1257", "cp1258" };
+		size_t total = 0, nc = sizeof cs / sizeof cs[0], nm = sizeof more / sizeof more[0];
+		before = mime_iconv_opens();
+		for (i = 0; total < 65536; i++) {
+			size_t k;
+			v.len = 0;
+			for (k = 0; k < 8; k++) {
+				size_t j = (i * 8 + k) % (nc + nm);
+				str_cats(&v, "=?");
+				str_cats(&v, j < nc ? cs[j] : more[j - nc]);
+				str_cats(&v, "?q?a?= ");
+			}
+			total += v.len;
+			s.len = 0;
+			mime_decode_header(&s, v.s, v.len);
+		}
+		ok(mime_iconv_opens() - before <= 32 + total / 4096, "many short fields: opens bounded by the text read");
+		if (mime_iconv_opens() - before > 32 + total / 4096)
+			printf("#   opened %lu converters for %zu bytes\n", mime_iconv_opens() - before, total);
+	}
+	str_free(&v);
+	str_free(&s);
+}
+
+/* mime_body read only a prefix of the encoded body sized for max bytes
+ * of output at the usual density: 800 KB of quoted-printable soft line
+ * breaks ("=\n", no output) or of junk around base64 came to nothing, so
+ * spam put its text after them and spamcheck (256 KiB per part) never
+ * saw it, while mail readers show it. The first max decoded bytes are
+ * returned however much padding comes first, and no more. */
+static void
+test_body_padding(void)
+{
+	static const char *const pad[] = { "=\n", "=  \r\n", "!!!!\n", " \r\n" };
+	static const int cte[] = { MIME_CTE_QP, MIME_CTE_QP, MIME_CTE_BASE64, MIME_CTE_BASE64 };
+	static const char *const what[] = { "qp soft line breaks", "qp soft breaks with padding",
+	    "junk in base64", "blank lines in base64" };
+	struct str m = STR_INIT, out = STR_INIT;
+	struct mime_part p;
+	char name[96];
+	size_t k;
+	for (k = 0; k < sizeof pad / sizeof pad[0]; k++) {
+		m.len = 0;
+		while (m.len < 800000)
+			str_cats(&m, pad[k]);
+		str_cats(&m, cte[k] == MIME_CTE_QP ? "cheap pills=\n" : "Y2hlYXAgcGlsbHM=\n");
+		memset(&p, 0, sizeof p);
+		strcpy(p.type, "text");
+		strcpy(p.subtype, "plain");
+		p.cte = cte[k];
+		p.body = m.s;
+		p.bodylen = m.len;
+		out.len = 0;
+		snprintf(name, sizeof name, "text after 800 KB of %s is decoded", what[k]);
+		ok(mime_body(&out, &p, 0, 262144) == 0 && out.len == 11 && !memcmp(out.s, "cheap pills", 11), name);
+	}
+	/* and the output stays within max when the text is dense */
+	for (k = 0; k < 2; k++) {
+		m.len = 0;
+		while (m.len < 800000)
+			str_cats(&m, k == 0 ? "=41=42=43 x\n" : "QUJDQUJDQUJD\n");
+		p.cte = k == 0 ? MIME_CTE_QP : MIME_CTE_BASE64;
+		p.body = m.s;
+		p.bodylen = m.len;
+		out.len = 0;
+		ok(mime_body(&out, &p, 0, 1000) == 0 && out.len == 1000 && !memcmp(out.s, k == 0 ? "ABC x\nABC" : "ABCABC", 6),
+		    k == 0 ? "qp output stops at max" : "base64 output stops at max, however short its lines");
+	}
+	str_free(&m);
+	str_free(&out);
+}
+
+/* A line that is neither a field nor a continuation ends the header:
+ * mail readers (Python's email, for one) show it and what follows as
+ * the body. It was skipped as junk, so a part without the empty line
+ * ("--b", then the text) or a top-level header with text after it hid
+ * that text from spamcheck while readers showed it. */
+static void
+test_split_junk_line(void)
+{
+	struct seen s;
+	size_t hl, bo;
+	const char *m = "Subject: hi\nBuy cheap pills\nX-A: b\n\nbody\n";
+	int r;
+	mime_split(m, strlen(m), &hl, &bo);
+	ok(hl == 12 && bo == 12, "a header ends before a line that is not a field");
+	m = "Subject: hi\n\t(folded)\nSubject : obsolete\n\nbody";
+	mime_split(m, strlen(m), &hl, &bo);
+	ok(hl == 41 && bo == 42, "continuations and obsolete \"Name :\" fields stay in the header");
+	m = "From a@b Mon Dec  1 10:00:00 2026\nSubject: x\n\nbody";
+	mime_split(m, strlen(m), &hl, &bo);
+	is_str(m + bo, "body", "an mbox \"From \" line first stays in the header, as readers take it");
+	m = "Content-Type: multipart/mixed; boundary=b\n\n--b\nBuy cheap pills now\n--b\n"
+	    "Content-Type: text/html\n<b>cheap</b>\n--b--\n";
+	r = walk(m, strlen(m), &s);
+	str_0(&s.text);
+	ok(r == 0 && s.leaves == 2 && !strcmp(s.text.s, "Buy cheap pills now|<b>cheap</b>|"),
+	    "parts without the empty line: their text is body");
+	str_free(&s.text);
+}
+
 int
 main(void)
 {
@@ -417,5 +636,10 @@ main(void)
 	test_hostile();
 	test_long_boundary();
 	test_params_unordered();
+	test_delim_linear();
+	test_words_charsets();
+	test_body_padding();
+	test_params_many_segments();
+	test_split_junk_line();
 	return done();
 }
