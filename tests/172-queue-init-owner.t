@@ -15,15 +15,18 @@ env = pmtest.Env()
 u = env.add_user("u@example.test", "pw")
 q = pmtest.queue_of_mailuser(env, subdirs=())
 qr = env.start([pmtest.bin("queue-run")], stderr=open(env.path("qr.log"), "wb"))
-t.ok(wait_for(lambda: all(os.path.isdir(os.path.join(q, d)) for d in ("mess", "new", "state", "tmp", "pool")), 15),
-     "queue-run made the directories", pmtest.log_reader(env.path("qr.log"))())
+# its start line comes after queue_init made them and gave them away: a
+# directory there before that may still be root's for a moment
+log = pmtest.log_reader(env.path("qr.log"))
+t.ok(wait_for(lambda: pmtest.log_event(log(), "start"), 15) and
+     all(os.path.isdir(os.path.join(q, d)) for d in ("mess", "new", "state", "tmp", "pool")),
+     "queue-run made the directories", log())
 owners = dict((d, (os.stat(os.path.join(q, d)).st_uid, os.stat(os.path.join(q, d)).st_gid))
               for d in ("mess", "new", "state", "tmp", "pool"))
 t.eq(owners, dict((d, (MAILUID, MAILGID)) for d in owners), "each belongs to the queue's owner")
 rc, err = pmtest.queue_add_owner(env, "a@b.test", ["u@example.test"], b"Subject: owner\n\nbody\n")
 t.eq(rc, 0, "queue-add as the queue's owner queues (%s)" % err)
-t.ok(wait_for(lambda: pmtest.subject_copies(u, b"owner") == 1 and not queue_files(env), 30), "delivered",
-     pmtest.log_reader(env.path("qr.log"))())
+t.ok(wait_for(lambda: pmtest.subject_copies(u, b"owner") == 1 and not queue_files(env), 30), "delivered", log())
 qr.terminate()
 t.eq(qr.wait(15), 0, "queue-run stopped")
 t.done()

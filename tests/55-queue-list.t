@@ -5,7 +5,7 @@
 import os, re, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
-from pmtest import queue_add, maildir_files, wait_for, queue_files
+from pmtest import queue_new, maildir_files, wait_for, queue_files
 
 t = pmtest.TAP()
 env = pmtest.Env()
@@ -22,10 +22,14 @@ def ql(*args):
 os.makedirs(env.queue, exist_ok=True)   # as INSTALL makes it
 r = ql()
 t.eq((r.returncode, r.stdout), (0, b"0 messages, 0 pending recipients\n"), "empty queue")
-queue_add(env, "sender@example.test", ["a@remote.test", "b@remote.test"], b"Subject: one\n\n" + b"x" * 100 + b"\n")
-queue_add(env, "sender@example.test", ["c@remote.test"], b"Subject: two\n\nbody\n")
-queue_add(env, "sender@example.test", ["d@remote.test"], b"Subject: three\n\nbody\n")
-ids = queue_files(env)
+
+# each id from what queue-add added: ids are SECONDS.USEC.PID with USEC not
+# zero padded, so sorting them need not give the order they were queued in
+ids = [queue_new(env, "sender@example.test", rcpts, msg) for rcpts, msg in
+       ((["a@remote.test", "b@remote.test"], b"Subject: one\n\n" + b"x" * 100 + b"\n"),
+        (["c@remote.test"], b"Subject: two\n\nbody\n"), (["d@remote.test"], b"Subject: three\n\nbody\n"))]
+t.ok(None not in ids, "each queued, its id found", ids)
+ids = [i or "0.0.0" for i in ids]   # a failure above, not a crash below
 r = ql()
 out = r.stdout.decode()
 t.ok(r.returncode == 0 and out.endswith("3 messages, 4 pending recipients\n"), "three messages listed", out)
@@ -58,8 +62,7 @@ t.ok(wait_for(lambda: "attempts 3" in ql().stdout.decode()), "retried again")
 qr.send_signal(14)   # SIGALRM: the whole queue now
 t.ok(wait_for(lambda: "attempts 4" in ql().stdout.decode()), "SIGALRM retries everything at once")
 n = len(maildir_files(snd))
-queue_add(env, "sender@example.test", ["e@remote.test"], b"Subject: four\n\nbody\n")
-e_id = [i for i in queue_files(env) if i != ids[0]][0]
+e_id = queue_new(env, "sender@example.test", ["e@remote.test"], b"Subject: four\n\nbody\n")
 t.ok(wait_for(lambda: "<e@remote.test> attempts 1" in ql().stdout.decode()), "new message tried")
 t.eq(ql("bounce", e_id).returncode, 0, "bounce now")
 t.ok(wait_for(lambda: len(maildir_files(snd)) == n + 1), "report sent")
