@@ -24,10 +24,25 @@
 static char outspace[BUF_SIZE];
 static struct buf out;
 
+/* Ids are SECONDS.USEC.PID[.N], the numbers not zero-padded: compared
+ * field by field as numbers (a shorter run of digits is the smaller), so
+ * that the listing is in arrival order; byte order put .103000 before
+ * .95000 within a second. */
 static int
 cmp_ids(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	while (*x && *y) {
+		size_t lx = strcspn(x, "."), ly = strcspn(y, ".");
+		int c;
+		if (lx != ly)
+			return lx < ly ? -1 : 1;
+		if ((c = memcmp(x, y, lx)) != 0)
+			return c;
+		x += lx + (x[lx] == '.');
+		y += ly + (y[ly] == '.');
+	}
+	return *x ? 1 : *y ? -1 : 0;
 }
 
 static void
