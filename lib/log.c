@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include "die.h"
 #include "log.h"
+#include "termsafe.h"
 
 static const char trunc_mark[] = " truncated=1";
 
@@ -46,13 +47,20 @@ log_kvb(struct logline *l, const char *key, const char *val, size_t len)
 	cat(l, "=", 1);
 	if (quote)
 		cat(l, "\"", 1);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n;) {
 		unsigned char c = (unsigned char)val[i];
-		if (c < ' ' || c == 0x7f || c == '"' || c == '\\') {
+		/* a log is read on a terminal (tail -f): what termsafe would
+		 * not pass (controls, C1, bytes that are no UTF-8, bidi
+		 * overrides from a HELO or an address) is escaped, as are
+		 * the quote and the escape character */
+		size_t k = c == '"' || c == '\\' ? 0 : termsafe_char((const unsigned char *)val + i, n - i);
+		if (k == 0) {
 			char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
 			cat(l, esc, 4);
+			i++;
 		} else {
-			cat(l, (const char *)&val[i], 1);
+			cat(l, val + i, k);
+			i += k;
 		}
 	}
 	if (n < len)

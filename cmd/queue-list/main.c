@@ -16,7 +16,7 @@
 #include "die.h"
 #include "exitcode.h"
 #include "queue.h"
-#include "smtpaddr.h"
+#include "termsafe.h"
 #include "str.h"
 
 #define USAGE "queue-list [-c] | queue-list retry|delete|bounce ID... | queue-list retry all"
@@ -62,27 +62,8 @@ put_age(unsigned long long s)
 	buf_puts(&out, "m");
 }
 
-/* The length of the UTF-8 character at p that may go to a terminal as it
- * is, else 0: anyone can put bytes into an address (queue-add, SMTPUTF8)
- * or a reply text (a remote server), and C1 controls (CSI is 0x9b, raw
- * or as UTF-8), bytes that are no UTF-8 and bidi overrides (which make
- * what follows read backwards) must not drive the admin's terminal. */
-static size_t
-utf8_printable(const unsigned char *p, size_t n)
-{
-	size_t k = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
-	if (k > n || !smtpaddr_utf8_ok((const char *)p, k))
-		return 0;
-	if (k == 2 && p[0] == 0xc2 && p[1] < 0xa0)
-		return 0;   /* U+0080..U+009F */
-	if (k == 3 && p[0] == 0xe2 && ((p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) ||
-	    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
-		return 0;   /* U+200E, U+200F, U+202A..U+202E, U+2066..U+2069 */
-	return k;
-}
-
-/* s as text a terminal shows: printable ASCII and UTF-8 as they are,
- * any other byte as \xHH */
+/* s as text a terminal shows: what termsafe passes as it is, any other
+ * byte as \xHH */
 static void
 put_text(const char *s, size_t n)
 {
@@ -90,9 +71,7 @@ put_text(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
 	while (i < n) {
-		if (p[i] >= ' ' && p[i] < 0x7f)
-			k = 1;
-		else if (p[i] < 0xc2 || !(k = utf8_printable(p + i, n - i))) {
+		if (!(k = termsafe_char(p + i, n - i))) {
 			char e[4] = { '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
 			buf_put(&out, e, sizeof e);
 			i++;

@@ -207,6 +207,17 @@ log_forged(void)
 	log_end(&l);
 }
 
+/* bytes a terminal would act on, from a HELO or an address */
+static void
+log_terminal(void)
+{
+	struct logline l;
+	log_begin(&l, "test");
+	log_kv(&l, "helo", "a\x9b" "2J\xc2\x9b" "2Jb\xe2\x80\xae" "evil\xff");
+	log_kv(&l, "user", "j\xc3\xb6rg\xe2\x82\xac");
+	log_end(&l);
+}
+
 static void
 test_log_die(void)
 {
@@ -219,6 +230,10 @@ test_log_die(void)
 	n = capture_stderr(log_forged, b, sizeof b);
 	ok(n > 0 && memchr(b, '\n', n) == b + n - 1, "log: one line whatever the values");
 	ok(strstr(b, " v=\"a b=c\"") != NULL, "log: a value with blanks and = is quoted");
+	n = capture_stderr(log_terminal, b, sizeof b);
+	ok(strstr(b, "helo=\"a\\x9b2J\\xc2\\x9b2Jb\\xe2\\x80\\xaeevil\\xff\"") != NULL,
+	    "log: C1 controls raw or in UTF-8, bidi overrides and bytes that are no UTF-8 are escaped");
+	ok(strstr(b, "user=\"j\xc3\xb6rg\xe2\x82\xac\"") != NULL, "log: printable UTF-8 stays as it is");
 }
 
 int
