@@ -196,8 +196,9 @@ exec_smtp_recv(const char *argv0)
 
 /* an envelope address: bounded, no controls, blanks only inside a quoted
  * local part; '@me' added when bare (an '@' inside quotes is no domain).
- * What is appended must pass the check smtp-send makes before it sends
- * ("jo"hn@x was queued, then bounced 5.1.3): refused here instead. */
+ * What is appended must be an RFC 5321 Mailbox, as smtp-recv takes: "a@"
+ * or "a@x..y" was queued, then bounced by every peer. A Mailbox also
+ * passes the check smtp-send makes before it sends (smtpaddr_field_ok). */
 static int
 address(struct str *out, const char *a, size_t n, const struct str *me)
 {
@@ -232,7 +233,7 @@ address(struct str *out, const char *a, size_t n, const struct str *me)
 		return -2;
 	if (!domain && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
 		return -2;
-	if (!smtpaddr_field_ok(out->s + start, out->len - start)) {
+	if (!smtpaddr_mailbox_ok(out->s + start, out->len - start)) {
 		out->len = start;
 		return -1;
 	}
