@@ -279,6 +279,28 @@ display_name(struct str *out, const char *name)
 	return str_cats(out, "\" ");
 }
 
+/* the GECOS field's full name: up to its first comma, each '&' the login
+ * name with its first letter capitalised (as BSD sendmail and Postfix
+ * read it: "& Smith" of login "john" is "John Smith"). Copied only while
+ * display_name may keep it, so many '&' cost no more. 0, or -1 ENOMEM. */
+static int
+gecos_name(struct str *out, const char *gecos, const char *login)
+{
+	size_t i;
+	for (i = 0; gecos[i] && gecos[i] != ',' && out->len <= SM_NAME_MAX; i++) {
+		char c = gecos[i];
+		if (c != '&') {
+			if (str_catc(out, c) < 0)
+				return -1;
+		} else if (*login) {
+			c = login[0] >= 'a' && login[0] <= 'z' ? (char)(login[0] - 'a' + 'A') : login[0];
+			if (str_catc(out, c) < 0 || str_cats(out, login + 1) < 0)
+				return -1;
+		}
+	}
+	return str_0(out);
+}
+
 static int
 received(struct str *out)
 {
@@ -444,7 +466,7 @@ main(int argc, char **argv)
 	struct headers h;
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
 	struct str user = STR_INIT;   /* the calling user's address, login@me */
-	struct str args = STR_INIT, dsn = STR_INIT;
+	struct str args = STR_INIT, dsn = STR_INIT, gname = STR_INIT;
 	struct passwd *pw;
 	const char *gecos = NULL, *prog;
 	char inspace[BUF_SIZE], outspace[BUF_SIZE];
@@ -475,10 +497,9 @@ main(int argc, char **argv)
 	/* the envelope sender */
 	pw = getpwuid(getuid());
 	if (pw && pw->pw_gecos && *pw->pw_gecos) {
-		char *comma = strchr(pw->pw_gecos, ',');
-		if (comma)
-			*comma = 0;
-		gecos = pw->pw_gecos;
+		if (gecos_name(&gname, pw->pw_gecos, pw->pw_name ? pw->pw_name : "") < 0)
+			die_nomem(EX_TEMPFAIL);
+		gecos = gname.s;
 	}
 	/* the full name: -F, else NAME (as Postfix's sendmail and
 	 * qmail-inject read it), else the GECOS field */
