@@ -77,6 +77,19 @@ encoded_word(const char *s, size_t len, size_t i)
 	return j + 1 < len && s[j + 1] == '=' ? j + 2 - i : 0;
 }
 
+/* The length of the domain literal "[...]" at s[i] (RFC 5322 3.4.1:
+ * no '[', ']' or '\\' inside), or 0 when it is not closed: a ':' in
+ * "[IPv6:...]" is not a group's, a ',' there ends no entry. Each scan
+ * stops at the next bracket, so a field is walked once. */
+static size_t
+literal(const char *s, size_t len, size_t i)
+{
+	size_t j;
+	for (j = i + 1; j < len && s[j] != '[' && s[j] != ']' && s[j] != '\\'; j++)
+		;
+	return j < len && s[j] == ']' ? j + 1 - i : 0;
+}
+
 static int
 usable(const struct str *a)
 {
@@ -166,6 +179,10 @@ addrlist_parse(const char *s, size_t len, struct str *out, size_t *count)
 				err = 1;
 			i++;
 		} else if (c == '=' && (n = encoded_word(s, len, i)) > 0) {
+			if (!e.hadangle && str_catb(&e.bare, s + i, n) < 0)
+				err = 1;
+			i += n;
+		} else if (c == '[' && (n = literal(s, len, i)) > 0) {
 			if (!e.hadangle && str_catb(&e.bare, s + i, n) < 0)
 				err = 1;
 			i += n;

@@ -23,7 +23,7 @@ is "$?" 67 "a bad sender (-f): EX_NOUSER"
 
 # what RFC 5321 allows still goes
 printf 'Subject: x\n\nb\n' | $BIN/sendmail -f s@x.test -- 'a.b+c@x-y.test' '"a b"@x.test' 'c@[192.0.2.7]' \
-    '<d@[IPv6:2001:db8::1]>' e
+    'd@[IPv6:2001:db8::1]' e
 is "$?" 0 "good addresses: exit 0"
 is "$(env0)" 'Fs@x.test|Ta.b+c@x-y.test|T"a b"@x.test|Tc@[192.0.2.7]|Td@[IPv6:2001:db8::1]|Te@host.test||' \
     "good addresses queued as given, a bare one with @me"

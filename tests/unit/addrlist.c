@@ -48,6 +48,11 @@ main(void)
 	is_str(parse("=??q?a,b?= <j@x>", &n), "=??q?a|j@x", "no charset: no word");
 	is_str(parse("=?utf-8?q?a,b? <j@x>", &n), "=?utf-8?q?a|j@x", "unterminated: no word");
 	is_str(parse("<=?utf-8?q?a?=@x>", &n), "=?utf-8?q?a?=@x", "inside angle brackets: an address");
+	is_str(parse("a@[IPv6:2001:db8::1], b@[192.0.2.1]", &n), "a@[IPv6:2001:db8::1]|b@[192.0.2.1]",
+	    "a domain literal's ':' starts no group");
+	is_str(parse("[Team, Ops] <a@x>", &n), "a@x", "brackets in a display name: one entry");
+	is_str(parse("a[b, c@x", &n), "a[b|c@x", "an unclosed bracket is a plain byte");
+	is_str(parse("a[b[c]@x", &n), "a[b[c]@x", "a bracket inside brackets: from the last");
 	is_str(parse("team: a@x, b@y;, c@z", &n), "a@x|b@y|c@z", "group");
 	is_str(parse("undisclosed-recipients:;", &n), "", "empty group");
 	is_str(parse("<@r1,@r2:u@h>", &n), "u@h", "obsolete route stripped");
