@@ -3,6 +3,7 @@
  * ends an entry, ':' at the top level starts a group (its name is
  * dropped). An entry's address is the angle address when it had one. */
 #include <errno.h>
+#include <string.h>
 #include "addrlist.h"
 #include "smtpaddr.h"
 
@@ -52,6 +53,41 @@ quoted(const char *s, size_t len, size_t i, struct str *to, int *err)
 	if (str_catb(to, s + start, i - start) < 0)
 		*err = 1;
 	return i;
+}
+
+/* The length of the RFC 2047 encoded word "=?charset?B|Q?text?=" at
+ * s[i], or 0. Its text is never address syntax (RFC 2047 5), though
+ * mailers write a raw ',' or '<' there ("=?utf-8?q?Doe,_John?="): the
+ * word is one piece of display name, kept encoded (nothing here shows
+ * it). Each scan stops at the next '?', so the field is walked once. */
+static size_t
+encoded_word(const char *s, size_t len, size_t i)
+{
+	size_t j = i + 2;
+	if (j > len || s[i] != '=' || s[i + 1] != '?')
+		return 0;
+	for (; j < len && s[j] != '?'; j++)
+		if ((unsigned char)s[j] <= ' ' || s[j] == 0x7f)
+			return 0;
+	if (j == i + 2 || j + 2 >= len || s[j + 2] != '?' || !strchr("bBqQ", s[j + 1]))
+		return 0;
+	for (j += 3; j < len && s[j] != '?'; j++)
+		if ((unsigned char)s[j] <= ' ' || s[j] == 0x7f)
+			return 0;
+	return j + 1 < len && s[j + 1] == '=' ? j + 2 - i : 0;
+}
+
+/* The length of the domain literal "[...]" at s[i] (RFC 5322 3.4.1:
+ * no '[', ']' or '\\' inside), or 0 when it is not closed: a ':' in
+ * "[IPv6:...]" is not a group's, a ',' there ends no entry. Each scan
+ * stops at the next bracket, so a field is walked once. */
+static size_t
+literal(const char *s, size_t len, size_t i)
+{
+	size_t j;
+	for (j = i + 1; j < len && s[j] != '[' && s[j] != ']' && s[j] != '\\'; j++)
+		;
+	return j < len && s[j] == ']' ? j + 1 - i : 0;
 }
 
 static int
@@ -125,7 +161,7 @@ int
 addrlist_parse(const char *s, size_t len, struct str *out, size_t *count)
 {
 	struct entry e = { STR_INIT, STR_INIT, 0, 0 };
-	size_t i = 0;
+	size_t i = 0, n;
 	int err = 0, ret = -1;
 	while (i < len && !err) {
 		char c = s[i];
@@ -142,6 +178,14 @@ addrlist_parse(const char *s, size_t len, struct str *out, size_t *count)
 			else if (str_catc(&e.angle, c) < 0)
 				err = 1;
 			i++;
+		} else if (c == '=' && (n = encoded_word(s, len, i)) > 0) {
+			if (!e.hadangle && str_catb(&e.bare, s + i, n) < 0)
+				err = 1;
+			i += n;
+		} else if (c == '[' && (n = literal(s, len, i)) > 0) {
+			if (!e.hadangle && str_catb(&e.bare, s + i, n) < 0)
+				err = 1;
+			i += n;
 		} else if (c == '<') {
 			e.inangle = 1;
 			e.angle.len = 0;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "die.h"
 #include "exitcode.h"
+#include "termsafe.h"
 
 enum { DIE_MSG_MAX = 1024 };
 
@@ -43,16 +44,42 @@ msg_cat(struct msg *m, const char *s)
 	m->len += n;
 }
 
-/* Objects and reasons may come from data (a name, a peer's reply): a
- * control byte there must not start a forged log line. */
+/* Objects and reasons may come from data (a name, an address the user
+ * typed, a peer's reply), and stderr is often a terminal: what termsafe
+ * would not pass (a control byte that starts a forged log line, C1, bytes
+ * that are no UTF-8, bidi overrides) is written as \xHH, as lib/log and
+ * queue-list write it. The program's own text (a usage spans lines) may
+ * keep its line feeds and tabs. Truncated between characters. */
 static void
-msg_cat_data(struct msg *m, const char *s)
+msg_cat_safe(struct msg *m, const char *s, int own)
 {
-	size_t i, start = m->len;
-	msg_cat(m, s);
-	for (i = start; i < m->len; i++)
-		if ((unsigned char)m->b[i] < ' ' || m->b[i] == 0x7f)
-			m->b[i] = '?';
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	if (!s)
+		return;
+	n = strlen(s);
+	while (i < n) {
+		size_t room = sizeof m->b - 1 - m->len;   /* keep one byte for the newline */
+		size_t k = termsafe_char(p + i, n - i);
+		if (k == 0 && own && (p[i] == '\n' || p[i] == '\t'))
+			k = 1;
+		if (k == 0) {
+			if (room < 4)
+				break;
+			m->b[m->len++] = '\\';
+			m->b[m->len++] = 'x';
+			m->b[m->len++] = hex[p[i] >> 4];
+			m->b[m->len++] = hex[p[i] & 15];
+			i++;
+			continue;
+		}
+		if (k > room)
+			break;
+		memcpy(m->b + m->len, s + i, k);
+		m->len += k;
+		i += k;
+	}
 }
 
 static void
@@ -60,7 +87,7 @@ emit(const char *kind, const char *verb, const char *obj, const char *reason)
 {
 	struct msg m = { .len = 0 };
 	ssize_t w;
-	msg_cat(&m, progname);
+	msg_cat_safe(&m, progname, 0);   /* argv[0]: any name a link may have */
 	msg_cat(&m, ": ");
 	msg_cat(&m, kind);
 	msg_cat(&m, ": ");
@@ -69,13 +96,13 @@ emit(const char *kind, const char *verb, const char *obj, const char *reason)
 		msg_cat(&m, verb);
 		if (obj) {
 			msg_cat(&m, " ");
-			msg_cat_data(&m, obj);
+			msg_cat_safe(&m, obj, 0);
 		}
 		if (reason)
 			msg_cat(&m, ": ");
-		msg_cat_data(&m, reason);
+		msg_cat_safe(&m, reason, 0);
 	} else {
-		msg_cat(&m, reason);   /* the program's own text (a usage may span lines) */
+		msg_cat_safe(&m, reason, 1);   /* the program's own text, with data in it at times */
 	}
 	m.b[m.len++] = '\n';
 	do

@@ -261,6 +261,28 @@ put_local(struct smtpaddr *out, const struct str *content)
 	return str_catc(&out->addr, '"') < 0 ? SMTPADDR_NOMEM : SMTPADDR_OK;
 }
 
+int
+smtpaddr_mailbox_ok(const char *a, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	struct str content = STR_INIT;
+	size_t next = 0;
+	int r;
+	if (len == 0 || len > SMTPADDR_PATH_MAX)
+		return 0;
+	if (p[0] == '"')
+		r = parse_quoted(p, 0, len, SMTPADDR_UTF8, &content, &next);
+	else if ((r = parse_dotstring(p, 0, len, SMTPADDR_UTF8, &next)) == SMTPADDR_OK && next > SMTPADDR_LOCAL_MAX)
+		r = SMTPADDR_TOOLONG;
+	str_free(&content);
+	if (r != SMTPADDR_OK || next >= len || p[next] != '@')
+		return 0;
+	if (next + 1 < len && p[next + 1] == '[')
+		return smtpaddr_literal_ok(a + next + 1, len - next - 1);
+	r = parse_domain(p, next + 1, len, SMTPADDR_UTF8, &next);
+	return r == SMTPADDR_OK && next == len;
+}
+
 static int
 path(const unsigned char *p, size_t len, int flags, struct smtpaddr *out, size_t *used, struct str *content)
 {

@@ -99,6 +99,12 @@ int smtpaddr_xtext_ok(const char *s, size_t len);
  * "[IPv4]" or "[IPv6:...]"), 0 not. */
 int smtpaddr_literal_ok(const char *s, size_t len);
 
+/* 1 when a[0..len) is exactly one RFC 5321 Mailbox: a Dot-string or a
+ * Quoted-string local part, '@', a Domain or an address literal, UTF-8
+ * allowed (RFC 6531), within the limits above; 0 not ("a@@x", "a@x..y",
+ * "@x", "a@" are not). What sendmail takes for an envelope address. */
+int smtpaddr_mailbox_ok(const char *a, size_t len);
+
 /* Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
  * 1 valid, 0 not. */
 int smtpaddr_utf8_ok(const char *s, size_t len);

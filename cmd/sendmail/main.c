@@ -196,8 +196,9 @@ exec_smtp_recv(const char *argv0)
 
 /* an envelope address: bounded, no controls, blanks only inside a quoted
  * local part; '@me' added when bare (an '@' inside quotes is no domain).
- * What is appended must pass the check smtp-send makes before it sends
- * ("jo"hn@x was queued, then bounced 5.1.3): refused here instead. */
+ * What is appended must be an RFC 5321 Mailbox, as smtp-recv takes: "a@"
+ * or "a@x..y" was queued, then bounced by every peer. A Mailbox also
+ * passes the check smtp-send makes before it sends (smtpaddr_field_ok). */
 static int
 address(struct str *out, const char *a, size_t n, const struct str *me)
 {
@@ -232,7 +233,7 @@ address(struct str *out, const char *a, size_t n, const struct str *me)
 		return -2;
 	if (!domain && (str_catc(out, '@') < 0 || str_catb(out, me->s, me->len) < 0))
 		return -2;
-	if (!smtpaddr_field_ok(out->s + start, out->len - start)) {
+	if (!smtpaddr_mailbox_ok(out->s + start, out->len - start)) {
 		out->len = start;
 		return -1;
 	}
@@ -276,6 +277,28 @@ display_name(struct str *out, const char *name)
 			return -1;
 	}
 	return str_cats(out, "\" ");
+}
+
+/* the GECOS field's full name: up to its first comma, each '&' the login
+ * name with its first letter capitalised (as BSD sendmail and Postfix
+ * read it: "& Smith" of login "john" is "John Smith"). Copied only while
+ * display_name may keep it, so many '&' cost no more. 0, or -1 ENOMEM. */
+static int
+gecos_name(struct str *out, const char *gecos, const char *login)
+{
+	size_t i;
+	for (i = 0; gecos[i] && gecos[i] != ',' && out->len <= SM_NAME_MAX; i++) {
+		char c = gecos[i];
+		if (c != '&') {
+			if (str_catc(out, c) < 0)
+				return -1;
+		} else if (*login) {
+			c = login[0] >= 'a' && login[0] <= 'z' ? (char)(login[0] - 'a' + 'A') : login[0];
+			if (str_catc(out, c) < 0 || str_cats(out, login + 1) < 0)
+				return -1;
+		}
+	}
+	return str_0(out);
 }
 
 static int
@@ -443,7 +466,7 @@ main(int argc, char **argv)
 	struct headers h;
 	struct str me = STR_INIT, sender = STR_INIT, env = STR_INIT, top = STR_INIT, trace = STR_INIT;
 	struct str user = STR_INIT;   /* the calling user's address, login@me */
-	struct str args = STR_INIT, dsn = STR_INIT;
+	struct str args = STR_INIT, dsn = STR_INIT, gname = STR_INIT;
 	struct passwd *pw;
 	const char *gecos = NULL, *prog;
 	char inspace[BUF_SIZE], outspace[BUF_SIZE];
@@ -474,10 +497,9 @@ main(int argc, char **argv)
 	/* the envelope sender */
 	pw = getpwuid(getuid());
 	if (pw && pw->pw_gecos && *pw->pw_gecos) {
-		char *comma = strchr(pw->pw_gecos, ',');
-		if (comma)
-			*comma = 0;
-		gecos = pw->pw_gecos;
+		if (gecos_name(&gname, pw->pw_gecos, pw->pw_name ? pw->pw_name : "") < 0)
+			die_nomem(EX_TEMPFAIL);
+		gecos = gname.s;
 	}
 	/* the full name: -F, else NAME (as Postfix's sendmail and
 	 * qmail-inject read it), else the GECOS field */

@@ -38,6 +38,21 @@ main(void)
 	    "quotes a dot-atom needs are kept");
 	is_str(parse("\"a\\\"b\"@x, \"m@x\", \"jo\"hn@x", &n), "\"a\\\"b\"@x|\"m@x\"|\"jo\"hn@x",
 	    "escapes, an '@', a mixed local part: kept as written");
+	is_str(parse("=?utf-8?q?Doe,_John?= <j@x>", &n), "j@x", "a comma inside an encoded word splits nothing");
+	is_int(n, 1, "count: one");
+	is_str(parse("=?UTF-8?B?RG9lLCBK?= =?utf-8?Q?x;y:z<w@evil>?= <j@x>, k@y", &n), "j@x|k@y",
+	    "specials inside encoded words are display text");
+	is_str(parse("=?utf-8?q?a@b?=", &n), "=?utf-8?q?a@b?=", "an encoded word alone: kept as it is");
+	is_str(parse("=?utf-8?q?a, b@c", &n), "=?utf-8?q?a|b@c", "a word with a blank is none");
+	is_str(parse("=?utf-8?x?a,b?= <j@x>", &n), "=?utf-8?x?a|j@x", "an unknown encoding is no word");
+	is_str(parse("=??q?a,b?= <j@x>", &n), "=??q?a|j@x", "no charset: no word");
+	is_str(parse("=?utf-8?q?a,b? <j@x>", &n), "=?utf-8?q?a|j@x", "unterminated: no word");
+	is_str(parse("<=?utf-8?q?a?=@x>", &n), "=?utf-8?q?a?=@x", "inside angle brackets: an address");
+	is_str(parse("a@[IPv6:2001:db8::1], b@[192.0.2.1]", &n), "a@[IPv6:2001:db8::1]|b@[192.0.2.1]",
+	    "a domain literal's ':' starts no group");
+	is_str(parse("[Team, Ops] <a@x>", &n), "a@x", "brackets in a display name: one entry");
+	is_str(parse("a[b, c@x", &n), "a[b|c@x", "an unclosed bracket is a plain byte");
+	is_str(parse("a[b[c]@x", &n), "a[b[c]@x", "a bracket inside brackets: from the last");
 	is_str(parse("team: a@x, b@y;, c@z", &n), "a@x|b@y|c@z", "group");
 	is_str(parse("undisclosed-recipients:;", &n), "", "empty group");
 	is_str(parse("<@r1,@r2:u@h>", &n), "u@h", "obsolete route stripped");

@@ -231,6 +231,38 @@ test_literal(void)
 	ok(!smtpaddr_literal_ok("", 0), "empty");
 }
 
+static void
+test_mailbox(void)
+{
+	static const char *const good[] = {
+		"a@x", "a.b@x.test", "\"a b\"@x", "\"a\\\"b\"@x", "\"a..b\"@x", "a@[192.0.2.7]",
+		"a@[IPv6:2001:db8::1]", "\xc3\xa4@\xc3\xa4.test", "!#$%&'*+-/=?^_`{|}~@x-y.test", NULL,
+	};
+	static const char *const bad[] = {
+		"", "a", "a@@x", "@x", "a@", "a@x..y", "a@.x", "a@x.", "a@-x", "a@x-", ".a@x", "a.@x", "a..b@x",
+		"a b@x", "\"a b@x", "\"a\"b@x", "a@x y", "a@x>", "<a@x>", "a@[300.0.0.1]", "a@[1.2.3.4]x",
+		"a@x_y", "a,b@x", "\xc3@x", "a@\xff.test", "\"a\tb\"@x", "a@b@x", NULL,
+	};
+	char big[400];
+	size_t i;
+	for (i = 0; good[i]; i++)
+		if (!ok(smtpaddr_mailbox_ok(good[i], strlen(good[i])), "mailbox: taken"))
+			printf("#   %s\n", good[i]);
+	for (i = 0; bad[i]; i++)
+		if (!ok(!smtpaddr_mailbox_ok(bad[i], strlen(bad[i])), "mailbox: refused"))
+			printf("#   %s\n", bad[i]);
+	ok(!smtpaddr_mailbox_ok("a@x\0y", 5), "mailbox: a NUL");
+	ok(smtpaddr_mailbox_ok("a@xy", 3), "mailbox: never past len");
+	memset(big, 'a', sizeof big);
+	big[SMTPADDR_LOCAL_MAX] = '@';
+	big[SMTPADDR_LOCAL_MAX + 1] = 'x';
+	ok(smtpaddr_mailbox_ok(big, SMTPADDR_LOCAL_MAX + 2), "mailbox: the longest local part");
+	big[SMTPADDR_LOCAL_MAX] = 'a';
+	big[SMTPADDR_LOCAL_MAX + 1] = '@';
+	big[SMTPADDR_LOCAL_MAX + 2] = 'x';
+	ok(!smtpaddr_mailbox_ok(big, SMTPADDR_LOCAL_MAX + 3), "mailbox: a local part too long");
+}
+
 int
 main(void)
 {
@@ -240,5 +272,6 @@ main(void)
 	test_xtext_utf8();
 	test_cmp();
 	test_fields();
+	test_mailbox();
 	return done();
 }
