@@ -82,13 +82,31 @@ check("other.example", "localhost", "other.example", "an unknown name: the defau
 check(None, "localhost", "unset", "no SNI: the default certificate, SSL_TLS_SNI_SERVERNAME unset")
 check("bad_name.example", "localhost", "unset", "a name with a byte no host name has: not passed on")
 
+
+def s_client(name):
+    """(CN served, what prog printed) through openssl s_client -servername,
+    which sends a name as it is given (python lowercases and checks it)."""
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", name, "-quiet"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+    out = r.stdout.decode(errors="replace").splitlines()
+    cns = [l.split("CN = ", 1)[1] for l in out if l.startswith("depth=0 ") and "CN = " in l]
+    rest = [l for l in out if not l.startswith(("depth=", "verify "))]
+    return (cns[0] if cns else None, rest[0].strip() if rest else None)
+
+
+t.eq(s_client("MAIL.B.Example"), ("mail.b.example", "mail.b.example 0"),
+     "SNI in capitals: the certificate all the same, the name lowercased")
+t.eq(s_client("a" * 64 + ".example"), ("localhost", "unset 0"),
+     "a label over 63 bytes: the default certificate, the name not passed on")
+
 end = time.monotonic() + 10
 while True:
     logs = [l for l in log_event(env.log(port), "conn") if l.get("tls")]   # not tcpserver's probe
-    if len(logs) >= 6 or time.monotonic() > end:
+    if len(logs) >= 8 or time.monotonic() > end:
         break
     time.sleep(0.05)
-t.eq([l.get("sni") for l in logs], ["mail.a.example", "mail.b.example", "imap.w.example", "other.example", None, None],
+t.eq([l.get("sni") for l in logs], ["mail.a.example", "mail.b.example", "imap.w.example", "other.example", None, None,
+                                     "mail.b.example", None],
      "the log line carries sni= when there is one")
 
 # STARTTLS: the name comes with the facts on SSLCTLFD, not in the environment
