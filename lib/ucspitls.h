@@ -8,7 +8,9 @@
  *              before AUTH/MAIL/USER/LOGIN
  *
  * After a successful handshake tls-serve writes the TLS facts on the
- * control fd as "SSL_PROTOCOL=TLSv1.3\0SSL_CIPHER=...\0\0"; with implicit
+ * control fd as "SSL_PROTOCOL=TLSv1.3\0SSL_CIPHER=...\0\0" (with
+ * "SSL_TLS_SNI_SERVERNAME=name\0" before the last NUL when the client
+ * asked for a server name, as s6-ucspitlsd sends it); with implicit
  * TLS (tls-serve -i) the same variables are in the environment. Other
  * wrappers may send nothing, so the facts are read without blocking.
  * tls-serve sends them before the first cleartext byte, so ask once the

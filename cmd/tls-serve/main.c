@@ -94,8 +94,12 @@ server_new(const struct opts *o)
 	if (tls_config_set_cert_file(cfg, o->cert) < 0)
 		die_x(EXIT_TEMP, "load", o->cert, tls_config_error(cfg));
 	key_load(cfg, o->key);
-	if (tls_configure(srv, cfg) < 0)
+	sni_load(cfg);
+	if (tls_configure(srv, cfg) < 0) {
+		sni_blame();
 		die_x(EXIT_TEMP, "configure", "TLS", tls_error(srv));
+	}
+	sni_check(srv);
 	tls_config_clear_keys(cfg);
 	tls_config_free(cfg);
 	return srv;
@@ -175,8 +179,10 @@ log_conn(const struct conn *c, const char *mode, int status, int code)
 	log_kv(&l, "ip", getenv("TCPREMOTEIP"));
 	log_kv(&l, "mode", mode);
 	if (c->handshaken) {
+		char sni[SNI_NAME_MAX + 1];
 		log_kv(&l, "tls", tls_conn_version(c->tls));
 		log_kv(&l, "cipher", tls_conn_cipher(c->tls));
+		log_kv(&l, "sni", sni_client(c->tls, sni));
 	}
 	log_kvu(&l, "in", c->bytes_in);
 	log_kvu(&l, "out", c->bytes_out);
@@ -197,10 +203,15 @@ static void
 send_facts(int ctl, struct tls *t)
 {
 	struct str s = STR_INIT;
-	const char *v = tls_conn_version(t), *ci = tls_conn_cipher(t);
+	char buf[SNI_NAME_MAX + 1];
+	const char *v = tls_conn_version(t), *ci = tls_conn_cipher(t), *sni = sni_client(t, buf);
 	if (str_cats(&s, "SSL_PROTOCOL=") < 0 || str_cats(&s, v ? v : "") < 0 || str_catc(&s, '\0') < 0 ||
-	    str_cats(&s, "SSL_CIPHER=") < 0 || str_cats(&s, ci ? ci : "") < 0 || str_catc(&s, '\0') < 0 ||
-	    str_catc(&s, '\0') < 0)
+	    str_cats(&s, "SSL_CIPHER=") < 0 || str_cats(&s, ci ? ci : "") < 0 || str_catc(&s, '\0') < 0)
+		die_nomem(EXIT_TEMP);
+	/* s6-ucspitlsd's name; absent when the client sent none */
+	if (sni && (str_cats(&s, "SSL_TLS_SNI_SERVERNAME=") < 0 || str_cats(&s, sni) < 0 || str_catc(&s, '\0') < 0))
+		die_nomem(EXIT_TEMP);
+	if (str_catc(&s, '\0') < 0)
 		die_nomem(EXIT_TEMP);
 	if (buf_writeall(ctl, s.s, s.len, CLOSE_MS, 0) < 0)
 		warn_sys("send", "TLS facts");
@@ -212,6 +223,8 @@ run_implicit(const struct opts *o, struct tls *srv, char **argv)
 {
 	struct conn c = { .netr = 0, .netw = 1, .result = "ok" };
 	int in[2], out[2], status = -1, code;
+	char sni[SNI_NAME_MAX + 1];
+	const char *name;
 	pid_t pid;
 	if (conn_accept(&c, srv, o->handshake_ms) < 0) {
 		conn_close(&c);
@@ -224,6 +237,10 @@ run_implicit(const struct opts *o, struct tls *srv, char **argv)
 	unsetenv("SSLWRITEFD");
 	setenv_or_die("SSL_PROTOCOL", tls_conn_version(c.tls));
 	setenv_or_die("SSL_CIPHER", tls_conn_cipher(c.tls));
+	if ((name = sni_client(c.tls, sni)))
+		setenv_or_die("SSL_TLS_SNI_SERVERNAME", name);
+	else
+		unsetenv("SSL_TLS_SNI_SERVERNAME");
 	pipe_or_die(in);
 	pipe_or_die(out);
 	cloexec(in[1]);
@@ -302,6 +319,7 @@ run_starttls(const struct opts *o, struct tls *srv, char **argv)
 	setenv_or_die("UCSPITLS", o->required ? "!" : "");
 	unsetenv("SSL_PROTOCOL");
 	unsetenv("SSL_CIPHER");
+	unsetenv("SSL_TLS_SNI_SERVERNAME");
 	pid = spawn(argv, -1, -1);
 	close(ctl[1]);
 	close(in[0]);
@@ -360,6 +378,7 @@ main(int argc, char **argv)
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap prog and lose its status */
 
 	srv = server_new(&o);          /* as root: the key is read here, once */
+	sni_unsetenv();
 	drop_privileges(o.user);
 
 	return o.implicit ? run_implicit(&o, srv, argv) : run_starttls(&o, srv, argv);

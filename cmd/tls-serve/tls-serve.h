@@ -7,7 +7,8 @@
 enum {
 	RELAY_BUF = 16384,              /* one TLS record of cleartext */
 	CLOSE_MS = 2000,                /* close_notify and lingering drain */
-	REASON_MAX = 200
+	REASON_MAX = 200,
+	SNI_NAME_MAX = 253              /* a host name, RFC 1035 */
 };
 
 struct conn {
@@ -33,6 +34,28 @@ void conn_close(struct conn *c);
 /* The private key into cfg; dies 111 when it cannot be read or when its
  * mode lets others read or write it, or its group write it. */
 void key_load(struct tls_config *cfg, const char *path);
+
+/* One more keypair for SNI, its key read as key_load reads it; what
+ * names it in a fatal line. Dies 111 when a file cannot be read. */
+void keypair_add(struct tls_config *cfg, const char *what, const char *cert, const char *key);
+/* Dies 111 saying why when this pair alone fails tls_configure (a broken
+ * chain, a key that is not the certificate's); returns when it loads. */
+void keypair_probe(const char *what, const char *cert, const char *key);
+
+/* The CERTFILE:name / KEYFILE:name pairs from the environment into cfg;
+ * dies 111 on a bad name, a missing half, an unreadable file. */
+void sni_load(struct tls_config *cfg);
+/* After tls_configure failed: dies 111 naming the pair to blame, if one
+ * alone fails; returns if none does. */
+void sni_blame(void);
+/* After tls_configure: dies 111 unless each name gets a certificate that
+ * covers it. */
+void sni_check(struct tls *srv);
+/* Keeps the pairs' variables from prog, as s6-tlsd does. */
+void sni_unsetenv(void);
+/* The name the client asked for, lowercased into buf; NULL when none or
+ * not a plain host name. */
+const char *sni_client(struct tls *conn, char buf[SNI_NAME_MAX + 1]);
 
 /* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure. */
 void drop_privileges(const char *user);
