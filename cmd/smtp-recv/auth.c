@@ -97,10 +97,8 @@ auth_fail(struct session *s)
 {
 	s->authfails++;
 	login_fail_delay(s->authfails);
-	if (s->authfails >= s->o.maxauthfail) {
-		reply(s, "421 4.7.0 Too many authentication failures");
-		session_exit(s, "authfail");
-	}
+	if (s->authfails >= s->o.maxauthfail)
+		session_close(s, "4.7.0", "Too many authentication failures, closing connection", "authfail");
 	reply_err(s, "535 5.7.8 Authentication credentials invalid");
 }
 

@@ -70,13 +70,11 @@ cmd_getline(struct session *s, size_t max)
 		reply_err(s, "500 5.5.2 Line too long");
 		return 0;
 	case LINE_BARELF:
-		reply(s, "500 5.5.2 Bare LF in command refused, closing connection");
-		session_exit(s, "bare-lf");
+		reply(s, "500 5.5.2 Bare LF in command refused");
+		session_close(s, "4.5.0", "Bare LF in a command, closing connection", "bare-lf");
 	case BUF_ERR:
-		if (errno == ETIMEDOUT) {
-			reply(s, "421 4.4.2 Timeout, closing connection");
-			session_exit(s, "timeout");
-		}
+		if (errno == ETIMEDOUT)
+			session_close(s, "4.4.2", "Timeout, closing connection", "timeout");
 		session_exit(s, "readerror");
 	default:
 		session_exit(s, r == BUF_EOF ? "eof" : "eof-in-line");
