@@ -30,6 +30,7 @@ struct opts {
 	unsigned maxrcpt;
 	unsigned maxerrors;
 	unsigned maxauthfail;
+	unsigned maxjunk;            /* NOOP, RSET, VRFY...: between accepted messages */
 	int cmd_timeout;             /* seconds: one command line (RFC 5321 4.5.3.2.7) */
 	int data_timeout;            /* seconds: one DATA block (4.5.3.2.6) */
 	int data_deadline;           /* seconds: a whole message */
@@ -67,6 +68,7 @@ struct session {
 	struct str authuser;
 	unsigned authfails;
 	unsigned errors, msgs, rejected;
+	unsigned junk;               /* junk commands since the last accepted message */
 
 	/* transaction */
 	int mail;
