@@ -52,6 +52,13 @@ session_close(struct session *s, const char *enh, const char *text, const char *
 	session_exit(s, why);
 }
 
+/* The out buffer is allocated already: a reply needs no memory */
+void
+session_nomem(struct session *s)
+{
+	session_close(s, "4.3.0", "Out of memory, closing connection", "nomem");
+}
+
 void
 session_exit(struct session *s, const char *why)
 {

@@ -96,6 +96,7 @@ void reply_flush(struct session *);
 void reply_deadline(struct session *);                     /* -t from now for writes not through reply() */
 _Noreturn void session_exit(struct session *, const char *why);
 _Noreturn void session_close(struct session *, const char *enh, const char *text, const char *why);   /* 421, then exit */
+_Noreturn void session_nomem(struct session *);                 /* 421 4.3.0, then exit */
 
 /* cmd.c */
 void cmd_loop(struct session *);
