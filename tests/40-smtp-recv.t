@@ -120,7 +120,7 @@ t.eq(smtp_codes(out) + smtp_codes(out2)[2:], [220, 503, 250, 503, 503, 250, 503,
 # syntax errors
 out, _, _ = run(b"EHLO\r\nEHLO a\x01b\r\nEHLO x\r\nMAIL <a@b.test>\r\nMAIL FROM:a@b.test\r\nMAIL FROM:<a@b@c.test>\r\nMAIL FROM:<a@b.test> FOO=1\r\nMAIL FROM:<a@b.test> SIZE=x\r\nMAIL FROM:<a@b.test> BODY=BINARYMIME\r\nMAIL FROM: <a@b.test>\r\nRCPT <u@example.test>\r\nRCPT TO:<u@example.test> NOTIFY=SOMETIMES\r\nBDAT 1 NOW\r\nxBDAT\r\n")
 out2, _, _ = run(b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nDATA x\r\n")
-t.eq(smtp_codes(out) + smtp_codes(out2)[-1:], [220, 501, 501, 250, 501, 501, 501, 555, 501, 555, 250, 501, 501, 501, 501, 501], "syntax errors")
+t.eq(smtp_codes(out) + smtp_codes(out2)[-1:], [220, 501, 501, 250, 501, 501, 501, 555, 501, 555, 250, 501, 501, 501, 501, 421, 501], "syntax errors")
 
 # SIZE
 out, _, _ = run(b"EHLO x\r\nMAIL FROM:<a@b.test> SIZE=1001\r\nMAIL FROM:<a@b.test> SIZE=1000\r\nRCPT TO:<u@example.test>\r\nDATA\r\n" + b"x" * 500 + b"\r\n" + b"y" * 600 + b"\r\n.\r\nNOOP\r\n", ["-s", "1000"])
@@ -209,7 +209,7 @@ t.eq(queued(), [], "nothing queued")
 out, _, _ = run(b"NOOP\r\nNOOP\rNOOP\r\nMAIL FROM:<a@b.test>\x00\r\nQUIT\r\n")
 t.eq(smtp_codes(out), [220, 250, 500, 500, 221], "bare CR, NUL in commands refused")
 out, _, _ = run(b"EHLO x\nNOOP\r\nQUIT\r\n")
-t.eq(smtp_codes(out), [220, 500], "bare LF in a command: refused, connection closed")
+t.eq(smtp_codes(out), [220, 500, 421], "bare LF in a command: refused, connection closed")
 
 # timeouts
 out, err, _ = run(b"EHLO x\r\nNOOP", ["-t", "1"])

@@ -133,7 +133,7 @@ t.ok(p.returncode == 0 and b"421 4.4.2" in out, "a client stalling in that chunk
 # time must not hold the session past -t per reply: writes have a deadline
 # too, not only an idle timeout that every few bytes read renew
 import threading
-p = start(["-t", "2"])
+p = start(["-t", "2", "-j", "100000"])   # -j: the flood must not end at the junk cap first
 flood = b"EHLO x\r\n" + b"NOOP\r\n" * 100000 + b"QUIT\r\n"
 
 

@@ -73,12 +73,12 @@ check(struct session *s, struct str *user, struct str *pass)
 	struct conf_user u = { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 };
 	int r;
 	if (str_0(user) < 0 || str_0(pass) < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	r = login_check(user->s, pass->s, &u);
 	wipe(pass);
 	if (r == LOGIN_OK) {
 		if (str_copyb(&s->authuser, u.addr.s, u.addr.len) < 0 || str_0(&s->authuser) < 0)
-			session_exit(s, "nomem");
+			session_nomem(s);
 		conf_user_free(&u);
 		reply(s, "235 2.7.0 Authentication successful");
 		return;
@@ -97,10 +97,8 @@ auth_fail(struct session *s)
 {
 	s->authfails++;
 	login_fail_delay(s->authfails);
-	if (s->authfails >= s->o.maxauthfail) {
-		reply(s, "421 4.7.0 Too many authentication failures");
-		session_exit(s, "authfail");
-	}
+	if (s->authfails >= s->o.maxauthfail)
+		session_close(s, "4.7.0", "Too many authentication failures, closing connection", "authfail");
 	reply_err(s, "535 5.7.8 Authentication credentials invalid");
 }
 
@@ -129,7 +127,7 @@ smtp_auth(struct session *s, const char *arg)
 	}
 	if (str_copyb(&mech, arg, mlen) < 0 || str_0(&mech) < 0 ||
 	    (have_init && str_copys(&init, arg + mlen + 1) < 0))
-		session_exit(s, "nomem");
+		session_nomem(s);
 	if (strcasecmp(mech.s, "PLAIN") == 0) {
 		if (have_init) {
 			r = init.s;

@@ -70,13 +70,11 @@ cmd_getline(struct session *s, size_t max)
 		reply_err(s, "500 5.5.2 Line too long");
 		return 0;
 	case LINE_BARELF:
-		reply(s, "500 5.5.2 Bare LF in command refused, closing connection");
-		session_exit(s, "bare-lf");
+		reply(s, "500 5.5.2 Bare LF in command refused");
+		session_close(s, "4.5.0", "Bare LF in a command, closing connection", "bare-lf");
 	case BUF_ERR:
-		if (errno == ETIMEDOUT) {
-			reply(s, "421 4.4.2 Timeout, closing connection");
-			session_exit(s, "timeout");
-		}
+		if (errno == ETIMEDOUT)
+			session_close(s, "4.4.2", "Timeout, closing connection", "timeout");
 		session_exit(s, "readerror");
 	default:
 		session_exit(s, r == BUF_EOF ? "eof" : "eof-in-line");
@@ -161,24 +159,30 @@ c_rcpt(struct session *s, const char *arg)
 	smtp_rcpt(s, arg, strlen(arg));
 }
 
+/* Junk: commands that move no mail, so that a client cannot hold its
+ * connection for ever with a NOOP every -t seconds (Postfix's
+ * smtpd_junk_command_limit). EHLO and HELO are junk once greeted. */
+enum { JUNK_NO, JUNK, JUNK_REGREET };
+
 static const struct {
 	const char *verb;
 	void (*fn)(struct session *, const char *);
+	int junk;
 } cmds[] = {
-	{ "EHLO", c_ehlo },
-	{ "HELO", c_helo },
-	{ "MAIL", c_mail },
-	{ "RCPT", c_rcpt },
-	{ "DATA", smtp_data },
-	{ "BDAT", smtp_bdat },
-	{ "RSET", c_rset },
-	{ "NOOP", c_noop },
-	{ "QUIT", c_quit },
-	{ "VRFY", c_vrfy },
-	{ "EXPN", c_expn },
-	{ "HELP", c_help },
-	{ "STARTTLS", smtp_starttls },
-	{ "AUTH", smtp_auth },
+	{ "EHLO", c_ehlo, JUNK_REGREET },
+	{ "HELO", c_helo, JUNK_REGREET },
+	{ "MAIL", c_mail, JUNK_NO },
+	{ "RCPT", c_rcpt, JUNK_NO },
+	{ "DATA", smtp_data, JUNK_NO },
+	{ "BDAT", smtp_bdat, JUNK_NO },
+	{ "RSET", c_rset, JUNK },
+	{ "NOOP", c_noop, JUNK },
+	{ "QUIT", c_quit, JUNK_NO },
+	{ "VRFY", c_vrfy, JUNK },
+	{ "EXPN", c_expn, JUNK },
+	{ "HELP", c_help, JUNK },
+	{ "STARTTLS", smtp_starttls, JUNK_NO },
+	{ "AUTH", smtp_auth, JUNK_NO },
 };
 
 void
@@ -203,6 +207,8 @@ cmd_loop(struct session *s)
 				reply_err(s, "500 5.5.1 Command unrecognized");
 			continue;
 		}
+		if ((cmds[i].junk == JUNK || (cmds[i].junk == JUNK_REGREET && s->greeted)) && ++s->junk > s->o.maxjunk)
+			session_close(s, "4.7.0", "Too many commands, closing connection", "junk");
 		cmds[i].fn(s, arg);
 	}
 }

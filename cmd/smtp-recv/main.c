@@ -10,7 +10,7 @@
 #include "smtp.h"
 
 #define USAGE "smtp-recv [-PF] [-r mx|submission] [-h host] [-s bytes] [-n rcpts] [-e errors] " \
-	"[-a authfails] [-t secs] [-d secs] [-D secs]"
+	"[-a authfails] [-j commands] [-t secs] [-d secs] [-D secs]"
 
 static unsigned
 num(const char *s, unsigned max)
@@ -34,10 +34,11 @@ main(int argc, char **argv)
 	s.o.maxrcpt = 100;
 	s.o.maxerrors = 20;
 	s.o.maxauthfail = 3;
+	s.o.maxjunk = 100;
 	s.o.cmd_timeout = 300;
 	s.o.data_timeout = 180;
 	s.o.data_deadline = 3600;
-	while ((c = getopt(argc, argv, "PFr:h:s:n:e:a:t:d:D:")) != -1) {
+	while ((c = getopt(argc, argv, "PFr:h:s:n:e:a:j:t:d:D:")) != -1) {
 		switch (c) {
 		case 'P': s.o.plainauth = 1; break;
 		case 'F': s.o.anysender = 1; break;
@@ -57,6 +58,7 @@ main(int argc, char **argv)
 		case 'n': s.o.maxrcpt = num(optarg, 100000); break;
 		case 'e': s.o.maxerrors = num(optarg, 100000); break;
 		case 'a': s.o.maxauthfail = num(optarg, 1000); break;
+		case 'j': s.o.maxjunk = num(optarg, 100000); break;
 		case 't': s.o.cmd_timeout = (int)num(optarg, 86400); break;
 		case 'd': s.o.data_timeout = (int)num(optarg, 86400); break;
 		case 'D': s.o.data_deadline = (int)num(optarg, 86400); break;

@@ -110,6 +110,7 @@ msg_end(struct session *s)
 			result = "queued";
 			id = inproc ? s->q.w->id : NULL;   /* a queue program does not tell it */
 			s->msgs++;
+			s->junk = 0;   /* mail moved: the client is doing its job */
 		} else if (code == QQ_PERM_REFUSED) {
 			/* a content filter (spamcheck -q) said no */
 			text = "554 5.7.1 Message refused by content policy";
@@ -139,8 +140,8 @@ msg_lost(struct session *s, int timedout)
 	if (s->mail)   /* a chunk outside any transaction is no message (and has no envelope) */
 		log_message(s, "aborted", timedout ? "timeout" : "eof", NULL);
 	if (timedout)
-		reply(s, "421 4.4.2 Timeout, closing connection");
-	session_exit(s, timedout ? "timeout" : "eof-in-data");
+		session_close(s, "4.4.2", "Timeout, closing connection", "timeout");
+	session_exit(s, "eof-in-data");
 }
 
 static ssize_t
@@ -167,8 +168,7 @@ data_refused(struct session *s, const char *text)
 	reply_err(s, text);
 	if (buf_pending(&s->in) == 0 && (ioctl(s->in.fd, FIONREAD, &waiting) < 0 || waiting <= 0))
 		return;
-	reply(s, "421 4.5.0 Message sent before the reply to DATA, closing connection");
-	session_exit(s, "data-unsynced");
+	session_close(s, "4.5.0", "Message sent before the reply to DATA, closing connection", "data-unsynced");
 }
 
 void
@@ -211,8 +211,8 @@ smtp_bdat(struct session *s, const char *arg)
 	size_t sz = strcspn(arg, " ");
 	int last = 0, ok;
 	if (sz == 0 || scan_ulong(arg, sz, ~0ULL, &n) < 0) {
-		reply(s, "501 5.5.4 Syntax: BDAT size [LAST], closing connection");
-		session_exit(s, "bdat-syntax");
+		reply(s, "501 5.5.4 Syntax: BDAT size [LAST]");
+		session_close(s, "4.5.0", "BDAT size unreadable, closing connection", "bdat-syntax");
 	}
 	if (arg[sz] && strcasecmp(arg + sz, " LAST") == 0)
 		last = 1;

@@ -26,8 +26,7 @@ reply_err(struct session *s, const char *text)
 {
 	reply(s, text);
 	if (++s->errors >= s->o.maxerrors) {
-		reply(s, "421 4.7.0 Too many errors, closing connection");
-		session_exit(s, "errors");
+		session_close(s, "4.7.0", "Too many errors, closing connection", "errors");
 	}
 }
 
@@ -37,6 +36,27 @@ reply_flush(struct session *s)
 	reply_deadline(s);
 	if (buf_flush(&s->out) < 0)
 		session_exit(s, "write");
+}
+
+/* The server ends the session on its own: "421 enh host text" first
+ * (RFC 5321 3.8 and 4.2.3), so the client knows the close was meant and
+ * tries again later, not that the connection broke. */
+void
+session_close(struct session *s, const char *enh, const char *text, const char *why)
+{
+	reply_deadline(s);
+	if (buf_puts(&s->out, "421 ") < 0 || buf_puts(&s->out, enh) < 0 || buf_puts(&s->out, " ") < 0 ||
+	    buf_puts(&s->out, s->me.s) < 0 || buf_puts(&s->out, " ") < 0)
+		session_exit(s, "write");
+	reply(s, text);
+	session_exit(s, why);
+}
+
+/* The out buffer is allocated already: a reply needs no memory */
+void
+session_nomem(struct session *s)
+{
+	session_close(s, "4.3.0", "Out of memory, closing connection", "nomem");
 }
 
 void

@@ -97,7 +97,7 @@ smtp_ehlo(struct session *s, const char *arg, int ehlo)
 	txn_reset(s);
 	tls_facts(s);
 	if (str_copys(&s->helo, arg) < 0 || str_0(&s->helo) < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	s->greeted = 1;
 	s->ehlo = ehlo;
 	if (!ehlo) {
@@ -298,15 +298,15 @@ smtp_mail(struct session *s, const char *arg, size_t len)
 	}
 	s->env.len = 0;
 	if (str_catc(&s->env, 'F') < 0 || str_catb(&s->env, s->sender.addr.s, s->sender.addr.len + 1) < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	s->dsn.len = 0;
 	if (s->mp.ret && str_cats(&s->dsn, s->mp.ret == SMTP_RET_FULL ? "RET=FULL" : "RET=HDRS") < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	if (s->mp.envid.len && ((s->mp.ret && str_catc(&s->dsn, ' ') < 0) || str_cats(&s->dsn, "ENVID=") < 0 ||
 	    str_catb(&s->dsn, s->mp.envid.s, s->mp.envid.len) < 0))
-		session_exit(s, "nomem");
+		session_nomem(s);
 	if (str_catc(&s->dsn, '\n') < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	s->mail = 1;
 	s->nrcpt = 0;
 	s->rcpt_over = 0;
@@ -375,7 +375,7 @@ smtp_rcpt(struct session *s, const char *arg, size_t len)
 	}
 	if (s->addr.at == s->addr.addr.len) {   /* <postmaster>: this host's */
 		if (str_catc(&s->addr.addr, '@') < 0 || str_cats(&s->addr.addr, s->me.s) < 0 || str_0(&s->addr.addr) < 0)
-			session_exit(s, "nomem");
+			session_nomem(s);
 	}
 	domain = s->addr.addr.s + s->addr.at + 1;
 	r = domain[0] == '[' ? 0 : conf_domain_local(domain);
@@ -411,7 +411,7 @@ smtp_rcpt(struct session *s, const char *arg, size_t len)
 	}
 	dsnlen = s->dsn.len;
 	if (dsn_rcpt_line(&s->dsn, &s->rp) < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	if (s->dsn.len > SMTP_DSN_MAX) {
 		/* past it the queue could never take the message: 451 for ever */
 		str_trunc(&s->dsn, dsnlen);
@@ -419,8 +419,8 @@ smtp_rcpt(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	if (str_catc(&s->env, 'T') < 0 || str_catb(&s->env, s->addr.addr.s, s->addr.addr.len + 1) < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	if (s->nrcpt++ == 0 && str_copyb(&s->firstrcpt, s->addr.addr.s, s->addr.addr.len + 1) < 0)
-		session_exit(s, "nomem");
+		session_nomem(s);
 	reply(s, "250 2.1.5 Ok");
 }

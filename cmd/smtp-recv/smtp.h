@@ -30,6 +30,7 @@ struct opts {
 	unsigned maxrcpt;
 	unsigned maxerrors;
 	unsigned maxauthfail;
+	unsigned maxjunk;            /* NOOP, RSET, VRFY...: between accepted messages */
 	int cmd_timeout;             /* seconds: one command line (RFC 5321 4.5.3.2.7) */
 	int data_timeout;            /* seconds: one DATA block (4.5.3.2.6) */
 	int data_deadline;           /* seconds: a whole message */
@@ -67,6 +68,7 @@ struct session {
 	struct str authuser;
 	unsigned authfails;
 	unsigned errors, msgs, rejected;
+	unsigned junk;               /* junk commands since the last accepted message */
 
 	/* transaction */
 	int mail;
@@ -93,6 +95,8 @@ void reply_err(struct session *, const char *text);        /* counts toward the 
 void reply_flush(struct session *);
 void reply_deadline(struct session *);                     /* -t from now for writes not through reply() */
 _Noreturn void session_exit(struct session *, const char *why);
+_Noreturn void session_close(struct session *, const char *enh, const char *text, const char *why);   /* 421, then exit */
+_Noreturn void session_nomem(struct session *);                 /* 421 4.3.0, then exit */
 
 /* cmd.c */
 void cmd_loop(struct session *);
