@@ -1,9 +1,10 @@
 #!/bin/sh
 # tls-serve refuses to start (exit 111, a fatal line naming the variable or
-# the file) rather than serve a wrong certificate for an SNI name: a
-# CERTFILE:name whose certificate does not cover name, a file missing, a
-# key that is not the certificate's, one half of a pair, an empty value, a
-# name that is no host name, a key others may read. A good set starts.
+# the file) rather than serve a wrong certificate for an SNI name: a file
+# missing, a key that is not the certificate's, one half of a pair, an empty
+# value, a name that is no host name, a key others may read. A good set
+# starts. tls-serve -C checks the same and also that each CERTFILE:name's
+# certificate covers name (a handshake per name, too dear per connection).
 . "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || skip_all "no openssl"
 cert() { # cert TAG NAME
@@ -18,7 +19,11 @@ cert b mail.b.example
 cert w '*.w.example'
 
 serve() { # serve VAR=VALUE...: tls-serve's exit status; stderr in $T/err
-	env -u UID -u GID "$@" "$BIN/tls-serve" -c "$T/def.pem" -k "$T/def.key" true </dev/null >/dev/null 2>"$T/err"
+	if [ -n "${CHECK-}" ]; then
+		env -u UID -u GID "$@" "$BIN/tls-serve" -C -c "$T/def.pem" -k "$T/def.key" >"$T/out" 2>"$T/err"
+	else
+		env -u UID -u GID "$@" "$BIN/tls-serve" -c "$T/def.pem" -k "$T/def.key" true </dev/null >/dev/null 2>"$T/err"
+	fi
 }
 refused() { # refused NAME MESSAGE VAR=VALUE...
 	name=$1 msg=$2
@@ -33,13 +38,21 @@ serve "CERTFILE:mail.a.example=$T/a.pem" "KEYFILE:mail.a.example=$T/a.key" \
 	"CERTFILE:mail.b.example=$T/b.pem" "KEYFILE:mail.b.example=$T/b.key" \
 	"CERTFILE:*.w.example=$T/w.pem" "KEYFILE:*.w.example=$T/w.key"
 is $? 0 "three good pairs beside the default: starts ($(cat "$T/err"))"
+CHECK=1 serve "CERTFILE:mail.a.example=$T/a.pem" "KEYFILE:mail.a.example=$T/a.key" \
+	"CERTFILE:*.w.example=$T/w.pem" "KEYFILE:*.w.example=$T/w.key"
+is $? 0 "-C: good pairs pass the check ($(cat "$T/err"))"
+is "$(cat "$T/out" "$T/err")" "" "-C: silent when all is well"
+serve "CERTFILE:mail.a.example=$T/b.pem" "KEYFILE:mail.a.example=$T/b.key"
+is $? 0 "a certificate that does not cover its name is found by -C, not at each connection"
 
-refused "mail.b.example's certificate under mail.a.example" \
+CHECK=1 refused "mail.b.example's certificate under mail.a.example" \
 	"unable to serve CERTFILE:mail.a.example: its certificate does not cover the name" \
 	"CERTFILE:mail.a.example=$T/b.pem" "KEYFILE:mail.a.example=$T/b.key"
-refused "a certificate that does not cover the wildcard name" \
+CHECK=1 refused "a certificate that does not cover the wildcard name" \
 	"unable to serve CERTFILE:*.w.example: its certificate does not cover the name" \
 	"CERTFILE:*.w.example=$T/a.pem" "KEYFILE:*.w.example=$T/a.key"
+CHECK=1 refused "-C: a key that is not the certificate's" "failed to load private key" \
+	"CERTFILE:mail.a.example=$T/a.pem" "KEYFILE:mail.a.example=$T/b.key"
 refused "the certificate file missing" "unable to load $T/none.pem: No such file or directory" \
 	"CERTFILE:mail.a.example=$T/none.pem" "KEYFILE:mail.a.example=$T/a.key"
 refused "the key file missing" "unable to load $T/none.key: No such file or directory" \

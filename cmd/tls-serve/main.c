@@ -28,7 +28,7 @@
 #include "str.h"
 #include "tls-serve.h"
 
-#define USAGE "tls-serve [-i] [-r] [-c cert] [-k key] [-u uid:gid|user] [-t handshake[:idle]] prog..."
+#define USAGE "tls-serve [-i] [-r] [-c cert] [-k key] [-u uid:gid|user] [-t handshake[:idle]] prog... | tls-serve -C [-c cert] [-k key]"
 
 enum {
 	HANDSHAKE_S = 30,
@@ -37,7 +37,7 @@ enum {
 };
 
 struct opts {
-	int implicit, required;
+	int implicit, required, check;   /* check: -C, check the setup and exit */
 	const char *cert, *key, *user;
 	int handshake_ms, idle_ms;
 };
@@ -99,7 +99,10 @@ server_new(const struct opts *o)
 		sni_blame();
 		die_x(EXIT_TEMP, "configure", "TLS", tls_error(srv));
 	}
-	sni_check(srv);
+	/* whether each SNI certificate covers its name costs a handshake per
+	 * name; asked for by -C (after a change), not paid per connection */
+	if (o->check)
+		sni_check(srv);
 	tls_config_clear_keys(cfg);
 	tls_config_free(cfg);
 	return srv;
@@ -356,8 +359,9 @@ main(int argc, char **argv)
 	int opt;
 
 	die_init("tls-serve");
-	while ((opt = getopt(argc, argv, "+irc:k:u:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "+Circ:k:u:t:")) != -1) {
 		switch (opt) {
+		case 'C': o.check = 1; break;
 		case 'i': o.implicit = 1; break;
 		case 'r': o.required = 1; break;
 		case 'c': o.cert = optarg; break;
@@ -368,7 +372,7 @@ main(int argc, char **argv)
 		}
 	}
 	argv += optind;
-	if (!*argv)
+	if ((*argv != NULL) == (o.check != 0))   /* -C runs no prog */
 		die_usage(USAGE);
 	if (!o.cert)
 		o.cert = tls_path(&cert, "cert.pem");
@@ -378,6 +382,8 @@ main(int argc, char **argv)
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap prog and lose its status */
 
 	srv = server_new(&o);          /* as root: the key is read here, once */
+	if (o.check)
+		return 0;
 	sni_unsetenv();
 	drop_privileges(o.user);
 
