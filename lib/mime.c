@@ -626,28 +626,63 @@ is_tspecial(int c)
 	return c <= 32 || c >= 127 || strchr("()<>@,;:\\\"/[]?=", c) != NULL;
 }
 
+/* The end of the comment starting at v[i] == '(': nested, with
+ * quoted-pairs (RFC 5322 3.2.2), bounded by len. */
+static size_t
+skip_comment(const char *v, size_t len, size_t i)
+{
+	size_t depth = 0;
+	for (; i < len; i++) {
+		if (v[i] == '\\' && i + 1 < len)
+			i++;
+		else if (v[i] == '(')
+			depth++;
+		else if (v[i] == ')' && --depth == 0)
+			return i + 1;
+	}
+	return len;
+}
+
+/* The end of the quoted string starting at v[i] == '"'. */
+static size_t
+skip_quoted(const char *v, size_t len, size_t i)
+{
+	for (i++; i < len && v[i] != '"'; i++)
+		if (v[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
 static size_t
 skip_cfws(const char *v, size_t len, size_t i)
 {
 	for (;;) {
 		while (i < len && ((unsigned char)v[i] <= 32))
 			i++;
-		if (i < len && v[i] == '(') {   /* comment, nested, bounded by len */
-			int depth = 0;
-			for (; i < len; i++) {
-				if (v[i] == '\\' && i + 1 < len)
-					i++;
-				else if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')' && --depth == 0) {
-					i++;
-					break;
-				}
-			}
+		if (i < len && v[i] == '(') {
+			i = skip_comment(v, len, i);
 			continue;
 		}
 		return i;
 	}
+}
+
+/* The next ';' at or after i that separates parameters: one inside a
+ * comment or a quoted string does not ("text/plain (a; b); charset=x"
+ * was read as a parameter "b)"). A quoted string can hold '(' and a
+ * comment '"'. */
+static size_t
+skip_to_semi(const char *v, size_t len, size_t i)
+{
+	while (i < len && v[i] != ';') {
+		if (v[i] == '"')
+			i = skip_quoted(v, len, i);
+		else if (v[i] == '(')
+			i = skip_comment(v, len, i);
+		else
+			i++;
+	}
+	return i;
 }
 
 static size_t
@@ -711,27 +746,20 @@ static int
 next_param(const char *v, size_t len, size_t *i, size_t *ns, size_t *ne, struct str *val)
 {
 	size_t k = *i;
-	if (k == 0)   /* skip the type/subtype (or disposition) up to the first ';' outside quotes */
-		while (k < len && v[k] != ';') {
-			if (v[k] == '"')
-				for (k++; k < len && v[k] != '"'; k++)
-					if (v[k] == '\\')
-						k++;
-			k++;
-		}
+	if (k == 0)   /* skip the type/subtype (or disposition) */
+		k = skip_to_semi(v, len, k);
 	while (k < len) {
 		k = skip_cfws(v, len, k);
 		if (k < len && v[k] == ';') {
 			k++;
 			continue;
 		}
-		for (*ns = k; k < len && v[k] != '=' && v[k] != ';' && (unsigned char)v[k] > 32; k++)
+		for (*ns = k; k < len && v[k] != '=' && v[k] != ';' && v[k] != '(' && (unsigned char)v[k] > 32; k++)
 			;
 		*ne = k;
 		k = skip_cfws(v, len, k);
 		if (k >= len || v[k] != '=') {
-			while (k < len && v[k] != ';')
-				k++;
+			k = skip_to_semi(v, len, k);
 			continue;
 		}
 		k = skip_cfws(v, len, k + 1);

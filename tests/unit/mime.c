@@ -180,6 +180,42 @@ test_params(void)
 	str_free(&s);
 }
 
+/* A ';' inside a comment was read as a parameter separator: the
+ * comment's tail became a parameter, and a "charset=" or "boundary="
+ * in it was taken for the real one. Comments nest and hold
+ * quoted-pairs; a quoted string can hold '(' and ';'. */
+static void
+test_params_comments(void)
+{
+	static const char *const v[][3] = {
+		{ "text/plain (a; b) ; charset=x", "charset", "x" },
+		{ "text/plain (a; charset=evil) ; charset=x", "charset", "x" },
+		{ "text/plain (a (nested; charset=evil) b; c) ; charset=x", "charset", "x" },
+		{ "text/plain (a \\) ; charset=evil) ; charset=x", "charset", "x" },
+		{ "text/plain; junk (a; charset=evil); charset=x", "charset", "x" },
+		{ "text/plain; junk(a; charset=evil); charset=x", "charset", "x" },
+		{ "text/plain; name=\"(a; b\"; charset=x", "name", "(a; b" },
+		{ "text/plain; name=\"(a; b\"; charset=x", "charset", "x" },
+		{ "text/plain (\"a; charset=evil) ; charset=x", "charset", "x" },
+		{ "multipart/mixed (x;y); boundary=b (c;d) ; charset=x", "boundary", "b" },
+	};
+	struct str s = STR_INIT, n = STR_INIT, val = STR_INIT;
+	char t[MIME_TYPE_MAX], st[MIME_TYPE_MAX], name[128];
+	size_t i, pos = 0;
+	int k = 0;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		snprintf(name, sizeof name, "comment skipped: %s -> %s=%s", v[i][0], v[i][1], v[i][2]);
+		ok(mime_param(v[i][0], strlen(v[i][0]), v[i][1], &s) == 1 && !strcmp(s.s, v[i][2]), name);
+	}
+	ok(mime_ctype(v[0][0], strlen(v[0][0]), t, st) == 0 && !strcmp(st, "plain"), "type before a comment");
+	while (mime_param_next(v[2][0], strlen(v[2][0]), &pos, &n, &val) == 1)
+		k++;
+	ok(k == 1 && !strcmp(n.s, "charset"), "parameters: none from inside a nested comment");
+	str_free(&s);
+	str_free(&n);
+	str_free(&val);
+}
+
 static void
 test_decoding(void)
 {
@@ -631,6 +667,7 @@ main(void)
 	test_words();
 	test_words_linear();
 	test_params();
+	test_params_comments();
 	test_decoding();
 	test_walk();
 	test_hostile();
