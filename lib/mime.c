@@ -429,6 +429,21 @@ qp_decode(struct str *out, const char *in, size_t len, int header, size_t max)
 			start = ++i;
 			continue;
 		}
+		if (!header && is_wsp((unsigned char)c)) {
+			/* blanks ending a line were added in transport: RFC 2045
+			 * 6.7 (3) has the decoder delete them. Each run is looked
+			 * at once: linear. */
+			size_t j = i, room = max - (out->len - base + (i - start));
+			while (j < len && is_wsp((unsigned char)in[j]))
+				j++;
+			if (j == len || in[j] == '\n' || (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n'))) {
+				if (str_catb(out, in + start, i - start) < 0)
+					return -1;
+				start = i = j;
+			} else
+				i = j - i > room ? i + room : j;
+			continue;
+		}
 		i++;
 	}
 	return str_catb(out, in + start, i - start);

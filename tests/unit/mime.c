@@ -216,6 +216,47 @@ test_params_comments(void)
 	str_free(&val);
 }
 
+/* Blanks ending a quoted-printable line were kept, though RFC 2045
+ * 6.7 (3) says transport added them and a decoder deletes them; blanks
+ * inside a line, protected by a soft break, or encoded stay. */
+static void
+test_qp_trailing_blanks(void)
+{
+	static const char *const v[][2] = {
+		{ "abc  \r\ndef\t \nghi  ", "abc\r\ndef\nghi" },
+		{ "a b\t=20 \r\n", "a b\t \r\n" },
+		{ "soft  =  \r\nbreak", "soft  break" },
+		{ "soft=\t\nbreak \t", "softbreak" },
+		{ "   \n \t\r\n", "\n\r\n" },
+		{ "a  b", "a  b" },
+	};
+	struct str s = STR_INIT, m = STR_INIT, out = STR_INIT;
+	struct mime_part p;
+	char name[128];
+	size_t i;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		s.len = 0;
+		snprintf(name, sizeof name, "qp: trailing blanks deleted (case %zu)", i);
+		ok(mime_qp_decode(&s, v[i][0], strlen(v[i][0]), 0) == 0 && str_0(&s) == 0 && !strcmp(s.s, v[i][1]), name);
+		if (strcmp(s.s ? s.s : "", v[i][1]))
+			printf("#   got \"%s\"\n", s.s ? s.s : "");
+	}
+	/* a long run of blanks inside a line still stops the output at max */
+	while (m.len < 100000)
+		str_catc(&m, ' ');
+	str_cats(&m, "x\n");
+	memset(&p, 0, sizeof p);
+	strcpy(p.type, "text");
+	strcpy(p.subtype, "plain");
+	p.cte = MIME_CTE_QP;
+	p.body = m.s;
+	p.bodylen = m.len;
+	ok(mime_body(&out, &p, 0, 1000) == 0 && out.len == 1000, "qp: a run of blanks is cut at max");
+	str_free(&s);
+	str_free(&m);
+	str_free(&out);
+}
+
 static void
 test_decoding(void)
 {
@@ -669,6 +710,7 @@ main(void)
 	test_params();
 	test_params_comments();
 	test_decoding();
+	test_qp_trailing_blanks();
 	test_walk();
 	test_hostile();
 	test_long_boundary();
