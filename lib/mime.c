@@ -455,19 +455,28 @@ mime_qp_decode(struct str *out, const char *in, size_t len, int header)
 	return qp_decode(out, in, len, header, SIZE_MAX);
 }
 
-/* How much of base64 text holds the groups for max bytes: junk and line
- * ends cost input, not output. */
+/* How much of base64 text holds the groups for max bytes: junk, line
+ * ends and padding cost input, not output. Counted as the lenient
+ * decoder groups symbols: a group padded after 2 or 3 symbols ("QQ==")
+ * yields fewer bytes than 4 symbols do, and the decoder goes on after
+ * it, so a symbol count alone stopped short of max. */
 static size_t
 b64_span(const char *in, size_t n, size_t max)
 {
-	size_t i, want, got = 0;
+	size_t i, got = 0;
+	int g = 0;   /* symbols in the group so far */
 	if (max >= n)
-		return n;   /* n bytes decode to fewer; below, max < n keeps want from overflowing */
-	want = max / 3 * 4 + 4;
-	for (i = 0; i < n && got < want; i++) {
+		return n;   /* n bytes decode to fewer */
+	for (i = 0; i < n && got < max; i++) {
 		unsigned char c = (unsigned char)in[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/')
-			got++;
+		if (c == '=' && g >= 2) {
+			got += (size_t)g - 1;
+			g = 0;
+		} else if (((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+'
+		    || c == '/') && ++g == 4) {
+			got += 3;
+			g = 0;
+		}
 	}
 	return i;
 }

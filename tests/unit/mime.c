@@ -656,6 +656,28 @@ test_body_padding(void)
 		snprintf(name, sizeof name, "text after 800 KB of %s is decoded", what[k]);
 		ok(mime_body(&out, &p, 0, 262144) == 0 && out.len == 11 && !memcmp(out.s, "cheap pills", 11), name);
 	}
+	/* padding every group: base64 now decodes on after it, and max
+	 * bytes of output still come out, not the fewer a symbol count
+	 * (4 symbols for 3 bytes) reached */
+	m.len = 0;
+	while (m.len < 800000)
+		str_cats(&m, "QQ==\n");
+	memset(&p, 0, sizeof p);
+	strcpy(p.type, "text");
+	p.cte = MIME_CTE_BASE64;
+	p.body = m.s;
+	p.bodylen = m.len;
+	out.len = 0;
+	ok(mime_body(&out, &p, 0, 100000) == 0 && out.len == 100000 && out.s[0] == 'A' && out.s[99999] == 'A',
+	    "base64 padded after every group: max bytes out");
+	m.len = 0;
+	str_cats(&m, "Y2hlYXAg\n=\n");
+	str_cats(&m, "cGlsbHM=\nIG5vdw==\n");
+	p.body = m.s;
+	p.bodylen = m.len;
+	out.len = 0;
+	ok(mime_body(&out, &p, 0, 262144) == 0 && out.len == 15 && !memcmp(out.s, "cheap pills now", 15),
+	    "base64 lines after a padded line are decoded");
 	/* and the output stays within max when the text is dense */
 	for (k = 0; k < 2; k++) {
 		m.len = 0;
