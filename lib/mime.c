@@ -921,12 +921,21 @@ nomem:
 
 /* ---- the walk ---- */
 
+/* DECODED_PER_BYTE: message/rfc822 parts sent base64 or quoted-printable
+ * are decoded to be walked; their copies together hold at most this many
+ * bytes per byte of the message. Each level of nesting decodes to no more
+ * than its parent holds, so a chain of them (base64 shrinks to 3/4 per
+ * level: 3 times the message in all) would otherwise cost up to the
+ * depth limit times the message, in memory and in delimiter search. */
+enum { DECODED_PER_BYTE = 4 };
+
 struct walk {
 	struct mime_limits lim;
 	mime_fn fn;
 	void *arg;
 	unsigned count;
 	int flags;
+	size_t decoded_left;     /* budget for decoded message/rfc822 copies */
 };
 
 static unsigned long delim_scanned;
@@ -992,6 +1001,7 @@ find_delim(const char *b, size_t n, size_t pos, const char *delim, size_t dlen,
 }
 
 static void entity(struct walk *, const char *, size_t, unsigned, int);
+static void encoded_message(struct walk *, const struct mime_part *, unsigned);
 
 static void
 children(struct walk *w, const char *b, size_t n, const char *delim, size_t dlen,
@@ -1089,13 +1099,32 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 			return;   /* "--b--" first: no parts */
 		children(w, part.body, part.bodylen, delim, dlen, first_after, depth + 1,
 		    !strcmp(part.subtype, "digest"));
-	} else if (!strcmp(part.type, "message") && (!strcmp(part.subtype, "rfc822") || !strcmp(part.subtype, "global"))
-	    && part.cte != MIME_CTE_BASE64 && part.cte != MIME_CTE_QP) {
+	} else if (!strcmp(part.type, "message") && (!strcmp(part.subtype, "rfc822") || !strcmp(part.subtype, "global"))) {
 		if (depth + 1 >= w->lim.depth)
 			w->flags |= MIME_E_DEPTH;
+		else if (part.cte == MIME_CTE_BASE64 || part.cte == MIME_CTE_QP)
+			encoded_message(w, &part, depth + 1);
 		else
 			entity(w, part.body, part.bodylen, depth + 1, 0);
 	}
+}
+
+/* A message/rfc822 part sent base64 or quoted-printable (RFC 2046 5.2.1
+ * forbids it, but mailers write it and readers decode it): left encoded,
+ * the message inside went unread, so spam wrapped in one was never
+ * seen. Its decoded copy is walked (the parts it holds point into the
+ * copy, which lives until they are visited), its first decoded_left
+ * bytes at most. Without memory it is not entered, as a walk has no
+ * error to report. */
+static void
+encoded_message(struct walk *w, const struct mime_part *part, unsigned depth)
+{
+	struct str d = STR_INIT;
+	if (mime_body(&d, part, 0, w->decoded_left) == 0) {
+		w->decoded_left -= d.len;
+		entity(w, d.s ? d.s : "", d.len, depth, 0);
+	}
+	str_free(&d);
 }
 
 int
@@ -1110,6 +1139,7 @@ mime_walk(const char *msg, size_t len, const struct mime_limits *lim, mime_fn fn
 		w.lim.depth = MIME_DEPTH_HARD;   /* keeps the recursion's stack bounded */
 	w.fn = fn;
 	w.arg = arg;
+	w.decoded_left = len <= SIZE_MAX / DECODED_PER_BYTE ? len * DECODED_PER_BYTE : SIZE_MAX;
 	entity(&w, msg, len, 0, 0);
 	return w.flags;
 }

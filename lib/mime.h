@@ -113,7 +113,10 @@ enum {
 
 /* Visit every entity depth-first: fn(arg, part); a non-zero return stops
  * the walk. limits NULL means the defaults above. message/rfc822 bodies
- * are entered as messages. Returns the MIME_E_* bits. */
+ * are entered as messages; one sent base64 or quoted-printable is decoded
+ * first (all such copies together at most 4 times len bytes), and the
+ * header and body of the parts inside point into that copy, valid until
+ * fn returns: keep no pointers past it. Returns the MIME_E_* bits. */
 typedef int (*mime_fn)(void *arg, const struct mime_part *);
 int mime_walk(const char *msg, size_t len, const struct mime_limits *, mime_fn fn, void *arg);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base64.h"
 #include "mime.h"
 #include "str.h"
 #include "tap.h"
@@ -356,6 +357,77 @@ test_walk(void)
 		ok(s.leaves == 1 && s.text.len == 14, "NUL bytes pass through");
 		str_free(&s.text);
 	}
+}
+
+/* Wraps the message in m as a message/rfc822 body, levels times: base64
+ * encoded, or quoted-printable (the text must encode to itself). */
+static void
+wrap_messages(struct str *m, int base64, unsigned levels)
+{
+	struct str w = STR_INIT;
+	while (levels--) {
+		str_copys(&w, "Content-Type: message/rfc822\nContent-Transfer-Encoding: ");
+		str_cats(&w, base64 ? "base64\n\n" : "quoted-printable\n\n");
+		if (base64)
+			base64_encode(&w, m->s, m->len);
+		else
+			str_catb(&w, m->s, m->len);
+		str_copyb(m, w.s, w.len);
+	}
+	str_free(&w);
+}
+
+/* A message/rfc822 part sent base64 or quoted-printable was neither
+ * decoded nor entered: the message in it, which mail readers show, was
+ * never read. It is decoded and walked, bounded by depth, parts and a
+ * budget of decoded bytes. */
+static void
+test_encoded_message(void)
+{
+	struct seen s;
+	struct str m = STR_INIT, inner = STR_INIT;
+	struct mime_limits lim = { 3, MIME_PARTS_MAX, 0 };
+	unsigned levels;
+	int r;
+	const char *q =
+	    "Content-Type: multipart/mixed; boundary=o\n\n--o\n\nsee attached\n--o\n"
+	    "Content-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+	    "Subject: inner\nContent-Type: multipart/alternative; boundary=3D\"i\"\n\n--i\n"
+	    "Content-Type: text/plain; charset=3Dutf-8\n\ncaf=C3=A9 pills=\n now\n--i--\n--o--\n";
+	r = walk(q, strlen(q), &s);
+	str_0(&s.text);
+	ok(r == 0 && s.n == 5 && s.maxdepth == 3, "qp message/rfc822: its multipart walked");
+	ok(strstr(s.text.s, "caf\xc3\xa9 pills now|") != NULL, "qp message/rfc822: inner text decoded");
+	str_free(&s.text);
+
+	/* one level, then a chain of six: they fit the budget (3/4 per level) */
+	for (levels = 1; levels <= 6; levels += 5) {
+		str_copys(&m, "Subject: inner\n\nbuy cheap pills\n");
+		wrap_messages(&m, 1, levels);
+		r = walk(m.s, m.len, &s);
+		str_0(&s.text);
+		ok(r == 0 && s.n == levels + 1 && s.maxdepth == levels && strstr(s.text.s, "|buy cheap pills\n|"),
+		    levels == 1 ? "base64 message/rfc822: inner text decoded" : "six base64 levels: innermost text read");
+		str_free(&s.text);
+	}
+	memset(&s, 0, sizeof s);
+	r = mime_walk(m.s, m.len, &lim, collect, &s);
+	ok((r & MIME_E_DEPTH) && s.maxdepth == 2, "encoded levels count against the depth limit");
+	str_free(&s.text);
+
+	/* quoted-printable that decodes to itself, 12 levels: each copy is as
+	 * large as the message, so the budget (4 times it) ends the chain
+	 * at the fifth or sixth, well within the depth limit */
+	str_copys(&inner, "Subject: deep\n\n");
+	while (inner.len < 80000)
+		str_cats(&inner, "padding padding padding padding padding\n");
+	wrap_messages(&inner, 0, 12);
+	r = walk(inner.s, inner.len, &s);
+	str_0(&s.text);
+	ok(r == 0 && s.maxdepth >= 4 && s.maxdepth <= 6, "decoded copies bounded: chain cut");
+	str_free(&s.text);
+	str_free(&m);
+	str_free(&inner);
 }
 
 static void
@@ -734,6 +806,7 @@ main(void)
 	test_decoding();
 	test_qp_trailing_blanks();
 	test_walk();
+	test_encoded_message();
 	test_hostile();
 	test_long_boundary();
 	test_params_unordered();
