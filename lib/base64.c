@@ -122,12 +122,29 @@ bad:
 	return -1;
 }
 
+/* The bytes of a group cut short after n symbols (value v): n 2 or 3
+ * yields 1 or 2 bytes, fewer none. */
+static char *
+partial(char *o, unsigned long v, int n)
+{
+	if (n == 2) {
+		*o++ = (char)(v >> 4 & 255);
+	} else if (n == 3) {
+		*o++ = (char)(v >> 10 & 255);
+		*o++ = (char)(v >> 2 & 255);
+	}
+	return o;
+}
+
 /* Lenient (RFC 2045 6.8): bytes outside the alphabet are skipped, '='
- * after two or three symbols of a group (padding) ends the data; a final
- * group of 2 or 3 symbols still yields its bytes. An '=' where padding
- * cannot stand (a group's first or second symbol) is skipped like any
- * stray byte, as Python's binascii and mail readers do: "=" before a
- * spam text must not hide it from a filter that shows it to the user. */
+ * after two or three symbols of a group (padding) ends that group, and
+ * decoding goes on after it: mailers that join encoded parts write
+ * "aGk=aGk=", and mail readers show both halves, so text after a padded
+ * line must not be hidden from a filter. A final group of 2 or 3
+ * symbols still yields its bytes. An '=' where padding cannot stand (a
+ * group's first or second symbol) is skipped like any stray byte, as
+ * Python's binascii and mail readers do: "=" before a spam text must
+ * not hide it either. */
 int
 base64_decode_lenient(struct str *out, const char *in, size_t len)
 {
@@ -141,8 +158,12 @@ base64_decode_lenient(struct str *out, const char *in, size_t len)
 	o = out->s + out->len;
 	for (i = 0; i < len; i++) {
 		int x;
-		if (p[i] == '=' && n >= 2)
-			break;
+		if (p[i] == '=' && n >= 2) {   /* the group ends */
+			o = partial(o, v, n);
+			n = 0;
+			v = 0;
+			continue;
+		}
 		x = val(p[i]);
 		if (x < 0)
 			continue;
@@ -155,12 +176,7 @@ base64_decode_lenient(struct str *out, const char *in, size_t len)
 			v = 0;
 		}
 	}
-	if (n == 2) {
-		*o++ = (char)(v >> 4 & 255);
-	} else if (n == 3) {
-		*o++ = (char)(v >> 10 & 255);
-		*o++ = (char)(v >> 2 & 255);
-	}
+	o = partial(o, v, n);
 	out->len = (size_t)(o - out->s);
 	out->s[out->len] = 0;
 	return 0;

@@ -1,6 +1,7 @@
 /* Base64 (RFC 4648). Strict decoding for protocol data (SASL): padding
  * required, no whitespace, no stray characters. Lenient decoding for
- * MIME bodies skips whitespace and junk as RFC 2045 asks. */
+ * MIME bodies skips whitespace and junk as RFC 2045 asks, and decodes on
+ * after padding (joined blocks, "aGk=aGk="). */
 #ifndef BASE64_H
 #define BASE64_H
 

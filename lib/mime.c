@@ -429,6 +429,21 @@ qp_decode(struct str *out, const char *in, size_t len, int header, size_t max)
 			start = ++i;
 			continue;
 		}
+		if (!header && is_wsp((unsigned char)c)) {
+			/* blanks ending a line were added in transport: RFC 2045
+			 * 6.7 (3) has the decoder delete them. Each run is looked
+			 * at once: linear. */
+			size_t j = i, room = max - (out->len - base + (i - start));
+			while (j < len && is_wsp((unsigned char)in[j]))
+				j++;
+			if (j == len || in[j] == '\n' || (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n'))) {
+				if (str_catb(out, in + start, i - start) < 0)
+					return -1;
+				start = i = j;
+			} else
+				i = j - i > room ? i + room : j;
+			continue;
+		}
 		i++;
 	}
 	return str_catb(out, in + start, i - start);
@@ -440,19 +455,28 @@ mime_qp_decode(struct str *out, const char *in, size_t len, int header)
 	return qp_decode(out, in, len, header, SIZE_MAX);
 }
 
-/* How much of base64 text holds the groups for max bytes: junk and line
- * ends cost input, not output. */
+/* How much of base64 text holds the groups for max bytes: junk, line
+ * ends and padding cost input, not output. Counted as the lenient
+ * decoder groups symbols: a group padded after 2 or 3 symbols ("QQ==")
+ * yields fewer bytes than 4 symbols do, and the decoder goes on after
+ * it, so a symbol count alone stopped short of max. */
 static size_t
 b64_span(const char *in, size_t n, size_t max)
 {
-	size_t i, want, got = 0;
+	size_t i, got = 0;
+	int g = 0;   /* symbols in the group so far */
 	if (max >= n)
-		return n;   /* n bytes decode to fewer; below, max < n keeps want from overflowing */
-	want = max / 3 * 4 + 4;
-	for (i = 0; i < n && got < want; i++) {
+		return n;   /* n bytes decode to fewer */
+	for (i = 0; i < n && got < max; i++) {
 		unsigned char c = (unsigned char)in[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/')
-			got++;
+		if (c == '=' && g >= 2) {
+			got += (size_t)g - 1;
+			g = 0;
+		} else if (((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+'
+		    || c == '/') && ++g == 4) {
+			got += 3;
+			g = 0;
+		}
 	}
 	return i;
 }
@@ -626,28 +650,63 @@ is_tspecial(int c)
 	return c <= 32 || c >= 127 || strchr("()<>@,;:\\\"/[]?=", c) != NULL;
 }
 
+/* The end of the comment starting at v[i] == '(': nested, with
+ * quoted-pairs (RFC 5322 3.2.2), bounded by len. */
+static size_t
+skip_comment(const char *v, size_t len, size_t i)
+{
+	size_t depth = 0;
+	for (; i < len; i++) {
+		if (v[i] == '\\' && i + 1 < len)
+			i++;
+		else if (v[i] == '(')
+			depth++;
+		else if (v[i] == ')' && --depth == 0)
+			return i + 1;
+	}
+	return len;
+}
+
+/* The end of the quoted string starting at v[i] == '"'. */
+static size_t
+skip_quoted(const char *v, size_t len, size_t i)
+{
+	for (i++; i < len && v[i] != '"'; i++)
+		if (v[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
 static size_t
 skip_cfws(const char *v, size_t len, size_t i)
 {
 	for (;;) {
 		while (i < len && ((unsigned char)v[i] <= 32))
 			i++;
-		if (i < len && v[i] == '(') {   /* comment, nested, bounded by len */
-			int depth = 0;
-			for (; i < len; i++) {
-				if (v[i] == '\\' && i + 1 < len)
-					i++;
-				else if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')' && --depth == 0) {
-					i++;
-					break;
-				}
-			}
+		if (i < len && v[i] == '(') {
+			i = skip_comment(v, len, i);
 			continue;
 		}
 		return i;
 	}
+}
+
+/* The next ';' at or after i that separates parameters: one inside a
+ * comment or a quoted string does not ("text/plain (a; b); charset=x"
+ * was read as a parameter "b)"). A quoted string can hold '(' and a
+ * comment '"'. */
+static size_t
+skip_to_semi(const char *v, size_t len, size_t i)
+{
+	while (i < len && v[i] != ';') {
+		if (v[i] == '"')
+			i = skip_quoted(v, len, i);
+		else if (v[i] == '(')
+			i = skip_comment(v, len, i);
+		else
+			i++;
+	}
+	return i;
 }
 
 static size_t
@@ -711,27 +770,20 @@ static int
 next_param(const char *v, size_t len, size_t *i, size_t *ns, size_t *ne, struct str *val)
 {
 	size_t k = *i;
-	if (k == 0)   /* skip the type/subtype (or disposition) up to the first ';' outside quotes */
-		while (k < len && v[k] != ';') {
-			if (v[k] == '"')
-				for (k++; k < len && v[k] != '"'; k++)
-					if (v[k] == '\\')
-						k++;
-			k++;
-		}
+	if (k == 0)   /* skip the type/subtype (or disposition) */
+		k = skip_to_semi(v, len, k);
 	while (k < len) {
 		k = skip_cfws(v, len, k);
 		if (k < len && v[k] == ';') {
 			k++;
 			continue;
 		}
-		for (*ns = k; k < len && v[k] != '=' && v[k] != ';' && (unsigned char)v[k] > 32; k++)
+		for (*ns = k; k < len && v[k] != '=' && v[k] != ';' && v[k] != '(' && (unsigned char)v[k] > 32; k++)
 			;
 		*ne = k;
 		k = skip_cfws(v, len, k);
 		if (k >= len || v[k] != '=') {
-			while (k < len && v[k] != ';')
-				k++;
+			k = skip_to_semi(v, len, k);
 			continue;
 		}
 		k = skip_cfws(v, len, k + 1);
@@ -869,12 +921,21 @@ nomem:
 
 /* ---- the walk ---- */
 
+/* DECODED_PER_BYTE: message/rfc822 parts sent base64 or quoted-printable
+ * are decoded to be walked; their copies together hold at most this many
+ * bytes per byte of the message. Each level of nesting decodes to no more
+ * than its parent holds, so a chain of them (base64 shrinks to 3/4 per
+ * level: 3 times the message in all) would otherwise cost up to the
+ * depth limit times the message, in memory and in delimiter search. */
+enum { DECODED_PER_BYTE = 4 };
+
 struct walk {
 	struct mime_limits lim;
 	mime_fn fn;
 	void *arg;
 	unsigned count;
 	int flags;
+	size_t decoded_left;     /* budget for decoded message/rfc822 copies */
 };
 
 static unsigned long delim_scanned;
@@ -940,6 +1001,7 @@ find_delim(const char *b, size_t n, size_t pos, const char *delim, size_t dlen,
 }
 
 static void entity(struct walk *, const char *, size_t, unsigned, int);
+static void encoded_message(struct walk *, const struct mime_part *, unsigned);
 
 static void
 children(struct walk *w, const char *b, size_t n, const char *delim, size_t dlen,
@@ -1037,13 +1099,32 @@ entity(struct walk *w, const char *p, size_t len, unsigned depth, int digest)
 			return;   /* "--b--" first: no parts */
 		children(w, part.body, part.bodylen, delim, dlen, first_after, depth + 1,
 		    !strcmp(part.subtype, "digest"));
-	} else if (!strcmp(part.type, "message") && (!strcmp(part.subtype, "rfc822") || !strcmp(part.subtype, "global"))
-	    && part.cte != MIME_CTE_BASE64 && part.cte != MIME_CTE_QP) {
+	} else if (!strcmp(part.type, "message") && (!strcmp(part.subtype, "rfc822") || !strcmp(part.subtype, "global"))) {
 		if (depth + 1 >= w->lim.depth)
 			w->flags |= MIME_E_DEPTH;
+		else if (part.cte == MIME_CTE_BASE64 || part.cte == MIME_CTE_QP)
+			encoded_message(w, &part, depth + 1);
 		else
 			entity(w, part.body, part.bodylen, depth + 1, 0);
 	}
+}
+
+/* A message/rfc822 part sent base64 or quoted-printable (RFC 2046 5.2.1
+ * forbids it, but mailers write it and readers decode it): left encoded,
+ * the message inside went unread, so spam wrapped in one was never
+ * seen. Its decoded copy is walked (the parts it holds point into the
+ * copy, which lives until they are visited), its first decoded_left
+ * bytes at most. Without memory it is not entered, as a walk has no
+ * error to report. */
+static void
+encoded_message(struct walk *w, const struct mime_part *part, unsigned depth)
+{
+	struct str d = STR_INIT;
+	if (mime_body(&d, part, 0, w->decoded_left) == 0) {
+		w->decoded_left -= d.len;
+		entity(w, d.s ? d.s : "", d.len, depth, 0);
+	}
+	str_free(&d);
 }
 
 int
@@ -1058,6 +1139,7 @@ mime_walk(const char *msg, size_t len, const struct mime_limits *lim, mime_fn fn
 		w.lim.depth = MIME_DEPTH_HARD;   /* keeps the recursion's stack bounded */
 	w.fn = fn;
 	w.arg = arg;
+	w.decoded_left = len <= SIZE_MAX / DECODED_PER_BYTE ? len * DECODED_PER_BYTE : SIZE_MAX;
 	entity(&w, msg, len, 0, 0);
 	return w.flags;
 }

@@ -71,7 +71,8 @@ int mime_param_next(const char *v, size_t len, size_t *pos, struct str *name, st
 enum { MIME_CTE_7BIT, MIME_CTE_8BIT, MIME_CTE_BINARY, MIME_CTE_QP, MIME_CTE_BASE64, MIME_CTE_OTHER };
 int mime_cte(const char *v, size_t len);
 
-/* Quoted-printable (RFC 2045 6.7), lenient: bad escapes are kept as is.
+/* Quoted-printable (RFC 2045 6.7), lenient: bad escapes are kept as is;
+ * blanks ending a line (or the text) are deleted, as 6.7 (3) asks.
  * header != 0 decodes '_' as a space (RFC 2047 Q). */
 int mime_qp_decode(struct str *out, const char *in, size_t len, int header);
 /* in (in charset; NULL or "" means us-ascii) appended as valid UTF-8:
@@ -112,7 +113,10 @@ enum {
 
 /* Visit every entity depth-first: fn(arg, part); a non-zero return stops
  * the walk. limits NULL means the defaults above. message/rfc822 bodies
- * are entered as messages. Returns the MIME_E_* bits. */
+ * are entered as messages; one sent base64 or quoted-printable is decoded
+ * first (all such copies together at most 4 times len bytes), and the
+ * header and body of the parts inside point into that copy, valid until
+ * fn returns: keep no pointers past it. Returns the MIME_E_* bits. */
 typedef int (*mime_fn)(void *arg, const struct mime_part *);
 int mime_walk(const char *msg, size_t len, const struct mime_limits *, mime_fn fn, void *arg);
 

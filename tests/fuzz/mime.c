@@ -15,16 +15,26 @@ struct ctx {
 	const char *base;
 	size_t len;
 	struct str out;
+	/* along the path to the part visited: under a message/rfc822 sent
+	 * encoded (its parts point into a decoded copy), and is one */
+	unsigned char copied[MIME_DEPTH_MAX], encmsg[MIME_DEPTH_MAX];
 };
 
 static int
 visit(void *arg, const struct mime_part *p)
 {
 	struct ctx *c = arg;
-	if (p->depth >= MIME_DEPTH_MAX || p->index >= MIME_PARTS_MAX)
+	unsigned d = p->depth;
+	if (d >= MIME_DEPTH_MAX || p->index >= MIME_PARTS_MAX)
 		abort();
-	if (p->header < c->base || p->header + p->headerlen > c->base + c->len
-	    || p->body < c->base || p->body + p->bodylen > c->base + c->len)
+	/* parts visited depth-first: the last ones seen at smaller depths
+	 * are this one's ancestors */
+	c->copied[d] = d > 0 && (c->copied[d - 1] || c->encmsg[d - 1]);
+	c->encmsg[d] = !strcmp(p->type, "message") && (p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP);
+	if (p->body < p->header + p->headerlen)
+		abort();
+	if (!c->copied[d] && (p->header < c->base || p->header + p->headerlen > c->base + c->len
+	    || p->body < c->base || p->body + p->bodylen > c->base + c->len))
 		abort();
 	c->out.len = 0;
 	if (!p->multipart && mime_body(&c->out, p, 1, 4096) < 0)
@@ -38,7 +48,7 @@ visit(void *arg, const struct mime_part *p)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ctx c = { (const char *)data, size, STR_INIT };
+	struct ctx c = { (const char *)data, size, STR_INIT, { 0 }, { 0 } };
 	struct mime_field f;
 	struct str s = STR_INIT;
 	size_t hl, bo, pos = 0, i;
@@ -46,8 +56,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned long scanned = mime_delim_scanned(), opens;
 	mime_walk(c.base, size, NULL, visit, &c);
 	/* the delimiter search is linear in each level's body (a level at
-	 * most MIME_DEPTH_MAX deep), plus one delimiter per search */
-	if (mime_delim_scanned() - scanned > 2 * (unsigned long)(MIME_DEPTH_MAX + 1) * size + 1000UL * 4 * MIME_PARTS_MAX)
+	 * most MIME_DEPTH_MAX deep), over the message and the decoded copies
+	 * of encoded message/rfc822 parts (4 times its size at most), plus
+	 * one delimiter per search */
+	if (mime_delim_scanned() - scanned > 5 * (unsigned long)(MIME_DEPTH_MAX + 1) * size + 1000UL * 4 * MIME_PARTS_MAX)
 		abort();
 	mime_split(c.base, size, &hl, &bo);
 	while (mime_field_next(c.base, hl, &pos, &f)) {

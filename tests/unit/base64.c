@@ -1,5 +1,6 @@
 /* Unit tests for base64: RFC 4648 vectors, strict refusals, lenient MIME. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "base64.h"
 #include "tap.h"
@@ -68,7 +69,7 @@ test_lenient(void)
 	ok(base64_decode_lenient(&d, "Zm9v\r\nYm\tFy\r\n", 14) == 0, "lenient skips whitespace");
 	is_mem(d.s, d.len, "foobar", 6, "lenient value");
 	str_trunc(&d, 0);
-	ok(base64_decode_lenient(&d, "Zm9v!!Yg==junk", 14) == 0, "lenient skips junk, stops at '='");
+	ok(base64_decode_lenient(&d, "Zm9v!!Yg==!!", 12) == 0, "lenient skips junk around padding");
 	is_mem(d.s, d.len, "foob", 4, "lenient padding");
 	str_trunc(&d, 0);
 	ok(base64_decode_lenient(&d, "Zm9vYmE", 7) == 0, "lenient missing padding");
@@ -78,6 +79,31 @@ test_lenient(void)
 	str_free(&d);
 }
 
+/* Decoding stopped at the first padding, so the rest of joined blocks
+ * ("aGk=aGk=", or a padded line followed by more lines) was dropped
+ * unseen: text hidden from a filter that mail readers show. */
+static void
+test_lenient_joined(void)
+{
+	static const char *const v[][2] = {
+		{ "aGk=aGk=", "hihi" },
+		{ "Zm9vYg==\r\nYmFy\r\n", "foobbar" },
+		{ "Zm9vYmE=\nZm9vYg==\nZm9v", "foobafoobfoo" },
+		{ "Zg====Zm8=", "ffo" },
+		{ "Zm9vYg==junk", "foob\x8e\xe9\xe4" },
+		{ "Zm9v=Zm9v", "foofoo" },
+	};
+	char name[64];
+	size_t i;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct str d = STR_INIT;
+		snprintf(name, sizeof name, "lenient decodes on after padding (case %zu)", i);
+		ok(base64_decode_lenient(&d, v[i][0], strlen(v[i][0])) == 0, "lenient decodes joined blocks");
+		is_mem(d.s, d.len, v[i][1], strlen(v[i][1]), name);
+		str_free(&d);
+	}
+}
+
 int
 main(void)
 {
@@ -85,5 +111,6 @@ main(void)
 	test_binary();
 	test_strict_refusals();
 	test_lenient();
+	test_lenient_joined();
 	return done();
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base64.h"
 #include "mime.h"
 #include "str.h"
 #include "tap.h"
@@ -180,6 +181,83 @@ test_params(void)
 	str_free(&s);
 }
 
+/* A ';' inside a comment was read as a parameter separator: the
+ * comment's tail became a parameter, and a "charset=" or "boundary="
+ * in it was taken for the real one. Comments nest and hold
+ * quoted-pairs; a quoted string can hold '(' and ';'. */
+static void
+test_params_comments(void)
+{
+	static const char *const v[][3] = {
+		{ "text/plain (a; b) ; charset=x", "charset", "x" },
+		{ "text/plain (a; charset=evil) ; charset=x", "charset", "x" },
+		{ "text/plain (a (nested; charset=evil) b; c) ; charset=x", "charset", "x" },
+		{ "text/plain (a \\) ; charset=evil) ; charset=x", "charset", "x" },
+		{ "text/plain; junk (a; charset=evil); charset=x", "charset", "x" },
+		{ "text/plain; junk(a; charset=evil); charset=x", "charset", "x" },
+		{ "text/plain; name=\"(a; b\"; charset=x", "name", "(a; b" },
+		{ "text/plain; name=\"(a; b\"; charset=x", "charset", "x" },
+		{ "text/plain (\"a; charset=evil) ; charset=x", "charset", "x" },
+		{ "multipart/mixed (x;y); boundary=b (c;d) ; charset=x", "boundary", "b" },
+	};
+	struct str s = STR_INIT, n = STR_INIT, val = STR_INIT;
+	char t[MIME_TYPE_MAX], st[MIME_TYPE_MAX], name[128];
+	size_t i, pos = 0;
+	int k = 0;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		snprintf(name, sizeof name, "comment skipped: %s -> %s=%s", v[i][0], v[i][1], v[i][2]);
+		ok(mime_param(v[i][0], strlen(v[i][0]), v[i][1], &s) == 1 && !strcmp(s.s, v[i][2]), name);
+	}
+	ok(mime_ctype(v[0][0], strlen(v[0][0]), t, st) == 0 && !strcmp(st, "plain"), "type before a comment");
+	while (mime_param_next(v[2][0], strlen(v[2][0]), &pos, &n, &val) == 1)
+		k++;
+	ok(k == 1 && !strcmp(n.s, "charset"), "parameters: none from inside a nested comment");
+	str_free(&s);
+	str_free(&n);
+	str_free(&val);
+}
+
+/* Blanks ending a quoted-printable line were kept, though RFC 2045
+ * 6.7 (3) says transport added them and a decoder deletes them; blanks
+ * inside a line, protected by a soft break, or encoded stay. */
+static void
+test_qp_trailing_blanks(void)
+{
+	static const char *const v[][2] = {
+		{ "abc  \r\ndef\t \nghi  ", "abc\r\ndef\nghi" },
+		{ "a b\t=20 \r\n", "a b\t \r\n" },
+		{ "soft  =  \r\nbreak", "soft  break" },
+		{ "soft=\t\nbreak \t", "softbreak" },
+		{ "   \n \t\r\n", "\n\r\n" },
+		{ "a  b", "a  b" },
+	};
+	struct str s = STR_INIT, m = STR_INIT, out = STR_INIT;
+	struct mime_part p;
+	char name[128];
+	size_t i;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		s.len = 0;
+		snprintf(name, sizeof name, "qp: trailing blanks deleted (case %zu)", i);
+		ok(mime_qp_decode(&s, v[i][0], strlen(v[i][0]), 0) == 0 && str_0(&s) == 0 && !strcmp(s.s, v[i][1]), name);
+		if (strcmp(s.s ? s.s : "", v[i][1]))
+			printf("#   got \"%s\"\n", s.s ? s.s : "");
+	}
+	/* a long run of blanks inside a line still stops the output at max */
+	while (m.len < 100000)
+		str_catc(&m, ' ');
+	str_cats(&m, "x\n");
+	memset(&p, 0, sizeof p);
+	strcpy(p.type, "text");
+	strcpy(p.subtype, "plain");
+	p.cte = MIME_CTE_QP;
+	p.body = m.s;
+	p.bodylen = m.len;
+	ok(mime_body(&out, &p, 0, 1000) == 0 && out.len == 1000, "qp: a run of blanks is cut at max");
+	str_free(&s);
+	str_free(&m);
+	str_free(&out);
+}
+
 static void
 test_decoding(void)
 {
@@ -279,6 +357,77 @@ test_walk(void)
 		ok(s.leaves == 1 && s.text.len == 14, "NUL bytes pass through");
 		str_free(&s.text);
 	}
+}
+
+/* Wraps the message in m as a message/rfc822 body, levels times: base64
+ * encoded, or quoted-printable (the text must encode to itself). */
+static void
+wrap_messages(struct str *m, int base64, unsigned levels)
+{
+	struct str w = STR_INIT;
+	while (levels--) {
+		str_copys(&w, "Content-Type: message/rfc822\nContent-Transfer-Encoding: ");
+		str_cats(&w, base64 ? "base64\n\n" : "quoted-printable\n\n");
+		if (base64)
+			base64_encode(&w, m->s, m->len);
+		else
+			str_catb(&w, m->s, m->len);
+		str_copyb(m, w.s, w.len);
+	}
+	str_free(&w);
+}
+
+/* A message/rfc822 part sent base64 or quoted-printable was neither
+ * decoded nor entered: the message in it, which mail readers show, was
+ * never read. It is decoded and walked, bounded by depth, parts and a
+ * budget of decoded bytes. */
+static void
+test_encoded_message(void)
+{
+	struct seen s;
+	struct str m = STR_INIT, inner = STR_INIT;
+	struct mime_limits lim = { 3, MIME_PARTS_MAX, 0 };
+	unsigned levels;
+	int r;
+	const char *q =
+	    "Content-Type: multipart/mixed; boundary=o\n\n--o\n\nsee attached\n--o\n"
+	    "Content-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+	    "Subject: inner\nContent-Type: multipart/alternative; boundary=3D\"i\"\n\n--i\n"
+	    "Content-Type: text/plain; charset=3Dutf-8\n\ncaf=C3=A9 pills=\n now\n--i--\n--o--\n";
+	r = walk(q, strlen(q), &s);
+	str_0(&s.text);
+	ok(r == 0 && s.n == 5 && s.maxdepth == 3, "qp message/rfc822: its multipart walked");
+	ok(strstr(s.text.s, "caf\xc3\xa9 pills now|") != NULL, "qp message/rfc822: inner text decoded");
+	str_free(&s.text);
+
+	/* one level, then a chain of six: they fit the budget (3/4 per level) */
+	for (levels = 1; levels <= 6; levels += 5) {
+		str_copys(&m, "Subject: inner\n\nbuy cheap pills\n");
+		wrap_messages(&m, 1, levels);
+		r = walk(m.s, m.len, &s);
+		str_0(&s.text);
+		ok(r == 0 && s.n == levels + 1 && s.maxdepth == levels && strstr(s.text.s, "|buy cheap pills\n|"),
+		    levels == 1 ? "base64 message/rfc822: inner text decoded" : "six base64 levels: innermost text read");
+		str_free(&s.text);
+	}
+	memset(&s, 0, sizeof s);
+	r = mime_walk(m.s, m.len, &lim, collect, &s);
+	ok((r & MIME_E_DEPTH) && s.maxdepth == 2, "encoded levels count against the depth limit");
+	str_free(&s.text);
+
+	/* quoted-printable that decodes to itself, 12 levels: each copy is as
+	 * large as the message, so the budget (4 times it) ends the chain
+	 * at the fifth or sixth, well within the depth limit */
+	str_copys(&inner, "Subject: deep\n\n");
+	while (inner.len < 80000)
+		str_cats(&inner, "padding padding padding padding padding\n");
+	wrap_messages(&inner, 0, 12);
+	r = walk(inner.s, inner.len, &s);
+	str_0(&s.text);
+	ok(r == 0 && s.maxdepth >= 4 && s.maxdepth <= 6, "decoded copies bounded: chain cut");
+	str_free(&s.text);
+	str_free(&m);
+	str_free(&inner);
 }
 
 static void
@@ -579,6 +728,28 @@ test_body_padding(void)
 		snprintf(name, sizeof name, "text after 800 KB of %s is decoded", what[k]);
 		ok(mime_body(&out, &p, 0, 262144) == 0 && out.len == 11 && !memcmp(out.s, "cheap pills", 11), name);
 	}
+	/* padding every group: base64 now decodes on after it, and max
+	 * bytes of output still come out, not the fewer a symbol count
+	 * (4 symbols for 3 bytes) reached */
+	m.len = 0;
+	while (m.len < 800000)
+		str_cats(&m, "QQ==\n");
+	memset(&p, 0, sizeof p);
+	strcpy(p.type, "text");
+	p.cte = MIME_CTE_BASE64;
+	p.body = m.s;
+	p.bodylen = m.len;
+	out.len = 0;
+	ok(mime_body(&out, &p, 0, 100000) == 0 && out.len == 100000 && out.s[0] == 'A' && out.s[99999] == 'A',
+	    "base64 padded after every group: max bytes out");
+	m.len = 0;
+	str_cats(&m, "Y2hlYXAg\n=\n");
+	str_cats(&m, "cGlsbHM=\nIG5vdw==\n");
+	p.body = m.s;
+	p.bodylen = m.len;
+	out.len = 0;
+	ok(mime_body(&out, &p, 0, 262144) == 0 && out.len == 15 && !memcmp(out.s, "cheap pills now", 15),
+	    "base64 lines after a padded line are decoded");
 	/* and the output stays within max when the text is dense */
 	for (k = 0; k < 2; k++) {
 		m.len = 0;
@@ -631,8 +802,11 @@ main(void)
 	test_words();
 	test_words_linear();
 	test_params();
+	test_params_comments();
 	test_decoding();
+	test_qp_trailing_blanks();
 	test_walk();
+	test_encoded_message();
 	test_hostile();
 	test_long_boundary();
 	test_params_unordered();
