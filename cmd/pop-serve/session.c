@@ -141,7 +141,7 @@ capa(struct sess *s)
 	if (!s->o->checkpw)
 		put(s, "PIPELINING\r\n");   /* the checkpassword child cannot see pipelined bytes */
 	if (s->state == S_AUTH && plain_allowed(s))
-		put(s, "USER\r\nSASL PLAIN\r\n");
+		put(s, "USER\r\nSASL PLAIN LOGIN\r\n");
 	if (s->state == S_AUTH && s->stls_ok)
 		put(s, "STLS\r\n");
 	put(s, "IMPLEMENTATION pipemail\r\n.\r\n");
@@ -374,19 +374,74 @@ do_login(struct sess *s, const char *pass)
 	return r;
 }
 
+/* One SASL continuation: "+ prompt", then the client's line. 1 the
+ * response in *resp; 0 handled (a bad line, or "*": cancelled, RFC 5034
+ * 4); -1 end of session. */
+static int
+sasl_step(struct sess *s, const char *prompt, const char **resp, size_t *rlen)
+{
+	int r;
+	reply(s, "+", prompt);
+	r = getline_crlf(s);
+	if (r <= 0) {
+		if (r == 0)
+			s->nbad++;
+		return r;
+	}
+	if (s->line.len == 1 && s->line.s[0] == '*') {
+		ERR(s, "[AUTH] authentication cancelled");
+		return 0;
+	}
+	*resp = s->line.s;
+	*rlen = s->line.len;
+	return 1;
+}
+
+/* AUTH LOGIN: the user name (perhaps as the initial response), then the
+ * password, each base64 on its own line. 1 both in user and pass; 0 a
+ * reply was queued; -1 end of session. */
+static int
+sasl_login(struct sess *s, const struct popcmd *c, struct str *user, struct str *pass)
+{
+	const char *resp;
+	size_t rlen;
+	int r = 1;
+	if (c->nargs == 2) {
+		resp = c->arg[1];
+		rlen = c->arglen[1];
+	} else {
+		r = sasl_step(s, "VXNlcm5hbWU6", &resp, &rlen);   /* "Username:" */
+	}
+	if (r == 1 && sasl_login_field(resp, rlen, user) < 0) {
+		s->nbad++;
+		ERR(s, "[AUTH] malformed LOGIN response");
+		r = 0;
+	}
+	if (r == 1)
+		r = sasl_step(s, "UGFzc3dvcmQ6", &resp, &rlen);   /* "Password:" */
+	if (r == 1 && sasl_login_field(resp, rlen, pass) < 0) {
+		s->nbad++;
+		ERR(s, "[AUTH] malformed LOGIN response");
+		r = 0;
+	}
+	wipe_line(s);
+	return r;
+}
+
 static int
 cmd_auth(struct sess *s, const struct popcmd *c)
 {
 	struct str user = STR_INIT, pass = STR_INIT;
 	const char *resp;
 	size_t rlen;
-	int r;
+	int r, login;
 	if (c->nargs == 0) {
 		OK(s, "SASL mechanisms follow");
-		put(s, "PLAIN\r\n.\r\n");
+		put(s, "PLAIN\r\nLOGIN\r\n.\r\n");
 		return GO_ON;
 	}
-	if (c->arglen[0] != 5 || strncasecmp(c->arg[0], "PLAIN", 5) != 0) {
+	login = c->arglen[0] == 5 && strncasecmp(c->arg[0], "LOGIN", 5) == 0;
+	if (!login && (c->arglen[0] != 5 || strncasecmp(c->arg[0], "PLAIN", 5) != 0)) {
 		ERR(s, "unsupported SASL mechanism");
 		return GO_ON;
 	}
@@ -394,24 +449,24 @@ cmd_auth(struct sess *s, const struct popcmd *c)
 		ERR(s, "[AUTH] authentication needs TLS: use STLS first");
 		return GO_ON;
 	}
+	if (login) {
+		r = sasl_login(s, c, &user, &pass);
+		if (r == 1) {
+			str_copyb(&s->user, user.s, user.len);
+			s->have_user = 1;
+			r = do_login(s, pass.s);
+		} else {
+			r = r < 0 ? END : GO_ON;
+		}
+		goto done;
+	}
 	if (c->nargs == 2) {
 		resp = c->arg[1];
 		rlen = c->arglen[1];
 	} else {
-		put(s, "+ \r\n");
-		r = getline_crlf(s);
-		if (r < 0)
-			return END;
-		if (r == 0) {
-			s->nbad++;
-			return GO_ON;
-		}
-		resp = s->line.s;
-		rlen = s->line.len;
-	}
-	if (rlen == 1 && resp[0] == '*') {
-		ERR(s, "[AUTH] authentication cancelled");
-		return GO_ON;
+		r = sasl_step(s, "", &resp, &rlen);
+		if (r <= 0)
+			return r < 0 ? END : GO_ON;
 	}
 	if (rlen == 1 && resp[0] == '=')
 		rlen = 0;   /* RFC 5034: an empty initial response */
@@ -429,6 +484,7 @@ cmd_auth(struct sess *s, const struct popcmd *c)
 		s->have_user = 1;
 		r = do_login(s, pass.s);
 	}
+done:
 	if (pass.s)
 		explicit_bzero(pass.s, pass.cap);
 	str_free(&user);
