@@ -1,5 +1,6 @@
-/* SASL PLAIN (RFC 4616) response decoding. The server dialogue lives in
- * each server; this only turns the client's base64 into user/password. */
+/* SASL PLAIN (RFC 4616) and LOGIN response decoding. The server dialogue
+ * lives in each server; this only turns the client's base64 into
+ * user/password. */
 #include <string.h>
 #include "base64.h"
 #include "sasl.h"
@@ -73,4 +74,14 @@ out:
 		explicit_bzero(raw.s, raw.cap);
 	str_free(&raw);
 	return r;
+}
+
+int
+sasl_login_field(const char *b64, size_t len, struct str *out)
+{
+	out->len = 0;
+	if (base64_decode(out, b64, len) < 0 || out->len == 0 || !field_ok(out->s, out->len)
+	    || memchr(out->s, 0, out->len))
+		return -1;
+	return str_0(out);
 }

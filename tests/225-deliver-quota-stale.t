@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # deliver-maildir and a stale maildirsize that says the Maildir is exactly
-# full, or too full for this message. Nothing but deliveries writes
-# maildirsize (pop-serve's DELE does not), so after the user empties the
-# Maildir the file still claims the old usage. Maildir++ says: a file
+# full, or too full for this message. Mail removed by anything but a
+# delivery or pop-serve's QUIT is not recorded in maildirsize, so after
+# the user empties the Maildir that way the file still claims the old usage. Maildir++ says: a file
 # older than 15 minutes is recounted before a message is refused. The
 # recount used to happen only when the file said the Maildir was already
 # past its quota, so a Maildir at exactly its quota, or one the next

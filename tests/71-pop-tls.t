@@ -69,7 +69,7 @@ t.ok(c.s.version() in ("TLSv1.2", "TLSv1.3"), "TLS negotiated: " + str(c.s.versi
 c.s.sendall(b"CAPA\r\n")
 t.ok(c.line().startswith(b"+OK"), "CAPA inside TLS")
 capa = c.multi()
-t.ok(b"USER\r\n" in capa and b"SASL PLAIN\r\n" in capa, "USER and SASL PLAIN offered inside TLS")
+t.ok(b"USER\r\n" in capa and b"SASL PLAIN LOGIN\r\n" in capa, "USER and SASL PLAIN LOGIN offered inside TLS")
 t.ok(b"STLS\r\n" not in capa, "STLS no longer offered")
 t.ok(c.cmd(b"STLS").startswith(b"-ERR"), "second STLS refused")
 t.ok(c.cmd(b"PASS " + PW.encode()).startswith(b"-ERR"), "USER from before STLS forgotten")

@@ -65,6 +65,18 @@ t.ok(fh.readline().startswith(b"+OK"), "QUIT")
 fh.close()
 s.close()
 
+s = socket.create_connection(("127.0.0.1", port), 10)
+fh = s.makefile("rb")
+fh.readline()
+s.sendall(b"AUTH LOGIN " + base64.b64encode(b"u@example.test") + b"\r\n")
+t.ok(fh.readline().startswith(b"+ "), "AUTH LOGIN: the password asked for")
+s.sendall(base64.b64encode(b"right pw") + b"\r\n")
+t.ok(fh.readline().startswith(b"+OK 1 messages"), "AUTH LOGIN goes through checkpassword too")
+s.sendall(b"QUIT\r\n")
+fh.readline()
+fh.close()
+s.close()
+
 # after STLS the checkpassword chain gets the TLS pipes as fds 0/1
 import ssl
 ca = env.make_cert()

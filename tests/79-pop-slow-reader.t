@@ -19,7 +19,7 @@ env.run(["deliver-maildir", "-u", ids, md], input=b"Subject: big\n\n" + body,
         env={"SENDER": "a@b.test", "RECIPIENT": "u@example.test", "DTLINE": ""})
 
 
-def trickle(script, secs, chunk=4096, pause=0.25):
+def trickle(script, secs, chunk=4096, pause=0.25, extra=None):
     """pop-serve -t 2 reading script from a file, its replies read from a
     pipe chunk bytes per pause; (ended, seconds, bytes, log)"""
     inp = env.path("in")
@@ -28,7 +28,7 @@ def trickle(script, secs, chunk=4096, pause=0.25):
     r, w = os.pipe()
     with open(inp, "rb") as fin:
         p = env.start([pmtest.bin("pop-serve"), "-P", "-t", "2"], stdin=fin, stdout=w,
-                      stderr=open(env.path("err"), "wb"), env={"TCPREMOTEIP": "10.0.0.1"})
+                      stderr=open(env.path("err"), "wb"), env={"TCPREMOTEIP": "10.0.0.1", **(extra or {})})
     os.close(w)
     t0 = time.monotonic()
     got = b""
@@ -53,6 +53,15 @@ ended, took, got, log = trickle(b"CAPA\r\n" * 50000, 15)
 t.ok(ended and took < 12, "before login: a trickling reader of pipelined replies is cut off (%.1f s)" % took, log[-300:])
 t.ok("result=write-error" in log, "logged as a write error", log[-300:])
 t.ok(len(got) < 50000 * 50, "and far from every reply was sent (%d bytes)" % len(got))
+
+# whatever the length of the replies: a failed flush drops the buffer,
+# and when the put that failed was an unchecked CAPA line (here, with
+# STLS offered, the replies are 133 bytes long and every flush falls on
+# one), the error was swallowed and the session went on past its deadline
+ended, took, got, log = trickle(b"CAPA\r\n" * 50000, 15,
+                                extra={"SSLCTLFD": "2", "SSLREADFD": "2", "SSLWRITEFD": "2"})
+t.ok(ended and took < 12 and "result=write-error" in log,
+     "the same with STLS offered: cut off and logged (%.1f s)" % took, log[-300:])
 
 script = b"USER u@example.test\r\nPASS " + PW.encode() + b"\r\nRETR 1\r\nQUIT\r\n"
 ended, took, got, log = trickle(script, 40, chunk=16384, pause=0.2)

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "die.h"
 #include "maildir.h"
 #include "mbox.h"
 
@@ -324,6 +325,8 @@ mbox_open(struct mbox *mb, const char *maildir)
 	mb->dirfd = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mb->dirfd < 0)
 		return MBOX_ERR;
+	if (str_copys(&mb->path, maildir) < 0)
+		goto err;
 	if (lock(mb) < 0) {
 		if (errno == EWOULDBLOCK) {
 			mbox_close(mb);
@@ -376,6 +379,7 @@ mbox_close(struct mbox *mb)
 	free(mb->msg);
 	mb->msg = NULL;
 	str_free(&mb->names);
+	str_free(&mb->path);
 	mb->count = 0;
 }
 
@@ -691,11 +695,26 @@ sync_dirs(struct mbox *mb)
 	return r;
 }
 
+/* What the Maildir++ quota counts for sub/NAME: its ",S=", else its
+ * file size (as maildir_quota_recalc counts) */
+static unsigned long long
+quota_size(int dirfd, const char *path)
+{
+	struct maildir_name mn;
+	struct stat st;
+	if (maildir_name_parse(path + 4, &mn) == 0 && mn.has_size)
+		return mn.size;
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return (unsigned long long)st.st_size;
+}
+
 unsigned long
 mbox_commit(struct mbox *mb, unsigned long *deleted)
 {
 	struct str path = STR_INIT;
 	unsigned long i, failed = 0;
+	unsigned long long bytes = 0, count = 0;   /* removed here, for maildirsize */
 	*deleted = 0;
 	for (i = 0; i < mb->count; i++) {
 		struct mbox_msg *m = mb->msg + i;
@@ -708,9 +727,14 @@ mbox_commit(struct mbox *mb, unsigned long *deleted)
 		 * that is still there after that gets -ERR, never +OK */
 		for (tries = 0; gone < 0 && tries < COMMIT_TRIES; tries++) {
 			int r;
-			if (unlinkat(mb->dirfd, tries ? path.s : name, 0) == 0)
+			const char *p = tries ? path.s : name;
+			unsigned long long sz = quota_size(mb->dirfd, p);
+			if (unlinkat(mb->dirfd, p, 0) == 0) {
 				gone = 1;
-			else if (errno != ENOENT)
+				if (sz < MBOX_SIZE_MAX && bytes < MBOX_SIZE_MAX)
+					bytes += sz;
+				count++;
+			} else if (errno != ENOENT)
 				gone = 0;
 			else if ((r = refind(mb, i, &path)) == 0)
 				gone = 1;   /* found nowhere: another session expunged it */
@@ -725,6 +749,12 @@ mbox_commit(struct mbox *mb, unsigned long *deleted)
 	/* the deletions are durable before +OK; if that is not known, none is done */
 	if (*deleted && sync_dirs(mb) < 0)
 		failed += *deleted;
+	/* else the next delivery would go by the old usage (for up to 15
+	 * minutes, maildirsize's staleness) and refuse mail to a Maildir
+	 * just emptied; a cache: a failure here costs no mail. One that
+	 * another session expunged is its to record. */
+	else if (count && maildir_quota_add(mb->path.s, -(long long)bytes, -(long long)count) < 0)
+		warn_sys("update quota of", mb->path.s);
 	str_free(&path);
 	return failed;
 }

@@ -33,6 +33,7 @@ struct mbox {
 	unsigned long ndeleted;
 	unsigned long long total;   /* sizes of the messages not deleted */
 	struct str names;           /* NUL-separated name and uid strings */
+	struct str path;            /* the Maildir, for its maildirsize */
 };
 
 enum { MBOX_OK = 0, MBOX_INUSE = -2, MBOX_ERR = -1 };
@@ -62,7 +63,9 @@ int mbox_send(struct mbox *, unsigned long i, struct buf *out, unsigned long lon
 
 /* QUIT: unlink the deleted messages and fsync the directories. Returns
  * the number of deletions that failed (0 = all done); when a directory
- * sync fails every unlinked one counts as failed too (it may come back). */
+ * sync fails every unlinked one counts as failed too (it may come back).
+ * Once synced, the removed bytes and count go to maildirsize, when there
+ * is one, as negative deltas (Maildir++). */
 unsigned long mbox_commit(struct mbox *, unsigned long *deleted);
 /* Move message i to cur/ with the S flag (after a RETR: a flag change,
  * not synced; the unique part and so the UIDL stay). 1 moved, 0 nothing

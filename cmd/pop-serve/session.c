@@ -63,6 +63,23 @@ reply(struct sess *s, const char *status, const char *text)
 #define OK(s, t) reply((s), "+OK", (t))
 #define ERR(s, t) reply((s), "-ERR", (t))
 
+/* Every write to the client is checked: a flush that failed (a reader
+ * past the deadline) has dropped the buffer, and a session that went on
+ * would slip out of the deadline that should have ended it. */
+static void
+put(struct sess *s, const char *text)
+{
+	if (buf_puts(&s->out, text) < 0)
+		s->endwhy = "write-error";
+}
+
+static void
+put_u(struct sess *s, unsigned long long u)
+{
+	if (buf_putu(&s->out, u) < 0)
+		s->endwhy = "write-error";
+}
+
 /* buf's timeouts guard poll(2); a blocking write(2) of a big buffer to a
  * client that stopped reading would still hang, so the fds are made
  * non-blocking (buf retries EAGAIN through poll) */
@@ -120,14 +137,14 @@ static void
 capa(struct sess *s)
 {
 	OK(s, "capability list follows");
-	buf_puts(&s->out, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n");
+	put(s, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n");
 	if (!s->o->checkpw)
-		buf_puts(&s->out, "PIPELINING\r\n");   /* the checkpassword child cannot see pipelined bytes */
+		put(s, "PIPELINING\r\n");   /* the checkpassword child cannot see pipelined bytes */
 	if (s->state == S_AUTH && plain_allowed(s))
-		buf_puts(&s->out, "USER\r\nSASL PLAIN\r\n");
+		put(s, "USER\r\nSASL PLAIN LOGIN\r\n");
 	if (s->state == S_AUTH && s->stls_ok)
-		buf_puts(&s->out, "STLS\r\n");
-	buf_puts(&s->out, "IMPLEMENTATION pipemail\r\n.\r\n");
+		put(s, "STLS\r\n");
+	put(s, "IMPLEMENTATION pipemail\r\n.\r\n");
 }
 
 /* Before login the replies to a command must be out within the timeout
@@ -357,19 +374,74 @@ do_login(struct sess *s, const char *pass)
 	return r;
 }
 
+/* One SASL continuation: "+ prompt", then the client's line. 1 the
+ * response in *resp; 0 handled (a bad line, or "*": cancelled, RFC 5034
+ * 4); -1 end of session. */
+static int
+sasl_step(struct sess *s, const char *prompt, const char **resp, size_t *rlen)
+{
+	int r;
+	reply(s, "+", prompt);
+	r = getline_crlf(s);
+	if (r <= 0) {
+		if (r == 0)
+			s->nbad++;
+		return r;
+	}
+	if (s->line.len == 1 && s->line.s[0] == '*') {
+		ERR(s, "[AUTH] authentication cancelled");
+		return 0;
+	}
+	*resp = s->line.s;
+	*rlen = s->line.len;
+	return 1;
+}
+
+/* AUTH LOGIN: the user name (perhaps as the initial response), then the
+ * password, each base64 on its own line. 1 both in user and pass; 0 a
+ * reply was queued; -1 end of session. */
+static int
+sasl_login(struct sess *s, const struct popcmd *c, struct str *user, struct str *pass)
+{
+	const char *resp;
+	size_t rlen;
+	int r = 1;
+	if (c->nargs == 2) {
+		resp = c->arg[1];
+		rlen = c->arglen[1];
+	} else {
+		r = sasl_step(s, "VXNlcm5hbWU6", &resp, &rlen);   /* "Username:" */
+	}
+	if (r == 1 && sasl_login_field(resp, rlen, user) < 0) {
+		s->nbad++;
+		ERR(s, "[AUTH] malformed LOGIN response");
+		r = 0;
+	}
+	if (r == 1)
+		r = sasl_step(s, "UGFzc3dvcmQ6", &resp, &rlen);   /* "Password:" */
+	if (r == 1 && sasl_login_field(resp, rlen, pass) < 0) {
+		s->nbad++;
+		ERR(s, "[AUTH] malformed LOGIN response");
+		r = 0;
+	}
+	wipe_line(s);
+	return r;
+}
+
 static int
 cmd_auth(struct sess *s, const struct popcmd *c)
 {
 	struct str user = STR_INIT, pass = STR_INIT;
 	const char *resp;
 	size_t rlen;
-	int r;
+	int r, login;
 	if (c->nargs == 0) {
 		OK(s, "SASL mechanisms follow");
-		buf_puts(&s->out, "PLAIN\r\n.\r\n");
+		put(s, "PLAIN\r\nLOGIN\r\n.\r\n");
 		return GO_ON;
 	}
-	if (c->arglen[0] != 5 || strncasecmp(c->arg[0], "PLAIN", 5) != 0) {
+	login = c->arglen[0] == 5 && strncasecmp(c->arg[0], "LOGIN", 5) == 0;
+	if (!login && (c->arglen[0] != 5 || strncasecmp(c->arg[0], "PLAIN", 5) != 0)) {
 		ERR(s, "unsupported SASL mechanism");
 		return GO_ON;
 	}
@@ -377,24 +449,24 @@ cmd_auth(struct sess *s, const struct popcmd *c)
 		ERR(s, "[AUTH] authentication needs TLS: use STLS first");
 		return GO_ON;
 	}
+	if (login) {
+		r = sasl_login(s, c, &user, &pass);
+		if (r == 1) {
+			str_copyb(&s->user, user.s, user.len);
+			s->have_user = 1;
+			r = do_login(s, pass.s);
+		} else {
+			r = r < 0 ? END : GO_ON;
+		}
+		goto done;
+	}
 	if (c->nargs == 2) {
 		resp = c->arg[1];
 		rlen = c->arglen[1];
 	} else {
-		buf_puts(&s->out, "+ \r\n");
-		r = getline_crlf(s);
-		if (r < 0)
-			return END;
-		if (r == 0) {
-			s->nbad++;
-			return GO_ON;
-		}
-		resp = s->line.s;
-		rlen = s->line.len;
-	}
-	if (rlen == 1 && resp[0] == '*') {
-		ERR(s, "[AUTH] authentication cancelled");
-		return GO_ON;
+		r = sasl_step(s, "", &resp, &rlen);
+		if (r <= 0)
+			return r < 0 ? END : GO_ON;
 	}
 	if (rlen == 1 && resp[0] == '=')
 		rlen = 0;   /* RFC 5034: an empty initial response */
@@ -412,6 +484,7 @@ cmd_auth(struct sess *s, const struct popcmd *c)
 		s->have_user = 1;
 		r = do_login(s, pass.s);
 	}
+done:
 	if (pass.s)
 		explicit_bzero(pass.s, pass.cap);
 	str_free(&user);
@@ -536,13 +609,13 @@ msgarg(struct sess *s, const char *a, size_t len, unsigned long *i)
 static void
 put_item(struct sess *s, unsigned long i, int uidl)
 {
-	buf_putu(&s->out, i + 1);
-	buf_put(&s->out, " ", 1);
+	put_u(s, i + 1);
+	put(s, " ");
 	if (uidl)
-		buf_puts(&s->out, mbox_uid(&s->mb, i));
+		put(s, mbox_uid(&s->mb, i));
 	else
-		buf_putu(&s->out, s->mb.msg[i].size);
-	buf_put(&s->out, "\r\n", 2);
+		put_u(s, s->mb.msg[i].size);
+	put(s, "\r\n");
 }
 
 static int
@@ -552,15 +625,15 @@ listing(struct sess *s, const struct popcmd *c, int uidl)
 	if (c->nargs == 1) {
 		if (msgarg(s, c->arg[0], c->arglen[0], &i) < 0)
 			return GO_ON;
-		buf_puts(&s->out, "+OK ");
+		put(s, "+OK ");
 		put_item(s, i, uidl);
 		return GO_ON;
 	}
 	OK(s, uidl ? "unique-id listing follows" : "scan listing follows");
-	for (i = 0; i < s->mb.count; i++)
+	for (i = 0; i < s->mb.count && !s->endwhy; i++)
 		if (!s->mb.msg[i].deleted)
 			put_item(s, i, uidl);
-	buf_puts(&s->out, ".\r\n");
+	put(s, ".\r\n");
 	return GO_ON;
 }
 
@@ -598,11 +671,11 @@ trans_state(struct sess *s, const struct popcmd *c)
 	unsigned long long n;
 	switch (c->verb) {
 	case POP_STAT:
-		buf_puts(&s->out, "+OK ");
-		buf_putu(&s->out, s->mb.count - s->mb.ndeleted);
-		buf_put(&s->out, " ", 1);
-		buf_putu(&s->out, s->mb.total);
-		buf_put(&s->out, "\r\n", 2);
+		put(s, "+OK ");
+		put_u(s, s->mb.count - s->mb.ndeleted);
+		put(s, " ");
+		put_u(s, s->mb.total);
+		put(s, "\r\n");
 		return GO_ON;
 	case POP_LIST:
 		return listing(s, c, 0);

@@ -3,7 +3,6 @@
  * many end the session. */
 #include <string.h>
 #include <strings.h>
-#include "base64.h"
 #include "conf.h"
 #include "log.h"
 #include "login.h"
@@ -36,18 +35,6 @@ response(struct session *s, size_t *len)
 	}
 	*len = s->line.len;
 	return s->line.s;
-}
-
-/* A LOGIN field: strict base64 of at most SASL_FIELD_MAX bytes without
- * NUL, CR or LF. */
-static int
-login_field(const char *b64, size_t len, struct str *out)
-{
-	out->len = 0;
-	if (base64_decode(out, b64, len) < 0 || out->len == 0 || out->len > SASL_FIELD_MAX ||
-	    memchr(out->s, 0, out->len) || memchr(out->s, '\r', out->len) || memchr(out->s, '\n', out->len))
-		return -1;
-	return str_0(out);
 }
 
 static void auth_fail(struct session *);
@@ -159,14 +146,14 @@ smtp_auth(struct session *s, const char *arg)
 			reply(s, "334 VXNlcm5hbWU6");   /* "Username:" */
 			r = response(s, &len);
 		}
-		if (r && login_field(r, len, &user) < 0) {
+		if (r && sasl_login_field(r, len, &user) < 0) {
 			reply_err(s, "501 5.5.2 Malformed authentication response");
 			r = NULL;
 		}
 		if (r) {
 			reply(s, "334 UGFzc3dvcmQ6");   /* "Password:" */
 			r = response(s, &len);
-			if (r && login_field(r, len, &pass) < 0) {
+			if (r && sasl_login_field(r, len, &pass) < 0) {
 				reply_err(s, "501 5.5.2 Malformed authentication response");
 				r = NULL;
 			}

@@ -81,6 +81,21 @@ test_plain(void)
 	str_free(&p);
 }
 
+static void
+test_login_field(void)
+{
+	struct str f = STR_INIT;
+	ok(sasl_login_field("dUB4LnRlc3Q=", 12, &f) == 0 && str_eq(&f, "u@x.test") && f.s[f.len] == 0,
+	    "LOGIN field decoded, NUL-terminated");
+	is_int(sasl_login_field("", 0, &f), -1, "LOGIN: empty field");
+	is_int(sasl_login_field("=", 1, &f), -1, "LOGIN: '='");
+	is_int(sasl_login_field("dQB4", 4, &f), -1, "LOGIN: NUL inside");
+	is_int(sasl_login_field("dQ14", 4, &f), -1, "LOGIN: CR inside");
+	is_int(sasl_login_field("dQp4", 4, &f), -1, "LOGIN: LF inside");
+	is_int(sasl_login_field("dQ*4", 4, &f), -1, "LOGIN: bad base64");
+	str_free(&f);
+}
+
 static long long
 now_ms(void)
 {
@@ -190,6 +205,7 @@ int
 main(void)
 {
 	test_plain();
+	test_login_field();
 	test_delay();
 	test_drop();
 	test_check();
