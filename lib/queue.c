@@ -700,7 +700,7 @@ queue_msg_fdopen(struct queue_msg *m, int fd)
 		goto notmail;
 	if (m->hdr.envoff + m->hdr.envlen != m->size && (!m->hdr.msglen || m->hdr.msgoff + m->hdr.msglen != m->size))
 		goto notmail;
-	if (m->hdr.envlen > (unsigned long long)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + QUEUE_DSN_MAX + 256)
+	if (m->hdr.envlen > QUEUE_ENV_MAX)
 		goto notmail;
 	env = malloc((size_t)m->hdr.envlen);
 	if (!env)
