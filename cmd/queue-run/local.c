@@ -260,8 +260,11 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 
 /* The delivery file's lines already carried out for a recipient, kept
  * across retries in state/ID.qmail as "IDX\tMAILDIR\tLINE\n" records, so
- * that a later line's temporary failure does not repeat them. Written
- * only then; it goes with the message's state (remove_files). */
+ * that neither a later line's temporary failure nor a crash part-way
+ * repeats them. Each is written, synced, as soon as its line is carried
+ * out, before the next line starts (one sync per line but the last,
+ * whose end the recipient's state records); it goes with the message's
+ * state (remove_files). */
 static int
 progress_key(size_t idx, const struct conf_user *u, struct str *key)
 {
@@ -496,12 +499,14 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			code = forward(j, m, rcpt, to, 1, n == 1, idx, how, err);
 		}
 		}
-		if (code == 0 && (str_catb(&recs, key.s, key.len) < 0 || str_catc(&recs, e[i].type) < 0 ||
-		    str_cats(&recs, e[i].arg) < 0 || str_catc(&recs, '\n') < 0))
+		if (code != 0 || i == n - 1)
+			continue;
+		str_trunc(&recs, 0);
+		if (str_catb(&recs, key.s, key.len) < 0 || str_catc(&recs, e[i].type) < 0 ||
+		    str_cats(&recs, e[i].arg) < 0 || str_catc(&recs, '\n') < 0)
 			goto nomem;
-	}
-	if (code != 0 && code != EXIT_PERM && recs.len)
 		progress_save(j, &recs);
+	}
 	/* a file that only forwards, to several addresses: an expansion */
 	for (i = 0; code == 0 && i < n && e[i].type == DQ_FORWARD; i++)
 		;
