@@ -232,6 +232,35 @@ chown_made(const char *path, int fifo, const struct stat *q)
 	return r;
 }
 
+/* fsync the directory path, or with parent set the one holding it */
+static int
+sync_dir(const char *path, int parent)
+{
+	struct str p = STR_INIT;
+	size_t n = strlen(path);
+	int fd = -1, r = -1, e;
+	if (parent) {
+		/* "a/b/" and "a/b" are both in "a"; "b" in ".", "/b" in "/" */
+		while (n > 1 && path[n - 1] == '/')
+			n--;
+		while (n > 0 && path[n - 1] != '/')
+			n--;
+		if (str_copyb(&p, path, n > 1 ? n - 1 : n) < 0 || (n == 0 && str_catc(&p, '.') < 0) || str_0(&p) < 0)
+			goto out;
+		path = p.s;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		r = fsync(fd);
+out:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	str_free(&p);
+	errno = e;
+	return r;
+}
+
 int
 queue_init(void)
 {
@@ -239,8 +268,14 @@ queue_init(void)
 	struct str p = STR_INIT;
 	struct stat st;
 	size_t i;
-	int r = -1;
-	if (mkdir(queue_dir(), 0750) < 0 && errno != EEXIST)
+	int r = -1, made_sub = 0;
+	/* a directory made is there after a crash only once the one holding
+	 * it is synced: mess/'s own sync after a message covers the message's
+	 * name, not mess/'s (test 244); synced once, when made, not per message */
+	if (mkdir(queue_dir(), 0750) == 0) {
+		if (sync_dir(queue_dir(), 1) < 0)
+			return -1;
+	} else if (errno != EEXIST)
 		return -1;
 	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		if (queue_path(&p, sub[i], NULL) < 0)
@@ -250,6 +285,7 @@ queue_init(void)
 				goto out;
 			continue;
 		}
+		made_sub = 1;
 		/* root's (queue-run's) is the queue owner's too, as INSTALL
 		 * makes them: a root mess/ or new/ stops every writer */
 		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && chown_made(p.s, 0, &st) < 0)
@@ -266,6 +302,9 @@ queue_init(void)
 		if (geteuid() == 0 && stat(queue_dir(), &st) == 0 && chown_made(p.s, 1, &st) < 0)
 			goto out;
 	} else if (errno != EEXIST)
+		goto out;
+	/* after the chowns above: the owner's directories, not root's */
+	if (made_sub && sync_dir(queue_dir(), 0) < 0)
 		goto out;
 	r = 0;
 out:
@@ -661,7 +700,7 @@ queue_msg_fdopen(struct queue_msg *m, int fd)
 		goto notmail;
 	if (m->hdr.envoff + m->hdr.envlen != m->size && (!m->hdr.msglen || m->hdr.msgoff + m->hdr.msglen != m->size))
 		goto notmail;
-	if (m->hdr.envlen > (unsigned long long)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + QUEUE_DSN_MAX + 256)
+	if (m->hdr.envlen > QUEUE_ENV_MAX)
 		goto notmail;
 	env = malloc((size_t)m->hdr.envlen);
 	if (!env)

@@ -49,6 +49,12 @@ enum {
 	QUEUE_DSN_MAX = 1 << 20,        /* PIPEMAIL_DSN text */
 	QUEUE_ID_MAX = 64
 };
+/* The largest envelope queue-add writes within the limits above, and so
+ * the largest a reader takes: A and U (a letter, 20 digits, NUL each), D,
+ * F, every T, the final NUL. One number for both sides: a reader's
+ * smaller one left mail queue-add had acknowledged unread (a long sender
+ * beside the most and longest recipients). */
+enum { QUEUE_ENV_MAX = 2 * 22 + (QUEUE_DSN_MAX + 2) + (QUEUE_RCPT_MAX + 1) * (QUEUE_ADDR_MAX + 2) + 1 };
 
 const char *queue_dir(void);
 /* Open a queue file that must be a plain file (flags and mode as

@@ -495,6 +495,11 @@ qwrite_commit(struct qwrite *w, const char *env, size_t envlen, const char *dsn)
 	}
 	str_free(&rcpts);
 	str_free(&d);
+	/* never more than a reader takes (the checks above keep it so) */
+	if (e.len > QUEUE_ENV_MAX) {
+		str_free(&e);
+		return fail(w, QQ_PERM_ENV, 0, "accept", "envelope", "too long");
+	}
 	h.msgoff = QUEUE_MSG_OFF;
 	h.msglen = w->msglen;
 	h.envlen = e.len;

@@ -38,6 +38,9 @@ def start_while_held(name, subject, inject):
 
 
 # (a) a new file (no pool yet): the writer's first fsync, the file's, held
+# (the queue made beforehand: a writer that makes it syncs its directories first)
+for d in ("mess", "new", "state", "tmp", "pool"):
+    os.makedirs(os.path.join(env.queue, d), 0o750, exist_ok=True)
 start_while_held("new file", b"held-new", "fsync:delay_enter=%d:when=1" % (HOLD * 1000000))
 
 # a pool file for the next writer: one message delivered and recycled

@@ -8,6 +8,7 @@
 import os, re, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
+from pmtest import dir_synced
 
 t = pmtest.TAP()
 if not pmtest.strace_usable():
@@ -29,19 +30,6 @@ def trace(md, *opts, cwd=None):
         return r.returncode, [l.split(None, 1)[1] if l[:1].isdigit() else l for l in f.read().splitlines()]
 
 
-def synced(calls, path, after):
-    """index of an fsync of directory path after index after, or None"""
-    fds = {}
-    for i, c in enumerate(calls):
-        m = re.match(r'open(at)?\(.*"%s", [^)]*O_DIRECTORY.* = (\d+)$' % re.escape(path), c)
-        if m:
-            fds[m.group(2)] = i
-        m = re.match(r"fsync\((\d+)\)", c)
-        if m and i > after and m.group(1) in fds and fds[m.group(1)] > after:
-            return i
-    return None
-
-
 def last(calls, pattern):
     idx = [i for i, c in enumerate(calls) if re.search(pattern, c)]
     return idx[-1] if idx else None
@@ -58,8 +46,8 @@ def check(name, md, parent, *opts, cwd=None, sub=None):
     if None in (mk, ex, lk):
         return
     target = sub or md
-    a = synced(calls, target, mk)
-    b = synced(calls, parent, mk)
+    a = dir_synced(calls, target, mk)
+    b = dir_synced(calls, parent, mk)
     t.ok(a is not None and a < lk, name + ": the made directory synced (its tmp/ new/ cur/ names), before the link",
          "\n".join(calls[mk:ex + 1]))
     t.ok(b is not None and b < lk, name + ": its parent synced (its own name), before the link",

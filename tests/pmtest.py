@@ -423,6 +423,20 @@ def strace_usable():
         ["strace", "-o", "/dev/null", "true"], stderr=subprocess.DEVNULL).returncode == 0
 
 
+def dir_synced(calls, path, after):
+    """index in calls (strace lines, pids cut) of an fsync of directory
+    path, opened after index after and synced after it, or None"""
+    fds = {}
+    for i, c in enumerate(calls):
+        m = re.match(r'open(at)?\(.*"%s", [^)]*O_DIRECTORY.* = (\d+)$' % re.escape(path), c)
+        if m:
+            fds[m.group(2)] = i
+        m = re.match(r"fsync\((\d+)\)", c)
+        if m and i > after and m.group(1) in fds and fds[m.group(1)] > after:
+            return i
+    return None
+
+
 def dotqmail(maildir, text):
     """Write a user's delivery file (.qmail beside the Maildir's cur/ new/ tmp/)"""
     p = os.path.join(maildir, ".qmail")

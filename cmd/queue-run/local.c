@@ -260,8 +260,11 @@ delivery_file(const struct conf_user *u, char **buf, struct dotqmail_entry *e, i
 
 /* The delivery file's lines already carried out for a recipient, kept
  * across retries in state/ID.qmail as "IDX\tMAILDIR\tLINE\n" records, so
- * that a later line's temporary failure does not repeat them. Written
- * only then; it goes with the message's state (remove_files). */
+ * that neither a later line's temporary failure nor a crash part-way
+ * repeats them. Each is written, synced, as soon as its line is carried
+ * out, before the next line starts (one sync per line but the last,
+ * whose end the recipient's state records); it goes with the message's
+ * state (remove_files). */
 static int
 progress_key(size_t idx, const struct conf_user *u, struct str *key)
 {
@@ -303,14 +306,33 @@ qmail_file_open(const struct jobspec *j, int flags)
 	return fd;
 }
 
-/* best effort: a record lost is a line carried out again, as before */
+/* Append records to state/ID.qmail (fd) durably: the data synced, and
+ * state/ as well when the file held nothing yet (just made: its name is
+ * not on disk before that). A failure is only a record lost: a line
+ * carried out, or a copy made, again. 0 / -1. */
+static int
+record_append(int fd, const char *b, size_t n)
+{
+	struct stat st;
+	int d, r;
+	if (fstat(fd, &st) < 0 || buf_writeall(fd, b, n, 0, 0) < 0 || fdatasync(fd) < 0)
+		return -1;
+	if (st.st_size > 0)
+		return 0;
+	if ((d = queue_open_dir("state")) < 0)
+		return -1;
+	r = fsync(d);
+	close(d);
+	return r;
+}
+
+/* best effort: a record lost is a line carried out again */
 static void
 progress_save(const struct jobspec *j, const struct str *recs)
 {
 	int fd = qmail_file_open(j, O_WRONLY);
 	if (fd >= 0) {
-		if (buf_writeall(fd, recs->s, recs->len, 0, 0) == 0)
-			fsync(fd);
+		(void)record_append(fd, recs->s, recs->len);
 		close(fd);
 	}
 }
@@ -477,12 +499,14 @@ deliver_user(const struct jobspec *j, const struct queue_msg *m, const struct co
 			code = forward(j, m, rcpt, to, 1, n == 1, idx, how, err);
 		}
 		}
-		if (code == 0 && (str_catb(&recs, key.s, key.len) < 0 || str_catc(&recs, e[i].type) < 0 ||
-		    str_cats(&recs, e[i].arg) < 0 || str_catc(&recs, '\n') < 0))
+		if (code != 0 || i == n - 1)
+			continue;
+		str_trunc(&recs, 0);
+		if (str_catb(&recs, key.s, key.len) < 0 || str_catc(&recs, e[i].type) < 0 ||
+		    str_cats(&recs, e[i].arg) < 0 || str_catc(&recs, '\n') < 0)
 			goto nomem;
-	}
-	if (code != 0 && code != EXIT_PERM && recs.len)
 		progress_save(j, &recs);
+	}
 	/* a file that only forwards, to several addresses: an expansion */
 	for (i = 0; code == 0 && i < n && e[i].type == DQ_FORWARD; i++)
 		;
@@ -610,8 +634,11 @@ named_directly(const struct jobspec *j, size_t idx, const char *target)
  * alias met to the end of the recipient. Only messages of several
  * recipients take part, and only their first ALIAS_DEDUPE_MAX
  * recipients record (past them: a duplicate, never a loss).
- * No fsync: a record lost in a crash is a copy made again, while the
- * copy it names was made durable by queue-add or the delivery itself. */
+ * A record is synced before the alias's delivery is reported: a crash
+ * after queue-run recorded that recipient done cannot keep the state yet
+ * lose the record, which let another alias of the message make the copy
+ * a second time (a crash between a copy and its record still can; never
+ * a copy lost). */
 struct dedupe {
 	int fd;            /* state/ID.qmail, locked; -1 */
 	int on;            /* 0 not decided, 1 taking part, -1 not */
@@ -711,7 +738,8 @@ dedupe_done(const struct dedupe *d, const char *target)
 	return 0;
 }
 
-/* to[0..n-1] have their copies from recipient idx: recorded (best effort) */
+/* to[0..n-1] have their copies from recipient idx: recorded, synced
+ * before the delivery is reported (best effort) */
 static void
 dedupe_note(struct dedupe *d, size_t idx, const char *const *to, size_t n)
 {
@@ -725,7 +753,7 @@ dedupe_note(struct dedupe *d, size_t idx, const char *const *to, size_t n)
 			return;
 		}
 	if (d->recs.len > start)
-		(void)buf_writeall(d->fd, d->recs.s + start, d->recs.len - start, 0, 0);
+		(void)record_append(d->fd, d->recs.s + start, d->recs.len - start);
 }
 
 static void

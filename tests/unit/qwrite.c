@@ -386,6 +386,55 @@ test_empty(const char *q)
 	queue_msg_close(&m);
 }
 
+/* The largest envelope the writer takes (the longest sender, the most
+ * and longest recipients, the longest PIPEMAIL_DSN) is read back as mail:
+ * the reader's limit once left out the sender, and such a message,
+ * acknowledged, was never delivered. */
+static void
+test_env_max(const char *q)
+{
+	static struct qwrite w;
+	struct queue_msg m;
+	struct str env = STR_INIT;
+	char path[4096], addr[QUEUE_ADDR_MAX + 2], *dsn = malloc(QUEUE_DSN_MAX + 1);
+	size_t i;
+	int built = dsn != NULL;
+	/* distinct recipients (queue-add keeps one of each), every one
+	 * QUEUE_ADDR_MAX long */
+	memset(addr, 'a', sizeof addr);
+	addr[0] = 'F';
+	memcpy(addr + QUEUE_ADDR_MAX - 1, "@x", 3);
+	built = built && str_catb(&env, addr, QUEUE_ADDR_MAX + 2) == 0;
+	addr[0] = 'T';
+	for (i = 0; built && i < QUEUE_RCPT_MAX; i++) {
+		snprintf(addr + 1, 8, "%07zu", i);
+		addr[8] = 'a';
+		built = str_catb(&env, addr, QUEUE_ADDR_MAX + 2) == 0;
+	}
+	built = built && str_catc(&env, 0) == 0;
+	if (built) {
+		memset(dsn, 'd', QUEUE_DSN_MAX);
+		dsn[QUEUE_DSN_MAX] = 0;
+	}
+	ok(built, "the largest envelope built");
+	is_int(qwrite_open(&w), QQ_OK, "open");
+	qwrite_put(&w, "x\n", 2);
+	is_int(built ? qwrite_commit(&w, env.s, env.len, dsn) : -1, QQ_OK, "the writer takes it");
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	is_int(queue_msg_open(&m, path), 1, "the reader reads it as mail");
+	/* all of QUEUE_ENV_MAX but the digits A and U leave unused of their 20 */
+	ok(m.hdr.envlen <= QUEUE_ENV_MAX && m.hdr.envlen >= QUEUE_ENV_MAX - 40, "its envelope is as long as QUEUE_ENV_MAX allows");
+	ok(m.env.nrcpt == QUEUE_RCPT_MAX && strlen(m.env.sender) == QUEUE_ADDR_MAX && strlen(m.env.dsn) == QUEUE_DSN_MAX,
+	    "sender, recipients and DSN text read back whole");
+	queue_msg_close(&m);
+	snprintf(path, sizeof path, "%s/mess/%s", q, w.id);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/new/%s", q, w.id);
+	unlink(path);
+	str_free(&env);
+	free(dsn);
+}
+
 int
 main(void)
 {
@@ -411,6 +460,7 @@ main(void)
 		ok(commit_one(&w, "b\n", 2) == 0 && ino_of(sub, "mess", w.id) != 0, "the next message goes to the new queue");
 	}
 	test_empty(sub);
+	test_env_max(sub);
 	snprintf(sub, sizeof sub, "%s/q2", q);
 	test_spread(sub);
 	snprintf(sub, sizeof sub, "rm -rf '%s'", q);
