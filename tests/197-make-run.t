@@ -101,7 +101,7 @@ is $? 1 "s6-svscanctl -t: scripts/run has exited"
 # s6-supervise runs in its service directory; the rest name $R in argv
 for p in /proc/[0-9]*; do
 	case "$(readlink "$p/cwd" 2>/dev/null)" in "$R"/*) echo "${p#/proc/} cwd";; esac
-	tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF "$R/" && echo "${p#/proc/} $(tr '\0' ' ' < "$p/cmdline")"
+	tr '\0' ' ' 2>/dev/null < "$p/cmdline" | grep -qF "$R/" && echo "${p#/proc/} $(tr '\0' ' ' < "$p/cmdline")"
 done > "$T/ps"
 is "$(cat "$T/ps")" "" "no process of the run is left"
 listening $1 || listening $2 || listening $3 || listening $4 || listening $5
