@@ -573,6 +573,44 @@ conf_user_get(const char *addr, struct conf_user *u)
 }
 
 int
+conf_user_decoy(struct str *hash)
+{
+	struct table *t;
+	unsigned pos, i;
+	int r = table_get("users", 1, &t);
+
+	if (r <= 0)
+		return r;
+	cdb_seqinit(&pos, &t->c);
+	/* bounded: this runs for every unknown user's login */
+	for (i = 0; i < CONF_DECOY_SCAN; i++) {
+		const char *v;
+		size_t n;
+		errno = 0;
+		r = cdb_seqnext(&pos, &t->c);
+		if (r <= 0)
+			break;
+		v = cdb_get(&t->c, cdb_datalen(&t->c), cdb_datapos(&t->c));
+		if (!v) {
+			r = -1;
+			break;
+		}
+		for (n = 0; n < cdb_datalen(&t->c) && v[n] != ':'; n++)
+			;
+		if (n == 0 || v[0] == '*' || v[0] == '!')
+			continue;   /* locked: nothing to learn the cost from */
+		return str_copyb(hash, v, n) < 0 || str_0(hash) < 0 ? -1 : 1;
+	}
+	if (r < 0) {
+		int e = errno ? errno : EPROTO;
+		table_unmap(t);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
 conf_alias_get(const char *addr, struct str *targets)
 {
 	struct str k = STR_INIT;
