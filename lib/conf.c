@@ -96,8 +96,16 @@ conf_line(const char *name, struct str *out)
 	}
 	{
 		const char *p = out->s;
-		size_t n = out->len;
+		size_t n = out->len, i;
 		trim(&p, &n);
+		/* a host name, a number, an address: never a control byte, which
+		 * would cut the value short (NUL) or reach an SMTP reply or a
+		 * header as it is (CR) */
+		for (i = 0; i < n; i++)
+			if ((unsigned char)p[i] < ' ' || p[i] == 0x7f) {
+				errno = EINVAL;
+				return -1;
+			}
 		memmove(out->s, p, n);
 		str_trunc(out, n);
 		if (str_0(out) < 0)

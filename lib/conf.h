@@ -30,7 +30,8 @@ const char *conf_dir(void);
  * set-id program run by another user than root gets builtin. */
 const char *conf_env_dir(const char *var, const char *builtin);
 int conf_path(struct str *out, const char *name);          /* dir/name */
-/* First line of a control file, trimmed. 1 found, 0 absent (or empty), -1 error. */
+/* First line of a control file, trimmed. 1 found, 0 absent (or empty), -1
+ * error (EINVAL: longer than CONF_LINE_MAX, or a control byte inside). */
 int conf_line(const char *name, struct str *out);
 /* Host name: conf "me", else gethostname(). 0 ok, -1 error. */
 int conf_me(struct str *out);
