@@ -772,6 +772,11 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 	in = open(src.s, O_RDONLY | O_CLOEXEC);
 	if (in < 0 && errno != ENOENT)   /* a missing file compiles to an empty table */
 		goto done;
+	/* the users text holds the hashes too: one made by hand (umask 022)
+	 * loses group and other access, as mailuser's own writes have none */
+	if (in >= 0 && secret && fstat(in, &st) == 0 && (st.st_mode & 077) &&
+	    fchmod(in, st.st_mode & 0700) < 0)
+		goto done;
 	/* read-write: cdb_make_put reads back earlier keys to find duplicates */
 	out = open(tmp.s, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0)

@@ -12,7 +12,8 @@
  * case. Compilation writes NAME.cdb.tmp and renames it over NAME.cdb, so a
  * reader never sees a half-written database. Modes: users.cdb 0640 with
  * the control directory's group (it holds password hashes), domains.cdb
- * and aliases.cdb 0644. Callers that compile hold conf_lock().
+ * and aliases.cdb 0644; compiling users takes group and other access
+ * away from its text file. Callers that compile hold conf_lock().
  *
  * Lookup functions return 1 found, 0 not found, -1 temporary error
  * (missing or corrupt cdb, I/O) with errno set; "corrupt" is never
