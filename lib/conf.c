@@ -96,8 +96,16 @@ conf_line(const char *name, struct str *out)
 	}
 	{
 		const char *p = out->s;
-		size_t n = out->len;
+		size_t n = out->len, i;
 		trim(&p, &n);
+		/* a host name, a number, an address: never a control byte, which
+		 * would cut the value short (NUL) or reach an SMTP reply or a
+		 * header as it is (CR) */
+		for (i = 0; i < n; i++)
+			if ((unsigned char)p[i] < ' ' || p[i] == 0x7f) {
+				errno = EINVAL;
+				return -1;
+			}
 		memmove(out->s, p, n);
 		str_trunc(out, n);
 		if (str_0(out) < 0)
@@ -573,6 +581,44 @@ conf_user_get(const char *addr, struct conf_user *u)
 }
 
 int
+conf_user_decoy(struct str *hash)
+{
+	struct table *t;
+	unsigned pos, i;
+	int r = table_get("users", 1, &t);
+
+	if (r <= 0)
+		return r;
+	cdb_seqinit(&pos, &t->c);
+	/* bounded: this runs for every unknown user's login */
+	for (i = 0; i < CONF_DECOY_SCAN; i++) {
+		const char *v;
+		size_t n;
+		errno = 0;
+		r = cdb_seqnext(&pos, &t->c);
+		if (r <= 0)
+			break;
+		v = cdb_get(&t->c, cdb_datalen(&t->c), cdb_datapos(&t->c));
+		if (!v) {
+			r = -1;
+			break;
+		}
+		for (n = 0; n < cdb_datalen(&t->c) && v[n] != ':'; n++)
+			;
+		if (n == 0 || v[0] == '*' || v[0] == '!')
+			continue;   /* locked: nothing to learn the cost from */
+		return str_copyb(hash, v, n) < 0 || str_0(hash) < 0 ? -1 : 1;
+	}
+	if (r < 0) {
+		int e = errno ? errno : EPROTO;
+		table_unmap(t);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
 conf_alias_get(const char *addr, struct str *targets)
 {
 	struct str k = STR_INIT;
@@ -725,6 +771,11 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 		goto done;
 	in = open(src.s, O_RDONLY | O_CLOEXEC);
 	if (in < 0 && errno != ENOENT)   /* a missing file compiles to an empty table */
+		goto done;
+	/* the users text holds the hashes too: one made by hand (umask 022)
+	 * loses group and other access, as mailuser's own writes have none */
+	if (in >= 0 && secret && fstat(in, &st) == 0 && (st.st_mode & 077) &&
+	    fchmod(in, st.st_mode & 0700) < 0)
 		goto done;
 	/* read-write: cdb_make_put reads back earlier keys to find duplicates */
 	out = open(tmp.s, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);

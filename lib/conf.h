@@ -12,7 +12,8 @@
  * case. Compilation writes NAME.cdb.tmp and renames it over NAME.cdb, so a
  * reader never sees a half-written database. Modes: users.cdb 0640 with
  * the control directory's group (it holds password hashes), domains.cdb
- * and aliases.cdb 0644. Callers that compile hold conf_lock().
+ * and aliases.cdb 0644; compiling users takes group and other access
+ * away from its text file. Callers that compile hold conf_lock().
  *
  * Lookup functions return 1 found, 0 not found, -1 temporary error
  * (missing or corrupt cdb, I/O) with errno set; "corrupt" is never
@@ -30,7 +31,8 @@ const char *conf_dir(void);
  * set-id program run by another user than root gets builtin. */
 const char *conf_env_dir(const char *var, const char *builtin);
 int conf_path(struct str *out, const char *name);          /* dir/name */
-/* First line of a control file, trimmed. 1 found, 0 absent (or empty), -1 error. */
+/* First line of a control file, trimmed. 1 found, 0 absent (or empty), -1
+ * error (EINVAL: longer than CONF_LINE_MAX, or a control byte inside). */
 int conf_line(const char *name, struct str *out);
 /* Host name: conf "me", else gethostname(). 0 ok, -1 error. */
 int conf_me(struct str *out);
@@ -52,6 +54,13 @@ struct conf_user {
 #define CONF_USER_INIT { STR_INIT, STR_INIT, 0, 0, STR_INIT, 0 }
 void conf_user_free(struct conf_user *);
 int conf_user_get(const char *addr, struct conf_user *);
+/* A password hash from users.cdb, the first of its first CONF_DECOY_SCAN
+ * records that is not locked ('*' or '!'): login_check verifies an
+ * unknown user's password against it, so that a refusal costs what a
+ * known user's does with the scheme and cost the database uses.
+ * 1 found, 0 none, -1 errno. */
+enum { CONF_DECOY_SCAN = 64 };
+int conf_user_decoy(struct str *hash);
 
 /* targets: the comma-separated target list, each target whitespace
  * trimmed, joined by "," */

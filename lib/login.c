@@ -14,9 +14,27 @@
 #include "str.h"
 
 /* A yescrypt hash at libcrypt's default cost (what passwd_hash writes),
- * verified for unknown users so that they cost as much as known ones. */
+ * verified for unknown users when the database offers no hash of its own
+ * (conf_user_decoy) to take the scheme and cost from. */
 static const char dummy_hash[] =
 	"$y$j9T$rhGk3su8AltBbRBj9s5e70$oG/XXC4KAz1suZeCYUO.t3Xt3XRd/Mhl2n6Oz/gh853";
+
+/* An unknown or locked user's password goes through crypt(3) too, against
+ * a stored hash: a users file of SHA-512-crypt hashes would otherwise
+ * answer known users faster (or slower) than unknown ones. The result is
+ * thrown away. */
+static void
+decoy_verify(const char *password)
+{
+	struct str h = STR_INIT;
+	if (conf_user_decoy(&h) > 0)
+		(void)passwd_verify(password, h.s);
+	else
+		(void)passwd_verify(password, dummy_hash);
+	if (h.s)
+		explicit_bzero(h.s, h.cap);
+	str_free(&h);
+}
 
 int
 login_check(const char *user, const char *password, struct conf_user *u)
@@ -45,7 +63,7 @@ login_check(const char *user, const char *password, struct conf_user *u)
 		/* unknown, or locked (which passwd_verify refuses at once): the
 		 * same work as a known user's, so that the time of a refusal
 		 * does not tell which addresses exist */
-		(void)passwd_verify(password, dummy_hash);
+		decoy_verify(password);
 		v = 0;
 	}
 	if (v == 1 && found)

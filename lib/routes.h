@@ -16,8 +16,13 @@
  *            (verified, unless the route's tls= says otherwise: smtp-send);
  *            must come last: the password runs to the end of the line.
  *
- * An exact domain beats the longest matching .suffix, which beats '*'.
+ * An exact domain beats the longest matching .suffix, which beats '*';
+ * of two lines for the same domain the first wins (unlike the control
+ * files mailuser compiles, where a key twice is an error: this file is
+ * read at every delivery, so a refusal would hold up all remote mail).
  * Domains compare in ASCII lower case; a trailing root dot is ignored.
+ * Blanks at the end of a line are not part of it, of an auth= password
+ * either.
  * Keep the file mode 0600 when it holds passwords. */
 #ifndef ROUTES_H
 #define ROUTES_H

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,16 +130,38 @@ must_be_local(const char *domain)
 		refuse("domain", domain, "not a local domain (add it: mailuser domain add)");
 }
 
+/* The terminal as it was before echo went off, for the signal handler. */
+static struct termios tty_saved;
+static const int tty_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+
+/* A signal at the password prompt: echo back on, then die of the signal
+ * (SA_RESETHAND: the default action this time), as passwd(1) does;
+ * otherwise the admin's shell is left without echo. */
+static void
+tty_restore(int sig)
+{
+	tcsetattr(0, TCSAFLUSH, &tty_saved);
+	raise(sig);
+}
+
 static void
 read_password(struct str *pw)
 {
 	char space[PASSWD_MAX + 64];
-	struct termios old, quiet;
+	struct termios quiet;
+	struct sigaction sa, oldsa[sizeof tty_signals / sizeof tty_signals[0]];
 	struct buf in;
-	int tty = isatty(0) && tcgetattr(0, &old) == 0, r;
+	size_t i;
+	int tty = isatty(0) && tcgetattr(0, &tty_saved) == 0, r;
 
 	if (tty) {
-		quiet = old;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = tty_restore;
+		sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+		sigfillset(&sa.sa_mask);
+		for (i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
+			sigaction(tty_signals[i], &sa, &oldsa[i]);
+		quiet = tty_saved;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(0, TCSAFLUSH, &quiet);
 		buf_writeall(2, "Password: ", 10, 0, 0);
@@ -146,7 +169,9 @@ read_password(struct str *pw)
 	buf_init(&in, 0, space, sizeof space);
 	r = buf_getline(&in, pw, PASSWD_MAX, '\n');
 	if (tty) {
-		tcsetattr(0, TCSAFLUSH, &old);
+		tcsetattr(0, TCSAFLUSH, &tty_saved);
+		for (i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
+			sigaction(tty_signals[i], &oldsa[i], NULL);
 		buf_writeall(2, "\n", 1, 0, 0);
 	}
 	explicit_bzero(space, sizeof space);

@@ -13,15 +13,21 @@
 static char dir[] = "/tmp/conf-unit.XXXXXX";
 
 static void
-put(const char *name, const char *text)
+putb(const char *name, const char *text, size_t n)
 {
 	char p[256];
 	int fd;
 	snprintf(p, sizeof p, "%s/%s", dir, name);
 	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	if (fd < 0 || write(fd, text, n) != (ssize_t)n)
 		exit(2);
 	close(fd);
+}
+
+static void
+put(const char *name, const char *text)
+{
+	putb(name, text, strlen(text));
 }
 
 static void
@@ -65,6 +71,20 @@ test_basics(void)
 	put("me", "nonewline");
 	ok(conf_line("me", &s) == 1 && !strcmp(s.s, "nonewline"), "conf_line without a newline");
 	ok(conf_me(&s) == 0 && !strcmp(s.s, "nonewline"), "conf_me from the me file");
+	/* a control byte would reach SMTP replies and headers through "me" */
+	putb("me", "mx\0evil\n", 8);
+	errno = 0;
+	ok(conf_line("me", &s) == -1 && errno == EINVAL, "conf_line: a NUL byte is an error");
+	ok(conf_me(&s) == -1 && errno == EINVAL, "conf_me: no host name cut at a NUL");
+	put("me", "mx\rRCPT TO:<x@y>\n");
+	errno = 0;
+	ok(conf_line("me", &s) == -1 && errno == EINVAL, "conf_line: a CR inside is an error");
+	put("me", "mx\x7f\n");
+	ok(conf_line("me", &s) == -1 && errno == EINVAL, "conf_line: DEL is an error");
+	put("me", "\tmx.example.test\t\r\n");
+	ok(conf_line("me", &s) == 1 && !strcmp(s.s, "mx.example.test"), "conf_line: blanks at the ends still trimmed");
+	put("me", "m\xc3\xbcller.example\n");
+	ok(conf_line("me", &s) == 1 && s.len == 15, "conf_line: 8-bit bytes kept");
 	rm("me");
 	ok(conf_me(&s) == 0 && s.len > 0, "conf_me falls back to gethostname");
 	str_free(&s);

@@ -86,12 +86,18 @@ main(void)
 	is_str(r.host.s, "smart.example", "default route host");
 	is_str(r.pass.s, "p w:d", "default route password");
 	is_int(routes_lookup("/nonexistent/routes", "x", &r, &lineno), 0, "no file: no route");
+	/* the same domain twice (in another case, with a root dot): the first line wins */
+	fd = open(path, O_WRONLY | O_APPEND);
+	ok(write(fd, "SUB.example.org.:[192.0.2.9]\n", 29) == 29, "second route for a domain appended");
+	close(fd);
+	is_int(routes_lookup(path, "sub.example.org", &r, &lineno), 1, "duplicate domain found");
+	is_str(r.host.s, "192.0.2.1", "the first of two routes for a domain wins");
 	fd = open(path, O_WRONLY | O_APPEND);
 	ok(write(fd, "bad line\n", 9) == 9, "bad line appended");
 	close(fd);
 	errno = 0;
 	is_int(routes_lookup(path, "other.test", &r, &lineno), -1, "syntax error reported");
-	ok(errno == EINVAL && lineno == 8, "EINVAL with the line number");
+	ok(errno == EINVAL && lineno == 9, "EINVAL with the line number");
 	unlink(path);
 	route_free(&r);
 	str_free(&d);
