@@ -19,6 +19,7 @@
 
 enum { CHUNK = 65536 };
 enum { COMMIT_TRIES = 4 };   /* unlinks of one message at QUIT, renamed away meanwhile */
+enum { MODE_DIR = 0700 };    /* a missing cur/, new/ or tmp/ */
 static const char lockname[] = "pipemail-pop3.lock";
 
 struct ent {
@@ -325,6 +326,19 @@ lock(struct mbox *mb)
 	return 0;
 }
 
+/* A Maildir another tool made without cur/ (or new/, tmp/) would fail
+ * every login: the missing ones are made, as Dovecot does, and an empty
+ * directory read */
+static int
+scan_sub(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *cap)
+{
+	if (scan_dir(mb, sub, v, n, cap) == 0)
+		return 0;
+	if (errno != ENOENT || maildir_make(mb->path.s, MODE_DIR) < 0)
+		return -1;
+	return scan_dir(mb, sub, v, n, cap);
+}
+
 int
 mbox_open(struct mbox *mb, const char *maildir)
 {
@@ -350,7 +364,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 	/* cur/ first: another reader moving a message from new/ to cur/
 	 * between the two scans would otherwise have it listed twice (the
 	 * client fetching it twice); this way it waits for the next login */
-	if (scan_dir(mb, "cur", &v, &n, &cap) < 0 || scan_dir(mb, "new", &v, &n, &cap) < 0)
+	if (scan_sub(mb, "cur", &v, &n, &cap) < 0 || scan_sub(mb, "new", &v, &n, &cap) < 0)
 		goto err;
 	sortnames = mb->names.s;
 	if (n)
