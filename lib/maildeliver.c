@@ -95,6 +95,7 @@ struct copier {
 	char hline[HLINE_MAX];
 	const struct str *dt;
 	int loop;
+	char last;           /* the last byte written, when size > 0 */
 	struct copy_result *r;
 };
 
@@ -126,7 +127,10 @@ emit(struct copier *c, char ch)
 		return -1;
 	c->o[c->olen++] = ch;
 	c->r->size++;
-	c->r->vsize += ch == '\n' ? 2 : 1;
+	/* what POP3 RETR and IMAP BODY[] send: an LF after a CR kept in
+	 * the file is already a CRLF */
+	c->r->vsize += ch == '\n' && c->last != '\r' ? 2 : 1;
+	c->last = ch;
 	if (!c->in_header)
 		return 0;
 	if (c->ended) {
@@ -200,7 +204,10 @@ maildeliver_copy(int in, int out, const struct str *top, const struct str *dt, s
 			}
 		}
 	}
-	if (cr && emit(&c, '\r') < 0)
+	/* a last line without its end gets one (a held CR becomes it), so
+	 * the file is whole lines and W= is what a reader sends: a reader
+	 * ends such a line itself, a count from the name cannot know */
+	if ((cr || (r->size && c.last != '\n')) && emit(&c, '\n') < 0)
 		goto werr;
 	/* the input ended inside the header: its last field is complete */
 	if (c.in_header)

@@ -27,11 +27,12 @@ enum {
 
 struct copy_result {
 	unsigned long long size;    /* bytes written */
-	unsigned long long vsize;   /* size with CRLF line ends */
+	unsigned long long vsize;   /* with CRLF line ends: what POP3 RETR sends */
 };
 
 /* Write top, then copy in to out with CRLF turned into LF (every other
- * byte kept), in constant memory; stop at a header field equal to dt
+ * byte kept; a last line without LF gets one, a final CR becoming it),
+ * in constant memory; stop at a header field equal to dt
  * (unfolded; field name and value compared case-insensitively, blanks
  * trimmed). */
 int maildeliver_copy(int in, int out, const struct str *top, const struct str *dt, struct copy_result *r);

@@ -53,8 +53,13 @@ if name:
 # --- a message without a final newline and an empty message
 md = pmtest.mailbox(env.path("m2"))
 run(pmtest.deliver_argv(md), b"Subject: x\n\nno newline\r", **ENV)
-t.eq(only(md)[1], b"Return-Path: <alice@example.org>\nDelivered-To: bob@example.test\nSubject: x\n\nno newline\r",
-     "no newline added; a final bare CR kept")
+t.eq(only(md)[1], b"Return-Path: <alice@example.org>\nDelivered-To: bob@example.test\nSubject: x\n\nno newline\n",
+     "a last line without LF is ended; a final bare CR becomes its end")
+md = pmtest.mailbox(env.path("m2b"))
+run(pmtest.deliver_argv(md), b"Subject: x\n\nno newline", **ENV)
+name, got = only(md)
+t.ok(got and got.endswith(b"no newline\n") and name.endswith(",W=%d" % (len(got) + got.count(b"\n"))),
+     "no final newline: one added, counted in ,W=", name)
 md = pmtest.mailbox(env.path("m3"))
 rc, _ = run(pmtest.deliver_argv(md), b"", **ENV)
 t.eq((rc, only(md)[1]), (0, b"Return-Path: <alice@example.org>\nDelivered-To: bob@example.test\n"), "empty message: just the two lines")

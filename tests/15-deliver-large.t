@@ -19,15 +19,19 @@ def deliver(md, chunks):
     p = subprocess.Popen(pmtest.deliver_argv(md), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, env=ENV)
     h = hashlib.sha256(TOP)
-    pending_cr = b""
+    pending_cr, last = b"", b"\n"
     for c in chunks:
         p.stdin.write(c)
         c = pending_cr + c
         pending_cr = b"\r" if c.endswith(b"\r") else b""
         if pending_cr:
             c = c[:-1]
-        h.update(c.replace(b"\r\n", b"\n"))
-    h.update(pending_cr)
+        c = c.replace(b"\r\n", b"\n")
+        h.update(c)
+        last = c[-1:] or last
+    # a last line without LF gets one; a final CR becomes it
+    if pending_cr or last != b"\n":
+        h.update(b"\n")
     p.stdin.close()
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)

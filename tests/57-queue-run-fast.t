@@ -69,7 +69,7 @@ files = maildir_files(demo)
 got = [open(f, "rb").read() for f in files]
 t.ok(len(got) == 2 and got[0] == got[1], "in-process delivery is byte-identical to deliver-maildir's")
 want = (b"Return-Path: <sender@example.org>\nDelivered-To: demo@example.test\n" +
-        MSG.replace(b"\r\n", b"\n"))
+        MSG.replace(b"\r\n", b"\n") + b"\n")   # its last line ended
 t.ok(got and got[0] == want, "the file is the message with LF line ends and the two envelope lines on top")
 if os.geteuid() == 0:
     st = [os.stat(f) for f in files]

@@ -19,6 +19,7 @@
 
 enum { CHUNK = 65536 };
 enum { COMMIT_TRIES = 4 };   /* unlinks of one message at QUIT, renamed away meanwhile */
+enum { MODE_DIR = 0700 };    /* a missing cur/, new/ or tmp/ */
 static const char lockname[] = "pipemail-pop3.lock";
 
 struct ent {
@@ -255,10 +256,20 @@ cmp_ent(const void *a, const void *b)
 /* One unique part in both new/ and cur/ (a mover that crashed between
  * link and unlink, another reader's copy) would give two messages one
  * UIDL. The first by name (cur/ before new/) keeps it; the others get
- * the hash of their whole name, stable while the names are. Twice in one
+ * the hash of their whole name, stable while the names are. One file
+ * under both names is the crashed mover's: its new/ name is removed, as
+ * Dovecot does, and it is listed once. Twice in one
  * directory it is one message renamed (a flag change by another reader)
  * while readdir(3) ran, seen under its old and its new name: listed
  * once (whichever name is stale, open_msg finds the file again). */
+static int
+same_file(int dirfd, const char *a, const char *b)
+{
+	struct stat x, y;
+	return fstatat(dirfd, a, &x, AT_SYMLINK_NOFOLLOW) == 0 && fstatat(dirfd, b, &y, AT_SYMLINK_NOFOLLOW) == 0
+	    && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 static int
 unique_uids(struct mbox *mb, struct ent *v, size_t *np)
 {
@@ -275,6 +286,9 @@ unique_uids(struct mbox *mb, struct ent *v, size_t *np)
 		}
 		if (strncmp(mb->names.s + v[first].m.name, mb->names.s + e.m.name, 4) == 0)
 			continue;   /* the same directory */
+		if (same_file(mb->dirfd, mb->names.s + v[first].m.name, mb->names.s + e.m.name)
+		    && unlinkat(mb->dirfd, mb->names.s + e.m.name, 0) == 0)
+			continue;
 		/* a copy: appending to the arena may move it */
 		r = str_copys(&nm, mb->names.s + e.m.name) < 0 || add_hash(&mb->names, nm.s, nm.len) < 0 ? -1 : 0;
 		str_free(&nm);
@@ -312,6 +326,19 @@ lock(struct mbox *mb)
 	return 0;
 }
 
+/* A Maildir another tool made without cur/ (or new/, tmp/) would fail
+ * every login: the missing ones are made, as Dovecot does, and an empty
+ * directory read */
+static int
+scan_sub(struct mbox *mb, const char *sub, struct ent **v, size_t *n, size_t *cap)
+{
+	if (scan_dir(mb, sub, v, n, cap) == 0)
+		return 0;
+	if (errno != ENOENT || maildir_make(mb->path.s, MODE_DIR) < 0)
+		return -1;
+	return scan_dir(mb, sub, v, n, cap);
+}
+
 int
 mbox_open(struct mbox *mb, const char *maildir)
 {
@@ -337,7 +364,7 @@ mbox_open(struct mbox *mb, const char *maildir)
 	/* cur/ first: another reader moving a message from new/ to cur/
 	 * between the two scans would otherwise have it listed twice (the
 	 * client fetching it twice); this way it waits for the next login */
-	if (scan_dir(mb, "cur", &v, &n, &cap) < 0 || scan_dir(mb, "new", &v, &n, &cap) < 0)
+	if (scan_sub(mb, "cur", &v, &n, &cap) < 0 || scan_sub(mb, "new", &v, &n, &cap) < 0)
 		goto err;
 	sortnames = mb->names.s;
 	if (n)
@@ -781,7 +808,13 @@ mbox_mark_seen(struct mbox *mb, unsigned long i)
 	struct mbox_msg *m = mb->msg + i;
 	const char *name = mb->names.s + m->name;
 	size_t off = mb->names.len;
-	int r = seen_name(name, &to);
+	int r;
+	/* another file in cur/ has its unique part: moved there, the two
+	 * would share it in cur/ and one be hidden from then on (listed
+	 * once); left in new/, it keeps its own UIDL */
+	if (m->shared && strncmp(name, "new/", 4) == 0)
+		return 0;
+	r = seen_name(name, &to);
 	if (r == 1 && rename_noreplace(mb->dirfd, name, to.s) == 0) {
 		/* remember the new name; the old bytes stay in the arena unused */
 		if (str_catb(&mb->names, to.s, to.len + 1) == 0)
