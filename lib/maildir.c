@@ -24,6 +24,7 @@
 enum {
 	UNIQ_TRIES = 32,     /* exclusive-create / link attempts before giving up */
 	HOST_MAX = 255,      /* host name bytes kept in a unique name */
+	TMP_STALE_S = 36 * 3600,   /* Maildir: tmp/ files untouched this long are junk */
 	QUOTA_FILE_MAX = 5120,   /* Maildir++: a bigger maildirsize is recalculated */
 	QUOTA_READ_MAX = 65536,  /* never read more of maildirsize than this */
 	QUOTA_STALE = 15 * 60    /* Maildir++: over quota and older than this: recount */
@@ -454,7 +455,7 @@ maildir_tmp_commit(struct maildir_tmp *t, const char *subdir, const char *info,
 		goto fail;
 	}
 	if (!renamed)
-		unlink(t->tmppath.s);   /* a leftover link in tmp/ is harmless; it is swept later */
+		unlink(t->tmppath.s);   /* a leftover in tmp/ is harmless: readers sweep it (maildir_tmp_sweep) */
 	str_free(&path);
 	str_free(&name);
 	maildir_tmp_free(t);
@@ -479,6 +480,37 @@ maildir_tmp_abort(struct maildir_tmp *t)
 		unlink(t->tmppath.s);
 	maildir_tmp_free(t);
 	errno = e;
+}
+
+int
+maildir_tmp_sweep(int dirfd, time_t now, unsigned max)
+{
+	int fd = openat(dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW), gone = 0;
+	DIR *d;
+	struct dirent *de;
+	unsigned seen = 0;
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (seen < max && (de = readdir(d))) {
+		struct stat st;
+		time_t last;
+		if (de->d_name[0] == '.')
+			continue;
+		seen++;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		/* the latest of the three: atime alone can be frozen by noatime */
+		last = st.st_mtime > st.st_atime ? st.st_mtime : st.st_atime;
+		if (st.st_ctime > last)
+			last = st.st_ctime;
+		if (now - last > TMP_STALE_S && unlinkat(fd, de->d_name, 0) == 0)
+			gone++;
+	}
+	closedir(d);
+	return gone;
 }
 
 void

@@ -57,6 +57,13 @@ void maildir_sync_group(struct groupsync *g);
 int maildir_tmp_commit(struct maildir_tmp *, const char *subdir, const char *info,
     size_t vsize, struct str *final_name);
 void maildir_tmp_abort(struct maildir_tmp *);   /* close, unlink tmp, free */
+
+/* Maildir's rule for readers: a file left in tmp/ (a writer killed
+ * mid-delivery) that no one has touched for 36 hours is removed. Looks at
+ * no more than max entries of dirfd's tmp/ (a reader's login must stay
+ * cheap however much is there); regular files only. Returns how many were
+ * removed, -1 errno when tmp/ cannot be read. */
+int maildir_tmp_sweep(int dirfd, time_t now, unsigned max);
 void maildir_tmp_free(struct maildir_tmp *);
 
 struct maildir_name {

@@ -39,6 +39,17 @@ for sub in ("cur", "tmp"):
 t.ok(os.path.isdir(os.path.join(md, "cur")) and os.listdir(os.path.join(md, "cur")) == ["1000000001.x.host:2,S"],
      "RETR moved the message to cur/")
 
+# a delivery still writing in tmp/: the login's sweep of 36-hour-old
+# leftovers (unit maildir) must leave it be
+inflight = os.path.join(md, "tmp", "1000000002.inflight.host")
+with open(inflight, "wb") as f:
+    f.write(b"Subject: half\n")
+r = pmtest.PopRaw(port)
+t.ok(r.login("u@example.test", PW).startswith(b"+OK"), "a second login")
+r.cmd(b"QUIT")
+r.close()
+t.ok(os.path.exists(inflight), "a file being written in tmp/ survives the login's sweep")
+
 r = pmtest.PopRaw(port)
 t.eq(r.login("w@example.test", PW), b"+OK 0 messages (0 octets)\r\n", "no new/, cur/ nor tmp/: an empty mailbox")
 r.cmd(b"QUIT")

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "die.h"
 #include "maildir.h"
@@ -20,6 +21,7 @@
 enum { CHUNK = 65536 };
 enum { COMMIT_TRIES = 4 };   /* unlinks of one message at QUIT, renamed away meanwhile */
 enum { MODE_DIR = 0700 };    /* a missing cur/, new/ or tmp/ */
+enum { SWEEP_MAX = 1000 };   /* tmp/ entries looked at per login */
 static const char lockname[] = "pipemail-pop3.lock";
 
 struct ent {
@@ -366,6 +368,10 @@ mbox_open(struct mbox *mb, const char *maildir)
 	 * client fetching it twice); this way it waits for the next login */
 	if (scan_sub(mb, "cur", &v, &n, &cap) < 0 || scan_sub(mb, "new", &v, &n, &cap) < 0)
 		goto err;
+	/* a delivery killed midway leaves its file in tmp/; Maildir readers
+	 * remove what is 36 hours old. Only disk space is at stake, so a
+	 * failure here is no reason to refuse the login */
+	(void)maildir_tmp_sweep(mb->dirfd, time(NULL), SWEEP_MAX);
 	sortnames = mb->names.s;
 	if (n)
 		qsort(v, n, sizeof *v, cmp_ent);

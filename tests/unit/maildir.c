@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "maildir.h"
 #include "str.h"
@@ -305,6 +306,43 @@ test_quota(const char *md)
 	unlink(p);
 }
 
+/* tmp/ sweep: a file 36 hours untouched goes, a touched one, a directory
+ * and a symbolic link stay; at most max entries are looked at */
+static void
+test_sweep(const char *md)
+{
+	char p[512];
+	struct timespec later[2];
+	int fd = open(md, O_RDONLY | O_DIRECTORY), i;
+	time_t now = time(NULL), then = now + 37 * 3600;
+	static const char *const junk[] = { "junk1", "junk2", "junk3" };
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s/tmp/%s", md, junk[i]);
+		close(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+	}
+	snprintf(p, sizeof p, "%s/tmp/fresh", md);
+	close(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+	later[0].tv_sec = later[1].tv_sec = now + 24 * 3600;   /* touched 13 h before "then" */
+	later[0].tv_nsec = later[1].tv_nsec = 0;
+	ok(utimensat(AT_FDCWD, p, later, 0) == 0, "sweep: a file touched later");
+	snprintf(p, sizeof p, "%s/tmp/dir", md);
+	ok(mkdir(p, 0700) == 0, "sweep: a directory in tmp/");
+	snprintf(p, sizeof p, "%s/tmp/link", md);
+	ok(symlink("/nonexistent", p) == 0, "sweep: a symbolic link in tmp/");
+	ok(maildir_tmp_sweep(fd, now, 1000) == 0 && count(md, "tmp") == 6, "sweep now: nothing is 36 hours old");
+	ok(maildir_tmp_sweep(fd, then, 1) <= 1 && count(md, "tmp") >= 5, "sweep looks at no more than max entries");
+	ok(maildir_tmp_sweep(fd, then, 1000) >= 0 && count(md, "tmp") == 3, "sweep 37 hours on: the three untouched files gone");
+	snprintf(p, sizeof p, "%s/tmp/fresh", md);
+	ok(access(p, F_OK) == 0, "the touched file stays");
+	unlink(p);
+	snprintf(p, sizeof p, "%s/tmp/dir", md);
+	rmdir(p);
+	snprintf(p, sizeof p, "%s/tmp/link", md);
+	unlink(p);
+	ok(maildir_tmp_sweep(-1, now, 10) == -1, "sweep: no Maildir, -1");
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -324,6 +362,7 @@ main(void)
 	}
 	test_parse();
 	test_quota(md);
+	test_sweep(md);
 	{
 		char cmd[700];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
