@@ -1471,6 +1471,7 @@ job_done(struct job *j)
 	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
 	size_t i = 0, k;
 	unsigned char *seen = calloc(j->n ? j->n : 1, 1);
+	int answered = 0;   /* a report's result line came */
 	if (j->w && j->w->local) {
 		/* result lines as a job child writes them, then "." */
 		if (j->complete && j->out.len >= 2)
@@ -1522,8 +1523,7 @@ job_done(struct job *j)
 					warn_x("queue report for", m->id, res.text.s ? res.text.s : "failed");
 					m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
 				}
-				if (seen)
-					seen[0] = 1;
+				answered = 1;
 			} else {
 				for (k = 0; k < j->n; k++)
 					if (j->idx[k] == res.idx && seen && !seen[k]) {
@@ -1534,6 +1534,13 @@ job_done(struct job *j)
 			}
 		}
 		i = (size_t)(nl - j->out.s) + 1;
+	}
+	if (j->kind == JOB_BOUNCE && !answered) {
+		/* its child died without a word (killed, out of memory, the
+		 * queue file unreadable): later, as when queue-add failed it,
+		 * or check_msg would start the next one at once, and again */
+		warn_x("queue report for", m->id, "report process died");
+		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
 	}
 	if (j->w && !j->w->local)
 		worker_done(j);
