@@ -1892,6 +1892,7 @@ int
 main(int argc, char **argv)
 {
 	unsigned long long v, term_deadline = 0, last_t = 0;
+	long long scanned;
 	struct stat qst;
 	int c;
 	/* s6-svc -h or -a while we start must not kill us (their default
@@ -1951,6 +1952,7 @@ main(int argc, char **argv)
 	scan_dir("new", 1);
 	sweep_state();
 	settle_all();
+	scanned = buf_now_ms();
 	for (;;) {
 		struct pollfd *pf;
 		struct job *j;
@@ -1958,6 +1960,7 @@ main(int argc, char **argv)
 		long long timeout = POLL_MAX_MS;
 		unsigned long long t;
 		char b[512];
+		int ready;
 		if (got_hup) {
 			size_t h;
 			struct msg *m;
@@ -2015,7 +2018,7 @@ main(int argc, char **argv)
 				pf[npf].fd = w->err;
 				pf[npf++].events = POLLIN;
 			}
-		if (poll(pf, (nfds_t)npf, (int)timeout) < 0 && errno != EINTR)
+		if ((ready = poll(pf, (nfds_t)npf, (int)timeout)) < 0 && errno != EINTR)
 			die_sys(EXIT_TEMP, "poll", "descriptors");
 		if (pf[0].revents)
 			while (read(sigpipe_[0], b, sizeof b) > 0)
@@ -2028,8 +2031,16 @@ main(int argc, char **argv)
 			while (k++ < FIFO_READS && (r = read(trigger_fd, b, sizeof b)) > 0)
 				fifo_input(b, (size_t)r);
 			scan_dir("new", 0);
+			scanned = buf_now_ms();
 			settle_all();
 			fifo_commands();
+		} else if (!got_term && (ready == 0 || buf_now_ms() - scanned >= POLL_MAX_MS)) {
+			/* a notice whose wakeup never came (its writer killed
+			 * between the two, the FIFO removed or replaced under us)
+			 * waits no longer than a quiet moment, or a minute */
+			scan_dir("new", 0);
+			scanned = buf_now_ms();
+			settle_all();
 		}
 		if (busy_ids.len) {
 			busy_retry();
