@@ -1242,14 +1242,19 @@ scan_dir(const char *sub, int startup)
 		return;
 	}
 	while ((e = readdir(d))) {
+		int r;
 		if (e->d_name[0] == '.')
 			continue;
-		if (!startup || strcmp(sub, "new") == 0) {
-			/* the notice has served its purpose once we read the file */
+		r = load(e->d_name, startup ? LOAD_STARTUP : 0);
+		/* the notice has served its purpose once we read the file; one
+		 * we could not read (no descriptor, no memory) stays for the
+		 * next look, or nothing would try its message before a restart */
+		if (r >= 0 && (!startup || strcmp(sub, "new") == 0))
 			queue_unlink_in("new", e->d_name);
-		}
-		if (load(e->d_name, startup ? LOAD_STARTUP : 0) == 2)
+		if (r == 2)
 			busy_add(e->d_name);
+		else if (r < 0)
+			warn_sys("load", e->d_name);
 	}
 	closedir(d);
 }
