@@ -46,6 +46,13 @@ t.ok(pmtest.queue_add(env, "s@example.org", ["u@example.test"], b"Subject: four\
 t.ok(wait_for(lambda: len(maildir_files(box)) == 4 and not queue_files(env), 40),
      "third delivered too, not only the fourth",
      "%d delivered, queue %s" % (len(maildir_files(box)), queue_files(env)))
+# a notice whose message is gone (finished since) is no failure: it goes
+stale = os.path.join(env.queue, "new", "1.2.3")
+open(stale, "w").close()
+t.ok(pmtest.queue_add(env, "s@example.org", ["u@example.test"], b"Subject: five\n\nbody\n") == 0, "fifth queued")
+t.ok(wait_for(lambda: len(maildir_files(box)) == 5 and not os.path.exists(stale), 20),
+     "a notice without its message is removed")
+t.ok("1.2.3" not in log(), "and not logged as a failed load")
 qr.terminate()
 t.eq(qr.wait(20), 0, "queue-run stops")
 t.done()

@@ -1108,6 +1108,8 @@ load(const char *id, int how)
 	if (!queue_id_ok(id) || lookup(id))
 		return 0;
 	r = queue_msg_open_id(&qm, id);
+	if (r < 0 && errno == ENOENT)
+		return 0;   /* gone: finished since its notice, or never whole */
 	if (r == 0) {
 		struct stat st;
 		/* an unfinished write (queue-add died) is removed once old; a
