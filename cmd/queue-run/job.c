@@ -768,11 +768,22 @@ leave_results(const char *id, const struct str *res)
 		str_free(&p);
 		return -1;
 	}
-	fd = queue_open_in("state", p.s, O_WRONLY | O_APPEND | O_CREAT, 0640);
-	if (fd < 0 || buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
+	fd = queue_open_in("state", p.s, O_RDWR | O_APPEND | O_CREAT, 0640);
+	/* Other children of the message append beside us: one at a time,
+	 * and on a line of our own. One whose write was cut short (a full
+	 * disk, a kill) left a line without its end, which ours would
+	 * continue: "1" and "0 ok ..." read as recipient 10's success. */
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0)
 		r = -1;
+	else {
+		char last = '\n';
+		if ((st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1) ||
+		    (last != '\n' && buf_writeall(fd, "\n", 1, 0, 0) < 0) ||
+		    buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
+			r = -1;
+	}
 	if (fd >= 0)
-		close(fd);
+		close(fd);   /* and so unlocked */
 	str_free(&p);
 	return r;
 }

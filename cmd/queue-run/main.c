@@ -1108,6 +1108,8 @@ load(const char *id, int how)
 	if (!queue_id_ok(id) || lookup(id))
 		return 0;
 	r = queue_msg_open_id(&qm, id);
+	if (r < 0 && errno == ENOENT)
+		return 0;   /* gone: finished since its notice, or never whole */
 	if (r == 0) {
 		struct stat st;
 		/* an unfinished write (queue-add died) is removed once old; a
@@ -1242,14 +1244,19 @@ scan_dir(const char *sub, int startup)
 		return;
 	}
 	while ((e = readdir(d))) {
+		int r;
 		if (e->d_name[0] == '.')
 			continue;
-		if (!startup || strcmp(sub, "new") == 0) {
-			/* the notice has served its purpose once we read the file */
+		r = load(e->d_name, startup ? LOAD_STARTUP : 0);
+		/* the notice has served its purpose once we read the file; one
+		 * we could not read (no descriptor, no memory) stays for the
+		 * next look, or nothing would try its message before a restart */
+		if (r >= 0 && (!startup || strcmp(sub, "new") == 0))
 			queue_unlink_in("new", e->d_name);
-		}
-		if (load(e->d_name, startup ? LOAD_STARTUP : 0) == 2)
+		if (r == 2)
 			busy_add(e->d_name);
+		else if (r < 0)
+			warn_sys("load", e->d_name);
 	}
 	closedir(d);
 }
@@ -1471,6 +1478,7 @@ job_done(struct job *j)
 	struct queue_result res = { 0, 0, "", STR_INIT, STR_INIT };
 	size_t i = 0, k;
 	unsigned char *seen = calloc(j->n ? j->n : 1, 1);
+	int answered = 0;   /* a report's result line came */
 	if (j->w && j->w->local) {
 		/* result lines as a job child writes them, then "." */
 		if (j->complete && j->out.len >= 2)
@@ -1522,8 +1530,7 @@ job_done(struct job *j)
 					warn_x("queue report for", m->id, res.text.s ? res.text.s : "failed");
 					m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
 				}
-				if (seen)
-					seen[0] = 1;
+				answered = 1;
 			} else {
 				for (k = 0; k < j->n; k++)
 					if (j->idx[k] == res.idx && seen && !seen[k]) {
@@ -1534,6 +1541,13 @@ job_done(struct job *j)
 			}
 		}
 		i = (size_t)(nl - j->out.s) + 1;
+	}
+	if (j->kind == JOB_BOUNCE && !answered) {
+		/* its child died without a word (killed, out of memory, the
+		 * queue file unreadable): later, as when queue-add failed it,
+		 * or check_msg would start the next one at once, and again */
+		warn_x("queue report for", m->id, "report process died");
+		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
 	}
 	if (j->w && !j->w->local)
 		worker_done(j);
@@ -1885,6 +1899,7 @@ int
 main(int argc, char **argv)
 {
 	unsigned long long v, term_deadline = 0, last_t = 0;
+	long long scanned;
 	struct stat qst;
 	int c;
 	/* s6-svc -h or -a while we start must not kill us (their default
@@ -1944,6 +1959,7 @@ main(int argc, char **argv)
 	scan_dir("new", 1);
 	sweep_state();
 	settle_all();
+	scanned = buf_now_ms();
 	for (;;) {
 		struct pollfd *pf;
 		struct job *j;
@@ -1951,6 +1967,7 @@ main(int argc, char **argv)
 		long long timeout = POLL_MAX_MS;
 		unsigned long long t;
 		char b[512];
+		int ready;
 		if (got_hup) {
 			size_t h;
 			struct msg *m;
@@ -2008,7 +2025,7 @@ main(int argc, char **argv)
 				pf[npf].fd = w->err;
 				pf[npf++].events = POLLIN;
 			}
-		if (poll(pf, (nfds_t)npf, (int)timeout) < 0 && errno != EINTR)
+		if ((ready = poll(pf, (nfds_t)npf, (int)timeout)) < 0 && errno != EINTR)
 			die_sys(EXIT_TEMP, "poll", "descriptors");
 		if (pf[0].revents)
 			while (read(sigpipe_[0], b, sizeof b) > 0)
@@ -2021,8 +2038,16 @@ main(int argc, char **argv)
 			while (k++ < FIFO_READS && (r = read(trigger_fd, b, sizeof b)) > 0)
 				fifo_input(b, (size_t)r);
 			scan_dir("new", 0);
+			scanned = buf_now_ms();
 			settle_all();
 			fifo_commands();
+		} else if (!got_term && (ready == 0 || buf_now_ms() - scanned >= POLL_MAX_MS)) {
+			/* a notice whose wakeup never came (its writer killed
+			 * between the two, the FIFO removed or replaced under us)
+			 * waits no longer than a quiet moment, or a minute */
+			scan_dir("new", 0);
+			scanned = buf_now_ms();
+			settle_all();
 		}
 		if (busy_ids.len) {
 			busy_retry();
