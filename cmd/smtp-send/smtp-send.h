@@ -65,6 +65,11 @@ struct job {
 	 * job of a batch. */
 	struct str wire;
 	int wireok;
+	/* the message made 7-bit for a peer without 8BITMIME (conv.c):
+	 * planned at the first such peer, kept for the job */
+	int conv;                      /* 0 not planned, 1 possible, -1 not */
+	unsigned long long convsize;   /* its wiresize */
+	struct mime7bit *plan;         /* the conversion's first pass */
 };
 
 /* attempt results */
@@ -76,6 +81,8 @@ enum {
 };
 
 struct sess;
+struct mime7bit;
+struct dotstuff;
 
 /* Connect to one address: greeting, EHLO, STARTTLS, AUTH. ATT_DONE with
  * *out set, else ATT_NEXT or ATT_PLAIN with the reason in lasterr. */
@@ -108,10 +115,23 @@ void job_free(struct job *);
 void read_dsn(struct job *, const char *text, char sep);   /* PIPEMAIL_DSN or a batch DSN line */
 void message_open(struct job *);          /* stdin, spooled when not a file */
 int message_file(struct job *, const char *path, unsigned long long off, unsigned long long len, int haslen);
+/* The message's next block, from *off with *left bytes to go (both
+ * moved on): its length, 0 at the end, -1 unreadable (errno; EINVAL: it
+ * is shorter than it was). */
+ssize_t message_read(const struct job *, char *buf, size_t cap, off_t *off, unsigned long long *left);
 /* One line per recipient appended to o; the exit code for this job. */
 int job_results(const struct job *, struct str *o);
 /* job_results written to stdout */
 int print_results(const struct job *);
+
+/* conv.c */
+/* Plan the 7-bit conversion: 1 possible (j->plan, j->convsize set), 0
+ * not (an 8-bit byte no encoding may cover), -1 errno (memory, reading). */
+int conv_plan(struct job *);
+void conv_free(struct job *);
+/* One block of the message through the conversion and the DATA encoding
+ * into out (n 0: the end); mid is scratch. 0, or -1 ENOMEM. */
+int conv_block(struct mime7bit *, struct dotstuff *, const char *in, size_t n, struct str *mid, struct str *out);
 
 /* route.c */
 struct target {
