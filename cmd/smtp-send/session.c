@@ -39,6 +39,7 @@ struct sess {
 	unsigned long long nconv;   /* messages sent so */
 	int next;             /* the host put the transaction off: the pending
 	                       * recipients go to the next address, err says why */
+	int unfit;            /* with next: this host cannot take the message */
 	char enh[SMTPREPLY_ENH_MAX];   /* err's enhanced code when next */
 	unsigned long long msgs, n[4];   /* transactions, recipient verdicts */
 	long long opened;     /* monotonic ms */
@@ -166,6 +167,20 @@ refused(struct sess *s)
 	s->next = 1;
 	err_reply(s);
 	smtpreply_enhanced(&s->r, 0, s->enh);
+}
+
+/* The host cannot take this message: a size over its SIZE, 8-bit data
+ * that cannot be made 7-bit without 8BITMIME, a UTF-8 sender without
+ * SMTPUTF8. The hosts of a domain can differ: the recipients go to the
+ * next address, and fail (enh, text) when none takes it (route.c). */
+static void
+unfit(struct sess *s, const char *enh, const char *text)
+{
+	s->next = 1;
+	s->unfit = 1;
+	str_copys(&s->err, text);
+	str_0(&s->err);
+	snprintf(s->enh, sizeof s->enh, "%s", enh);
 }
 
 static int
@@ -487,7 +502,7 @@ transaction(struct sess *s)
 		 * without one fails alone, not every recipient with it */
 		static const char why[] = "SMTPUTF8 address but the peer does not support SMTPUTF8";
 		if (j->sender_utf8 && !j->sender_ascii) {
-			fail_all(s, ST_PERM, "5.6.7", why);
+			unfit(s, "5.6.7", why);
 			return;
 		}
 		for (i = 0, n = 0; i < j->nrcpt; i++) {
@@ -512,14 +527,13 @@ transaction(struct sess *s)
 			j->conv = r ? 1 : -1;
 		}
 		if (j->conv < 0) {
-			fail_all(s, ST_PERM, "5.6.3",
-			    "8-bit message that cannot be made 7-bit, but the peer does not support 8BITMIME");
+			unfit(s, "5.6.3", "8-bit message that cannot be made 7-bit, but the peer does not support 8BITMIME");
 			return;
 		}
 		s->conv = 1;
 	}
 	if ((s->ext.flags & EXT_SIZE) && s->ext.size && (s->conv ? j->convsize : j->wiresize) > s->ext.size) {
-		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
+		unfit(s, "5.3.4", "message size exceeds the peer's SIZE limit");
 		return;
 	}
 
@@ -821,6 +835,7 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 	s->sentdata = 0;
 	s->dotout = 0;
 	s->next = 0;
+	s->unfit = 0;
 	if (reused) {
 		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
 			return ATT_STALE;
@@ -877,7 +892,7 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 		str_0(lasterr);
 		memcpy(lastenh, s->enh, sizeof s->enh);
 		log_next(s, lasterr->s);
-		return ATT_NEXT;
+		return s->unfit ? ATT_UNFIT : ATT_NEXT;
 	}
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.len ? s->err.s : "connection lost", s->host);

@@ -77,7 +77,9 @@ enum {
 	ATT_DONE = 0,     /* the host gave its verdict: results are final */
 	ATT_NEXT,         /* try the next address; lasterr says why */
 	ATT_PLAIN,        /* TLS failed in opportunistic mode: retry this address without it */
-	ATT_STALE         /* a reused connection died before the data went out: nothing decided */
+	ATT_STALE,        /* a reused connection died before the data went out: nothing decided */
+	ATT_UNFIT         /* as ATT_NEXT, but the host cannot take this message (its
+	                   * SIZE, no 8BITMIME or SMTPUTF8 it needs): lastenh 5.x.x */
 };
 
 struct sess;
@@ -92,7 +94,9 @@ int session_open(struct job *, const char *host, const struct dns_addr *, int tl
  * recipient settled. ATT_NEXT: the host put the transaction off (a 4xx
  * to MAIL, a 421 before the data was taken, the connection lost before
  * the data's end went out): those not settled by a reply to their RCPT
- * are pending still, for the next address, and the reason is in lasterr. ATT_STALE: a reused connection died before the
+ * are pending still, for the next address, and the reason is in lasterr.
+ * ATT_UNFIT: the same, the host unable to take this message (ATT_UNFIT above).
+ * ATT_STALE: a reused connection died before the
  * data went out (nothing decided: the caller may try a fresh one). */
 int session_deliver(struct sess *, struct job *, int reused, struct str *lasterr,
     char lastenh[SMTPREPLY_ENH_MAX]);
