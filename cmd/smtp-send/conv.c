@@ -64,7 +64,7 @@ int
 conv_plan(struct job *j)
 {
 	struct mime7bit *m2;
-	int r;
+	int r, same;
 	conv_free(j);
 	if (!(j->plan = malloc(sizeof *j->plan)))
 		return -1;
@@ -77,9 +77,10 @@ conv_plan(struct job *j)
 		return -1;
 	mime7bit_init(m2, j->plan);
 	r = pass(j, m2, &j->convsize);
+	same = !m2->changed;   /* 8-bit bytes in header fields only: they go as they are */
 	mime7bit_free(m2);
 	free(m2);
-	return r < 0 ? -1 : 1;
+	return r < 0 ? -1 : same ? 2 : 1;
 }
 
 void

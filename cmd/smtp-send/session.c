@@ -524,13 +524,13 @@ transaction(struct sess *s)
 				fail_all(s, ST_TEMP, "4.3.0", "unable to convert the message to 7-bit");
 				return;
 			}
-			j->conv = r ? 1 : -1;
+			j->conv = r ? r : -1;
 		}
 		if (j->conv < 0) {
 			unfit(s, "5.6.3", "8-bit message that cannot be made 7-bit, but the peer does not support 8BITMIME");
 			return;
 		}
-		s->conv = 1;
+		s->conv = j->conv == 1;
 	}
 	if ((s->ext.flags & EXT_SIZE) && s->ext.size && (s->conv ? j->convsize : j->wiresize) > s->ext.size) {
 		unfit(s, "5.3.4", "message size exceeds the peer's SIZE limit");

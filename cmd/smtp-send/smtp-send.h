@@ -67,7 +67,7 @@ struct job {
 	int wireok;
 	/* the message made 7-bit for a peer without 8BITMIME (conv.c):
 	 * planned at the first such peer, kept for the job */
-	int conv;                      /* 0 not planned, 1 possible, -1 not */
+	int conv;                      /* 0 not planned, else conv_plan's result (0 as -1) */
 	unsigned long long convsize;   /* its wiresize */
 	struct mime7bit *plan;         /* the conversion's first pass */
 };
@@ -129,8 +129,10 @@ int job_results(const struct job *, struct str *o);
 int print_results(const struct job *);
 
 /* conv.c */
-/* Plan the 7-bit conversion: 1 possible (j->plan, j->convsize set), 0
- * not (an 8-bit byte no encoding may cover), -1 errno (memory, reading). */
+/* Plan the 7-bit conversion: 1 possible (j->plan, j->convsize set), 2
+ * nothing to convert (8-bit bytes in header fields only, which go as
+ * they are), 0 not possible (an 8-bit byte no encoding may cover), -1
+ * errno (memory, reading). */
 int conv_plan(struct job *);
 void conv_free(struct job *);
 /* One block of the message through the conversion and the DATA encoding
