@@ -36,7 +36,7 @@ struct sess {
 	int dotout;           /* the data's end went out, its reply unread: the
 	                       * peer may have taken the message (RFC 1047) */
 	int conv;             /* this transaction's data goes 7-bit (conv.c) */
-	unsigned long long nconv;   /* messages sent so */
+	unsigned long long nconv;   /* messages the peer took made 7-bit */
 	int next;             /* the host put the transaction off: the pending
 	                       * recipients go to the next address, err says why */
 	int unfit;            /* with next: this host cannot take the message */
