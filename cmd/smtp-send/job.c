@@ -151,6 +151,7 @@ scan_start(struct job *j, struct scan *sc)
 	j->wiresize = 0;
 	j->wire.len = 0;
 	j->wireok = 0;   /* until the scan ends well */
+	conv_free(j);
 	dotstuff_init(&sc->d);
 	sc->out = (struct str)STR_INIT;
 	sc->raw = 0;
@@ -367,6 +368,24 @@ message_file(struct job *j, const char *path, unsigned long long off, unsigned l
 	return scan_end(j, &sc);
 }
 
+ssize_t
+message_read(const struct job *j, char *buf, size_t cap, off_t *off, unsigned long long *left)
+{
+	ssize_t r;
+	if (!*left)
+		return 0;
+	do
+		r = pread(j->msgfd, buf, *left < cap ? (size_t)*left : cap, *off);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		errno = EINVAL;
+	if (r <= 0)
+		return -1;
+	*off += r;
+	*left -= (unsigned long long)r;
+	return r;
+}
+
 /* TLS configurations are made on first use: starting libtls (and the
  * crypto library under it) costs more than a whole plaintext delivery. */
 struct tls_config *
@@ -511,6 +530,7 @@ job_free(struct job *j)
 	}
 	free(j->sender_ascii);
 	j->sender_ascii = NULL;
+	conv_free(j);
 	free(j->rcpt);
 	j->rcpt = NULL;
 	j->nrcpt = 0;

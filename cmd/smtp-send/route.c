@@ -185,8 +185,8 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	char skiphost[DNS_NAME_MAX + 1];   /* the cached connection's, if it put this job off */
 	struct dns_addr skipaddr;
 	const char *lasthost = NULL;
-	size_t h, attempts = 0;
-	int dnstemp = 0, numeric = 0;
+	size_t h, attempts = 0, unfit = 0;   /* unfit: addresses that cannot take this message */
+	int dnstemp = 0, numeric = 0, other = 0;   /* other: an address failed otherwise, or went untried */
 	unsigned cut = UINT_MAX;   /* MX hosts of this preference and above are us or behind us */
 	struct hostaddrs *ha = NULL;
 	int skip = 0, keep = 0;
@@ -196,7 +196,8 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	if (cache && cache->s) {
 		if (cache->key.len == p->key.len && memcmp(cache->key.s, p->key.s, p->key.len) == 0 &&
 		    session_reusable(cache->s, CACHE_AGE_MS)) {
-			switch (session_deliver(cache->s, j, 1, &lasterr, lastenh)) {
+			int r0 = session_deliver(cache->s, j, 1, &lasterr, lastenh);
+			switch (r0) {
 			case ATT_DONE:
 				if (!session_reusable(cache->s, CACHE_AGE_MS)) {
 					session_close(cache->s);
@@ -204,6 +205,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 				}
 				goto out;
 			case ATT_NEXT:
+			case ATT_UNFIT:
 				/* the job goes on at the other addresses, as from a
 				 * fresh connection there. The connection stays cached
 				 * (after RSET it serves the next job, whose sender may
@@ -211,6 +213,8 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 				session_peer(cache->s, skiphost, sizeof skiphost, &skipaddr);
 				skip = 1;
 				attempts = 1;
+				unfit += r0 == ATT_UNFIT;
+				other |= r0 == ATT_NEXT;
 				lasthost = skiphost;
 				keep = session_reusable(cache->s, CACHE_AGE_MS);
 				break;
@@ -237,6 +241,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			 * in their place is a misconfiguration not guessed at
 			 * (Exim's default, allow_mx_to_ip = false) */
 			numeric = 1;
+			other = 1;
 			continue;
 		}
 		if (p->t[h].system) {
@@ -244,6 +249,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			r = system_addrs(p->t[h].host, want, a, DNS_ADDR_MAX, &na);
 		}
 		if (r != DNS_OK) {
+			other = 1;
 			if (r == DNS_TEMP)
 				dnstemp = 1;
 			str_copys(&lasterr, r == DNS_TEMP ? "temporary DNS failure looking up " :
@@ -268,8 +274,12 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 				mode = TLS_MODE_NO;   /* the retry after a failed opportunistic handshake */
 			} while (r2 == ATT_PLAIN && attempts < ATTEMPTS_MAX);
 			lasthost = p->t[h].host;
+			other |= r2 != ATT_DONE;
 			if (r2 == ATT_DONE) {
-				if (session_deliver(s, j, 0, &lasterr, lastenh) == ATT_NEXT) {
+				int r3 = session_deliver(s, j, 0, &lasterr, lastenh);
+				unfit += r3 == ATT_UNFIT;
+				other |= r3 == ATT_NEXT;
+				if (r3 == ATT_NEXT || r3 == ATT_UNFIT) {
 					/* kept for the next job as a cached one is (above),
 					 * while no other connection holds the place */
 					if (cache && !cache->s)
@@ -298,6 +308,13 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 		 * so do MX hosts past the ones kept, which might have answered */
 		job_settle(j, ST_PERM, "5.4.4", numeric ? "the mail host is an IP address, not a host name" :
 		    "no mail host of the domain has an address", p->t[0].host);
+		goto out;
+	}
+	/* every address tried said it cannot take this message (their
+	 * SIZE, no 8BITMIME or SMTPUTF8), none left untried: that verdict
+	 * stands, not a deferral */
+	if (unfit && !other && !p->more && attempts < ATTEMPTS_MAX) {
+		job_settle(j, ST_PERM, lastenh, lasterr.s, lasthost);
 		goto out;
 	}
 	/* nothing reached MAIL: whatever the last host said (a 554

@@ -13,6 +13,7 @@
 #include "dotstuff.h"
 #include "dsn.h"
 #include "log.h"
+#include "mime7bit.h"
 #include "smtp-send.h"
 
 enum { CONNECT_TIMEOUT = 30000, READ_CHUNK = 65536, TXN_RCPT_MAX = 100 };
@@ -34,8 +35,11 @@ struct sess {
 	                       * too long, out of step), not a reply: err says how */
 	int dotout;           /* the data's end went out, its reply unread: the
 	                       * peer may have taken the message (RFC 1047) */
+	int conv;             /* this transaction's data goes 7-bit (conv.c) */
+	unsigned long long nconv;   /* messages the peer took made 7-bit */
 	int next;             /* the host put the transaction off: the pending
 	                       * recipients go to the next address, err says why */
+	int unfit;            /* with next: this host cannot take the message */
 	char enh[SMTPREPLY_ENH_MAX];   /* err's enhanced code when next */
 	unsigned long long msgs, n[4];   /* transactions, recipient verdicts */
 	long long opened;     /* monotonic ms */
@@ -165,6 +169,20 @@ refused(struct sess *s)
 	smtpreply_enhanced(&s->r, 0, s->enh);
 }
 
+/* The host cannot take this message: a size over its SIZE, 8-bit data
+ * that cannot be made 7-bit without 8BITMIME, a UTF-8 sender without
+ * SMTPUTF8. The hosts of a domain can differ: the recipients go to the
+ * next address, and fail (enh, text) when none takes it (route.c). */
+static void
+unfit(struct sess *s, const char *enh, const char *text)
+{
+	s->next = 1;
+	s->unfit = 1;
+	str_copys(&s->err, text);
+	str_0(&s->err);
+	snprintf(s->enh, sizeof s->enh, "%s", enh);
+}
+
 static int
 is_4xx(int code)
 {
@@ -254,7 +272,7 @@ put_mail(struct sess *s)
 	e |= conn_puts(s->c, "MAIL FROM:<") | conn_puts(s->c, !u8 && j->sender_ascii ? j->sender_ascii : j->sender) |
 	    conn_puts(s->c, ">");
 	if (s->ext.flags & EXT_SIZE) {
-		e |= str_catu(&num, j->wiresize) | conn_puts(s->c, " SIZE=");
+		e |= str_catu(&num, s->conv ? j->convsize : j->wiresize) | conn_puts(s->c, " SIZE=");
 		e |= conn_put(s->c, num.s, num.len);
 		str_free(&num);
 	}
@@ -332,43 +350,41 @@ body_kept(struct sess *s)
 	return send_flush(s, TO_BLOCK);
 }
 
-/* Stream the message: constant memory, CRLF only, dot-stuffed. */
+/* Stream the message: constant memory, CRLF only, dot-stuffed; made
+ * 7-bit on the way when s->conv. */
 static int
 body(struct sess *s)
 {
 	struct job *j = s->job;
 	struct dotstuff d;
-	struct str out = STR_INIT;
+	struct str out = STR_INIT, mid = STR_INIT;
+	struct mime7bit *cv = NULL;
 	char *in;
 	off_t off = j->msgoff;
 	unsigned long long left = j->size;
 	int ret = -1;
-	if (j->wireok)
+	if (j->wireok && !s->conv)
 		return body_kept(s);
 	in = malloc(READ_CHUNK);
+	if (s->conv && (cv = malloc(sizeof *cv)))
+		mime7bit_init(cv, j->plan);
 	/* any failure from here on must drop the connection: the peer is
 	 * in DATA and must never see a truncated message end */
 	s->dead = 1;
-	if (!in) {
+	if (!in || (s->conv && !cv)) {
 		str_copys(&s->err, "out of memory");
 		goto out;
 	}
 	dotstuff_init(&d);
 	for (;;) {
-		ssize_t r = 0;
-		if (left) {
-			r = pread(j->msgfd, in, left < READ_CHUNK ? (size_t)left : READ_CHUNK, off);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				str_copys(&s->err, "unable to read the message");
-				goto out;
-			}
-			off += r;
-			left -= (unsigned long long)r;
+		ssize_t r = message_read(j, in, READ_CHUNK, &off, &left);
+		if (r < 0) {
+			str_copys(&s->err, "unable to read the message");
+			goto out;
 		}
 		out.len = 0;
-		if (r == 0 ? dotstuff_end(&d, &out) < 0 : dotstuff_put(&d, in, (size_t)r, &out) < 0) {
+		if (cv ? conv_block(cv, &d, in, (size_t)r, &mid, &out) < 0 :
+		    r == 0 ? dotstuff_end(&d, &out) < 0 : dotstuff_put(&d, in, (size_t)r, &out) < 0) {
 			str_copys(&s->err, "out of memory");
 			goto out;
 		}
@@ -384,7 +400,11 @@ body(struct sess *s)
 	ret = send_flush(s, TO_BLOCK);
 out:
 	free(in);
+	if (cv)
+		mime7bit_free(cv);
+	free(cv);
 	str_free(&out);
+	str_free(&mid);
 	return ret;
 }
 
@@ -476,16 +496,13 @@ transaction(struct sess *s)
 		n += (size_t)in;
 	}
 	s->sentdata = 0;
-	if ((s->ext.flags & EXT_SIZE) && s->ext.size && j->wiresize > s->ext.size) {
-		fail_all(s, ST_PERM, "5.3.4", "message size exceeds the peer's SIZE limit");
-		return;
-	}
+	s->conv = 0;
 	if (j->utf8 && !(s->ext.flags & EXT_SMTPUTF8)) {
 		/* RFC 6531 3.2: what has an ASCII form goes in it; a recipient
 		 * without one fails alone, not every recipient with it */
 		static const char why[] = "SMTPUTF8 address but the peer does not support SMTPUTF8";
 		if (j->sender_utf8 && !j->sender_ascii) {
-			fail_all(s, ST_PERM, "5.6.7", why);
+			unfit(s, "5.6.7", why);
 			return;
 		}
 		for (i = 0, n = 0; i < j->nrcpt; i++) {
@@ -500,7 +517,23 @@ transaction(struct sess *s)
 			return;
 	}
 	if (j->eightbit && !(s->ext.flags & EXT_8BITMIME)) {
-		fail_all(s, ST_PERM, "5.6.3", "8-bit message but the peer does not support 8BITMIME");
+		/* RFC 6152 3: converted to 7-bit MIME, or returned */
+		if (!j->conv) {
+			int r = conv_plan(j);
+			if (r < 0) {
+				fail_all(s, ST_TEMP, "4.3.0", "unable to convert the message to 7-bit");
+				return;
+			}
+			j->conv = r ? r : -1;
+		}
+		if (j->conv < 0) {
+			unfit(s, "5.6.3", "8-bit message that cannot be made 7-bit, but the peer does not support 8BITMIME");
+			return;
+		}
+		s->conv = j->conv == 1;
+	}
+	if ((s->ext.flags & EXT_SIZE) && s->ext.size && (s->conv ? j->convsize : j->wiresize) > s->ext.size) {
+		unfit(s, "5.3.4", "message size exceeds the peer's SIZE limit");
 		return;
 	}
 
@@ -614,6 +647,7 @@ transaction(struct sess *s)
 		return;
 	}
 	s->dirty = 0;
+	s->nconv += s->conv && status_of(s->r.code) == ST_OK;
 	for (i = 0; i < j->nrcpt; i++)
 		if (j->rcpt[i].accepted > 0)
 			set_rcpt(s, &j->rcpt[i], status_of(s->r.code), &s->r, 0);
@@ -801,6 +835,7 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 	s->sentdata = 0;
 	s->dotout = 0;
 	s->next = 0;
+	s->unfit = 0;
 	if (reused) {
 		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
 			return ATT_STALE;
@@ -857,7 +892,7 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 		str_0(lasterr);
 		memcpy(lastenh, s->enh, sizeof s->enh);
 		log_next(s, lasterr->s);
-		return ATT_NEXT;
+		return s->unfit ? ATT_UNFIT : ATT_NEXT;
 	}
 	if (s->dead)
 		job_settle(j, ST_TEMP, "4.4.2", s->err.len ? s->err.s : "connection lost", s->host);
@@ -895,6 +930,11 @@ session_close(struct sess *s)
 		log_kvu(&l, "perm", s->n[ST_PERM]);
 		if (s->msgs > 1)
 			log_kvu(&l, "msgs", s->msgs);
+		/* messages the peer took made 7-bit (no 8BITMIME) */
+		if (s->nconv)
+			log_kv(&l, "conv", "7bit");
+		if (s->nconv && s->msgs > 1)
+			log_kvu(&l, "convmsgs", s->nconv);
 		log_end(&l);
 	}
 	quit(s);

@@ -65,6 +65,11 @@ struct job {
 	 * job of a batch. */
 	struct str wire;
 	int wireok;
+	/* the message made 7-bit for a peer without 8BITMIME (conv.c):
+	 * planned at the first such peer, kept for the job */
+	int conv;                      /* 0 not planned, else conv_plan's result (0 as -1) */
+	unsigned long long convsize;   /* its wiresize */
+	struct mime7bit *plan;         /* the conversion's first pass */
 };
 
 /* attempt results */
@@ -72,10 +77,14 @@ enum {
 	ATT_DONE = 0,     /* the host gave its verdict: results are final */
 	ATT_NEXT,         /* try the next address; lasterr says why */
 	ATT_PLAIN,        /* TLS failed in opportunistic mode: retry this address without it */
-	ATT_STALE         /* a reused connection died before the data went out: nothing decided */
+	ATT_STALE,        /* a reused connection died before the data went out: nothing decided */
+	ATT_UNFIT         /* as ATT_NEXT, but the host cannot take this message (its
+	                   * SIZE, no 8BITMIME or SMTPUTF8 it needs): lastenh 5.x.x */
 };
 
 struct sess;
+struct mime7bit;
+struct dotstuff;
 
 /* Connect to one address: greeting, EHLO, STARTTLS, AUTH. ATT_DONE with
  * *out set, else ATT_NEXT or ATT_PLAIN with the reason in lasterr. */
@@ -85,7 +94,9 @@ int session_open(struct job *, const char *host, const struct dns_addr *, int tl
  * recipient settled. ATT_NEXT: the host put the transaction off (a 4xx
  * to MAIL, a 421 before the data was taken, the connection lost before
  * the data's end went out): those not settled by a reply to their RCPT
- * are pending still, for the next address, and the reason is in lasterr. ATT_STALE: a reused connection died before the
+ * are pending still, for the next address, and the reason is in lasterr.
+ * ATT_UNFIT: the same, the host unable to take this message (ATT_UNFIT above).
+ * ATT_STALE: a reused connection died before the
  * data went out (nothing decided: the caller may try a fresh one). */
 int session_deliver(struct sess *, struct job *, int reused, struct str *lasterr,
     char lastenh[SMTPREPLY_ENH_MAX]);
@@ -108,10 +119,25 @@ void job_free(struct job *);
 void read_dsn(struct job *, const char *text, char sep);   /* PIPEMAIL_DSN or a batch DSN line */
 void message_open(struct job *);          /* stdin, spooled when not a file */
 int message_file(struct job *, const char *path, unsigned long long off, unsigned long long len, int haslen);
+/* The message's next block, from *off with *left bytes to go (both
+ * moved on): its length, 0 at the end, -1 unreadable (errno; EINVAL: it
+ * is shorter than it was). */
+ssize_t message_read(const struct job *, char *buf, size_t cap, off_t *off, unsigned long long *left);
 /* One line per recipient appended to o; the exit code for this job. */
 int job_results(const struct job *, struct str *o);
 /* job_results written to stdout */
 int print_results(const struct job *);
+
+/* conv.c */
+/* Plan the 7-bit conversion: 1 possible (j->plan, j->convsize set), 2
+ * nothing to convert (8-bit bytes in header fields only, which go as
+ * they are), 0 not possible (an 8-bit byte no encoding may cover), -1
+ * errno (memory, reading). */
+int conv_plan(struct job *);
+void conv_free(struct job *);
+/* One block of the message through the conversion and the DATA encoding
+ * into out (n 0: the end); mid is scratch. 0, or -1 ENOMEM. */
+int conv_block(struct mime7bit *, struct dotstuff *, const char *in, size_t n, struct str *mid, struct str *out);
 
 /* route.c */
 struct target {

@@ -1,0 +1,226 @@
+/* Unit tests for mime7bit: the quoted-printable encoder (RFC 2045 6.7)
+ * and the 7-bit conversion of whole messages, fed whole and in pieces. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mime.h"
+#include "mime7bit.h"
+#include "tap.h"
+
+static void
+qp(const char *in, size_t len, size_t piece, struct str *out)
+{
+	struct mime7bit_qp q;
+	size_t i;
+	out->len = 0;
+	mime7bit_qp_init(&q);
+	for (i = 0; i < len; i += piece)
+		if (mime7bit_qp_put(&q, in + i, len - i < piece ? len - i : piece, out) < 0)
+			abort();
+	if (mime7bit_qp_end(&q, out) < 0 || str_0(out) < 0)
+		abort();
+}
+
+static const char *qpvec[][2] = {
+	{ "caf\xc3\xa9\r\n", "caf=C3=A9\r\n" },
+	{ "a \r\nb\t\n", "a=20\r\nb=09\n" },
+	{ "a  b", "a  b" },
+	{ "end ", "end=20" },
+	{ ".\r\n.x\r\nFrom me\r\nxFrom", "=2E\r\n=2Ex\r\n=46rom me\r\nxFrom" },
+	{ "1=2", "1=3D2" },
+	{ "a\rb\r", "a=0Db=0D" },
+	{ "\x7f\x01", "=7F=01" },
+};
+
+/* every output line within 76 characters, 7-bit, no blank before a break */
+static int
+qp_shape(const struct str *o)
+{
+	size_t i, col = 0;
+	for (i = 0; i < o->len; i++) {
+		unsigned char c = (unsigned char)o->s[i];
+		if (c >= 0x80 || (c < 32 && c != '\r' && c != '\n' && c != '\t'))
+			return 0;
+		if (c == '\r' && (i + 1 == o->len || o->s[i + 1] != '\n'))
+			return 0;
+		if (c == '\r' || c == '\n') {
+			if (i > 0 && (o->s[i - 1] == ' ' || o->s[i - 1] == '\t'))
+				return 0;
+			col = 0;
+			continue;
+		}
+		if (++col > MIME7BIT_QP_LINE)
+			return 0;
+	}
+	return !(o->len && (o->s[o->len - 1] == ' ' || o->s[o->len - 1] == '\t'));
+}
+
+static void
+test_qp(void)
+{
+	struct str o = STR_INIT, d = STR_INIT;
+	char all[1000];
+	size_t i, piece;
+	for (i = 0; i < sizeof qpvec / sizeof qpvec[0]; i++) {
+		for (piece = 1; piece <= 7; piece += 6) {
+			qp(qpvec[i][0], strlen(qpvec[i][0]), piece, &o);
+			is_str(o.s, qpvec[i][1], "quoted-printable vector");
+		}
+	}
+	memset(all, 'x', 200);
+	qp(all, 200, 200, &o);
+	ok(qp_shape(&o) && o.len == 200 + 2 * 3, "a 200-byte line: two soft breaks, lines of 76 at most");
+	ok(o.s[75] == '=' && o.s[76] == '\r', "the first soft break after 75 characters");
+	for (i = 0; i < sizeof all; i++)
+		all[i] = (char)(i * 7 + i / 256);
+	for (piece = 1; piece <= 1000; piece = piece * 3 + 1) {
+		qp(all, sizeof all, piece, &o);
+		d.len = 0;
+		ok(qp_shape(&o) && mime_qp_decode(&d, o.s, o.len, 0) == 0 && d.len == sizeof all &&
+		    memcmp(d.s, all, sizeof all) == 0, "every byte value round trip, in pieces");
+	}
+	memset(all, ' ', 300);
+	qp(all, 300, 13, &o);
+	d.len = 0;
+	ok(qp_shape(&o) && mime_qp_decode(&d, o.s, o.len, 0) == 0 && d.len == 300, "300 blanks kept");
+	str_free(&o);
+	str_free(&d);
+}
+
+/* both passes, the second fed in pieces; -1 when conversion is impossible */
+static int
+conv(const char *in, size_t piece, struct str *out, int *changed)
+{
+	struct mime7bit a, b;
+	size_t i, len = strlen(in);
+	out->len = 0;
+	mime7bit_init(&a, NULL);
+	for (i = 0; i < len; i += piece)
+		if (mime7bit_put(&a, in + i, len - i < piece ? len - i : piece, NULL) < 0)
+			abort();
+	if (mime7bit_end(&a, NULL) < 0)
+		abort();
+	if (a.impossible) {
+		mime7bit_free(&a);
+		return -1;
+	}
+	mime7bit_init(&b, &a);
+	for (i = 0; i < len; i += piece)
+		if (mime7bit_put(&b, in + i, len - i < piece ? len - i : piece, out) < 0)
+			abort();
+	if (mime7bit_end(&b, out) < 0 || str_0(out) < 0)
+		abort();
+	*changed = b.changed;
+	mime7bit_free(&a);
+	mime7bit_free(&b);
+	return 0;
+}
+
+static const struct {
+	const char *name, *in, *out;   /* out NULL: impossible; "=" the same */
+} cases[] = {
+	{ "a 7-bit message goes as it is", "Subject: x\r\n\r\nhello\r\n", "=" },
+	{ "a plain 8-bit message: MIME-Version and CTE added, body encoded",
+	  "Subject: x\r\n\r\ncaf\xc3\xa9 \r\n.\r\n",
+	  "Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9=20\r\n=2E\r\n" },
+	{ "an 8bit CTE replaced, other fields kept, LF line ends kept",
+	  "MIME-Version: 1.0\nContent-Transfer-Encoding: 8bit\nX-A: b\n\n\xe9\n",
+	  "MIME-Version: 1.0\nX-A: b\nContent-Transfer-Encoding: quoted-printable\r\n\n=E9\n" },
+	{ "8-bit header bytes stay, a 7-bit body too",
+	  "Subject: caf\xc3\xa9\r\n\r\nhello\r\n", "=" },
+	{ "multipart: the 8-bit part encoded, the base64 one and the 8bit label of the container made 7bit",
+	  "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b=1\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+	  "pre\r\n--b=1\r\nContent-Type: text/plain\r\n\r\n\xe9t\xe9 \r\n--b=1\r\nContent-Type: image/png\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b=1--\r\nepi\r\n",
+	  "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b=1\"\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+	  "pre\r\n--b=1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9t=E9=20\r\n"
+	  "--b=1\r\nContent-Type: image/png\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b=1--\r\nepi\r\n" },
+	{ "a binary part: base64, the delimiter's line end not in it",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Transfer-Encoding: binary\r\n\r\n\xff\r\n--q--\r\n",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Transfer-Encoding: base64\r\n\r\n/w==\r\n--q--\r\n" },
+	{ "message/rfc822: the message inside converted",
+	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n\r\nSubject: in\r\n\r\n\xe9\r\n",
+	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 7bit\r\n\r\nSubject: in\r\n"
+	  "MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n" },
+	{ "an unterminated inner multipart ends at the outer delimiter",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n"
+	  "--i\r\n\r\n\xe9\r\n--o\r\n\r\n\xe9\r\n--o--\r\n",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n"
+	  "--i\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--o\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--o--\r\n" },
+	{ "8-bit bytes in a preamble: impossible",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n\xe9\r\n--q\r\n\r\nx\r\n--q--\r\n", NULL },
+	{ "8-bit bytes in a part sent base64: impossible",
+	  "Content-Transfer-Encoding: base64\r\n\r\n\xe9\r\n", NULL },
+	{ "8-bit bytes in a message/partial: impossible",
+	  "Content-Type: message/partial; id=x; number=1\r\n\r\n\xe9\r\n", NULL },
+	{ "a delimiter with transport padding; no header in the part",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\n\r\n\xe9\r\n--q--",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--q--" },
+	{ "a header without a body", "Subject: x", "=" },
+};
+
+static void
+test_convert(void)
+{
+	struct str o = STR_INIT, w = STR_INIT;
+	size_t i, piece;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int changed = -1, r = conv(cases[i].in, 100000, &w, &changed);
+		if (!cases[i].out) {
+			ok(r < 0, cases[i].name);
+			continue;
+		}
+		if (!strcmp(cases[i].out, "=")) {
+			ok(r == 0 && !changed, cases[i].name);
+			is_str(w.s, cases[i].in, "unchanged");
+		} else {
+			ok(r == 0 && changed, cases[i].name);
+			is_str(w.s, cases[i].out, "converted");
+		}
+		for (piece = 1; piece < 8; piece++)
+			if (conv(cases[i].in, piece, &o, &changed) < 0 || o.len != w.len || memcmp(o.s, w.s, w.len))
+				break;
+		ok(piece == 8, "the same, fed in pieces");
+	}
+	str_free(&o);
+	str_free(&w);
+}
+
+/* a line past the line buffer, and a header past its limit */
+static void
+test_long(void)
+{
+	struct str in = STR_INIT, o = STR_INIT, d = STR_INIT;
+	size_t i;
+	int changed;
+	str_copys(&in, "Subject: x\r\n\r\n");
+	for (i = 0; i < 5000; i++)
+		str_catc(&in, i % 100 ? (char)0xe9 : ' ');
+	str_cats(&in, "\r\n");
+	str_0(&in);
+	ok(conv(in.s, 777, &o, &changed) == 0 && changed, "a 5000-byte 8-bit line converts");
+	{
+		const char *b = strstr(o.s, "\r\n\r\n") + 4;
+		ok(mime_qp_decode(&d, b, strlen(b), 0) == 0 && d.len == 5002 && memcmp(d.s, in.s + 14, 5002) == 0,
+		    "and decodes to itself");
+	}
+	str_copys(&in, "");
+	for (i = 0; i < MIME7BIT_HEADER_MAX / 10 + 1; i++)
+		str_cats(&in, "X-A: abcd\r\n");
+	str_cats(&in, "\r\n\xe9\r\n");
+	str_0(&in);
+	ok(conv(in.s, 4096, &o, &changed) < 0, "a header past the limit: its body is not read, impossible");
+	str_free(&in);
+	str_free(&o);
+	str_free(&d);
+}
+
+int
+main(void)
+{
+	test_qp();
+	test_convert();
+	test_long();
+	return done();
+}
