@@ -231,14 +231,15 @@ name_is(const char *p, size_t n, const char *name)
 }
 
 /* The header section, with the Content-Transfer-Encoding field made cte
- * (NULL: as it is) and MIME-Version added when mimever. */
+ * (NULL: as it is), MIME-Version added when mimever and a Content-Type
+ * field when ctype is not NULL. */
 static int
-put_header(struct mime7bit *m, const char *cte, int mimever, struct str *out)
+put_header(struct mime7bit *m, const char *cte, int mimever, const char *ctype, struct str *out)
 {
 	const char *h = m->hdr.s ? m->hdr.s : "";
 	size_t n = m->hdr.len, i = 0;
 	int r = 0;
-	if (!cte && !mimever)
+	if (!cte && !mimever && !ctype)
 		return emit(m, out, h, n);
 	m->changed = 1;
 	while (i < n && r == 0) {
@@ -256,6 +257,8 @@ put_header(struct mime7bit *m, const char *cte, int mimever, struct str *out)
 		r = str_catb(out, "\r\n", 2);   /* a header cut off by the input's end */
 	if (r == 0 && mimever)
 		r = str_cats(out, "MIME-Version: 1.0\r\n");
+	if (r == 0 && ctype)
+		r = str_cats(out, ctype);
 	if (r == 0 && cte) {
 		r = str_cats(out, "Content-Transfer-Encoding: ");
 		if (r == 0)
@@ -308,11 +311,11 @@ header_end(struct mime7bit *m, struct str *out)
 		l->digest = !strcmp(sub, "digest");
 		if (cte != MIME_CTE_7BIT)
 			newcte = "7bit";
-		r = put_header(m, m->plan ? newcte : NULL, 0, out);   /* the preamble follows, copied */
+		r = put_header(m, m->plan ? newcte : NULL, 0, NULL, out);   /* the preamble follows, copied */
 	} else if (!strcmp(type, "message") && !strcmp(sub, "rfc822") && plain && m->depth + 1 < MIME_DEPTH_MAX) {
 		if (cte != MIME_CTE_7BIT)
 			newcte = "7bit";
-		r = put_header(m, m->plan ? newcte : NULL, 0, out);
+		r = put_header(m, m->plan ? newcte : NULL, 0, NULL, out);
 		m->hdr.len = 0;
 		m->mode = M7_HEAD;   /* the message inside */
 		m->depth++;
@@ -331,9 +334,14 @@ header_end(struct mime7bit *m, struct str *out)
 			m->b64.n = 0;
 			m->b64.wrote = 0;
 		}
-		r = put_header(m, newcte, conv && m->msghdr && !mime_field_find(h, n, "MIME-Version", &f), out);
+		/* 8-bit text with no Content-Type is in no charset a reader could
+		 * know once it is encoded (it would read it as us-ascii): RFC
+		 * 1428's label for just-send-8 mail says so */
+		r = put_header(m, newcte, conv && m->msghdr && !mime_field_find(h, n, "MIME-Version", &f),
+		               conv && !mime_field_find(h, n, "Content-Type", &f) ?
+		               "Content-Type: text/plain; charset=unknown-8bit\r\n" : NULL, out);
 	} else
-		r = put_header(m, NULL, 0, out);
+		r = put_header(m, NULL, 0, NULL, out);
 	m->hdr.len = 0;
 	str_free(&bnd);
 	return r;

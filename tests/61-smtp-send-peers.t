@@ -121,7 +121,7 @@ p.close()
 p = peer({"ext": [b"PIPELINING"]})
 rc, out, _ = send(["x@example.org"], msg=b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n")
 t.eq((rc, p.sessions[-1]["data"][-1:]),
-     (0, [b"Subject: 8bit\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n"]),
+     (0, [b"Subject: 8bit\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n"]),
      "8-bit message, no 8BITMIME: sent made 7-bit (test 276)")
 rc, out, _ = send(["x@example.org"], msg=b"Content-Transfer-Encoding: base64\r\n\r\ncaf\xc3\xa9\r\n")
 t.eq((rc, out[0][0], out[0][2]), (100, "perm", "5.6.3"), "8-bit message that cannot be made 7-bit, no 8BITMIME: perm 5.6.3")

@@ -122,10 +122,10 @@ static const struct {
 	{ "a 7-bit message goes as it is", "Subject: x\r\n\r\nhello\r\n", "=" },
 	{ "a plain 8-bit message: MIME-Version and CTE added, body encoded",
 	  "Subject: x\r\n\r\ncaf\xc3\xa9 \r\n.\r\n",
-	  "Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9=20\r\n=2E\r\n" },
+	  "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9=20\r\n=2E\r\n" },
 	{ "an 8bit CTE replaced, other fields kept, LF line ends kept",
 	  "MIME-Version: 1.0\nContent-Transfer-Encoding: 8bit\nX-A: b\n\n\xe9\n",
-	  "MIME-Version: 1.0\nX-A: b\nContent-Transfer-Encoding: quoted-printable\r\n\n=E9\n" },
+	  "MIME-Version: 1.0\nX-A: b\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\n=E9\n" },
 	{ "8-bit header bytes stay, a 7-bit body too",
 	  "Subject: caf\xc3\xa9\r\n\r\nhello\r\n", "=" },
 	{ "multipart: the 8-bit part encoded, the base64 one and the 8bit label of the container made 7bit",
@@ -138,16 +138,16 @@ static const struct {
 	  "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b=1--\r\nepi\r\n" },
 	{ "a binary part: base64, the delimiter's line end not in it",
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Transfer-Encoding: binary\r\n\r\n\xff\r\n--q--\r\n",
-	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Transfer-Encoding: base64\r\n\r\n/w==\r\n--q--\r\n" },
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: base64\r\n\r\n/w==\r\n--q--\r\n" },
 	{ "message/rfc822: the message inside converted",
 	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n\r\nSubject: in\r\n\r\n\xe9\r\n",
 	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 7bit\r\n\r\nSubject: in\r\n"
-	  "MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n" },
+	  "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n" },
 	{ "an unterminated inner multipart ends at the outer delimiter",
 	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n"
 	  "--i\r\n\r\n\xe9\r\n--o\r\n\r\n\xe9\r\n--o--\r\n",
 	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n"
-	  "--i\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--o\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--o--\r\n" },
+	  "--i\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--o\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--o--\r\n" },
 	{ "8-bit bytes in a preamble: impossible",
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n\xe9\r\n--q\r\n\r\nx\r\n--q--\r\n", NULL },
 	{ "8-bit bytes in a part sent base64: impossible",
@@ -156,7 +156,7 @@ static const struct {
 	  "Content-Type: message/partial; id=x; number=1\r\n\r\n\xe9\r\n", NULL },
 	{ "a delimiter with transport padding; no header in the part",
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\n\r\n\xe9\r\n--q--",
-	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--q--" },
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--q--" },
 	{ "a header without a body", "Subject: x", "=" },
 };
 
