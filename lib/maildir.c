@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -151,18 +152,47 @@ cat_host(struct str *out)
 	return 0;
 }
 
-int
-maildir_uniq(struct str *out)
+/* with_random: add "R<hex>" (the Maildir spec's field) from getrandom(2);
+ * left out if it fails, the counter alone goes on */
+static int
+make_uniq(struct str *out, int with_random)
 {
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[8];
 	struct timeval tv;
+	size_t i;
 	gettimeofday(&tv, NULL);
 	str_trunc(out, 0);
 	if (str_catu(out, (unsigned long long)tv.tv_sec) < 0 || str_cats(out, ".M") < 0
 	    || str_catu(out, (unsigned long long)tv.tv_usec) < 0 || str_catc(out, 'P') < 0
 	    || str_catu(out, (unsigned long long)getpid()) < 0 || str_catc(out, 'Q') < 0
-	    || str_catu(out, ++uniq_counter) < 0 || str_catc(out, '.') < 0 || cat_host(out) < 0)
+	    || str_catu(out, ++uniq_counter) < 0)
 		return -1;
-	return 0;
+	if (with_random && getrandom(r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r) {
+		if (str_catc(out, 'R') < 0)
+			return -1;
+		for (i = 0; i < sizeof r; i++)
+			if (str_catc(out, hex[r[i] >> 4]) < 0 || str_catc(out, hex[r[i] & 15]) < 0)
+				return -1;
+	}
+	return str_catc(out, '.') < 0 || cat_host(out) < 0 ? -1 : 0;
+}
+
+int
+maildir_uniq(struct str *out)
+{
+	return make_uniq(out, 0);
+}
+
+/* The name again after it was found taken. The clock and the pid can
+ * repeat (a stopped clock, a pid namespace) and the counter restarts
+ * with each process: a later run of the same pid met its own earlier
+ * names UNIQ_TRIES times and failed for ever (test 281). Random bytes
+ * cannot repeat that way. */
+static int
+uniq_again(struct str *out)
+{
+	return make_uniq(out, 1);
 }
 
 static void
@@ -224,7 +254,8 @@ tmp_open(struct maildir_tmp *t, const char *dir, int anon)
 		return 0;
 	}
 	for (i = 0; i < UNIQ_TRIES; i++) {
-		if (maildir_uniq(&t->uniq) < 0 || cat_dirfile(&t->tmppath, dir, "tmp", t->uniq.s) < 0)
+		if ((i ? uniq_again(&t->uniq) : maildir_uniq(&t->uniq)) < 0 ||
+		    cat_dirfile(&t->tmppath, dir, "tmp", t->uniq.s) < 0)
 			goto fail;
 		t->fd = open(t->tmppath.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (t->fd >= 0)
@@ -318,7 +349,8 @@ materialize(struct maildir_tmp *t, off_t size)
 	off_t off = 0;
 	int fd = -1, i;
 	for (i = 0; i < UNIQ_TRIES && fd < 0; i++) {
-		if (maildir_uniq(&t->uniq) < 0 || cat_dirfile(&t->tmppath, t->dir.s, "tmp", t->uniq.s) < 0)
+		if ((i ? uniq_again(&t->uniq) : maildir_uniq(&t->uniq)) < 0 ||
+		    cat_dirfile(&t->tmppath, t->dir.s, "tmp", t->uniq.s) < 0)
 			return -1;
 		fd = open(t->tmppath.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0 && errno != EEXIST)
@@ -375,7 +407,7 @@ commit_anon(struct maildir_tmp *t, const char *subdir, const char *info, size_t 
 			r = 0;
 			goto out;
 		}
-		if (i + 1 >= UNIQ_TRIES || maildir_uniq(&t->uniq) < 0)
+		if (i + 1 >= UNIQ_TRIES || uniq_again(&t->uniq) < 0)
 			goto out;
 	}
 	/* the file again: its fsync before the link wrote its inode with no
@@ -439,7 +471,7 @@ maildir_tmp_commit(struct maildir_tmp *t, const char *subdir, const char *info,
 		if (place(t->tmppath.s, path.s, &renamed) == 0)
 			break;
 		/* another writer holds the name (pid reuse over a clock jump): pick a new one */
-		if (errno != EEXIST || i + 1 >= UNIQ_TRIES || maildir_uniq(&t->uniq) < 0)
+		if (errno != EEXIST || i + 1 >= UNIQ_TRIES || uniq_again(&t->uniq) < 0)
 			goto fail;
 	}
 	/* the caller's copy of the name is made before the message counts as
