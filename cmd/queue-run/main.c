@@ -52,6 +52,8 @@ struct msg {
 	char after;                   /* a request (D, B) that waits for jobs to end */
 	int recovered;                /* results from state/ID.done not yet saved */
 	unsigned long long wake, report_next;
+	int report_pm;                /* the sender refused its failure report: the postmaster's now */
+	long long report_since;       /* monotonic ms of the report's first failure to be queued, 0 none */
 };
 
 struct job {
@@ -64,6 +66,8 @@ struct job {
 	size_t n;
 	char *domain;
 	const char *action;
+	char *report_to;              /* a report's recipient (for the log) */
+	int report_dbl;               /* a report to the postmaster from "#@[]": a double bounce */
 	struct str out;
 	int eof;
 	struct worker *w;             /* a remote job fed to this worker, fd its stdout */
@@ -781,6 +785,8 @@ started:
 	j->n = n;
 	j->action = action;
 	j->domain = domain ? strdup(domain) : NULL;
+	j->report_to = report_to ? strdup(report_to) : NULL;
+	j->report_dbl = report_from && strcmp(report_from, "#@[]") == 0;
 	if (j->w) {
 		j->w->busy = 1;
 		str_trunc(&j->w->efatal, 0);
@@ -1299,6 +1305,13 @@ postmaster(struct str *out)
 	str_catb(out, me.s, me.len);
 }
 
+/* a report's action as its kind in the log */
+static const char *
+report_kind(const char *action)
+{
+	return strcmp(action, "failed") == 0 ? "failure" : strcmp(action, "delayed") == 0 ? "delay" : "success";
+}
+
 static void
 start_report(struct msg *m, const char *action, unsigned int kind)
 {
@@ -1346,7 +1359,7 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		free(idx);
 		return;
 	}
-	if (*m->env.sender) {
+	if (*m->env.sender && !(m->report_pm && want == QS_FAILED)) {
 		to = m->env.sender;
 		from = "";
 	} else {
@@ -1471,6 +1484,64 @@ worker_done(struct job *j)
 	j->w = NULL;
 }
 
+/* the report j told of is queued, or given up: its recipients are done with */
+static void
+report_settle(struct msg *m, const struct job *j)
+{
+	size_t k;
+	for (k = 0; k < j->n; k++) {
+		struct queue_rstate *q = &m->st.r[j->idx[k]];
+		if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
+			q->status = QS_REPORTED;
+		else if (strcmp(j->action, "delivered") == 0 && queue_success_due(q->status))
+			q->status = QS_DONE;
+	}
+	if (strcmp(j->action, "delayed") == 0)
+		m->st.flags |= QS_WARNED;
+	m->report_pm = 0;
+	m->report_since = 0;
+	m->dirty = 1;
+}
+
+/* The report j could not be queued. Refused for good (queue-add's
+ * permanent codes: a bad address, doublebounceto one) or still failing a
+ * queue lifetime after its first failure, it is given up as qmail-send
+ * gives up a bounce: a failure report to the sender goes to the
+ * postmaster instead, a double bounce (and a delay or success report) is
+ * logged and dropped. Otherwise it is tried again later. */
+static void
+report_failed(struct msg *m, const struct job *j, int perm, const char *why)
+{
+	struct logline l;
+	long long t = buf_now_ms();
+	int late;
+	warn_x("queue report for", m->id, why);
+	if (!m->report_since)
+		m->report_since = t > 0 ? t : 1;
+	late = t >= m->report_since && (unsigned long long)(t - m->report_since) / 1000 >= cfg.lifetime;
+	if (!perm && !late) {
+		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+		return;
+	}
+	log_begin(&l, j->report_dbl || strcmp(j->action, "failed") ? "discard" : "report");
+	log_kv(&l, "id", m->id);
+	log_kv(&l, "kind", report_kind(j->action));
+	log_kv(&l, "to", j->report_to);
+	log_kv(&l, "result", perm ? "refused" : "expired");
+	log_kv(&l, "reason", why);
+	if (!j->report_dbl && strcmp(j->action, "failed") == 0) {
+		/* as when a bounce's delivery fails: a double bounce, at once */
+		log_kv(&l, "next", "postmaster");
+		log_end(&l);
+		m->report_pm = 1;
+		m->report_since = 0;
+		m->dirty = 1;
+		return;
+	}
+	log_end(&l);
+	report_settle(m, j);
+}
+
 static void
 job_done(struct job *j)
 {
@@ -1515,21 +1586,10 @@ job_done(struct job *j)
 			break;
 		if (queue_result_parse(&res, j->out.s + i, (size_t)(nl - (j->out.s + i))) == 0) {
 			if (j->kind == JOB_BOUNCE) {
-				if (res.status == 'o') {
-					for (k = 0; k < j->n; k++) {
-						struct queue_rstate *q = &m->st.r[j->idx[k]];
-						if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
-							q->status = QS_REPORTED;
-						else if (strcmp(j->action, "delivered") == 0 && queue_success_due(q->status))
-							q->status = QS_DONE;
-					}
-					if (strcmp(j->action, "delayed") == 0)
-						m->st.flags |= QS_WARNED;
-					m->dirty = 1;
-				} else {
-					warn_x("queue report for", m->id, res.text.s ? res.text.s : "failed");
-					m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
-				}
+				if (res.status == 'o')
+					report_settle(m, j);
+				else
+					report_failed(m, j, res.status == 'p', res.text.s ? res.text.s : "failed");
 				answered = 1;
 			} else {
 				for (k = 0; k < j->n; k++)
@@ -1546,8 +1606,7 @@ job_done(struct job *j)
 		/* its child died without a word (killed, out of memory, the
 		 * queue file unreadable): later, as when queue-add failed it,
 		 * or check_msg would start the next one at once, and again */
-		warn_x("queue report for", m->id, "report process died");
-		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+		report_failed(m, j, 0, "report process died");
 	}
 	if (j->w && !j->w->local)
 		worker_done(j);
@@ -1708,6 +1767,7 @@ complete_jobs(void)
 		str_free(&j->out);
 		free(j->idx);
 		free(j->domain);
+		free(j->report_to);
 		free(j);
 	}
 }
