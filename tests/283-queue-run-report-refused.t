@@ -56,6 +56,12 @@ t.eq(len(maildir_files(pm)), 1, "the postmaster has the report")
 ev = [d for d in log_event(log, "report") if d.get("result") == "refused"]
 t.ok(ev and ev[0].get("to") == "sender@example.org" and ev[0].get("next") == "postmaster" and
      ev[0].get("kind") == "failure", "the refusal is logged, and where the report goes now", log)
+q = [d for d in log_event(log, "report") if d.get("result") == "queued"]
+mail = open(maildir_files(pm)[0], "rb").read().decode(errors="replace") if maildir_files(pm) else ""
+t.ok(len(q) == 1 and q[0].get("to") == "pm@example.test" and q[0].get("kind") == "failure" and
+     q[0].get("id") == ev[0].get("id") and q[0].get("msgid", "").startswith("<") and
+     "\nMessage-ID: %s\n" % q[0].get("msgid") in mail,
+     "the double bounce queued is logged once, with the Message-ID it was delivered with", log)
 
 # both refused for good: the double bounce is logged and dropped
 log, seen, pm = run("both refused", "sender@example.org", [b"", b"#@[]"], 31)

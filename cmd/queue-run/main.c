@@ -1503,6 +1503,17 @@ report_settle(struct msg *m, const struct job *j)
 	m->dirty = 1;
 }
 
+/* a log line about the report j of m begun: what became of it (result) */
+static void
+report_log(struct logline *l, const char *event, const struct msg *m, const struct job *j, const char *result)
+{
+	log_begin(l, event);
+	log_kv(l, "id", m->id);
+	log_kv(l, "kind", report_kind(j->action));
+	log_kv(l, "to", j->report_to);
+	log_kv(l, "result", result);
+}
+
 /* The report j could not be queued. Refused for good (queue-add's
  * permanent codes: a bad address, doublebounceto one) or still failing a
  * queue lifetime after its first failure, it is given up as qmail-send
@@ -1523,11 +1534,8 @@ report_failed(struct msg *m, const struct job *j, int perm, const char *why)
 		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
 		return;
 	}
-	log_begin(&l, j->report_dbl || strcmp(j->action, "failed") ? "discard" : "report");
-	log_kv(&l, "id", m->id);
-	log_kv(&l, "kind", report_kind(j->action));
-	log_kv(&l, "to", j->report_to);
-	log_kv(&l, "result", perm ? "refused" : "expired");
+	report_log(&l, j->report_dbl || strcmp(j->action, "failed") ? "discard" : "report", m, j,
+	    perm ? "refused" : "expired");
 	log_kv(&l, "reason", why);
 	if (!j->report_dbl && strcmp(j->action, "failed") == 0) {
 		/* as when a bounce's delivery fails: a double bounce, at once */
@@ -1586,9 +1594,16 @@ job_done(struct job *j)
 			break;
 		if (queue_result_parse(&res, j->out.s + i, (size_t)(nl - (j->out.s + i))) == 0) {
 			if (j->kind == JOB_BOUNCE) {
-				if (res.status == 'o')
+				if (res.status == 'o') {
+					/* queue-add names no queue ID (qmail-queue's
+					 * protocol): the report's Message-ID ties it to
+					 * the report as delivered */
+					struct logline l;
+					report_log(&l, "report", m, j, "queued");
+					log_kv(&l, "msgid", res.text.s);
+					log_end(&l);
 					report_settle(m, j);
-				else
+				} else
 					report_failed(m, j, res.status == 'p', res.text.s ? res.text.s : "failed");
 				answered = 1;
 			} else {
