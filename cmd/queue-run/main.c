@@ -35,6 +35,8 @@
 #define USAGE "queue-run [-S] [-l local] [-r remote] [-d perdomain] [-L lifetime] [-b base] [-m max] [-w warn] [-t wait] [-c limit]"
 
 enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400, WORKER_IDLE = 60 };
+/* a -t wait in ms must not overflow: over 68 years is for ever */
+#define TERM_WAIT_MAX (1ULL << 31)
 
 struct msg {
 	struct msg *next, *prev;      /* active or deferred list */
@@ -90,7 +92,7 @@ struct worker {
 	struct str epart, efatal;     /* a line begun; its last "fatal" line this job */
 	int busy, stale;
 	char *domain;                 /* its last destination */
-	unsigned long long idle_since;
+	long long idle_since;         /* monotonic ms: a wall clock step neither keeps nor ends it */
 };
 
 struct domcount {
@@ -526,7 +528,7 @@ worker_start(int local)
 	w->pid = pid;
 	w->in = in[1];
 	w->out = out[0];
-	w->idle_since = now_s();
+	w->idle_since = buf_now_ms();
 	w->next = workers;
 	workers = w;
 	if (local)
@@ -605,12 +607,12 @@ static void
 workers_trim(int all)
 {
 	struct worker *w, *next;
-	unsigned long long t = now_s();
+	long long t = buf_now_ms();
 	for (w = workers; w; w = next) {
 		next = w->next;
 		if (w->busy)
 			continue;
-		if (all || w->stale || w->pid <= 0 || w->idle_since + WORKER_IDLE <= t) {
+		if (all || w->stale || w->pid <= 0 || w->idle_since + WORKER_IDLE * 1000LL <= t) {
 			if (w->pid > 0) {
 				worker_close(w);
 				w->stale = 1;   /* reaped later: freed then */
@@ -1476,7 +1478,7 @@ static void
 worker_done(struct job *j)
 {
 	j->w->busy = 0;
-	j->w->idle_since = now_s();
+	j->w->idle_since = buf_now_ms();
 	if (j->w->pid <= 0)
 		worker_free(j->w);
 	else if (j->w->stale)
@@ -1973,7 +1975,8 @@ log_settings(const char *event)
 int
 main(int argc, char **argv)
 {
-	unsigned long long v, term_deadline = 0, last_t = 0;
+	unsigned long long v, last_t = 0;
+	long long term_deadline = 0;   /* monotonic ms: the wait after SIGTERM is term_wait, whatever the wall clock does */
 	long long scanned;
 	struct stat qst;
 	int c;
@@ -2065,8 +2068,8 @@ main(int argc, char **argv)
 			clock_back(t);
 		last_t = t;
 		if (got_term && !term_deadline)
-			term_deadline = now_s() + cfg.term_wait;
-		if (got_term && (n_jobs == 0 || now_s() >= term_deadline))
+			term_deadline = buf_now_ms() + (long long)(cfg.term_wait < TERM_WAIT_MAX ? cfg.term_wait : TERM_WAIT_MAX) * 1000;
+		if (got_term && (n_jobs == 0 || buf_now_ms() >= term_deadline))
 			break;
 		start_jobs();
 		t = now_s();
