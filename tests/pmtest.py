@@ -569,7 +569,18 @@ def queueadd_forwards_fail(env, code=71):
     stub's path, the file that lets forwards through)."""
     stub, go = env.path("queue-add-stub"), env.path("queue-add-go")
     with open(stub, "w") as f:
-        f.write("""#!/usr/bin/python3
+        f.write(queueadd_stub("""if not (envl.startswith(b"F\\0") or envl.startswith(b"F#@[]\\0") or os.path.exists(%r)):
+    sys.exit(%d)
+""" % (go, code)))
+    os.chmod(stub, 0o755)
+    return stub, go
+
+
+def queueadd_stub(middle):
+    """The text of a python3 queue-add stub: it reads the message (msg)
+    and the envelope (envl), runs middle (which may exit), then hands
+    both to the real queue-add and exits with its code."""
+    return """#!/usr/bin/python3
 import os, subprocess, sys
 msg, envl = sys.stdin.buffer.read(), b""
 while True:
@@ -577,18 +588,14 @@ while True:
     if not b:
         break
     envl += b
-if not (envl.startswith(b"F\\0") or envl.startswith(b"F#@[]\\0") or os.path.exists(%r)):
-    sys.exit(%d)
-r, w = os.pipe()
+%sr, w = os.pipe()
 p = subprocess.Popen([%r], stdin=subprocess.PIPE, stdout=r)
 os.close(r)
 os.write(w, envl)
 os.close(w)
 p.communicate(msg)
 sys.exit(p.returncode)
-""" % (go, code, bin("queue-add")))
-    os.chmod(stub, 0o755)
-    return stub, go
+""" % (middle, bin("queue-add"))
 
 
 def queue_retry(env, ids=None):

@@ -679,7 +679,8 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	struct str msg = STR_INIT, err = STR_INIT;
 	size_t i, want;
 	ssize_t got;
-	const char *to[1];
+	const char *to[1], *mid = "report queued";
+	char *e;
 	int code;
 	if (dsn_params_parse(&p, j->env->dsn, j->env->nrcpt) < 0 || !(r = calloc(j->n ? j->n : 1, sizeof *r)))
 		die_nomem(EXIT_TEMP);
@@ -725,9 +726,15 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 		/* the report goes through queue-add as a message of its own */
 		to[0] = j->report_to;
 		code = inject(j, NULL, j->report_from, to, 1, rep.s, NULL, &err);
+		/* queued: its Message-ID is the result's text, for queue-run's log */
+		if (code == 0 && (e = strstr(rep.s, "\nMessage-ID: "))) {
+			mid = e + 13;
+			if ((e = strchr(mid, '\n')))
+				*e = 0;
+		}
+		job_result_from_exit(out, 0, code, &err, code ? "queue-add failed" : mid);
 		str_free(&rep);
 	}
-	job_result_from_exit(out, 0, code, &err, code ? "queue-add failed" : "report queued");
 	str_free(&msg);
 	str_free(&err);
 	free(r);

@@ -35,6 +35,8 @@
 #define USAGE "queue-run [-S] [-l local] [-r remote] [-d perdomain] [-L lifetime] [-b base] [-m max] [-w warn] [-t wait] [-c limit]"
 
 enum { HASH_SIZE = 4096, POLL_MAX_MS = 60000, INCOMPLETE_AGE = 86400, WORKER_IDLE = 60 };
+/* a -t wait in ms must not overflow: over 68 years is for ever */
+#define TERM_WAIT_MAX (1ULL << 31)
 
 struct msg {
 	struct msg *next, *prev;      /* active or deferred list */
@@ -52,6 +54,8 @@ struct msg {
 	char after;                   /* a request (D, B) that waits for jobs to end */
 	int recovered;                /* results from state/ID.done not yet saved */
 	unsigned long long wake, report_next;
+	int report_pm;                /* the sender refused its failure report: the postmaster's now */
+	long long report_since;       /* monotonic ms of the report's first failure to be queued, 0 none */
 };
 
 struct job {
@@ -64,6 +68,8 @@ struct job {
 	size_t n;
 	char *domain;
 	const char *action;
+	char *report_to;              /* a report's recipient (for the log) */
+	int report_dbl;               /* a report to the postmaster from "#@[]": a double bounce */
 	struct str out;
 	int eof;
 	struct worker *w;             /* a remote job fed to this worker, fd its stdout */
@@ -86,7 +92,7 @@ struct worker {
 	struct str epart, efatal;     /* a line begun; its last "fatal" line this job */
 	int busy, stale;
 	char *domain;                 /* its last destination */
-	unsigned long long idle_since;
+	long long idle_since;         /* monotonic ms: a wall clock step neither keeps nor ends it */
 };
 
 struct domcount {
@@ -522,7 +528,7 @@ worker_start(int local)
 	w->pid = pid;
 	w->in = in[1];
 	w->out = out[0];
-	w->idle_since = now_s();
+	w->idle_since = buf_now_ms();
 	w->next = workers;
 	workers = w;
 	if (local)
@@ -601,12 +607,12 @@ static void
 workers_trim(int all)
 {
 	struct worker *w, *next;
-	unsigned long long t = now_s();
+	long long t = buf_now_ms();
 	for (w = workers; w; w = next) {
 		next = w->next;
 		if (w->busy)
 			continue;
-		if (all || w->stale || w->pid <= 0 || w->idle_since + WORKER_IDLE <= t) {
+		if (all || w->stale || w->pid <= 0 || w->idle_since + WORKER_IDLE * 1000LL <= t) {
 			if (w->pid > 0) {
 				worker_close(w);
 				w->stale = 1;   /* reaped later: freed then */
@@ -781,6 +787,8 @@ started:
 	j->n = n;
 	j->action = action;
 	j->domain = domain ? strdup(domain) : NULL;
+	j->report_to = report_to ? strdup(report_to) : NULL;
+	j->report_dbl = report_from && strcmp(report_from, "#@[]") == 0;
 	if (j->w) {
 		j->w->busy = 1;
 		str_trunc(&j->w->efatal, 0);
@@ -1299,6 +1307,13 @@ postmaster(struct str *out)
 	str_catb(out, me.s, me.len);
 }
 
+/* a report's action as its kind in the log */
+static const char *
+report_kind(const char *action)
+{
+	return strcmp(action, "failed") == 0 ? "failure" : strcmp(action, "delayed") == 0 ? "delay" : "success";
+}
+
 static void
 start_report(struct msg *m, const char *action, unsigned int kind)
 {
@@ -1346,7 +1361,7 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		free(idx);
 		return;
 	}
-	if (*m->env.sender) {
+	if (*m->env.sender && !(m->report_pm && want == QS_FAILED)) {
 		to = m->env.sender;
 		from = "";
 	} else {
@@ -1463,12 +1478,78 @@ static void
 worker_done(struct job *j)
 {
 	j->w->busy = 0;
-	j->w->idle_since = now_s();
+	j->w->idle_since = buf_now_ms();
 	if (j->w->pid <= 0)
 		worker_free(j->w);
 	else if (j->w->stale)
 		worker_close(j->w);
 	j->w = NULL;
+}
+
+/* the report j told of is queued, or given up: its recipients are done with */
+static void
+report_settle(struct msg *m, const struct job *j)
+{
+	size_t k;
+	for (k = 0; k < j->n; k++) {
+		struct queue_rstate *q = &m->st.r[j->idx[k]];
+		if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
+			q->status = QS_REPORTED;
+		else if (strcmp(j->action, "delivered") == 0 && queue_success_due(q->status))
+			q->status = QS_DONE;
+	}
+	if (strcmp(j->action, "delayed") == 0)
+		m->st.flags |= QS_WARNED;
+	m->report_pm = 0;
+	m->report_since = 0;
+	m->dirty = 1;
+}
+
+/* a log line about the report j of m begun: what became of it (result) */
+static void
+report_log(struct logline *l, const char *event, const struct msg *m, const struct job *j, const char *result)
+{
+	log_begin(l, event);
+	log_kv(l, "id", m->id);
+	log_kv(l, "kind", report_kind(j->action));
+	log_kv(l, "to", j->report_to);
+	log_kv(l, "result", result);
+}
+
+/* The report j could not be queued. Refused for good (queue-add's
+ * permanent codes: a bad address, doublebounceto one) or still failing a
+ * queue lifetime after its first failure, it is given up as qmail-send
+ * gives up a bounce: a failure report to the sender goes to the
+ * postmaster instead, a double bounce (and a delay or success report) is
+ * logged and dropped. Otherwise it is tried again later. */
+static void
+report_failed(struct msg *m, const struct job *j, int perm, const char *why)
+{
+	struct logline l;
+	long long t = buf_now_ms();
+	int late;
+	warn_x("queue report for", m->id, why);
+	if (!m->report_since)
+		m->report_since = t > 0 ? t : 1;
+	late = t >= m->report_since && (unsigned long long)(t - m->report_since) / 1000 >= cfg.lifetime;
+	if (!perm && !late) {
+		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+		return;
+	}
+	report_log(&l, j->report_dbl || strcmp(j->action, "failed") ? "discard" : "report", m, j,
+	    perm ? "refused" : "expired");
+	log_kv(&l, "reason", why);
+	if (!j->report_dbl && strcmp(j->action, "failed") == 0) {
+		/* as when a bounce's delivery fails: a double bounce, at once */
+		log_kv(&l, "next", "postmaster");
+		log_end(&l);
+		m->report_pm = 1;
+		m->report_since = 0;
+		m->dirty = 1;
+		return;
+	}
+	log_end(&l);
+	report_settle(m, j);
 }
 
 static void
@@ -1516,20 +1597,16 @@ job_done(struct job *j)
 		if (queue_result_parse(&res, j->out.s + i, (size_t)(nl - (j->out.s + i))) == 0) {
 			if (j->kind == JOB_BOUNCE) {
 				if (res.status == 'o') {
-					for (k = 0; k < j->n; k++) {
-						struct queue_rstate *q = &m->st.r[j->idx[k]];
-						if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
-							q->status = QS_REPORTED;
-						else if (strcmp(j->action, "delivered") == 0 && queue_success_due(q->status))
-							q->status = QS_DONE;
-					}
-					if (strcmp(j->action, "delayed") == 0)
-						m->st.flags |= QS_WARNED;
-					m->dirty = 1;
-				} else {
-					warn_x("queue report for", m->id, res.text.s ? res.text.s : "failed");
-					m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
-				}
+					/* queue-add names no queue ID (qmail-queue's
+					 * protocol): the report's Message-ID ties it to
+					 * the report as delivered */
+					struct logline l;
+					report_log(&l, "report", m, j, "queued");
+					log_kv(&l, "msgid", res.text.s);
+					log_end(&l);
+					report_settle(m, j);
+				} else
+					report_failed(m, j, res.status == 'p', res.text.s ? res.text.s : "failed");
 				answered = 1;
 			} else {
 				for (k = 0; k < j->n; k++)
@@ -1546,8 +1623,7 @@ job_done(struct job *j)
 		/* its child died without a word (killed, out of memory, the
 		 * queue file unreadable): later, as when queue-add failed it,
 		 * or check_msg would start the next one at once, and again */
-		warn_x("queue report for", m->id, "report process died");
-		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+		report_failed(m, j, 0, "report process died");
 	}
 	if (j->w && !j->w->local)
 		worker_done(j);
@@ -1708,6 +1784,7 @@ complete_jobs(void)
 		str_free(&j->out);
 		free(j->idx);
 		free(j->domain);
+		free(j->report_to);
 		free(j);
 	}
 }
@@ -1898,7 +1975,8 @@ log_settings(const char *event)
 int
 main(int argc, char **argv)
 {
-	unsigned long long v, term_deadline = 0, last_t = 0;
+	unsigned long long v, last_t = 0;
+	long long term_deadline = 0;   /* monotonic ms: the wait after SIGTERM is term_wait, whatever the wall clock does */
 	long long scanned;
 	struct stat qst;
 	int c;
@@ -1990,8 +2068,8 @@ main(int argc, char **argv)
 			clock_back(t);
 		last_t = t;
 		if (got_term && !term_deadline)
-			term_deadline = now_s() + cfg.term_wait;
-		if (got_term && (n_jobs == 0 || now_s() >= term_deadline))
+			term_deadline = buf_now_ms() + (long long)(cfg.term_wait < TERM_WAIT_MAX ? cfg.term_wait : TERM_WAIT_MAX) * 1000;
+		if (got_term && (n_jobs == 0 || buf_now_ms() >= term_deadline))
 			break;
 		start_jobs();
 		t = now_s();
