@@ -73,9 +73,32 @@ lock(void)
 	return fd;
 }
 
+/* A text file gone while its database still holds entries is an accident
+ * (an rm, a restore that missed it): compiling it as empty would drop
+ * every user or alias at once, and mail to them would bounce. An empty
+ * cdb is its 2048-byte table of hash pointers and nothing more. */
+static void
+orphan_check(const char *name)
+{
+	struct str text = STR_INIT, db = STR_INIT, msg = STR_INIT;
+	struct stat st;
+	if (conf_path(&text, name) < 0 || str_copyb(&db, text.s, text.len) < 0 || str_cats(&db, ".cdb") < 0 || str_0(&db) < 0)
+		die_nomem(EXIT_TEMP);
+	if (lstat(text.s, &st) == 0 || errno != ENOENT || stat(db.s, &st) < 0 || st.st_size <= 2048) {
+		str_free(&text);
+		str_free(&db);
+		return;
+	}
+	if (str_copys(&msg, text.s) < 0 || str_cats(&msg, " is missing while ") < 0 || str_cats(&msg, db.s) < 0 ||
+	    str_cats(&msg, " holds entries: restore it, or remove the .cdb to start empty") < 0 || str_0(&msg) < 0)
+		die_nomem(EXIT_TEMP);
+	die_msg(EXIT_PERM, msg.s);
+}
+
 static void
 load(struct table *t, const char *name)
 {
+	orphan_check(name);
 	if (table_load(t, name) < 0)
 		die_sys(EXIT_TEMP, "read", name);
 }
@@ -549,6 +572,8 @@ rebuild(void)
 	unsigned long line;
 	size_t i;
 	lock();
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		orphan_check(names[i]);   /* before any table changes */
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (conf_compile(names[i], &line) < 0) {
 			if (errno == EINVAL)
