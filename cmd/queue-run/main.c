@@ -119,6 +119,7 @@ static struct worker *workers;
 static unsigned int n_workers, n_lworkers;
 static int no_batch;                  /* -S: one smtp-send per delivery */
 static struct str me = STR_INIT;
+static struct str dbl = STR_INIT;    /* doublebounceto as last read; empty: postmaster@me */
 static int sigpipe_[2] = { -1, -1 };
 static volatile sig_atomic_t got_term, got_hup, got_alrm;
 static int trigger_fd = -1, trigger_keep = -1;
@@ -212,19 +213,35 @@ msg_free(struct msg *m)
 
 /* --- configuration --- */
 
+/* a control file there but unreadable (a mode, EIO, a control byte) keeps
+ * the value in force, the default at start: say so, or the admin sees
+ * another concurrency or lifetime than the file's with no word why */
+static void
+conf_warn(const char *name)
+{
+	struct str p = STR_INIT;
+	int e = errno;
+	int ok = conf_path(&p, name) == 0 && str_0(&p) == 0;
+	errno = e;
+	warn_sys("read", ok ? p.s : name);
+	str_free(&p);
+}
+
 static void
 conf_num(const char *name, unsigned long long *v, unsigned long long given)
 {
 	struct str s = STR_INIT;
 	unsigned long long x;
+	int r;
 	if (given)
 		return;
-	if (conf_line(name, &s) > 0) {
+	if ((r = conf_line(name, &s)) > 0) {
 		if (scan_ulongz(s.s, (unsigned long long)1 << 40, &x) == 0)
 			*v = x;
 		else
 			warn_x("parse", name, "not a number");
-	}
+	} else if (r < 0)
+		conf_warn(name);
 	str_free(&s);
 }
 
@@ -253,9 +270,22 @@ load_config(void)
 		cfg.smtpsend = e;
 	if ((e = getenv("PIPEMAIL_QUEUEADD")) && *e)
 		cfg.queueadd = e;
-	str_trunc(&me, 0);
-	if (conf_me(&me) < 0 || str_0(&me) < 0)
-		str_copys(&me, "localhost");
+	{
+		struct str s = STR_INIT;
+		int got = conf_line("doublebounceto", &s);
+		/* read here, not at each report: a bad file is said once a load,
+		 * and what was read before stays (str_copyb keeps it if it fails) */
+		if (got < 0)
+			conf_warn("doublebounceto");
+		else if (str_copyb(&dbl, s.s, got > 0 ? s.len : 0) < 0)
+			warn_x("read", "doublebounceto", "out of memory");
+		if (conf_me(&s) < 0 || str_copyb(&me, s.s, s.len) < 0) {
+			conf_warn("me");
+			if (!me.len)
+				str_copys(&me, "localhost");
+		}
+		str_free(&s);
+	}
 }
 
 /* qmail-like quadratic backoff: base * n^2 seconds after the n-th failure, at most max */
@@ -1301,7 +1331,7 @@ sweep_state(void)
 static void
 postmaster(struct str *out)
 {
-	if (conf_line("doublebounceto", out) > 0 && str_0(out) == 0)
+	if (dbl.len && str_copyb(out, dbl.s, dbl.len) == 0)
 		return;
 	str_copys(out, "postmaster@");
 	str_catb(out, me.s, me.len);
