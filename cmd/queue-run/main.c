@@ -107,6 +107,7 @@ struct domcount {
 static struct cfg cfg = { 20, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1,
 	1000 };   /* Postfix's command_time_limit */
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
+static struct cfg cfg_def;            /* the defaults, for a control file removed */
 static struct msg *hash[HASH_SIZE];
 static struct msg *to_settle;        /* loaded since the last settle_all */
 static struct msg active = { .next = &active, .prev = &active };
@@ -227,8 +228,10 @@ conf_warn(const char *name)
 	str_free(&p);
 }
 
+/* a file absent or empty is the default again, also at a SIGHUP (the
+ * admin removed it to get the default back) */
 static void
-conf_num(const char *name, unsigned long long *v, unsigned long long given)
+conf_num(const char *name, unsigned long long *v, unsigned long long given, unsigned long long def)
 {
 	struct str s = STR_INIT;
 	unsigned long long x;
@@ -242,6 +245,8 @@ conf_num(const char *name, unsigned long long *v, unsigned long long given)
 			warn_x("parse", name, "not a number");
 	} else if (r < 0)
 		conf_warn(name);
+	else
+		*v = def;
 	str_free(&s);
 }
 
@@ -250,14 +255,14 @@ load_config(void)
 {
 	unsigned long long l = cfg.local_max, r = cfg.remote_max, d = cfg.domain_max;
 	const char *e;
-	conf_num("queuelifetime", &cfg.lifetime, cfg_opt.lifetime);
-	conf_num("concurrencylocal", &l, cfg_opt.local_max);
-	conf_num("concurrencyremote", &r, cfg_opt.remote_max);
-	conf_num("concurrencydomain", &d, cfg_opt.domain_max);
-	conf_num("retrybase", &cfg.retry_base, cfg_opt.retry_base);
-	conf_num("retrymax", &cfg.retry_max, cfg_opt.retry_max);
-	conf_num("delaywarning", &cfg.warn_after, cfg_opt.warn_after);
-	conf_num("commandtimelimit", &cfg.time_limit, cfg_opt.time_limit);
+	conf_num("queuelifetime", &cfg.lifetime, cfg_opt.lifetime, cfg_def.lifetime);
+	conf_num("concurrencylocal", &l, cfg_opt.local_max, cfg_def.local_max);
+	conf_num("concurrencyremote", &r, cfg_opt.remote_max, cfg_def.remote_max);
+	conf_num("concurrencydomain", &d, cfg_opt.domain_max, cfg_def.domain_max);
+	conf_num("retrybase", &cfg.retry_base, cfg_opt.retry_base, cfg_def.retry_base);
+	conf_num("retrymax", &cfg.retry_max, cfg_opt.retry_max, cfg_def.retry_max);
+	conf_num("delaywarning", &cfg.warn_after, cfg_opt.warn_after, cfg_def.warn_after);
+	conf_num("commandtimelimit", &cfg.time_limit, cfg_opt.time_limit, cfg_def.time_limit);
 	cfg.local_max = l ? (unsigned int)(l > 1000 ? 1000 : l) : 1;
 	cfg.remote_max = r ? (unsigned int)(r > 1000 ? 1000 : r) : 1;
 	cfg.domain_max = d ? (unsigned int)(d > 1000 ? 1000 : d) : 1;
@@ -2020,6 +2025,7 @@ main(int argc, char **argv)
 	/* no fastbins: a delivery child's first large malloc would otherwise
 	 * consolidate them, touching (and so copying) the scheduler's heap */
 	mallopt(M_MXFAST, 0);
+	cfg_def = cfg;
 	while ((c = getopt(argc, argv, "Sl:r:d:L:b:m:w:t:c:")) != -1) {
 		switch (c) {
 		case 'S': no_batch = 1; break;
