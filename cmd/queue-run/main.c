@@ -107,6 +107,7 @@ struct domcount {
 static struct cfg cfg = { 20, 20, 5, 5 * 86400ULL, 400, 4 * 3600, 0, 60, "deliver-maildir", "smtp-send", "queue-add", 1,
 	1000 };   /* Postfix's command_time_limit */
 static struct cfg cfg_opt;            /* which options were given (non-zero fields) */
+static struct cfg cfg_def;            /* the defaults, for a control file removed */
 static struct msg *hash[HASH_SIZE];
 static struct msg *to_settle;        /* loaded since the last settle_all */
 static struct msg active = { .next = &active, .prev = &active };
@@ -119,6 +120,7 @@ static struct worker *workers;
 static unsigned int n_workers, n_lworkers;
 static int no_batch;                  /* -S: one smtp-send per delivery */
 static struct str me = STR_INIT;
+static struct str dbl = STR_INIT;    /* doublebounceto as last read; empty: postmaster@me */
 static int sigpipe_[2] = { -1, -1 };
 static volatile sig_atomic_t got_term, got_hup, got_alrm;
 static int trigger_fd = -1, trigger_keep = -1;
@@ -212,19 +214,39 @@ msg_free(struct msg *m)
 
 /* --- configuration --- */
 
+/* a control file there but unreadable (a mode, EIO, a control byte) keeps
+ * the value in force, the default at start: say so, or the admin sees
+ * another concurrency or lifetime than the file's with no word why */
 static void
-conf_num(const char *name, unsigned long long *v, unsigned long long given)
+conf_warn(const char *name)
+{
+	struct str p = STR_INIT;
+	int e = errno;
+	int ok = conf_path(&p, name) == 0 && str_0(&p) == 0;
+	errno = e;
+	warn_sys("read", ok ? p.s : name);
+	str_free(&p);
+}
+
+/* a file absent or empty is the default again, also at a SIGHUP (the
+ * admin removed it to get the default back) */
+static void
+conf_num(const char *name, unsigned long long *v, unsigned long long given, unsigned long long def)
 {
 	struct str s = STR_INIT;
 	unsigned long long x;
+	int r;
 	if (given)
 		return;
-	if (conf_line(name, &s) > 0) {
+	if ((r = conf_line(name, &s)) > 0) {
 		if (scan_ulongz(s.s, (unsigned long long)1 << 40, &x) == 0)
 			*v = x;
 		else
 			warn_x("parse", name, "not a number");
-	}
+	} else if (r < 0)
+		conf_warn(name);
+	else
+		*v = def;
 	str_free(&s);
 }
 
@@ -233,14 +255,14 @@ load_config(void)
 {
 	unsigned long long l = cfg.local_max, r = cfg.remote_max, d = cfg.domain_max;
 	const char *e;
-	conf_num("queuelifetime", &cfg.lifetime, cfg_opt.lifetime);
-	conf_num("concurrencylocal", &l, cfg_opt.local_max);
-	conf_num("concurrencyremote", &r, cfg_opt.remote_max);
-	conf_num("concurrencydomain", &d, cfg_opt.domain_max);
-	conf_num("retrybase", &cfg.retry_base, cfg_opt.retry_base);
-	conf_num("retrymax", &cfg.retry_max, cfg_opt.retry_max);
-	conf_num("delaywarning", &cfg.warn_after, cfg_opt.warn_after);
-	conf_num("commandtimelimit", &cfg.time_limit, cfg_opt.time_limit);
+	conf_num("queuelifetime", &cfg.lifetime, cfg_opt.lifetime, cfg_def.lifetime);
+	conf_num("concurrencylocal", &l, cfg_opt.local_max, cfg_def.local_max);
+	conf_num("concurrencyremote", &r, cfg_opt.remote_max, cfg_def.remote_max);
+	conf_num("concurrencydomain", &d, cfg_opt.domain_max, cfg_def.domain_max);
+	conf_num("retrybase", &cfg.retry_base, cfg_opt.retry_base, cfg_def.retry_base);
+	conf_num("retrymax", &cfg.retry_max, cfg_opt.retry_max, cfg_def.retry_max);
+	conf_num("delaywarning", &cfg.warn_after, cfg_opt.warn_after, cfg_def.warn_after);
+	conf_num("commandtimelimit", &cfg.time_limit, cfg_opt.time_limit, cfg_def.time_limit);
 	cfg.local_max = l ? (unsigned int)(l > 1000 ? 1000 : l) : 1;
 	cfg.remote_max = r ? (unsigned int)(r > 1000 ? 1000 : r) : 1;
 	cfg.domain_max = d ? (unsigned int)(d > 1000 ? 1000 : d) : 1;
@@ -253,9 +275,22 @@ load_config(void)
 		cfg.smtpsend = e;
 	if ((e = getenv("PIPEMAIL_QUEUEADD")) && *e)
 		cfg.queueadd = e;
-	str_trunc(&me, 0);
-	if (conf_me(&me) < 0 || str_0(&me) < 0)
-		str_copys(&me, "localhost");
+	{
+		struct str s = STR_INIT;
+		int got = conf_line("doublebounceto", &s);
+		/* read here, not at each report: a bad file is said once a load,
+		 * and what was read before stays (str_copyb keeps it if it fails) */
+		if (got < 0)
+			conf_warn("doublebounceto");
+		else if (str_copyb(&dbl, s.s, got > 0 ? s.len : 0) < 0)
+			warn_x("read", "doublebounceto", "out of memory");
+		if (conf_me(&s) < 0 || str_copyb(&me, s.s, s.len) < 0) {
+			conf_warn("me");
+			if (!me.len)
+				str_copys(&me, "localhost");
+		}
+		str_free(&s);
+	}
 }
 
 /* qmail-like quadratic backoff: base * n^2 seconds after the n-th failure, at most max */
@@ -1301,7 +1336,7 @@ sweep_state(void)
 static void
 postmaster(struct str *out)
 {
-	if (conf_line("doublebounceto", out) > 0 && str_0(out) == 0)
+	if (dbl.len && str_copyb(out, dbl.s, dbl.len) == 0)
 		return;
 	str_copys(out, "postmaster@");
 	str_catb(out, me.s, me.len);
@@ -1990,6 +2025,7 @@ main(int argc, char **argv)
 	/* no fastbins: a delivery child's first large malloc would otherwise
 	 * consolidate them, touching (and so copying) the scheduler's heap */
 	mallopt(M_MXFAST, 0);
+	cfg_def = cfg;
 	while ((c = getopt(argc, argv, "Sl:r:d:L:b:m:w:t:c:")) != -1) {
 		switch (c) {
 		case 'S': no_batch = 1; break;
