@@ -29,6 +29,9 @@ passwd_hash(const char *password, struct str *out)
 	cd = calloc(1, sizeof *cd);
 	if (!cd)
 		return -1;
+	/* crypt(3): errno says why only if cleared before; a library
+	 * failing without setting it must not pass on a stale one */
+	errno = 0;
 	for (i = 0; i < sizeof prefixes / sizeof prefixes[0] && !usable(h); i++) {
 		/* NULL random bytes: libcrypt reads the kernel's CSPRNG itself */
 		if (!usable(crypt_gensalt_rn(prefixes[i], 0, NULL, 0, setting, sizeof setting)))

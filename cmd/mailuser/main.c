@@ -175,9 +175,12 @@ read_password(struct str *pw)
 	struct sigaction sa, oldsa[sizeof tty_signals / sizeof tty_signals[0]];
 	struct buf in;
 	size_t i;
-	int tty = isatty(0) && tcgetattr(0, &tty_saved) == 0, r;
+	int tty = isatty(0), r;
 
-	if (tty) {
+	/* refused rather than read with echo on, onto the screen */
+	if (tty && tcgetattr(0, &tty_saved) < 0)
+		tty = -1;
+	if (tty > 0) {
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = tty_restore;
 		sa.sa_flags = SA_RESETHAND | SA_NODEFER;
@@ -186,9 +189,16 @@ read_password(struct str *pw)
 			sigaction(tty_signals[i], &sa, &oldsa[i]);
 		quiet = tty_saved;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(0, TCSAFLUSH, &quiet);
-		buf_writeall(2, "Password: ", 10, 0, 0);
+		/* tcsetattr succeeds when any change took: read it back */
+		if (tcsetattr(0, TCSAFLUSH, &quiet) < 0 || tcgetattr(0, &quiet) < 0 || (quiet.c_lflag & ECHO)) {
+			tcsetattr(0, TCSAFLUSH, &tty_saved);
+			tty = -1;
+		}
 	}
+	if (tty < 0)
+		die_msg(EXIT_TEMP, "cannot turn off echo on the terminal: password not read");
+	if (tty)
+		buf_writeall(2, "Password: ", 10, 0, 0);
 	buf_init(&in, 0, space, sizeof space);
 	r = buf_getline(&in, pw, PASSWD_MAX, '\n');
 	if (tty) {

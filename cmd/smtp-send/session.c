@@ -183,6 +183,26 @@ unfit(struct sess *s, const char *enh, const char *text)
 	snprintf(s->enh, sizeof s->enh, "%s", enh);
 }
 
+static const char no_utf8[] = "SMTPUTF8 address but the peer does not support SMTPUTF8";
+
+/* rc has no ASCII form and this host no SMTPUTF8: it is left pending
+ * for the next host, which may offer it (as unfit, above) */
+static int
+waits(const struct sess *s, const struct rcpt *rc)
+{
+	return s->job->utf8 && !(s->ext.flags & EXT_SMTPUTF8) && rc->utf8 && !rc->ascii;
+}
+
+/* every pending recipient but those waiting for SMTPUTF8 */
+static void
+settle_rest(struct sess *s, int status, const char *enh, const char *text)
+{
+	size_t i;
+	for (i = 0; i < s->job->nrcpt; i++)
+		if (s->job->rcpt[i].status == ST_PENDING && !waits(s, &s->job->rcpt[i]))
+			job_settle_one(&s->job->rcpt[i], status, enh, text, s->host);
+}
+
 static int
 is_4xx(int code)
 {
@@ -491,7 +511,7 @@ transaction(struct sess *s)
 	/* -1: in this transaction; at most TXN_RCPT_MAX of them (RFC 5321
 	 * 4.5.3.1.8: servers take 100), the rest in the next one */
 	for (i = 0, n = 0; i < j->nrcpt; i++) {
-		int in = j->rcpt[i].status == ST_PENDING && n < TXN_RCPT_MAX;
+		int in = j->rcpt[i].status == ST_PENDING && n < TXN_RCPT_MAX && !waits(s, &j->rcpt[i]);
 		j->rcpt[i].accepted = in ? -1 : 0;
 		n += (size_t)in;
 	}
@@ -499,19 +519,11 @@ transaction(struct sess *s)
 	s->conv = 0;
 	if (j->utf8 && !(s->ext.flags & EXT_SMTPUTF8)) {
 		/* RFC 6531 3.2: what has an ASCII form goes in it; a recipient
-		 * without one fails alone, not every recipient with it */
-		static const char why[] = "SMTPUTF8 address but the peer does not support SMTPUTF8";
+		 * without one was left out above: it waits for a host with
+		 * SMTPUTF8 (session_deliver), not every recipient with it */
 		if (j->sender_utf8 && !j->sender_ascii) {
-			unfit(s, "5.6.7", why);
+			unfit(s, "5.6.7", no_utf8);
 			return;
-		}
-		for (i = 0, n = 0; i < j->nrcpt; i++) {
-			struct rcpt *rc = &j->rcpt[i];
-			if (rc->accepted && rc->utf8 && !rc->ascii) {
-				job_settle_one(rc, ST_PERM, "5.6.7", why, s->host);
-				rc->accepted = 0;
-			}
-			n += rc->accepted != 0;
 		}
 		if (n == 0)
 			return;
@@ -828,7 +840,7 @@ pending_of(const struct job *j)
 int
 session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, char lastenh[SMTPREPLY_ENH_MAX])
 {
-	size_t i, rounds, was_pending = 0;
+	size_t i, rounds, was_pending = 0, first = pending_of(j);
 	unsigned char *was = NULL;
 	s->job = j;
 	s->err.len = 0;
@@ -887,6 +899,20 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 	 * host is wanted (a connection for nothing) */
 	if (s->next && pending_of(j) == 0)
 		s->next = 0;
+	if (!s->next) {
+		if (s->dead)
+			settle_rest(s, ST_TEMP, "4.4.2", s->err.len ? s->err.s : "connection lost");
+		settle_rest(s, ST_TEMP, "4.5.3", "too many recipients for the peer");
+		/* a session that only passed recipients on sent no message */
+		if (pending_of(j) < first) {
+			s->msgs++;
+			for (i = 0; i < j->nrcpt; i++)
+				s->n[j->rcpt[i].status & 3]++;
+		}
+		/* left: recipients waiting for a host with SMTPUTF8 */
+		if (pending_of(j) > 0)
+			unfit(s, "5.6.7", no_utf8);
+	}
 	if (s->next) {
 		str_copyb(lasterr, s->err.s, s->err.len);
 		str_0(lasterr);
@@ -894,12 +920,6 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 		log_next(s, lasterr->s);
 		return s->unfit ? ATT_UNFIT : ATT_NEXT;
 	}
-	if (s->dead)
-		job_settle(j, ST_TEMP, "4.4.2", s->err.len ? s->err.s : "connection lost", s->host);
-	job_settle(j, ST_TEMP, "4.5.3", "too many recipients for the peer", s->host);
-	s->msgs++;
-	for (i = 0; i < j->nrcpt; i++)
-		s->n[j->rcpt[i].status & 3]++;
 	return ATT_DONE;
 }
 

@@ -95,7 +95,8 @@ int session_open(struct job *, const char *host, const struct dns_addr *, int tl
  * to MAIL, a 421 before the data was taken, the connection lost before
  * the data's end went out): those not settled by a reply to their RCPT
  * are pending still, for the next address, and the reason is in lasterr.
- * ATT_UNFIT: the same, the host unable to take this message (ATT_UNFIT above).
+ * ATT_UNFIT: the same, the host unable to take this message (ATT_UNFIT above),
+ * or recipients with no ASCII form left pending for lack of SMTPUTF8.
  * ATT_STALE: a reused connection died before the
  * data went out (nothing decided: the caller may try a fresh one). */
 int session_deliver(struct sess *, struct job *, int reused, struct str *lasterr,
