@@ -202,10 +202,12 @@ read_password(struct str *pw)
 	buf_init(&in, 0, space, sizeof space);
 	r = buf_getline(&in, pw, PASSWD_MAX, '\n');
 	if (tty) {
+		int e = errno;   /* the read's, for the message below */
 		tcsetattr(0, TCSAFLUSH, &tty_saved);
 		for (i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
 			sigaction(tty_signals[i], &oldsa[i], NULL);
 		buf_writeall(2, "\n", 1, 0, 0);
+		errno = e;
 	}
 	explicit_bzero(space, sizeof space);
 	if (r == BUF_ERR)
