@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "conf.h"
 #include "die.h"
 #include "exitcode.h"
 #include "str.h"
@@ -20,7 +21,6 @@
 
 enum {
 	SNI_PAIRS_MAX = 64,
-	LABEL_MAX = 63,
 	SHOWN_MAX = 80,         /* bytes of a bad name in a fatal line */
 	TRY_STEPS = 64          /* handshake steps each side; a few suffice */
 };
@@ -34,33 +34,16 @@ static struct {
 	size_t n;
 } pairs;
 
-/* A host name: letters, digits and '-' in labels of 1 to 63, joined by
- * dots, at most 253 in all; with wild, "*." may lead. */
+/* A host name (conf_valid_domain: labels of 1 to 63 letters, digits and
+ * '-', at most 253 in all); with wild, "*." may lead. */
 static int
 host_ok(const char *s, size_t len, int wild)
 {
-	size_t i, label = 0;
 	if (len > SNI_NAME_MAX)
 		return 0;
-	if (wild && len > 2 && s[0] == '*' && s[1] == '.') {
-		s += 2;
-		len -= 2;
-	}
-	for (i = 0; i < len; i++) {
-		char ch = s[i];
-		if (ch == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		           (ch >= '0' && ch <= '9') || ch == '-') {
-			if (++label > LABEL_MAX)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
-	return label > 0;
+	if (wild && len > 2 && s[0] == '*' && s[1] == '.')
+		return conf_valid_domain(s + 2, len - 2);
+	return conf_valid_domain(s, len);
 }
 
 /* "CERTFILE:name" as the object of a fatal line */
