@@ -7,7 +7,7 @@
 # 232 and 79 cover a client that is silent or reads slowly; a dribbling
 # one renews every per-read timeout. The dribble is bounded by a count:
 # the server must have closed before it ran out (far past the deadline).
-import os, select, socket, ssl, sys
+import os, select, socket, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import queue_files
@@ -73,13 +73,7 @@ t.ok(sent < N and after.startswith(b"-ERR"), "pop-serve: a command line dribbled
 # tls-serve: the handshake, a real ClientHello one byte at a time
 ca = env.make_cert()
 ctx = pmtest.tls_context(ca)
-i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
-obj = ctx.wrap_bio(i, o, server_hostname="localhost")
-try:
-    obj.do_handshake()
-except ssl.SSLWantReadError:
-    pass
-hello = o.read()
+hello = pmtest.client_hello(ctx)
 t.ok(len(hello) > N, "a real ClientHello, longer than the dribble", len(hello))
 tls = env.server(["tls-serve", "-i", "-t", "2:30", pmtest.unit("ucspitls"), "serve"])
 sent, after = dribble(tls, None, b"", hello)

@@ -241,6 +241,19 @@ def tls_context(cafile, minver=None, maxver=None, seclevel0=False):
     return ctx
 
 
+def client_hello(ctx, server_hostname="localhost"):
+    """The first flight of a real TLS client with context ctx, from a
+    memory BIO, to send by hand."""
+    import ssl
+    i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(i, o, server_hostname=server_hostname)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return o.read()
+
+
 class Lines:
     """Line-at-a-time talk over a socket (plain or TLS), bounded reads."""
     MAX = 4 << 20
