@@ -350,6 +350,23 @@ run_starttls(const struct opts *o, struct tls *srv, char **argv)
 	return code;
 }
 
+/* CERTFILE and KEYFILE, as s6-tlsd and sslserver name the default pair,
+ * when no flag names either: a service moved from those keeps its run
+ * script. Both or neither, so that no half comes from elsewhere; removed
+ * from prog's environment as the named pairs are. */
+static void
+default_pair_env(struct opts *o)
+{
+	const char *c = getenv("CERTFILE"), *k = getenv("KEYFILE");
+	int hc = c && *c, hk = k && *k;
+	if (hc != hk)
+		die_x(EXIT_TEMP, "use", hc ? "CERTFILE" : "KEYFILE", hc ? "no KEYFILE beside it" : "no CERTFILE beside it");
+	if (hc) {
+		o->cert = c;
+		o->key = k;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -374,6 +391,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if ((*argv != NULL) == (o.check != 0))   /* -C runs no prog */
 		die_usage(USAGE);
+	if (!o.cert && !o.key)
+		default_pair_env(&o);
 	if (!o.cert)
 		o.cert = tls_path(&cert, "cert.pem");
 	if (!o.key)
@@ -385,6 +404,8 @@ main(int argc, char **argv)
 	if (o.check)
 		return 0;
 	sni_unsetenv();
+	if (unsetenv("CERTFILE") < 0 || unsetenv("KEYFILE") < 0)
+		die_sys(EXIT_TEMP, "unset", "CERTFILE");
 	drop_privileges(o.user);
 
 	return o.implicit ? run_implicit(&o, srv, argv) : run_starttls(&o, srv, argv);
