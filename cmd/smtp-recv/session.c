@@ -23,6 +23,8 @@ session_init(struct session *s)
 	buf_init(&s->out, 1, s->outspace, sizeof s->outspace);
 	buf_timeout(&s->in, s->o.cmd_timeout * 1000);
 	buf_timeout(&s->out, s->o.cmd_timeout * 1000);
+	if (s->o.session_limit)
+		s->session_end = buf_now_ms() + s->o.session_limit * 1000LL;
 	s->remoteip = getenv("TCPREMOTEIP");
 	s->remotehost = getenv("TCPREMOTEHOST");
 	s->relayclient = getenv("RELAYCLIENT") != NULL;
