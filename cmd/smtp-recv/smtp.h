@@ -68,7 +68,8 @@ struct session {
 	int ehlo, greeted;
 	struct str authuser;
 	unsigned authfails;
-	unsigned errors, msgs, rejected;
+	unsigned errors, msgs, rejected;   /* errors: the session's, for the log */
+	unsigned errors_since;       /* error replies since the last accepted message: -e */
 	unsigned junk;               /* junk commands since the last accepted message */
 	long long session_end;       /* monotonic ms: -T, 0 none */
 
