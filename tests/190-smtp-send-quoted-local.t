@@ -10,7 +10,11 @@
   a backslash at the end, a stray quote) fails 5.1.3 before the wire and
   is printed with '?' for each blank, control byte and quote, one field;
 - on a batch line, an unclosed quote ends nothing (the field ends at the
-  blank), and a line with a NUL runs no job."""
+  blank), and a line with a NUL runs no job;
+- a recipient must also be one RFC 5321 Mailbox, as sendmail and
+  smtp-recv take it (smtpaddr_mailbox_ok): "a@@x", "a..b@x", "@x", one
+  without a domain fail 5.1.3 before the wire (they were sent before); a
+  domain that is the job's own is the route's to judge (5.1.2)."""
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -97,12 +101,31 @@ t.eq(results(jobs[1]), [("perm", "?x", "5.1.3"), ("ok", "y@remote.test", "2.0.0"
 t.eq(jobs[2], b"", "-B: a line with a NUL: no job")
 t.eq(results(jobs[3]), [("perm", "?a?b?@remote.test", "5.1.3"), ("ok", "c@remote.test", "2.0.0")],
      "-B: a tab inside quotes: refused")
-t.eq(results(jobs[4]), [("ok", '"a b"', "2.0.0"), ("ok", "d@remote.test", "2.0.0")],
-     "-B: a quoted address without a domain: one field")
+t.eq(results(jobs[4]), [("perm", '"a b"', "5.1.3"), ("ok", "d@remote.test", "2.0.0")],
+     "-B: a quoted address without a domain: one field (refused: no Mailbox, test 238)")
 t.ok(b"want FILE DOMAIN" in r.stderr, "-B: the NUL line said so", r.stderr.decode(errors="replace"))
 t.eq(wire(1), [b'MAIL FROM:<"s s"@x.test>', b'RCPT TO:<"a b"@remote.test>', b'RCPT TO:<"q\\"r s"@remote.test>',
                b"RCPT TO:<ok@remote.test>", b"MAIL FROM:<>", b"RCPT TO:<y@remote.test>", b"RCPT TO:<ok2@remote.test>",
-               b"MAIL FROM:<>", b"RCPT TO:<c@remote.test>", b"MAIL FROM:<>", b'RCPT TO:<"a b">',
-               b"RCPT TO:<d@remote.test>"], "-B: byte for byte on the wire, one connection")
+               b"MAIL FROM:<>", b"RCPT TO:<c@remote.test>", b"MAIL FROM:<>", b"RCPT TO:<d@remote.test>"], "-B: byte for byte on the wire, one connection")
+
+# RFC 5321 Mailboxes only
+BAD = ["a@@remote.test", "a..b@remote.test", ".a@remote.test", "a.@remote.test", "@remote.test", "a@",
+       "a@remote..test", "a@-x.test", "a@[300.1.1.1]", "postmaster", "a@b@remote.test"]
+GOOD = ["ok@remote.test", "OK2@REMOTE.TEST", '"a.b"@remote.test', '"a\\b"@remote.test', "x@other.test",
+        "y@[127.0.0.1]", "z@r-1.test"]
+with open(msg, "rb") as m:
+    r = env.run(["smtp-send", "-r", routes, "-f", "s@x.test", "remote.test", *GOOD, *BAD], input=m.read(), check=False)
+t.eq(r.returncode, 111, "Mailboxes: some delivered, some refused: exit 111")
+t.eq(results(r.stdout), [("ok", a, "2.0.0") for a in GOOD] + [("perm", a, "5.1.3") for a in BAD],
+     "Mailboxes: the good ones delivered, each malformed one refused 5.1.3")
+t.eq(wire(2)[1:], [b"RCPT TO:<%s>" % a.encode() for a in GOOD], "Mailboxes: only the good ones on the wire")
+line = b"%s remote.test <> a@@remote.test b@remote.test a@x..y\n" % msg.encode()
+r = env.run(["smtp-send", "-B", "-r", routes, "-w", "10"], input=line, check=False)
+t.eq(results(r.stdout), [("perm", "a@@remote.test", "5.1.3"), ("ok", "b@remote.test", "2.0.0"),
+                         ("perm", "a@x..y", "5.1.3")], "Mailboxes: -B the same")
+t.eq(wire(3), [b"MAIL FROM:<>", b"RCPT TO:<b@remote.test>"], "Mailboxes: -B only the good one on the wire")
+with open(msg, "rb") as m:
+    r = env.run(["smtp-send", "-r", routes, "[300.1.1.1]", "a@[300.1.1.1]"], input=m.read(), check=False)
+t.eq(results(r.stdout), [("perm", "a@[300.1.1.1]", "5.1.2")], "a malformed job domain: still 5.1.2")
 p.close()
 t.done()

@@ -55,13 +55,31 @@ getline_crlf(struct session *s, size_t max)
 	}
 }
 
+/* -T: no command is read past the session's end, so a client cannot
+ * hold a tcpserver slot for hours with a NOOP every -t seconds under -j;
+ * a message begun before it still has its own -D. */
+static _Noreturn void
+session_over(struct session *s)
+{
+	session_close(s, "4.4.2", "Session time limit reached, closing connection", "session-time");
+}
+
 int
 cmd_getline(struct session *s, size_t max)
 {
-	int r;
+	int r, ms = s->o.cmd_timeout * 1000, by_session = 0;
 	if (buf_pending(&s->in) == 0)
 		reply_flush(s);
-	buf_deadline(&s->in, s->o.cmd_timeout * 1000);
+	if (s->session_end) {
+		long long left = s->session_end - buf_now_ms();
+		if (left <= 0)
+			session_over(s);
+		if (left < ms) {
+			ms = (int)left;   /* under -t's ms, an int */
+			by_session = 1;
+		}
+	}
+	buf_deadline(&s->in, ms);
 	r = getline_crlf(s, max);   /* max counts the CR LF */
 	switch (r) {
 	case BUF_LINE:
@@ -73,6 +91,8 @@ cmd_getline(struct session *s, size_t max)
 		reply(s, "500 5.5.2 Bare LF in command refused");
 		session_close(s, "4.5.0", "Bare LF in a command, closing connection", "bare-lf");
 	case BUF_ERR:
+		if (errno == ETIMEDOUT && by_session)
+			session_over(s);
 		if (errno == ETIMEDOUT)
 			session_close(s, "4.4.2", "Timeout, closing connection", "timeout");
 		session_exit(s, "readerror");

@@ -10,7 +10,7 @@
 #include "smtp.h"
 
 #define USAGE "smtp-recv [-PF] [-r mx|submission] [-h host] [-s bytes] [-n rcpts] [-e errors] " \
-	"[-a authfails] [-j commands] [-t secs] [-d secs] [-D secs]"
+	"[-a authfails] [-j commands] [-t secs] [-d secs] [-D secs] [-T secs]"
 
 static unsigned
 num(const char *s, unsigned max)
@@ -27,6 +27,7 @@ int
 main(int argc, char **argv)
 {
 	int c;
+	unsigned int v;
 	const char *e;
 	die_init("smtp-recv");
 	s.o.role = ROLE_MX;
@@ -38,7 +39,8 @@ main(int argc, char **argv)
 	s.o.cmd_timeout = 300;
 	s.o.data_timeout = 180;
 	s.o.data_deadline = 3600;
-	while ((c = getopt(argc, argv, "PFr:h:s:n:e:a:j:t:d:D:")) != -1) {
+	s.o.session_limit = 3600;
+	while ((c = getopt(argc, argv, "PFr:h:s:n:e:a:j:t:d:D:T:")) != -1) {
 		switch (c) {
 		case 'P': s.o.plainauth = 1; break;
 		case 'F': s.o.anysender = 1; break;
@@ -62,6 +64,11 @@ main(int argc, char **argv)
 		case 't': s.o.cmd_timeout = (int)num(optarg, 86400); break;
 		case 'd': s.o.data_timeout = (int)num(optarg, 86400); break;
 		case 'D': s.o.data_deadline = (int)num(optarg, 86400); break;
+		case 'T':   /* 0: no limit */
+			if (scan_uint(optarg, 86400, &v) < 0)
+				die_usage(USAGE);
+			s.o.session_limit = (int)v;
+			break;
 		default: die_usage(USAGE);
 		}
 	}

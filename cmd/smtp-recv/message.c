@@ -110,7 +110,10 @@ msg_end(struct session *s)
 			result = "queued";
 			id = inproc ? s->q.w->id : NULL;   /* a queue program does not tell it */
 			s->msgs++;
-			s->junk = 0;   /* mail moved: the client is doing its job */
+			/* mail moved: the client is doing its job (Postfix counts
+			 * errors "without delivering mail" too) */
+			s->junk = 0;
+			s->errors_since = 0;
 		} else if (code == QQ_PERM_REFUSED) {
 			/* a content filter (spamcheck -q) said no */
 			text = "554 5.7.1 Message refused by content policy";

@@ -25,7 +25,8 @@ void
 reply_err(struct session *s, const char *text)
 {
 	reply(s, text);
-	if (++s->errors >= s->o.maxerrors) {
+	s->errors++;
+	if (++s->errors_since >= s->o.maxerrors) {
 		session_close(s, "4.7.0", "Too many errors, closing connection", "errors");
 	}
 }

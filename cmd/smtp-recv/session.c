@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "conf.h"
 #include "die.h"
 #include "exitcode.h"
@@ -15,6 +16,26 @@
 enum { RCPT_OVERSHOOT = 1000 };
 _Static_assert((long)SMTP_DSN_MAX < (long)QUEUE_DSN_MAX, "PIPEMAIL_DSN past what queue-add takes");
 
+/* No host name to greet with (me unreadable): "421 <host> Service not
+ * available" (RFC 5321 3.1, 4.2.3) under the system's name, so that the
+ * client tries again later rather than take the close for a broken
+ * connection; then exit 111 with the cause on stderr. */
+static void
+unavailable(struct session *s)
+{
+	char host[256];
+	const char *name = host;
+	if (gethostname(host, sizeof host) < 0)
+		host[0] = 0;
+	host[sizeof host - 1] = 0;
+	if (!conf_valid_domain(host, strlen(host)))
+		name = "localhost";   /* only a host name goes into the reply */
+	reply_deadline(s);
+	if (buf_puts(&s->out, "421 4.3.0 ") == 0 && buf_puts(&s->out, name) == 0 &&
+	    buf_puts(&s->out, " Service not available, closing connection\r\n") == 0)
+		(void)buf_flush(&s->out);
+}
+
 void
 session_init(struct session *s)
 {
@@ -23,6 +44,8 @@ session_init(struct session *s)
 	buf_init(&s->out, 1, s->outspace, sizeof s->outspace);
 	buf_timeout(&s->in, s->o.cmd_timeout * 1000);
 	buf_timeout(&s->out, s->o.cmd_timeout * 1000);
+	if (s->o.session_limit)
+		s->session_end = buf_now_ms() + s->o.session_limit * 1000LL;
 	s->remoteip = getenv("TCPREMOTEIP");
 	s->remotehost = getenv("TCPREMOTEHOST");
 	s->relayclient = getenv("RELAYCLIENT") != NULL;
@@ -39,6 +62,9 @@ session_init(struct session *s)
 		if (str_copys(&s->me, s->o.hostname) < 0)
 			die_nomem(EXIT_TEMP);
 	} else if (conf_me(&s->me) < 0) {
+		int saved = errno;
+		unavailable(s);
+		errno = saved;
 		die_sys(EXIT_TEMP, "read", "control file me");
 	}
 	if (str_0(&s->me) < 0)

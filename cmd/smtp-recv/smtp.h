@@ -34,6 +34,7 @@ struct opts {
 	int cmd_timeout;             /* seconds: one command line (RFC 5321 4.5.3.2.7) */
 	int data_timeout;            /* seconds: one DATA block (4.5.3.2.6) */
 	int data_deadline;           /* seconds: a whole message */
+	int session_limit;           /* seconds: the whole session, 0 none */
 	int plainauth;               /* AUTH allowed without TLS */
 	int anysender;               /* submission: any MAIL FROM after AUTH */
 };
@@ -67,8 +68,10 @@ struct session {
 	int ehlo, greeted;
 	struct str authuser;
 	unsigned authfails;
-	unsigned errors, msgs, rejected;
+	unsigned errors, msgs, rejected;   /* errors: the session's, for the log */
+	unsigned errors_since;       /* error replies since the last accepted message: -e */
 	unsigned junk;               /* junk commands since the last accepted message */
+	long long session_end;       /* monotonic ms: -T, 0 none */
 
 	/* transaction */
 	int mail;

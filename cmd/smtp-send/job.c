@@ -50,6 +50,24 @@ addr_ok(const char *a, int *utf8)
 	return 1;
 }
 
+/* A recipient (addr_ok already) is also one RFC 5321 Mailbox, as
+ * sendmail and smtp-recv take it: "a@@x" or "a@x..y" from queue-add's
+ * other callers fails 5.1.3 here, not at the peer. A domain that is the
+ * job's own is left to the route, which fails a malformed one 5.1.2 (and
+ * takes a trailing root dot): the local part is checked with a stand-in. */
+static int
+rcpt_mailbox_ok(const struct job *j, const char *a)
+{
+	char t[ADDR_MAX + 2];
+	size_t n = strlen(a), dl = strlen(j->domain);
+	if (n > dl && a[n - dl - 1] == '@' && strcasecmp(a + n - dl, j->domain) == 0) {
+		memcpy(t, a, n - dl);   /* n <= ADDR_MAX: the local part and its '@' */
+		t[n - dl] = 'x';
+		return smtpaddr_mailbox_ok(t, n - dl + 1);
+	}
+	return smtpaddr_mailbox_ok(a, n);
+}
+
 /* A DSN parameter list "KEY=value KEY=value" with only the given keys and
  * xtext-safe values (UTF-8 too in an "ORCPT=utf-8;" one, RFC 6533's
  * utf-8-addr-unitext, as smtp-recv takes it under SMTPUTF8); appended to
@@ -508,7 +526,7 @@ job_envelope(struct job *j, char **rcpts, size_t n)
 	for (i = 0; i < n; i++) {
 		struct rcpt *rc = &j->rcpt[i];
 		rc->addr = rcpts[i];
-		if (rc->status == ST_PENDING && (!addr_ok(rc->addr, &rc->utf8) || !*rc->addr)) {
+		if (rc->status == ST_PENDING && (!addr_ok(rc->addr, &rc->utf8) || !rcpt_mailbox_ok(j, rc->addr))) {
 			rc->status = ST_PERM;
 			memcpy(rc->enh, "5.1.3", 6);
 			if (str_copys(&rc->text, "unusable recipient address") < 0 || str_0(&rc->text) < 0)
