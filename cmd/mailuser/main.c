@@ -61,6 +61,24 @@ syntax(const char *name, unsigned long line)
 	die_msg(EXIT_PERM, m.s);
 }
 
+/* The new database is in use, but the directory entry that names it is
+ * not known to be on disk: a crash may bring the old one back. 111 as
+ * for any I/O failure (0 means done for good), saying what is done and
+ * what makes it durable (a rebuild renames and syncs again): "unable to
+ * update" alone had the admin repeat an add, refused as a duplicate. */
+static _Noreturn void
+unsynced(const char *name)
+{
+	struct str m = STR_INIT;
+	const char *why = strerror(errno);
+	if (str_copys(&m, "unable to sync ") < 0 || str_cats(&m, conf_dir()) < 0 || str_cats(&m, " after ") < 0 ||
+	    str_cats(&m, name) < 0 || str_cats(&m, ".cdb went into place: ") < 0 || str_cats(&m, why) < 0 ||
+	    str_cats(&m, "; the change is made and in use, but a crash may undo it: run mailuser rebuild") < 0 ||
+	    str_0(&m) < 0)
+		die_nomem(EXIT_TEMP);
+	die_msg(EXIT_TEMP, m.s);
+}
+
 static int
 lock(void)
 {
@@ -120,7 +138,10 @@ static void
 commit(struct table *t)
 {
 	unsigned long line;
-	if (table_commit(t, &line) < 0) {
+	int r = table_commit(t, &line);
+	if (r == CONF_UNSYNCED)
+		unsynced(t->name);
+	if (r < 0) {
 		if (errno == EINVAL)
 			syntax(t->name, line);
 		die_sys(EXIT_TEMP, "update", t->name);
@@ -654,12 +675,16 @@ rebuild(void)
 	lock();
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		orphan_check(names[i]);   /* before any table changes */
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (conf_compile(names[i], &line) < 0) {
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		int r = conf_compile(names[i], &line);
+		if (r == CONF_UNSYNCED)
+			unsynced(names[i]);
+		if (r < 0) {
 			if (errno == EINVAL)
 				syntax(names[i], line);
 			die_sys(EXIT_TEMP, "compile", names[i]);
 		}
+	}
 }
 
 /* What a server sees: the recipient lookup through the cdb files. */
