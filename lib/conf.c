@@ -841,9 +841,10 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 		if (rr < 0)
 			goto done;
 	}
-	if (rename(tmp.s, dst.s) < 0 || conf_sync_dir() < 0)
+	if (rename(tmp.s, dst.s) < 0)
 		goto done;
-	r = 0;
+	/* in use now: the failure to report is another one */
+	r = conf_sync_dir() < 0 ? CONF_UNSYNCED : 0;
 	goto done;
 syntax:
 	if (lineno)
@@ -852,7 +853,7 @@ fail:
 	cdb_make_finish(&cm);   /* frees its record lists */
 done:
 	e = errno;
-	if (r < 0 && tmp.s)
+	if (r == -1 && tmp.s)
 		unlink(tmp.s);
 	if (in >= 0)
 		close(in);

@@ -74,7 +74,11 @@ int conf_rcpt_local(const char *addr, struct str *canonical);
 
 /* Compile NAME (domains, users, aliases) to NAME.cdb atomically.
  * 0 ok, -1 error with errno; a syntax error sets errno EINVAL and, when
- * lineno is not NULL, the offending line number. */
+ * lineno is not NULL, the offending line number. CONF_UNSYNCED (< 0,
+ * errno set): the new NAME.cdb is in place and whole, servers read it,
+ * but the control directory could not be synced after the rename, so
+ * a crash may bring the old one back. */
+enum { CONF_UNSYNCED = -2 };
 int conf_compile(const char *name, unsigned long *lineno);
 
 /* --- extensions (helper B), backwards compatible --- */

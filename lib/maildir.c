@@ -28,8 +28,22 @@ enum {
 	TMP_STALE_S = 36 * 3600,   /* Maildir: tmp/ files untouched this long are junk */
 	QUOTA_FILE_MAX = 5120,   /* Maildir++: a bigger maildirsize is recalculated */
 	QUOTA_READ_MAX = 65536,  /* never read more of maildirsize than this */
-	QUOTA_STALE = 15 * 60    /* Maildir++: over quota and older than this: recount */
+	QUOTA_STALE = 15 * 60,   /* Maildir++: over quota and older than this: recount */
+	NUM_DIGITS = 20,     /* the widest number str_catu writes (2^64 - 1) */
+	RANDOM_BYTES = 8,    /* uniq_again's R field, two hex digits each */
+	/* A name's bytes besides the host, each number at its widest:
+	 * SECONDS.M USEC P PID Q COUNTER R HEX . before it; ,S= SIZE ,W= VSIZE
+	 * and an info a reader may add (":2," the six flags and 26 keyword
+	 * letters) after it. */
+	NAME_FIXED = 6 * NUM_DIGITS + (int)sizeof ".MPQR." - 1 + 2 * RANDOM_BYTES
+	    + (int)sizeof ",S=,W=:2," - 1 + 6 + 26,
+	/* the host's share of a name: past NAME_MAX every delivery fails */
+	HOST_NAME_BUDGET = NAME_MAX - NAME_FIXED
 };
+#ifdef HOST_NAME_MAX
+/* a host name without bytes to escape is never cut */
+_Static_assert(HOST_NAME_BUDGET >= HOST_NAME_MAX, "host name budget");
+#endif
 
 static unsigned long long uniq_counter;
 int maildir_use_tmpfile = 1;
@@ -131,12 +145,15 @@ bad:
 }
 
 /* Host name with the bytes that would break a name escaped as \ooo
- * (the Maildir convention for '/' and ':'; also ',' which starts a field). */
+ * (the Maildir convention for '/' and ':'; also ',' which starts a field),
+ * cut at HOST_NAME_BUDGET bytes, never inside an escape: at four bytes
+ * each, escapes took a name past NAME_MAX and every delivery failed
+ * (ENAMETOOLONG) for as long as the host was so named (test 298). */
 static int
 cat_host(struct str *out)
 {
 	char h[HOST_MAX + 1];
-	size_t i;
+	size_t i, room = HOST_NAME_BUDGET;
 	if (gethostname(h, sizeof h) < 0 || !h[0])
 		memcpy(h, "localhost", sizeof "localhost");
 	h[HOST_MAX] = 0;
@@ -144,10 +161,18 @@ cat_host(struct str *out)
 		unsigned char c = (unsigned char)h[i];
 		if (c == '/' || c == ':' || c == ',' || c == '\\' || c <= 0x20 || c >= 0x7f) {
 			char esc[4] = { '\\', (char)('0' + (c >> 6)), (char)('0' + ((c >> 3) & 7)), (char)('0' + (c & 7)) };
+			if (room < sizeof esc)
+				break;
 			if (str_catb(out, esc, sizeof esc) < 0)
 				return -1;
-		} else if (str_catc(out, (char)c) < 0)
-			return -1;
+			room -= sizeof esc;
+		} else {
+			if (room < 1)
+				break;
+			if (str_catc(out, (char)c) < 0)
+				return -1;
+			room--;
+		}
 	}
 	return 0;
 }
@@ -158,7 +183,7 @@ static int
 make_uniq(struct str *out, int with_random)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char r[8];
+	unsigned char r[RANDOM_BYTES];
 	struct timeval tv;
 	size_t i;
 	gettimeofday(&tv, NULL);

@@ -41,7 +41,8 @@ int maildir_make(const char *dir, mode_t mode);
 int maildir_folder_path(struct str *out, const char *maildir, const char *folder);
 
 /* A new unique name: SECONDS.M<usec>P<pid>Q<counter>.<host>, host with
- * '/' and ':' made safe. Unique across hosts, pids, and clock jumps
+ * '/' and ':' made safe and cut short enough that a name with ",S=",
+ * ",W=" and flags stays within NAME_MAX. Unique across hosts, pids, and clock jumps
  * (the counter and the exclusive create in tmp/ guard the rest; a name
  * picked again after a collision has R<random hex> after the counter). */
 int maildir_uniq(struct str *out);

@@ -3,31 +3,13 @@
 # signal while it is being typed (^C, SIGTERM, SIGHUP, SIGQUIT) kills the
 # command as that signal but leaves the terminal echoing again, as
 # passwd(1) and ssh-keygen do; nothing is changed.
-import fcntl, os, resource, select, signal, subprocess, sys, termios, time
+import fcntl, os, resource, signal, subprocess, sys, termios, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
+from pmtest import tty_echoing as echoing, read_fd_until as read_until
 
 t = pmtest.TAP()
 env = pmtest.Env()
-
-
-def echoing(fd):
-    return bool(termios.tcgetattr(fd)[3] & termios.ECHO)
-
-
-def read_until(master, want, timeout=10.0):
-    got, end = b"", time.monotonic() + timeout
-    while want not in got and time.monotonic() < end:
-        r, _, _ = select.select([master], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            got += chunk
-    return got
 
 
 def reap(p, timeout=10.0):

@@ -8,7 +8,7 @@
     with env.server(["smtp-recv"], extra_env) as port: ...
     t.done()
 """
-import os, re, shutil, signal, socket, subprocess, sys, tempfile, time, atexit
+import os, re, select, shutil, signal, socket, subprocess, sys, tempfile, termios, time, atexit
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("PIPEMAIL_BIN", os.path.join(TOP, "bin"))
@@ -863,3 +863,25 @@ def stop_group(p, timeout=10):
 def fsck_lost(text):
     """the lines of e2fsck's output that say an entry or an inode went"""
     return [l for l in text.splitlines() if re.search(r"deleted/unused inode|Clear|Unattached|lost\+found", l)]
+
+
+def tty_echoing(fd):
+    """the terminal on fd echoes what is typed"""
+    return bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+
+
+def read_fd_until(fd, want, timeout=10.0):
+    """bytes read from fd (a pty's master, a pipe) until want is among
+    them, the end, or timeout seconds"""
+    got, end = b"", time.monotonic() + timeout
+    while want not in got and time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    return got

@@ -61,6 +61,24 @@ syntax(const char *name, unsigned long line)
 	die_msg(EXIT_PERM, m.s);
 }
 
+/* The new database is in use, but the directory entry that names it is
+ * not known to be on disk: a crash may bring the old one back. 111 as
+ * for any I/O failure (0 means done for good), saying what is done and
+ * what makes it durable (a rebuild renames and syncs again): "unable to
+ * update" alone had the admin repeat an add, refused as a duplicate. */
+static _Noreturn void
+unsynced(const char *name)
+{
+	struct str m = STR_INIT;
+	const char *why = strerror(errno);
+	if (str_copys(&m, "unable to sync ") < 0 || str_cats(&m, conf_dir()) < 0 || str_cats(&m, " after ") < 0 ||
+	    str_cats(&m, name) < 0 || str_cats(&m, ".cdb went into place: ") < 0 || str_cats(&m, why) < 0 ||
+	    str_cats(&m, "; the change is made and in use, but a crash may undo it: run mailuser rebuild") < 0 ||
+	    str_0(&m) < 0)
+		die_nomem(EXIT_TEMP);
+	die_msg(EXIT_TEMP, m.s);
+}
+
 static int
 lock(void)
 {
@@ -120,7 +138,10 @@ static void
 commit(struct table *t)
 {
 	unsigned long line;
-	if (table_commit(t, &line) < 0) {
+	int r = table_commit(t, &line);
+	if (r == CONF_UNSYNCED)
+		unsynced(t->name);
+	if (r < 0) {
 		if (errno == EINVAL)
 			syntax(t->name, line);
 		die_sys(EXIT_TEMP, "update", t->name);
@@ -153,9 +174,14 @@ must_be_local(const char *domain)
 		refuse("domain", domain, "not a local domain (add it: mailuser domain add)");
 }
 
-/* The terminal as it was before echo went off, for the signal handler. */
-static struct termios tty_saved;
+/* The terminal as it was before echo went off, and with echo off, for
+ * the signal handlers; tty_quiet: echo is off now; tty_prompt: the
+ * prompt is out, a password being read (echo off wanted). */
+static struct termios tty_saved, tty_noecho;
+static volatile sig_atomic_t tty_quiet, tty_prompt;
 static const int tty_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+/* job control: ^Z, and a read or a tcsetattr from the background */
+static const int tty_stops[] = { SIGTSTP, SIGTTIN, SIGTTOU };
 
 /* A signal at the password prompt: echo back on, then die of the signal
  * (SA_RESETHAND: the default action this time), as passwd(1) does;
@@ -167,12 +193,61 @@ tty_restore(int sig)
 	raise(sig);
 }
 
+/* A stop at the password prompt: echo back on for the shell, then stop
+ * for real (the default action, the signal unblocked); once continued,
+ * and only in the foreground (in the background the read stops us
+ * again, SIGTTIN), echo off again and the prompt again, the half-typed
+ * line discarded (TCSAFLUSH). Without this ^Z left the shell without
+ * echo (test 299). A stop before the prompt (SIGTTOU: echo turned off
+ * from the background) only stops: that tcsetattr is made again. */
+static void
+tty_stop(int sig)
+{
+	struct sigaction dfl, mine;
+	sigset_t one;
+	int e = errno;
+	if (tty_quiet) {
+		tcsetattr(0, TCSAFLUSH, &tty_saved);
+		tty_quiet = 0;
+	}
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, &mine);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	raise(sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);   /* stopped here until SIGCONT */
+	sigprocmask(SIG_BLOCK, &one, NULL);
+	sigaction(sig, &mine, NULL);
+	if (tty_prompt && tcgetpgrp(0) == getpgrp()) {
+		struct termios now;
+		/* as read_password: refused rather than read with echo on; die_msg
+		 * is not for a signal handler, so one write(2) and _exit */
+		if (tcsetattr(0, TCSAFLUSH, &tty_noecho) < 0 || tcgetattr(0, &now) < 0 || (now.c_lflag & ECHO)) {
+			static const char msg[] = ": fatal: cannot turn off echo on the terminal: password not read\n";
+			char line[256];
+			size_t n = strlen(die_prog());
+			tcsetattr(0, TCSAFLUSH, &tty_saved);
+			if (n > sizeof line - sizeof msg)
+				n = sizeof line - sizeof msg;
+			memcpy(line, die_prog(), n);
+			memcpy(line + n, msg, sizeof msg - 1);
+			(void)!write(2, line, n + sizeof msg - 1);
+			_exit(EXIT_TEMP);
+		}
+		tty_quiet = 1;
+		(void)!write(2, "Password: ", 10);
+	}
+	errno = e;
+}
+
 static void
 read_password(struct str *pw)
 {
 	char space[PASSWD_MAX + 64];
 	struct termios quiet;
 	struct sigaction sa, oldsa[sizeof tty_signals / sizeof tty_signals[0]];
+	struct sigaction oldstop[sizeof tty_stops / sizeof tty_stops[0]];
 	struct buf in;
 	size_t i;
 	int tty = isatty(0), r;
@@ -187,13 +262,18 @@ read_password(struct str *pw)
 		sigfillset(&sa.sa_mask);
 		for (i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
 			sigaction(tty_signals[i], &sa, &oldsa[i]);
-		quiet = tty_saved;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		sa.sa_handler = tty_stop;
+		sa.sa_flags = SA_RESTART;
+		for (i = 0; i < sizeof tty_stops / sizeof tty_stops[0]; i++)
+			sigaction(tty_stops[i], &sa, &oldstop[i]);
+		tty_noecho = tty_saved;
+		tty_noecho.c_lflag &= ~(tcflag_t)ECHO;
 		/* tcsetattr succeeds when any change took: read it back */
-		if (tcsetattr(0, TCSAFLUSH, &quiet) < 0 || tcgetattr(0, &quiet) < 0 || (quiet.c_lflag & ECHO)) {
+		if (tcsetattr(0, TCSAFLUSH, &tty_noecho) < 0 || tcgetattr(0, &quiet) < 0 || (quiet.c_lflag & ECHO)) {
 			tcsetattr(0, TCSAFLUSH, &tty_saved);
 			tty = -1;
-		}
+		} else
+			tty_quiet = tty_prompt = 1;
 	}
 	if (tty < 0)
 		die_msg(EXIT_TEMP, "cannot turn off echo on the terminal: password not read");
@@ -203,9 +283,18 @@ read_password(struct str *pw)
 	r = buf_getline(&in, pw, PASSWD_MAX, '\n');
 	if (tty) {
 		int e = errno;   /* the read's, for the message below */
+		sigset_t all, was;
+		/* no stop between the restore and the handlers' removal, whose
+		 * SIGCONT would turn echo off again for good */
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &was);
 		tcsetattr(0, TCSAFLUSH, &tty_saved);
+		tty_quiet = tty_prompt = 0;
 		for (i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
 			sigaction(tty_signals[i], &oldsa[i], NULL);
+		for (i = 0; i < sizeof tty_stops / sizeof tty_stops[0]; i++)
+			sigaction(tty_stops[i], &oldstop[i], NULL);
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		buf_writeall(2, "\n", 1, 0, 0);
 		errno = e;
 	}
@@ -586,12 +675,16 @@ rebuild(void)
 	lock();
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		orphan_check(names[i]);   /* before any table changes */
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (conf_compile(names[i], &line) < 0) {
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		int r = conf_compile(names[i], &line);
+		if (r == CONF_UNSYNCED)
+			unsynced(names[i]);
+		if (r < 0) {
 			if (errno == EINVAL)
 				syntax(names[i], line);
 			die_sys(EXIT_TEMP, "compile", names[i]);
 		}
+	}
 }
 
 /* What a server sees: the recipient lookup through the cdb files. */

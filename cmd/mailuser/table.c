@@ -208,14 +208,12 @@ table_commit(struct table *t, unsigned long *lineno)
 	fd = -1;
 	/* compile first: a syntax error leaves both files as they were;
 	 * then the text and the database go into place, in that order */
-	if (conf_compile_src(t->name, tmpname.s, lineno) < 0)
-		goto done;
-	r = 0;
+	r = conf_compile_src(t->name, tmpname.s, lineno);   /* 0, -1 or CONF_UNSYNCED */
 done:
 	e = errno;
 	if (fd >= 0)
 		close(fd);
-	if (r < 0 && tmp.s)
+	if (r == -1 && tmp.s)
 		unlink(tmp.s);
 	str_free(&tmpname);
 	str_free(&tmp);

@@ -31,7 +31,8 @@ int table_splice(struct table *, size_t off, size_t len, const char *line);
 int table_append(struct table *, const char *line);
 /* Write NAME.tmp, compile it to NAME.cdb.tmp, rename it over NAME and
  * then the database into place.
- * -1 errno (EINVAL: syntax error at *lineno, nothing changed). */
+ * -1 errno (EINVAL: syntax error at *lineno, nothing changed);
+ * CONF_UNSYNCED errno: all in place, the directory not synced. */
 int table_commit(struct table *, unsigned long *lineno);
 void table_free(struct table *);
 
