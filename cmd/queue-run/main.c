@@ -1077,6 +1077,66 @@ out:
 	str_free(&b);
 }
 
+/* A report's failures outlive a restart in state/ID.rep, one line
+ * "ID PM SINCE": PM 1 once the sender's failure report goes to the
+ * postmaster, SINCE the unix second of the first failure to queue it (0
+ * none). Without it a restart sent a refused bounce to its sender again
+ * and began its lifetime anew: a report that is never queued was tried
+ * for ever. The state files' format is left as it is (older runs would
+ * take new words for corruption); a file missing or malformed is no
+ * failure yet. Written synced, the directory by complete_jobs' sync. */
+static void
+report_state_save(struct msg *m)
+{
+	struct str n = STR_INIT, b = STR_INIT;
+	unsigned long long t = now_s(), ago = 0;
+	long long ms = buf_now_ms();
+	if (m->report_since && ms > m->report_since)
+		ago = (unsigned long long)(ms - m->report_since) / 1000;
+	if (str_copys(&n, m->id) < 0 || str_cats(&n, ".rep") < 0)
+		warn_x("save report state of", m->id, "out of memory");
+	else if (!m->report_pm && !m->report_since) {
+		if (queue_unlink_in("state", n.s) < 0 && errno != ENOENT)
+			warn_sys("remove report state of", m->id);
+	} else if (str_copys(&b, m->id) < 0 || str_catc(&b, ' ') < 0 || str_catu(&b, (unsigned)m->report_pm) < 0 ||
+	    str_catc(&b, ' ') < 0 || str_catu(&b, !m->report_since ? 0 : t > ago ? t - ago : 1) < 0 ||
+	    str_catc(&b, '\n') < 0 || queue_state_put(n.s, b.s, b.len, 1) < 0)
+		warn_sys("save report state of", m->id);
+	else
+		state_written = 1;
+	str_free(&n);
+	str_free(&b);
+}
+
+/* state/ID.rep into m, as report_state_save wrote it */
+static void
+report_state_load(struct msg *m)
+{
+	struct str b = STR_INIT;
+	unsigned long long pm, since, t = now_s(), ago;
+	size_t il = strlen(m->id), i;
+	const char *sp;
+	if (state_file_read(m->id, ".rep", &b) < 0 || b.len < il + 5 || memcmp(b.s, m->id, il) != 0 ||
+	    b.s[il] != ' ' || b.s[b.len - 1] != '\n' || !(sp = memchr(b.s + il + 1, ' ', b.len - il - 2)))
+		goto out;
+	i = (size_t)(sp - b.s) + 1;
+	if (scan_ulong(b.s + il + 1, (size_t)(sp - (b.s + il + 1)), 1, &pm) < 0 ||
+	    scan_ulong(b.s + i, b.len - 1 - i, (unsigned long long)1 << 62, &since) < 0)
+		goto out;
+	m->report_pm = (int)pm;
+	if (since) {
+		/* as long ago on the monotonic clock; no more than makes it late */
+		ago = t > since ? t - since : 0;
+		if (ago > cfg.lifetime + 1)
+			ago = cfg.lifetime + 1;
+		m->report_since = buf_now_ms() - (long long)ago * 1000;
+		if (m->report_since == 0)
+			m->report_since = -1;   /* 0 is "none" */
+	}
+out:
+	str_free(&b);
+}
+
 /* Did queue-add finish this file? Its header (written last) parses, or
  * the new/ notice or a state file exists (both come after the header). */
 static int
@@ -1195,6 +1255,7 @@ load(const char *id, int how)
 	/* no retry of ours is further away than retry_max: a later one is
 	 * damage, and would keep the message past its lifetime untried */
 	clamp_next(m, now_s() + cfg.retry_max);
+	report_state_load(m);
 	h = hash_id(id);
 	m->hnext = hash[h];
 	hash[h] = m;
@@ -1319,6 +1380,8 @@ sweep_state(void)
 		const char *dot = strstr(e->d_name, ".done");
 		if (!dot)
 			dot = strstr(e->d_name, ".qmail");
+		if (!dot)
+			dot = strstr(e->d_name, ".rep");
 		if (e->d_name[0] == '.')
 			continue;
 		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
@@ -1446,6 +1509,8 @@ remove_files(const char *id)
 	queue_unlink_in("state", id);
 	if (str_copys(&p, id) == 0 && str_cats(&p, ".qmail") == 0)
 		queue_unlink_in("state", p.s);   /* delivery-file lines done (local.c), if any */
+	if (str_copys(&p, id) == 0 && str_cats(&p, ".rep") == 0)
+		queue_unlink_in("state", p.s);   /* a report's failures, if any */
 	str_free(&p);
 }
 
@@ -1526,6 +1591,7 @@ static void
 report_settle(struct msg *m, const struct job *j)
 {
 	size_t k;
+	int had = m->report_pm || m->report_since;
 	for (k = 0; k < j->n; k++) {
 		struct queue_rstate *q = &m->st.r[j->idx[k]];
 		if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
@@ -1537,6 +1603,8 @@ report_settle(struct msg *m, const struct job *j)
 		m->st.flags |= QS_WARNED;
 	m->report_pm = 0;
 	m->report_since = 0;
+	if (had)
+		report_state_save(m);
 	m->dirty = 1;
 }
 
@@ -1562,13 +1630,15 @@ report_failed(struct msg *m, const struct job *j, int perm, const char *why)
 {
 	struct logline l;
 	long long t = buf_now_ms();
-	int late;
+	int late, first = !m->report_since;
 	warn_x("queue report for", m->id, why);
-	if (!m->report_since)
+	if (first)
 		m->report_since = t > 0 ? t : 1;
 	late = t >= m->report_since && (unsigned long long)(t - m->report_since) / 1000 >= cfg.lifetime;
 	if (!perm && !late) {
 		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+		if (first)
+			report_state_save(m);
 		return;
 	}
 	report_log(&l, j->report_dbl || strcmp(j->action, "failed") ? "discard" : "report", m, j,
@@ -1580,6 +1650,7 @@ report_failed(struct msg *m, const struct job *j, int perm, const char *why)
 		log_end(&l);
 		m->report_pm = 1;
 		m->report_since = 0;
+		report_state_save(m);
 		m->dirty = 1;
 		return;
 	}
