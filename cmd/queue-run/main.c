@@ -1412,6 +1412,8 @@ report_kind(const char *action)
 	return strcmp(action, "failed") == 0 ? "failure" : strcmp(action, "delayed") == 0 ? "delay" : "success";
 }
 
+static void report_failed(struct msg *, const struct job *, int, const char *);
+
 static void
 start_report(struct msg *m, const char *action, unsigned int kind)
 {
@@ -1468,10 +1470,16 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		from = "#@[]";
 	}
 	if (job_start(m, JOB_BOUNCE, idx, n, NULL, to, from, action) < 0) {
+		/* no child to be had (fork, descriptors): a failure as when
+		 * queue-add fails it, so within the queue lifetime like those;
+		 * before, a fork that kept failing kept the message for ever */
+		struct job j = { .idx = idx, .n = n, .action = action, .report_to = (char *)to,
+			.report_dbl = strcmp(from, "#@[]") == 0 };
+		report_failed(m, &j, 0, "no report process to be had");
+		/* given to the postmaster: its turn at once, as after a job */
+		if (!m->report_next)
+			m->report_next = now_s();
 		free(idx);
-		/* no child to be had (fork, descriptors): try again later, as
-		 * when queue-add failed it, or nothing would look at it again */
-		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
 	}
 }
 
