@@ -1058,6 +1058,21 @@ queue_state_save(const char *id, const struct queue_state *st)
 }
 
 int
+queue_sync_in(const char *sub)
+{
+	int fd, r, e;
+	if (!sub)
+		return sync_dir(queue_dir(), 0);
+	if ((fd = queue_open_dir(sub)) < 0)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
 queue_result_parse(struct queue_result *res, const char *line, size_t len)
 {
 	const char *p = line, *end = line + len, *w;

@@ -92,6 +92,9 @@ int queue_unlink_in(const char *sub, const char *name);
 int queue_stat_in(const char *sub, const char *name, struct stat *);
 int queue_rename_in(const char *fsub, const char *fname, const char *tsub, const char *tname, unsigned flags);
 DIR *queue_opendir(const char *sub);
+/* fsync sub/ (queue_open_dir's), or with sub NULL the queue directory
+ * itself: a name made there durable. 0 / -1 errno. */
+int queue_sync_in(const char *sub);
 /* Create the queue directory, its subdirectories and the trigger FIFO
  * where missing (mode: directories 0750). 0 ok, -1 errno. */
 int queue_init(void);

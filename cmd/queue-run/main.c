@@ -1162,12 +1162,14 @@ set_aside(const char *id)
 	struct str d = STR_INIT, to = STR_INIT, from = STR_INIT;
 	struct logline l;
 	const char *fn;
-	int dfd = -1, tries, ffd;
+	int dfd = -1, tries, ffd, made = 0;
 	/* into the queue's own bad/, through no link: the queue's owner may
 	 * put one there, which would take our rename (root's) anywhere; any
 	 * such thing in its place is replaced by a directory */
 	for (tries = 0; dfd < 0 && tries < 2 && queue_path(&d, "bad", NULL) == 0; tries++) {
-		if (mkdir(d.s, 0750) < 0 && errno != EEXIST)
+		if (mkdir(d.s, 0750) == 0)
+			made = 1;
+		else if (errno != EEXIST)
 			break;
 		dfd = open(d.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR))
@@ -1175,6 +1177,10 @@ set_aside(const char *id)
 	}
 	if (dfd >= 0 && (ffd = queue_at("mess", id, &from, &fn)) != -1 && queue_path(&to, "bad", id) == 0 &&
 	    renameat(ffd, fn, dfd, id) == 0) {
+		/* the move made durable: bad/'s new entry, and bad/'s own
+		 * name when it was made now */
+		if (fsync(dfd) < 0 || (made && queue_sync_in(NULL) < 0))
+			warn_sys("sync", to.s);
 		log_begin(&l, "corrupt");
 		log_kv(&l, "id", id);
 		log_kv(&l, "moved", to.s);
@@ -1874,12 +1880,8 @@ complete_jobs(void)
 	}
 	/* group commit: one directory sync covers every state file renamed above */
 	if (state_written) {
-		int fd = queue_open_dir("state");
-		if (fd >= 0) {
-			if (fsync(fd) < 0)
-				warn_sys("sync", "state directory");
-			close(fd);
-		}
+		if (queue_sync_in("state") < 0)
+			warn_sys("sync", "state directory");
 		state_written = 0;
 	}
 	while ((j = done)) {
