@@ -1014,12 +1014,11 @@ out:
 }
 
 int
-queue_state_save(const char *id, const struct queue_state *st)
+queue_state_put(const char *name, const char *b, size_t len, int sync)
 {
-	struct str b = STR_INIT, tmp = STR_INIT, line = STR_INIT;
+	struct str tmp = STR_INIT;
 	int fd = -1, r = -1;
-	if (str_copys(&b, "ID ") < 0 || str_cats(&b, id) < 0 || str_catc(&b, '\n') < 0 || queue_state_fmt(st, &line) < 0 ||
-	    str_catb(&b, line.s, line.len) < 0 || str_copys(&tmp, id) < 0 || str_cats(&tmp, ".state") < 0)
+	if (str_copys(&tmp, name) < 0 || str_cats(&tmp, ".state") < 0)
 		goto out;
 	/* our scratch name: whatever is there (a crash's leftover, a planted
 	 * link or FIFO) goes, and the file is made anew */
@@ -1027,13 +1026,13 @@ queue_state_save(const char *id, const struct queue_state *st)
 	fd = queue_open_in("tmp", tmp.s, O_WRONLY | O_CREAT | O_EXCL, 0640);
 	if (fd < 0)
 		goto out;
-	if (buf_writeall(fd, b.s, b.len, 0, 0) < 0 || close(fd) < 0) {
+	if (buf_writeall(fd, b, len, 0, 0) < 0 || (sync && fsync(fd) < 0) || close(fd) < 0) {
 		fd = -1;
 		queue_unlink_in("tmp", tmp.s);
 		goto out;
 	}
 	fd = -1;
-	if (queue_rename_in("tmp", tmp.s, "state", id, 0) < 0) {
+	if (queue_rename_in("tmp", tmp.s, "state", name, 0) < 0) {
 		queue_unlink_in("tmp", tmp.s);
 		goto out;
 	}
@@ -1041,9 +1040,35 @@ queue_state_save(const char *id, const struct queue_state *st)
 out:
 	if (fd >= 0)
 		close(fd);
-	str_free(&b);
 	str_free(&tmp);
+	return r;
+}
+
+int
+queue_state_save(const char *id, const struct queue_state *st)
+{
+	struct str b = STR_INIT, line = STR_INIT;
+	int r = -1;
+	if (str_copys(&b, "ID ") == 0 && str_cats(&b, id) == 0 && str_catc(&b, '\n') == 0 &&
+	    queue_state_fmt(st, &line) == 0 && str_catb(&b, line.s, line.len) == 0)
+		r = queue_state_put(id, b.s, b.len, 0);
+	str_free(&b);
 	str_free(&line);
+	return r;
+}
+
+int
+queue_sync_in(const char *sub)
+{
+	int fd, r, e;
+	if (!sub)
+		return sync_dir(queue_dir(), 0);
+	if ((fd = queue_open_dir(sub)) < 0)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
 	return r;
 }
 

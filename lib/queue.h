@@ -92,6 +92,9 @@ int queue_unlink_in(const char *sub, const char *name);
 int queue_stat_in(const char *sub, const char *name, struct stat *);
 int queue_rename_in(const char *fsub, const char *fname, const char *tsub, const char *tname, unsigned flags);
 DIR *queue_opendir(const char *sub);
+/* fsync sub/ (queue_open_dir's), or with sub NULL the queue directory
+ * itself: a name made there durable. 0 / -1 errno. */
+int queue_sync_in(const char *sub);
 /* Create the queue directory, its subdirectories and the trigger FIFO
  * where missing (mode: directories 0750). 0 ok, -1 errno. */
 int queue_init(void);
@@ -216,6 +219,10 @@ int queue_state_load(const char *id, struct queue_state *, size_t nrcpt);
  * file naming another id for corrupt, and one without the line (older
  * than it) as it is. */
 int queue_state_save(const char *id, const struct queue_state *);
+/* state/name replaced by b (len bytes): written to tmp/name.state, with
+ * sync set fsync'd, then renamed over it (the directory sync is the
+ * caller's). 0 / -1 errno. */
+int queue_state_put(const char *name, const char *b, size_t len, int sync);
 /* set the reply fields of one recipient (text sanitised and capped) */
 int queue_rstate_set(struct queue_rstate *, const char *dsn, const char *host,
     const char *text, size_t textlen);

@@ -6,7 +6,7 @@
 # through the link and dropped that user's file into any directory at all,
 # replacing a file of the same name there. Now bad/ must be a directory of
 # the queue: a link in its place is replaced by one.
-import os, sys, time
+import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 from pmtest import wait_for, queue_files
@@ -14,17 +14,8 @@ from pmtest import wait_for, queue_files
 t = pmtest.TAP()
 env = pmtest.Env()
 env.add_user("demo@example.test", "pw")
-mid = pmtest.queue_new(env, "x@example.org", ["demo@example.test"], b"Subject: planted\n\nbody\n")
-t.ok(mid, "queued")
-path = os.path.join(env.queue, "mess", mid)
-with open(path, "r+b") as f:
-    data = f.read()
-    f.seek(data.index(b"\0Fx@example.org") + 1)
-    f.write(b"Z")   # the envelope no longer parses; the header does
-old = time.time() - 3 * 86400
-os.utime(path, (old, old))
-for n in os.listdir(os.path.join(env.queue, "new")):
-    os.unlink(os.path.join(env.queue, "new", n))
+mid = pmtest.queue_unreadable(env)
+t.ok(mid, "queued, then made unreadable")
 elsewhere = env.path("elsewhere")
 os.mkdir(elsewhere)
 with open(os.path.join(elsewhere, mid), "w") as f:

@@ -549,6 +549,26 @@ def queue_new(env, sender, rcpts, message, dsn=None):
     return new.pop() if len(new) == 1 else None
 
 
+def queue_unreadable(env):
+    """A queue file queue-run sets aside into bad/ at its start: queued
+    for demo@example.test (a user of env), its header whole, its envelope
+    no longer parsing, three days old, no notice in new/. Its id, or None
+    if it could not be queued."""
+    mid = queue_new(env, "x@example.org", ["demo@example.test"], b"Subject: planted\n\nbody\n")
+    if not mid:
+        return None
+    path = os.path.join(env.queue, "mess", mid)
+    with open(path, "r+b") as f:
+        data = f.read()
+        f.seek(data.index(b"\0Fx@example.org") + 1)
+        f.write(b"Z")   # the envelope no longer parses; the header does
+    old = time.time() - 3 * 86400
+    os.utime(path, (old, old))
+    for n in os.listdir(os.path.join(env.queue, "new")):
+        os.unlink(os.path.join(env.queue, "new", n))
+    return mid
+
+
 def queue_add_owner(env, sender, rcpts, message):
     """queue-add run as the queue's owner (MAILUID/MAILGID, smtp-recv's
     user in tests of a queue root does not own): (exit code, stderr)"""

@@ -788,6 +788,11 @@ leave_results(const char *id, const struct str *res)
 		    (last != '\n' && buf_writeall(fd, "\n", 1, 0, 0) < 0) ||
 		    buf_writeall(fd, res->s, res->len, 0, 0) < 0 || fsync(fd) < 0)
 			r = -1;
+		/* empty before us: made just now (or left empty), its name
+		 * durable only once state/ is synced, or a power loss takes
+		 * the results with it; once, not at every append */
+		else if (st.st_size == 0 && queue_sync_in("state") < 0)
+			r = -1;
 	}
 	if (fd >= 0)
 		close(fd);   /* and so unlocked */

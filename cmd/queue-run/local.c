@@ -314,16 +314,9 @@ static int
 record_append(int fd, const char *b, size_t n)
 {
 	struct stat st;
-	int d, r;
 	if (fstat(fd, &st) < 0 || buf_writeall(fd, b, n, 0, 0) < 0 || fdatasync(fd) < 0)
 		return -1;
-	if (st.st_size > 0)
-		return 0;
-	if ((d = queue_open_dir("state")) < 0)
-		return -1;
-	r = fsync(d);
-	close(d);
-	return r;
+	return st.st_size > 0 ? 0 : queue_sync_in("state");
 }
 
 /* best effort: a record lost is a line carried out again */

@@ -1077,6 +1077,66 @@ out:
 	str_free(&b);
 }
 
+/* A report's failures outlive a restart in state/ID.rep, one line
+ * "ID PM SINCE": PM 1 once the sender's failure report goes to the
+ * postmaster, SINCE the unix second of the first failure to queue it (0
+ * none). Without it a restart sent a refused bounce to its sender again
+ * and began its lifetime anew: a report that is never queued was tried
+ * for ever. The state files' format is left as it is (older runs would
+ * take new words for corruption); a file missing or malformed is no
+ * failure yet. Written synced, the directory by complete_jobs' sync. */
+static void
+report_state_save(struct msg *m)
+{
+	struct str n = STR_INIT, b = STR_INIT;
+	unsigned long long t = now_s(), ago = 0;
+	long long ms = buf_now_ms();
+	if (m->report_since && ms > m->report_since)
+		ago = (unsigned long long)(ms - m->report_since) / 1000;
+	if (str_copys(&n, m->id) < 0 || str_cats(&n, ".rep") < 0)
+		warn_x("save report state of", m->id, "out of memory");
+	else if (!m->report_pm && !m->report_since) {
+		if (queue_unlink_in("state", n.s) < 0 && errno != ENOENT)
+			warn_sys("remove report state of", m->id);
+	} else if (str_copys(&b, m->id) < 0 || str_catc(&b, ' ') < 0 || str_catu(&b, (unsigned)m->report_pm) < 0 ||
+	    str_catc(&b, ' ') < 0 || str_catu(&b, !m->report_since ? 0 : t > ago ? t - ago : 1) < 0 ||
+	    str_catc(&b, '\n') < 0 || queue_state_put(n.s, b.s, b.len, 1) < 0)
+		warn_sys("save report state of", m->id);
+	else
+		state_written = 1;
+	str_free(&n);
+	str_free(&b);
+}
+
+/* state/ID.rep into m, as report_state_save wrote it */
+static void
+report_state_load(struct msg *m)
+{
+	struct str b = STR_INIT;
+	unsigned long long pm, since, t = now_s(), ago;
+	size_t il = strlen(m->id), i;
+	const char *sp;
+	if (state_file_read(m->id, ".rep", &b) < 0 || b.len < il + 5 || memcmp(b.s, m->id, il) != 0 ||
+	    b.s[il] != ' ' || b.s[b.len - 1] != '\n' || !(sp = memchr(b.s + il + 1, ' ', b.len - il - 2)))
+		goto out;
+	i = (size_t)(sp - b.s) + 1;
+	if (scan_ulong(b.s + il + 1, (size_t)(sp - (b.s + il + 1)), 1, &pm) < 0 ||
+	    scan_ulong(b.s + i, b.len - 1 - i, (unsigned long long)1 << 62, &since) < 0)
+		goto out;
+	m->report_pm = (int)pm;
+	if (since) {
+		/* as long ago on the monotonic clock; no more than makes it late */
+		ago = t > since ? t - since : 0;
+		if (ago > cfg.lifetime + 1)
+			ago = cfg.lifetime + 1;
+		m->report_since = buf_now_ms() - (long long)ago * 1000;
+		if (m->report_since == 0)
+			m->report_since = -1;   /* 0 is "none" */
+	}
+out:
+	str_free(&b);
+}
+
 /* Did queue-add finish this file? Its header (written last) parses, or
  * the new/ notice or a state file exists (both come after the header). */
 static int
@@ -1102,12 +1162,14 @@ set_aside(const char *id)
 	struct str d = STR_INIT, to = STR_INIT, from = STR_INIT;
 	struct logline l;
 	const char *fn;
-	int dfd = -1, tries, ffd;
+	int dfd = -1, tries, ffd, made = 0;
 	/* into the queue's own bad/, through no link: the queue's owner may
 	 * put one there, which would take our rename (root's) anywhere; any
 	 * such thing in its place is replaced by a directory */
 	for (tries = 0; dfd < 0 && tries < 2 && queue_path(&d, "bad", NULL) == 0; tries++) {
-		if (mkdir(d.s, 0750) < 0 && errno != EEXIST)
+		if (mkdir(d.s, 0750) == 0)
+			made = 1;
+		else if (errno != EEXIST)
 			break;
 		dfd = open(d.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR))
@@ -1115,6 +1177,10 @@ set_aside(const char *id)
 	}
 	if (dfd >= 0 && (ffd = queue_at("mess", id, &from, &fn)) != -1 && queue_path(&to, "bad", id) == 0 &&
 	    renameat(ffd, fn, dfd, id) == 0) {
+		/* the move made durable: bad/'s new entry, and bad/'s own
+		 * name when it was made now */
+		if (fsync(dfd) < 0 || (made && queue_sync_in(NULL) < 0))
+			warn_sys("sync", to.s);
 		log_begin(&l, "corrupt");
 		log_kv(&l, "id", id);
 		log_kv(&l, "moved", to.s);
@@ -1195,6 +1261,7 @@ load(const char *id, int how)
 	/* no retry of ours is further away than retry_max: a later one is
 	 * damage, and would keep the message past its lifetime untried */
 	clamp_next(m, now_s() + cfg.retry_max);
+	report_state_load(m);
 	h = hash_id(id);
 	m->hnext = hash[h];
 	hash[h] = m;
@@ -1319,6 +1386,8 @@ sweep_state(void)
 		const char *dot = strstr(e->d_name, ".done");
 		if (!dot)
 			dot = strstr(e->d_name, ".qmail");
+		if (!dot)
+			dot = strstr(e->d_name, ".rep");
 		if (e->d_name[0] == '.')
 			continue;
 		if (str_copyb(&id, e->d_name, dot ? (size_t)(dot - e->d_name) : strlen(e->d_name)) < 0 ||
@@ -1348,6 +1417,8 @@ report_kind(const char *action)
 {
 	return strcmp(action, "failed") == 0 ? "failure" : strcmp(action, "delayed") == 0 ? "delay" : "success";
 }
+
+static void report_failed(struct msg *, const struct job *, int, const char *);
 
 static void
 start_report(struct msg *m, const char *action, unsigned int kind)
@@ -1405,10 +1476,16 @@ start_report(struct msg *m, const char *action, unsigned int kind)
 		from = "#@[]";
 	}
 	if (job_start(m, JOB_BOUNCE, idx, n, NULL, to, from, action) < 0) {
+		/* no child to be had (fork, descriptors): a failure as when
+		 * queue-add fails it, so within the queue lifetime like those;
+		 * before, a fork that kept failing kept the message for ever */
+		struct job j = { .idx = idx, .n = n, .action = action, .report_to = (char *)to,
+			.report_dbl = strcmp(from, "#@[]") == 0 };
+		report_failed(m, &j, 0, "no report process to be had");
+		/* given to the postmaster: its turn at once, as after a job */
+		if (!m->report_next)
+			m->report_next = now_s();
 		free(idx);
-		/* no child to be had (fork, descriptors): try again later, as
-		 * when queue-add failed it, or nothing would look at it again */
-		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
 	}
 }
 
@@ -1446,6 +1523,8 @@ remove_files(const char *id)
 	queue_unlink_in("state", id);
 	if (str_copys(&p, id) == 0 && str_cats(&p, ".qmail") == 0)
 		queue_unlink_in("state", p.s);   /* delivery-file lines done (local.c), if any */
+	if (str_copys(&p, id) == 0 && str_cats(&p, ".rep") == 0)
+		queue_unlink_in("state", p.s);   /* a report's failures, if any */
 	str_free(&p);
 }
 
@@ -1526,6 +1605,7 @@ static void
 report_settle(struct msg *m, const struct job *j)
 {
 	size_t k;
+	int had = m->report_pm || m->report_since;
 	for (k = 0; k < j->n; k++) {
 		struct queue_rstate *q = &m->st.r[j->idx[k]];
 		if (strcmp(j->action, "failed") == 0 && q->status == QS_FAILED)
@@ -1537,6 +1617,8 @@ report_settle(struct msg *m, const struct job *j)
 		m->st.flags |= QS_WARNED;
 	m->report_pm = 0;
 	m->report_since = 0;
+	if (had)
+		report_state_save(m);
 	m->dirty = 1;
 }
 
@@ -1562,13 +1644,15 @@ report_failed(struct msg *m, const struct job *j, int perm, const char *why)
 {
 	struct logline l;
 	long long t = buf_now_ms();
-	int late;
+	int late, first = !m->report_since;
 	warn_x("queue report for", m->id, why);
-	if (!m->report_since)
+	if (first)
 		m->report_since = t > 0 ? t : 1;
 	late = t >= m->report_since && (unsigned long long)(t - m->report_since) / 1000 >= cfg.lifetime;
 	if (!perm && !late) {
 		m->report_next = now_s() + (cfg.retry_base ? cfg.retry_base : 1);
+		if (first)
+			report_state_save(m);
 		return;
 	}
 	report_log(&l, j->report_dbl || strcmp(j->action, "failed") ? "discard" : "report", m, j,
@@ -1580,6 +1664,7 @@ report_failed(struct msg *m, const struct job *j, int perm, const char *why)
 		log_end(&l);
 		m->report_pm = 1;
 		m->report_since = 0;
+		report_state_save(m);
 		m->dirty = 1;
 		return;
 	}
@@ -1795,12 +1880,8 @@ complete_jobs(void)
 	}
 	/* group commit: one directory sync covers every state file renamed above */
 	if (state_written) {
-		int fd = queue_open_dir("state");
-		if (fd >= 0) {
-			if (fsync(fd) < 0)
-				warn_sys("sync", "state directory");
-			close(fd);
-		}
+		if (queue_sync_in("state") < 0)
+			warn_sys("sync", "state directory");
 		state_written = 0;
 	}
 	while ((j = done)) {
