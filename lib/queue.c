@@ -1013,6 +1013,18 @@ out:
 	return r;
 }
 
+void
+queue_state_remove(const char *id)
+{
+	static const char *const side[] = { "", ".qmail", ".rep" };
+	struct str p = STR_INIT;
+	size_t i;
+	for (i = 0; i < sizeof side / sizeof side[0]; i++)
+		if (str_copys(&p, id) == 0 && str_cats(&p, side[i]) == 0)
+			queue_unlink_in("state", p.s);
+	str_free(&p);
+}
+
 int
 queue_state_put(const char *name, const char *b, size_t len, int sync)
 {

@@ -223,6 +223,10 @@ int queue_state_save(const char *id, const struct queue_state *);
  * sync set fsync'd, then renamed over it (the directory sync is the
  * caller's). 0 / -1 errno. */
 int queue_state_put(const char *name, const char *b, size_t len, int sync);
+/* state/ID and the files beside it (ID.qmail: delivery-file lines done;
+ * ID.rep: a report's failures) unlinked, those absent ignored: once the
+ * message is gone, by whichever program removed it */
+void queue_state_remove(const char *id);
 /* set the reply fields of one recipient (text sanitised and capped) */
 int queue_rstate_set(struct queue_rstate *, const char *dsn, const char *host,
     const char *text, size_t textlen);

@@ -39,8 +39,13 @@ t.ok("  pending <a@remote.test> next now" in out, "recipient status and next try
 t.eq(ql("-c").stdout, b"3 messages, 4 pending recipients\n", "-c counts")
 
 # offline: delete and bounce change the files; queue-run acts on them at start
+side = [os.path.join(env.queue, "state", ids[1] + x) for x in (".qmail", ".rep")]
+for f in side:   # as a delivery file's progress and a report's failures leave them
+    with open(f, "w") as out:
+        out.write("x\n")
 t.eq(ql("delete", ids[1]).returncode, 0, "delete (queue-run not running)")
 t.ok(ids[1] not in queue_files(env), "deleted from the queue")
+t.eq([os.path.exists(f) for f in side], [False, False], "its state/ID.qmail and ID.rep removed with it")
 t.eq(ql("bounce", ids[2]).returncode, 0, "bounce (queue-run not running)")
 t.ok("failed <d@remote.test>" in ql().stdout.decode(), "marked failed")
 t.eq(ql("delete", "123.456.789").returncode, 100, "unknown id -> 100")

@@ -273,9 +273,7 @@ offline(char act, const char *id, int *fifo)
 	}
 	if (act == 'D') {
 		queue_unlink_in("mess", id);
-		queue_unlink_in("state", id);
-		if (str_copys(&p, id) == 0 && str_cats(&p, ".qmail") == 0)
-			queue_unlink_in("state", p.s);   /* delivery-file lines done, as queue-run's remove_files */
+		queue_state_remove(id);   /* as queue-run's remove_files */
 	} else {
 		if (queue_state_load(id, &st, m.env.nrcpt) < 0)
 			die_sys(EXIT_TEMP, "read state of", id);

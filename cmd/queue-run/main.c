@@ -1505,7 +1505,6 @@ static struct job *emptier;
 static void
 remove_files(const char *id)
 {
-	struct str p = STR_INIT;
 	unsigned long long t = now_s();
 	int how;
 	if ((pool_n < 0 || pool_n >= QUEUE_POOL_MAX) && pool_counted != t) {
@@ -1520,12 +1519,7 @@ remove_files(const char *id)
 		if (how == QUEUE_POOL_FULL)
 			emptier->empty = 1;
 	}
-	queue_unlink_in("state", id);
-	if (str_copys(&p, id) == 0 && str_cats(&p, ".qmail") == 0)
-		queue_unlink_in("state", p.s);   /* delivery-file lines done (local.c), if any */
-	if (str_copys(&p, id) == 0 && str_cats(&p, ".rep") == 0)
-		queue_unlink_in("state", p.s);   /* a report's failures, if any */
-	str_free(&p);
+	queue_state_remove(id);
 }
 
 /* a recipient of m waits to be tried now */
