@@ -76,6 +76,7 @@ struct job {
 	int complete;                 /* the worker's "." came */
 	char tail[3];                 /* its last bytes ("\n" before the first) */
 	int empty;                    /* its local worker empties the pooled file */
+	int probe;                    /* the first batch to a dead domain once its time is up (dead.c) */
 };
 
 /* A persistent "smtp-send -B": its connection to the last destination
@@ -850,14 +851,46 @@ started:
 }
 
 static int check_msg(struct msg *);
+static void apply_result(struct msg *, const struct queue_result *, const char *, int);
 
-/* start what m's due recipients allow; 1 if anything was left for later */
+/* m's due recipients for domain d from i on, while d is dead: deferred to
+ * until without a try, or failed once past the queue lifetime, as a try
+ * that found d dead would */
+static void
+suspend(struct msg *m, size_t i, const char *d, unsigned long long until, const struct str *text,
+    const struct str *host, unsigned long long t)
+{
+	struct queue_result res = { 0, 't', "4.4.1", STR_INIT, STR_INIT };
+	for (; i < m->env.nrcpt; i++) {
+		struct queue_rstate *r = &m->st.r[i];
+		if (r->status != QS_PENDING || m->busy[i] || r->next > t ||
+		    strcasecmp(rcpt_domain(m->env.rcpt[i]), d) != 0)
+			continue;
+		if (t >= m->env.arrival + cfg.lifetime) {
+			res.idx = i;
+			if (str_copyb(&res.host, host->s, host->len) == 0 && str_copyb(&res.text, text->s, text->len) == 0)
+				apply_result(m, &res, "remote", 1);
+			else
+				r->next = t + 5;   /* no memory: soon again */
+			continue;
+		}
+		queue_rstate_set(r, "4.4.1", host->s, text->s, text->len);
+		r->next = until;
+		m->dirty = 1;
+	}
+	str_free(&res.host);
+	str_free(&res.text);
+}
+
+/* start what m's due recipients allow; 1 if anything was left for later,
+ * -1 m is finished and freed */
 static int
 start_msg(struct msg *m)
 {
-	unsigned long long t = now_s();
+	unsigned long long t = now_s(), until = 0;
+	const struct str *dtext, *dhost;
 	size_t i, k, n;
-	int blocked = 0;
+	int blocked = 0, dead;
 	if (m->report_next && m->report_next <= t && !m->bouncing && m->jobs == 0) {
 		m->report_next = 0;
 		if (check_msg(m))
@@ -895,6 +928,15 @@ start_msg(struct msg *m)
 			continue;
 		}
 		/* remote: every due recipient of this domain in one smtp-send run */
+		dead = dead_check(d, t, &until, &dtext, &dhost);
+		if (dead == DEAD_SUSPENDED) {
+			suspend(m, i, d, until, dtext, dhost, t);
+			continue;
+		}
+		if (dead == DEAD_WAIT) {
+			blocked = 1;   /* the probe's answer first */
+			continue;
+		}
 		if (n_remote >= cfg.remote_max || domain_count(d) >= cfg.domain_max) {
 			blocked = 1;
 			continue;
@@ -911,7 +953,14 @@ start_msg(struct msg *m)
 			free(idx);
 			return 1;
 		}
+		if (dead == DEAD_PROBE) {
+			jobs->probe = 1;   /* job_start put it first */
+			dead_probe(d);
+		}
 	}
+	/* suspended recipients: saved, and a report if they expired */
+	if (m->dirty && check_msg(m))
+		return -1;
 	return blocked;
 }
 
@@ -1674,6 +1723,8 @@ job_done(struct job *j)
 	size_t i = 0, k;
 	unsigned char *seen = calloc(j->n ? j->n : 1, 1);
 	int answered = 0;   /* a report's result line came */
+	size_t unreached = 0;   /* recipients no host of the domain answered for */
+	struct str why = STR_INIT, whyhost = STR_INIT;
 	if (j->w && j->w->local) {
 		/* result lines as a job child writes them, then "." */
 		if (j->complete && j->out.len >= 2)
@@ -1726,6 +1777,10 @@ job_done(struct job *j)
 				for (k = 0; k < j->n; k++)
 					if (j->idx[k] == res.idx && seen && !seen[k]) {
 						seen[k] = 1;
+						if (j->kind == JOB_REMOTE && dead_unreached(&res) && unreached++ == 0) {
+							str_copyb(&why, res.text.s, res.text.len);
+							str_copys(&whyhost, res.host.s ? res.host.s : "-");
+						}
 						apply_result(m, &res, j->kind == JOB_LOCAL ? "local" : "remote", 1);
 						break;
 					}
@@ -1751,6 +1806,10 @@ job_done(struct job *j)
 				str_free(&t.text);
 			}
 		}
+	if (j->kind == JOB_REMOTE && j->domain)
+		dead_result(j->domain, unreached && unreached == j->n, j->probe, &why, whyhost.s, now_s(), &cfg);
+	str_free(&why);
+	str_free(&whyhost);
 	/* a delete or bounce asked for while these recipients were out */
 	if (m->after && !admin_apply(m->after, m))
 		m->after = 0;
@@ -1938,6 +1997,7 @@ all_now(void)
 			if (m->st.r[i].status == QS_PENDING)
 				m->st.r[i].next = 0;
 	min_wake = 0;
+	dead_retry(NULL, 0);   /* as Postfix's flush: dead domains are tried again too */
 }
 
 /* messages loaded at startup go through check_msg once */
@@ -2004,6 +2064,8 @@ admin_apply(char a, struct msg *m)
 		if (r->status != QS_PENDING && !(a == 'D' && r->status == QS_FAILED))
 			continue;
 		r->next = 0;
+		if (a == 'R' && m->where[i] == 2)
+			dead_retry(rcpt_domain(m->env.rcpt[i]), now_s());   /* this message goes as the probe */
 		if (a != 'R' && m->busy[i])
 			left = 1;
 		else if (a == 'D')
@@ -2167,9 +2229,10 @@ main(int argc, char **argv)
 			for (h = 0; h < HASH_SIZE; h++)
 				for (m = hash[h]; m; m = m->hnext)
 					memset(m->where, 0, m->env.nrcpt);
-			/* so may routes: workers start afresh */
+			/* so may routes: workers start afresh, dead domains are tried again */
 			for (struct worker *w = workers; w; w = w->next)
 				w->stale = 1;
+			dead_retry(NULL, 0);
 		}
 		if (got_alrm) {
 			got_alrm = 0;

@@ -82,4 +82,21 @@ int batch_line(const struct jobspec *, unsigned long long msgoff, unsigned long 
 int state_file_read(const char *id, const char *suffix, struct str *b);
 void local_deliver(const struct jobspec *, const struct queue_msg *, size_t idx, struct str *result);
 
+/* dead.c: domains whose hosts did not answer (queue-run(8)) */
+enum { DEAD_NO, DEAD_SUSPENDED, DEAD_PROBE, DEAD_WAIT };
+/* DEAD_NO deliver; DEAD_SUSPENDED defer to *until with *text and *host;
+ * DEAD_PROBE its time is up: one job may go (dead_probe when it does);
+ * DEAD_WAIT the probe is out: wait for its answer */
+int dead_check(const char *domain, unsigned long long t, unsigned long long *until,
+    const struct str **text, const struct str **host);
+void dead_probe(const char *domain);
+/* a result that says no host of the domain could be reached */
+int dead_unreached(const struct queue_result *);
+/* a remote job's end: every recipient unreached (text, host the last
+ * error), or an answer; probe: it was the probe */
+void dead_result(const char *domain, int unreached, int probe, const struct str *text, const char *host,
+    unsigned long long t, const struct cfg *);
+/* an admin's retry: domain's probe now; NULL every domain's suspension ends */
+void dead_retry(const char *domain, unsigned long long t);
+
 #endif
