@@ -800,8 +800,13 @@ next_param(const char *v, size_t len, size_t *i, size_t *ns, size_t *ne, struct 
 			if (k < len)
 				k++;
 		} else {
+			/* A token, ended by a blank, ';' or a comment (RFC 2045:
+			 * "charset=us-ascii (Plain text)" may lose its blank).
+			 * Other tspecials stay: unquoted boundaries such as
+			 * "=_NextPart..." or "a/b?c" are common, and mail readers
+			 * take them whole. */
 			size_t vs = k;
-			while (k < len && v[k] != ';' && (unsigned char)v[k] > 32)
+			while (k < len && v[k] != ';' && v[k] != '(' && (unsigned char)v[k] > 32)
 				k++;
 			if (str_catb(val, v + vs, k - vs) < 0)
 				return -1;
