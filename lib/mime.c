@@ -431,14 +431,20 @@ qp_decode(struct str *out, const char *in, size_t len, int header, size_t max)
 		}
 		if (!header && is_wsp((unsigned char)c)) {
 			/* blanks ending a line were added in transport: RFC 2045
-			 * 6.7 (3) has the decoder delete them. Each run is looked
-			 * at once: linear. */
-			size_t j = i, room = max - (out->len - base + (i - start));
-			while (j < len && is_wsp((unsigned char)in[j]))
+			 * 6.7 (3) has the decoder delete them. Stray CRs among
+			 * them ("abc \r\r\n", from a gateway that doubled the CR)
+			 * end the line as they do a soft break, and stay; a lone
+			 * CR inside a line is no line end (rule 4), its blanks
+			 * stay. Each run is looked at once: linear. */
+			size_t j = i, k, room = max - (out->len - base + (i - start));
+			while (j < len && (is_wsp((unsigned char)in[j]) || in[j] == '\r'))
 				j++;
-			if (j == len || in[j] == '\n' || (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n'))) {
+			if (j == len || in[j] == '\n') {
 				if (str_catb(out, in + start, i - start) < 0)
 					return -1;
+				for (k = i; k < j && out->len - base < max; k++)
+					if (in[k] == '\r' && str_catc(out, '\r') < 0)
+						return -1;
 				start = i = j;
 			} else
 				i = j - i > room ? i + room : j;

@@ -72,7 +72,8 @@ enum { MIME_CTE_7BIT, MIME_CTE_8BIT, MIME_CTE_BINARY, MIME_CTE_QP, MIME_CTE_BASE
 int mime_cte(const char *v, size_t len);
 
 /* Quoted-printable (RFC 2045 6.7), lenient: bad escapes are kept as is;
- * blanks ending a line (or the text) are deleted, as 6.7 (3) asks.
+ * blanks ending a line (or the text) are deleted, as 6.7 (3) asks, CRs
+ * among them kept; a lone CR inside a line ends no line.
  * header != 0 decodes '_' as a space (RFC 2047 Q). */
 int mime_qp_decode(struct str *out, const char *in, size_t len, int header);
 /* in (in charset; NULL or "" means us-ascii) appended as valid UTF-8:

@@ -271,6 +271,11 @@ test_qp_trailing_blanks(void)
 		{ "soft=\t\nbreak \t", "softbreak" },
 		{ "   \n \t\r\n", "\n\r\n" },
 		{ "a  b", "a  b" },
+		{ "abc  \r\r\ndef", "abc\r\r\ndef" },
+		{ "abc \r \r\n", "abc\r\r\n" },
+		{ "abc  \r", "abc\r" },
+		{ "abc  \rdef \r x\n", "abc  \rdef \r x\n" },
+		{ "a=20 \r\r\n", "a \r\r\n" },
 	};
 	struct str s = STR_INIT, m = STR_INIT, out = STR_INIT;
 	struct mime_part p;
