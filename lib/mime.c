@@ -1131,7 +1131,13 @@ static void
 encoded_message(struct walk *w, const struct mime_part *part, unsigned depth)
 {
 	struct str d = STR_INIT;
-	if (mime_body(&d, part, 0, w->decoded_left) == 0) {
+	/* one byte past the budget tells a copy cut short from one that fit */
+	size_t max = w->decoded_left < SIZE_MAX ? w->decoded_left + 1 : SIZE_MAX;
+	if (mime_body(&d, part, 0, max) == 0) {
+		if (d.len > w->decoded_left) {
+			w->flags |= MIME_E_BUDGET;
+			d.len = w->decoded_left;
+		}
 		w->decoded_left -= d.len;
 		entity(w, d.s ? d.s : "", d.len, depth, 0);
 	}
