@@ -18,14 +18,23 @@ ws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* skip a comment starting at s[i] == '('; returns the index after it */
+static size_t encoded_word(const char *, size_t, size_t);
+
+/* skip a comment starting at s[i] == '('; returns the index after it.
+ * An encoded word in it is skipped whole, as outside: mailers write a
+ * raw '(' or ')' in its text ("(=?utf-8?q?x)y?=)", though RFC 2047 5
+ * (2) forbids it), and counted as nesting, one swallowed the rest of
+ * the field (sendmail -t lost the recipients after it) and the other
+ * ended the comment early, its tail joined to the address. */
 static size_t
 comment(const char *s, size_t len, size_t i)
 {
-	size_t depth = 0;
+	size_t depth = 0, n;
 	for (; i < len; i++) {
 		if (s[i] == '\\') {
 			i++;
+		} else if (s[i] == '=' && (n = encoded_word(s, len, i)) > 0) {
+			i += n - 1;
 		} else if (s[i] == '(') {
 			if (++depth > ADDRLIST_DEPTH_MAX)
 				return len;

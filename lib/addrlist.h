@@ -1,7 +1,8 @@
 /* Addresses out of RFC 5322 address-list header fields (To, Cc, Bcc):
  * display names, quoted strings, nested comments, angle addresses,
  * groups, obsolete source routes; an RFC 2047 encoded word outside <...>
- * is one piece of display name, whatever its text holds; so is a domain
+ * is one piece of display name (or of a comment), whatever its text
+ * holds; so is a domain
  * literal ("[IPv6:...]") one piece of address. Bounded: comment nesting, address
  * length and the number of addresses are capped. A quoted local part
  * that needs no quotes loses them ("john"@x is john@x); others are kept

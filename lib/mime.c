@@ -431,14 +431,20 @@ qp_decode(struct str *out, const char *in, size_t len, int header, size_t max)
 		}
 		if (!header && is_wsp((unsigned char)c)) {
 			/* blanks ending a line were added in transport: RFC 2045
-			 * 6.7 (3) has the decoder delete them. Each run is looked
-			 * at once: linear. */
-			size_t j = i, room = max - (out->len - base + (i - start));
-			while (j < len && is_wsp((unsigned char)in[j]))
+			 * 6.7 (3) has the decoder delete them. Stray CRs among
+			 * them ("abc \r\r\n", from a gateway that doubled the CR)
+			 * end the line as they do a soft break, and stay; a lone
+			 * CR inside a line is no line end (rule 4), its blanks
+			 * stay. Each run is looked at once: linear. */
+			size_t j = i, k, room = max - (out->len - base + (i - start));
+			while (j < len && (is_wsp((unsigned char)in[j]) || in[j] == '\r'))
 				j++;
-			if (j == len || in[j] == '\n' || (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n'))) {
+			if (j == len || in[j] == '\n') {
 				if (str_catb(out, in + start, i - start) < 0)
 					return -1;
+				for (k = i; k < j && out->len - base < max; k++)
+					if (in[k] == '\r' && str_catc(out, '\r') < 0)
+						return -1;
 				start = i = j;
 			} else
 				i = j - i > room ? i + room : j;
@@ -800,8 +806,13 @@ next_param(const char *v, size_t len, size_t *i, size_t *ns, size_t *ne, struct 
 			if (k < len)
 				k++;
 		} else {
+			/* A token, ended by a blank, ';' or a comment (RFC 2045:
+			 * "charset=us-ascii (Plain text)" may lose its blank).
+			 * Other tspecials stay: unquoted boundaries such as
+			 * "=_NextPart..." or "a/b?c" are common, and mail readers
+			 * take them whole. */
 			size_t vs = k;
-			while (k < len && v[k] != ';' && (unsigned char)v[k] > 32)
+			while (k < len && v[k] != ';' && v[k] != '(' && (unsigned char)v[k] > 32)
 				k++;
 			if (str_catb(val, v + vs, k - vs) < 0)
 				return -1;
@@ -1120,7 +1131,13 @@ static void
 encoded_message(struct walk *w, const struct mime_part *part, unsigned depth)
 {
 	struct str d = STR_INIT;
-	if (mime_body(&d, part, 0, w->decoded_left) == 0) {
+	/* one byte past the budget tells a copy cut short from one that fit */
+	size_t max = w->decoded_left < SIZE_MAX ? w->decoded_left + 1 : SIZE_MAX;
+	if (mime_body(&d, part, 0, max) == 0) {
+		if (d.len > w->decoded_left) {
+			w->flags |= MIME_E_BUDGET;
+			d.len = w->decoded_left;
+		}
 		w->decoded_left -= d.len;
 		entity(w, d.s ? d.s : "", d.len, depth, 0);
 	}

@@ -72,7 +72,8 @@ enum { MIME_CTE_7BIT, MIME_CTE_8BIT, MIME_CTE_BINARY, MIME_CTE_QP, MIME_CTE_BASE
 int mime_cte(const char *v, size_t len);
 
 /* Quoted-printable (RFC 2045 6.7), lenient: bad escapes are kept as is;
- * blanks ending a line (or the text) are deleted, as 6.7 (3) asks.
+ * blanks ending a line (or the text) are deleted, as 6.7 (3) asks, CRs
+ * among them kept; a lone CR inside a line ends no line.
  * header != 0 decodes '_' as a space (RFC 2047 Q). */
 int mime_qp_decode(struct str *out, const char *in, size_t len, int header);
 /* in (in charset; NULL or "" means us-ascii) appended as valid UTF-8:
@@ -108,13 +109,15 @@ enum {
 	MIME_E_PARTS = 2,        /* more entities than limits.parts */
 	MIME_E_UNTERMINATED = 4, /* a multipart without its close delimiter */
 	MIME_E_NOBOUNDARY = 8,   /* multipart with no or a bad boundary */
-	MIME_E_STOPPED = 16      /* the callback asked to stop */
+	MIME_E_STOPPED = 16,     /* the callback asked to stop */
+	MIME_E_BUDGET = 32       /* an encoded message/rfc822 walked only in part (the 4x budget) */
 };
 
 /* Visit every entity depth-first: fn(arg, part); a non-zero return stops
  * the walk. limits NULL means the defaults above. message/rfc822 bodies
  * are entered as messages; one sent base64 or quoted-printable is decoded
- * first (all such copies together at most 4 times len bytes), and the
+ * first (all such copies together at most 4 times len bytes: one cut
+ * short, or left out, sets MIME_E_BUDGET), and the
  * header and body of the parts inside point into that copy, valid until
  * fn returns: keep no pointers past it. Returns the MIME_E_* bits. */
 typedef int (*mime_fn)(void *arg, const struct mime_part *);

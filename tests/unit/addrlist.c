@@ -48,6 +48,14 @@ main(void)
 	is_str(parse("=??q?a,b?= <j@x>", &n), "=??q?a|j@x", "no charset: no word");
 	is_str(parse("=?utf-8?q?a,b? <j@x>", &n), "=?utf-8?q?a|j@x", "unterminated: no word");
 	is_str(parse("<=?utf-8?q?a?=@x>", &n), "=?utf-8?q?a?=@x", "inside angle brackets: an address");
+	/* an encoded word in a comment is one piece, raw parentheses and all */
+	is_str(parse("j@x (=?utf-8?q?a(b?=), k@y", &n), "j@x|k@y", "a '(' in a word in a comment opens nothing");
+	is_str(parse("(=?utf-8?q?a(b?=) j@x, k@y", &n), "j@x|k@y", "a '(' in a word in a leading comment");
+	is_str(parse("j@x (=?utf-8?q?x)y?=), k@y", &n), "j@x|k@y", "a ')' in a word in a comment closes nothing");
+	is_str(parse("j@x (c =?utf-8?q?a)b?= (d)), k@y", &n), "j@x|k@y", "a word among nested comments");
+	is_str(parse("j@x (=?utf-8?q?a=29b?=), k@y", &n), "j@x|k@y", "an encoded ')' in a comment");
+	is_str(parse("j@x (a)b?=), k@y", &n), "j@xb?=)|k@y", "no word: the first ')' closes");
+	is_str(parse("j@x (=?utf-8?q?a b)c?=), k@y", &n), "j@xc?=)|k@y", "a word with a blank is none, in a comment too");
 	is_str(parse("a@[IPv6:2001:db8::1], b@[192.0.2.1]", &n), "a@[IPv6:2001:db8::1]|b@[192.0.2.1]",
 	    "a domain literal's ':' starts no group");
 	is_str(parse("[Team, Ops] <a@x>", &n), "a@x", "brackets in a display name: one entry");
