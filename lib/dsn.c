@@ -453,11 +453,15 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	    str_catc(o, '\n') < 0)
 		goto nomem;
 	for (i = 0; i < d->n; i++) {
+		/* a host "said" only its reply: our own reason (no SMTPUTF8
+		 * there, connection lost) is not put in its mouth */
+		int said = d->r[i].diag && is_reply(d->r[i].diag);
 		start = o->len;
 		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
 		    (delivered && strcmp(d->r[i].action, "delivered") != 0 && cats(o, d->r[i].action, ": ", NULL) < 0) ||
+		    str_cats(o, d->r[i].remote && !said ? "while talking to " : "") < 0 ||
 		    cat_ascii(o, d->r[i].remote ? d->r[i].remote : "") < 0 ||
-		    str_cats(o, d->r[i].remote ? " said: " : "") < 0 ||
+		    str_cats(o, d->r[i].remote ? said ? " said: " : ": " : "") < 0 ||
 		    cat_ascii(o, d->r[i].diag && *d->r[i].diag ? d->r[i].diag : "no further information") < 0)
 			goto nomem;
 		line_cut(o, start);

@@ -69,14 +69,13 @@ mime7bit_qp_put(struct mime7bit_qp *q, const char *in, size_t len, struct str *o
 			q->blank = 0;
 		}
 		if (q->cr) {
+			/* CRLF, or a lone CR: a line end either way, as the
+			 * unconverted path makes it (dotstuff.h) */
 			q->cr = 0;
-			if (c == '\n') {
-				if (qp_break(q, "\r\n", 2, out) < 0)
-					return -1;
-				continue;
-			}
-			if (qp_char(q, '\r', 1, out) < 0)
+			if (qp_break(q, "\r\n", 2, out) < 0)
 				return -1;
+			if (c == '\n')
+				continue;
 		}
 		if (is_wsp(c))
 			q->blank = c;
@@ -97,7 +96,7 @@ mime7bit_qp_end(struct mime7bit_qp *q, struct str *out)
 	if (q->blank && qp_char(q, (unsigned char)q->blank, 1, out) < 0)
 		return -1;
 	q->blank = 0;
-	if (q->cr && qp_char(q, '\r', 1, out) < 0)
+	if (q->cr && qp_break(q, "\r\n", 2, out) < 0)
 		return -1;
 	q->cr = 0;
 	return 0;

@@ -29,9 +29,11 @@ enum {
 };
 
 /* Quoted-printable (RFC 2045 6.7), streamed: CRLF and LF are line breaks
- * and stay as they are; everything else but printable ASCII is =XX, so
- * are blanks before a line break and the input's end, a lone CR, and a
- * "." or "F" starting a line (no "." line, no "From " line). */
+ * and stay as they are; a lone CR, which RFC 5322 2.3 allows only in
+ * CRLF, is a line break too (CRLF), as dotstuff makes it on the
+ * unconverted path; everything else but printable ASCII is =XX, so are
+ * blanks before a line break and the input's end, and a "." or "F"
+ * starting a line (no "." line, no "From " line). */
 struct mime7bit_qp {
 	size_t col;    /* characters on the current output line */
 	int blank;     /* a SP or HT not written yet (0 none) */

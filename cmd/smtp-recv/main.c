@@ -28,7 +28,6 @@ main(int argc, char **argv)
 {
 	int c;
 	unsigned int v;
-	const char *e;
 	die_init("smtp-recv");
 	s.o.role = ROLE_MX;
 	s.o.maxsize = 26214400;
@@ -74,10 +73,6 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		die_usage(USAGE);
-	/* qmail-smtpd's per-connection override, e.g. from tcprules */
-	e = getenv("DATABYTES");
-	if (e && (scan_ulongz(e, ~0ULL >> 2, &s.o.maxsize) < 0 || s.o.maxsize == 0))
-		die_x(EXIT_TEMP, "parse", "DATABYTES", "not a positive number");
 	signal(SIGPIPE, SIG_IGN);   /* a dead queue program is an error code, not a signal */
 	signal(SIGXFSZ, SIG_IGN);   /* a file size limit is EFBIG from the queue write: 452 */
 	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the queue program for us */

@@ -10,26 +10,32 @@
 #include "die.h"
 #include "exitcode.h"
 #include "queue.h"
+#include "scan.h"
 #include "ucspitls.h"
 #include "smtp.h"
 
 enum { RCPT_OVERSHOOT = 1000 };
 _Static_assert((long)SMTP_DSN_MAX < (long)QUEUE_DSN_MAX, "PIPEMAIL_DSN past what queue-add takes");
 
-/* No host name to greet with (me unreadable): "421 <host> Service not
- * available" (RFC 5321 3.1, 4.2.3) under the system's name, so that the
- * client tries again later rather than take the close for a broken
- * connection; then exit 111 with the cause on stderr. */
+/* No session to hold (me unreadable, DATABYTES bad): "421 <host> Service
+ * not available" (RFC 5321 3.1, 4.2.3), so that the client tries again
+ * later rather than take the close for a broken connection; then the
+ * caller exits 111 with the cause on stderr. me NULL (not known): the
+ * system's name stands in for it. */
 static void
-unavailable(struct session *s)
+unavailable(struct session *s, const char *me)
 {
 	char host[256];
 	const char *name = host;
-	if (gethostname(host, sizeof host) < 0)
-		host[0] = 0;
-	host[sizeof host - 1] = 0;
-	if (!conf_valid_domain(host, strlen(host)))
-		name = "localhost";   /* only a host name goes into the reply */
+	if (me) {
+		name = me;
+	} else {
+		if (gethostname(host, sizeof host) < 0)
+			host[0] = 0;
+		host[sizeof host - 1] = 0;
+		if (!conf_valid_domain(host, strlen(host)))
+			name = "localhost";   /* only a host name goes into the reply */
+	}
 	reply_deadline(s);
 	if (buf_puts(&s->out, "421 4.3.0 ") == 0 && buf_puts(&s->out, name) == 0 &&
 	    buf_puts(&s->out, " Service not available, closing connection\r\n") == 0)
@@ -63,12 +69,18 @@ session_init(struct session *s)
 			die_nomem(EXIT_TEMP);
 	} else if (conf_me(&s->me) < 0) {
 		int saved = errno;
-		unavailable(s);
+		unavailable(s, NULL);
 		errno = saved;
 		die_sys(EXIT_TEMP, "read", "control file me");
 	}
 	if (str_0(&s->me) < 0)
 		die_nomem(EXIT_TEMP);
+	/* qmail-smtpd's per-connection override, e.g. from tcprules */
+	e = getenv("DATABYTES");
+	if (e && (scan_ulongz(e, ~0ULL >> 2, &s->o.maxsize) < 0 || s->o.maxsize == 0)) {
+		unavailable(s, s->me.s);
+		die_x(EXIT_TEMP, "parse", "DATABYTES", "not a positive number");
+	}
 }
 
 /* Protocol and cipher for the log and Received:. After STARTTLS they come

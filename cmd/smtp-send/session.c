@@ -686,12 +686,24 @@ log_session(struct logline *l, const struct sess *s, const char *result)
 	log_kv(l, "result", result);
 }
 
+/* verdicts: the recipients this host settled, ok, temp and perm */
 static void
-log_next(const struct sess *s, const char *reason)
+log_counts(struct logline *l, const unsigned long long n[4])
+{
+	log_kvu(l, "ok", n[ST_OK]);
+	log_kvu(l, "temp", n[ST_TEMP]);
+	log_kvu(l, "perm", n[ST_PERM]);
+}
+
+/* n: verdicts this host gave before the job moved on, NULL or none: no counts */
+static void
+log_next(const struct sess *s, const char *reason, const unsigned long long n[4])
 {
 	struct logline l;
 	log_session(&l, s, "next");
 	log_kv(&l, "reason", reason);
+	if (n && n[ST_OK] + n[ST_TEMP] + n[ST_PERM])
+		log_counts(&l, n);
 	log_end(&l);
 }
 
@@ -810,7 +822,7 @@ session_open(struct job *j, const char *host, const struct dns_addr *a, int tlsm
 	return ATT_DONE;
 out:
 	s->dead = 1;
-	log_next(s, lasterr->s);
+	log_next(s, lasterr->s, NULL);
 	session_close(s);
 	return ret;
 }
@@ -828,6 +840,17 @@ stale(struct job *j, const unsigned char *was)
 	return 1;
 }
 
+/* the verdicts this session gave in j (those of its host), added to n: not
+ * those an earlier host gave */
+static void
+count_here(const struct job *j, unsigned long long n[4])
+{
+	size_t i;
+	for (i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].here && j->rcpt[i].status != ST_PENDING)
+			n[j->rcpt[i].status & 3]++;
+}
+
 static size_t
 pending_of(const struct job *j)
 {
@@ -842,12 +865,15 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 {
 	size_t i, rounds, was_pending = 0, first = pending_of(j);
 	unsigned char *was = NULL;
+	unsigned long long moved[4] = { 0 };   /* verdicts here when the job moves on */
 	s->job = j;
 	s->err.len = 0;
 	s->sentdata = 0;
 	s->dotout = 0;
 	s->next = 0;
 	s->unfit = 0;
+	for (i = 0; i < j->nrcpt; i++)
+		j->rcpt[i].here = j->rcpt[i].status == ST_PENDING;
 	if (reused) {
 		if (!(was = malloc(j->nrcpt ? j->nrcpt : 1)))
 			return ATT_STALE;
@@ -906,18 +932,20 @@ session_deliver(struct sess *s, struct job *j, int reused, struct str *lasterr, 
 		/* a session that only passed recipients on sent no message */
 		if (pending_of(j) < first) {
 			s->msgs++;
-			for (i = 0; i < j->nrcpt; i++)
-				s->n[j->rcpt[i].status & 3]++;
+			count_here(j, s->n);
 		}
 		/* left: recipients waiting for a host with SMTPUTF8 */
 		if (pending_of(j) > 0)
 			unfit(s, "5.6.7", no_utf8);
+	} else {
+		/* the session's done line may never come (no message taken) */
+		count_here(j, moved);
 	}
 	if (s->next) {
 		str_copyb(lasterr, s->err.s, s->err.len);
 		str_0(lasterr);
 		memcpy(lastenh, s->enh, sizeof s->enh);
-		log_next(s, lasterr->s);
+		log_next(s, lasterr->s, moved);
 		return s->unfit ? ATT_UNFIT : ATT_NEXT;
 	}
 	return ATT_DONE;
@@ -945,9 +973,7 @@ session_close(struct sess *s)
 	if (s->msgs) {
 		struct logline l;
 		log_session(&l, s, "done");
-		log_kvu(&l, "ok", s->n[ST_OK]);
-		log_kvu(&l, "temp", s->n[ST_TEMP]);
-		log_kvu(&l, "perm", s->n[ST_PERM]);
+		log_counts(&l, s->n);
 		if (s->msgs > 1)
 			log_kvu(&l, "msgs", s->msgs);
 		/* messages the peer took made 7-bit (no 8BITMIME) */

@@ -31,6 +31,7 @@ struct rcpt {
 	int status;           /* ST_* */
 	int accepted;         /* 250 to RCPT in the current session */
 	int intxn;            /* sent in the current transaction */
+	int here;             /* pending when the current session took the job: a verdict now is its host's */
 	int relayed;          /* delivered to a peer without DSN, NOTIFY=SUCCESS asked */
 	char enh[SMTPREPLY_ENH_MAX];
 	struct str text;      /* the reply, printable */

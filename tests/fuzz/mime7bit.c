@@ -1,6 +1,6 @@
 /* Fuzz the 7-bit conversion, fed in pieces the first byte sizes: the
  * quoted-printable encoder's output is 7-bit, in lines of 76 at most, and
- * decodes to its input; a message converted whole reads, converted
+ * decodes to its input, each lone CR made CRLF; a message converted whole reads, converted
  * again, as one with nothing left to encode (no 8-bit body byte). */
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mime7bit_qp q;
 	struct mime7bit a, b, c;
-	struct str o = STR_INIT, d = STR_INIT;
+	struct str o = STR_INIT, d = STR_INIT, w = STR_INIT;
 	const char *in;
 	size_t piece, i, col = 0;
 	unsigned k;
@@ -59,7 +59,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (col > MIME7BIT_QP_LINE)
 			abort();
 	}
-	if (mime_qp_decode(&d, o.s ? o.s : "", o.len, 0) < 0 || d.len != size || (size && memcmp(d.s, in, size)))
+	for (i = 0; i < size; i++)
+		if (str_catc(&w, in[i]) < 0 ||
+		    (in[i] == '\r' && (i + 1 == size || in[i + 1] != '\n') && str_catc(&w, '\n') < 0))
+			abort();
+	if (mime_qp_decode(&d, o.s ? o.s : "", o.len, 0) < 0 || d.len != w.len || (w.len && memcmp(d.s, w.s, w.len)))
 		abort();
 	o.len = 0;
 	passes(in, size, piece, &a, &b, &o);
@@ -76,5 +80,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mime7bit_free(&b);
 	str_free(&o);
 	str_free(&d);
+	str_free(&w);
 	return 0;
 }

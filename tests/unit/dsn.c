@@ -102,9 +102,11 @@ main(void)
 	r[0].diag = "no such user here";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nDiagnostic-Code: X-Pipemail; no such user here\n") != NULL,
 	    "a local failure's text is not typed smtp");
+	ok(strstr(s.s, "\n<u@example.org>: while talking to mx.example.org: no such user here\n") != NULL &&
+	    !strstr(s.s, " said: "), "nor is it what the host said");
 	r[0].diag = "421-4.4.2 gone";
-	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nDiagnostic-Code: smtp; 421-4.4.2 gone\n") != NULL,
-	    "an SMTP reply is");
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nDiagnostic-Code: smtp; 421-4.4.2 gone\n") != NULL &&
+	    strstr(s.s, "\n<u@example.org>: mx.example.org said: 421-4.4.2 gone\n") != NULL, "an SMTP reply is, and said");
 	r[0].diag = "550 5.1.1 no such user";
 	/* RET=HDRS of a message with an empty header: nothing of its body */
 	d.orig = "\nsecret line\n\nmore secret\n";
