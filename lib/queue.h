@@ -244,6 +244,10 @@ struct queue_result {
 	struct str host, text;
 };
 int queue_result_parse(struct queue_result *, const char *line, size_t len);
+/* The text a remote result begins with when no connection to the host
+ * could be made (smtp-send, 4.4.1): queue-run takes a domain whose every
+ * recipient came back so for dead, and suspends it */
+#define QUEUE_TEXT_NOCONNECT "unable to connect: "
 
 /* Wake queue-run: one byte into the trigger FIFO, never blocking.
  * Silent when nobody listens. */

@@ -37,8 +37,16 @@ class TwoMX:
         self.err = ""
 
     def _peers(self, bad, good):
+        """good None: nothing listens there (the connection is refused)"""
         port = pmtest.free_port()
-        return port, OverPeer(bad, host="127.0.0.2", port=port), OverPeer(good, host="127.0.0.1", port=port)
+        return (port, OverPeer(bad, host="127.0.0.2", port=port),
+                None if good is None else OverPeer(good, host="127.0.0.1", port=port))
+
+    @staticmethod
+    def _close(*peers):
+        for p in peers:
+            if p is not None:
+                p.close()
 
     def _send(self, port, argv, inp, wait):
         r = subprocess.run([pmtest.bin("smtp-send"), "-R", "-4", "-p", str(port), "-w", str(wait), "-T", "no"] + argv,
@@ -50,7 +58,7 @@ class TwoMX:
         """one job. Returns (rc, [result fields], bad peer, good peer)"""
         port, pb, pg = self._peers(bad, good)
         r = self._send(port, ["-f", "a@b.test", domain] + list(rcpts), msg, wait)
-        pb.close(), pg.close()
+        self._close(pb, pg)
         return r.returncode, [l.split(" ", 4) for l in r.stdout.decode(errors="replace").splitlines()], pb, pg
 
     def batch(self, bad, good, senders, wait=5):
@@ -62,7 +70,7 @@ class TwoMX:
             f.write(MSG)
         inp = "".join("%s two.test %s x%d@two.test\n" % (msg, s, k) for k, s in enumerate(senders))
         r = self._send(port, ["-B"], inp.encode(), wait)
-        pb.close(), pg.close()
+        self._close(pb, pg)
         blocks = [[l.split(" ", 4) for l in b.splitlines()] for b in r.stdout.decode().split(".\n")[:-1]]
         return r.returncode, blocks, pb, pg
 

@@ -102,9 +102,8 @@ dead_probe(const char *domain)
 int
 dead_unreached(const struct queue_result *res)
 {
-	static const char p[] = "unable to connect: ";
 	return res->status == 't' && strcmp(res->dsn, "4.4.1") == 0 && res->text.s &&
-	    strncmp(res->text.s, p, sizeof p - 1) == 0;
+	    strncmp(res->text.s, QUEUE_TEXT_NOCONNECT, sizeof QUEUE_TEXT_NOCONNECT - 1) == 0;
 }
 
 void

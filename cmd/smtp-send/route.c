@@ -16,6 +16,7 @@
 #include "dns.h"
 #include "exitcode.h"
 #include "routes.h"
+#include "queue.h"
 #include "smtp-send.h"
 
 enum { CACHE_AGE_MS = 300000 };
@@ -175,6 +176,30 @@ lookup_all(const struct plan *p, int want, unsigned *cut)
 	return ha;
 }
 
+/* The last error of a host that took the connection, kept beside the
+ * last error of all: when a later host could not be reached (or had no
+ * address), what the one that answered said is the reason to report,
+ * and a domain with a host that answered is not dead (queue-run takes
+ * "unable to connect" from every recipient for that). */
+struct answer {
+	struct str err;
+	char enh[SMTPREPLY_ENH_MAX];
+	char host[DNS_NAME_MAX + 1];
+};
+
+static void
+keep_answer(struct answer *a, const struct str *lasterr, const char *lastenh, const char *host)
+{
+	if (!lasterr->len || strncmp(lasterr->s, QUEUE_TEXT_NOCONNECT, sizeof QUEUE_TEXT_NOCONNECT - 1) == 0)
+		return;
+	if (str_copyb(&a->err, lasterr->s, lasterr->len) < 0 || str_0(&a->err) < 0) {
+		a->err.len = 0;   /* no memory: the last error stands */
+		return;
+	}
+	snprintf(a->enh, sizeof a->enh, "%s", lastenh);
+	snprintf(a->host, sizeof a->host, "%s", host ? host : "-");
+}
+
 /* Try the hosts in order, each address of each host; a cached connection
  * for the same destination first. */
 static void
@@ -190,6 +215,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	unsigned cut = UINT_MAX;   /* MX hosts of this preference and above are us or behind us */
 	struct hostaddrs *ha = NULL;
 	int skip = 0, keep = 0;
+	struct answer ans = { STR_INIT, "", "" };
 
 	str_copys(&lasterr, "no host could be reached");
 	str_0(&lasterr);
@@ -216,6 +242,7 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 				unfit += r0 == ATT_UNFIT;
 				other |= r0 == ATT_NEXT;
 				lasthost = skiphost;
+				keep_answer(&ans, &lasterr, lastenh, lasthost);
 				keep = session_reusable(cache->s, CACHE_AGE_MS);
 				break;
 			}
@@ -275,11 +302,14 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 			} while (r2 == ATT_PLAIN && attempts < ATTEMPTS_MAX);
 			lasthost = p->t[h].host;
 			other |= r2 != ATT_DONE;
+			if (r2 != ATT_DONE)
+				keep_answer(&ans, &lasterr, lastenh, lasthost);
 			if (r2 == ATT_DONE) {
 				int r3 = session_deliver(s, j, 0, &lasterr, lastenh);
 				unfit += r3 == ATT_UNFIT;
 				other |= r3 == ATT_NEXT;
 				if (r3 == ATT_NEXT || r3 == ATT_UNFIT) {
+					keep_answer(&ans, &lasterr, lastenh, lasthost);
 					/* kept for the next job as a cached one is (above),
 					 * while no other connection holds the place */
 					if (cache && !cache->s)
@@ -320,10 +350,14 @@ deliver(struct job *j, const struct plan *p, int want, struct cache *cache)
 	/* nothing reached MAIL: whatever the last host said (a 554
 	 * greeting, a 5xx to HELO) was about that host, not the recipients;
 	 * print_results makes its status class 4 */
-	job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
+	if (ans.err.len)
+		job_settle(j, ST_TEMP, ans.enh, ans.err.s, ans.host);
+	else
+		job_settle(j, ST_TEMP, lastenh, lasterr.s, lasthost);
 out:
 	free(ha);
 	str_free(&lasterr);
+	str_free(&ans.err);
 }
 
 /* The last routes lookup, kept while the file is the same file with the

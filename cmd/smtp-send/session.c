@@ -14,6 +14,7 @@
 #include "dsn.h"
 #include "log.h"
 #include "mime7bit.h"
+#include "queue.h"
 #include "smtp-send.h"
 
 enum { CONNECT_TIMEOUT = 30000, READ_CHUNK = 65536, TXN_RCPT_MAX = 100 };
@@ -748,7 +749,7 @@ session_open(struct job *j, const char *host, const struct dns_addr *a, int tlsm
 	fmt_ip(a, s->ip, sizeof s->ip);
 	smtpreply_init(&s->r);
 	if (conn_open(s->c, (const struct sockaddr *)&a->sa, a->len, tmo(s, CONNECT_TIMEOUT)) < 0) {
-		str_copys(&s->err, "unable to connect: ");
+		str_copys(&s->err, QUEUE_TEXT_NOCONNECT);
 		str_cats(&s->err, strerror(errno));
 		str_0(&s->err);
 		s->dead = 1;
