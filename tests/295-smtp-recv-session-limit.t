@@ -6,7 +6,7 @@
 import os, sys, subprocess, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
-from pmtest import smtp_codes, smtp_replies
+from pmtest import smtp_codes, smtp_replies, queue_files
 
 HOST = "mx.session.test"
 t, env = pmtest.TAP(), pmtest.Env()
@@ -14,9 +14,10 @@ env.add_user("u@example.test", "pw")
 QENV = {"TCPREMOTEIP": "192.0.2.7"}
 
 
-def session(first, args, noops):
+def session(first, args, noops, later=None):
     """smtp-recv on pipes: send first, then up to noops NOOPs 0.5 s apart
-    while it runs; (replies, log, exit code, NOOPs sent)"""
+    while it runs, or later (seconds, bytes): those bytes after a pause;
+    (replies, log, exit code, NOOPs sent)"""
     p = subprocess.Popen([pmtest.bin("smtp-recv"), "-h", HOST, *args], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env.env, **QENV))
     got = {}
@@ -30,12 +31,16 @@ def session(first, args, noops):
     try:
         p.stdin.write(first)
         p.stdin.flush()
+        if later:
+            time.sleep(later[0])
+            p.stdin.write(later[1])
+            p.stdin.flush()
         while sent < noops and p.poll() is None:
             time.sleep(0.5)
             p.stdin.write(b"NOOP\r\n")
             p.stdin.flush()
             sent += 1
-        if p.poll() is None and noops == 0:
+        if p.poll() is None and noops == 0 and not later:
             p.wait(timeout=25)   # idle: only the session's end stops it
     except (BrokenPipeError, subprocess.TimeoutExpired):
         pass
@@ -63,6 +68,24 @@ t.ok(set(c for c, _ in rs[2:-1]) == {250}, "every NOOP before the end answered 2
 rs, err, rc, _ = session(b"EHLO x\r\n", ["-T", "1", "-t", "300"], 0)
 t.eq([c for c, _ in rs], [220, 250, 421], "-T 1, idle under -t 300: 421 at the session's end")
 t.ok("end=session-time" in err, "end=session-time logged, not a timeout", err[-300:])
+
+# a BDAT message across the end: its later chunks come with BDAT lines,
+# commands, and -T refused them (421, the transfer lost) though a message
+# begun has its -D; outside a transaction the end holds for BDAT too
+BODY1, BODY2 = b"Subject: chunks\r\n\r\nfirst half, ", b"second half\r\n"
+START = b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\n"
+rs, err, rc, _ = session(START + b"BDAT %d\r\n" % len(BODY1) + BODY1, ["-T", "1", "-D", "60"], 0,
+                         (2, b"BDAT %d LAST\r\n" % len(BODY2) + BODY2 + b"QUIT\r\n"))
+codes = [c for c, _ in rs]
+t.eq(codes[:6], [220, 250, 250, 250, 250, 250], "-T 1, a BDAT message across the end: its last chunk taken")
+got = queue_files(env)
+t.ok(len(got) == 1 and b"first half, second half" in open(os.path.join(env.queue, "mess", got[0]), "rb").read(),
+     "the message queued whole", err[-500:])
+t.ok(codes[-1] == 421 and "end=session-time" in err, "then the end holds: QUIT not read", (codes, err[-300:]))
+rs, err, rc, _ = session(b"EHLO x\r\n", ["-T", "1", "-D", "60"], 0,
+                         (2, START[8:] + b"BDAT %d LAST\r\n" % len(BODY2) + BODY2))
+t.eq([c for c, _ in rs], [220, 250, 421], "-T 1, no transaction begun: the next command is not read")
+t.eq(queue_files(env), got, "no message queued")
 
 r = env.run(["smtp-recv", "-h", HOST, "-T", "0"], input=b"EHLO x\r\nNOOP\r\nQUIT\r\n", env=QENV, check=False)
 t.eq(smtp_codes(r.stdout), [220, 250, 250, 221], "-T 0: no limit")

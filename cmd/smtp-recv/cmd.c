@@ -71,7 +71,10 @@ cmd_getline(struct session *s, size_t max)
 	if (buf_pending(&s->in) == 0)
 		reply_flush(s);
 	if (s->session_end) {
-		long long left = s->session_end - buf_now_ms();
+		/* a BDAT message begun has its -D for its later chunks (the
+		 * BDAT lines are commands), as a DATA one has for its lines */
+		long long end = s->bdat && s->bdat_deadline > s->session_end ? s->bdat_deadline : s->session_end;
+		long long left = end - buf_now_ms();
 		if (left <= 0)
 			session_over(s);
 		if (left < ms) {
