@@ -4,7 +4,8 @@
 # response or after "+ VXNlcm5hbWU6", the password after "+ UGFzc3dvcmQ6",
 # "*" cancels at either step, malformed base64 and NUL/CR/LF inside a
 # field are refused, a wrong password counts as a failed login, and
-# LOGIN, like PLAIN, needs TLS unless plaintext is allowed.
+# LOGIN, like PLAIN, needs TLS unless plaintext is allowed. An AUTH
+# forgets an earlier USER: PASS must follow USER directly.
 import base64, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -53,6 +54,14 @@ t.ok(r.cmd(b"*").startswith(b"-ERR"), "'*' for the user name cancels")
 t.ok(r.cmd(b"NOOP").startswith(b"-ERR not logged in"), "not logged in after a cancel")
 r.cmd(b"AUTH LOGIN " + b64(USER))
 t.ok(r.cmd(b"*").startswith(b"-ERR"), "'*' for the password cancels")
+# PASS goes only straight after USER (RFC 1939): an AUTH between them,
+# cancelled, leaves no user name for a later PASS
+for mech in (b"PLAIN", b"LOGIN"):
+    t.ok(r.cmd(b"USER " + USER.encode()).startswith(b"+OK"), "USER")
+    r.cmd(b"AUTH " + mech)
+    r.cmd(b"*")
+    a = r.cmd(b"PASS " + PW.encode())
+    t.ok(a.startswith(b"-ERR USER first"), "PASS after USER, AUTH %s, cancel: USER first" % mech.decode(), a)
 for raw_, name in ((b"=", "empty user name"), (b"%%%%", "junk base64"), (b"AAA=", "NUL in the user name"),
                    (b64("u\r\nx"), "CRLF in the user name"), (b64("u" * 600), "over-long user name")):
     a = r.cmd(b"AUTH LOGIN " + raw_)

@@ -562,6 +562,7 @@ auth_state(struct sess *s, const struct popcmd *c)
 		return r;
 	}
 	case POP_AUTH:
+		s->have_user = 0;   /* PASS follows USER directly (RFC 1939), not an AUTH */
 		return cmd_auth(s, c);
 	case POP_APOP:
 		ERR(s, "APOP not supported");
