@@ -1901,6 +1901,18 @@ read_jobs(struct pollfd *pf, size_t npf, size_t first)
 	}
 }
 
+/* group commit: one directory sync covers every state file renamed since
+ * the last (by jobs, and by a report that failed without one: no fork) */
+static void
+state_sync(void)
+{
+	if (state_written) {
+		if (queue_sync_in("state") < 0)
+			warn_sys("sync", "state directory");
+		state_written = 0;
+	}
+}
+
 /* finish every job that said all it had: record, persist, then acknowledge */
 static void
 complete_jobs(void)
@@ -1916,8 +1928,10 @@ complete_jobs(void)
 		j->next = done;
 		done = j;
 	}
-	if (!done)
+	if (!done) {
+		state_sync();
 		return;
+	}
 	/* persist every message touched, once */
 	for (j = done; j; j = j->next) {
 		struct job *k;
@@ -1931,12 +1945,7 @@ complete_jobs(void)
 		check_msg(j->m);
 		emptier = NULL;
 	}
-	/* group commit: one directory sync covers every state file renamed above */
-	if (state_written) {
-		if (queue_sync_in("state") < 0)
-			warn_sys("sync", "state directory");
-		state_written = 0;
-	}
+	state_sync();   /* every state file renamed above, before the acknowledgements */
 	while ((j = done)) {
 		done = j->next;
 		if (j->pid > 0) {
