@@ -834,12 +834,14 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 	 * a change the servers had already seen */
 	if (strcmp(srcname, name) != 0) {
 		struct str text = STR_INIT;
-		int rr = conf_path(&text, name) < 0 || rename(src.s, text.s) < 0 || conf_sync_dir() < 0 ? -1 : 0;
+		int rr = conf_path(&text, name) < 0 || rename(src.s, text.s) < 0 ? -1 : conf_sync_dir() < 0 ? CONF_TEXT_AHEAD : 0;
 		e = errno;
 		str_free(&text);
 		errno = e;
-		if (rr < 0)
+		if (rr < 0) {
+			r = rr;
 			goto done;
+		}
 	}
 	if (rename(tmp.s, dst.s) < 0)
 		goto done;
@@ -853,8 +855,8 @@ fail:
 	cdb_make_finish(&cm);   /* frees its record lists */
 done:
 	e = errno;
-	if (r == -1 && tmp.s)
-		unlink(tmp.s);
+	if ((r == -1 || r == CONF_TEXT_AHEAD) && tmp.s)
+		unlink(tmp.s);   /* not in place: the new database was not renamed */
 	if (in >= 0)
 		close(in);
 	if (out >= 0)

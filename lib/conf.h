@@ -77,8 +77,11 @@ int conf_rcpt_local(const char *addr, struct str *canonical);
  * lineno is not NULL, the offending line number. CONF_UNSYNCED (< 0,
  * errno set): the new NAME.cdb is in place and whole, servers read it,
  * but the control directory could not be synced after the rename, so
- * a crash may bring the old one back. */
-enum { CONF_UNSYNCED = -2 };
+ * a crash may bring the old one back. CONF_TEXT_AHEAD (< 0, errno set):
+ * the edited text went into place but the directory could not be synced
+ * after it, so the database was left as it was: the text holds the
+ * change, the servers do not see it until a compile. */
+enum { CONF_UNSYNCED = -2, CONF_TEXT_AHEAD = -3 };
 int conf_compile(const char *name, unsigned long *lineno);
 
 /* --- extensions (helper B), backwards compatible --- */

@@ -8,8 +8,10 @@
 # refused (a duplicate). It says now that the change is made and in use,
 # that a crash may undo it, and that mailuser rebuild (which syncs again)
 # makes it last. A failure of the sync before the database's rename (the
-# text file's) keeps the old message: the databases in use are the old
-# ones. strace's fault injection, on the directory's fsyncs only (-P).
+# text file's) leaves the database in use the old one, but the text holds
+# the change (an add again was refused as a duplicate, and the message said
+# only "unable to update"): it says so, and that a rebuild puts it in use.
+# strace's fault injection, on the directory's fsyncs only (-P).
 . "$(dirname "$0")/lib.sh"
 command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null || skip_all "strace unusable here"
 M=$BIN/mailuser
@@ -60,7 +62,10 @@ no_tmp rebuild
 # the text's sync failing: the database not yet renamed, the old one in use
 echo pw-four | dirsync_fails 1 add -u "$MAILUID" -g "$MAILGID" -d "$T/mail/d" d@example.test 2>"$T/err"
 is "$?" 111 "add, directory sync after the text's rename EIO: exit 111"
-grep -q "^mailuser: fatal: unable to update users: Input/output error\$" "$T/err"; ok $? "add, text's sync: unable to update ($(cat "$T/err"))"
+grep -q "^mailuser: fatal: unable to sync $C after users went into place: Input/output error; the text holds the change but the servers do not see it yet: run mailuser rebuild\$" "$T/err"
+ok $? "add, text's sync: the text holds the change, run rebuild ($(cat "$T/err"))"
+echo pw-four | "$M" add -u "$MAILUID" -g "$MAILGID" -d "$T/mail/d" d@example.test 2>/dev/null
+is "$?" 100 "add again: refused, the text has the user (as the message said)"
 "$M" check d@example.test >/dev/null 2>&1
 is "$?" 100 "add, text's sync: users.cdb the old one (the user not in it)"
 no_tmp "add, text's sync"

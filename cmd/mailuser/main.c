@@ -61,22 +61,36 @@ syntax(const char *name, unsigned long line)
 	die_msg(EXIT_PERM, m.s);
 }
 
-/* The new database is in use, but the directory entry that names it is
- * not known to be on disk: a crash may bring the old one back. 111 as
- * for any I/O failure (0 means done for good), saying what is done and
- * what makes it durable (a rebuild renames and syncs again): "unable to
- * update" alone had the admin repeat an add, refused as a duplicate. */
+/* The control directory could not be synced after NAME (the database
+ * when suffix is ".cdb", else the edited text) went into place: 111 as
+ * for any I/O failure (0 means done for good), saying what holds then
+ * (rest) and what makes it last; "unable to update" alone had the admin
+ * repeat an add, refused as a duplicate. */
 static _Noreturn void
-unsynced(const char *name)
+sync_failed(const char *name, const char *suffix, const char *rest)
 {
 	struct str m = STR_INIT;
 	const char *why = strerror(errno);
 	if (str_copys(&m, "unable to sync ") < 0 || str_cats(&m, conf_dir()) < 0 || str_cats(&m, " after ") < 0 ||
-	    str_cats(&m, name) < 0 || str_cats(&m, ".cdb went into place: ") < 0 || str_cats(&m, why) < 0 ||
-	    str_cats(&m, "; the change is made and in use, but a crash may undo it: run mailuser rebuild") < 0 ||
-	    str_0(&m) < 0)
+	    str_cats(&m, name) < 0 || str_cats(&m, suffix) < 0 || str_cats(&m, " went into place: ") < 0 ||
+	    str_cats(&m, why) < 0 || str_cats(&m, "; ") < 0 || str_cats(&m, rest) < 0 || str_0(&m) < 0)
 		die_nomem(EXIT_TEMP);
 	die_msg(EXIT_TEMP, m.s);
+}
+
+/* the new database is in place and in use; a rebuild renames and syncs again */
+static _Noreturn void
+unsynced(const char *name)
+{
+	sync_failed(name, ".cdb", "the change is made and in use, but a crash may undo it: run mailuser rebuild");
+}
+
+/* the text is in place, its database left as it was (the servers do not
+ * see the change); a rebuild compiles the text */
+static _Noreturn void
+text_ahead(const char *name)
+{
+	sync_failed(name, "", "the text holds the change but the servers do not see it yet: run mailuser rebuild");
 }
 
 static int
@@ -141,6 +155,8 @@ commit(struct table *t)
 	int r = table_commit(t, &line);
 	if (r == CONF_UNSYNCED)
 		unsynced(t->name);
+	if (r == CONF_TEXT_AHEAD)
+		text_ahead(t->name);
 	if (r < 0) {
 		if (errno == EINVAL)
 			syntax(t->name, line);

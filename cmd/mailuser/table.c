@@ -208,7 +208,7 @@ table_commit(struct table *t, unsigned long *lineno)
 	fd = -1;
 	/* compile first: a syntax error leaves both files as they were;
 	 * then the text and the database go into place, in that order */
-	r = conf_compile_src(t->name, tmpname.s, lineno);   /* 0, -1 or CONF_UNSYNCED */
+	r = conf_compile_src(t->name, tmpname.s, lineno);   /* 0, -1, CONF_UNSYNCED or CONF_TEXT_AHEAD */
 done:
 	e = errno;
 	if (fd >= 0)
