@@ -3,7 +3,7 @@
 # deliveries into one Maildir give 200 distinct, complete files; 100
 # deliveries each SIGKILLed at a random moment leave only complete
 # messages in new/ (and a killed delivery never exits 0).
-import os, random, shutil, signal, subprocess, sys, tempfile, time
+import glob, os, random, signal, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -18,6 +18,18 @@ def message(i, size):
     head = b"Subject: message %d\r\nX-Size: %d\r\n\r\n" % (i, size)
     line = b"%d " % i + b"z" * 70 + b"\r\n"
     return head + line * max(1, (size - len(head)) // len(line))
+
+
+def feed(p, m):
+    """a delivery that died unread shows in its exit code, not as a crash here"""
+    try:
+        p.stdin.write(m)
+        p.stdin.close()
+    except BrokenPipeError:
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
 
 
 def check_new(md, want):
@@ -48,8 +60,7 @@ for i in range(N):
                          stderr=subprocess.DEVNULL, env=ENV)
     procs.append((p, m))
 for p, m in procs:   # all started before any is fed
-    p.stdin.write(m)
-    p.stdin.close()
+    feed(p, m)
 rcs = [p.wait(60) for p, _ in procs]
 t.eq(rcs.count(0), N, "%d concurrent deliveries exit 0" % N)
 bad, got = check_new(md, want)
@@ -60,15 +71,17 @@ t.eq(os.listdir(md + "/tmp"), [], "tmp/ empty")
 
 # --- the clock stopped (libfaketime): names stay unique through pid, counter and link
 # (not under the sanitizers: libfaketime preloaded before the ASan runtime can hang it)
-if shutil.which("faketime") and not pmtest.SANITIZED:
+# libfaketime preloaded by hand: the faketime wrapper's own sem_open races
+# when 50 start at once ("sem_open: File exists") and it exits unread
+LIB = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+if LIB and not pmtest.SANITIZED:
     M = 50
     md = pmtest.mailbox(env.path("frozen"))
-    fenv = ENV
-    procs = [subprocess.Popen(["faketime", "2020-01-01 00:00:00"] + pmtest.deliver_argv(md), stdin=subprocess.PIPE,
+    fenv = dict(ENV, LD_PRELOAD=LIB[0], FAKETIME="2020-01-01 00:00:00")
+    procs = [subprocess.Popen(pmtest.deliver_argv(md), stdin=subprocess.PIPE,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=fenv) for _ in range(M)]
     for i, p in enumerate(procs):
-        p.stdin.write(message(i, 500))
-        p.stdin.close()
+        feed(p, message(i, 500))
     rcs = [p.wait(60) for p in procs]
     names = os.listdir(md + "/new")
     t.eq((rcs.count(0), len(names)), (M, M), "%d deliveries with the clock stopped: %d distinct files" % (M, M))
