@@ -4,8 +4,8 @@
 # queue-run leaves its results in state/ID.done: the file was fsync'd but
 # not state/, so after a power loss the name, and the results with it,
 # could be gone (those deliveries made again). A queue file set aside into
-# bad/ was renamed there with no sync of bad/ (nor of the queue directory
-# when bad/ was made just then).
+# bad/ was renamed there with no sync of bad/ or mess/ (nor of the queue
+# directory when bad/ was made just then).
 import os, re, signal, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -112,6 +112,9 @@ mk = [i for i, c in enumerate(cs) if re.match(r'mkdir(at)?\(.*"%s", .* = 0$' % r
 t.ok(rn and mk, "bad/ made, the file renamed into it", "\n".join(cs[-30:]))
 t.ok(rn and dir_synced(cs, bad, -1) is not None and dir_synced(cs, bad, -1) > rn[0],
      "bad/ synced after the rename", "\n".join(cs[rn[0] if rn else 0:]))
+mess = os.path.join(env.queue, "mess")
+t.ok(rn and synced_at(cs, rn[0], mess, cs) is not None, "mess/ synced after the rename: the file's old name gone",
+     "\n".join(cs[rn[0] if rn else 0:]))
 t.ok(mk and rn and dir_synced(cs, env.queue, mk[0]) is not None, "the queue directory synced: bad/'s own name",
      "\n".join(cs[mk[0] if mk else 0:]))
 t.done()

@@ -1226,9 +1226,10 @@ set_aside(const char *id)
 	}
 	if (dfd >= 0 && (ffd = queue_at("mess", id, &from, &fn)) != -1 && queue_path(&to, "bad", id) == 0 &&
 	    renameat(ffd, fn, dfd, id) == 0) {
-		/* the move made durable: bad/'s new entry, and bad/'s own
-		 * name when it was made now */
-		if (fsync(dfd) < 0 || (made && queue_sync_in(NULL) < 0))
+		/* the move made durable: bad/'s new entry, mess/'s loss of
+		 * it (else it may come back after a power loss and be set
+		 * aside again), and bad/'s own name when it was made now */
+		if (fsync(dfd) < 0 || queue_sync_in("mess") < 0 || (made && queue_sync_in(NULL) < 0))
 			warn_sys("sync", to.s);
 		log_begin(&l, "corrupt");
 		log_kv(&l, "id", id);
