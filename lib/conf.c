@@ -741,14 +741,55 @@ parse_any(const char *name, const char *line, size_t len, struct str *key, struc
 	return -1;
 }
 
+static int compile(const char *name, const char *srcname, unsigned long *lineno, int install);
+
 int
 conf_compile(const char *name, unsigned long *lineno)
 {
-	return conf_compile_src(name, name, lineno);
+	return compile(name, name, lineno, 1);
 }
 
 int
 conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
+{
+	return compile(name, srcname, lineno, 1);
+}
+
+int
+conf_stage(const char *name, unsigned long *lineno)
+{
+	return compile(name, name, lineno, 0);
+}
+
+int
+conf_install(const char *name)
+{
+	struct str tmp = STR_INIT, dst = STR_INIT;
+	int r = -1, e;
+	if (conf_path(&tmp, name) == 0 && str_cats(&tmp, ".cdb.tmp") == 0 && str_0(&tmp) == 0 &&
+	    conf_path(&dst, name) == 0 && str_cats(&dst, ".cdb") == 0 && str_0(&dst) == 0 &&
+	    rename(tmp.s, dst.s) == 0)
+		r = conf_sync_dir() < 0 ? CONF_UNSYNCED : 0;
+	e = errno;
+	str_free(&tmp);
+	str_free(&dst);
+	errno = e;
+	return r;
+}
+
+void
+conf_unstage(const char *name)
+{
+	struct str tmp = STR_INIT;
+	if (conf_path(&tmp, name) == 0 && str_cats(&tmp, ".cdb.tmp") == 0 && str_0(&tmp) == 0)
+		unlink(tmp.s);
+	str_free(&tmp);
+}
+
+/* Build NAME.cdb.tmp from srcname; with install, also put srcname (when
+ * it is not name) and then the database into place, each rename synced. */
+static int
+compile(const char *name, const char *srcname, unsigned long *lineno, int install)
 {
 	struct str src = STR_INIT, tmp = STR_INIT, dst = STR_INIT;
 	struct str line = STR_INIT, key = STR_INIT, val = STR_INIT;
@@ -828,6 +869,10 @@ conf_compile_src(const char *name, const char *srcname, unsigned long *lineno)
 		goto done;
 	}
 	out = -1;
+	if (!install) {
+		r = 0;
+		goto done;
+	}
 	/* the text goes into place (and to disk) before the database: a
 	 * crash in between leaves the text ahead, which the next compile
 	 * catches up with; the other way round the next compile would undo

@@ -114,6 +114,14 @@ int conf_valid_maildir(const char *p, size_t len);
  * synced: the text is never behind what the servers see. */
 int conf_compile_src(const char *name, const char *srcname, unsigned long *lineno);
 
+/* conf_compile in two steps, so that several tables change together or
+ * not at all: conf_stage builds NAME.cdb.tmp (synced, not in place; 0, or
+ * -1 as conf_compile), conf_install renames it into place (0, -1, or
+ * CONF_UNSYNCED as conf_compile), conf_unstage removes a staged one. */
+int conf_stage(const char *name, unsigned long *lineno);
+int conf_install(const char *name);
+void conf_unstage(const char *name);
+
 /* The users-file line for u, without a newline. 0 ok, -1 errno. */
 int conf_user_line(const struct conf_user *u, struct str *out);
 

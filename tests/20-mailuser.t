@@ -140,7 +140,16 @@ echo "broken line" >>"$C/users"
 refused 100 "rebuild with a syntax error" "$M" rebuild
 grep -q "$C/users line $(wc -l <"$C/users")" "$T/err"; ok $? "the message names the file and line"
 refused 100 "add refused while users is broken" sh -c "echo pw | $M add $U -d $T/mail/y yves@example.test"
+# one broken table stops them all: a new domain without its new users
+# would refuse their mail for good
+echo "hand.test" >>"$C/domains"
+echo "new@hand.test:*:$MAILUID:$MAILGID:$T/mail/new:0" >>"$C/users"
+refused 100 "rebuild with a new domain and a syntax error in users" "$M" rebuild
+cdb -q "$C/domains.cdb" hand.test >/dev/null; is $? 100 "the new domain not taken in alone"
+is "$(ls "$C" | grep -c tmp)" 0 "no staged database left"
 sed -i '$d' "$C/users"
+sed -i '$d' "$C/users"
+sed -i '$d' "$C/domains"
 echo "HAND@example.test:*:1:1:/x:0" >>"$C/users"
 refused 100 "rebuild with a duplicate" "$M" rebuild
 sed -i '$d' "$C/users"

@@ -53,10 +53,13 @@ in_place "$T/err" aliases "alias add"
 "$M" check c@example.test | grep -q '^alias c@example.test'; ok $? "alias add: the new alias in use"
 no_tmp "alias add"
 
-# rebuild renames no text: its first directory sync follows domains.cdb
+# rebuild renames no text: its first directory sync follows users.cdb
+# (users go first, domains last); the other two still go into place
+echo "r@example.test: a@example.test" >>"$C/aliases"
 dirsync_fails 1 rebuild 2>"$T/err"
-is "$?" 111 "rebuild, directory sync after domains.cdb EIO: exit 111"
-in_place "$T/err" domains "rebuild"
+is "$?" 111 "rebuild, directory sync after users.cdb EIO: exit 111"
+in_place "$T/err" users "rebuild"
+"$M" check r@example.test | grep -q '^alias r@example.test'; ok $? "rebuild: aliases in place after users' failed sync"
 no_tmp rebuild
 
 # the text's sync failing: the database not yet renamed, the old one in use

@@ -682,24 +682,48 @@ alias(int argc, char **argv)
 	commit(&t);
 }
 
+/* All three tables are built before any goes into place, so an error in
+ * one (a hand edit's typo) changes none: domains new and users old would
+ * refuse the new domain's users for good. Domains go last, so a new
+ * domain is accepted only once its users and aliases are there. */
 static void
 rebuild(void)
 {
-	static const char *const names[] = { "domains", "users", "aliases" };
+	static const char *const names[] = { "users", "aliases", "domains" };
+	enum { N = sizeof names / sizeof names[0] };
+	const char *late = NULL;
 	unsigned long line;
-	size_t i;
+	size_t i, j;
+	int late_errno = 0;
 	lock();
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+	for (i = 0; i < N; i++)
 		orphan_check(names[i]);   /* before any table changes */
-	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		int r = conf_compile(names[i], &line);
-		if (r == CONF_UNSYNCED)
-			unsynced(names[i]);
-		if (r < 0) {
+	for (i = 0; i < N; i++)
+		if (conf_stage(names[i], &line) < 0) {
+			int e = errno;
+			for (j = 0; j < i; j++)
+				conf_unstage(names[j]);
+			errno = e;
 			if (errno == EINVAL)
 				syntax(names[i], line);
 			die_sys(EXIT_TEMP, "compile", names[i]);
 		}
+	for (i = 0; i < N; i++) {
+		int r = conf_install(names[i]);
+		if (r == CONF_UNSYNCED && !late) {
+			late = names[i];   /* in place: the others go in too */
+			late_errno = errno;
+		} else if (r < 0 && r != CONF_UNSYNCED) {
+			int e = errno;
+			for (j = i + 1; j < N; j++)
+				conf_unstage(names[j]);
+			errno = e;
+			die_sys(EXIT_TEMP, "install", names[i]);
+		}
+	}
+	if (late) {
+		errno = late_errno;
+		unsynced(late);
 	}
 }
 

@@ -288,6 +288,21 @@ test_lookups(void)
 	is_int(line, 3, "syntax error line number");
 	ok(conf_user_get("bob@example.test", &u) == 1, "old users.cdb still serves");
 	ok(access(dir, F_OK) == 0 && mode_of("users.cdb.tmp") == 0, "no temporary left behind");
+	/* staged: built beside the database, in use only once installed */
+	put("users", "staged@example.test:h:1:1:/m:0\n");
+	ok(conf_stage("users", &line) == 0 && mode_of("users.cdb.tmp") != 0, "stage: the new database beside the old");
+	ok(conf_user_get("bob@example.test", &u) == 1, "stage: the old one still serves");
+	conf_unstage("users");
+	ok(mode_of("users.cdb.tmp") == 0 && conf_user_get("bob@example.test", &u) == 1, "unstage: gone, the old one kept");
+	ok(conf_stage("users", &line) == 0 && conf_install("users") == 0, "stage, then install");
+	ok(conf_user_get("staged@example.test", &u) == 1 && conf_user_get("bob@example.test", &u) == 0 &&
+	   mode_of("users.cdb.tmp") == 0, "install: the new one serves");
+	ok(conf_install("users") < 0 && errno == ENOENT, "install with nothing staged: an error");
+	put("users", "alice@example.test:h:1:1:/m:0\nbroken line\n");
+	ok(conf_stage("users", &line) < 0 && errno == EINVAL && line == 2 && mode_of("users.cdb.tmp") == 0,
+	   "stage: a syntax error leaves nothing staged");
+	put("users", USERS);
+	ok(conf_compile("users", &line) == 0, "users back again");
 	put("users", "alice@example.test:h:1:1:/m:0\nALICE@example.test:h:2:2:/m:0\n");
 	ok(conf_compile("users", &line) < 0 && errno == EINVAL && line == 2, "duplicate user refused");
 	put("domains", "ok.test\nbad_domain\n");
