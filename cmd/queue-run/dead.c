@@ -17,21 +17,36 @@ enum { DEAD_TABLE_MAX = 1000, DEAD_HOLD_MAX = 3600 };
 
 struct dead {
 	struct dead *next;            /* newest first */
+	struct dead *hnext;           /* in its hash bucket */
 	unsigned long long until, hold;
 	int probing;                  /* the probe's job is out */
 	struct str text, host;        /* what the recipients are deferred with */
 	char name[];
 };
 
-static struct dead *table;
+/* hashed: every remote recipient of every message looked at is checked
+ * against the table, and those waiting for a probe each second */
+enum { DEAD_BUCKETS = 1024 };
+static struct dead *table, *bucket[DEAD_BUCKETS];
 static unsigned int n_dead;
 static const char suspended[] = "delivery temporarily suspended: ";
+
+/* FNV-1a over the name in lower case: names match case-insensitively */
+static struct dead **
+bucket_of(const char *domain)
+{
+	unsigned int h = 2166136261u;
+	const unsigned char *p;
+	for (p = (const unsigned char *)domain; *p; p++)
+		h = (h ^ (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) * 16777619u;
+	return &bucket[h % DEAD_BUCKETS];
+}
 
 static struct dead *
 find(const char *domain)
 {
 	struct dead *d;
-	for (d = table; d; d = d->next)
+	for (d = *bucket_of(domain); d; d = d->hnext)
 		if (strcasecmp(d->name, domain) == 0)
 			return d;
 	return NULL;
@@ -44,6 +59,11 @@ drop(struct dead *d)
 	for (pp = &table; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
 			*pp = d->next;
+			break;
+		}
+	for (pp = bucket_of(d->name); *pp; pp = &(*pp)->hnext)
+		if (*pp == d) {
+			*pp = d->hnext;
 			break;
 		}
 	str_free(&d->text);
@@ -67,6 +87,8 @@ add(const char *domain)
 	memcpy(d->name, domain, l + 1);
 	d->next = table;
 	table = d;
+	d->hnext = *bucket_of(domain);
+	*bucket_of(domain) = d;
 	n_dead++;
 	return d;
 }
