@@ -52,14 +52,25 @@ each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 	struct dirent *de;
 	struct str p = STR_INIT;
 	unsigned n = 0;
-	int rc = 0, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow_in(dfd);
+	int e, rc = 0, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow_in(dfd);
 	if (!(d = fdopendir(dfd))) {
 		close(dfd);
 		return -1;
 	}
-	while (n < DIR_ENTRIES_MAX && (de = readdir(d)) != NULL) {
+	for (;;) {
 		struct stat st;
 		int fd;
+		if (n >= DIR_ENTRIES_MAX)
+			break;
+		/* a directory that cannot be read to its end (EIO, a stale NFS
+		 * handle) is a failure, not a folder that held fewer messages:
+		 * training from it, or correcting with it, must not exit 0 */
+		errno = 0;
+		if (!(de = readdir(d))) {
+			if (errno)
+				rc = -1;
+			break;
+		}
 		if (de->d_name[0] == '.')
 			continue;
 		if (str_copys(&p, dir) < 0 || str_catc(&p, '/') < 0 || str_cats(&p, de->d_name) < 0 || str_0(&p) < 0) {
@@ -82,8 +93,10 @@ each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 		if (rc < 0)
 			break;
 	}
+	e = errno;
 	closedir(d);
 	str_free(&p);
+	errno = e;
 	return rc;
 }
 
