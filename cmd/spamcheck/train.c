@@ -264,6 +264,19 @@ struct listctx {
 	struct buf out;
 };
 
+/* a path in -l's output: a byte below space (a newline in a file name
+ * in a user's folder) becomes '?', so that each message is one line and
+ * no name forges a line for another file in a script reading the list */
+static int
+put_path(struct buf *b, const char *path)
+{
+	const char *p;
+	for (p = path; *p; p++)
+		if (buf_put(b, (unsigned char)*p < 32 || *p == 127 ? "?" : p, 1) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 list_file(void *arg, const char *path, int fd, int named)
 {
@@ -277,7 +290,7 @@ list_file(void *arg, const char *path, int fd, int named)
 		die_nomem(EXIT_TEMP);
 	if (snprintf(sc, sizeof sc, " %.6f ", r.score) >= (int)sizeof sc)
 		die_x(EXIT_TEMP, "format", "score", "too long");
-	if (buf_puts(&x->out, verdict_name(r.v)) < 0 || buf_puts(&x->out, sc) < 0 || buf_puts(&x->out, path) < 0
+	if (buf_puts(&x->out, verdict_name(r.v)) < 0 || buf_puts(&x->out, sc) < 0 || put_path(&x->out, path) < 0
 	    || buf_puts(&x->out, "\n") < 0)
 		die_sys(EXIT_TEMP, "write", "output");
 	return 0;
