@@ -264,17 +264,18 @@ struct listctx {
 	struct buf out;
 };
 
-/* a path in -l's output: a byte below space (a newline in a file name
- * in a user's folder) becomes '?', so that each message is one line and
- * no name forges a line for another file in a script reading the list */
+/* a path in -l's and -v's output, then a newline: a control character
+ * (a newline in a file name in a user's folder) becomes '?', so that
+ * each message is one line and no name forges a line for another file
+ * in a script reading the list */
 static int
-put_path(struct buf *b, const char *path)
+cat_path(struct str *s, const char *path)
 {
 	const char *p;
 	for (p = path; *p; p++)
-		if (buf_put(b, (unsigned char)*p < 32 || *p == 127 ? "?" : p, 1) < 0)
+		if (str_catc(s, (unsigned char)*p < 32 || *p == 127 ? '?' : *p) < 0)
 			return -1;
-	return 0;
+	return str_catc(s, '\n');
 }
 
 static int
@@ -290,8 +291,10 @@ list_file(void *arg, const char *path, int fd, int named)
 		die_nomem(EXIT_TEMP);
 	if (snprintf(sc, sizeof sc, " %.6f ", r.score) >= (int)sizeof sc)
 		die_x(EXIT_TEMP, "format", "score", "too long");
-	if (buf_puts(&x->out, verdict_name(r.v)) < 0 || buf_puts(&x->out, sc) < 0 || put_path(&x->out, path) < 0
-	    || buf_puts(&x->out, "\n") < 0)
+	x->line.len = 0;
+	if (str_cats(&x->line, verdict_name(r.v)) < 0 || str_cats(&x->line, sc) < 0 || cat_path(&x->line, path) < 0)
+		die_nomem(EXIT_TEMP);
+	if (buf_put(&x->out, x->line.s, x->line.len) < 0)
 		die_sys(EXIT_TEMP, "write", "output");
 	return 0;
 }
@@ -313,6 +316,7 @@ run_list(const struct opts *o, char **paths)
 		die_sys(EXIT_TEMP, "write", "output");
 	classifier_close(&x.c);
 	str_free(&x.msg);
+	str_free(&x.line);
 	return EXIT_OK;
 }
 
@@ -699,6 +703,7 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 	unsigned f, fp = 0, fn = 0, us = 0, uh = 0, ns = 0, nh = 0;
 	size_t i;
 	char line[512];
+	struct str vline = STR_INIT;
 	int len;
 	delta_init(&d);
 	for (i = 0; i < c.nm; i++)
@@ -732,9 +737,15 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 			}
 			if (o->verbose) {
 				/* class verdict logit Fisher-logit regression-logit tokens-used path */
-				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %.6f %u %s\n", c.m[i].spam ? "spam" : "ham",
-				    verdict_name(r.v), r.logit, r.flogit, r.lrlogit, r.used, c.names.s + c.m[i].name);
-				if (len > 0 && (size_t)len < sizeof line && buf_writeall(1, line, (size_t)len, 0, 0) < 0)
+				/* the path apart: a long one must not drop the line */
+				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %.6f %u ", c.m[i].spam ? "spam" : "ham",
+				    verdict_name(r.v), r.logit, r.flogit, r.lrlogit, r.used);
+				vline.len = 0;
+				if (len < 0 || (size_t)len >= sizeof line)
+					die_x(EXIT_TEMP, "format", "scores", "too long");
+				if (str_catb(&vline, line, (size_t)len) < 0 || cat_path(&vline, c.names.s + c.m[i].name) < 0)
+					die_nomem(EXIT_TEMP);
+				if (buf_writeall(1, vline.s, vline.len, 0, 0) < 0)
 					die_sys(EXIT_TEMP, "write", "output");
 			}
 		}
@@ -751,6 +762,7 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 		die_sys(EXIT_TEMP, "write", "output");
 	delta_free(&d);
 	cv_free(&c);
+	str_free(&vline);
 	return EXIT_OK;
 }
 
