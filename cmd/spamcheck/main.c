@@ -101,8 +101,14 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'e': o.exitcode = 1; break;
 		case 'v': o.verbose = 1; break;
-		case 'd': o.dbpath = optarg; break;
-		case 'u': o.userdb = optarg; break;
+		/* an empty path (an unset variable in a wrapper: -d "$DB")
+		 * would read as a missing database, so every message unsure
+		 * and none refused, with nothing said */
+		case 'd': case 'u':
+			if (!*optarg)
+				die_usage(USAGE);
+			*(c == 'd' ? &o.dbpath : &o.userdb) = optarg;
+			break;
 		case 'm':
 			if (scan_ulongz(optarg, 1ULL << 30, &n) < 0 || n < 4096)
 				die_usage(USAGE);

@@ -52,14 +52,25 @@ each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 	struct dirent *de;
 	struct str p = STR_INIT;
 	unsigned n = 0;
-	int rc = 0, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow_in(dfd);
+	int e, rc = 0, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow_in(dfd);
 	if (!(d = fdopendir(dfd))) {
 		close(dfd);
 		return -1;
 	}
-	while (n < DIR_ENTRIES_MAX && (de = readdir(d)) != NULL) {
+	for (;;) {
 		struct stat st;
 		int fd;
+		if (n >= DIR_ENTRIES_MAX)
+			break;
+		/* a directory that cannot be read to its end (EIO, a stale NFS
+		 * handle) is a failure, not a folder that held fewer messages:
+		 * training from it, or correcting with it, must not exit 0 */
+		errno = 0;
+		if (!(de = readdir(d))) {
+			if (errno)
+				rc = -1;
+			break;
+		}
 		if (de->d_name[0] == '.')
 			continue;
 		if (str_copys(&p, dir) < 0 || str_catc(&p, '/') < 0 || str_cats(&p, de->d_name) < 0 || str_0(&p) < 0) {
@@ -82,8 +93,10 @@ each_in_dir(int dfd, const char *dir, msg_fn fn, void *arg)
 		if (rc < 0)
 			break;
 	}
+	e = errno;
 	closedir(d);
 	str_free(&p);
+	errno = e;
 	return rc;
 }
 
@@ -251,6 +264,20 @@ struct listctx {
 	struct buf out;
 };
 
+/* a path in -l's and -v's output, then a newline: a control character
+ * (a newline in a file name in a user's folder) becomes '?', so that
+ * each message is one line and no name forges a line for another file
+ * in a script reading the list */
+static int
+cat_path(struct str *s, const char *path)
+{
+	const char *p;
+	for (p = path; *p; p++)
+		if (str_catc(s, (unsigned char)*p < 32 || *p == 127 ? '?' : *p) < 0)
+			return -1;
+	return str_catc(s, '\n');
+}
+
 static int
 list_file(void *arg, const char *path, int fd, int named)
 {
@@ -264,8 +291,10 @@ list_file(void *arg, const char *path, int fd, int named)
 		die_nomem(EXIT_TEMP);
 	if (snprintf(sc, sizeof sc, " %.6f ", r.score) >= (int)sizeof sc)
 		die_x(EXIT_TEMP, "format", "score", "too long");
-	if (buf_puts(&x->out, verdict_name(r.v)) < 0 || buf_puts(&x->out, sc) < 0 || buf_puts(&x->out, path) < 0
-	    || buf_puts(&x->out, "\n") < 0)
+	x->line.len = 0;
+	if (str_cats(&x->line, verdict_name(r.v)) < 0 || str_cats(&x->line, sc) < 0 || cat_path(&x->line, path) < 0)
+		die_nomem(EXIT_TEMP);
+	if (buf_put(&x->out, x->line.s, x->line.len) < 0)
 		die_sys(EXIT_TEMP, "write", "output");
 	return 0;
 }
@@ -287,6 +316,7 @@ run_list(const struct opts *o, char **paths)
 		die_sys(EXIT_TEMP, "write", "output");
 	classifier_close(&x.c);
 	str_free(&x.msg);
+	str_free(&x.line);
 	return EXIT_OK;
 }
 
@@ -673,6 +703,7 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 	unsigned f, fp = 0, fn = 0, us = 0, uh = 0, ns = 0, nh = 0;
 	size_t i;
 	char line[512];
+	struct str vline = STR_INIT;
 	int len;
 	delta_init(&d);
 	for (i = 0; i < c.nm; i++)
@@ -706,9 +737,15 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 			}
 			if (o->verbose) {
 				/* class verdict logit Fisher-logit regression-logit tokens-used path */
-				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %.6f %u %s\n", c.m[i].spam ? "spam" : "ham",
-				    verdict_name(r.v), r.logit, r.flogit, r.lrlogit, r.used, c.names.s + c.m[i].name);
-				if (len > 0 && (size_t)len < sizeof line && buf_writeall(1, line, (size_t)len, 0, 0) < 0)
+				/* the path apart: a long one must not drop the line */
+				len = snprintf(line, sizeof line, "%s %s %.6f %.6f %.6f %u ", c.m[i].spam ? "spam" : "ham",
+				    verdict_name(r.v), r.logit, r.flogit, r.lrlogit, r.used);
+				vline.len = 0;
+				if (len < 0 || (size_t)len >= sizeof line)
+					die_x(EXIT_TEMP, "format", "scores", "too long");
+				if (str_catb(&vline, line, (size_t)len) < 0 || cat_path(&vline, c.names.s + c.m[i].name) < 0)
+					die_nomem(EXIT_TEMP);
+				if (buf_writeall(1, vline.s, vline.len, 0, 0) < 0)
 					die_sys(EXIT_TEMP, "write", "output");
 			}
 		}
@@ -725,6 +762,7 @@ cv_eval(const struct opts *o, struct cv *cp, unsigned k)
 		die_sys(EXIT_TEMP, "write", "output");
 	delta_free(&d);
 	cv_free(&c);
+	str_free(&vline);
 	return EXIT_OK;
 }
 
