@@ -1,12 +1,13 @@
 #!/bin/sh
 # THREATS I3/I11: mailuser rebuild on a full disk and with fsync failing
-# EIO. Each table is compiled into NAME.cdb.tmp, synced, renamed over
-# NAME.cdb and the directory synced: a failure before the rename leaves
-# the old NAME.cdb byte for byte (the servers go on reading it), one
-# after it the new one, whole; either way mailuser exits 111 (a
-# temporary problem, mailuser(8)), says which table, and leaves no
-# NAME.cdb.tmp behind. The text files are edited by hand first (a
-# domain, a user and an alias added), so each new database differs.
+# EIO. The three tables are each compiled into NAME.cdb.tmp and synced
+# (users, aliases, domains), and only then renamed over NAME.cdb in the
+# same order, the directory synced after each: a failure before the
+# renames leaves all three old databases byte for byte (the servers go on
+# reading them), one after them the new ones, whole; either way mailuser
+# exits 111 (a temporary problem, mailuser(8)), says which table, and
+# leaves no NAME.cdb.tmp behind. The text files are edited by hand first
+# (a domain, a user and an alias added), so each new database differs.
 . "$(dirname "$0")/lib.sh"
 M=$BIN/mailuser
 C=$T/conf
@@ -34,20 +35,25 @@ no_tmp() { # no_tmp CONFDIR NAME
 	is "$(cd "$1" && ls | grep -c 'tmp')" 0 "$2: no temporary file left"
 }
 
-# fsync failing EIO, each of the six in turn: the odd ones are a table's
-# file (before its rename), the even ones the directory (after it)
+# fsync failing EIO, each of the six in turn: the first three are a
+# table's file (before any rename), the last three the directory (after
+# that table's rename; the others still go into place)
 if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 	for n in 1 2 3 4 5 6; do
-		table=$(echo "domains users aliases" | cut -d' ' -f$(((n + 1) / 2)))
+		table=$(echo "users aliases domains users aliases domains" | cut -d' ' -f$n)
 		strace -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=$n "$M" rebuild 2>"$T/err"
 		is "$?" 111 "fsync $n ($table) EIO: exit 111"
-		if [ $((n % 2)) = 1 ]; then
+		if [ $n -le 3 ]; then
 			grep -q "^mailuser: fatal: unable to compile $table: Input/output error" "$T/err"; ok $? "fsync $n: names $table and the error"
-			cmp -s "$C/$table.cdb" "$T/old/$table.cdb"; ok $? "fsync $n: the old $table.cdb as it was"
+			for t in users aliases domains; do
+				cmp -s "$C/$t.cdb" "$T/old/$t.cdb"; ok $? "fsync $n: the old $t.cdb as it was"
+			done
 		else
 			# in place: the message says so (test 272)
 			grep -q "^mailuser: fatal: unable to sync $C after $table.cdb went into place: Input/output error; the change is made" "$T/err"; ok $? "fsync $n: names $table and the error"
-			cmp -s "$C/$table.cdb" "$T/old/$table.cdb"; is "$?" 1 "fsync $n: $table.cdb renamed, the new one"
+			for t in users aliases domains; do
+				cmp -s "$C/$t.cdb" "$T/old/$t.cdb"; is "$?" 1 "fsync $n: $t.cdb renamed, the new one"
+			done
 		fi
 		usable_old "$C" "fsync $n"
 		no_tmp "$C" "fsync $n"
@@ -58,8 +64,8 @@ else
 fi
 
 # a full disk: the control directory copied onto a tmpfs in a private
-# mount namespace, filled but for one page: domains.cdb fits, users.cdb
-# (some 40 KB) does not
+# mount namespace, filled but for one page: users.cdb (some 40 KB) does
+# not fit, so none of the three changes
 if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
 	mkdir "$T/full" "$T/res"
 	unshare -m --propagation private sh -c '
@@ -80,7 +86,7 @@ if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
 	is "$?" 0 "tmpfs set up"
 	is "$(cat "$T/res/rc")" 111 "disk full: exit 111"
 	grep -q '^mailuser: fatal: unable to compile users: No space left' "$T/res/err"; ok $? "disk full: names users and ENOSPC"
-	is "$(cat "$T/res/domains")" 1 "disk full: domains.cdb, which fit, is the new one"
+	is "$(cat "$T/res/domains")" 0 "disk full: the old domains.cdb as it was"
 	is "$(cat "$T/res/users")" 0 "disk full: the old users.cdb as it was"
 	is "$(cat "$T/res/aliases")" 0 "disk full: the old aliases.cdb as it was"
 	grep -q '^user u7@example.test ' "$T/res/u7"; ok $? "disk full: an old user found"
