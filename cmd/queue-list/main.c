@@ -230,7 +230,7 @@ list(int count_only)
  * Not under a delivery child of a queue-run that was killed (it holds the
  * file locked, and its results wait in state/ID.done for the next
  * queue-run): a bounce or delete then could undo or race what it did.
- * 0 done, -1 no such message, -2 busy (try again), 1 queue-run listens
+ * 0 done, -1 no such message, -2 busy or unreadable (try again), 1 queue-run listens
  * now (*fifo: the trigger, open): the request is for it. */
 static int
 offline(char act, const char *id, int *fifo)
@@ -242,6 +242,13 @@ offline(char act, const char *id, int *fifo)
 	size_t k;
 	int r;
 	r = queue_msg_open_id(&m, id);
+	if (r < 0 && errno != ENOENT) {
+		/* not "no such message" (100): a user outside the queue's
+		 * group, told so, took the message for gone */
+		warn_sys("open", id);
+		str_free(&p);
+		return -2;
+	}
 	if (r <= 0) {
 		warn_x("find", id, "no such message in the queue");
 		str_free(&p);
@@ -352,8 +359,10 @@ act(char a, int argc, char **argv)
 			size_t n, k;
 			char **v = ids(&n);
 			for (k = 0; k < n; k++) {
-				if (fd < 0 && offline(a, v[k], &fd) == 1)
+				if (fd < 0 && (r = offline(a, v[k], &fd)) == 1)
 					request(fd, a, "*", &line, p.s);   /* queue-run does the rest */
+				else if (fd < 0 && r == -2)
+					busy = 1;   /* one gone meanwhile (-1) is no error here */
 				free(v[k]);
 			}
 			free(v);
