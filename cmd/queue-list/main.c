@@ -163,10 +163,21 @@ list(int count_only)
 	for (i = 0; i < n; i++) {
 		struct queue_msg m;
 		struct queue_state st = QUEUE_STATE_INIT;
+		struct stat sb;
 		if (queue_msg_open_id(&m, v[i]) <= 0)
 			continue;   /* being written, or just delivered */
 		if (queue_state_load(v[i], &st, m.env.nrcpt) < 0)
 			die_sys(EXIT_TEMP, "read state of", v[i]);
+		/* finished since it was opened: queue-run removes mess/ID, then
+		 * the state, and the state read may be the last one saved or
+		 * none (all pending); the message is gone, not pending */
+		if (queue_stat_in("mess", v[i], &sb) < 0) {
+			if (errno != ENOENT)
+				die_sys(EXIT_TEMP, "look up", v[i]);
+			queue_state_free(&st);
+			queue_msg_close(&m);
+			continue;
+		}
 		msgs++;
 		for (k = 0; k < st.n; k++)
 			rcpts += st.r[k].status == QS_PENDING;
