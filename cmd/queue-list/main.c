@@ -244,7 +244,7 @@ list(int count_only)
  * 0 done, -1 no such message, -2 busy or unreadable (try again), 1 queue-run listens
  * now (*fifo: the trigger, open): the request is for it. */
 static int
-offline(char act, const char *id, int *fifo)
+offline_held(char act, const char *id, int *fifo)
 {
 	struct str p = STR_INIT;
 	struct queue_msg m;
@@ -312,6 +312,26 @@ offline(char act, const char *id, int *fifo)
 	queue_msg_close(&m);
 	str_free(&p);
 	return 0;
+}
+
+/* offline_held, one queue-list at a time: a retry goes on beside
+ * whoever holds the message's lock (a delivery, another admin), and its
+ * read, change and write of state/ID undid a bounce made meanwhile, which
+ * had said 0 (test 316). The lock is on state/ itself, which only
+ * queue-list locks, for as long as one message's change takes. */
+static int
+offline(char act, const char *id, int *fifo)
+{
+	int d = queue_open_dir("state"), r;
+	if (d < 0 || flock(d, LOCK_EX) < 0) {
+		warn_sys("lock", "the queue's state directory");
+		if (d >= 0)
+			close(d);
+		return -2;
+	}
+	r = offline_held(act, id, fifo);
+	close(d);
+	return r;
 }
 
 /* mess/ID exists: queue-run is told only about messages there are */
