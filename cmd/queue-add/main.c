@@ -140,8 +140,12 @@ main(int argc, char **argv)
 	}
 	alarm(TIMEOUT_S);
 	umask(027);
+	/* held off while the file is made: one that came as its open
+	 * returned, before w knew of it, left it behind */
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (qwrite_open(&w) != QQ_OK)
 		failw();
+	sigprocmask(SIG_UNBLOCK, &stop, NULL);
 	copy_message();
 	read_envelope(&env);
 	/* Whole now: from the header's write on, the file is mail a
