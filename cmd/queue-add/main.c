@@ -27,6 +27,20 @@ on_alarm(int sig)
 	_exit(QQ_TEMP_TIMEOUT);
 }
 
+/* SIGTERM, SIGINT, SIGHUP, SIGQUIT while the message or envelope is
+ * read (a caller's timeout, a job killed with its process group): the
+ * unfinished file goes, then the signal ends us as it would have; else
+ * it stayed in mess/ until queue-run's next start */
+static void
+on_stop(int sig)
+{
+	qwrite_abort(&w);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int stop_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+
 static _Noreturn void
 failw(void)
 {
@@ -111,17 +125,35 @@ int
 main(int argc, char **argv)
 {
 	struct str env = STR_INIT;
+	sigset_t stop;
+	size_t i;
 	(void)argc;
+	sigemptyset(&stop);
 	die_init(argv[0] ? argv[0] : "queue-add");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);   /* a file size limit is EFBIG: exit 53, the file removed */
 	signal(SIGALRM, on_alarm);
+	for (i = 0; i < sizeof stop_sigs / sizeof stop_sigs[0]; i++) {
+		sigaddset(&stop, stop_sigs[i]);
+		if (signal(stop_sigs[i], on_stop) == SIG_IGN)
+			signal(stop_sigs[i], SIG_IGN);   /* nohup's and a background job's stay ignored */
+	}
 	alarm(TIMEOUT_S);
 	umask(027);
+	/* held off while the file is made: one that came as its open
+	 * returned, before w knew of it, left it behind */
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (qwrite_open(&w) != QQ_OK)
 		failw();
+	sigprocmask(SIG_UNBLOCK, &stop, NULL);
 	copy_message();
 	read_envelope(&env);
+	/* Whole now: from the header's write on, the file is mail a
+	 * queue-run start takes, and from the notice on it is queued. A
+	 * signal in between made our exit a failure the caller retries
+	 * (sendmail holds its own signals off for this), queueing it twice:
+	 * held off to the end, our status is the answer. */
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (qwrite_commit(&w, env.s, env.len, getenv("PIPEMAIL_DSN")) != QQ_OK)
 		failw();
 	return QQ_OK;

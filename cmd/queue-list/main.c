@@ -163,10 +163,21 @@ list(int count_only)
 	for (i = 0; i < n; i++) {
 		struct queue_msg m;
 		struct queue_state st = QUEUE_STATE_INIT;
+		struct stat sb;
 		if (queue_msg_open_id(&m, v[i]) <= 0)
 			continue;   /* being written, or just delivered */
 		if (queue_state_load(v[i], &st, m.env.nrcpt) < 0)
 			die_sys(EXIT_TEMP, "read state of", v[i]);
+		/* finished since it was opened: queue-run removes mess/ID, then
+		 * the state, and the state read may be the last one saved or
+		 * none (all pending); the message is gone, not pending */
+		if (queue_stat_in("mess", v[i], &sb) < 0) {
+			if (errno != ENOENT)
+				die_sys(EXIT_TEMP, "look up", v[i]);
+			queue_state_free(&st);
+			queue_msg_close(&m);
+			continue;
+		}
 		msgs++;
 		for (k = 0; k < st.n; k++)
 			rcpts += st.r[k].status == QS_PENDING;
@@ -230,10 +241,10 @@ list(int count_only)
  * Not under a delivery child of a queue-run that was killed (it holds the
  * file locked, and its results wait in state/ID.done for the next
  * queue-run): a bounce or delete then could undo or race what it did.
- * 0 done, -1 no such message, -2 busy (try again), 1 queue-run listens
+ * 0 done, -1 no such message, -2 busy or unreadable (try again), 1 queue-run listens
  * now (*fifo: the trigger, open): the request is for it. */
 static int
-offline(char act, const char *id, int *fifo)
+offline_held(char act, const char *id, int *fifo)
 {
 	struct str p = STR_INIT;
 	struct queue_msg m;
@@ -242,6 +253,13 @@ offline(char act, const char *id, int *fifo)
 	size_t k;
 	int r;
 	r = queue_msg_open_id(&m, id);
+	if (r < 0 && errno != ENOENT) {
+		/* not "no such message" (100): a user outside the queue's
+		 * group, told so, took the message for gone */
+		warn_sys("open", id);
+		str_free(&p);
+		return -2;
+	}
 	if (r <= 0) {
 		warn_x("find", id, "no such message in the queue");
 		str_free(&p);
@@ -294,6 +312,26 @@ offline(char act, const char *id, int *fifo)
 	queue_msg_close(&m);
 	str_free(&p);
 	return 0;
+}
+
+/* offline_held, one queue-list at a time: a retry goes on beside
+ * whoever holds the message's lock (a delivery, another admin), and its
+ * read, change and write of state/ID undid a bounce made meanwhile, which
+ * had said 0 (test 316). The lock is on state/ itself, which only
+ * queue-list locks, for as long as one message's change takes. */
+static int
+offline(char act, const char *id, int *fifo)
+{
+	int d = queue_open_dir("state"), r;
+	if (d < 0 || flock(d, LOCK_EX) < 0) {
+		warn_sys("lock", "the queue's state directory");
+		if (d >= 0)
+			close(d);
+		return -2;
+	}
+	r = offline_held(act, id, fifo);
+	close(d);
+	return r;
 }
 
 /* mess/ID exists: queue-run is told only about messages there are */
@@ -352,8 +390,10 @@ act(char a, int argc, char **argv)
 			size_t n, k;
 			char **v = ids(&n);
 			for (k = 0; k < n; k++) {
-				if (fd < 0 && offline(a, v[k], &fd) == 1)
+				if (fd < 0 && (r = offline(a, v[k], &fd)) == 1)
 					request(fd, a, "*", &line, p.s);   /* queue-run does the rest */
+				else if (fd < 0 && r == -2)
+					busy = 1;   /* one gone meanwhile (-1) is no error here */
 				free(v[k]);
 			}
 			free(v);
