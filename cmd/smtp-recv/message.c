@@ -2,6 +2,7 @@
  * straight into the queue program's pipe, never whole in memory. The
  * reply comes only after the queue program has exited. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
@@ -92,7 +93,8 @@ static void
 msg_end(struct session *s)
 {
 	const char *text, *result = "perm", *id = NULL;
-	int code, inproc = s->q.inproc;
+	int code, inproc = s->q.inproc, held = 0;
+	sigset_t stop, old;
 	if (s->data.errors) {
 		qprog_abort(&s->q);
 		if (s->data.errors & SMTPDATA_TOOBIG)
@@ -104,6 +106,15 @@ msg_end(struct session *s)
 		else
 			text = "554 5.4.6 Too many hops: mail loop";
 	} else {
+		/* A stop signal (an admin's kill, a process group's) once the
+		 * queue has the message would leave it queued with the client
+		 * told nothing, so sending it again: held off until the answer
+		 * is out, then it ends us (queue-add does the same) */
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGHUP);
+		held = sigprocmask(SIG_BLOCK, &stop, &old) == 0;
 		code = qprog_finish(&s->q, s->env.s, s->env.len + 1, s->dsn.s, s->o.data_timeout);
 		if (code == QQ_OK) {
 			text = "250 2.0.0 Ok: queued";
@@ -132,6 +143,10 @@ msg_end(struct session *s)
 	else
 		reply_err(s, text);
 	txn_reset(s);
+	if (held) {
+		reply_flush(s);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 }
 
 /* client gone or too slow in the middle of a message */
