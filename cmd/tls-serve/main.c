@@ -409,10 +409,14 @@ main(int argc, char **argv)
 	srv = server_new(&o);          /* as root: the key is read here, once */
 	if (o.check)
 		return 0;
+	/* the key must stay ours alone: prog gets the ids we drop to */
+	if (drop_privileges(o.user)) {
+		key_private(o.key);
+		sni_keys_private();
+	}
 	sni_unsetenv();
 	if (unsetenv("CERTFILE") < 0 || unsetenv("KEYFILE") < 0)
 		die_sys(EXIT_TEMP, "unset", "CERTFILE");
-	drop_privileges(o.user);
 
 	return o.implicit ? run_implicit(&o, srv, argv) : run_starttls(&o, srv, argv);
 }
