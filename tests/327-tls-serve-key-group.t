@@ -40,6 +40,8 @@ serve -k "$T/ours.key"
 is $? 0 "no drop (tls-serve keeps root): no check ($(cat "$T/err"))"
 serve -k "$T/theirs.key" -u 65534:65534
 is $? 0 "the default pair alone loads"
+serve -k "$T/ours.key" -u 0:65534
+is $? 0 "-u to uid 0: prog is root and reads what it likes, no check ($(cat "$T/err"))"
 env "CERTFILE:localhost=$T/cert.pem" "KEYFILE:localhost=$T/ours.key" \
 	"$BIN/tls-serve" -c "$T/cert.pem" -k "$T/theirs.key" -u 65534:65534 true </dev/null >/dev/null 2>"$T/err"
 is $? 111 "a KEYFILE:name of prog's group: refused"

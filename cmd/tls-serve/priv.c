@@ -56,7 +56,7 @@ drop_privileges(const char *user)
 		if (geteuid() == 0) {
 			if (setgroups(1, &gid) < 0)
 				die_sys(EXIT_TEMP, "setgroups", NULL);
-			changed = 1;
+			changed = uid != 0;   /* to root: prog may read anything anyway */
 		} else if (uid != geteuid() || gid != getegid()) {
 			die_x(EXIT_TEMP, "change", "uid/gid", "not running as root");
 		}

@@ -58,7 +58,7 @@ void sni_unsetenv(void);
 const char *sni_client(struct tls *conn, char buf[SNI_NAME_MAX + 1]);
 
 /* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure.
- * 1 when it left root for other ids. */
+ * 1 when it left root for another uid. */
 int drop_privileges(const char *user);
 /* After the drop: dies 111 if we, and so prog, could still open the key
  * (its group is prog's, or an ACL lets it). */
