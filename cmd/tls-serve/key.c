@@ -92,6 +92,20 @@ key_load(struct tls_config *cfg, const char *path)
 	key_free(mem, len);
 }
 
+void
+key_private(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	char why[96];
+	int n;
+	if (fd < 0)
+		return;
+	close(fd);
+	n = snprintf(why, sizeof why, "readable by gid %lu, as prog runs: give it another group",
+	             (unsigned long)getgid());
+	die_x(EXIT_TEMP, "load", path, n > 0 && (size_t)n < sizeof why ? why : "prog can read the key");
+}
+
 struct pair {
 	uint8_t *cert, *key;
 	size_t certlen, keylen;

@@ -28,6 +28,12 @@
 #include "str.h"
 #include "tls-serve.h"
 
+/* What LibreSSL's "secure" means (TLS 1.2: ECDHE and AEAD only), spelled so
+ * that OpenSSL reads it too: libretls takes "secure" as OpenSSL's default
+ * list, with static RSA and CBC-SHA1. "TLSv1.3" leads as in LibreSSL's
+ * own list; OpenSSL skips it (it sets those suites apart). */
+#define TLS12_CIPHERS "TLSv1.3:ECDHE+AESGCM:ECDHE+CHACHA20"
+
 #define USAGE "tls-serve [-i] [-r] [-c cert] [-k key] [-u uid:gid|user] [-t handshake[:idle]] prog... | tls-serve -C [-c cert] [-k key]"
 
 enum {
@@ -89,7 +95,7 @@ server_new(const struct opts *o)
 	if (!(cfg = tls_config_new()) || !(srv = tls_server()))
 		die_nomem(EXIT_TEMP);
 	if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0 ||
-	    tls_config_set_ciphers(cfg, "secure") < 0)
+	    tls_config_set_ciphers(cfg, TLS12_CIPHERS) < 0)
 		die_x(EXIT_TEMP, "configure", "TLS", tls_config_error(cfg));
 	if (tls_config_set_cert_file(cfg, o->cert) < 0)
 		die_x(EXIT_TEMP, "load", o->cert, tls_config_error(cfg));
@@ -403,10 +409,14 @@ main(int argc, char **argv)
 	srv = server_new(&o);          /* as root: the key is read here, once */
 	if (o.check)
 		return 0;
+	/* the key must stay ours alone: prog gets the ids we drop to */
+	if (drop_privileges(o.user)) {
+		key_private(o.key);
+		sni_keys_private();
+	}
 	sni_unsetenv();
 	if (unsetenv("CERTFILE") < 0 || unsetenv("KEYFILE") < 0)
 		die_sys(EXIT_TEMP, "unset", "CERTFILE");
-	drop_privileges(o.user);
 
 	return o.implicit ? run_implicit(&o, srv, argv) : run_starttls(&o, srv, argv);
 }

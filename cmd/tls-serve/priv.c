@@ -46,15 +46,17 @@ target_ids(const char *user, uid_t *uid, gid_t *gid)
 	return 1;
 }
 
-void
+int
 drop_privileges(const char *user)
 {
 	uid_t uid, ru, eu, su;
 	gid_t gid, rg, eg, sg;
+	int changed = 0;
 	if (target_ids(user, &uid, &gid)) {
 		if (geteuid() == 0) {
 			if (setgroups(1, &gid) < 0)
 				die_sys(EXIT_TEMP, "setgroups", NULL);
+			changed = uid != 0;   /* to root: prog may read anything anyway */
 		} else if (uid != geteuid() || gid != getegid()) {
 			die_x(EXIT_TEMP, "change", "uid/gid", "not running as root");
 		}
@@ -69,4 +71,5 @@ drop_privileges(const char *user)
 	/* Same uid as prog now: keep prog from ptrace-ing the key out of us. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_sys(EXIT_TEMP, "prctl", "PR_SET_DUMPABLE");
+	return changed;
 }

@@ -136,6 +136,7 @@ struct relay {
 	ssize_t rd_want, wr_want;       /* what tls_read/tls_write wait for; 0 = try */
 	int to_blocked, from_blocked;   /* prog pipes said EAGAIN */
 	int net_eof, prog_eof;
+	int prog_hup;                   /* prog closed its output; the pipe may still hold some */
 	int failed;
 };
 
@@ -257,8 +258,11 @@ wake(struct relay *r, const struct pollfd *p, int np)
 			continue;
 		if (p[i].fd == r->c->to_prog)
 			r->to_blocked = 0;
-		if (p[i].fd == r->c->from_prog)
+		if (p[i].fd == r->c->from_prog) {
 			r->from_blocked = 0;
+			if (p[i].revents & (POLLHUP | POLLERR))
+				r->prog_hup = 1;
+		}
 		if (p[i].fd == r->c->netr && (p[i].revents & ~POLLOUT)) {
 			if (r->rd_want == TLS_WANT_POLLIN) r->rd_want = 0;
 			if (r->wr_want == TLS_WANT_POLLIN) r->wr_want = 0;
@@ -290,7 +294,7 @@ conn_relay(struct conn *c, int idle_ms, int flush_ms)
 			return;
 		if (r.prog_eof && r.out.off == r.out.len)
 			return;              /* prog is done talking: close the session */
-		if (r.prog_eof && !flush_end)
+		if ((r.prog_eof || r.prog_hup) && !flush_end)
 			idle_end = flush_end = buf_now_ms() + flush_ms;
 		if (moved) {
 			/* once prog is gone, its last output has a fixed deadline:
@@ -304,8 +308,11 @@ conn_relay(struct conn *c, int idle_ms, int flush_ms)
 			p[np++] = (struct pollfd){ .fd = c->netw, .events = POLLOUT };
 		if (r.to_blocked && c->to_prog >= 0)
 			p[np++] = (struct pollfd){ .fd = c->to_prog, .events = POLLOUT };
-		if (r.from_blocked && !r.prog_eof)
-			p[np++] = (struct pollfd){ .fd = c->from_prog, .events = POLLIN };
+		/* with no room to read into, still watch for prog closing its
+		 * output (POLLHUP): a client that never reads keeps the buffer
+		 * full, and must not keep us past the flush deadline */
+		if (!r.prog_eof && (r.from_blocked || !r.prog_hup))
+			p[np++] = (struct pollfd){ .fd = c->from_prog, .events = r.from_blocked ? POLLIN : 0 };
 		left = idle_end - buf_now_ms();
 		if (left <= 0 || np == 0) {
 			c->result = !np ? "stalled" : flush_end ? "flush-timeout" : "idle-timeout";

@@ -225,6 +225,14 @@ sni_check(struct tls *srv)
 }
 
 void
+sni_keys_private(void)
+{
+	size_t i;
+	for (i = 0; i < pairs.n; i++)
+		key_private(var_value(KEYVAR, pairs.names[i]));
+}
+
+void
 sni_unsetenv(void)
 {
 	size_t i;

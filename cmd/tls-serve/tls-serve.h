@@ -57,7 +57,13 @@ void sni_unsetenv(void);
  * not a plain host name. */
 const char *sni_client(struct tls *conn, char buf[SNI_NAME_MAX + 1]);
 
-/* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure. */
-void drop_privileges(const char *user);
+/* To -u (uid:gid or a user) or else $UID/$GID; dies 100/111 on failure.
+ * 1 when it left root for another uid. */
+int drop_privileges(const char *user);
+/* After the drop: dies 111 if we, and so prog, could still open the key
+ * (its group is prog's, or an ACL lets it). */
+void key_private(const char *path);
+/* key_private for each KEYFILE:name. */
+void sni_keys_private(void);
 
 #endif
