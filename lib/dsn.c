@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "base64.h"
+#include "dns.h"
 #include "dsn.h"
 
 static int
@@ -384,10 +385,33 @@ out:
 	return r;
 }
 
+/* The report's recipient for its To: field, in out. A UTF-8 address
+ * whose local part is ASCII has an ASCII form, the same mailbox with the
+ * domain's A-labels (RFC 5891), that smtp-send gives a peer without
+ * SMTPUTF8 (RFC 6531 3.2): written so, it leaves the report 7-bit for
+ * such a peer, which may lack 8BITMIME too (an 8-bit report fails there
+ * with 5.6.3 and bounces twice). Else the address as it is; 1 when it
+ * stays 8-bit. -1 ENOMEM. */
+static int
+to_field(struct str *out, const char *to)
+{
+	const char *at = strrchr(to, '@'), *p;
+	char dom[DNS_NAME_MAX + 1];
+	str_trunc(out, 0);
+	if (!has8s(to))
+		return str_copys(out, to) < 0 ? -1 : 0;
+	for (p = to; at && p < at; p++)
+		if ((unsigned char)*p >= 0x80)
+			break;
+	if (!at || p < at || dns_idna(at + 1, dom, sizeof dom) < 0)
+		return str_copys(out, to) < 0 ? -1 : 1;
+	return str_copyb(out, to, (size_t)(at + 1 - to)) < 0 || str_cats(out, dom) < 0 ? -1 : 0;
+}
+
 int
 dsn_report_make(struct str *o, const struct dsn_report *d)
 {
-	struct str b = STR_INIT, x = STR_INIT;
+	struct str b = STR_INIT, x = STR_INIT, to = STR_INIT;
 	size_t i, n, start;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
 	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
@@ -397,12 +421,14 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	/* RFC 6533: a UTF-8 address, or a returned header in UTF-8 (RFC
 	 * 6532), makes the report an internationalized one: its parts are
 	 * the global-* types, which may carry UTF-8; the plain types are
-	 * US-ASCII only. A UTF-8 address makes the report 8-bit: such mail
+	 * US-ASCII only. A UTF-8 address (the report's own recipient's
+	 * only when it has no ASCII form) makes the report 8-bit: such mail
 	 * travelled with SMTPUTF8, and so does the report (smtp-send asks
 	 * for it for a UTF-8 envelope address). Without one the report is
 	 * 7-bit, for a peer without 8BITMIME (RFC 6152 3) takes it: an
 	 * 8-bit body is not returned, 8-bit headers go in base64. */
-	addr8 = has8s(d->to);
+	if ((addr8 = to_field(&to, d->to)) < 0 || str_0(&to) < 0)
+		goto nomem;
 	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
 		expanded |= strcmp(d->r[i].action, "expanded") == 0;
@@ -422,7 +448,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0)
 		goto nomem;
 	start = o->len;
-	if (cats(o, "To: <", d->to, ">") < 0)
+	if (cats(o, "To: <", to.s, ">") < 0)
 		goto nomem;
 	line_cut(o, start);
 	if (str_catc(o, '\n') < 0 ||
@@ -541,10 +567,12 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		goto nomem;
 	str_free(&b);
 	str_free(&x);
+	str_free(&to);
 	return 0;
 nomem:
 	str_free(&b);
 	str_free(&x);
+	str_free(&to);
 	errno = ENOMEM;
 	return -1;
 }

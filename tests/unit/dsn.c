@@ -183,6 +183,27 @@ main(void)
 	d.to = "sender@test";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL &&
 	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n") != NULL, "ASCII again: plain report");
+	/* a UTF-8 sender with an ASCII form (an IDN domain, an ASCII local
+	 * part) may sit behind a peer without SMTPUTF8 or 8BITMIME: its
+	 * report is 7-bit, To: in A-labels (RFC 5891), an 8-bit body left out */
+	d.to = "sender@b\xc3\xbc" "cher.test";
+	d.ret = DSN_RET_FULL;
+	d.orig = "Subject: x\n\nGr\xc3\xbc\xc3\x9f" "e\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nTo: <sender@xn--bcher-kva.test>\n") != NULL &&
+	    strstr(s.s, "report-type=delivery-status;") != NULL && !str_8bit(s.s, s.len) &&
+	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n\n\n--") != NULL,
+	    "IDN sender: a 7-bit report to its A-label form");
+	d.to = "s\xc3\xa9@b\xc3\xbc" "cher.test";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nTo: <s\xc3\xa9@b\xc3\xbc" "cher.test>\n") != NULL &&
+	    strstr(s.s, "report-type=global-delivery-status;") != NULL, "UTF-8 local part: no ASCII form, global");
+	d.to = "sender@b\xc3\xbc" "cher..test";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nTo: <sender@b\xc3\xbc" "cher..test>\n") != NULL,
+	    "a domain IDNA refuses: kept as it is");
+	d.to = "sender@test";
+	d.ret = DSN_RET_HDRS;
+	d.orig = "Subject: x\n\nbody\n";
+	d.origlen = strlen(d.orig);
 	/* RFC 5322 2.1.1: no line over 998 bytes, even for an address of
 	 * QUEUE_ADDR_MAX bytes and a long reply */
 	{
