@@ -547,6 +547,10 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		if (r->last && (str_cats(o, "Last-Attempt-Date: ") < 0 || cat_date(o, r->last) < 0 ||
 		    str_catc(o, '\n') < 0))
 			goto nomem;
+		/* RFC 3464 2.3.9: how long a delayed one is still tried */
+		if (d->until && strcmp(r->action, "delayed") == 0 && (str_cats(o, "Will-Retry-Until: ") < 0 ||
+		    cat_date(o, d->until) < 0 || str_catc(o, '\n') < 0))
+			goto nomem;
 	}
 	/* the original: headers only when asked, or when it is too big */
 	hdrs = d->ret == DSN_RET_HDRS || (d->ret == DSN_RET_NONE && d->origlen > DSN_FULL_MAX) ||

@@ -712,6 +712,9 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	d.id = j->id;
 	d.arrival = j->env->arrival;
 	d.now = (unsigned long long)time(NULL);
+	/* a delayed message is given up once a try past its lifetime fails */
+	d.until = strcmp(j->action, "delayed") != 0 || j->cfg->lifetime > ULLONG_MAX - j->env->arrival ? 0 :
+	    j->env->arrival + j->cfg->lifetime;
 	d.r = r;
 	d.n = j->n;
 	/* RET is for failures: a report of none (success, delay) returns

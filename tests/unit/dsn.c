@@ -119,7 +119,13 @@ main(void)
 	d.origlen = strlen(d.orig);
 	r[0].action = "delayed";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
+	ok(!strstr(s.s, "Will-Retry-Until"), "retries' end unknown: no Will-Retry-Until");
+	d.until = 1700432000;
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nLast-Attempt-Date: Tue, 14 Nov 2023 22:13:20 +0000\n"
+	    "Will-Retry-Until: Sun, 19 Nov 2023 22:13:20 +0000\n") != NULL, "a delay names the retries' end");
 	r[0].action = "failed";
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "Will-Retry-Until"), "a failure does not");
+	d.until = 0;
 	/* an 8-bit body of ASCII mail is not returned, RET=FULL or not: the
 	 * report stays 7-bit, for a peer without 8BITMIME (RFC 6152 3) */
 	d.ret = DSN_RET_FULL;
