@@ -9,6 +9,7 @@
 #include "base64.h"
 #include "dns.h"
 #include "dsn.h"
+#include "mime.h"
 
 static int
 hexval(char c)
@@ -294,25 +295,15 @@ is_reply(const char *s)
 	    (s[3] == ' ' || s[3] == '-' || s[3] == 0);
 }
 
-/* end of the header section: offset after the blank line, or len */
+/* end of the header section: offset after the blank line, or where a
+ * line that is no field starts (the body, as mail readers and smtp-send's
+ * 7-bit conversion take it: not to be returned as header), or len */
 static size_t
 header_end(const char *m, size_t len)
 {
-	size_t i;
-	/* no header at all: the message starts with the blank line */
-	if (len && m[0] == '\n')
-		return 1;
-	if (len > 1 && m[0] == '\r' && m[1] == '\n')
-		return 2;
-	for (i = 0; i < len; i++) {
-		if (m[i] != '\n')
-			continue;
-		if (i + 1 < len && m[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')
-			return i + 3;
-	}
-	return len;
+	size_t hl, body;
+	mime_split(m, len, &hl, &body);
+	return body;
 }
 
 /* RFC 5322 2.1.1: no line over 998 bytes. A line we wrote (a header

@@ -115,6 +115,16 @@ main(void)
 	d.orig = "\r\nsecret line\r\n\r\nmore secret\r\n";
 	d.origlen = strlen(d.orig);
 	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret"), "empty header, CRLF: no body returned");
+	/* ... nor of one without the empty line: a line that is no field
+	 * starts the body, as readers show it */
+	d.orig = "Subject: x\nsecret line\nFrom: y\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret") &&
+	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n\n--") != NULL, "no separator: no body returned");
+	d.orig = "Subject: x\nGr\xc3\xbc\xc3\x9f" "e\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL && !str_8bit(s.s, s.len),
+	    "no separator, an 8-bit body: a plain 7-bit report");
 	d.orig = "Subject: x\n\nsecret\n";
 	d.origlen = strlen(d.orig);
 	r[0].action = "delayed";
