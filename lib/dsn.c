@@ -273,16 +273,28 @@ cats(struct str *o, const char *a, const char *b, const char *c)
 	return str_cats(o, a) < 0 || (b && str_cats(o, b) < 0) || (c && str_cats(o, c) < 0) ? -1 : 0;
 }
 
+/* text from outside (an address, a reply) in a line of ours: a control
+ * byte shows as '?', as a CR or LF would end the line (a header field
+ * or a status field injected: queue-add takes any envelope bytes), and
+ * so does an 8-bit one unless utf8 */
+static int
+cat_text(struct str *o, const char *s, int utf8)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (str_catc(o, c < ' ' || c == 0x7f || (c >= 0x80 && !utf8) ? '?' : *s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* a peer's reply text, 7-bit: RFC 3464 fields and our us-ascii text
  * part carry US-ASCII only, and an 8-bit report would fail at a peer
  * without 8BITMIME */
 static int
 cat_ascii(struct str *o, const char *s)
 {
-	for (; *s; s++)
-		if (str_catc(o, (unsigned char)*s >= 0x80 ? '?' : *s) < 0)
-			return -1;
-	return 0;
+	return cat_text(o, s, 0);
 }
 
 /* Is the text an SMTP reply ("550 ...", "421-...")? Only such a text is
@@ -439,7 +451,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0)
 		goto nomem;
 	start = o->len;
-	if (cats(o, "To: <", to.s, ">") < 0)
+	if (str_cats(o, "To: <") < 0 || cat_text(o, to.s, 1) < 0 || str_catc(o, '>') < 0)
 		goto nomem;
 	line_cut(o, start);
 	if (str_catc(o, '\n') < 0 ||
@@ -474,7 +486,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		 * there, connection lost) is not put in its mouth */
 		int said = d->r[i].diag && is_reply(d->r[i].diag);
 		start = o->len;
-		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
+		if (str_catc(o, '<') < 0 || cat_text(o, d->r[i].rcpt, 1) < 0 || str_cats(o, ">: ") < 0 ||
 		    (delivered && strcmp(d->r[i].action, "delivered") != 0 && cats(o, d->r[i].action, ": ", NULL) < 0) ||
 		    str_cats(o, d->r[i].remote && !said ? "while talking to " : "") < 0 ||
 		    cat_ascii(o, d->r[i].remote ? d->r[i].remote : "") < 0 ||
@@ -514,7 +526,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 				goto nomem;
 		}
 		start = o->len;
-		if (cats(o, "Final-Recipient: ", has8s(r->rcpt) ? "utf-8; " : "rfc822; ", r->rcpt) < 0)
+		if (cats(o, "Final-Recipient: ", has8s(r->rcpt) ? "utf-8; " : "rfc822; ", NULL) < 0 ||
+		    cat_text(o, r->rcpt, 1) < 0)
 			goto nomem;
 		line_cut(o, start);
 		if (str_catc(o, '\n') < 0 ||

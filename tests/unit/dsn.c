@@ -265,6 +265,16 @@ main(void)
 		d.envid = "E+2B1";
 		r[0].orcpt = "rfc822;U+40example.org";
 	}
+	/* queue-add takes any envelope bytes: a CR or LF in an address must
+	 * not start a header field or a status field of its own */
+	d.to = "s@test\r\nBcc: victim@test";
+	r[0].rcpt = "u@example.org\nAction: delivered";
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "\nBcc:") && !strstr(s.s, "\nAction: delivered") &&
+	    !strchr(s.s, '\r') && strstr(s.s, "\nTo: <s@test??Bcc: victim@test>\n") != NULL &&
+	    strstr(s.s, "\nFinal-Recipient: rfc822; u@example.org?Action: delivered\n") != NULL,
+	    "control bytes in addresses shown as '?'");
+	d.to = "sender@test";
+	r[0].rcpt = "u@example.org";
 	/* a NUL byte in the returned message must not end the report: it
 	 * travels as a C string, and NUL is no MIME 8bit data */
 	d.ret = DSN_RET_FULL;
