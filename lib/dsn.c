@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "base64.h"
+#include "dns.h"
 #include "dsn.h"
+#include "mime.h"
 
 static int
 hexval(char c)
@@ -271,16 +273,28 @@ cats(struct str *o, const char *a, const char *b, const char *c)
 	return str_cats(o, a) < 0 || (b && str_cats(o, b) < 0) || (c && str_cats(o, c) < 0) ? -1 : 0;
 }
 
+/* text from outside (an address, a reply) in a line of ours: a control
+ * byte shows as '?', as a CR or LF would end the line (a header field
+ * or a status field injected: queue-add takes any envelope bytes), and
+ * so does an 8-bit one unless utf8 */
+static int
+cat_text(struct str *o, const char *s, int utf8)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (str_catc(o, c < ' ' || c == 0x7f || (c >= 0x80 && !utf8) ? '?' : *s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* a peer's reply text, 7-bit: RFC 3464 fields and our us-ascii text
  * part carry US-ASCII only, and an 8-bit report would fail at a peer
  * without 8BITMIME */
 static int
 cat_ascii(struct str *o, const char *s)
 {
-	for (; *s; s++)
-		if (str_catc(o, (unsigned char)*s >= 0x80 ? '?' : *s) < 0)
-			return -1;
-	return 0;
+	return cat_text(o, s, 0);
 }
 
 /* Is the text an SMTP reply ("550 ...", "421-...")? Only such a text is
@@ -293,25 +307,15 @@ is_reply(const char *s)
 	    (s[3] == ' ' || s[3] == '-' || s[3] == 0);
 }
 
-/* end of the header section: offset after the blank line, or len */
+/* end of the header section: offset after the blank line, or where a
+ * line that is no field starts (the body, as mail readers and smtp-send's
+ * 7-bit conversion take it: not to be returned as header), or len */
 static size_t
 header_end(const char *m, size_t len)
 {
-	size_t i;
-	/* no header at all: the message starts with the blank line */
-	if (len && m[0] == '\n')
-		return 1;
-	if (len > 1 && m[0] == '\r' && m[1] == '\n')
-		return 2;
-	for (i = 0; i < len; i++) {
-		if (m[i] != '\n')
-			continue;
-		if (i + 1 < len && m[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')
-			return i + 3;
-	}
-	return len;
+	size_t hl, body;
+	mime_split(m, len, &hl, &body);
+	return body;
 }
 
 /* RFC 5322 2.1.1: no line over 998 bytes. A line we wrote (a header
@@ -384,10 +388,33 @@ out:
 	return r;
 }
 
+/* The report's recipient for its To: field, in out. A UTF-8 address
+ * whose local part is ASCII has an ASCII form, the same mailbox with the
+ * domain's A-labels (RFC 5891), that smtp-send gives a peer without
+ * SMTPUTF8 (RFC 6531 3.2): written so, it leaves the report 7-bit for
+ * such a peer, which may lack 8BITMIME too (an 8-bit report fails there
+ * with 5.6.3 and bounces twice). Else the address as it is; 1 when it
+ * stays 8-bit. -1 ENOMEM. */
+static int
+to_field(struct str *out, const char *to)
+{
+	const char *at = strrchr(to, '@'), *p;
+	char dom[DNS_NAME_MAX + 1];
+	str_trunc(out, 0);
+	if (!has8s(to))
+		return str_copys(out, to) < 0 ? -1 : 0;
+	for (p = to; at && p < at; p++)
+		if ((unsigned char)*p >= 0x80)
+			break;
+	if (!at || p < at || dns_idna(at + 1, dom, sizeof dom) < 0)
+		return str_copys(out, to) < 0 ? -1 : 1;
+	return str_copyb(out, to, (size_t)(at + 1 - to)) < 0 || str_cats(out, dom) < 0 ? -1 : 0;
+}
+
 int
 dsn_report_make(struct str *o, const struct dsn_report *d)
 {
-	struct str b = STR_INIT, x = STR_INIT;
+	struct str b = STR_INIT, x = STR_INIT, to = STR_INIT;
 	size_t i, n, start;
 	int delayed = d->n && strcmp(d->r[0].action, "delayed") == 0;
 	/* a success report may mix deliveries, relays and expansions (RFC 3464 2.3.3) */
@@ -397,12 +424,14 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	/* RFC 6533: a UTF-8 address, or a returned header in UTF-8 (RFC
 	 * 6532), makes the report an internationalized one: its parts are
 	 * the global-* types, which may carry UTF-8; the plain types are
-	 * US-ASCII only. A UTF-8 address makes the report 8-bit: such mail
+	 * US-ASCII only. A UTF-8 address (the report's own recipient's
+	 * only when it has no ASCII form) makes the report 8-bit: such mail
 	 * travelled with SMTPUTF8, and so does the report (smtp-send asks
 	 * for it for a UTF-8 envelope address). Without one the report is
 	 * 7-bit, for a peer without 8BITMIME (RFC 6152 3) takes it: an
 	 * 8-bit body is not returned, 8-bit headers go in base64. */
-	addr8 = has8s(d->to);
+	if ((addr8 = to_field(&to, d->to)) < 0 || str_0(&to) < 0)
+		goto nomem;
 	for (i = 0; i < d->n; i++) {
 		relayed |= strcmp(d->r[i].action, "relayed") == 0;
 		expanded |= strcmp(d->r[i].action, "expanded") == 0;
@@ -422,7 +451,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	if (cats(o, "From: Mail Delivery System <MAILER-DAEMON@", d->me, ">\n") < 0)
 		goto nomem;
 	start = o->len;
-	if (cats(o, "To: <", d->to, ">") < 0)
+	if (str_cats(o, "To: <") < 0 || cat_text(o, to.s, 1) < 0 || str_catc(o, '>') < 0)
 		goto nomem;
 	line_cut(o, start);
 	if (str_catc(o, '\n') < 0 ||
@@ -457,7 +486,7 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		 * there, connection lost) is not put in its mouth */
 		int said = d->r[i].diag && is_reply(d->r[i].diag);
 		start = o->len;
-		if (cats(o, "<", d->r[i].rcpt, ">: ") < 0 ||
+		if (str_catc(o, '<') < 0 || cat_text(o, d->r[i].rcpt, 1) < 0 || str_cats(o, ">: ") < 0 ||
 		    (delivered && strcmp(d->r[i].action, "delivered") != 0 && cats(o, d->r[i].action, ": ", NULL) < 0) ||
 		    str_cats(o, d->r[i].remote && !said ? "while talking to " : "") < 0 ||
 		    cat_ascii(o, d->r[i].remote ? d->r[i].remote : "") < 0 ||
@@ -497,7 +526,8 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 				goto nomem;
 		}
 		start = o->len;
-		if (cats(o, "Final-Recipient: ", has8s(r->rcpt) ? "utf-8; " : "rfc822; ", r->rcpt) < 0)
+		if (cats(o, "Final-Recipient: ", has8s(r->rcpt) ? "utf-8; " : "rfc822; ", NULL) < 0 ||
+		    cat_text(o, r->rcpt, 1) < 0)
 			goto nomem;
 		line_cut(o, start);
 		if (str_catc(o, '\n') < 0 ||
@@ -521,6 +551,10 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		if (r->last && (str_cats(o, "Last-Attempt-Date: ") < 0 || cat_date(o, r->last) < 0 ||
 		    str_catc(o, '\n') < 0))
 			goto nomem;
+		/* RFC 3464 2.3.9: how long a delayed one is still tried */
+		if (d->until && strcmp(r->action, "delayed") == 0 && (str_cats(o, "Will-Retry-Until: ") < 0 ||
+		    cat_date(o, d->until) < 0 || str_catc(o, '\n') < 0))
+			goto nomem;
 	}
 	/* the original: headers only when asked, or when it is too big */
 	hdrs = d->ret == DSN_RET_HDRS || (d->ret == DSN_RET_NONE && d->origlen > DSN_FULL_MAX) ||
@@ -541,10 +575,12 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 		goto nomem;
 	str_free(&b);
 	str_free(&x);
+	str_free(&to);
 	return 0;
 nomem:
 	str_free(&b);
 	str_free(&x);
+	str_free(&to);
 	errno = ENOMEM;
 	return -1;
 }

@@ -69,6 +69,8 @@ struct dsn_report {
 	                          * our pid, as a message may get several
 	                          * reports) the Message-ID */
 	unsigned long long arrival, now;
+	unsigned long long until; /* retries end (unix seconds), for "delayed"
+	                           * recipients' Will-Retry-Until; 0 unknown */
 	const struct dsn_report_rcpt *r;
 	size_t n;
 	int ret;                 /* DSN_RET_* */

@@ -706,12 +706,19 @@ bounce(const struct jobspec *j, const struct queue_msg *m, struct str *out)
 	if (got < 0)
 		die_sys(EXIT_TEMP, "read", "queue file");
 	msg.len = (size_t)got;
+	/* cut short (only its header goes back): end it with a whole line,
+	 * never inside a field's line or a UTF-8 character */
+	while (msg.len < m->hdr.msglen && msg.len && msg.s[msg.len - 1] != '\n')
+		msg.len--;
 	d.me = j->me;
 	d.to = j->report_to;
 	d.envid = p.envid.len ? p.envid.s : NULL;
 	d.id = j->id;
 	d.arrival = j->env->arrival;
 	d.now = (unsigned long long)time(NULL);
+	/* a delayed message is given up once a try past its lifetime fails */
+	d.until = strcmp(j->action, "delayed") != 0 || j->cfg->lifetime > ULLONG_MAX - j->env->arrival ? 0 :
+	    j->env->arrival + j->cfg->lifetime;
 	d.r = r;
 	d.n = j->n;
 	/* RET is for failures: a report of none (success, delay) returns

@@ -115,11 +115,27 @@ main(void)
 	d.orig = "\r\nsecret line\r\n\r\nmore secret\r\n";
 	d.origlen = strlen(d.orig);
 	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret"), "empty header, CRLF: no body returned");
+	/* ... nor of one without the empty line: a line that is no field
+	 * starts the body, as readers show it */
+	d.orig = "Subject: x\nsecret line\nFrom: y\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "secret") &&
+	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n\n--") != NULL, "no separator: no body returned");
+	d.orig = "Subject: x\nGr\xc3\xbc\xc3\x9f" "e\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL && !str_8bit(s.s, s.len),
+	    "no separator, an 8-bit body: a plain 7-bit report");
 	d.orig = "Subject: x\n\nsecret\n";
 	d.origlen = strlen(d.orig);
 	r[0].action = "delayed";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "Subject: Delayed Mail") != NULL, "delay warning subject");
+	ok(!strstr(s.s, "Will-Retry-Until"), "retries' end unknown: no Will-Retry-Until");
+	d.until = 1700432000;
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nLast-Attempt-Date: Tue, 14 Nov 2023 22:13:20 +0000\n"
+	    "Will-Retry-Until: Sun, 19 Nov 2023 22:13:20 +0000\n") != NULL, "a delay names the retries' end");
 	r[0].action = "failed";
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "Will-Retry-Until"), "a failure does not");
+	d.until = 0;
 	/* an 8-bit body of ASCII mail is not returned, RET=FULL or not: the
 	 * report stays 7-bit, for a peer without 8BITMIME (RFC 6152 3) */
 	d.ret = DSN_RET_FULL;
@@ -183,6 +199,27 @@ main(void)
 	d.to = "sender@test";
 	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "report-type=delivery-status;") != NULL &&
 	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n") != NULL, "ASCII again: plain report");
+	/* a UTF-8 sender with an ASCII form (an IDN domain, an ASCII local
+	 * part) may sit behind a peer without SMTPUTF8 or 8BITMIME: its
+	 * report is 7-bit, To: in A-labels (RFC 5891), an 8-bit body left out */
+	d.to = "sender@b\xc3\xbc" "cher.test";
+	d.ret = DSN_RET_FULL;
+	d.orig = "Subject: x\n\nGr\xc3\xbc\xc3\x9f" "e\n";
+	d.origlen = strlen(d.orig);
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nTo: <sender@xn--bcher-kva.test>\n") != NULL &&
+	    strstr(s.s, "report-type=delivery-status;") != NULL && !str_8bit(s.s, s.len) &&
+	    strstr(s.s, "Content-Type: text/rfc822-headers\n\nSubject: x\n\n\n--") != NULL,
+	    "IDN sender: a 7-bit report to its A-label form");
+	d.to = "s\xc3\xa9@b\xc3\xbc" "cher.test";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nTo: <s\xc3\xa9@b\xc3\xbc" "cher.test>\n") != NULL &&
+	    strstr(s.s, "report-type=global-delivery-status;") != NULL, "UTF-8 local part: no ASCII form, global");
+	d.to = "sender@b\xc3\xbc" "cher..test";
+	ok(dsn_report_make(&s, &d) == 0 && strstr(s.s, "\nTo: <sender@b\xc3\xbc" "cher..test>\n") != NULL,
+	    "a domain IDNA refuses: kept as it is");
+	d.to = "sender@test";
+	d.ret = DSN_RET_HDRS;
+	d.orig = "Subject: x\n\nbody\n";
+	d.origlen = strlen(d.orig);
 	/* RFC 5322 2.1.1: no line over 998 bytes, even for an address of
 	 * QUEUE_ADDR_MAX bytes and a long reply */
 	{
@@ -228,6 +265,16 @@ main(void)
 		d.envid = "E+2B1";
 		r[0].orcpt = "rfc822;U+40example.org";
 	}
+	/* queue-add takes any envelope bytes: a CR or LF in an address must
+	 * not start a header field or a status field of its own */
+	d.to = "s@test\r\nBcc: victim@test";
+	r[0].rcpt = "u@example.org\nAction: delivered";
+	ok(dsn_report_make(&s, &d) == 0 && !strstr(s.s, "\nBcc:") && !strstr(s.s, "\nAction: delivered") &&
+	    !strchr(s.s, '\r') && strstr(s.s, "\nTo: <s@test??Bcc: victim@test>\n") != NULL &&
+	    strstr(s.s, "\nFinal-Recipient: rfc822; u@example.org?Action: delivered\n") != NULL,
+	    "control bytes in addresses shown as '?'");
+	d.to = "sender@test";
+	r[0].rcpt = "u@example.org";
 	/* a NUL byte in the returned message must not end the report: it
 	 * travels as a C string, and NUL is no MIME 8bit data */
 	d.ret = DSN_RET_FULL;
