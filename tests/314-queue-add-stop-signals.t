@@ -28,7 +28,7 @@ os.unlink(os.path.join(env.queue, "new", new_files()[0]))   # makes the queue; t
 before = queue_files(env)
 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
     r_env, w_env = os.pipe()
-    p = env.start([bin("queue-add")], stdin=subprocess.PIPE, stdout=r_env)
+    p = env.start([bin("queue-add")], stdin=subprocess.PIPE, stdout=r_env, preexec_fn=pmtest.default_signals)
     os.close(r_env)
     p.stdin.write(b"Subject: cut\n\npart of it\n")
     p.stdin.flush()

@@ -46,19 +46,13 @@ def until_354(p, limit=20):
     return got
 
 
-def default_signals():
-    """as a server starts them: a shell's background job inherits SIGINT ignored"""
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
-
-
 def session(sig, at_commit):
     for n in os.listdir(marks):
         os.unlink(os.path.join(marks, n))
     e = dict(env.env, TCPREMOTEIP="192.0.2.7", QMAILQUEUE=slow, MARKS=marks)
     p = subprocess.Popen([pmtest.bin("smtp-recv")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, env=e, start_new_session=True,
-                         preexec_fn=default_signals)
+                         preexec_fn=pmtest.default_signals)
     p.stdin.write(HEAD)
     p.stdin.flush()
     head = until_354(p)   # the message begun; a signal now comes inside DATA

@@ -459,6 +459,14 @@ def dotqmail(maildir, text):
     os.chmod(p, 0o644)
 
 
+def default_signals():
+    """preexec_fn for a program whose stop signals a test sends: a shell's
+    background job (prove run with &) inherits SIGINT and SIGQUIT
+    ignored, and an ignored signal stays so across exec"""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def wait_for(pred, timeout=20.0, step=0.05):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
