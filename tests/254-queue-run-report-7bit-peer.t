@@ -33,7 +33,9 @@ qr = env.start([pmtest.bin("queue-run"), "-b", "1", "-m", "1"], stderr=open(logp
 
 
 def reports():
-    return [d for s in peer.sessions for d in s["data"]]
+    """what the peer took as mail: not the empty one smtp-send ends DATA
+    with when the peer said 354 after refusing every recipient (carol)"""
+    return [d for s in peer.sessions for d in s["data"] if d]
 
 
 t.ok(wait_for(lambda: not queue_files(env) and len(reports()) >= 2, 30), "two reports sent to the 7-bit peer",
