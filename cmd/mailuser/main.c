@@ -327,6 +327,10 @@ read_password(struct str *pw)
 		die_msg(EXIT_PERM, "empty password");
 	if (memchr(pw->s, 0, pw->len))
 		die_msg(EXIT_PERM, "password contains a NUL byte");
+	/* the servers refuse a CR inside a password (PASS, SASL): it could
+	 * never log in */
+	if (memchr(pw->s, '\r', pw->len))
+		die_msg(EXIT_PERM, "password contains a CR byte");
 	if (str_0(pw) < 0)
 		die_nomem(EXIT_TEMP);
 }
