@@ -5,7 +5,8 @@
 # match, not even with the right password: traditional DES reads only the
 # first 8 bytes of a password, so "password" + anything would log in, and
 # MD5-crypt and its kin are cheap to crack. Such a user, like a locked one
-# ('*', '!'), is refused by POP and by SMTP AUTH alike.
+# ('*', '!'), is refused by POP and by SMTP AUTH alike; mailuser rebuild
+# warns of each such hash, so that the admin who imported it knows.
 import base64, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -37,7 +38,11 @@ with open(users, "w") as f:
         if name in HASHES:
             fields[1] = HASHES[name]
         f.write(":".join(fields))
-env.run(["mailuser", "rebuild"])
+r = env.run(["mailuser", "rebuild"])
+err = r.stderr.decode(errors="replace")
+warned = sorted(n for n in HASHES if "user %s@example.test: a password hash of a legacy scheme" % n in err)
+t.eq(warned, ["bsdi", "des", "md5", "nt"], "rebuild warns of each legacy hash, not of current or locked ones")
+t.ok(err.count("legacy") == 4, "and of nothing else", err)
 port = env.server(["pop-serve", "-P", "-f", "100"], env={"PIPEMAIL_LOGIN_DELAY_MS": "0"})
 
 
