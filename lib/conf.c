@@ -581,7 +581,7 @@ conf_user_get(const char *addr, struct conf_user *u)
 }
 
 int
-conf_user_decoy(struct str *hash)
+conf_user_decoy(struct str *hash, int (*refused)(const char *))
 {
 	struct table *t;
 	unsigned pos, i;
@@ -607,7 +607,10 @@ conf_user_decoy(struct str *hash)
 			;
 		if (n == 0 || v[0] == '*' || v[0] == '!')
 			continue;   /* locked: nothing to learn the cost from */
-		return str_copyb(hash, v, n) < 0 || str_0(hash) < 0 ? -1 : 1;
+		if (str_copyb(hash, v, n) < 0 || str_0(hash) < 0)
+			return -1;
+		if (!refused(hash->s))
+			return 1;
 	}
 	if (r < 0) {
 		int e = errno ? errno : EPROTO;

@@ -55,12 +55,13 @@ struct conf_user {
 void conf_user_free(struct conf_user *);
 int conf_user_get(const char *addr, struct conf_user *);
 /* A password hash from users.cdb, the first of its first CONF_DECOY_SCAN
- * records that is not locked ('*' or '!'): login_check verifies an
- * unknown user's password against it, so that a refusal costs what a
- * known user's does with the scheme and cost the database uses.
+ * records that is not locked ('*' or '!') nor refused by the caller's
+ * test (passwd_locked: a legacy scheme): login_check verifies an unknown
+ * user's password against it, so that a refusal costs what a known
+ * user's does with the scheme and cost the database uses.
  * 1 found, 0 none, -1 errno. */
 enum { CONF_DECOY_SCAN = 64 };
-int conf_user_decoy(struct str *hash);
+int conf_user_decoy(struct str *hash, int (*refused)(const char *));
 
 /* targets: the comma-separated target list, each target whitespace
  * trimmed, joined by "," */

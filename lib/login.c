@@ -27,7 +27,8 @@ static void
 decoy_verify(const char *password)
 {
 	struct str h = STR_INIT;
-	if (conf_user_decoy(&h) > 0)
+	/* passwd_locked: a legacy hash is refused at once, at no cost */
+	if (conf_user_decoy(&h, passwd_locked) > 0)
 		(void)passwd_verify(password, h.s);
 	else
 		(void)passwd_verify(password, dummy_hash);

@@ -1,5 +1,6 @@
 /* Password hashes through libcrypt: yescrypt for new hashes (SHA-512-crypt
- * where the library lacks it), any crypt(3) hash accepted for checking. */
+ * where the library lacks it); checking accepts the schemes libcrypt counts
+ * as current, never a legacy one. */
 #include <crypt.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -59,7 +60,12 @@ int
 passwd_locked(const char *hash)
 {
 	/* '*' and '!' mark locked or disabled accounts */
-	return !hash[0] || hash[0] == '*' || hash[0] == '!';
+	if (!hash[0] || hash[0] == '*' || hash[0] == '!')
+		return 1;
+	/* a legacy scheme in a hand-edited users file: DES reads only 8
+	 * bytes of the password (a longer wrong one would match), MD5-crypt,
+	 * NT and the like are cheap to crack; libcrypt knows which are current */
+	return crypt_checksalt(hash) != CRYPT_SALT_OK;
 }
 
 int

@@ -327,6 +327,10 @@ read_password(struct str *pw)
 		die_msg(EXIT_PERM, "empty password");
 	if (memchr(pw->s, 0, pw->len))
 		die_msg(EXIT_PERM, "password contains a NUL byte");
+	/* the servers refuse a CR inside a password (PASS, SASL): it could
+	 * never log in */
+	if (memchr(pw->s, '\r', pw->len))
+		die_msg(EXIT_PERM, "password contains a CR byte");
 	if (str_0(pw) < 0)
 		die_nomem(EXIT_TEMP);
 }
@@ -686,12 +690,35 @@ alias(int argc, char **argv)
  * one (a hand edit's typo) changes none: domains new and users old would
  * refuse the new domain's users for good. Domains go last, so a new
  * domain is accepted only once its users and aliases are there. */
+/* table_each: a hash no password can match though not marked locked
+ * ('*', '!') is an import of a legacy scheme (passwd_locked): say so */
+static int
+warn_legacy(void *ctx, const struct str *key, const char *line, size_t len, size_t off)
+{
+	struct conf_user u = CONF_USER_INIT;
+	struct str m = STR_INIT;
+	(void)ctx;
+	(void)key;
+	(void)off;
+	if (conf_parse_user(line, len, &u) > 0 && u.hash.s[0] != '*' && u.hash.s[0] != '!' && passwd_locked(u.hash.s)) {
+		if (str_copys(&m, "user ") < 0 || str_catb(&m, u.addr.s, u.addr.len) < 0 ||
+		    str_cats(&m, ": a password hash of a legacy scheme, which no login matches; set a new password") < 0 ||
+		    str_0(&m) < 0)
+			die_nomem(EXIT_TEMP);
+		warn_msg(m.s);
+	}
+	str_free(&m);
+	conf_user_free(&u);
+	return 0;
+}
+
 static void
 rebuild(void)
 {
 	static const char *const names[] = { "users", "aliases", "domains" };
 	enum { N = sizeof names / sizeof names[0] };
 	const char *late = NULL;
+	struct table users = { 0 };
 	unsigned long line;
 	size_t i, j;
 	int late_errno = 0;
@@ -725,6 +752,10 @@ rebuild(void)
 		errno = late_errno;
 		unsynced(late);
 	}
+	/* the users file just compiled: its syntax is known good */
+	if (table_load(&users, "users") == 0)
+		(void)table_each(&users, warn_legacy, NULL);
+	table_free(&users);
 }
 
 /* What a server sees: the recipient lookup through the cdb files. */

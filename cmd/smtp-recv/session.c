@@ -202,26 +202,46 @@ smtp_starttls(struct session *s, const char *arg)
 	s->authuser.len = 0;
 }
 
-/* Does the authenticated user own this sender address? The address itself,
- * user+detail, or an alias whose targets include the user. */
+/* Is the alias target x[0..len) the user u (user@domain) or u+detail?
+ * The first '+' starts the detail, as for RCPT. */
+static int
+is_user(const char *x, size_t len, const char *u)
+{
+	size_t ulen = strlen(u), at;
+	const char *uat = strchr(u, '@'), *xat = memchr(x, '@', len);
+	if (len == ulen && strncasecmp(x, u, len) == 0)
+		return 1;
+	if (!uat || !xat)
+		return 0;
+	at = (size_t)(uat - u);
+	return memchr(x, '+', (size_t)(xat - x)) == x + at && strncasecmp(x, u, at) == 0 &&
+	    len - (size_t)(xat - x) == ulen - at && strncasecmp(xat, uat, ulen - at) == 0;
+}
+
+/* Does the authenticated user own this sender address? Where mail to it
+ * goes decides, as RCPT finds it (the address, else its form without a
+ * +detail): the user, or an alias whose targets include the user or
+ * user+detail. */
 static int
 sender_owned(struct session *s, const struct smtpaddr *a)
 {
-	const char *u = s->authuser.s, *addr = a->addr.s;
-	const char *uat = strchr(u, '@'), *plus;
-	struct str targets = STR_INIT;
+	const char *u = s->authuser.s;
+	struct str canon = STR_INIT, targets = STR_INIT;
 	int r, owned = 0;
 	if (a->addr.len == 0)
 		return 0;
-	if (strcasecmp(addr, u) == 0)
+	if (strcasecmp(a->addr.s, u) == 0)
 		return 1;
-	plus = memchr(addr, '+', a->at);
-	if (plus && uat && (size_t)(plus - addr) == (size_t)(uat - u) && strncasecmp(addr, u, (size_t)(plus - addr)) == 0 &&
-	    strcasecmp(addr + a->at, uat) == 0)
-		return 1;
-	r = conf_alias_get(addr, &targets);
-	if (r == 1) {
-		size_t i = 0, ulen = strlen(u);
+	r = conf_rcpt_local(a->addr.s, &canon);
+	/* a catch-all ("@domain") owns nobody's every address */
+	if (r == 1 && canon.s[0] != '@') {
+		if (strcmp(canon.s, u) == 0)
+			owned = 1;
+		else
+			r = conf_alias_get(canon.s, &targets);
+	}
+	if (r == 1 && !owned) {
+		size_t i = 0;
 		while (i < targets.len && !owned) {
 			size_t j = i, k;
 			while (j < targets.len && targets.s[j] != ',')
@@ -231,10 +251,11 @@ sender_owned(struct session *s, const struct smtpaddr *a)
 				i++;
 			while (k > i && (targets.s[k - 1] == ' ' || targets.s[k - 1] == '\t'))
 				k--;
-			owned = k - i == ulen && strncasecmp(targets.s + i, u, ulen) == 0;
+			owned = is_user(targets.s + i, k - i, u);
 			i = j + 1;
 		}
 	}
+	str_free(&canon);
 	str_free(&targets);
 	return r < 0 ? -1 : owned;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "conf.h"
 #include "login.h"
+#include "passwd.h"
 #include "tap.h"
 
 /* the SHA-crypt specification's vector ("Hello world!", 5000 rounds) */
@@ -83,12 +84,19 @@ main(void)
 	check("nobody@example.test", "x", LOGIN_BAD, "$6$", "locked hashes skipped for the decoy");
 	check("l@example.test", "x", LOGIN_BAD, "$6$", "'*' user: the decoy's work");
 	check("k@example.test", "x", LOGIN_BAD, "$6$", "'!' user: the decoy's work");
-	is_int(conf_user_decoy(&h), 1, "conf_user_decoy finds a hash");
+	is_int(conf_user_decoy(&h, passwd_locked), 1, "conf_user_decoy finds a hash");
 	is_str(h.s, SHA, "the first usable one, whole");
+
+	/* DES of "password": a legacy scheme is as good as locked */
+	users("d@example.test:abJnggxhB/yWI:65534:65534:/nonexistent/d:0\n"
+	    "u@example.test:" SHA ":65534:65534:/nonexistent/Maildir:0\n");
+	check("d@example.test", "password", LOGIN_BAD, "$6$", "DES user, right password: refused, the decoy's work");
+	users("d@example.test:abJnggxhB/yWI:65534:65534:/nonexistent/d:0\n");
+	check("nobody@example.test", "x", LOGIN_BAD, "$y$", "a legacy decoy hash: the built-in dummy instead");
 
 	users("l@example.test:*:65534:65534:/nonexistent/l:0\n");
 	check("nobody@example.test", "x", LOGIN_BAD, "$y$", "no usable hash: the built-in dummy");
-	is_int(conf_user_decoy(&h), 0, "conf_user_decoy: none");
+	is_int(conf_user_decoy(&h, passwd_locked), 0, "conf_user_decoy: none");
 
 	users("");
 	check("nobody@example.test", "x", LOGIN_BAD, "$y$", "empty database: the built-in dummy");

@@ -29,6 +29,11 @@ main(void)
 	is_int(passwd_locked("!$y$j9T$abc"), 1, "'!' is locked");
 	is_int(passwd_locked(""), 1, "an empty hash is locked");
 	is_int(passwd_locked("$y$j9T$abc"), 0, "a hash is not locked");
+	is_int(passwd_locked(sha), 0, "SHA-512-crypt is current");
+	/* crypt(3) of "password" in legacy schemes: never a match */
+	is_int(passwd_locked("abJnggxhB/yWI"), 1, "DES is legacy");
+	is_int(passwd_verify("password", "abJnggxhB/yWI"), 0, "DES never matches");
+	is_int(passwd_verify("password", "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"), 0, "MD5-crypt never matches");
 	is_int(passwd_verify("x", "*"), 0, "'*' never matches");
 	is_int(passwd_verify("", "*"), 0, "'*' never matches the empty password");
 	is_int(passwd_verify("", ""), 0, "empty hash never matches");

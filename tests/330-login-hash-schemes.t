@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+# Which password hashes log in (THREATS I13, "right password only"): the
+# schemes libcrypt counts as current (yescrypt, which mailuser writes,
+# SHA-512-crypt, bcrypt) do; legacy ones in a hand-edited users file never
+# match, not even with the right password: traditional DES reads only the
+# first 8 bytes of a password, so "password" + anything would log in, and
+# MD5-crypt and its kin are cheap to crack. Such a user, like a locked one
+# ('*', '!'), is refused by POP and by SMTP AUTH alike; mailuser rebuild
+# warns of each such hash, so that the admin who imported it knows.
+import base64, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pmtest
+
+t = pmtest.TAP()
+env = pmtest.Env()
+env.add_user("y@example.test", "password")
+# crypt(3) of "password" in each scheme (libxcrypt 4.4)
+HASHES = {
+    "sha512": "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
+    "bcrypt": "$2b$05$abcdefghijklmnopqrstuuWG29KuyeAicPCJODk1zjyGvyQUU2awu",
+    "des": "abJnggxhB/yWI",
+    "md5": "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/",
+    "nt": "$3$$8846f7eaee8fb117ad06bdd830b7586c",
+    "bsdi": "_J9..saltJW8FtKdEkNM",
+    "locked": "!$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
+}
+# each user made by mailuser, then its hash swapped in the text file and
+# the database recompiled, as an admin importing old hashes would
+for name in HASHES:
+    env.add_user(name + "@example.test", "placeholder")
+users = env.path("conf", "users")
+with open(users) as f:
+    lines = f.read().splitlines(True)
+with open(users, "w") as f:
+    for line in lines:
+        fields = line.split(":")
+        name = fields[0].split("@")[0]
+        if name in HASHES:
+            fields[1] = HASHES[name]
+        f.write(":".join(fields))
+r = env.run(["mailuser", "rebuild"])
+err = r.stderr.decode(errors="replace")
+warned = sorted(n for n in HASHES if "user %s@example.test: a password hash of a legacy scheme" % n in err)
+t.eq(warned, ["bsdi", "des", "md5", "nt"], "rebuild warns of each legacy hash, not of current or locked ones")
+t.ok(err.count("legacy") == 4, "and of nothing else", err)
+port = env.server(["pop-serve", "-P", "-f", "100"], env={"PIPEMAIL_LOGIN_DELAY_MS": "0"})
+
+
+def pop_login(user, pw):
+    r = pmtest.PopRaw(port)
+    a = r.login(user, pw)
+    r.cmd(b"QUIT")
+    r.close()
+    return a.startswith(b"+OK")
+
+
+for name, want in (("y", True), ("sha512", True), ("bcrypt", True), ("des", False), ("md5", False),
+                   ("nt", False), ("bsdi", False), ("locked", False)):
+    t.eq(pop_login(name + "@example.test", "password"), want,
+         "%s hash with the right password: %s" % (name, "logs in" if want else "refused"))
+t.eq(pop_login("des@example.test", "passwordXYZ"), False, "DES: a longer password with the same 8 bytes refused")
+t.eq(pop_login("Y@Example.TEST", "password"), True, "the user name in any case")
+
+FAKEQ = env.path("fakeq")
+os.mkdir(FAKEQ)
+QENV = {"QMAILQUEUE": os.path.join(os.path.dirname(os.path.abspath(__file__)), "smtp-fakeq"), "FAKEQ": FAKEQ,
+        "TCPREMOTEIP": "192.0.2.9", "PIPEMAIL_LOGIN_DELAY_MS": "0"}
+for name, want in (("sha512", 235), ("des", 535), ("md5", 535)):
+    plain = base64.b64encode(b"\0" + name.encode() + b"@example.test\0password")
+    r = env.run(["smtp-recv", "-P"], input=b"EHLO x\r\nAUTH PLAIN " + plain + b"\r\nQUIT\r\n", env=QENV, check=False)
+    t.eq(pmtest.smtp_codes(r.stdout)[2], want, "SMTP AUTH, %s hash: %d" % (name, want))
+t.ok("password" not in env.log(port), "no password in pop-serve's log")
+t.done()
