@@ -56,7 +56,7 @@ void conf_user_free(struct conf_user *);
 int conf_user_get(const char *addr, struct conf_user *);
 /* A password hash from users.cdb, the first of its first CONF_DECOY_SCAN
  * records that is not locked ('*' or '!') nor refused by the caller's
- * test (passwd_locked: a legacy scheme): login_check verifies an unknown
+ * test (passwd_locked: the DES family): login_check verifies an unknown
  * user's password against it, so that a refusal costs what a known
  * user's does with the scheme and cost the database uses.
  * 1 found, 0 none, -1 errno. */

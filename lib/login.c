@@ -27,7 +27,7 @@ static void
 decoy_verify(const char *password)
 {
 	struct str h = STR_INIT;
-	/* passwd_locked: a legacy hash is refused at once, at no cost */
+	/* passwd_locked: a DES-family hash is refused at once, at no cost */
 	if (conf_user_decoy(&h, passwd_locked) > 0)
 		(void)passwd_verify(password, h.s);
 	else

@@ -1,6 +1,6 @@
 /* Password hashes through libcrypt: yescrypt for new hashes (SHA-512-crypt
- * where the library lacks it); checking accepts the schemes libcrypt counts
- * as current, never a legacy one. */
+ * where the library lacks it); checking accepts any "$id$" scheme crypt(3)
+ * knows, never DES and its kin, which read only part of a password. */
 #include <crypt.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -62,10 +62,19 @@ passwd_locked(const char *hash)
 	/* '*' and '!' mark locked or disabled accounts */
 	if (!hash[0] || hash[0] == '*' || hash[0] == '!')
 		return 1;
-	/* a legacy scheme in a hand-edited users file: DES reads only 8
-	 * bytes of the password (a longer wrong one would match), MD5-crypt,
-	 * NT and the like are cheap to crack; libcrypt knows which are current */
-	return crypt_checksalt(hash) != CRYPT_SALT_OK;
+	/* DES and its kin, the schemes without a "$id$" prefix, in a
+	 * hand-edited users file: traditional DES reads only 8 bytes of the
+	 * password, so a longer wrong one would match ("right password
+	 * only"); BSDi's folds longer ones into 8 */
+	return hash[0] != '$';
+}
+
+int
+passwd_weak(const char *hash)
+{
+	/* checks the whole password, but libcrypt counts the scheme legacy
+	 * (MD5-crypt, SHA-256-crypt, NT...): cheap to crack if stolen */
+	return !passwd_locked(hash) && crypt_checksalt(hash) == CRYPT_SALT_METHOD_LEGACY;
 }
 
 int

@@ -686,23 +686,27 @@ alias(int argc, char **argv)
 	commit(&t);
 }
 
-/* All three tables are built before any goes into place, so an error in
- * one (a hand edit's typo) changes none: domains new and users old would
- * refuse the new domain's users for good. Domains go last, so a new
- * domain is accepted only once its users and aliases are there. */
-/* table_each: a hash no password can match though not marked locked
- * ('*', '!') is an import of a legacy scheme (passwd_locked): say so */
+/* table_each: say which imported hashes are of an old scheme: the DES
+ * family no login matches (passwd_locked, though not marked '*' or '!'),
+ * the weak ones (passwd_weak) work but are cheap to crack */
 static int
 warn_legacy(void *ctx, const struct str *key, const char *line, size_t len, size_t off)
 {
 	struct conf_user u = CONF_USER_INIT;
 	struct str m = STR_INIT;
+	const char *why = NULL;
 	(void)ctx;
 	(void)key;
 	(void)off;
-	if (conf_parse_user(line, len, &u) > 0 && u.hash.s[0] != '*' && u.hash.s[0] != '!' && passwd_locked(u.hash.s)) {
-		if (str_copys(&m, "user ") < 0 || str_catb(&m, u.addr.s, u.addr.len) < 0 ||
-		    str_cats(&m, ": a password hash of a legacy scheme, which no login matches; set a new password") < 0 ||
+	if (conf_parse_user(line, len, &u) > 0 && u.hash.s[0] != '*' && u.hash.s[0] != '!') {
+		if (passwd_locked(u.hash.s))
+			why = ": a password hash of the DES family, which reads only part of a password: "
+			    "no login matches it; set a new password";
+		else if (passwd_weak(u.hash.s))
+			why = ": a password hash of a weak scheme (logins work): set a new password to replace it";
+	}
+	if (why) {
+		if (str_copys(&m, "user ") < 0 || str_catb(&m, u.addr.s, u.addr.len) < 0 || str_cats(&m, why) < 0 ||
 		    str_0(&m) < 0)
 			die_nomem(EXIT_TEMP);
 		warn_msg(m.s);
@@ -712,6 +716,10 @@ warn_legacy(void *ctx, const struct str *key, const char *line, size_t len, size
 	return 0;
 }
 
+/* All three tables are built before any goes into place, so an error in
+ * one (a hand edit's typo) changes none: domains new and users old would
+ * refuse the new domain's users for good. Domains go last, so a new
+ * domain is accepted only once its users and aliases are there. */
 static void
 rebuild(void)
 {

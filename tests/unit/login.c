@@ -87,12 +87,12 @@ main(void)
 	is_int(conf_user_decoy(&h, passwd_locked), 1, "conf_user_decoy finds a hash");
 	is_str(h.s, SHA, "the first usable one, whole");
 
-	/* DES of "password": a legacy scheme is as good as locked */
+	/* DES of "password": the DES family is as good as locked */
 	users("d@example.test:abJnggxhB/yWI:65534:65534:/nonexistent/d:0\n"
 	    "u@example.test:" SHA ":65534:65534:/nonexistent/Maildir:0\n");
 	check("d@example.test", "password", LOGIN_BAD, "$6$", "DES user, right password: refused, the decoy's work");
 	users("d@example.test:abJnggxhB/yWI:65534:65534:/nonexistent/d:0\n");
-	check("nobody@example.test", "x", LOGIN_BAD, "$y$", "a legacy decoy hash: the built-in dummy instead");
+	check("nobody@example.test", "x", LOGIN_BAD, "$y$", "a DES decoy hash: the built-in dummy instead");
 
 	users("l@example.test:*:65534:65534:/nonexistent/l:0\n");
 	check("nobody@example.test", "x", LOGIN_BAD, "$y$", "no usable hash: the built-in dummy");

@@ -30,10 +30,19 @@ main(void)
 	is_int(passwd_locked(""), 1, "an empty hash is locked");
 	is_int(passwd_locked("$y$j9T$abc"), 0, "a hash is not locked");
 	is_int(passwd_locked(sha), 0, "SHA-512-crypt is current");
-	/* crypt(3) of "password" in legacy schemes: never a match */
-	is_int(passwd_locked("abJnggxhB/yWI"), 1, "DES is legacy");
+	/* crypt(3) of "password": DES and its kin never match, the weak
+	 * "$id$" schemes match the whole password only */
+	is_int(passwd_locked("abJnggxhB/yWI"), 1, "DES is as good as locked");
 	is_int(passwd_verify("password", "abJnggxhB/yWI"), 0, "DES never matches");
-	is_int(passwd_verify("password", "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"), 0, "MD5-crypt never matches");
+	is_int(passwd_verify("passwordXYZ", "abJnggxhB/yWI"), 0, "nor with a longer password");
+	is_int(passwd_locked("_J9..saltJW8FtKdEkNM"), 1, "BSDi's extended DES too");
+	is_int(passwd_verify("password", "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"), 1, "MD5-crypt matches");
+	is_int(passwd_verify("passwordXYZ", "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"), 0, "the whole password");
+	is_int(passwd_weak("$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"), 1, "MD5-crypt is weak");
+	is_int(passwd_weak("$3$$8846f7eaee8fb117ad06bdd830b7586c"), 1, "NT is weak");
+	is_int(passwd_weak(sha), 0, "SHA-512-crypt is not weak");
+	is_int(passwd_weak("abJnggxhB/yWI"), 0, "DES: locked, not merely weak");
+	is_int(passwd_weak("*"), 0, "'*': locked, not weak");
 	is_int(passwd_verify("x", "*"), 0, "'*' never matches");
 	is_int(passwd_verify("", "*"), 0, "'*' never matches the empty password");
 	is_int(passwd_verify("", ""), 0, "empty hash never matches");
