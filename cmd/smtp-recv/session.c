@@ -235,7 +235,7 @@ sender_owned(struct session *s, const struct smtpaddr *a)
 	r = conf_rcpt_local(a->addr.s, &canon);
 	/* a catch-all ("@domain") owns nobody's every address */
 	if (r == 1 && canon.s[0] != '@') {
-		if (strcmp(canon.s, u) == 0)
+		if (strcasecmp(canon.s, u) == 0)
 			owned = 1;
 		else
 			r = conf_alias_get(canon.s, &targets);
