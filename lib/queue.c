@@ -661,8 +661,10 @@ queue_msg_open(struct queue_msg *m, const char *path)
 	return queue_msg_fdopen(m, fd);
 }
 
-int
-queue_msg_open_id(struct queue_msg *m, const char *id)
+static int msg_fdopen(struct queue_msg *, int fd, int check_crc);
+
+static int
+msg_open_id(struct queue_msg *m, const char *id, int check_crc)
 {
 	int fd = queue_open_in("mess", id, O_RDONLY, 0);
 	if (fd < 0) {
@@ -670,11 +672,40 @@ queue_msg_open_id(struct queue_msg *m, const char *id)
 		m->fd = -1;
 		return errno == EINVAL || errno == ELOOP ? 0 : -1;   /* not mail */
 	}
-	return queue_msg_fdopen(m, fd);
+	return msg_fdopen(m, fd, check_crc);
+}
+
+int
+queue_msg_open_id(struct queue_msg *m, const char *id)
+{
+	return msg_open_id(m, id, 1);
+}
+
+int
+queue_msg_open_id_env(struct queue_msg *m, const char *id)
+{
+	return msg_open_id(m, id, 0);
+}
+
+int
+queue_msg_crc_ok(const struct queue_msg *m)
+{
+	unsigned long long c;
+	if (!m->hdr.has_crc)
+		return 1;
+	if (queue_crc(m->fd, &m->hdr, &c) < 0)
+		return -1;
+	return c == m->hdr.crc;
 }
 
 int
 queue_msg_fdopen(struct queue_msg *m, int fd)
+{
+	return msg_fdopen(m, fd, 1);
+}
+
+static int
+msg_fdopen(struct queue_msg *m, int fd, int check_crc)
 {
 	char h[QUEUE_HDR_LEN];
 	struct stat st;
@@ -715,12 +746,10 @@ queue_msg_fdopen(struct queue_msg *m, int fd)
 	}
 	free(env);
 	env = NULL;
-	if (m->hdr.has_crc) {
-		unsigned long long c;
-		if (queue_crc(m->fd, &m->hdr, &c) < 0)
+	if (check_crc && (r = queue_msg_crc_ok(m)) <= 0) {
+		if (r < 0)
 			goto err;
-		if (c != m->hdr.crc)
-			goto notmail;   /* blocks lost in a crash: never deliver them */
+		goto notmail;   /* blocks lost in a crash: never deliver them */
 	}
 	return 1;
 notmail:

@@ -168,6 +168,15 @@ int queue_msg_open_id(struct queue_msg *, const char *id);
 /* the same for a queue file already open for reading (it is m's now:
  * closed on failure, and by queue_msg_close) */
 int queue_msg_fdopen(struct queue_msg *, int fd);
+/* Header and envelope only, as queue_msg_open_id but without the CRC
+ * (which reads the whole message): for a listing, whose cost must not
+ * grow with the size of the mail queued. A file whose header or
+ * envelope is damaged, or whose size differs from what the header
+ * says, is still 0; one whose message text is damaged is not. */
+int queue_msg_open_id_env(struct queue_msg *, const char *id);
+/* m's CRC (from queue_msg_open_id_env) checked now: 1 it holds (or the
+ * file is from before the CRC), 0 it does not, -1 error (errno) */
+int queue_msg_crc_ok(const struct queue_msg *);
 void queue_msg_close(struct queue_msg *);
 
 /* Per-recipient delivery state, state/ID (after queue_state_save's line

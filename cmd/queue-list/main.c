@@ -164,8 +164,11 @@ list(int count_only)
 		struct queue_msg m;
 		struct queue_state st = QUEUE_STATE_INIT;
 		struct stat sb;
-		if (queue_msg_open_id(&m, v[i]) <= 0)
-			continue;   /* being written, or just delivered */
+		/* header and envelope only: a CRC here read every queued byte
+		 * to print a line a message. A damaged text is queue-run's to
+		 * find, when it delivers (it sets the file aside in bad/) */
+		if (queue_msg_open_id_env(&m, v[i]) <= 0)
+			continue;   /* being written, just delivered, or not mail */
 		if (queue_state_load(v[i], &st, m.env.nrcpt) < 0)
 			die_sys(EXIT_TEMP, "read state of", v[i]);
 		/* finished since it was opened: queue-run removes mess/ID, then
@@ -252,7 +255,7 @@ offline_held(char act, const char *id, int *fifo)
 	struct stat dst;
 	size_t k;
 	int r;
-	r = queue_msg_open_id(&m, id);
+	r = queue_msg_open_id_env(&m, id);   /* the CRC: below, for a bounce only */
 	if (r < 0 && errno != ENOENT) {
 		/* not "no such message" (100): a user outside the queue's
 		 * group, told so, took the message for gone */
@@ -264,6 +267,18 @@ offline_held(char act, const char *id, int *fifo)
 		warn_x("find", id, "no such message in the queue");
 		str_free(&p);
 		return -1;
+	}
+	/* a bounce report quotes the message, which queue-run refuses to
+	 * read when its CRC fails: the bounce would never go, and the
+	 * sender never hear. A retry or delete needs no text. */
+	if (act == 'B' && (r = queue_msg_crc_ok(&m)) <= 0) {
+		if (r < 0)
+			warn_sys("read", id);
+		else
+			warn_x("bounce", id, "its text is damaged (CRC): queue-run sets it aside in bad/; delete it instead");
+		queue_msg_close(&m);
+		str_free(&p);
+		return r < 0 ? -2 : -1;
 	}
 	if (act != 'R') {
 		const char *busy = NULL;
