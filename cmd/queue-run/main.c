@@ -2104,6 +2104,34 @@ admin(char a, struct msg *m)
 		check_msg(m);
 }
 
+/* An admin's request for a file that does not load as mail: gone since
+ * (delivered), or whole from queue-add with its envelope intact but its
+ * text damaged (the CRC), which queue-list lists. A delete removes it, as
+ * queue-list does with no queue-run; a retry or bounce can neither deliver
+ * nor quote it: logged, so the request is not lost without a word. */
+static void
+admin_unloaded(char a, const char *id)
+{
+	struct queue_msg qm;
+	struct logline l;
+	const char *result = "not-queued";
+	if (queue_msg_open_id_env(&qm, id) > 0) {
+		queue_msg_close(&qm);
+		if (a == 'D') {
+			queue_unlink_in("mess", id);
+			queue_state_remove(id);
+			result = "deleted";
+		} else {
+			result = "refused-damaged";
+		}
+	}
+	log_begin(&l, "admin");
+	log_kv(&l, "id", id);
+	log_kv(&l, "action", a == 'R' ? "retry" : a == 'D' ? "delete" : "bounce");
+	log_kv(&l, "result", result);
+	log_end(&l);
+}
+
 static void
 fifo_commands(void)
 {
@@ -2127,6 +2155,8 @@ fifo_commands(void)
 			int r = m ? 1 : load(l + 2, LOAD_BUSY);
 			if (r == 1 && (m = lookup(l + 2)))
 				admin(l[0], m);
+			else if (r == 0)
+				admin_unloaded(l[0], l + 2);
 			else if (r == 2) {
 				busy_add(l + 2);
 				if (str_cats(&admin_later, l) < 0 || str_catc(&admin_later, 0) < 0)
