@@ -6,7 +6,7 @@
 # success reports back through its relayhost, smtp-recv under tls-serve,
 # which Postfix's own TLS client must verify. 45 covers Postfix relaying
 # in without TLS, 64 smtp-send to Postfix without DSN or UTF-8.
-import atexit, glob, os, pwd, re, subprocess, sys, time
+import atexit, glob, os, pwd, re, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -22,31 +22,19 @@ if not os.path.exists(pmtest.bin("tls-serve")):
 env = pmtest.Env()
 env.add_user("u@example.test", "pw")
 ca = env.make_cert()
-HERE = os.path.dirname(os.path.abspath(__file__))
-FAKEQ = env.path("fakeq")
-os.mkdir(FAKEQ)
-# tls-serve drops to the mailbox uid before smtp-recv: let it read the
-# control databases and write the fake queue
-os.chmod(FAKEQ, 0o777)
-os.chmod(env.conf, 0o755)
-for f in os.listdir(env.conf):
-    if f.endswith(".cdb"):
-        os.chmod(os.path.join(env.conf, f), 0o644)
-U = ["-u", "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID)]
-rport = env.server(["tls-serve", *U, pmtest.bin("smtp-recv"), "-r", "mx"],
-                   env={"QMAILQUEUE": os.path.join(HERE, "smtp-fakeq"), "FAKEQ": FAKEQ})
+# tls-serve drops to the mailbox uid before smtp-recv
+FAKEQ, QENV, U = env.fake_queue()
+rport = env.server(["tls-serve", *U, pmtest.bin("smtp-recv"), "-r", "mx"], env=QENV)
 
 pf = env.path("postfix")
 vmail = env.path("vmail")
 os.makedirs(os.path.join(vmail, "x"))
 for d in (vmail, os.path.join(vmail, "x")):
     os.chown(d, 65534, 65534)
-PFSH = os.path.join(HERE, "postfix.sh")
 
 
 def pfsh(fn):
-    return subprocess.run(["sh", "-c", '. "$0"; PF="$1"; ' + fn + ' "$1"', PFSH, pf],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return env.pfsh(pf, fn)
 
 
 pfsh("pf_init")

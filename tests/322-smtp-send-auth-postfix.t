@@ -50,11 +50,7 @@ service anvil {
 EOC
 /usr/sbin/dovecot -c "$DV/dovecot.conf" 2>"$T/dv.err" || skip_all "dovecot did not start: $(cat "$T/dv.err")"
 
-mkdir -p "$T/conf" "$T/vmail/x" && chown -R 65534:65534 "$T/vmail"
-export PIPEMAIL_CONF="$T/conf"
-echo "sender.test" > "$T/conf/me"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+pf_site
 pf_init "$T/pf"
 cat >> "$PF/etc/main.cf" <<EOC
 virtual_mailbox_domains = example.org

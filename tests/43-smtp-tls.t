@@ -13,17 +13,7 @@ if not os.path.exists(pmtest.bin("tls-serve")):
 env = pmtest.Env()
 env.add_user("u@example.test", "secret pw")
 ca = env.make_cert()
-FAKEQ = env.path("fakeq")
-os.mkdir(FAKEQ)
-os.chmod(env.dir, 0o755)
-os.chmod(FAKEQ, 0o777)
-HERE = os.path.dirname(os.path.abspath(__file__))
-QENV = {"QMAILQUEUE": os.path.join(HERE, "smtp-fakeq"), "FAKEQ": FAKEQ}
-U = ["-u", "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID)] if os.getuid() == 0 else []
-os.chmod(env.conf, 0o755)
-for f in os.listdir(env.conf):
-    if f.endswith(".cdb"):
-        os.chmod(os.path.join(env.conf, f), 0o644)
+FAKEQ, QENV, U = env.fake_queue()
 
 starttls = env.server(["tls-serve", *U, pmtest.bin("smtp-recv"), "-r", "submission"], env=QENV)
 required = env.server(["tls-serve", "-r", *U, pmtest.bin("smtp-recv")], env=QENV)

@@ -22,12 +22,10 @@ port = env.server(["smtp-recv"], env={"QMAILQUEUE": os.path.join(HERE, "smtp-fak
 
 # the throwaway instance from tests/postfix.sh (shared with smtp-send's tests)
 pf = env.path("postfix")
-PFSH = os.path.join(HERE, "postfix.sh")
 
 
 def pfsh(fn):
-    return subprocess.run(["sh", "-c", '. "$0"; PF="$1"; ' + fn + ' "$1"', PFSH, pf],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return env.pfsh(pf, fn)
 
 
 pfsh("pf_init")

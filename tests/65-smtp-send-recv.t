@@ -3,7 +3,7 @@
 through the routes file, STARTTLS verified. Both sides checked: the result
 lines, what smtp-recv queued (byte-exact apart from its Received line,
 which says ESMTPS), its log, an unknown user refused at RCPT."""
-import glob, os, subprocess, sys
+import glob, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -14,16 +14,7 @@ for p in ("tls-serve", "smtp-recv", "smtp-send", "mailuser"):
 env = pmtest.Env()
 env.add_user("u@example.test", "pw")
 ca = env.make_cert()
-HERE = os.path.dirname(os.path.abspath(__file__))
-FAKEQ = env.path("fakeq")
-os.mkdir(FAKEQ)
-os.chmod(FAKEQ, 0o777)
-os.chmod(env.conf, 0o755)
-for f in os.listdir(env.conf):
-    if f.endswith(".cdb"):
-        os.chmod(os.path.join(env.conf, f), 0o644)
-QENV = {"QMAILQUEUE": os.path.join(HERE, "smtp-fakeq"), "FAKEQ": FAKEQ}
-U = ["-u", "%d:%d" % (pmtest.MAILUID, pmtest.MAILGID)] if os.getuid() == 0 else []
+FAKEQ, QENV, U = env.fake_queue()
 port = env.server(["tls-serve", *U, pmtest.bin("smtp-recv"), "-r", "mx"], env=QENV)
 with open(os.path.join(env.conf, "routes"), "w") as f:
     f.write("example.test:[127.0.0.1]:%d tls=verify\n" % port)

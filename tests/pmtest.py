@@ -153,6 +153,29 @@ class Env:
             os.chmod(key, 0o600)
         return cert
 
+    def fake_queue(self):
+        """For smtp-recv behind tls-serve, which drops to the mailbox user:
+        a directory tests/smtp-fakeq writes into, and the control databases,
+        open to that user. Returns (the directory, the environment naming
+        the fake queue program, tls-serve's -u arguments)."""
+        fq = self.path("fakeq")
+        os.mkdir(fq)
+        os.chmod(fq, 0o777)
+        os.chmod(self.dir, 0o755)
+        os.chmod(self.conf, 0o755)
+        for f in os.listdir(self.conf):
+            if f.endswith(".cdb"):
+                os.chmod(os.path.join(self.conf, f), 0o644)
+        qenv = {"QMAILQUEUE": os.path.join(TOP, "tests", "smtp-fakeq"), "FAKEQ": fq}
+        u = ["-u", "%d:%d" % (MAILUID, MAILGID)] if os.getuid() == 0 else []
+        return fq, qenv, u
+
+    def pfsh(self, pf, fn):
+        """Run tests/postfix.sh's function fn (pf_init, pf_start, pf_stop)
+        for the throwaway Postfix instance in directory pf."""
+        return subprocess.run(["sh", "-c", '. "$0"; PF="$1"; ' + fn + ' "$1"', os.path.join(TOP, "tests", "postfix.sh"),
+                               pf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
     def start(self, argv, env=None, **kw):
         e = dict(self.env)
         if env:

@@ -57,3 +57,12 @@ pf_stop() {
 	[ -n "${PF:-}" ] && [ -f "$PF/etc/main.cf" ] && /usr/sbin/postfix -c "$PF/etc" stop >/dev/null 2>&1
 	PF=
 }
+pf_site() { # pf_site: pipemail's control directory $T/conf (me: sender.test),
+	# Postfix's virtual mailboxes $T/vmail/x, and a certificate for
+	# localhost in $T/cert.pem and $T/key.pem
+	mkdir -p "$T/conf" "$T/vmail/x" && chown -R 65534:65534 "$T/vmail"
+	export PIPEMAIL_CONF="$T/conf"
+	echo "sender.test" > "$T/conf/me"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+}
