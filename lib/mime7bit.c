@@ -268,6 +268,17 @@ put_header(struct mime7bit *m, const char *cte, int mimever, const char *ctype, 
 	return r;
 }
 
+/* The message types RFC 6532 3.7 and RFC 6533 (3, 5, 6) let carry
+ * quoted-printable or base64, unlike message/rfc822 (RFC 2046 5.2.1):
+ * their UTF-8 header fields have no 7-bit form, so they are encoded
+ * whole, as a leaf, never entered. */
+static int
+encodable_message(const char *sub)
+{
+	return !strcmp(sub, "global") || !strcmp(sub, "global-headers") ||
+	    !strcmp(sub, "global-delivery-status") || !strcmp(sub, "global-disposition-notification");
+}
+
 /* The header section is complete: what the entity is, how its body goes. */
 static int
 header_end(struct mime7bit *m, struct str *out)
@@ -322,7 +333,8 @@ header_end(struct mime7bit *m, struct str *out)
 		m->msghdr = 1;
 		str_free(&bnd);
 		return r;
-	} else if (strcmp(type, "multipart") && strcmp(type, "message") && plain && ent < NOENT) {
+	} else if (strcmp(type, "multipart") && (strcmp(type, "message") || encodable_message(sub)) && plain &&
+	    ent < NOENT) {
 		int conv = need(m, (unsigned)ent);
 		m->mode = M7_LEAF;
 		m->ent = (unsigned)ent;

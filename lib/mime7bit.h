@@ -3,7 +3,9 @@
  * Postfix does by default: a leaf body with 8-bit bytes and transfer
  * encoding absent, 7bit or 8bit is re-encoded quoted-printable, one sent
  * "binary" base64; multipart and message/rfc822 entities are entered,
- * never encoded, and their own 8bit/binary label becomes 7bit. Header
+ * never encoded, and their own 8bit/binary label becomes 7bit;
+ * message/global and the other global-* types of RFC 6533 (which may
+ * be encoded, RFC 6532 3.7) are leaves, encoded whole. Header
  * fields go as they are (8-bit bytes in them too, as Postfix sends
  * them). Every other byte is copied unchanged.
  *

@@ -174,6 +174,56 @@ static const struct {
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\n\r\n\xe9\r\n--q--",
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--q--" },
 	{ "a header without a body", "Subject: x", "=" },
+	/* RFC 6532 3.7, RFC 6533: the global-* message types may be encoded */
+	{ "message/global-delivery-status 8bit: quoted-printable",
+	  "Content-Type: multipart/report; report-type=global-delivery-status; boundary=r\r\n\r\n"
+	  "--r\r\nContent-Type: message/global-delivery-status\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+	  "Final-Recipient: utf-8; j\xc3\xb6rg@x.test\r\nAction: failed\r\n--r--\r\n",
+	  "Content-Type: multipart/report; report-type=global-delivery-status; boundary=r\r\n\r\n"
+	  "--r\r\nContent-Type: message/global-delivery-status\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "=46inal-Recipient: utf-8; j=C3=B6rg@x.test\r\nAction: failed\r\n--r--\r\n" },
+	{ "message/global-headers, no CTE: quoted-printable",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global-headers\r\n\r\n"
+	  "Subject: caf\xc3\xa9\r\n\r\n--r--\r\n",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global-headers\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\nSubject: caf=C3=A9\r\n\r\n--r--\r\n" },
+	{ "message/global 8bit, its type in capitals: quoted-printable, the message inside not entered",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: Message/Global\r\n"
+	  "Content-Transfer-Encoding: 8BIT\r\n\r\nSubject: \xc3\xa9\r\nContent-Type: text/plain\r\n\r\n.\xc3\xa9 \r\n--r--\r\n",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: Message/Global\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\nSubject: =C3=A9\r\nContent-Type: text/plain\r\n\r\n=2E=C3=A9=20\r\n--r--\r\n" },
+	{ "message/global-disposition-notification binary: base64",
+	  "Content-Type: message/global-disposition-notification\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+	  "Final-Recipient: utf-8; \xc3\xa9@x\r\n",
+	  "Content-Type: message/global-disposition-notification\r\nMIME-Version: 1.0\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nRmluYWwtUmVjaXBpZW50OiB1dGYtODsgw6lAeA0K\r\n" },
+	{ "message/global holding a multipart with 8-bit bytes in its preamble: encoded whole, its delimiters bytes",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/global\r\n\r\n"
+	  "Content-Type: multipart/mixed; boundary=i\r\n\r\n\xe9\r\n--i\r\n\r\nx\r\n--i--\r\n--o--\r\n",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/global\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "Content-Type: multipart/mixed; boundary=3Di\r\n\r\n=E9\r\n--i\r\n\r\nx\r\n--i--\r\n--o--\r\n" },
+	{ "message/global inside a message/rfc822 inside a multipart: encoded",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n"
+	  "Subject: fwd\r\nContent-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global\r\n\r\n"
+	  "Subject: \xe9\r\n--r--\r\n--o--\r\n",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n"
+	  "Subject: fwd\r\nContent-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\nSubject: =E9\r\n--r--\r\n--o--\r\n" },
+	{ "a 7-bit message/global goes as it is",
+	  "Content-Type: message/global\r\nContent-Transfer-Encoding: 8bit\r\n\r\nSubject: x\r\n\r\ny\r\n", "=" },
+	{ "a message/global already base64 is left alone",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogw6kNCg==\r\n--r--\r\n", "=" },
+	{ "8-bit bytes in a message/global-headers already quoted-printable: impossible",
+	  "Content-Type: message/global-headers\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nSubject: \xe9\r\n", NULL },
+	{ "a message/rfc822 is never encoded: 8-bit bytes in a preamble inside it are impossible",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n"
+	  "Content-Type: multipart/mixed; boundary=i\r\n\r\n\xe9\r\n--i\r\n\r\nx\r\n--i--\r\n--o--\r\n", NULL },
+	{ "8-bit bytes in a message/rfc822 marked base64 (RFC 2046 5.2.1 forbids it): impossible",
+	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nSubject: x\r\n\r\n\xe9\r\n", NULL },
+	{ "a message type whose name only starts as a global one is not encoded: impossible",
+	  "Content-Type: message/global-x\r\n\r\n\xe9\r\n", NULL },
 };
 
 static void
