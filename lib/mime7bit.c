@@ -429,6 +429,12 @@ piece(struct mime7bit *m, const char *p, size_t n, int first, const char *term, 
 				return -1;
 	}
 	if (m->mode == M7_HEAD) {
+		/* a lone CR ending a header line is held as the CRLF the wire
+		 * makes of it, so the field after it is read as one (mime.h) */
+		if (tl == 1 && term[0] == '\r') {
+			term = "\r\n";
+			tl = 2;
+		}
 		if (m->hdr.len + n + tl <= MIME7BIT_HEADER_MAX)
 			return str_catb(&m->hdr, p, n) < 0 || str_catb(&m->hdr, term, tl) < 0 ? -1 : 0;
 		/* too long to read: copied as it comes */
@@ -454,8 +460,25 @@ mime7bit_put(struct mime7bit *m, const char *in, size_t len, struct str *out)
 {
 	size_t i = 0;
 	while (i < len) {
-		const char *nl = memchr(in + i, '\n', len - i);
-		size_t e = nl ? (size_t)(nl - in) : len, k;
+		size_t e, k;
+		int nl;
+		/* a CR not before LF ends its line, as it does on the wire
+		 * (dotstuff.h): else a delimiter after it, which the peer
+		 * sees, would be body here */
+		if (m->linelen && m->line[m->linelen - 1] == '\r' && in[i] != '\n') {
+			if (piece(m, m->line, m->linelen - 1, !m->inline_, "\r", 1, 1, out) < 0)
+				return -1;
+			m->linelen = 0;
+			m->inline_ = 0;
+			continue;
+		}
+		/* up to an LF, or just past a CR that no LF follows */
+		for (e = i; e < len && in[e] != '\n'; e++)
+			if (in[e] == '\r' && e + 1 < len && in[e + 1] != '\n') {
+				e++;
+				break;
+			}
+		nl = e < len && in[e] == '\n';
 		/* the line's start is held until it ends or fills the buffer */
 		while (i < e) {
 			k = sizeof m->line - m->linelen;

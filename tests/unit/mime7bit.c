@@ -224,6 +224,17 @@ static const struct {
 	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nSubject: x\r\n\r\n\xe9\r\n", NULL },
 	{ "a message type whose name only starts as a global one is not encoded: impossible",
 	  "Content-Type: message/global-x\r\n\r\n\xe9\r\n", NULL },
+	/* a lone CR is a line end on the wire (dotstuff.h): the structure is the one the peer sees */
+	{ "a delimiter after a lone CR starts a part",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r--q\r\nContent-Type: text/plain\r\n\r\n\xe9\r\n--q--\r\n",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r--q\r\nContent-Type: text/plain\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--q--\r\n" },
+	{ "a header field after a lone CR is one (the CR held as CRLF, as the wire has it)",
+	  "Subject: x\rContent-Type: text/plain; charset=utf-8\r\n\r\n\xe9\r\n",
+	  "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\nMIME-Version: 1.0\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n" },
+	{ "8-bit bytes after a close delimiter that follows a lone CR: the epilogue, impossible",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r--q--\r\n\xe9\r\n", NULL },
 };
 
 static void
