@@ -7,7 +7,9 @@
  * message/global and the other global-* types of RFC 6533 (which may
  * be encoded, RFC 6532 3.7) are leaves, encoded whole. Header
  * fields go as they are (8-bit bytes in them too, as Postfix sends
- * them). Every other byte is copied unchanged.
+ * them). Every other byte is copied unchanged. Lines end at LF and at
+ * a CR no LF follows, as dotstuff.h puts them on the wire: the entity
+ * tree read is the one the peer reads.
  *
  * Two passes over the same bytes: the first (mime7bit_init with plan
  * NULL) learns which leaf bodies hold 8-bit bytes, and whether any
