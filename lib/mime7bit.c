@@ -21,6 +21,7 @@ void
 mime7bit_qp_init(struct mime7bit_qp *q)
 {
 	q->col = 0;
+	q->soft = 0;
 	q->blank = 0;
 	q->cr = 0;
 }
@@ -34,7 +35,7 @@ qp_char(struct mime7bit_qp *q, unsigned char c, int enc, struct str *out)
 	size_t w;
 	for (;;) {
 		int lit = !enc && ((c > 32 && c < 127 && c != '=') || is_wsp(c)) &&
-		    !(q->col == 0 && (c == '.' || c == 'F'));
+		    !(q->col == 0 && (c == '.' || c == 'F' || (c == '-' && q->soft)));
 		w = lit ? 1 : 3;
 		t[0] = lit ? (char)c : '=';
 		t[1] = hexd[c >> 4];
@@ -44,6 +45,7 @@ qp_char(struct mime7bit_qp *q, unsigned char c, int enc, struct str *out)
 		if (str_catb(out, "=\r\n", 3) < 0)
 			return -1;
 		q->col = 0;
+		q->soft = 1;
 	}
 	q->col += w;
 	return str_catb(out, t, w);
@@ -53,6 +55,7 @@ static int
 qp_break(struct mime7bit_qp *q, const char *t, size_t n, struct str *out)
 {
 	q->col = 0;
+	q->soft = 0;
 	return str_catb(out, t, n);
 }
 

@@ -36,10 +36,12 @@ enum {
  * and stay as they are; a lone CR, which RFC 5322 2.3 allows only in
  * CRLF, is a line break too (CRLF), as dotstuff makes it on the
  * unconverted path; everything else but printable ASCII is =XX, so are
- * blanks before a line break and the input's end, and a "." or "F"
- * starting a line (no "." line, no "From " line). */
+ * blanks before a line break and the input's end, a "." or "F"
+ * starting a line (no "." line, no "From " line), and a "-" starting
+ * one after a soft break (no delimiter made of a line's tail). */
 struct mime7bit_qp {
 	size_t col;    /* characters on the current output line */
+	int soft;      /* that line follows a soft break */
 	int blank;     /* a SP or HT not written yet (0 none) */
 	int cr;        /* a CR not written yet */
 };

@@ -94,6 +94,11 @@ test_qp(void)
 		ok(qp_shape(&o) && mime_qp_decode(&d, o.s, o.len, 0) == 0 && d.len == w.len &&
 		    memcmp(d.s, w.s, w.len) == 0, "every byte value round trip (a lone CR as CRLF), in pieces");
 	}
+	/* a line's tail after a soft break is no delimiter line: its "-" encoded */
+	memset(all, 'x', 75);
+	memcpy(all + 75, "--q\r\n-x", 7);
+	qp(all, 82, 82, &o);
+	ok(o.len == 75 + 12 && memcmp(o.s + 75, "=\r\n=2D-q\r\n-x", 12) == 0, "a \"-\" after a soft break encoded, not one starting a line");
 	memset(all, ' ', 300);
 	qp(all, 300, 13, &o);
 	d.len = 0;
@@ -288,6 +293,14 @@ test_long(void)
 	str_cats(&in, "\r\n\xe9\r\n");
 	str_0(&in);
 	ok(conv(in.s, 4096, &o, &changed) < 0, "a header past the limit: its body is not read, impossible");
+	/* the peer must not find a delimiter the soft break made */
+	str_copys(&in, "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\n\xe9");
+	for (i = 0; i < 72; i++)
+		str_catc(&in, 'x');
+	str_cats(&in, "--q\r\n--q--\r\n");
+	str_0(&in);
+	ok(conv(in.s, 100, &o, &changed) == 0 && changed && strstr(o.s, "=\r\n=2D-q\r\n--q--\r\n") &&
+	    !strstr(o.s, "\n--q\r\n--q--"), "a boundary at a long line's end stays in the text");
 	str_free(&in);
 	str_free(&o);
 	str_free(&d);

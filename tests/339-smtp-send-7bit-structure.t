@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""smtp-send's 7-bit conversion and a lone CR where it changes the MIME
-structure. On the wire a lone CR is a line end (dotstuff.h), so a
+"""smtp-send's 7-bit conversion keeps the MIME structure the peer reads.
+On the wire a lone CR is a line end (dotstuff.h), so a
 delimiter or a header field after one is one for the peer. The
 conversion read such lines as one: a part started by a delimiter after a
 lone CR had its 8-bit text encoded as part of the one before, without
 the Content-Transfer-Encoding field, and the reader showed "=C3=A9"; a
 Content-Type field after a lone CR was not seen, and a second one was
-added. Now the conversion reads lines as the peer does: the peer reads
-each part's fields and text as written."""
+added. And a quoted-printable soft break just before a "--boundary" at
+a long line's end made that tail a delimiter line: the part ended
+there. Now the conversion reads lines as the peer does, and a "-"
+after a soft break is encoded: the peer reads each part's fields and
+text as written."""
 import email, email.policy, os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
@@ -26,6 +29,11 @@ cases = [
     ("a header field after a lone CR",
      b"Subject: x\rMIME-Version: 1.0\rContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\xc3\xa9\r\n",
      [([utf8], b"caf\xc3\xa9\r\n")]),
+    # "caf=C3=A9" and 66 x fill a quoted-printable line: a soft break falls before "--q"
+    ("a boundary at a long line's end",
+     b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n"
+     b"--q\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\xc3\xa9" + b"x" * 66 + b"--q\r\n--q--\r\n",
+     [([utf8], b"caf\xc3\xa9" + b"x" * 66 + b"--q")]),
 ]
 for name, msg, want in cases:
     r = subprocess.run([pmtest.bin("smtp-send"), "-f", "a@b.test", "-w", "10", "seven.test", "x@seven.test"],
