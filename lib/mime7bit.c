@@ -293,6 +293,8 @@ header_end(struct mime7bit *m, struct str *out)
 	char type[MIME_TYPE_MAX], sub[MIME_TYPE_MAX];
 	int cte = MIME_CTE_7BIT, hascte, plain, r, ent = m->nent < NOENT ? (int)m->nent : NOENT;
 	const char *newcte = NULL;
+	int open = m->open;
+	m->open = 0;
 	m->nent += m->nent < NOENT;
 	strcpy(type, m->digest ? "message" : "text");
 	strcpy(sub, m->digest ? "rfc822" : "plain");
@@ -329,6 +331,7 @@ header_end(struct mime7bit *m, struct str *out)
 		if (cte != MIME_CTE_7BIT)
 			newcte = "7bit";
 		r = put_header(m, m->plan ? newcte : NULL, 0, NULL, out);
+		m->open = 1;
 		m->hdr.len = 0;
 		m->mode = M7_HEAD;   /* the message inside */
 		m->depth++;
@@ -348,12 +351,17 @@ header_end(struct mime7bit *m, struct str *out)
 			m->b64.n = 0;
 			m->b64.wrote = 0;
 		}
+		/* fields for the empty header of a message/rfc822 whose own
+		 * header ended at a line that is no field would join that
+		 * header: the empty line between goes first */
+		r = conv && open && n == 0 ? emit(m, out, "\r\n", 2) : 0;
 		/* 8-bit text with no Content-Type is in no charset a reader could
 		 * know once it is encoded (it would read it as us-ascii): RFC
 		 * 1428's label for just-send-8 mail says so */
-		r = put_header(m, newcte, conv && m->msghdr && !mime_field_find(h, n, "MIME-Version", &f),
-		               conv && !mime_field_find(h, n, "Content-Type", &f) ?
-		               "Content-Type: text/plain; charset=unknown-8bit\r\n" : NULL, out);
+		if (r == 0)
+			r = put_header(m, newcte, conv && m->msghdr && !mime_field_find(h, n, "MIME-Version", &f),
+			               conv && !mime_field_find(h, n, "Content-Type", &f) ?
+			               "Content-Type: text/plain; charset=unknown-8bit\r\n" : NULL, out);
 	} else
 		r = put_header(m, NULL, 0, NULL, out);
 	m->hdr.len = 0;
@@ -422,6 +430,7 @@ piece(struct mime7bit *m, const char *p, size_t n, int first, const char *term, 
 			/* the empty line: the body (or a message/rfc822's header) starts after it */
 			if (header_end(m, out) < 0)
 				return -1;
+			m->open = 0;
 			return emit(m, out, term, tl);
 		}
 		/* a line that is no field ends the header and starts the body

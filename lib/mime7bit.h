@@ -80,6 +80,7 @@ struct mime7bit {
 	unsigned nent;
 	unsigned depth;
 	int digest, msghdr;   /* msghdr: a message's header (MIME-Version may be added) */
+	int open;         /* a message/rfc822's header went out, its empty line not (yet) */
 	struct str hdr;
 	struct mime7bit_level lev[MIME_DEPTH_MAX];
 	size_t nlev;

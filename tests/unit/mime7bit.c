@@ -238,6 +238,15 @@ static const struct {
 	  "Subject: x\rContent-Type: text/plain; charset=utf-8\r\n\r\n\xe9\r\n",
 	  "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\nMIME-Version: 1.0\r\n"
 	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n" },
+	/* a message/rfc822 header ended by a line that is no field: the message inside has an empty one */
+	{ "fields added inside a message/rfc822 whose header has no empty line after it: the empty line first",
+	  "Content-Type: message/rfc822\r\nhi \xe9\r\n",
+	  "Content-Type: message/rfc822\r\n\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=unknown-8bit\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\nhi =E9\r\n" },
+	{ "the same for a digest's part with no header",
+	  "Content-Type: multipart/digest; boundary=q\r\n\r\n--q\r\nhi \xe9\r\n--q--\r\n",
+	  "Content-Type: multipart/digest; boundary=q\r\n\r\n--q\r\n\r\nMIME-Version: 1.0\r\n"
+	  "Content-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\nhi =E9\r\n--q--\r\n" },
 	{ "8-bit bytes after a close delimiter that follows a lone CR: the epilogue, impossible",
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r--q--\r\n\xe9\r\n", NULL },
 };
