@@ -21,6 +21,7 @@ void
 mime7bit_qp_init(struct mime7bit_qp *q)
 {
 	q->col = 0;
+	q->soft = 0;
 	q->blank = 0;
 	q->cr = 0;
 }
@@ -34,7 +35,7 @@ qp_char(struct mime7bit_qp *q, unsigned char c, int enc, struct str *out)
 	size_t w;
 	for (;;) {
 		int lit = !enc && ((c > 32 && c < 127 && c != '=') || is_wsp(c)) &&
-		    !(q->col == 0 && (c == '.' || c == 'F'));
+		    !(q->col == 0 && (c == '.' || c == 'F' || (c == '-' && q->soft)));
 		w = lit ? 1 : 3;
 		t[0] = lit ? (char)c : '=';
 		t[1] = hexd[c >> 4];
@@ -44,6 +45,7 @@ qp_char(struct mime7bit_qp *q, unsigned char c, int enc, struct str *out)
 		if (str_catb(out, "=\r\n", 3) < 0)
 			return -1;
 		q->col = 0;
+		q->soft = 1;
 	}
 	q->col += w;
 	return str_catb(out, t, w);
@@ -53,6 +55,7 @@ static int
 qp_break(struct mime7bit_qp *q, const char *t, size_t n, struct str *out)
 {
 	q->col = 0;
+	q->soft = 0;
 	return str_catb(out, t, n);
 }
 
@@ -268,6 +271,17 @@ put_header(struct mime7bit *m, const char *cte, int mimever, const char *ctype, 
 	return r;
 }
 
+/* The message types RFC 6532 3.7 and RFC 6533 (3, 5, 6) let carry
+ * quoted-printable or base64, unlike message/rfc822 (RFC 2046 5.2.1):
+ * their UTF-8 header fields have no 7-bit form, so they are encoded
+ * whole, as a leaf, never entered. */
+static int
+encodable_message(const char *sub)
+{
+	return !strcmp(sub, "global") || !strcmp(sub, "global-headers") ||
+	    !strcmp(sub, "global-delivery-status") || !strcmp(sub, "global-disposition-notification");
+}
+
 /* The header section is complete: what the entity is, how its body goes. */
 static int
 header_end(struct mime7bit *m, struct str *out)
@@ -279,6 +293,8 @@ header_end(struct mime7bit *m, struct str *out)
 	char type[MIME_TYPE_MAX], sub[MIME_TYPE_MAX];
 	int cte = MIME_CTE_7BIT, hascte, plain, r, ent = m->nent < NOENT ? (int)m->nent : NOENT;
 	const char *newcte = NULL;
+	int open = m->open;
+	m->open = 0;
 	m->nent += m->nent < NOENT;
 	strcpy(type, m->digest ? "message" : "text");
 	strcpy(sub, m->digest ? "rfc822" : "plain");
@@ -315,6 +331,7 @@ header_end(struct mime7bit *m, struct str *out)
 		if (cte != MIME_CTE_7BIT)
 			newcte = "7bit";
 		r = put_header(m, m->plan ? newcte : NULL, 0, NULL, out);
+		m->open = 1;
 		m->hdr.len = 0;
 		m->mode = M7_HEAD;   /* the message inside */
 		m->depth++;
@@ -322,7 +339,8 @@ header_end(struct mime7bit *m, struct str *out)
 		m->msghdr = 1;
 		str_free(&bnd);
 		return r;
-	} else if (strcmp(type, "multipart") && strcmp(type, "message") && plain && ent < NOENT) {
+	} else if (strcmp(type, "multipart") && (strcmp(type, "message") || encodable_message(sub)) && plain &&
+	    ent < NOENT) {
 		int conv = need(m, (unsigned)ent);
 		m->mode = M7_LEAF;
 		m->ent = (unsigned)ent;
@@ -333,12 +351,17 @@ header_end(struct mime7bit *m, struct str *out)
 			m->b64.n = 0;
 			m->b64.wrote = 0;
 		}
+		/* fields for the empty header of a message/rfc822 whose own
+		 * header ended at a line that is no field would join that
+		 * header: the empty line between goes first */
+		r = conv && open && n == 0 ? emit(m, out, "\r\n", 2) : 0;
 		/* 8-bit text with no Content-Type is in no charset a reader could
 		 * know once it is encoded (it would read it as us-ascii): RFC
 		 * 1428's label for just-send-8 mail says so */
-		r = put_header(m, newcte, conv && m->msghdr && !mime_field_find(h, n, "MIME-Version", &f),
-		               conv && !mime_field_find(h, n, "Content-Type", &f) ?
-		               "Content-Type: text/plain; charset=unknown-8bit\r\n" : NULL, out);
+		if (r == 0)
+			r = put_header(m, newcte, conv && m->msghdr && !mime_field_find(h, n, "MIME-Version", &f),
+			               conv && !mime_field_find(h, n, "Content-Type", &f) ?
+			               "Content-Type: text/plain; charset=unknown-8bit\r\n" : NULL, out);
 	} else
 		r = put_header(m, NULL, 0, NULL, out);
 	m->hdr.len = 0;
@@ -407,6 +430,7 @@ piece(struct mime7bit *m, const char *p, size_t n, int first, const char *term, 
 			/* the empty line: the body (or a message/rfc822's header) starts after it */
 			if (header_end(m, out) < 0)
 				return -1;
+			m->open = 0;
 			return emit(m, out, term, tl);
 		}
 		/* a line that is no field ends the header and starts the body
@@ -417,6 +441,12 @@ piece(struct mime7bit *m, const char *p, size_t n, int first, const char *term, 
 				return -1;
 	}
 	if (m->mode == M7_HEAD) {
+		/* a lone CR ending a header line is held as the CRLF the wire
+		 * makes of it, so the field after it is read as one (mime.h) */
+		if (tl == 1 && term[0] == '\r') {
+			term = "\r\n";
+			tl = 2;
+		}
 		if (m->hdr.len + n + tl <= MIME7BIT_HEADER_MAX)
 			return str_catb(&m->hdr, p, n) < 0 || str_catb(&m->hdr, term, tl) < 0 ? -1 : 0;
 		/* too long to read: copied as it comes */
@@ -442,8 +472,25 @@ mime7bit_put(struct mime7bit *m, const char *in, size_t len, struct str *out)
 {
 	size_t i = 0;
 	while (i < len) {
-		const char *nl = memchr(in + i, '\n', len - i);
-		size_t e = nl ? (size_t)(nl - in) : len, k;
+		size_t e, k;
+		int nl;
+		/* a CR not before LF ends its line, as it does on the wire
+		 * (dotstuff.h): else a delimiter after it, which the peer
+		 * sees, would be body here */
+		if (m->linelen && m->line[m->linelen - 1] == '\r' && in[i] != '\n') {
+			if (piece(m, m->line, m->linelen - 1, !m->inline_, "\r", 1, 1, out) < 0)
+				return -1;
+			m->linelen = 0;
+			m->inline_ = 0;
+			continue;
+		}
+		/* up to an LF, or just past a CR that no LF follows */
+		for (e = i; e < len && in[e] != '\n'; e++)
+			if (in[e] == '\r' && e + 1 < len && in[e + 1] != '\n') {
+				e++;
+				break;
+			}
+		nl = e < len && in[e] == '\n';
 		/* the line's start is held until it ends or fills the buffer */
 		while (i < e) {
 			k = sizeof m->line - m->linelen;

@@ -3,9 +3,13 @@
  * Postfix does by default: a leaf body with 8-bit bytes and transfer
  * encoding absent, 7bit or 8bit is re-encoded quoted-printable, one sent
  * "binary" base64; multipart and message/rfc822 entities are entered,
- * never encoded, and their own 8bit/binary label becomes 7bit. Header
+ * never encoded, and their own 8bit/binary label becomes 7bit;
+ * message/global and the other global-* types of RFC 6533 (which may
+ * be encoded, RFC 6532 3.7) are leaves, encoded whole. Header
  * fields go as they are (8-bit bytes in them too, as Postfix sends
- * them). Every other byte is copied unchanged.
+ * them). Every other byte is copied unchanged. Lines end at LF and at
+ * a CR no LF follows, as dotstuff.h puts them on the wire: the entity
+ * tree read is the one the peer reads.
  *
  * Two passes over the same bytes: the first (mime7bit_init with plan
  * NULL) learns which leaf bodies hold 8-bit bytes, and whether any
@@ -32,10 +36,12 @@ enum {
  * and stay as they are; a lone CR, which RFC 5322 2.3 allows only in
  * CRLF, is a line break too (CRLF), as dotstuff makes it on the
  * unconverted path; everything else but printable ASCII is =XX, so are
- * blanks before a line break and the input's end, and a "." or "F"
- * starting a line (no "." line, no "From " line). */
+ * blanks before a line break and the input's end, a "." or "F"
+ * starting a line (no "." line, no "From " line), and a "-" starting
+ * one after a soft break (no delimiter made of a line's tail). */
 struct mime7bit_qp {
 	size_t col;    /* characters on the current output line */
+	int soft;      /* that line follows a soft break */
 	int blank;     /* a SP or HT not written yet (0 none) */
 	int cr;        /* a CR not written yet */
 };
@@ -74,6 +80,7 @@ struct mime7bit {
 	unsigned nent;
 	unsigned depth;
 	int digest, msghdr;   /* msghdr: a message's header (MIME-Version may be added) */
+	int open;         /* a message/rfc822's header went out, its empty line not (yet) */
 	struct str hdr;
 	struct mime7bit_level lev[MIME_DEPTH_MAX];
 	size_t nlev;

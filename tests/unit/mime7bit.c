@@ -94,6 +94,11 @@ test_qp(void)
 		ok(qp_shape(&o) && mime_qp_decode(&d, o.s, o.len, 0) == 0 && d.len == w.len &&
 		    memcmp(d.s, w.s, w.len) == 0, "every byte value round trip (a lone CR as CRLF), in pieces");
 	}
+	/* a line's tail after a soft break is no delimiter line: its "-" encoded */
+	memset(all, 'x', 75);
+	memcpy(all + 75, "--q\r\n-x", 7);
+	qp(all, 82, 82, &o);
+	ok(o.len == 75 + 12 && memcmp(o.s + 75, "=\r\n=2D-q\r\n-x", 12) == 0, "a \"-\" after a soft break encoded, not one starting a line");
 	memset(all, ' ', 300);
 	qp(all, 300, 13, &o);
 	d.len = 0;
@@ -174,6 +179,76 @@ static const struct {
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\n\r\n\xe9\r\n--q--",
 	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q \t\r\nContent-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--q--" },
 	{ "a header without a body", "Subject: x", "=" },
+	/* RFC 6532 3.7, RFC 6533: the global-* message types may be encoded */
+	{ "message/global-delivery-status 8bit: quoted-printable",
+	  "Content-Type: multipart/report; report-type=global-delivery-status; boundary=r\r\n\r\n"
+	  "--r\r\nContent-Type: message/global-delivery-status\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+	  "Final-Recipient: utf-8; j\xc3\xb6rg@x.test\r\nAction: failed\r\n--r--\r\n",
+	  "Content-Type: multipart/report; report-type=global-delivery-status; boundary=r\r\n\r\n"
+	  "--r\r\nContent-Type: message/global-delivery-status\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "=46inal-Recipient: utf-8; j=C3=B6rg@x.test\r\nAction: failed\r\n--r--\r\n" },
+	{ "message/global-headers, no CTE: quoted-printable",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global-headers\r\n\r\n"
+	  "Subject: caf\xc3\xa9\r\n\r\n--r--\r\n",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global-headers\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\nSubject: caf=C3=A9\r\n\r\n--r--\r\n" },
+	{ "message/global 8bit, its type in capitals: quoted-printable, the message inside not entered",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: Message/Global\r\n"
+	  "Content-Transfer-Encoding: 8BIT\r\n\r\nSubject: \xc3\xa9\r\nContent-Type: text/plain\r\n\r\n.\xc3\xa9 \r\n--r--\r\n",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: Message/Global\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\nSubject: =C3=A9\r\nContent-Type: text/plain\r\n\r\n=2E=C3=A9=20\r\n--r--\r\n" },
+	{ "message/global-disposition-notification binary: base64",
+	  "Content-Type: message/global-disposition-notification\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+	  "Final-Recipient: utf-8; \xc3\xa9@x\r\n",
+	  "Content-Type: message/global-disposition-notification\r\nMIME-Version: 1.0\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nRmluYWwtUmVjaXBpZW50OiB1dGYtODsgw6lAeA0K\r\n" },
+	{ "message/global holding a multipart with 8-bit bytes in its preamble: encoded whole, its delimiters bytes",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/global\r\n\r\n"
+	  "Content-Type: multipart/mixed; boundary=i\r\n\r\n\xe9\r\n--i\r\n\r\nx\r\n--i--\r\n--o--\r\n",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/global\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "Content-Type: multipart/mixed; boundary=3Di\r\n\r\n=E9\r\n--i\r\n\r\nx\r\n--i--\r\n--o--\r\n" },
+	{ "message/global inside a message/rfc822 inside a multipart: encoded",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n"
+	  "Subject: fwd\r\nContent-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global\r\n\r\n"
+	  "Subject: \xe9\r\n--r--\r\n--o--\r\n",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n"
+	  "Subject: fwd\r\nContent-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\nSubject: =E9\r\n--r--\r\n--o--\r\n" },
+	{ "a 7-bit message/global goes as it is",
+	  "Content-Type: message/global\r\nContent-Transfer-Encoding: 8bit\r\n\r\nSubject: x\r\n\r\ny\r\n", "=" },
+	{ "a message/global already base64 is left alone",
+	  "Content-Type: multipart/report; boundary=r\r\n\r\n--r\r\nContent-Type: message/global\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogw6kNCg==\r\n--r--\r\n", "=" },
+	{ "8-bit bytes in a message/global-headers already quoted-printable: impossible",
+	  "Content-Type: message/global-headers\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nSubject: \xe9\r\n", NULL },
+	{ "a message/rfc822 is never encoded: 8-bit bytes in a preamble inside it are impossible",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n"
+	  "Content-Type: multipart/mixed; boundary=i\r\n\r\n\xe9\r\n--i\r\n\r\nx\r\n--i--\r\n--o--\r\n", NULL },
+	{ "8-bit bytes in a message/rfc822 marked base64 (RFC 2046 5.2.1 forbids it): impossible",
+	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nSubject: x\r\n\r\n\xe9\r\n", NULL },
+	{ "a message type whose name only starts as a global one is not encoded: impossible",
+	  "Content-Type: message/global-x\r\n\r\n\xe9\r\n", NULL },
+	/* a lone CR is a line end on the wire (dotstuff.h): the structure is the one the peer sees */
+	{ "a delimiter after a lone CR starts a part",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r--q\r\nContent-Type: text/plain\r\n\r\n\xe9\r\n--q--\r\n",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r--q\r\nContent-Type: text/plain\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--q--\r\n" },
+	{ "a header field after a lone CR is one (the CR held as CRLF, as the wire has it)",
+	  "Subject: x\rContent-Type: text/plain; charset=utf-8\r\n\r\n\xe9\r\n",
+	  "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\nMIME-Version: 1.0\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n" },
+	/* a message/rfc822 header ended by a line that is no field: the message inside has an empty one */
+	{ "fields added inside a message/rfc822 whose header has no empty line after it: the empty line first",
+	  "Content-Type: message/rfc822\r\nhi \xe9\r\n",
+	  "Content-Type: message/rfc822\r\n\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=unknown-8bit\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\nhi =E9\r\n" },
+	{ "the same for a digest's part with no header",
+	  "Content-Type: multipart/digest; boundary=q\r\n\r\n--q\r\nhi \xe9\r\n--q--\r\n",
+	  "Content-Type: multipart/digest; boundary=q\r\n\r\n--q\r\n\r\nMIME-Version: 1.0\r\n"
+	  "Content-Type: text/plain; charset=unknown-8bit\r\nContent-Transfer-Encoding: quoted-printable\r\nhi =E9\r\n--q--\r\n" },
+	{ "8-bit bytes after a close delimiter that follows a lone CR: the epilogue, impossible",
+	  "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r--q--\r\n\xe9\r\n", NULL },
 };
 
 static void
@@ -227,6 +302,14 @@ test_long(void)
 	str_cats(&in, "\r\n\xe9\r\n");
 	str_0(&in);
 	ok(conv(in.s, 4096, &o, &changed) < 0, "a header past the limit: its body is not read, impossible");
+	/* the peer must not find a delimiter the soft break made */
+	str_copys(&in, "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\n\xe9");
+	for (i = 0; i < 72; i++)
+		str_catc(&in, 'x');
+	str_cats(&in, "--q\r\n--q--\r\n");
+	str_0(&in);
+	ok(conv(in.s, 100, &o, &changed) == 0 && changed && strstr(o.s, "=\r\n=2D-q\r\n--q--\r\n") &&
+	    !strstr(o.s, "\n--q\r\n--q--"), "a boundary at a long line's end stays in the text");
 	str_free(&in);
 	str_free(&o);
 	str_free(&d);
