@@ -425,9 +425,10 @@ dsn_report_make(struct str *o, const struct dsn_report *d)
 	 * 6532), makes the report an internationalized one: its parts are
 	 * the global-* types, which may carry UTF-8; the plain types are
 	 * US-ASCII only. A UTF-8 address (the report's own recipient's
-	 * only when it has no ASCII form) makes the report 8-bit: such mail
-	 * travelled with SMTPUTF8, and so does the report (smtp-send asks
-	 * for it for a UTF-8 envelope address). Without one the report is
+	 * only when it has no ASCII form) makes the report 8-bit: with a
+	 * UTF-8 envelope smtp-send asks for SMTPUTF8, with an ASCII one
+	 * (only a recipient of the original in UTF-8) it sends 8BITMIME or,
+	 * to a 7-bit peer, encodes the global parts. Without one the report is
 	 * 7-bit, for a peer without 8BITMIME (RFC 6152 3) takes it: an
 	 * 8-bit body is not returned, 8-bit headers go in base64. */
 	if ((addr8 = to_field(&to, d->to)) < 0 || str_0(&to) < 0)
