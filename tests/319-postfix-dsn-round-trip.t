@@ -6,7 +6,7 @@
 # success reports back through its relayhost, smtp-recv under tls-serve,
 # which Postfix's own TLS client must verify. 45 covers Postfix relaying
 # in without TLS, 64 smtp-send to Postfix without DSN or UTF-8.
-import atexit, glob, os, pwd, re, sys, time
+import glob, os, pwd, re, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -31,13 +31,7 @@ vmail = env.path("vmail")
 os.makedirs(os.path.join(vmail, "x"))
 for d in (vmail, os.path.join(vmail, "x")):
     os.chown(d, 65534, 65534)
-
-
-def pfsh(fn):
-    return env.pfsh(pf, fn)
-
-
-pfsh("pf_init")
+env.pfsh(pf, "pf_init")
 pport = pmtest.free_port()
 cf = os.path.join(pf, "etc", "main.cf")
 text = open(cf).read().replace("smtp_tls_security_level = none\n", "")
@@ -54,11 +48,7 @@ text += ("virtual_mailbox_domains = example.org\nvirtual_mailbox_base = %s\n"
          % (vmail, ca, os.path.join(env.conf, "tls", "key.pem"), rport, ca))
 with open(cf, "w") as f:
     f.write(text)
-with open(os.path.join(pf, "etc", "master.cf"), "a") as f:
-    f.write("127.0.0.1:%d inet n - n - - smtpd\n" % pport)
-atexit.register(pfsh, "pf_stop")
-pfsh("pf_start")
-if not pmtest.wait_port(pport):
+if not env.postfix_start(pf, pport):
     t.skip_all("postfix did not start")
 
 with open(os.path.join(env.conf, "routes"), "w") as f:

@@ -30,17 +30,7 @@ HASHES = {
 # the database recompiled, as an admin importing old hashes would
 for name in HASHES:
     env.add_user(name + "@example.test", "placeholder")
-users = env.path("conf", "users")
-with open(users) as f:
-    lines = f.read().splitlines(True)
-with open(users, "w") as f:
-    for line in lines:
-        fields = line.split(":")
-        name = fields[0].split("@")[0]
-        if name in HASHES:
-            fields[1] = HASHES[name]
-        f.write(":".join(fields))
-r = env.run(["mailuser", "rebuild"])
+r = env.set_hashes({n + "@example.test": h for n, h in HASHES.items()})
 err = r.stderr.decode(errors="replace")
 dead = sorted(n for n in HASHES if "user %s@example.test: a password hash of the DES family" % n in err)
 weak = sorted(n for n in HASHES if "user %s@example.test: a password hash of a weak scheme" % n in err)

@@ -15,16 +15,7 @@ env = pmtest.Env()
 PW = "Zq7-unique pw"
 env.add_user("u@example.test", PW)
 env.add_user("des@example.test", "x")
-users = env.path("conf", "users")
-with open(users) as f:
-    lines = f.read().splitlines(True)
-with open(users, "w") as f:
-    for line in lines:
-        fields = line.split(":")
-        if fields[0] == "des@example.test":
-            fields[1] = "ZqFxQlh7Fg5kI"   # DES of the first 8 bytes of PW
-        f.write(":".join(fields))
-env.run(["mailuser", "rebuild"])
+env.set_hashes({"des@example.test": "ZqFxQlh7Fg5kI"})   # DES of the first 8 bytes of PW
 FAST = {"PIPEMAIL_LOGIN_DELAY_MS": "1"}
 
 

@@ -2,7 +2,7 @@
 # A real MTA relaying into smtp-recv: a throwaway Postfix (its own config,
 # queue and loopback port) with relayhost pointing at smtp-recv under
 # tcpserver. Proves interoperation: pipelining, 8BITMIME, SIZE, DSN.
-import atexit, glob, os, pwd, smtplib, subprocess, sys, time
+import glob, os, pwd, smtplib, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pmtest
 
@@ -22,22 +22,12 @@ port = env.server(["smtp-recv"], env={"QMAILQUEUE": os.path.join(HERE, "smtp-fak
 
 # the throwaway instance from tests/postfix.sh (shared with smtp-send's tests)
 pf = env.path("postfix")
-
-
-def pfsh(fn):
-    return env.pfsh(pf, fn)
-
-
-pfsh("pf_init")
+env.pfsh(pf, "pf_init")
 pport = pmtest.free_port()
 with open(os.path.join(pf, "etc", "main.cf"), "a") as f:
     f.write("mynetworks = 127.0.0.0/8\nsmtpd_recipient_restrictions = permit_mynetworks, reject\n"
             "relayhost = [127.0.0.1]:%d\nqueue_run_delay = 1s\nminimal_backoff_time = 1s\n" % port)
-with open(os.path.join(pf, "etc", "master.cf"), "a") as f:
-    f.write("127.0.0.1:%d inet n - n - - smtpd\n" % pport)
-atexit.register(pfsh, "pf_stop")
-pfsh("pf_start")
-if not pmtest.wait_port(pport):
+if not env.postfix_start(pf, pport):
     t.skip_all("postfix did not start")
 
 body8 = "Subject: via postfix\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße\r\n".encode()

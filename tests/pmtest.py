@@ -137,6 +137,21 @@ class Env:
         self.run(argv + [addr], input=(password + "\n").encode())
         return maildir
 
+    def set_hashes(self, hashes):
+        """Put hashes ({address: hash}) into the users text by hand, as an
+        admin importing old hashes would, then mailuser rebuild; returns
+        the rebuild's result (its warnings are on stderr)."""
+        users = os.path.join(self.conf, "users")
+        with open(users) as f:
+            lines = f.read().splitlines(True)
+        with open(users, "w") as f:
+            for line in lines:
+                fields = line.split(":")
+                if fields[0] in hashes:
+                    fields[1] = hashes[fields[0]]
+                f.write(":".join(fields))
+        return self.run(["mailuser", "rebuild"])
+
     def make_cert(self):
         """A self-signed EC certificate for localhost / 127.0.0.1 in
         conf/tls/{cert,key}.pem, where tls-serve looks by default.
@@ -175,6 +190,16 @@ class Env:
         for the throwaway Postfix instance in directory pf."""
         return subprocess.run(["sh", "-c", '. "$0"; PF="$1"; ' + fn + ' "$1"', os.path.join(TOP, "tests", "postfix.sh"),
                                pf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+    def postfix_start(self, pf, port):
+        """Start the throwaway Postfix in pf (made by pf_init, its main.cf
+        written) with an smtpd on 127.0.0.1:port, stopped at exit; True
+        once that port answers."""
+        with open(os.path.join(pf, "etc", "master.cf"), "a") as f:
+            f.write("127.0.0.1:%d inet n - n - - smtpd\n" % port)
+        atexit.register(self.pfsh, pf, "pf_stop")
+        self.pfsh(pf, "pf_start")
+        return wait_port(port)
 
     def start(self, argv, env=None, **kw):
         e = dict(self.env)
